@@ -1,0 +1,208 @@
+"""HTTP plumbing every domain's routes share: authentication, the acting user, idempotency, error responses."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import msgspec
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit.models import IdempotencyKey
+from server.auth.permissions import Actor
+from server.auth.services import actor_for, resolve_token
+from server.db import Database
+from server.errors import CangkuError, Forbidden, InvalidInput, NotAuthenticated
+
+log = logging.getLogger("cangku")
+
+SESSION_COOKIE = "cangku_session"
+CSRF_COOKIE = "cangku_csrf"
+CSRF_HEADER = "x-csrf-token"
+DEVICE_HEADER = "x-device-id"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+T = TypeVar("T")
+
+
+def language_of(request: ASGIConnection[Any, Any, Any, Any]) -> str:
+    accept = request.headers.get("accept-language", "")
+    return "zh" if accept.lower().startswith("zh") else "en"
+
+
+class TokenAuthentication(AbstractAuthenticationMiddleware):
+    """Bearer token or session cookie; cookie sessions must echo their CSRF token on writes."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        from_cookie = False
+        if header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        else:
+            token = connection.cookies.get(SESSION_COOKIE, "")
+            from_cookie = True
+        if not token:
+            raise NotAuthenticated("Sign in first.", "请先登录。")
+        db: Database = connection.app.state.db
+
+        def lookup():  # type: ignore[no-untyped-def]
+            with db.read() as session:
+                return resolve_token(session, token)
+
+        found = await anyio.to_thread.run_sync(lookup)
+        if found is None:
+            raise NotAuthenticated("Your session has expired; sign in again.", "登录已过期，请重新登录。", code="session_expired")
+        user, auth_session = found
+        if from_cookie and connection.scope.get("method", "GET") not in SAFE_METHODS:
+            if connection.headers.get(CSRF_HEADER) != auth_session.csrf_token:
+                raise Forbidden(
+                    "Missing or wrong CSRF token; reload the page.", "缺少或错误的 CSRF 令牌，请刷新页面。", code="csrf_failed"
+                )
+        device = connection.headers.get(DEVICE_HEADER) or auth_session.device_id
+        actor = actor_for(user, device_id=(device or None) and device[:64], language=language_of(connection))
+        return AuthenticationResult(user=actor, auth=token)
+
+
+def provide_actor(request: Request[Actor, str, Any]) -> Actor:
+    return request.user
+
+
+def provide_db(request: Request[Any, Any, Any]) -> Database:
+    return request.app.state.db
+
+
+# Idempotency ------------------------------------------------------------------------------------
+
+
+def run_idempotent(
+    db: Database,
+    actor: Actor,
+    request: Request[Any, Any, Any],
+    body: msgspec.Struct | None,
+    action: Callable[[Session], T],
+    out_type: type[T],
+    status_code: int = 201,
+) -> Response[T]:
+    """Run a posting action once per Idempotency-Key: a repeat gets the first response and posts nothing."""
+    key = request.headers.get("idempotency-key")
+    if not key:
+        return Response(db.run_write(action), status_code=status_code)
+    if len(key) > 200:
+        raise InvalidInput("The Idempotency-Key is too long (200 characters at most).", "Idempotency-Key 过长（最多 200 个字符）。")
+    fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + msgspec.json.encode(body)).hexdigest()
+
+    def stored(session: Session) -> Response[T] | None:
+        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key == key))
+        if row is None:
+            return None
+        if row.request_hash != fingerprint:
+            raise InvalidInput(
+                "This Idempotency-Key was already used for a different request.",
+                "该 Idempotency-Key 已用于另一个请求。",
+                code="idempotency_key_reused",
+            )
+        return Response(msgspec.json.decode(row.response_body or b"null", type=out_type), status_code=row.status_code or 200)
+
+    def once(session: Session) -> Response[T]:
+        previous = stored(session)
+        if previous is not None:
+            return previous
+        result = action(session)
+        session.add(
+            IdempotencyKey(
+                user_id=actor.user_id, key=key, method=request.method, path=request.url.path[:500],
+                request_hash=fingerprint, status_code=status_code, response_body=msgspec.json.encode(result).decode(),
+            )
+        )
+        session.flush()
+        return Response(result, status_code=status_code)
+
+    try:
+        return db.run_write(once)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its response.
+        with db.read() as session:
+            previous = stored(session)
+        if previous is None:
+            raise
+        return previous
+
+
+# Errors -----------------------------------------------------------------------------------------
+
+
+def _error(code: str, message: str, status: int, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    return Response({"error": code, "message": message, "details": details or {}}, status_code=status, headers=headers)
+
+
+def handle_cangku_error(request: Request[Any, Any, Any], exc: CangkuError) -> Response[dict[str, Any]]:
+    headers = None
+    if exc.status_code == 429 and "retry_after" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after"])}
+    details = msgspec.to_builtins(exc.details)
+    details["message_zh"], details["message_en"] = exc.zh, exc.en
+    return _error(exc.code, exc.message(language_of(request)), exc.status_code, details, headers)
+
+
+_HTTP_CODES = {
+    400: ("invalid_request", "The request is not valid.", "请求无效。"),
+    401: ("not_authenticated", "Sign in first.", "请先登录。"),
+    403: ("forbidden", "You are not allowed to do this.", "您无权执行此操作。"),
+    404: ("not_found", "Nothing is here.", "未找到。"),
+    405: ("method_not_allowed", "This method is not allowed here.", "不允许此方法。"),
+    413: ("too_large", "The request is too large.", "请求过大。"),
+    415: ("unsupported_media_type", "Send JSON.", "请发送 JSON。"),
+}
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code, en, zh = _HTTP_CODES.get(status, ("http_error", exc.detail or "Request failed.", exc.detail or "请求失败。"))
+    details: dict[str, Any] = {}
+    if isinstance(exc, ValidationException):
+        code = "invalid_request"
+        problems = exc.extra if isinstance(exc.extra, list) else []
+        details["errors"] = msgspec.to_builtins(problems)
+        reason = "; ".join(str(p.get("message", p)) if isinstance(p, dict) else str(p) for p in problems) or exc.detail
+        if "JSON" in (exc.detail or "") or "decode" in (exc.detail or "").lower():
+            reason = f"the body is not valid JSON ({exc.detail})"
+        en = f"The request is not valid: {reason}"
+        zh = f"请求无效：{reason}"
+    elif exc.detail:
+        en = exc.detail
+    return _error(code, zh if language_of(request) == "zh" else en, status, details, exc.headers)
+
+
+def handle_integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
+    log.info("integrity error: %s", exc.orig)
+    zh, en = "数据冲突：同样的记录已存在或被引用。", "This conflicts with existing data (a duplicate or a record in use)."
+    return _error("conflict", zh if language_of(request) == "zh" else en, 409)
+
+
+def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:
+    zh, en = "数值超出允许范围。", "A value is out of the allowed range."
+    return _error("invalid", zh if language_of(request) == "zh" else en, 422)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    zh, en = "服务器内部错误，已记录。", "Internal error; it has been logged."
+    return _error("internal_error", zh if language_of(request) == "zh" else en, 500)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
+    CangkuError: handle_cangku_error,
+    HTTPException: handle_http_exception,
+    IntegrityError: handle_integrity_error,
+    DataError: handle_data_error,
+    Exception: handle_unexpected,
+}

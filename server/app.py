@@ -1,0 +1,88 @@
+"""`create_app()`: wires the database, authentication, error handling, every domain's routes and the PWA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.di import NamedDependency, Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from server.api import EXCEPTION_HANDLERS, TokenAuthentication, provide_actor, provide_db
+from server.audit.routes import AuditController
+from server.auth.routes import AuthController, UserController
+from server.catalog.routes import ItemController, LotController
+from server.db import Database
+from server.inventory.routes import StockController
+from server.locations.routes import LocationController
+from server.partners.routes import PartnerController
+from server.scan.routes import ScanController
+from server.schemas import Out
+from server.settings import Settings, get_settings
+
+VERSION = "0.1.0"
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+
+
+class Health(Out):
+    status: str
+    version: str
+    database: str
+
+
+@get(["/health", "/api/v1/health"], tags=["system"], summary="Liveness / 存活检查", opt={"exclude_from_auth": True})
+async def health(db: NamedDependency[Database]) -> Health:
+    return Health(status="ok", version=VERSION, database=db.dialect)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
+    settings = settings or get_settings()
+    database = db or Database(settings.effective_database_url)
+    handlers: list[Any] = [
+        health,
+        AuthController,
+        UserController,
+        ItemController,
+        LotController,
+        LocationController,
+        PartnerController,
+        StockController,
+        ScanController,
+        AuditController,
+    ]
+    if PWA_DIR.is_dir():
+        handlers.append(
+            create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, name="pwa", opt={"exclude_from_auth": True})
+        )
+
+    def on_shutdown(app: Litestar) -> None:
+        if db is None:
+            database.dispose()
+
+    app = Litestar(
+        route_handlers=handlers,
+        dependencies={"db": Provide(provide_db, sync_to_thread=False), "actor": Provide(provide_actor, sync_to_thread=False)},
+        middleware=[DefineMiddleware(TokenAuthentication, exclude=["^/schema"])],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(
+            title="Cangku 仓库 API",
+            version=VERSION,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/v1/auth/login")}
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        request_max_body_size=1_048_576,
+        on_shutdown=[on_shutdown],
+        debug=False,
+    )
+    app.state.db = database
+    app.state.settings = settings
+    return app

@@ -1,0 +1,68 @@
+"""Reading the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
+from sqlalchemy import func, select
+
+from server.audit.models import AuditEntry
+from server.auth.permissions import Actor
+from server.db import Database
+from server.schemas import Limit, Offset, Out
+
+
+class AuditEntryOut(Out):
+    id: int
+    at: dt.datetime
+    username: str
+    device_id: str | None
+    action: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any]
+
+
+class AuditPage(Out):
+    items: list[AuditEntryOut]
+    total: int
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+
+    @get("/", sync_to_thread=True, summary="The audit log / 审计日志")
+    def list_entries(
+        self,
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+        action: str | None = Parameter(default=None, max_length=64),
+        target_type: str | None = Parameter(default=None, max_length=32),
+        target_id: str | None = Parameter(default=None, max_length=64),
+        limit: FromQuery[Limit] = 100,
+        offset: FromQuery[Offset] = 0,
+    ) -> AuditPage:
+        actor.require("audit.read")
+        query = select(AuditEntry)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        if target_type:
+            query = query.where(AuditEntry.target_type == target_type)
+        if target_id:
+            query = query.where(AuditEntry.target_id == target_id)
+        with db.read() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+            items = [
+                AuditEntryOut(
+                    id=r.id, at=r.at, username=r.username, device_id=r.device_id, action=r.action,
+                    target_type=r.target_type, target_id=r.target_id, details=r.details or {},
+                )
+                for r in rows
+            ]
+        return AuditPage(items=items, total=total)

@@ -1,0 +1,1 @@
+"""Users, roles, sessions, TOTP and login rate limiting."""

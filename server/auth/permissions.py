@@ -1,0 +1,74 @@
+"""Roles and what each may do: least privilege, written down in one table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from server.errors import Forbidden
+
+ROLES = ("admin", "purchaser", "approver", "warehouse", "sales", "finance", "viewer")
+
+ROLE_NAMES = {
+    "admin": ("管理员", "Administrator"),
+    "purchaser": ("采购员", "Purchaser"),
+    "approver": ("审批人", "Approver"),
+    "warehouse": ("仓库员", "Warehouse staff"),
+    "sales": ("销售员", "Salesperson"),
+    "finance": ("财务", "Finance"),
+    "viewer": ("只读用户", "Viewer"),
+}
+
+# Every authenticated user may read master data and stock; these are the writes.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "catalog.write": frozenset({"admin", "purchaser"}),
+    "lots.write": frozenset({"admin", "purchaser", "warehouse"}),
+    "locations.write": frozenset({"admin"}),
+    "partners.write": frozenset({"admin", "purchaser", "sales", "finance"}),
+    "stock.move": frozenset({"admin", "warehouse"}),
+    "stock.reverse": frozenset({"admin", "warehouse"}),
+    "stock.reserve": frozenset({"admin", "sales", "warehouse"}),
+    "users.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin", "finance"}),
+}
+
+PERMISSION_NAMES = {
+    "catalog.write": ("维护商品", "maintain items"),
+    "lots.write": ("维护批次", "maintain lots"),
+    "locations.write": ("维护库位", "maintain locations"),
+    "partners.write": ("维护往来单位", "maintain partners"),
+    "stock.move": ("移动库存", "move stock"),
+    "stock.reverse": ("冲销库存移动", "reverse stock moves"),
+    "stock.reserve": ("预留库存", "reserve stock"),
+    "users.manage": ("管理用户", "manage users"),
+    "audit.read": ("查看审计日志", "read the audit log"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """Who is acting, from which device: passed to every service function that writes."""
+
+    user_id: int | None
+    username: str
+    roles: frozenset[str]
+    warehouse_ids: frozenset[int] = frozenset()
+    device_id: str | None = None
+    language: str = "en"
+
+    def can(self, permission: str) -> bool:
+        return bool(self.roles & PERMISSIONS[permission])
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            zh, en = PERMISSION_NAMES[permission]
+            raise Forbidden(
+                f"Your role does not allow you to {en}.",
+                f"您的角色无权{zh}。",
+                permission=permission,
+            )
+
+    def may_use_warehouse(self, warehouse_id: int | None) -> bool:
+        return warehouse_id is None or not self.warehouse_ids or warehouse_id in self.warehouse_ids
+
+
+SYSTEM = Actor(user_id=None, username="system", roles=frozenset({"admin"}))

@@ -1,0 +1,107 @@
+"""Declarative base and the column types every domain module shares.
+
+Quantities and money are Decimal end to end. PostgreSQL stores them as NUMERIC; SQLite has
+no exact decimal type (NUMERIC there is a float), so on SQLite they are stored as scaled
+integers, which keeps SQL arithmetic and sums exact on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class FixedDecimal(TypeDecorator[Decimal]):
+    """An exact decimal with a fixed number of places: NUMERIC on PostgreSQL, scaled BIGINT on SQLite."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, scale: int, precision: int = 20) -> None:
+        super().__init__()
+        self.scale = scale
+        self.precision = precision
+        self._unit = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        value = Decimal(value)
+        exact = value.quantize(self._unit)
+        if exact != value:
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.scale))
+        return exact
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale).quantize(self._unit)
+        return Decimal(value).quantize(self._unit)
+
+    @property
+    def python_type(self) -> type:
+        return Decimal
+
+    def __repr__(self) -> str:
+        return f"FixedDecimal(scale={self.scale}, precision={self.precision})"
+
+
+QTY_SCALE = 4
+COST_SCALE = 6
+
+
+def Qty() -> FixedDecimal:  # noqa: N802 - reads like a type
+    return FixedDecimal(QTY_SCALE)
+
+
+def UnitCost() -> FixedDecimal:  # noqa: N802
+    return FixedDecimal(COST_SCALE)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

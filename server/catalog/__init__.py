@@ -1,0 +1,1 @@
+"""Catalog: items with their pack units and barcodes, lots with expiry, serial numbers."""

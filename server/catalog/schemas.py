@@ -1,0 +1,138 @@
+"""Request and response shapes for items, barcodes, lots and serials."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+
+from server.catalog.models import Barcode as BarcodeRow
+from server.catalog.models import Item as ItemRow
+from server.catalog.models import Lot as LotRow
+from server.schemas import Code, DecimalStr, Name, Out, ScanText, Struct, fmt
+
+Tracking = Literal["none", "lot", "serial"]
+Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+Decimals = Annotated[int, msgspec.Meta(ge=0, le=4)]
+Days = Annotated[int, msgspec.Meta(ge=0, le=36500)]
+
+
+class BarcodeIn(Struct):
+    code: ScanText
+    pack: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] = "each"
+    qty: Decimal = Decimal(1)
+
+
+class ItemCreate(Struct):
+    sku: Code
+    name_zh: Name = ""
+    name_en: Name = ""
+    unit: Unit = "pcs"
+    unit_decimals: Decimals = 0
+    tracking: Tracking = "none"
+    shelf_life_days: Days | None = None
+    reorder_point: Decimal | None = None
+    reorder_qty: Decimal | None = None
+    barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
+
+
+class ItemUpdate(Struct):
+    version: int | None = None
+    name_zh: Name | None = None
+    name_en: Name | None = None
+    unit: Unit | None = None
+    unit_decimals: Decimals | None = None
+    tracking: Tracking | None = None
+    shelf_life_days: Days | None = None
+    reorder_point: Decimal | None = None
+    reorder_qty: Decimal | None = None
+    active: bool | None = None
+    barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None
+
+
+class BarcodeOut(Out):
+    code: str
+    pack: str
+    qty: DecimalStr
+    gtin: str | None
+
+    @classmethod
+    def of(cls, row: BarcodeRow) -> BarcodeOut:
+        return cls(code=row.code, pack=row.pack, qty=fmt(row.qty) or "1", gtin=row.gtin)
+
+
+class ItemOut(Out):
+    id: int
+    sku: str
+    name_zh: str
+    name_en: str
+    unit: str
+    unit_decimals: int
+    tracking: Tracking
+    shelf_life_days: int | None
+    reorder_point: DecimalStr | None
+    reorder_qty: DecimalStr | None
+    active: bool
+    version: int
+    barcodes: list[BarcodeOut]
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: ItemRow) -> ItemOut:
+        return cls(
+            id=row.id,
+            sku=row.sku,
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            unit=row.unit,
+            unit_decimals=row.unit_decimals,
+            tracking=row.tracking,  # type: ignore[arg-type]
+            shelf_life_days=row.shelf_life_days,
+            reorder_point=fmt(row.reorder_point),
+            reorder_qty=fmt(row.reorder_qty),
+            active=row.active,
+            version=row.version,
+            barcodes=[BarcodeOut.of(b) for b in row.barcodes],
+            updated_at=row.updated_at,
+        )
+
+
+class ItemPage(Out):
+    items: list[ItemOut]
+    total: int
+
+
+class LotCreate(Struct):
+    sku: Code
+    code: Code
+    expiry: dt.date | None = None
+    produced_on: dt.date | None = None
+
+
+class LotUpdate(Struct):
+    version: int | None = None
+    expiry: dt.date | None = None
+    produced_on: dt.date | None = None
+
+
+class LotOut(Out):
+    id: int
+    sku: str
+    code: str
+    expiry: dt.date | None
+    produced_on: dt.date | None
+    version: int
+
+    @classmethod
+    def of(cls, row: LotRow) -> LotOut:
+        return cls(
+            id=row.id, sku=row.item.sku, code=row.code, expiry=row.expiry,
+            produced_on=row.produced_on, version=row.version,
+        )
+
+
+class LotPage(Out):
+    items: list[LotOut]
+    total: int

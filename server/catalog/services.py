@@ -1,0 +1,279 @@
+"""Catalog rules: items and their barcodes, lots, serials. Every write is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from labels.gs1 import gtin14
+from server.audit.services import record
+from server.auth.permissions import Actor
+from server.base import utcnow
+from server.catalog.models import Barcode, Item, Lot
+from server.catalog.schemas import BarcodeIn, ItemCreate, ItemUpdate, LotCreate, LotUpdate
+from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from server.quantities import optional_non_negative, positive_qty
+
+
+def find_item(session: Session, sku: str) -> Item | None:
+    return session.scalars(select(Item).where(Item.sku == sku)).one_or_none()
+
+
+def get_item(session: Session, sku: str) -> Item:
+    item = session.scalars(select(Item).where(Item.sku == sku).options(selectinload(Item.barcodes))).one_or_none()
+    if item is None:
+        raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
+    return item
+
+
+def item_for_move(session: Session, sku: str) -> Item:
+    item = find_item(session, sku)
+    if item is None:
+        raise UnknownReference(f"Unknown SKU {sku}.", f"未知的 SKU {sku}。", code="unknown_sku", sku=sku)
+    if not item.active:
+        raise InvalidInput(f"Item {sku} is inactive.", f"商品 {sku} 已停用。", code="inactive_item", sku=sku)
+    return item
+
+
+def list_items(session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None) -> tuple[list[Item], int]:
+    query = select(Item)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(
+            or_(
+                Item.sku.ilike(pattern),
+                Item.name_zh.ilike(pattern),
+                Item.name_en.ilike(pattern),
+                exists().where(Barcode.item_id == Item.id, Barcode.code == search.strip()),
+            )
+        )
+    if active is not None:
+        query = query.where(Item.active == active)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Item.sku).limit(limit).offset(offset).options(selectinload(Item.barcodes)))
+    return list(rows), total
+
+
+def _checked_barcodes(session: Session, barcodes: list[BarcodeIn], *, item_id: int | None, decimals: int) -> list[Barcode]:
+    seen: set[str] = set()
+    rows = []
+    for entry in barcodes:
+        if entry.code in seen:
+            raise InvalidInput(f"Barcode {entry.code} is listed twice.", f"条码 {entry.code} 重复出现。", barcode=entry.code)
+        seen.add(entry.code)
+        qty = positive_qty(entry.qty, decimals=decimals, field="barcode qty")
+        owner = session.execute(
+            select(Item.sku, Item.id).join(Barcode, Barcode.item_id == Item.id).where(Barcode.code == entry.code)
+        ).first()
+        if owner is not None and owner.id != item_id:
+            raise Conflict(
+                f"Barcode {entry.code} already belongs to item {owner.sku}.",
+                f"条码 {entry.code} 已属于商品 {owner.sku}。",
+                code="duplicate_barcode",
+                barcode=entry.code,
+                sku=owner.sku,
+            )
+        rows.append(Barcode(code=entry.code, gtin=gtin14(entry.code), pack=entry.pack, qty=qty))
+    return rows
+
+
+def _check_reorder(data: ItemCreate | ItemUpdate) -> None:
+    optional_non_negative(data.reorder_point, "reorder_point")
+    optional_non_negative(data.reorder_qty, "reorder_qty")
+
+
+def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
+    actor.require("catalog.write")
+    if find_item(session, data.sku) is not None:
+        raise Conflict(f"An item with SKU {data.sku} already exists.", f"SKU {data.sku} 已存在。", code="duplicate_sku", sku=data.sku)
+    _check_reorder(data)
+    item = Item(
+        sku=data.sku,
+        name_zh=data.name_zh,
+        name_en=data.name_en,
+        unit=data.unit,
+        unit_decimals=data.unit_decimals,
+        tracking=data.tracking,
+        shelf_life_days=data.shelf_life_days,
+        reorder_point=data.reorder_point,
+        reorder_qty=data.reorder_qty,
+    )
+    item.barcodes = _checked_barcodes(session, data.barcodes, item_id=None, decimals=data.unit_decimals)
+    session.add(item)
+    session.flush()
+    record(session, actor, "item.create", "item", item.sku, barcodes=[b.code for b in item.barcodes])
+    return item
+
+
+def _check_version(kind_en: str, kind_zh: str, key: str, current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"{kind_en} {key} was changed by someone else (you had version {expected}, it is now {current}); reload and try again.",
+            f"{kind_zh} {key} 已被他人修改（您的版本 {expected}，当前版本 {current}），请刷新后重试。",
+            code="stale_version",
+            current_version=current,
+        )
+
+
+def _has_moves(session: Session, item_id: int) -> bool:
+    from server.inventory.models import Move
+
+    return session.scalar(select(exists().where(Move.item_id == item_id))) or False
+
+
+def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> Item:
+    actor.require("catalog.write")
+    item = get_item(session, sku)
+    _check_version("Item", "商品", sku, item.version, data.version)
+    _check_reorder(data)
+    changed: dict[str, object] = {}
+    for field in ("name_zh", "name_en", "shelf_life_days", "reorder_point", "reorder_qty", "active"):
+        value = getattr(data, field)
+        if value is not None and value != getattr(item, field):
+            changed[field] = str(value)
+            setattr(item, field, value)
+    for field in ("unit", "unit_decimals", "tracking"):
+        value = getattr(data, field)
+        if value is not None and value != getattr(item, field):
+            if _has_moves(session, item.id):
+                raise Conflict(
+                    f"The {field} of {sku} cannot change once it has stock moves.",
+                    f"商品 {sku} 已有库存移动，不能再修改 {field}。",
+                    code="frozen_field",
+                    field=field,
+                )
+            changed[field] = str(value)
+            setattr(item, field, value)
+    if data.barcodes is not None:
+        wanted = _checked_barcodes(session, data.barcodes, item_id=item.id, decimals=item.unit_decimals)
+        current = {b.code: b for b in item.barcodes}
+        keep = []
+        for row in wanted:
+            existing = current.get(row.code)
+            if existing is not None:
+                existing.pack, existing.qty = row.pack, row.qty
+                keep.append(existing)
+            else:
+                keep.append(row)
+        if {b.code for b in keep} != set(current) or any(
+            (b.pack, b.qty) != (current[b.code].pack, current[b.code].qty) for b in keep if b.code in current
+        ):
+            changed["barcodes"] = [b.code for b in keep]
+        item.barcodes = keep
+    if changed:
+        item.version += 1
+        item.updated_at = utcnow()
+        session.flush()
+        record(session, actor, "item.update", "item", sku, changes=changed)
+    return item
+
+
+# Lots -------------------------------------------------------------------------------------------
+
+
+def find_lot(session: Session, item: Item, code: str) -> Lot | None:
+    return session.scalars(select(Lot).where(Lot.item_id == item.id, Lot.code == code)).one_or_none()
+
+
+def lot_for_move(session: Session, item: Item, code: str | None) -> Lot | None:
+    if item.tracking == "none":
+        if code:
+            raise InvalidInput(
+                f"Item {item.sku} is not tracked by lot; leave the lot empty.",
+                f"商品 {item.sku} 不按批次管理，请不要填写批次。",
+                code="lot_not_tracked",
+                sku=item.sku,
+            )
+        return None
+    if not code:
+        if item.tracking == "lot":
+            raise InvalidInput(
+                f"Item {item.sku} is tracked by lot: say which lot.",
+                f"商品 {item.sku} 按批次管理，请指定批次。",
+                code="lot_required",
+                sku=item.sku,
+            )
+        return None
+    lot = find_lot(session, item, code)
+    if lot is None:
+        raise UnknownReference(
+            f"Item {item.sku} has no lot {code}.",
+            f"商品 {item.sku} 没有批次 {code}。",
+            code="unknown_lot",
+            sku=item.sku,
+            lot=code,
+        )
+    return lot
+
+
+def get_lot(session: Session, sku: str, code: str) -> Lot:
+    item = get_item(session, sku)
+    lot = find_lot(session, item, code)
+    if lot is None:
+        raise NotFound(f"Item {sku} has no lot {code}.", f"商品 {sku} 没有批次 {code}。", sku=sku, lot=code)
+    return lot
+
+
+def _default_expiry(item: Item, produced_on: dt.date | None) -> dt.date | None:
+    if produced_on is not None and item.shelf_life_days:
+        return produced_on + dt.timedelta(days=item.shelf_life_days)
+    return None
+
+
+def create_lot(session: Session, actor: Actor, data: LotCreate) -> Lot:
+    actor.require("lots.write")
+    item = find_item(session, data.sku)
+    if item is None:
+        raise UnknownReference(f"Unknown SKU {data.sku}.", f"未知的 SKU {data.sku}。", code="unknown_sku", sku=data.sku)
+    if item.tracking == "none":
+        raise InvalidInput(
+            f"Item {item.sku} is not tracked by lot or serial, so it has no lots.",
+            f"商品 {item.sku} 不按批次或序列号管理，不能建立批次。",
+            code="lot_not_tracked",
+            sku=item.sku,
+        )
+    if find_lot(session, item, data.code) is not None:
+        raise Conflict(
+            f"Item {item.sku} already has lot {data.code}.",
+            f"商品 {item.sku} 已有批次 {data.code}。",
+            code="duplicate_lot",
+            sku=item.sku,
+            lot=data.code,
+        )
+    lot = Lot(item=item, code=data.code, produced_on=data.produced_on, expiry=data.expiry or _default_expiry(item, data.produced_on))
+    session.add(lot)
+    session.flush()
+    record(session, actor, "lot.create", "lot", lot.id, sku=item.sku, lot=lot.code, expiry=str(lot.expiry))
+    return lot
+
+
+def update_lot(session: Session, actor: Actor, sku: str, code: str, data: LotUpdate) -> Lot:
+    actor.require("lots.write")
+    lot = get_lot(session, sku, code)
+    _check_version("Lot", "批次", f"{sku}/{code}", lot.version, data.version)
+    changed = {}
+    for field in ("expiry", "produced_on"):
+        value = getattr(data, field)
+        if value is not None and value != getattr(lot, field):
+            changed[field] = str(value)
+            setattr(lot, field, value)
+    if changed:
+        lot.version += 1
+        session.flush()
+        record(session, actor, "lot.update", "lot", lot.id, sku=sku, lot=code, changes=changed)
+    return lot
+
+
+def list_lots(session: Session, *, sku: str | None, search: str | None, expiring_before: dt.date | None, limit: int, offset: int) -> tuple[list[Lot], int]:
+    query = select(Lot).join(Item, Lot.item_id == Item.id)
+    if sku:
+        query = query.where(Item.sku == sku)
+    if search:
+        query = query.where(Lot.code.ilike(f"%{search.strip()}%"))
+    if expiring_before:
+        query = query.where(Lot.expiry.is_not(None), Lot.expiry < expiring_before)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Item.sku, Lot.expiry, Lot.code).limit(limit).offset(offset).options(selectinload(Lot.item)))
+    return list(rows), total

@@ -1,0 +1,118 @@
+"""Database access: URL normalisation, engines with the right pragmas, and transactions.
+
+SQLite is opened in WAL mode with synchronous=FULL so an acknowledged scan survives a power
+cut; write transactions start with BEGIN IMMEDIATE so concurrent writers queue on the lock
+instead of failing half-way. PostgreSQL is reached through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+_RETRYABLE_PGCODES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain `sqlite:///path` and `postgresql://...` URLs; pick the driver here."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://user@host:port/db")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            pool_size=pool_size,
+            max_overflow=40,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        if conn.get_execution_options().get("cangku_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """An engine plus session factories for reading and for writing."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(cangku_write=True), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        # Closing (not rolling back) ends the transaction and leaves loaded objects readable.
+        with self._read() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """One business action: committed when the block ends, rolled back on any error."""
+        with self._write() as session, session.begin():
+            yield session
+
+    def run_write(self, action: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run `action` in a write transaction, retrying the deadlocks PostgreSQL may report."""
+        for attempt in range(attempts):
+            try:
+                with self.write() as session:
+                    return action(session)
+            except (OperationalError, DBAPIError) as exc:
+                pgcode = getattr(getattr(exc, "orig", None), "sqlstate", None)
+                if pgcode in _RETRYABLE_PGCODES and attempt < attempts - 1:
+                    time.sleep(0.01 * (attempt + 1))
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

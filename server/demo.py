@@ -1,0 +1,194 @@
+"""`cangku demo`: a realistic trading company — two warehouses, ~200 items, lots, serials, partners, users, opening stock.
+
+Generated from a fixed seed, so every load is the same company. Loading it into a database
+that already holds it changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labels.gs1 import with_check_digit
+from server.auth.permissions import SYSTEM
+from server.auth.services import create_user
+from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate
+from server.catalog.services import create_item, create_lot
+from server.db import Database
+from server.inventory.services import move
+from server.locations.models import Location
+from server.locations.schemas import LocationCreate
+from server.locations.services import create_location
+from server.partners.schemas import PartnerCreate
+from server.partners.services import create_partner
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = [
+    ("admin", "系统管理员 Admin", ["admin"], []),
+    ("warehouse", "仓库员 王强", ["warehouse"], ["SH"]),
+    ("sales", "销售 李娜", ["sales"], []),
+    ("approver", "审批人 张伟", ["approver"], []),
+    ("finance", "财务 刘芳", ["finance"], []),
+    ("purchaser", "采购 陈静", ["purchaser"], []),
+]
+
+WAREHOUSES = [
+    # code, zh, en, zones: (suffix, zh, en, aisles, levels, quarantine)
+    ("SH", "上海一号仓", "Shanghai DC", [
+        ("A", "常温区", "Ambient", 6, 4, False),
+        ("B", "冷链区", "Chilled", 3, 3, False),
+        ("Q", "待检区", "Quarantine", 1, 2, True),
+        ("R", "退货区", "Returns", 1, 2, False),
+    ]),
+    ("BJ", "北京仓", "Beijing DC", [
+        ("A", "常温区", "Ambient", 4, 3, False),
+        ("Q", "待检区", "Quarantine", 1, 1, True),
+    ]),
+]
+
+# category prefix, tracking, unit, carton size, shelf life (days), products (zh, en), variants (zh, en)
+CATALOG = [
+    ("BEV", "lot", "瓶", 24, 365, [("矿泉水", "Mineral water"), ("绿茶", "Green tea"), ("乌龙茶", "Oolong tea"), ("橙汁", "Orange juice"),
+                                   ("苏打水", "Soda water"), ("椰子水", "Coconut water"),
+                                   ("咖啡饮料", "Coffee drink"), ("运动饮料", "Sports drink")], [("350ml", "350ml"), ("550ml", "550ml"), ("1.5L", "1.5L")]),
+    ("DRY", "lot", "袋", 20, 270, [("苏打饼干", "Soda crackers"), ("坚果混合", "Mixed nuts"), ("牛肉干", "Beef jerky"), ("燕麦片", "Rolled oats"),
+                                   ("海苔", "Seaweed snack"), ("薯片", "Potato chips"), ("巧克力", "Chocolate")], [("小包", "small pack"), ("家庭装", "family pack"), ("原味", "original"), ("香辣", "spicy")]),
+    ("MLK", "lot", "罐", 6, 540, [("婴儿奶粉", "Infant formula"), ("全脂奶粉", "Whole milk powder"), ("羊奶粉", "Goat milk powder")],
+     [("1段 800g", "stage 1 800g"), ("2段 800g", "stage 2 800g"), ("3段 800g", "stage 3 800g")]),
+    ("HOM", "none", "件", 12, None, [("洗衣液", "Laundry detergent"), ("洗洁精", "Dish soap"), ("抽纸", "Facial tissue"), ("垃圾袋", "Bin bags"),
+                                     ("保鲜膜", "Cling film"), ("湿巾", "Wet wipes"), ("衣物柔顺剂", "Fabric softener"), ("消毒液", "Disinfectant")], [("标准装", "standard"), ("大包装", "large"), ("补充装", "refill"), ("无香", "unscented")]),
+    ("CAR", "none", "件", 24, None, [("洗发水", "Shampoo"), ("沐浴露", "Body wash"), ("牙膏", "Toothpaste"), ("牙刷", "Toothbrush"),
+                                     ("护手霜", "Hand cream"), ("洗面奶", "Facial cleanser"), ("漱口水", "Mouthwash")], [("200ml", "200ml"), ("400ml", "400ml"), ("旅行装", "travel size"), ("家庭装", "family size")]),
+    ("STA", "none", "个", 50, None, [("中性笔", "Gel pen"), ("笔记本", "Notebook"), ("订书机", "Stapler"), ("文件夹", "File folder"),
+                                     ("便利贴", "Sticky notes"), ("计算器", "Calculator"), ("胶带", "Packing tape")], [("黑色", "black"), ("蓝色", "blue"), ("A5", "A5"), ("A4", "A4")]),
+    ("ELC", "serial", "台", 10, None, [("蓝牙耳机", "Bluetooth earphones"), ("充电宝", "Power bank"), ("扫码枪", "Barcode scanner"),
+                                       ("智能手环", "Fitness band"), ("蓝牙音箱", "Bluetooth speaker")], [("标准版", "standard"), ("Pro", "Pro"), ("白色", "white")]),
+    ("FRZ", "lot", "袋", 12, 180, [("速冻水饺", "Frozen dumplings"), ("汤圆", "Glutinous rice balls"), ("冰淇淋", "Ice cream"), ("酸奶", "Yogurt")],
+     [("500g", "500g"), ("1kg", "1kg"), ("家庭装", "family pack")]),
+    ("KIT", "none", "件", 20, None, [("保温杯", "Vacuum flask"), ("菜刀", "Kitchen knife"), ("砧板", "Cutting board"), ("锅铲", "Spatula")],
+     [("小号", "small"), ("中号", "medium"), ("大号", "large")]),
+    ("KG", "none", "kg", 25, None, [("大米", "Rice"), ("白砂糖", "White sugar"), ("面粉", "Wheat flour"), ("绿豆", "Mung beans"), ("黄豆", "Soybeans")], [("散装", "bulk"), ("优选", "premium")]),
+]
+
+SUPPLIERS = [
+    ("S-NF", "农夫山泉股份有限公司", "Nongfu Spring Co., Ltd.", "杭州市西湖区", "91330100MA2B12345X"),
+    ("S-HL", "恒隆日化有限公司", "Henglong Daily Chemicals Ltd.", "广州市白云区", "91440101MA5C23456Y"),
+    ("S-BX", "宝鑫电子科技", "Baoxin Electronics", "深圳市南山区", "91440300MA5D34567Z"),
+    ("S-JD", "金盾文具", "Jindun Stationery", "宁波市鄞州区", "91330200MA2E45678A"),
+    ("S-MY", "美域乳业", "Meiyu Dairy", "呼和浩特市", "91150100MA0F56789B"),
+]
+CUSTOMERS = [
+    ("C-HM", "华联超市", "Hualian Supermarkets", "上海市静安区", Decimal("500000")),
+    ("C-YH", "永辉便利店", "Yonghui Convenience", "北京市朝阳区", Decimal("200000")),
+    ("C-KD", "快达电商", "Kuaida E-commerce", "杭州市余杭区", Decimal("800000")),
+    ("C-XM", "小明母婴店", "Xiaoming Baby Store", "苏州市工业园区", Decimal("50000")),
+    ("C-BG", "博高办公用品", "Bogao Office Supplies", "上海市浦东新区", Decimal("100000")),
+]
+
+
+def is_loaded(session: Session) -> bool:
+    return session.scalar(select(Location.id).where(Location.code == "SH")) is not None
+
+
+def load_demo(db: Database, *, today: dt.date | None = None) -> bool:
+    """Load the demo company; returns False (and writes nothing) when it is already there."""
+    with db.write() as session:
+        if is_loaded(session):
+            return False
+        _load(session, today or dt.date.today())
+    return True
+
+
+def _load(session: Session, today: dt.date) -> None:
+    rng = random.Random(2026)
+    bins: dict[str, list[str]] = {}
+    for code, zh, en, zones in WAREHOUSES:
+        create_location(session, SYSTEM, LocationCreate(code=code, kind="warehouse", name_zh=zh, name_en=en))
+        bins[code] = []
+        for suffix, zzh, zen, aisles, levels, quarantine in zones:
+            zone = f"{code}-{suffix}"
+            create_location(
+                session, SYSTEM,
+                LocationCreate(code=zone, kind="zone", parent=code, name_zh=f"{zh}{zzh}", name_en=f"{en} {zen}", quarantine=quarantine),
+            )
+            for aisle in range(1, aisles + 1):
+                for level in range(1, levels + 1):
+                    bin_code = f"{zone}-{aisle:02d}-{level:02d}"
+                    create_location(
+                        session, SYSTEM,
+                        LocationCreate(
+                            code=bin_code, kind="bin", parent=zone, quarantine=quarantine,
+                            name_zh=f"{zzh} {aisle}排{level}层", name_en=f"{zen} aisle {aisle} level {level}",
+                        ),
+                    )
+                    if not quarantine and suffix != "R":
+                        bins[code].append(bin_code)
+
+    for username, name, roles, warehouses in DEMO_USERS:
+        create_user(
+            session, SYSTEM, username=username, password=DEMO_PASSWORD, roles=roles, display_name=name,
+            warehouses=warehouses, allow_weak=True,
+        )
+
+    for code, zh, en, address, tax_id in SUPPLIERS:
+        create_partner(session, SYSTEM, PartnerCreate(code=code, kind="supplier", name_zh=zh, name_en=en, address=address,
+                                                      tax_id=tax_id, contact="销售部 Sales", phone=f"400-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"))
+    for code, zh, en, address, limit in CUSTOMERS:
+        create_partner(session, SYSTEM, PartnerCreate(code=code, kind="customer", name_zh=zh, name_en=en, address=address,
+                                                      credit_limit=limit, payment_terms_days=rng.choice((30, 45, 60)),
+                                                      contact="采购部 Purchasing", phone=f"021-{rng.randint(10000000, 99999999)}"))
+
+    serial_counter = 0
+    company = 6901234  # a GS1 China company prefix for the demo's own barcodes
+    number = 0
+    for prefix, tracking, unit, carton, shelf_life, products, variants in CATALOG:
+        for pzh, pen in products:
+            for vzh, ven in variants:
+                number += 1
+                sku = f"{prefix}-{number:04d}"
+                ean = with_check_digit(f"{company}{number:05d}")
+                case_gtin = with_check_digit(f"1{company}{number:05d}")
+                decimals = 3 if unit == "kg" else 0
+                create_item(
+                    session, SYSTEM,
+                    ItemCreate(
+                        sku=sku, name_zh=f"{pzh} {vzh}", name_en=f"{pen}, {ven}", unit=unit, unit_decimals=decimals,
+                        tracking=tracking,  # type: ignore[arg-type]
+                        shelf_life_days=shelf_life,
+                        reorder_point=Decimal(carton * 2), reorder_qty=Decimal(carton * 10),
+                        barcodes=[BarcodeIn(code=ean, pack="each", qty=Decimal(1)), BarcodeIn(code=case_gtin, pack="carton", qty=Decimal(carton))],
+                    ),
+                )
+                cost = Decimal(rng.randint(150, 25000)).scaleb(-2)
+                for warehouse in ("SH", "BJ") if number % 3 else ("SH",):
+                    bin_code = rng.choice(bins[warehouse])
+                    cartons = rng.randint(1, 8)
+                    if tracking == "lot":
+                        for lot_index in range(2):
+                            produced = today - dt.timedelta(days=rng.randint(10, (shelf_life or 365) // 2))
+                            lot_code = f"L{produced:%y%m%d}{lot_index + 1}"
+                            lot_exists = _lot_exists(session, sku, lot_code)
+                            if not lot_exists:
+                                create_lot(session, SYSTEM, LotCreate(sku=sku, code=lot_code, produced_on=produced))
+                            move(session, SYSTEM, sku=sku, qty=Decimal(carton * cartons), source="ADJUSTMENT", target=bin_code,
+                                 lot=lot_code, reason="期初库存 opening stock", unit_cost=cost)
+                    elif tracking == "serial":
+                        count = rng.randint(2, 6)
+                        serials = [f"SN{number:04d}{serial_counter + i:05d}" for i in range(count)]
+                        serial_counter += count
+                        move(session, SYSTEM, sku=sku, qty=Decimal(count), source="ADJUSTMENT", target=bin_code,
+                             serials=serials, reason="期初库存 opening stock", unit_cost=cost)
+                    else:
+                        qty = Decimal(carton * cartons) + (Decimal(rng.randint(0, 999)).scaleb(-3) if decimals else 0)
+                        move(session, SYSTEM, sku=sku, qty=qty, source="ADJUSTMENT", target=bin_code,
+                             reason="期初库存 opening stock", unit_cost=cost)
+
+
+def _lot_exists(session: Session, sku: str, code: str) -> bool:
+    from server.catalog.models import Item, Lot
+
+    return session.scalar(select(Lot.id).join(Item, Lot.item_id == Item.id).where(Item.sku == sku, Lot.code == code)) is not None

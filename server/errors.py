@@ -1,0 +1,63 @@
+"""The exception hierarchy of the domain, each error with a code, an HTTP status and a message in zh-CN and en."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CangkuError(Exception):
+    """A business or request error a person can act on."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, en: str, zh: str | None = None, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(en)
+        self.en = en
+        self.zh = zh or en
+        if code:
+            self.code = code
+        self.details = details
+
+    def message(self, lang: str = "en") -> str:
+        return self.zh if lang.startswith("zh") else self.en
+
+
+class InvalidInput(CangkuError):
+    status_code = 422
+    code = "invalid"
+
+
+class UnknownReference(InvalidInput):
+    """The request names something (a SKU, a location, a lot) that does not exist."""
+
+    code = "unknown_reference"
+
+
+class NotFound(CangkuError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(CangkuError):
+    status_code = 409
+    code = "conflict"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+
+
+class NotAuthenticated(CangkuError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(CangkuError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyAttempts(CangkuError):
+    status_code = 429
+    code = "too_many_attempts"

@@ -1,0 +1,1 @@
+"""Inventory: the double-entry stock ledger — moves, balances, reservations."""

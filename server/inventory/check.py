@@ -1,0 +1,91 @@
+"""`cangku check`: verify the ledger invariants against the database and report each breach."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import Session
+
+from server.catalog.models import Item
+from server.inventory.models import Balance, Move, Reservation
+from server.locations.models import Location
+from server.schemas import fmt
+
+
+@dataclasses.dataclass
+class CheckReport:
+    problems: list[str] = dataclasses.field(default_factory=list)
+    checked: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
+    report = CheckReport()
+    skus = dict(session.execute(select(Item.id, Item.sku)).all())
+    codes = dict(session.execute(select(Location.id, Location.code)).all())
+    report.checked["moves"] = session.scalar(select(func.count(Move.id))) or 0
+    report.checked["balances"] = session.scalar(select(func.count(Balance.id))) or 0
+
+    # 1. Stock is neither made nor lost: per item, balances over all locations sum to zero.
+    for item_id, total in session.execute(select(Balance.item_id, func.sum(Balance.qty)).group_by(Balance.item_id)).tuples():
+        if total != 0:
+            report.problems.append(f"[1] item {skus.get(item_id, item_id)}: balances sum to {fmt(total)}, not 0")
+
+    # 2. Each balance equals its moves in minus its moves out.
+    legs = union_all(
+        select(Move.item_id, Move.to_location_id.label("location_id"), func.coalesce(Move.lot_id, 0).label("lot_key"), Move.qty.label("qty")),
+        select(Move.item_id, Move.from_location_id, func.coalesce(Move.lot_id, 0), (-Move.qty).label("qty")),
+    ).subquery()
+    from_moves: dict[tuple[int, int, int], Decimal] = {}
+    for item_id, location_id, lot_key, qty in session.execute(
+        select(legs.c.item_id, legs.c.location_id, legs.c.lot_key, func.sum(legs.c.qty)).group_by(legs.c.item_id, legs.c.location_id, legs.c.lot_key)
+    ).tuples():
+        from_moves[(item_id, location_id, lot_key)] = qty
+    stored = {
+        (b.item_id, b.location_id, b.lot_key): b for b in session.scalars(select(Balance))
+    }
+    for key in set(from_moves) | set(stored):
+        expected = from_moves.get(key, Decimal(0))
+        balance = stored.get(key)
+        actual = balance.qty if balance else Decimal(0)
+        if expected != actual:
+            item_id, location_id, lot_key = key
+            report.problems.append(
+                f"[2] {skus.get(item_id, item_id)} at {codes.get(location_id, location_id)} lot {lot_key or '-'}: "
+                f"balance {fmt(actual)} but moves say {fmt(expected)}"
+            )
+
+    # 3. No internal location below zero, and reserved within what is there.
+    for balance in stored.values():
+        where = f"{skus.get(balance.item_id)} at {codes.get(balance.location_id)}"
+        if balance.internal and balance.qty < 0:
+            report.problems.append(f"[3] {where}: negative stock {fmt(balance.qty)} in an internal location")
+        if balance.reserved < 0 or (balance.internal and balance.reserved > balance.qty):
+            report.problems.append(f"[3] {where}: reserved {fmt(balance.reserved)} outside 0..{fmt(balance.qty)}")
+
+    # Reservations: open reservations add up to each balance's reserved quantity.
+    held: dict[tuple[int, int, int], Decimal] = {}
+    for r in session.scalars(select(Reservation).where(Reservation.open.is_(True))):
+        held[(r.item_id, r.location_id, r.lot_key)] = held.get((r.item_id, r.location_id, r.lot_key), Decimal(0)) + r.qty
+    for key, balance in stored.items():
+        if held.get(key, Decimal(0)) != balance.reserved:
+            report.problems.append(
+                f"[3] {skus.get(key[0])} at {codes.get(key[1])}: reserved {fmt(balance.reserved)} but open reservations hold {fmt(held.get(key, Decimal(0)))}"
+            )
+
+    # 4. An operation is applied at most once: a move is reversed at most once, and never a reversal.
+    doubled = session.execute(
+        select(Move.reverses_id, func.count()).where(Move.reverses_id.is_not(None)).group_by(Move.reverses_id).having(func.count() > 1)
+    ).all()
+    for move_id, count in doubled:
+        report.problems.append(f"[4] move {move_id} reversed {count} times")
+
+    if len(report.problems) > limit:
+        extra = len(report.problems) - limit
+        report.problems = report.problems[:limit] + [f"... and {extra} more"]
+    return report

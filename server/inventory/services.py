@@ -1,0 +1,487 @@
+"""The stock ledger: every stock change is a move between two locations, and balances follow in the same transaction.
+
+Internal locations never go below zero: taking stock is one conditional UPDATE that only
+succeeds while enough is available, so concurrent takers cannot both win the last unit.
+Virtual locations (SUPPLIER, CUSTOMER, ADJUSTMENT, SCRAP, TRANSIT) go negative by nature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.auth.permissions import Actor
+from server.base import utcnow
+from server.catalog.models import Item, Lot, Serial
+from server.catalog.services import item_for_move, lot_for_move
+from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
+from server.inventory.models import Balance, Move, MoveSerial, Reservation
+from server.locations.models import Location
+from server.locations.services import location_for_move
+from server.quantities import optional_non_negative, positive_qty
+from server.schemas import fmt
+
+
+@dataclasses.dataclass(frozen=True)
+class MoveSpec:
+    """One move as the ledger sees it: resolved rows, a validated quantity in base units."""
+
+    item: Item
+    qty: Decimal
+    source: Location
+    target: Location
+    lot: Lot | None = None
+    serials: tuple[str, ...] = ()
+    reason: str = ""
+    unit_cost: Decimal | None = None
+    ref_type: str | None = None
+    ref_id: str | None = None
+    op_id: str | None = None
+    reverses_id: int | None = None
+    reservation_id: int | None = None
+
+
+def prepare_move(
+    session: Session,
+    actor: Actor,
+    *,
+    sku: str,
+    qty: object,
+    source: str,
+    target: str,
+    lot: str | None = None,
+    serials: Sequence[str] = (),
+    reason: str = "",
+    unit_cost: object | None = None,
+    ref_type: str | None = None,
+    ref_id: str | None = None,
+    op_id: str | None = None,
+) -> MoveSpec:
+    """Resolve codes to rows and check everything that does not depend on stock levels."""
+    actor.require("stock.move")
+    item = item_for_move(session, sku)
+    quantity = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
+    from_loc = location_for_move(session, source, "from")
+    to_loc = location_for_move(session, target, "to")
+    if from_loc.id == to_loc.id:
+        raise InvalidInput(
+            f"From and to are the same location ({source}).",
+            f"来源和目标是同一个库位（{source}）。",
+            code="same_location",
+            location=source,
+        )
+    for loc in (from_loc, to_loc):
+        if not actor.may_use_warehouse(loc.warehouse_id):
+            raise Forbidden(
+                f"You may not move stock in location {loc.code}'s warehouse.",
+                f"您无权在库位 {loc.code} 所属仓库移动库存。",
+                code="warehouse_not_allowed",
+                location=loc.code,
+            )
+    lot_row = lot_for_move(session, item, lot)
+    serial_tuple = tuple(serials)
+    if item.tracking == "serial":
+        if quantity != quantity.to_integral_value() or len(serial_tuple) != int(quantity):
+            raise InvalidInput(
+                f"Item {sku} is serial-numbered: give one serial per unit ({fmt(quantity)} units, {len(serial_tuple)} serials).",
+                f"商品 {sku} 按序列号管理：每件一个序列号（数量 {fmt(quantity)}，序列号 {len(serial_tuple)} 个）。",
+                code="serials_mismatch",
+                sku=sku,
+            )
+        if len(set(serial_tuple)) != len(serial_tuple):
+            raise InvalidInput("A serial number is listed twice.", "序列号重复。", code="duplicate_serial")
+    elif serial_tuple:
+        raise InvalidInput(
+            f"Item {sku} is not serial-numbered; leave serials empty.",
+            f"商品 {sku} 不按序列号管理，请不要填写序列号。",
+            code="serials_not_tracked",
+            sku=sku,
+        )
+    cost = optional_non_negative(unit_cost, "unit_cost", scale=6)
+    return MoveSpec(
+        item=item, qty=quantity, source=from_loc, target=to_loc, lot=lot_row, serials=serial_tuple,
+        reason=reason, unit_cost=cost, ref_type=ref_type, ref_id=ref_id, op_id=op_id,
+    )
+
+
+def post_move(session: Session, actor: Actor, spec: MoveSpec) -> Move:
+    """Post one move: the move row, both balances, the serials and the audit entry, all or nothing."""
+    lot_key = spec.lot.id if spec.lot else 0
+    if spec.reservation_id is not None:
+        _consume_reservation(session, spec, lot_key)
+    # Touch the two balance rows in a fixed order so two opposite transfers cannot deadlock.
+    for location in sorted((spec.source, spec.target), key=lambda loc: loc.id):
+        if location is spec.source:
+            _take(session, spec, lot_key)
+        else:
+            _add(session, spec.item.id, spec.target, spec.lot, spec.qty)
+    unit_cost = spec.unit_cost if spec.unit_cost is not None else spec.item.avg_cost
+    move_id = session.execute(
+        insert(Move)
+        .values(
+            item_id=spec.item.id,
+            lot_id=spec.lot.id if spec.lot else None,
+            qty=spec.qty,
+            from_location_id=spec.source.id,
+            to_location_id=spec.target.id,
+            unit_cost=unit_cost,
+            reason=spec.reason,
+            ref_type=spec.ref_type,
+            ref_id=spec.ref_id,
+            reverses_id=spec.reverses_id,
+            user_id=actor.user_id,
+            device_id=actor.device_id,
+            op_id=spec.op_id,
+            created_at=utcnow(),
+        )
+        .returning(Move.id)
+    ).scalar_one()
+    if spec.serials:
+        _move_serials(session, spec, move_id)
+    record(
+        session, actor, "stock.move", "move", move_id,
+        sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
+        lot=spec.lot.code if spec.lot else None, reason=spec.reason, reverses=spec.reverses_id,
+    )
+    return session.get_one(Move, move_id)
+
+
+def move(session: Session, actor: Actor, **fields: object) -> Move:
+    """Validate and post one move: the service behind `POST /stock/moves` and the `stock.move` operation."""
+    return post_move(session, actor, prepare_move(session, actor, **fields))  # type: ignore[arg-type]
+
+
+def _upsert(session: Session, values: dict[str, object], delta_column: str = "qty"):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Balance).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=[Balance.item_id, Balance.location_id, Balance.lot_key],
+        set_={delta_column: getattr(Balance, delta_column) + getattr(stmt.excluded, delta_column), "updated_at": stmt.excluded.updated_at},
+    )
+
+
+def _add(session: Session, item_id: int, location: Location, lot: Lot | None, qty: Decimal) -> None:
+    session.execute(
+        _upsert(
+            session,
+            {
+                "item_id": item_id,
+                "location_id": location.id,
+                "lot_key": lot.id if lot else 0,
+                "lot_id": lot.id if lot else None,
+                "internal": location.internal,
+                "qty": qty,
+                "reserved": Decimal(0),
+                "updated_at": utcnow(),
+            },
+        )
+    )
+
+
+def _take(session: Session, spec: MoveSpec, lot_key: int) -> None:
+    if not spec.source.internal:
+        _add(session, spec.item.id, spec.source, spec.lot, -spec.qty)
+        return
+    key = and_(Balance.item_id == spec.item.id, Balance.location_id == spec.source.id, Balance.lot_key == lot_key)
+    result = session.execute(
+        update(Balance)
+        .where(key, Balance.qty - Balance.reserved >= spec.qty)
+        .values(qty=Balance.qty - spec.qty, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return
+    row = session.execute(select(Balance.qty, Balance.reserved).where(key)).first()
+    on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
+    raise insufficient(spec.source, spec.item, spec.lot, on_hand, reserved, spec.qty)
+
+
+def insufficient(location: Location, item: Item, lot: Lot | None, on_hand: Decimal, reserved: Decimal, requested: Decimal) -> InsufficientStock:
+    available = on_hand - reserved
+    what_en = f"{item.sku}" + (f" lot {lot.code}" if lot else "")
+    what_zh = f"{item.sku}" + (f" 批次 {lot.code}" if lot else "")
+    held_en = f"holds {fmt(on_hand)} {item.unit}"
+    held_zh = f"现有 {fmt(on_hand)} {item.unit}"
+    if reserved:
+        held_en += f" ({fmt(reserved)} reserved, {fmt(available)} available)"
+        held_zh += f"（已预留 {fmt(reserved)}，可用 {fmt(available)}）"
+    return InsufficientStock(
+        f"Location {location.code} {held_en} of {what_en}; {fmt(requested)} requested.",
+        f"库位 {location.code} 的 {what_zh} {held_zh}，需要 {fmt(requested)}。",
+        location=location.code,
+        sku=item.sku,
+        lot=lot.code if lot else None,
+        on_hand=fmt(on_hand),
+        reserved=fmt(reserved),
+        available=fmt(available),
+        requested=fmt(requested),
+    )
+
+
+def _move_serials(session: Session, spec: MoveSpec, move_id: int) -> None:
+    rows = {
+        s.serial: s
+        for s in session.scalars(
+            select(Serial).where(Serial.item_id == spec.item.id, Serial.serial.in_(spec.serials)).with_for_update()
+        )
+    }
+    for number in spec.serials:
+        serial = rows.get(number)
+        if spec.source.internal:
+            if serial is None or serial.location_id != spec.source.id:
+                where = _serial_place(session, serial)
+                raise Conflict(
+                    f"Serial {number} of {spec.item.sku} is not in {spec.source.code}{where[0]}.",
+                    f"{spec.item.sku} 的序列号 {number} 不在 {spec.source.code}{where[1]}。",
+                    code="serial_not_here",
+                    serial=number,
+                )
+        elif serial is not None and serial.location_id is not None and _is_internal(session, serial.location_id):
+            where = _serial_place(session, serial)
+            raise Conflict(
+                f"Serial {number} of {spec.item.sku} is already in stock{where[0]}.",
+                f"{spec.item.sku} 的序列号 {number} 已在库{where[1]}。",
+                code="serial_in_stock",
+                serial=number,
+            )
+        if serial is None:
+            serial = Serial(item_id=spec.item.id, serial=number, lot_id=spec.lot.id if spec.lot else None)
+            session.add(serial)
+            session.flush()
+        serial.location_id = spec.target.id
+        session.execute(insert(MoveSerial).values(move_id=move_id, serial_id=serial.id))
+    session.flush()
+
+
+def _is_internal(session: Session, location_id: int) -> bool:
+    return session.scalar(select(Location.kind).where(Location.id == location_id)) != "virtual"
+
+
+def _serial_place(session: Session, serial: Serial | None) -> tuple[str, str]:
+    if serial is None or serial.location_id is None:
+        return (" (it is not known here)", "（系统中没有该序列号）")
+    code = session.scalar(select(Location.code).where(Location.id == serial.location_id))
+    return (f" (it is in {code})", f"（它在 {code}）")
+
+
+# Reversal ---------------------------------------------------------------------------------------
+
+
+def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> Move:
+    """Correct a mistake by posting the opposite move; the original stays in the ledger."""
+    actor.require("stock.reverse")
+    original = session.get(Move, move_id)
+    if original is None:
+        raise NotFound(f"No move {move_id}.", f"没有移动记录 {move_id}。", move=move_id)
+    if original.reverses_id is not None:
+        raise Conflict(
+            f"Move {move_id} is itself a reversal; post a new move instead.",
+            f"移动 {move_id} 本身是冲销，请另行登记新的移动。",
+            code="reversal_of_reversal",
+        )
+    already = session.scalar(select(Move.id).where(Move.reverses_id == move_id))
+    if already is not None:
+        raise Conflict(
+            f"Move {move_id} was already reversed by move {already}.",
+            f"移动 {move_id} 已被移动 {already} 冲销。",
+            code="already_reversed",
+            reversal=already,
+        )
+    item = session.get_one(Item, original.item_id)
+    source = session.get_one(Location, original.to_location_id)
+    target = session.get_one(Location, original.from_location_id)
+    for loc in (source, target):
+        if not actor.may_use_warehouse(loc.warehouse_id):
+            raise Forbidden(
+                f"You may not move stock in location {loc.code}'s warehouse.",
+                f"您无权在库位 {loc.code} 所属仓库移动库存。",
+                code="warehouse_not_allowed",
+            )
+    serials = tuple(
+        session.scalars(select(Serial.serial).join(MoveSerial, MoveSerial.serial_id == Serial.id).where(MoveSerial.move_id == move_id))
+    )
+    spec = MoveSpec(
+        item=item,
+        qty=original.qty,
+        source=source,
+        target=target,
+        lot=session.get(Lot, original.lot_id) if original.lot_id else None,
+        serials=serials,
+        reason=reason or f"reversal of move {move_id}",
+        unit_cost=original.unit_cost,
+        ref_type=original.ref_type,
+        ref_id=original.ref_id,
+        op_id=op_id,
+        reverses_id=move_id,
+    )
+    return post_move(session, actor, spec)
+
+
+# Reservations -----------------------------------------------------------------------------------
+
+
+def reserve(
+    session: Session, actor: Actor, *, sku: str, location: str, qty: object, lot: str | None = None,
+    ref_type: str | None = None, ref_id: str | None = None,
+) -> Reservation:
+    """Hold available stock for a document line; it stays on hand but is no longer available."""
+    actor.require("stock.reserve")
+    item = item_for_move(session, sku)
+    quantity = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
+    loc = location_for_move(session, location, "from")
+    if not loc.internal or loc.quarantine:
+        raise InvalidInput(
+            f"Stock can only be reserved in an available internal location, not {loc.code}.",
+            f"只能在可用的内部库位预留库存，{loc.code} 不行。",
+            code="not_reservable",
+        )
+    lot_row = lot_for_move(session, item, lot)
+    lot_key = lot_row.id if lot_row else 0
+    key = and_(Balance.item_id == item.id, Balance.location_id == loc.id, Balance.lot_key == lot_key)
+    result = session.execute(
+        update(Balance)
+        .where(key, Balance.qty - Balance.reserved >= quantity)
+        .values(reserved=Balance.reserved + quantity, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        row = session.execute(select(Balance.qty, Balance.reserved).where(key)).first()
+        on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
+        raise insufficient(loc, item, lot_row, on_hand, reserved, quantity)
+    reservation = Reservation(
+        item_id=item.id, location_id=loc.id, lot_key=lot_key, qty=quantity,
+        ref_type=ref_type, ref_id=ref_id, user_id=actor.user_id,
+    )
+    session.add(reservation)
+    session.flush()
+    record(session, actor, "stock.reserve", "reservation", reservation.id, sku=sku, location=location, qty=fmt(quantity), lot=lot)
+    return reservation
+
+
+def release(session: Session, actor: Actor, reservation_id: int) -> Reservation:
+    actor.require("stock.reserve")
+    reservation = session.get(Reservation, reservation_id, with_for_update=True)
+    if reservation is None:
+        raise NotFound(f"No reservation {reservation_id}.", f"没有预留 {reservation_id}。")
+    if not reservation.open:
+        raise Conflict(f"Reservation {reservation_id} is already closed.", f"预留 {reservation_id} 已关闭。", code="reservation_closed")
+    _unreserve(session, reservation.item_id, reservation.location_id, reservation.lot_key, reservation.qty)
+    released = reservation.qty
+    reservation.qty = Decimal(0)
+    reservation.open = False
+    reservation.closed_at = utcnow()
+    session.flush()
+    record(session, actor, "stock.release", "reservation", reservation.id, qty=fmt(released))
+    return reservation
+
+
+def _unreserve(session: Session, item_id: int, location_id: int, lot_key: int, qty: Decimal) -> None:
+    session.execute(
+        update(Balance)
+        .where(Balance.item_id == item_id, Balance.location_id == location_id, Balance.lot_key == lot_key)
+        .values(reserved=Balance.reserved - qty, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _consume_reservation(session: Session, spec: MoveSpec, lot_key: int) -> None:
+    """A pick against a reservation: the reserved quantity it takes stops being reserved."""
+    reservation = session.get(Reservation, spec.reservation_id, with_for_update=True)
+    if (
+        reservation is None
+        or not reservation.open
+        or (reservation.item_id, reservation.location_id, reservation.lot_key) != (spec.item.id, spec.source.id, lot_key)
+    ):
+        raise Conflict(
+            f"Reservation {spec.reservation_id} does not hold this stock.",
+            f"预留 {spec.reservation_id} 与该库存不符。",
+            code="reservation_mismatch",
+        )
+    used = min(reservation.qty, spec.qty)
+    _unreserve(session, reservation.item_id, reservation.location_id, lot_key, used)
+    reservation.qty -= used
+    if reservation.qty == 0:
+        reservation.open = False
+        reservation.closed_at = utcnow()
+    session.flush()
+
+
+# Queries ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BalanceRow:
+    sku: str
+    location: str
+    warehouse: str | None
+    lot: str | None
+    expiry: object
+    qty: Decimal
+    reserved: Decimal
+    available: Decimal
+    quarantine: bool
+
+
+def balances(
+    session: Session, *, sku: str | None = None, location: str | None = None, warehouse: str | None = None,
+    include_zero: bool = False, include_virtual: bool = False, limit: int = 500, offset: int = 0,
+) -> tuple[list[BalanceRow], int]:
+    from sqlalchemy.orm import aliased
+
+    wh = aliased(Location)
+    query = (
+        select(Balance, Item.sku, Location.code, Location.quarantine, wh.code.label("warehouse"), Lot.code.label("lot"), Lot.expiry)
+        .join(Item, Balance.item_id == Item.id)
+        .join(Location, Balance.location_id == Location.id)
+        .outerjoin(wh, Location.warehouse_id == wh.id)
+        .outerjoin(Lot, Balance.lot_id == Lot.id)
+    )
+    if sku:
+        item_id = session.scalar(select(Item.id).where(Item.sku == sku))
+        if item_id is None:
+            raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
+        query = query.where(Balance.item_id == item_id)
+    if location:
+        loc_id = session.scalar(select(Location.id).where(Location.code == location))
+        if loc_id is None:
+            raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
+        query = query.where(Balance.location_id == loc_id)
+    if warehouse:
+        wh_id = session.scalar(select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse"))
+        if wh_id is None:
+            raise NotFound(f"No warehouse with code {warehouse}.", f"没有编码为 {warehouse} 的仓库。", warehouse=warehouse)
+        query = query.where(Location.warehouse_id == wh_id)
+    if not include_virtual and not location:
+        query = query.where(Balance.internal.is_(True))
+    if not include_zero:
+        query = query.where(Balance.qty != 0)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Item.sku, Location.code, Balance.lot_key).limit(limit).offset(offset))
+    out = []
+    for bal, item_sku, loc_code, quarantine, wh_code, lot_code, expiry in rows:
+        available = Decimal(0) if (quarantine or not bal.internal) else bal.qty - bal.reserved
+        out.append(BalanceRow(item_sku, loc_code, wh_code, lot_code, expiry, bal.qty, bal.reserved, available, quarantine))
+    return out, total
+
+
+def moves_of(session: Session, *, sku: str | None, location: str | None, limit: int, offset: int) -> tuple[list[Move], int]:
+    query = select(Move)
+    if sku:
+        item_id = session.scalar(select(Item.id).where(Item.sku == sku))
+        if item_id is None:
+            raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
+        query = query.where(Move.item_id == item_id)
+    if location:
+        loc_id = session.scalar(select(Location.id).where(Location.code == location))
+        if loc_id is None:
+            raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
+        query = query.where((Move.from_location_id == loc_id) | (Move.to_location_id == loc_id))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.order_by(Move.id.desc()).limit(limit).offset(offset)))
+    return rows, total

@@ -1,0 +1,1 @@
+"""Business partners: suppliers and customers."""

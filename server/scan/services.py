@@ -1,0 +1,105 @@
+"""One resolver for every scan, tried in order: barcode, SKU, location, lot, GS1 element string.
+
+Each step is one indexed lookup, so the cost does not grow with the size of the catalog.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labels.gs1 import GS1Data, gtin14, looks_like_gs1, parse_gs1
+from server.catalog.models import Barcode, Item, Lot, Serial
+from server.locations.models import Location
+from server.scan.schemas import ScannedItem, ScannedLocation, ScannedLot, ScanResult
+from server.schemas import fmt
+
+_ITEM_COLUMNS = (Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit, Item.tracking)
+
+
+def _item(row) -> ScannedItem:  # type: ignore[no-untyped-def]
+    return ScannedItem(sku=row.sku, name_zh=row.name_zh, name_en=row.name_en, unit=row.unit, tracking=row.tracking)
+
+
+def _barcode(session: Session, *, code: str | None = None, gtin: str | None = None):  # type: ignore[no-untyped-def]
+    query = select(*_ITEM_COLUMNS, Barcode.pack, Barcode.qty).join(Barcode, Barcode.item_id == Item.id)
+    query = query.where(Barcode.code == code) if code is not None else query.where(Barcode.gtin == gtin)
+    return session.execute(query.limit(1)).first()
+
+
+def resolve(session: Session, code: str) -> ScanResult:
+    code = code.strip()
+    if not code:
+        return ScanResult(kind="unknown", code=code)
+    if not looks_like_gs1(code):
+        row = _barcode(session, code=code)
+        if row is None and (gtin := gtin14(code)):
+            row = _barcode(session, gtin=gtin)
+        if row is not None:
+            return ScanResult(kind="item", code=code, item=_item(row), pack=row.pack, qty=fmt(row.qty))
+        row = session.execute(select(*_ITEM_COLUMNS).where(Item.sku == code)).first()
+        if row is not None:
+            return ScanResult(kind="item", code=code, item=_item(row), pack="each", qty="1")
+        location = session.scalars(select(Location).where(Location.code == code)).one_or_none()
+        if location is not None:
+            warehouse = (
+                session.scalar(select(Location.code).where(Location.id == location.warehouse_id)) if location.warehouse_id else None
+            )
+            return ScanResult(
+                kind="location",
+                code=code,
+                location=ScannedLocation(
+                    code=location.code, kind=location.kind, name_zh=location.name_zh, name_en=location.name_en,
+                    warehouse=warehouse, quarantine=location.quarantine,
+                ),
+            )
+        lots = session.execute(
+            select(Lot.code, Lot.expiry, *_ITEM_COLUMNS).join(Item, Lot.item_id == Item.id).where(Lot.code == code).limit(20)
+        ).all()
+        if lots:
+            first = lots[0]
+            return ScanResult(
+                kind="lot",
+                code=code,
+                item=_item(first),
+                lot=ScannedLot(sku=first.sku, code=first.code, expiry=first.expiry),
+                matches=[ScannedLot(sku=r.sku, code=r.code, expiry=r.expiry) for r in lots] if len(lots) > 1 else None,
+            )
+    data = parse_gs1(code)
+    if data is not None:
+        return _resolve_gs1(session, code, data)
+    return ScanResult(kind="unknown", code=code)
+
+
+def _resolve_gs1(session: Session, code: str, data: GS1Data) -> ScanResult:
+    result = ScanResult(
+        kind="gs1", code=code, gs1=data.elements, gtin=data.gtin, lot_code=data.lot, expiry=data.expiry,
+        serial=data.serial, sscc=data.sscc,
+    )
+    if data.gtin is None:
+        return result
+    row = _barcode(session, gtin=data.gtin)
+    if row is None:
+        return result
+    result.item = _item(row)
+    result.pack = row.pack
+    # AI 30/37 counts trade items of this GTIN; in base units that is count x pack size.
+    result.qty = fmt(row.qty * data.qty if data.qty is not None else row.qty)
+    if data.lot:
+        lot = session.execute(select(Lot.code, Lot.expiry).where(Lot.item_id == row.id, Lot.code == data.lot)).first()
+        if lot is not None:
+            result.lot = ScannedLot(sku=row.sku, code=lot.code, expiry=lot.expiry)
+    if data.serial:
+        where = session.scalar(
+            select(Location.code).join(Serial, Serial.location_id == Location.id).where(Serial.item_id == row.id, Serial.serial == data.serial)
+        )
+        result.serial_location = where
+    return result
+
+
+def pack_quantity(session: Session, code: str) -> Decimal | None:
+    """The base-unit quantity a barcode stands for, or None if it is not an item barcode."""
+    result = resolve(session, code)
+    return Decimal(result.qty) if result.kind in ("item", "gs1") and result.qty else None

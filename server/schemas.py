@@ -1,0 +1,32 @@
+"""Types shared by every domain's msgspec schemas: codes, names, pagination, decimal strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")]
+ScanText = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Text = Annotated[str, msgspec.Meta(max_length=500)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Offset = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+DecimalStr = Annotated[str, msgspec.Meta(pattern=r"^-?\d+(\.\d+)?$", examples=["12", "1.5"])]
+
+
+def fmt(value: Decimal | None) -> str | None:
+    """A decimal as the plain string the API speaks: 12, 1.5, -3 (never 1.2E+1)."""
+    if value is None:
+        return None
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+class Struct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base for request bodies: unknown fields are an error, not silently ignored."""
+
+
+class Out(msgspec.Struct, kw_only=True):
+    """Base for responses."""

@@ -1,0 +1,56 @@
+"""The one place that reads the environment: settings for the server, the CLI and the tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from functools import lru_cache
+from pathlib import Path
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None  # None: SQLite file under data_dir
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    demo: bool = False
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cangku.db').resolve()}"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "data_dir" in changes:
+            changes["data_dir"] = Path(str(changes["data_dir"]))
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def load_settings() -> Settings:
+    return Settings(
+        data_dir=Path(os.environ.get("CANGKU_DATA_DIR", "cangku-data")),
+        database_url=os.environ.get("CANGKU_DATABASE_URL") or None,
+        host=os.environ.get("CANGKU_HOST", "127.0.0.1"),
+        port=_env_int("CANGKU_PORT", 8000),
+        session_hours=_env_int("CANGKU_SESSION_HOURS", 12),
+        login_max_failures=_env_int("CANGKU_LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_env_int("CANGKU_LOGIN_WINDOW_SECONDS", 300),
+        timezone=os.environ.get("CANGKU_TIMEZONE", "Asia/Shanghai"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
