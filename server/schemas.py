@@ -6,13 +6,15 @@ from decimal import Decimal
 from typing import Annotated
 
 import msgspec
+from litestar.params import QueryParameter
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")]
 ScanText = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-Offset = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+# Query parameters for paging (constraints a query string is checked against).
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
 DecimalStr = Annotated[str, msgspec.Meta(pattern=r"^-?\d+(\.\d+)?$", examples=["12", "1.5"])]
 
 

@@ -19,6 +19,9 @@ class Settings:
     login_window_seconds: int = 300
     demo: bool = False
     timezone: str = "Asia/Shanghai"
+    # Argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
     @property
     def effective_database_url(self) -> str:
@@ -48,6 +51,8 @@ def load_settings() -> Settings:
         login_max_failures=_env_int("CANGKU_LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("CANGKU_LOGIN_WINDOW_SECONDS", 300),
         timezone=os.environ.get("CANGKU_TIMEZONE", "Asia/Shanghai"),
+        argon2_time_cost=_env_int("CANGKU_ARGON2_TIME_COST", 3),
+        argon2_memory_kib=_env_int("CANGKU_ARGON2_MEMORY_KIB", 65536),
     )
 
 

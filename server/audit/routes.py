@@ -44,8 +44,8 @@ class AuditController(Controller):
         action: str | None = Parameter(default=None, max_length=64),
         target_type: str | None = Parameter(default=None, max_length=32),
         target_id: str | None = Parameter(default=None, max_length=64),
-        limit: FromQuery[Limit] = 100,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> AuditPage:
         actor.require("audit.read")
         query = select(AuditEntry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -20,20 +21,27 @@ from server.base import utcnow
 from server.db import Database
 from server.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts, UnknownReference
 from server.locations.models import Location
-from server.settings import Settings
+from server.settings import Settings, get_settings
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD = 8
 
 
+@functools.lru_cache(maxsize=1)
+def _hasher() -> tuple[PasswordHasher, str]:
+    settings = get_settings()
+    hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
+    # Unknown users are checked against this hash so a wrong username costs as long as a wrong password.
+    return hasher, hasher.hash("not a real password")
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -198,7 +206,7 @@ def login(
 
     with db.read() as session:
         user = session.scalar(select(User).where(User.username == username))
-    password_ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    password_ok = verify_password(user.password_hash if user else None, password)
     failure: NotAuthenticated | None = None
     if user is None or not password_ok or not user.active:
         failure = NotAuthenticated("Wrong username or password.", "用户名或密码错误。", code="bad_credentials")

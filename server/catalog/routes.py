@@ -27,8 +27,8 @@ class ItemController(Controller):
         db: NamedDependency[Database],
         search: str | None = Parameter(default=None, max_length=200),
         active: FromQuery[bool | None] = None,
-        limit: FromQuery[Limit] = 50,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> ItemPage:
         with db.read() as session:
             rows, total = services.list_items(session, search=search, active=active, limit=limit, offset=offset)
@@ -61,8 +61,8 @@ class LotController(Controller):
         sku: str | None = Parameter(default=None, max_length=64),
         search: str | None = Parameter(default=None, max_length=64),
         expiring_before: FromQuery[dt.date | None] = None,
-        limit: FromQuery[Limit] = 50,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> LotPage:
         with db.read() as session:
             rows, total = services.list_lots(session, sku=sku, search=search, expiring_before=expiring_before, limit=limit, offset=offset)

@@ -32,7 +32,7 @@ def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
     report.checked["balances"] = session.scalar(select(func.count(Balance.id))) or 0
 
     # 1. Stock is neither made nor lost: per item, balances over all locations sum to zero.
-    for item_id, total in session.execute(select(Balance.item_id, func.sum(Balance.qty)).group_by(Balance.item_id)).tuples():
+    for item_id, total in session.execute(select(Balance.item_id, func.sum(Balance.qty)).group_by(Balance.item_id)).all():
         if total != 0:
             report.problems.append(f"[1] item {skus.get(item_id, item_id)}: balances sum to {fmt(total)}, not 0")
 
@@ -44,7 +44,7 @@ def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
     from_moves: dict[tuple[int, int, int], Decimal] = {}
     for item_id, location_id, lot_key, qty in session.execute(
         select(legs.c.item_id, legs.c.location_id, legs.c.lot_key, func.sum(legs.c.qty)).group_by(legs.c.item_id, legs.c.location_id, legs.c.lot_key)
-    ).tuples():
+    ).all():
         from_moves[(item_id, location_id, lot_key)] = qty
     stored = {
         (b.item_id, b.location_id, b.lot_key): b for b in session.scalars(select(Balance))

@@ -106,8 +106,8 @@ class StockController(Controller):
         db: NamedDependency[Database],
         sku: str | None = Parameter(default=None, max_length=64),
         location: str | None = Parameter(default=None, max_length=64),
-        limit: FromQuery[Limit] = 100,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> MovePage:
         with db.read() as session:
             rows, total = services.moves_of(session, sku=sku, location=location, limit=limit, offset=offset)
@@ -129,8 +129,8 @@ class StockController(Controller):
         location: str | None = Parameter(default=None, max_length=64),
         warehouse: str | None = Parameter(default=None, max_length=64),
         include_zero: FromQuery[bool] = False,
-        limit: FromQuery[Limit] = 500,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 500,
+        offset: Offset = 0,
     ) -> BalancePage:
         with db.read() as session:
             rows, total = services.balances(

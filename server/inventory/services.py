@@ -113,6 +113,7 @@ def prepare_move(
 def post_move(session: Session, actor: Actor, spec: MoveSpec) -> Move:
     """Post one move: the move row, both balances, the serials and the audit entry, all or nothing."""
     lot_key = spec.lot.id if spec.lot else 0
+    serial_rows = _checked_serials(session, spec) if spec.serials else []
     if spec.reservation_id is not None:
         _consume_reservation(session, spec, lot_key)
     # Touch the two balance rows in a fixed order so two opposite transfers cannot deadlock.
@@ -142,8 +143,8 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> Move:
         )
         .returning(Move.id)
     ).scalar_one()
-    if spec.serials:
-        _move_serials(session, spec, move_id)
+    if serial_rows:
+        _link_serials(session, spec, move_id, serial_rows)
     record(
         session, actor, "stock.move", "move", move_id,
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
@@ -224,13 +225,15 @@ def insufficient(location: Location, item: Item, lot: Lot | None, on_hand: Decim
     )
 
 
-def _move_serials(session: Session, spec: MoveSpec, move_id: int) -> None:
+def _checked_serials(session: Session, spec: MoveSpec) -> list[Serial]:
+    """The serial rows this move carries (new ones for goods arriving from outside), checked to be where the move says."""
     rows = {
         s.serial: s
         for s in session.scalars(
             select(Serial).where(Serial.item_id == spec.item.id, Serial.serial.in_(spec.serials)).with_for_update()
         )
     }
+    checked = []
     for number in spec.serials:
         serial = rows.get(number)
         if spec.source.internal:
@@ -253,7 +256,13 @@ def _move_serials(session: Session, spec: MoveSpec, move_id: int) -> None:
         if serial is None:
             serial = Serial(item_id=spec.item.id, serial=number, lot_id=spec.lot.id if spec.lot else None)
             session.add(serial)
-            session.flush()
+        checked.append(serial)
+    session.flush()
+    return checked
+
+
+def _link_serials(session: Session, spec: MoveSpec, move_id: int, serials: list[Serial]) -> None:
+    for serial in serials:
         serial.location_id = spec.target.id
         session.execute(insert(MoveSerial).values(move_id=move_id, serial_id=serial.id))
     session.flush()

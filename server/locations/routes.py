@@ -32,8 +32,8 @@ class LocationController(Controller):
         kind: FromQuery[Kind | None] = None,
         parent: str | None = Parameter(default=None, max_length=64),
         search: str | None = Parameter(default=None, max_length=200),
-        limit: FromQuery[Limit] = 100,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> LocationPage:
         with db.read() as session:
             rows, total = services.list_locations(

@@ -26,8 +26,8 @@ class PartnerController(Controller):
         db: NamedDependency[Database],
         kind: FromQuery[Literal["supplier", "customer"] | None] = None,
         search: str | None = Parameter(default=None, max_length=200),
-        limit: FromQuery[Limit] = 50,
-        offset: FromQuery[Offset] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> PartnerPage:
         with db.read() as session:
             rows, total = services.list_partners(session, kind=kind, search=search, limit=limit, offset=offset)

@@ -1,0 +1,223 @@
+"""Fixtures for every tier: a fresh database on SQLite and on PostgreSQL, the app, signed-in clients, a small warehouse.
+
+Database tests run twice, once per backend. PostgreSQL is the server at
+CANGKU_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test); each xdist worker
+gets its own schema there. When it is unreachable the PostgreSQL half is skipped, except
+under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Cheaper Argon2id parameters keep sign-in fast in tests; the algorithm and code path are the production ones.
+os.environ.setdefault("CANGKU_ARGON2_TIME_COST", "1")
+os.environ.setdefault("CANGKU_ARGON2_MEMORY_KIB", "1024")
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from server.app import create_app
+from server.auth.permissions import SYSTEM
+from server.base import Base
+from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate
+from server.catalog.services import create_item, create_lot
+from server.db import Database
+from server.locations.schemas import LocationCreate
+from server.locations.services import create_location, ensure_virtual_locations
+from server.migrate import prepare
+from server.settings import Settings
+from tests.helpers import PEN_CARTON, PEN_EACH, add_user, sign_in
+
+POSTGRES_URL = os.environ.get("CANGKU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is reported
+        return str(exc)
+
+
+def require_postgres() -> None:
+    problem = postgres_reachable()
+    if problem is None:
+        return
+    message = f"PostgreSQL at {POSTGRES_URL} is not reachable: {problem}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: PostgreSQL is required)")
+    pytest.skip(message)
+
+
+def worker_name(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+# Fresh databases ---------------------------------------------------------------------------------
+
+
+class Backends:
+    """Makes fresh, migrated databases quickly: SQLite by copying a migrated template file,
+    PostgreSQL by emptying one migrated schema per worker."""
+
+    def __init__(self, tmp: Path, worker: str) -> None:
+        self.tmp = tmp
+        self.worker = worker
+        self._sqlite_template: Path | None = None
+        self._pg: Database | None = None
+        self._count = 0
+
+    def sqlite_template(self) -> Path:
+        if self._sqlite_template is None:
+            path = self.tmp / "template.db"
+            db = Database(f"sqlite:///{path}")
+            prepare(db)
+            db.dispose()
+            with sqlite3.connect(path) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._sqlite_template = path
+        return self._sqlite_template
+
+    def fresh_sqlite(self) -> Database:
+        self._count += 1
+        path = self.tmp / f"db{self._count}.db"
+        shutil.copy(self.sqlite_template(), path)
+        return Database(f"sqlite:///{path}")
+
+    @property
+    def pg_schema(self) -> str:
+        return f"cangku_{self.worker}".lower()
+
+    def pg_url(self, schema: str | None = None) -> str:
+        return f"{POSTGRES_URL}?options=-csearch_path%3D{schema or self.pg_schema}"
+
+    def fresh_postgres(self) -> Database:
+        require_postgres()
+        if self._pg is None:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {self.pg_schema} CASCADE")
+                conn.execute(f"CREATE SCHEMA {self.pg_schema}")
+            self._pg = Database(self.pg_url())
+            prepare(self._pg)
+        else:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            with self._pg.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            with self._pg.write() as session:
+                ensure_virtual_locations(session)
+        return self._pg
+
+    def fresh(self, backend: str) -> Database:
+        return self.fresh_sqlite() if backend == "sqlite" else self.fresh_postgres()
+
+    def close(self) -> None:
+        if self._pg is not None:
+            self._pg.dispose()
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {self.pg_schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Backends]:
+    factory = Backends(tmp_path_factory.mktemp("databases"), worker_name(request))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db(backends: Backends, backend: str) -> Iterator[Database]:
+    database = backends.fresh(backend)
+    yield database
+    if backend == "sqlite":
+        database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=None, login_max_failures=5, login_window_seconds=300)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+# Users and sign-in -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def as_role(client: TestClient, db: Database):  # type: ignore[no-untyped-def]
+    """`as_role("warehouse")` -> headers of a signed-in user with that role (created on first use)."""
+    cache: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+
+    def headers(role: str, warehouses: tuple[str, ...] = ()) -> dict[str, str]:
+        key = (role, warehouses)
+        if key not in cache:
+            username = f"{role}{len(cache)}"
+            add_user(db, username, [role], list(warehouses))
+            cache[key] = sign_in(client, username)
+        return cache[key]
+
+    return headers
+
+
+@pytest.fixture
+def admin(as_role) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return as_role("admin")
+
+
+@pytest.fixture
+def worker(as_role, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return as_role("warehouse")
+
+
+# A small warehouse -------------------------------------------------------------------------------
+
+@pytest.fixture
+def world(db: Database) -> Database:
+    """Two warehouses (WH1 with zone Z1 and bins, a quarantine bin; WH2 with one bin) and three items:
+    PEN (plain, carton of 12), MILK (lot-tracked, carton of 6), PHONE (serial-numbered)."""
+    with db.write() as s:
+        for code, kind, parent, quarantine in [
+            ("WH1", "warehouse", None, False),
+            ("Z1", "zone", "WH1", False),
+            ("B1", "bin", "Z1", False),
+            ("B2", "bin", "Z1", False),
+            ("B3", "bin", "Z1", False),
+            ("QC", "bin", "WH1", True),
+            ("WH2", "warehouse", None, False),
+            ("W2-B1", "bin", "WH2", False),
+        ]:
+            create_location(s, SYSTEM, LocationCreate(code=code, kind=kind, parent=parent, quarantine=quarantine,  # type: ignore[arg-type]
+                                                      name_zh=f"{code} 库位", name_en=f"{code} location"))
+        create_item(s, SYSTEM, ItemCreate(sku="PEN", name_zh="中性笔", name_en="Gel pen", unit="pcs", barcodes=[
+            BarcodeIn(code=PEN_EACH), BarcodeIn(code=PEN_CARTON, pack="carton", qty=Decimal(12))]))
+        create_item(s, SYSTEM, ItemCreate(sku="MILK", name_zh="牛奶", name_en="Milk", unit="box", tracking="lot", shelf_life_days=30,
+                                          barcodes=[BarcodeIn(code="6901234000023"), BarcodeIn(code="16901234000020", pack="carton", qty=Decimal(6))]))
+        create_item(s, SYSTEM, ItemCreate(sku="PHONE", name_zh="手机", name_en="Phone", tracking="serial"))
+        create_item(s, SYSTEM, ItemCreate(sku="RICE", name_zh="大米", name_en="Rice", unit="kg", unit_decimals=3))
+        create_lot(s, SYSTEM, LotCreate(sku="MILK", code="L1"))
+        create_lot(s, SYSTEM, LotCreate(sku="MILK", code="L2"))
+    return db
