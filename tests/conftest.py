@@ -164,6 +164,44 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield test_client
 
 
+class LiveServer:
+    """The app served by uvicorn on a free local port, in a background thread: real sockets, real concurrency."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    with LiveServer(app) as server:
+        yield server
+
+
 # Users and sign-in -------------------------------------------------------------------------------
 
 
@@ -197,6 +235,10 @@ def worker(as_role, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(db: Database) -> Database:
+    return build_world(db)
+
+
+def build_world(db: Database) -> Database:
     """Two warehouses (WH1 with zone Z1 and bins, a quarantine bin; WH2 with one bin) and three items:
     PEN (plain, carton of 12), MILK (lot-tracked, carton of 6), PHONE (serial-numbered)."""
     with db.write() as s:

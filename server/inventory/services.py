@@ -116,8 +116,9 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> Move:
     serial_rows = _checked_serials(session, spec) if spec.serials else []
     if spec.reservation_id is not None:
         _consume_reservation(session, spec, lot_key)
-    # Touch the two balance rows in a fixed order so two opposite transfers cannot deadlock.
-    for location in sorted((spec.source, spec.target), key=lambda loc: loc.id):
+    # Lock order: internal balances by location id (two opposite transfers cannot deadlock), then the
+    # virtual one — a per-item hot row shared by every receipt or shipment, so it is held the shortest.
+    for location in sorted((spec.source, spec.target), key=lambda loc: (not loc.internal, loc.id)):
         if location is spec.source:
             _take(session, spec, lot_key)
         else:
