@@ -13,6 +13,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from server.auth.permissions import Actor
 from server.auth.services import actor_for, resolve_token
 from server.db import Database
 from server.errors import CangkuError, Forbidden, InvalidInput, NotAuthenticated
+from server.schemas import Out
 
 log = logging.getLogger("cangku")
 
@@ -138,6 +140,27 @@ def run_idempotent(
 
 
 # Errors -----------------------------------------------------------------------------------------
+
+
+class ErrorBody(Out):
+    """Every error response: a stable code, a message for a person, and details for programs."""
+
+    error: str
+    message: str
+    details: dict[str, Any]
+
+
+_ERROR_MEANINGS = {
+    400: "The request could not be read (malformed JSON, wrong types, out-of-range parameters)",
+    401: "Not signed in, or the session expired",
+    403: "Signed in, but not allowed to do this",
+    404: "No such record",
+    409: "Conflicts with the current state (not enough stock, a duplicate, a stale version)",
+    413: "The request body is too large",
+    422: "Understood, but refused by a business rule (unknown SKU, bad quantity, ...)",
+    429: "Too many attempts; wait and retry",
+}
+ERRORS = {status: ResponseSpec(data_container=ErrorBody, description=text) for status, text in _ERROR_MEANINGS.items()}
 
 
 def _error(code: str, message: str, status: int, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:

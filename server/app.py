@@ -22,7 +22,7 @@ from server.inventory.routes import StockController
 from server.locations.routes import LocationController
 from server.partners.routes import PartnerController
 from server.scan.routes import ScanController
-from server.schemas import Out
+from server.schemas import Out, Struct
 from server.settings import Settings, get_settings
 
 VERSION = "0.1.0"
@@ -35,7 +35,7 @@ class Health(Out):
     database: str
 
 
-@get(["/health", "/api/v1/health"], tags=["system"], summary="Liveness / 存活检查", opt={"exclude_from_auth": True})
+@get(["/health", "/api/v1/health"], tags=["system"], summary="Liveness / 存活检查", opt={"exclude_from_auth": True}, security=[{}])
 async def health(db: NamedDependency[Database]) -> Health:
     return Health(status="ok", version=VERSION, database=db.dialect)
 
@@ -85,4 +85,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.settings = settings
+    _declare_closed_request_bodies(app)
     return app
+
+
+def _declare_closed_request_bodies(app: Litestar) -> None:
+    """Request bodies refuse unknown fields; say so in the schema (additionalProperties: false)."""
+    closed = set()
+    pending: list[type] = [Struct]
+    while pending:
+        cls = pending.pop()
+        closed.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    for name, component in (app.openapi_schema.components.schemas or {}).items():
+        if name in closed:
+            component.additional_properties = False

@@ -35,7 +35,7 @@ def _open(settings: Settings):  # type: ignore[no-untyped-def]
 def _print_demo_users() -> None:
     from server.demo import DEMO_PASSWORD, DEMO_USERS
 
-    click.echo("演示账号 / demo users (password 密码: %s):" % DEMO_PASSWORD)
+    click.echo(f"演示账号 / demo users (password 密码: {DEMO_PASSWORD}):")
     for username, name, roles, warehouses in DEMO_USERS:
         scope = f" [{', '.join(warehouses)}]" if warehouses else ""
         click.echo(f"  {username:<10} {', '.join(roles)}{scope}  {name}")

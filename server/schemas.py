@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 import msgspec
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")]
 ScanText = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
@@ -15,6 +15,8 @@ Text = Annotated[str, msgspec.Meta(max_length=500)]
 # Query parameters for paging (constraints a query string is checked against).
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+# A record id in a path: within the database's integer range.
+RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 DecimalStr = Annotated[str, msgspec.Meta(pattern=r"^-?\d+(\.\d+)?$", examples=["12", "1.5"])]
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter
+from litestar.params import Parameter
 from sqlalchemy import func, select
 
+from server.api import ERRORS
 from server.audit.models import AuditEntry
 from server.auth.permissions import Actor
 from server.db import Database
@@ -36,7 +37,7 @@ class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
 
-    @get("/", sync_to_thread=True, summary="The audit log / 审计日志")
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="The audit log / 审计日志")
     def list_entries(
         self,
         db: NamedDependency[Database],

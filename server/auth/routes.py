@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.orm import Session
 
-from server.api import CSRF_COOKIE, DEVICE_HEADER, SESSION_COOKIE, run_idempotent
+from server.api import CSRF_COOKIE, DEVICE_HEADER, ERRORS, SESSION_COOKIE, run_idempotent
 from server.auth import services
 from server.auth.models import User
 from server.auth.permissions import Actor
@@ -30,7 +30,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", sync_to_thread=True, status_code=200, summary="Sign in / 登录", opt={"exclude_from_auth": True}, security=[{}])
+    @post("/login", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Sign in / 登录", opt={"exclude_from_auth": True}, security=[{}])
     def login(self, request: Request[Any, Any, Any], db: NamedDependency[Database], data: JSONBody[LoginRequest]) -> Response[LoginResponse]:
         settings = request.app.state.settings
         ip = request.client.host if request.client else ""
@@ -49,7 +49,7 @@ class AuthController(Controller):
             ],
         )
 
-    @post("/logout", sync_to_thread=True, status_code=200, summary="Sign out / 退出登录")
+    @post("/logout", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Sign out / 退出登录")
     def logout(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Response[Ok]:
         db.run_write(lambda s: services.logout(s, actor, request.auth))
         response = Response(Ok())
@@ -57,22 +57,22 @@ class AuthController(Controller):
         response.delete_cookie(CSRF_COOKIE)
         return response
 
-    @get("/me", sync_to_thread=True, summary="Who am I / 当前用户")
+    @get("/me", sync_to_thread=True, responses=ERRORS, summary="Who am I / 当前用户")
     def me(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> UserOut:
         with db.read() as session:
             return user_out(session, session.get_one(User, actor.user_id))
 
-    @post("/totp/setup", sync_to_thread=True, status_code=200, summary="Start two-step verification / 开始设置两步验证")
+    @post("/totp/setup", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Start two-step verification / 开始设置两步验证")
     def totp_setup(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> TotpSetup:
         secret, uri = db.run_write(lambda s: services.totp_setup(s, actor))
         return TotpSetup(secret=secret, uri=uri)
 
-    @post("/totp/enable", sync_to_thread=True, status_code=200, summary="Confirm two-step verification / 确认两步验证")
+    @post("/totp/enable", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Confirm two-step verification / 确认两步验证")
     def totp_enable(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[TotpConfirm]) -> Ok:
         db.run_write(lambda s: services.totp_enable(s, actor, data.code))
         return Ok()
 
-    @post("/totp/disable", sync_to_thread=True, status_code=200, summary="Turn off two-step verification / 关闭两步验证")
+    @post("/totp/disable", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Turn off two-step verification / 关闭两步验证")
     def totp_disable(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[TotpConfirm]) -> Ok:
         db.run_write(lambda s: services.totp_disable(s, actor, data.code))
         return Ok()
@@ -82,19 +82,19 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/", sync_to_thread=True, summary="List users / 用户列表")
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="List users / 用户列表")
     def list_users(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[UserOut]:
         actor.require("users.manage")
         with db.read() as session:
             return [user_out(session, u) for u in services.list_users(session)]
 
-    @get("/{username:str}", sync_to_thread=True, summary="One user / 单个用户")
+    @get("/{username:str}", sync_to_thread=True, responses=ERRORS, summary="One user / 单个用户")
     def get_user(self, db: NamedDependency[Database], actor: NamedDependency[Actor], username: FromPath[str]) -> UserOut:
         actor.require("users.manage")
         with db.read() as session:
             return user_out(session, services.get_user(session, username))
 
-    @post("/", sync_to_thread=True, summary="Create a user / 新建用户")
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a user / 新建用户")
     def create_user(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[UserCreate]
     ) -> Response[UserOut]:
@@ -107,7 +107,7 @@ class UserController(Controller):
 
         return run_idempotent(db, actor, request, data, action, UserOut)
 
-    @patch("/{username:str}", sync_to_thread=True, summary="Change a user / 修改用户")
+    @patch("/{username:str}", sync_to_thread=True, responses=ERRORS, summary="Change a user / 修改用户")
     def update_user(self, db: NamedDependency[Database], actor: NamedDependency[Actor], username: FromPath[str], data: JSONBody[UserUpdate]) -> UserOut:
         def action(session: Session) -> UserOut:
             user = services.update_user(

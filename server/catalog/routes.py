@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from server.api import run_idempotent
+from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
 from server.catalog import services
 from server.catalog.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate, LotCreate, LotOut, LotPage, LotUpdate
@@ -21,7 +21,7 @@ class ItemController(Controller):
     path = "/api/v1/items"
     tags = ["catalog"]
 
-    @get("/", sync_to_thread=True, summary="List items / 商品列表")
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="List items / 商品列表")
     def list_items(
         self,
         db: NamedDependency[Database],
@@ -34,18 +34,18 @@ class ItemController(Controller):
             rows, total = services.list_items(session, search=search, active=active, limit=limit, offset=offset)
             return ItemPage(items=[ItemOut.of(r) for r in rows], total=total)
 
-    @get("/{sku:str}", sync_to_thread=True, summary="One item / 单个商品")
+    @get("/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="One item / 单个商品")
     def get_item(self, db: NamedDependency[Database], sku: FromPath[str]) -> ItemOut:
         with db.read() as session:
             return ItemOut.of(services.get_item(session, sku))
 
-    @post("/", sync_to_thread=True, summary="Create an item / 新建商品")
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create an item / 新建商品")
     def create_item(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ItemCreate]
     ) -> Response[ItemOut]:
         return run_idempotent(db, actor, request, data, lambda s: ItemOut.of(services.create_item(s, actor, data)), ItemOut)
 
-    @patch("/{sku:str}", sync_to_thread=True, summary="Change an item / 修改商品")
+    @patch("/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="Change an item / 修改商品")
     def update_item(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[ItemUpdate]) -> ItemOut:
         return db.run_write(lambda s: ItemOut.of(services.update_item(s, actor, sku, data)))
 
@@ -54,7 +54,7 @@ class LotController(Controller):
     path = "/api/v1/lots"
     tags = ["catalog"]
 
-    @get("/", sync_to_thread=True, summary="List lots / 批次列表")
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="List lots / 批次列表")
     def list_lots(
         self,
         db: NamedDependency[Database],
@@ -68,18 +68,18 @@ class LotController(Controller):
             rows, total = services.list_lots(session, sku=sku, search=search, expiring_before=expiring_before, limit=limit, offset=offset)
             return LotPage(items=[LotOut.of(r) for r in rows], total=total)
 
-    @get("/{sku:str}/{code:str}", sync_to_thread=True, summary="One lot / 单个批次")
+    @get("/{sku:str}/{code:str}", sync_to_thread=True, responses=ERRORS, summary="One lot / 单个批次")
     def get_lot(self, db: NamedDependency[Database], sku: FromPath[str], code: FromPath[str]) -> LotOut:
         with db.read() as session:
             return LotOut.of(services.get_lot(session, sku, code))
 
-    @post("/", sync_to_thread=True, summary="Create a lot / 新建批次")
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a lot / 新建批次")
     def create_lot(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[LotCreate]
     ) -> Response[LotOut]:
         return run_idempotent(db, actor, request, data, lambda s: LotOut.of(services.create_lot(s, actor, data)), LotOut)
 
-    @patch("/{sku:str}/{code:str}", sync_to_thread=True, summary="Change a lot / 修改批次")
+    @patch("/{sku:str}/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Change a lot / 修改批次")
     def update_lot(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], code: FromPath[str], data: JSONBody[LotUpdate]
     ) -> LotOut:

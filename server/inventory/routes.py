@@ -6,11 +6,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api import run_idempotent
+from server.api import ERRORS, run_idempotent
 from server.auth.models import User
 from server.auth.permissions import Actor
 from server.catalog.models import Item, Lot, Serial
@@ -29,7 +29,7 @@ from server.inventory.schemas import (
     ReservationOut,
 )
 from server.locations.models import Location
-from server.schemas import Limit, Offset, fmt
+from server.schemas import Limit, Offset, RowId, fmt
 
 
 def move_out(session: Session, moves: list[Move]) -> list[MoveOut]:
@@ -75,7 +75,7 @@ class StockController(Controller):
     path = "/api/v1/stock"
     tags = ["stock"]
 
-    @post("/moves", sync_to_thread=True, summary="Post a stock move / 登记库存移动")
+    @post("/moves", sync_to_thread=True, responses=ERRORS, summary="Post a stock move / 登记库存移动")
     def post_move(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[MoveCreate]
     ) -> Response[MoveOut]:
@@ -89,9 +89,9 @@ class StockController(Controller):
 
         return run_idempotent(db, actor, request, data, action, MoveOut)
 
-    @post("/moves/{move_id:int}/reverse", sync_to_thread=True, summary="Reverse a move / 冲销移动")
+    @post("/moves/{move_id:int}/reverse", sync_to_thread=True, responses=ERRORS, summary="Reverse a move / 冲销移动")
     def reverse_move(
-        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], move_id: FromPath[int],
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], move_id: RowId,
         data: JSONBody[MoveReverse],
     ) -> Response[MoveOut]:
         def action(session: Session) -> MoveOut:
@@ -100,7 +100,7 @@ class StockController(Controller):
 
         return run_idempotent(db, actor, request, data, action, MoveOut)
 
-    @get("/moves", sync_to_thread=True, summary="The stock ledger / 库存流水")
+    @get("/moves", sync_to_thread=True, responses=ERRORS, summary="The stock ledger / 库存流水")
     def list_moves(
         self,
         db: NamedDependency[Database],
@@ -113,15 +113,15 @@ class StockController(Controller):
             rows, total = services.moves_of(session, sku=sku, location=location, limit=limit, offset=offset)
             return MovePage(items=move_out(session, rows), total=total)
 
-    @get("/moves/{move_id:int}", sync_to_thread=True, summary="One move / 单条移动")
-    def get_move(self, db: NamedDependency[Database], move_id: FromPath[int]) -> MoveOut:
+    @get("/moves/{move_id:int}", sync_to_thread=True, responses=ERRORS, summary="One move / 单条移动")
+    def get_move(self, db: NamedDependency[Database], move_id: RowId) -> MoveOut:
         with db.read() as session:
             row = session.get(Move, move_id)
             if row is None:
                 raise NotFound(f"No move {move_id}.", f"没有移动记录 {move_id}。")
             return move_out(session, [row])[0]
 
-    @get("/balances", sync_to_thread=True, summary="Stock balances / 库存余额")
+    @get("/balances", sync_to_thread=True, responses=ERRORS, summary="Stock balances / 库存余额")
     def list_balances(
         self,
         db: NamedDependency[Database],
@@ -148,7 +148,7 @@ class StockController(Controller):
             total=total,
         )
 
-    @post("/reservations", sync_to_thread=True, summary="Reserve stock / 预留库存")
+    @post("/reservations", sync_to_thread=True, responses=ERRORS, summary="Reserve stock / 预留库存")
     def reserve(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
         data: JSONBody[ReservationCreate],
@@ -162,8 +162,8 @@ class StockController(Controller):
 
         return run_idempotent(db, actor, request, data, action, ReservationOut)
 
-    @post("/reservations/{reservation_id:int}/release", sync_to_thread=True, status_code=200, summary="Release a reservation / 释放预留")
-    def release(self, db: NamedDependency[Database], actor: NamedDependency[Actor], reservation_id: FromPath[int]) -> ReservationOut:
+    @post("/reservations/{reservation_id:int}/release", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Release a reservation / 释放预留")
+    def release(self, db: NamedDependency[Database], actor: NamedDependency[Actor], reservation_id: RowId) -> ReservationOut:
         return db.run_write(lambda s: _reservation_out(s, services.release(s, actor, reservation_id)))
 
 

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from server.api import run_idempotent
+from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
 from server.db import Database
 from server.locations import services
@@ -24,7 +24,7 @@ class LocationController(Controller):
     path = "/api/v1/locations"
     tags = ["locations"]
 
-    @get("/", sync_to_thread=True, summary="List locations / 库位列表")
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="List locations / 库位列表")
     def list_locations(
         self,
         db: NamedDependency[Database],
@@ -42,18 +42,18 @@ class LocationController(Controller):
             codes = services.codes_by_id(session, [i for r in rows for i in (r.parent_id, r.warehouse_id)])
             return LocationPage(items=[LocationOut.of(r, codes) for r in rows], total=total)
 
-    @get("/{code:str}", sync_to_thread=True, summary="One location / 单个库位")
+    @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="One location / 单个库位")
     def get_location(self, db: NamedDependency[Database], code: FromPath[str]) -> LocationOut:
         with db.read() as session:
             return _out(session, services.get_location(session, code))
 
-    @post("/", sync_to_thread=True, summary="Create a location / 新建库位")
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a location / 新建库位")
     def create_location(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[LocationCreate]
     ) -> Response[LocationOut]:
         return run_idempotent(db, actor, request, data, lambda s: _out(s, services.create_location(s, actor, data)), LocationOut)
 
-    @patch("/{code:str}", sync_to_thread=True, summary="Change a location / 修改库位")
+    @patch("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Change a location / 修改库位")
     def update_location(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], data: JSONBody[LocationUpdate]
     ) -> LocationOut:

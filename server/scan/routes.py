@@ -6,6 +6,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 
+from server.api import ERRORS
 from server.db import Database
 from server.scan.schemas import ScanResult
 from server.scan.services import resolve
@@ -15,12 +16,12 @@ class ScanController(Controller):
     path = "/api/v1/scan"
     tags = ["scan"]
 
-    @get("/{code:str}", sync_to_thread=True, summary="Resolve a scan / 解析扫码")
+    @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Resolve a scan / 解析扫码")
     def scan(self, db: NamedDependency[Database], code: FromPath[str]) -> ScanResult:
         with db.read() as session:
             return resolve(session, code[:200])
 
-    @get("/", sync_to_thread=True, summary="Resolve a scan given as ?code= (for codes with slashes) / 解析扫码")
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Resolve a scan given as ?code= (for codes with slashes) / 解析扫码")
     def scan_query(self, db: NamedDependency[Database], code: str = Parameter(min_length=1, max_length=200)) -> ScanResult:
         with db.read() as session:
             return resolve(session, code)

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26 06:27:33.464199
 """
 
-from alembic import op
 import sqlalchemy as sa
-import server.base
+from alembic import op
 
+import server.base
 
 revision = '0001'
 down_revision = None
