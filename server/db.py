@@ -49,10 +49,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 60},
             pool_size=pool_size,
             max_overflow=40,
+            pool_reset_on_return=None,  # sessions always end their transaction; a second rollback is wasted time
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True, pool_reset_on_return=None)
 
 
 def _configure_sqlite(engine: Engine) -> None:

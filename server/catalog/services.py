@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from labels.gs1 import gtin14
@@ -16,9 +16,13 @@ from server.catalog.schemas import BarcodeIn, ItemCreate, ItemUpdate, LotCreate,
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.quantities import optional_non_negative, positive_qty
 
+# Built once: the scan and move paths look these up on every request.
+_ITEM_BY_SKU = select(Item).where(Item.sku == bindparam("sku"))
+_LOT_BY_CODE = select(Lot).where(Lot.item_id == bindparam("item_id"), Lot.code == bindparam("code"))
+
 
 def find_item(session: Session, sku: str) -> Item | None:
-    return session.scalars(select(Item).where(Item.sku == sku)).one_or_none()
+    return session.scalars(_ITEM_BY_SKU, {"sku": sku}).one_or_none()
 
 
 def get_item(session: Session, sku: str) -> Item:
@@ -28,12 +32,20 @@ def get_item(session: Session, sku: str) -> Item:
     return item
 
 
+def unknown_sku(sku: str) -> UnknownReference:
+    return UnknownReference(f"Unknown SKU {sku}.", f"未知的 SKU {sku}。", code="unknown_sku", sku=sku)
+
+
+def inactive_item(sku: str) -> InvalidInput:
+    return InvalidInput(f"Item {sku} is inactive.", f"商品 {sku} 已停用。", code="inactive_item", sku=sku)
+
+
 def item_for_move(session: Session, sku: str) -> Item:
     item = find_item(session, sku)
     if item is None:
-        raise UnknownReference(f"Unknown SKU {sku}.", f"未知的 SKU {sku}。", code="unknown_sku", sku=sku)
+        raise unknown_sku(sku)
     if not item.active:
-        raise InvalidInput(f"Item {sku} is inactive.", f"商品 {sku} 已停用。", code="inactive_item", sku=sku)
+        raise inactive_item(sku)
     return item
 
 
@@ -174,7 +186,7 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
 
 
 def find_lot(session: Session, item: Item, code: str) -> Lot | None:
-    return session.scalars(select(Lot).where(Lot.item_id == item.id, Lot.code == code)).one_or_none()
+    return session.scalars(_LOT_BY_CODE, {"item_id": item.id, "code": code}).one_or_none()
 
 
 def lot_for_move(session: Session, item: Item, code: str | None) -> Lot | None:
@@ -226,7 +238,7 @@ def create_lot(session: Session, actor: Actor, data: LotCreate) -> Lot:
     actor.require("lots.write")
     item = find_item(session, data.sku)
     if item is None:
-        raise UnknownReference(f"Unknown SKU {data.sku}.", f"未知的 SKU {data.sku}。", code="unknown_sku", sku=data.sku)
+        raise unknown_sku(data.sku)
     if item.tracking == "none":
         raise InvalidInput(
             f"Item {item.sku} is not tracked by lot or serial, so it has no lots.",

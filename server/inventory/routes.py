@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -28,11 +29,12 @@ from server.inventory.schemas import (
     ReservationCreate,
     ReservationOut,
 )
+from server.inventory.services import PostedMove
 from server.locations.models import Location
 from server.schemas import Limit, Offset, RowId, fmt
 
 
-def move_out(session: Session, moves: list[Move]) -> list[MoveOut]:
+def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveOut]:
     """Moves as the API shows them, with codes instead of ids (one query per kind, not per move)."""
     if not moves:
         return []

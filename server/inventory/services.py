@@ -8,34 +8,72 @@ Virtual locations (SUPPLIER, CUSTOMER, ADJUSTMENT, SCRAP, TRANSIT) go negative b
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item, Lot, Serial
-from server.catalog.services import item_for_move, lot_for_move
+from server.catalog.services import inactive_item, item_for_move, lot_for_move, unknown_sku
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
+from server.inventory import ledger_sql
 from server.inventory.models import Balance, Move, MoveSerial, Reservation
 from server.locations.models import Location
-from server.locations.services import location_for_move
+from server.locations.services import inactive_location, location_for_move, unknown_location
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ItemRef:
+    """What the ledger needs of an item."""
+
+    id: int
+    sku: str
+    unit: str
+    unit_decimals: int
+    tracking: str
+    avg_cost: Decimal
+    active: bool
+
+    @classmethod
+    def of(cls, row: Item) -> ItemRef:
+        return cls(row.id, row.sku, row.unit, row.unit_decimals, row.tracking, row.avg_cost, row.active)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LocationRef:
+    """What the ledger needs of a location."""
+
+    id: int
+    code: str
+    kind: str
+    warehouse_id: int | None
+    active: bool
+    quarantine: bool
+
+    @property
+    def internal(self) -> bool:
+        return self.kind != "virtual"
+
+    @classmethod
+    def of(cls, row: Location) -> LocationRef:
+        return cls(row.id, row.code, row.kind, row.warehouse_id, row.active, row.quarantine)
 
 
 @dataclasses.dataclass(frozen=True)
 class MoveSpec:
     """One move as the ledger sees it: resolved rows, a validated quantity in base units."""
 
-    item: Item
+    item: ItemRef
     qty: Decimal
-    source: Location
-    target: Location
+    source: LocationRef
+    target: LocationRef
     lot: Lot | None = None
     serials: tuple[str, ...] = ()
     reason: str = ""
@@ -65,10 +103,8 @@ def prepare_move(
 ) -> MoveSpec:
     """Resolve codes to rows and check everything that does not depend on stock levels."""
     actor.require("stock.move")
-    item = item_for_move(session, sku)
+    item, from_loc, to_loc = _resolve(session, sku, source, target)
     quantity = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
-    from_loc = location_for_move(session, source, "from")
-    to_loc = location_for_move(session, target, "to")
     if from_loc.id == to_loc.id:
         raise InvalidInput(
             f"From and to are the same location ({source}).",
@@ -110,40 +146,67 @@ def prepare_move(
     )
 
 
-def post_move(session: Session, actor: Actor, spec: MoveSpec) -> Move:
+def _resolve(session: Session, sku: str, source: str, target: str) -> tuple[ItemRef, LocationRef, LocationRef]:
+    """The item and both locations of a move, in one round trip."""
+    ledger = ledger_sql.for_session(session)
+    row = ledger.resolve(ledger.cursor(session), sku, source, target)
+    if row is None:
+        raise unknown_sku(sku)
+    item = ItemRef(row[0], row[1], row[2], row[3], row[4], ledger.cost_out(row[5]), bool(row[6]))
+    if not item.active:
+        raise inactive_item(sku)
+    locations = []
+    for values, code, field in ((row[7:13], source, "from"), (row[13:19], target, "to")):
+        if values[0] is None:
+            raise unknown_location(code, field)
+        location = LocationRef(values[0], values[1], values[2], values[3], bool(values[4]), bool(values[5]))
+        if not location.active:
+            raise inactive_location(code)
+        locations.append(location)
+    return item, locations[0], locations[1]
+
+
+def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
     """Post one move: the move row, both balances, the serials and the audit entry, all or nothing."""
     lot_key = spec.lot.id if spec.lot else 0
     serial_rows = _checked_serials(session, spec) if spec.serials else []
     if spec.reservation_id is not None:
         _consume_reservation(session, spec, lot_key)
+    ledger = ledger_sql.for_session(session)
+    cursor = ledger.cursor(session)
+    now = utcnow()
     # Lock order: internal balances by location id (two opposite transfers cannot deadlock), then the
     # virtual one — a per-item hot row shared by every receipt or shipment, so it is held the shortest.
     for location in sorted((spec.source, spec.target), key=lambda loc: (not loc.internal, loc.id)):
-        if location is spec.source:
-            _take(session, spec, lot_key)
-        else:
-            _add(session, spec.item.id, spec.target, spec.lot, spec.qty)
-    unit_cost = spec.unit_cost if spec.unit_cost is not None else spec.item.avg_cost
-    move_id = session.execute(
-        insert(Move)
-        .values(
-            item_id=spec.item.id,
-            lot_id=spec.lot.id if spec.lot else None,
-            qty=spec.qty,
-            from_location_id=spec.source.id,
-            to_location_id=spec.target.id,
-            unit_cost=unit_cost,
-            reason=spec.reason,
-            ref_type=spec.ref_type,
-            ref_id=spec.ref_id,
-            reverses_id=spec.reverses_id,
-            user_id=actor.user_id,
-            device_id=actor.device_id,
-            op_id=spec.op_id,
-            created_at=utcnow(),
-        )
-        .returning(Move.id)
-    ).scalar_one()
+        if location is spec.target:
+            ledger.add(cursor, spec.item.id, location.id, spec.lot.id if spec.lot else None, location.internal, spec.qty, now)
+        elif not location.internal:
+            ledger.add(cursor, spec.item.id, location.id, spec.lot.id if spec.lot else None, False, -spec.qty, now)
+        elif not ledger.take(cursor, spec.item.id, location.id, lot_key, spec.qty, now):
+            row = session.execute(
+                select(Balance.qty, Balance.reserved).where(
+                    Balance.item_id == spec.item.id, Balance.location_id == location.id, Balance.lot_key == lot_key
+                )
+            ).first()
+            on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
+            raise insufficient(location, spec.item, spec.lot, on_hand, reserved, spec.qty)
+    values = {
+        "item_id": spec.item.id,
+        "lot_id": spec.lot.id if spec.lot else None,
+        "qty": spec.qty,
+        "from_location_id": spec.source.id,
+        "to_location_id": spec.target.id,
+        "unit_cost": spec.unit_cost if spec.unit_cost is not None else spec.item.avg_cost,
+        "reason": spec.reason,
+        "ref_type": spec.ref_type,
+        "ref_id": spec.ref_id,
+        "reverses_id": spec.reverses_id,
+        "user_id": actor.user_id,
+        "device_id": actor.device_id,
+        "op_id": spec.op_id,
+        "created_at": now,
+    }
+    move_id = ledger.insert_move(cursor, values)
     if serial_rows:
         _link_serials(session, spec, move_id, serial_rows)
     record(
@@ -151,60 +214,36 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> Move:
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
         lot=spec.lot.code if spec.lot else None, reason=spec.reason, reverses=spec.reverses_id,
     )
-    return session.get_one(Move, move_id)
+    return PostedMove(id=move_id, **values)
 
 
-def move(session: Session, actor: Actor, **fields: object) -> Move:
+@dataclasses.dataclass(frozen=True, slots=True)
+class PostedMove:
+    """A move as written to the ledger (the row's columns), returned by the posting services."""
+
+    id: int
+    item_id: int
+    lot_id: int | None
+    qty: Decimal
+    from_location_id: int
+    to_location_id: int
+    unit_cost: Decimal
+    reason: str
+    ref_type: str | None
+    ref_id: str | None
+    reverses_id: int | None
+    user_id: int | None
+    device_id: str | None
+    op_id: str | None
+    created_at: dt.datetime
+
+
+def move(session: Session, actor: Actor, **fields: object) -> PostedMove:
     """Validate and post one move: the service behind `POST /stock/moves` and the `stock.move` operation."""
     return post_move(session, actor, prepare_move(session, actor, **fields))  # type: ignore[arg-type]
 
 
-def _upsert(session: Session, values: dict[str, object], delta_column: str = "qty"):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Balance).values(**values)
-    return stmt.on_conflict_do_update(
-        index_elements=[Balance.item_id, Balance.location_id, Balance.lot_key],
-        set_={delta_column: getattr(Balance, delta_column) + getattr(stmt.excluded, delta_column), "updated_at": stmt.excluded.updated_at},
-    )
-
-
-def _add(session: Session, item_id: int, location: Location, lot: Lot | None, qty: Decimal) -> None:
-    session.execute(
-        _upsert(
-            session,
-            {
-                "item_id": item_id,
-                "location_id": location.id,
-                "lot_key": lot.id if lot else 0,
-                "lot_id": lot.id if lot else None,
-                "internal": location.internal,
-                "qty": qty,
-                "reserved": Decimal(0),
-                "updated_at": utcnow(),
-            },
-        )
-    )
-
-
-def _take(session: Session, spec: MoveSpec, lot_key: int) -> None:
-    if not spec.source.internal:
-        _add(session, spec.item.id, spec.source, spec.lot, -spec.qty)
-        return
-    key = and_(Balance.item_id == spec.item.id, Balance.location_id == spec.source.id, Balance.lot_key == lot_key)
-    result = session.execute(
-        update(Balance)
-        .where(key, Balance.qty - Balance.reserved >= spec.qty)
-        .values(qty=Balance.qty - spec.qty, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        return
-    row = session.execute(select(Balance.qty, Balance.reserved).where(key)).first()
-    on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
-    raise insufficient(spec.source, spec.item, spec.lot, on_hand, reserved, spec.qty)
-
-
-def insufficient(location: Location, item: Item, lot: Lot | None, on_hand: Decimal, reserved: Decimal, requested: Decimal) -> InsufficientStock:
+def insufficient(location: Location | LocationRef, item: Item | ItemRef, lot: Lot | None, on_hand: Decimal, reserved: Decimal, requested: Decimal) -> InsufficientStock:
     available = on_hand - reserved
     what_en = f"{item.sku}" + (f" lot {lot.code}" if lot else "")
     what_zh = f"{item.sku}" + (f" 批次 {lot.code}" if lot else "")
@@ -283,7 +322,7 @@ def _serial_place(session: Session, serial: Serial | None) -> tuple[str, str]:
 # Reversal ---------------------------------------------------------------------------------------
 
 
-def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> Move:
+def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> PostedMove:
     """Correct a mistake by posting the opposite move; the original stays in the ledger."""
     actor.require("stock.reverse")
     original = session.get(Move, move_id)
@@ -303,9 +342,9 @@ def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = 
             code="already_reversed",
             reversal=already,
         )
-    item = session.get_one(Item, original.item_id)
-    source = session.get_one(Location, original.to_location_id)
-    target = session.get_one(Location, original.from_location_id)
+    item = ItemRef.of(session.get_one(Item, original.item_id))
+    source = LocationRef.of(session.get_one(Location, original.to_location_id))
+    target = LocationRef.of(session.get_one(Location, original.from_location_id))
     for loc in (source, target):
         if not actor.may_use_warehouse(loc.warehouse_id):
             raise Forbidden(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -35,8 +35,11 @@ def ensure_virtual_locations(session: Session) -> None:
     session.flush()
 
 
+_LOCATION_BY_CODE = select(Location).where(Location.code == bindparam("code"))
+
+
 def find_location(session: Session, code: str) -> Location | None:
-    return session.scalars(select(Location).where(Location.code == code)).one_or_none()
+    return session.scalars(_LOCATION_BY_CODE, {"code": code}).one_or_none()
 
 
 def get_location(session: Session, code: str) -> Location:
@@ -46,18 +49,26 @@ def get_location(session: Session, code: str) -> Location:
     return location
 
 
+def unknown_location(code: str, field: str) -> UnknownReference:
+    return UnknownReference(
+        f"Unknown location {code} ({field}).",
+        f"未知的库位 {code}（{'来源' if field == 'from' else '目标'}）。",
+        code="unknown_location",
+        location=code,
+        field=field,
+    )
+
+
+def inactive_location(code: str) -> InvalidInput:
+    return InvalidInput(f"Location {code} is inactive.", f"库位 {code} 已停用。", code="inactive_location", location=code)
+
+
 def location_for_move(session: Session, code: str, field: str) -> Location:
     location = find_location(session, code)
     if location is None:
-        raise UnknownReference(
-            f"Unknown location {code} ({field}).",
-            f"未知的库位 {code}（{'来源' if field == 'from' else '目标'}）。",
-            code="unknown_location",
-            location=code,
-            field=field,
-        )
+        raise unknown_location(code, field)
     if not location.active:
-        raise InvalidInput(f"Location {code} is inactive.", f"库位 {code} 已停用。", code="inactive_location", location=code)
+        raise inactive_location(code)
     return location
 
 

@@ -1,0 +1,323 @@
+"""Ledger benchmark: posting moves through the service layer vs the cheapest hand-written SQL, and look-up latency.
+
+    python bench/ledger.py [--moves 20000] [--big 1000000] [--barcodes 1000000] [--backends sqlite,postgresql]
+
+Prints, per backend, in one run:
+  - moves/s through `inventory.services.move` (one transaction per move, as a request does) and through
+    raw SQL writing the same rows under the same invariants (conditional take, upsert, move row, audit
+    row, one transaction), and their ratio;
+  - balance look-up latency (service `balances`, by SKU and bin) with 10k and with 1M moves in the ledger;
+  - scan look-up latency (service `scan.resolve`, in-process) with 1M barcodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select, text  # noqa: E402
+
+from server.auth.permissions import SYSTEM  # noqa: E402
+from server.base import Base  # noqa: E402
+from server.catalog.models import Item  # noqa: E402
+from server.catalog.schemas import ItemCreate  # noqa: E402
+from server.catalog.services import create_item  # noqa: E402
+from server.db import Database  # noqa: E402
+from server.inventory.services import balances, move  # noqa: E402
+from server.locations.models import Location  # noqa: E402
+from server.locations.schemas import LocationCreate  # noqa: E402
+from server.locations.services import create_location  # noqa: E402
+from server.migrate import prepare  # noqa: E402
+from server.scan.services import resolve  # noqa: E402
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+ITEMS = 100
+BINS = 50
+SCALE = 10_000  # SQLite stores quantities as integers scaled by 10^4
+
+
+def fresh(backend: str, tmp: Path, name: str) -> Database:
+    if backend == "sqlite":
+        path = tmp / f"{name}.db"
+        path.unlink(missing_ok=True)
+        db = Database(f"sqlite:///{path}")
+    else:
+        schema = f"bench_{name}"
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.execute(f"CREATE SCHEMA {schema}")
+        db = Database(f"{PG}?options=-csearch_path%3D{schema}")
+    prepare(db)
+    return db
+
+
+def setup_catalog(db: Database) -> None:
+    with db.write() as s:
+        create_location(s, SYSTEM, LocationCreate(code="WH", kind="warehouse"))
+        for b in range(BINS):
+            create_location(s, SYSTEM, LocationCreate(code=f"BIN-{b:03d}", kind="bin", parent="WH"))
+        for i in range(ITEMS):
+            create_item(s, SYSTEM, ItemCreate(sku=f"SKU-{i:05d}"))
+        for i in range(ITEMS):
+            move(s, SYSTEM, sku=f"SKU-{i:05d}", qty=Decimal(1_000_000), source="SUPPLIER", target="BIN-000")
+
+
+def plan(n: int) -> list[tuple[str, str, str]]:
+    """A deterministic day: transfers out of the reserve bin, shipments, receipts."""
+    rng = random.Random(7)
+    steps = []
+    for i in range(n):
+        sku = f"SKU-{i % ITEMS:05d}"
+        kind = i % 3
+        if kind == 0:
+            steps.append((sku, "BIN-000", f"BIN-{rng.randrange(1, BINS):03d}"))
+        elif kind == 1:
+            steps.append((sku, "BIN-000", "CUSTOMER"))
+        else:
+            steps.append((sku, "SUPPLIER", f"BIN-{rng.randrange(1, BINS):03d}"))
+    return steps
+
+
+def via_service(db: Database, steps: list[tuple[str, str, str]]) -> float:
+    start = time.perf_counter()
+    for sku, source, target in steps:
+        db.run_write(lambda s, sku=sku, source=source, target=target: move(s, SYSTEM, sku=sku, qty=Decimal(1), source=source, target=target))
+    return len(steps) / (time.perf_counter() - start)
+
+
+def via_raw_sql(db: Database, steps: list[tuple[str, str, str]]) -> float:
+    with db.read() as s:
+        items = dict(s.execute(select(Item.sku, Item.id)).all())
+        locations = {code: (lid, kind != "virtual") for code, lid, kind in s.execute(select(Location.code, Location.id, Location.kind))}
+    sqlite = db.dialect == "sqlite"
+    one = 1 * SCALE if sqlite else Decimal(1)
+    zero = 0 if sqlite else Decimal(0)
+    p = "?" if sqlite else "%s"
+    take = f"UPDATE balances SET qty = qty - {p}, updated_at = {p} WHERE item_id = {p} AND location_id = {p} AND lot_key = 0 AND qty - reserved >= {p}"
+    add = (
+        f"INSERT INTO balances (item_id, location_id, lot_key, internal, qty, reserved, updated_at) VALUES ({p}, {p}, 0, {p}, {p}, {p}, {p}) "
+        "ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + excluded.qty, updated_at = excluded.updated_at"
+    )
+    insert_move = (
+        "INSERT INTO moves (item_id, qty, from_location_id, to_location_id, unit_cost, reason, created_at) "
+        f"VALUES ({p}, {p}, {p}, {p}, {p}, '', {p})" + ("" if sqlite else " RETURNING id")
+    )
+    insert_audit = (
+        "INSERT INTO audit_log (at, username, action, target_type, target_id, details) "
+        f"VALUES ({p}, 'system', 'stock.move', 'move', {p}, {p})"
+    )
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        start = time.perf_counter()
+        for sku, source, target in steps:
+            item = items[sku]
+            (src, src_internal), (dst, dst_internal) = locations[source], locations[target]
+            now = dt.datetime.now(dt.timezone.utc)
+            stamp = now.replace(tzinfo=None) if sqlite else now
+            if sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            if src_internal:
+                cur.execute(take, (one, stamp, item, src, one))
+                if cur.rowcount != 1:
+                    raise RuntimeError("insufficient stock in the raw path")
+            else:
+                cur.execute(add, (item, src, False, -one, zero, stamp))
+            cur.execute(add, (item, dst, dst_internal, one, zero, stamp))
+            cur.execute(insert_move, (item, one, src, dst, zero, stamp))
+            move_id = cur.lastrowid if sqlite else cur.fetchone()[0]
+            details = json.dumps({"sku": sku, "qty": "1", "source": source, "target": target})
+            cur.execute(insert_audit, (stamp, str(move_id), details))
+            if sqlite:
+                cur.execute("COMMIT")
+            else:
+                raw.commit()
+        return len(steps) / (time.perf_counter() - start)
+    finally:
+        raw.close()
+
+
+def percentiles(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p50 = statistics.median(samples) * 1000
+    p95 = samples[int(len(samples) * 0.95) - 1] * 1000
+    return f"p50 {p50:.3f} ms  p95 {p95:.3f} ms"
+
+
+def grow_ledger(db: Database, total_moves: int) -> None:
+    """Append synthetic, balanced transfer moves (and keep the balances equal to them) until the ledger holds `total_moves`."""
+    with db.read() as s:
+        have = s.execute(text("SELECT COUNT(*) FROM moves")).scalar_one()
+        items = list(s.scalars(select(Item.id)))
+        bins = list(s.scalars(select(Location.id).where(Location.kind == "bin")))
+    missing = total_moves - have
+    if missing <= 0:
+        return
+    sqlite = db.dialect == "sqlite"
+    rng = random.Random(total_moves)
+    now = dt.datetime.now(dt.timezone.utc)
+    stamp = now.replace(tzinfo=None) if sqlite else now
+    one = SCALE if sqlite else Decimal(1)
+    zero = 0 if sqlite else Decimal(0)
+    # Pairs of moves A->B then B->A: the ledger grows, the balances end where they were.
+    rows = []
+    for _ in range(missing // 2):
+        item, a, b = rng.choice(items), rng.choice(bins), rng.choice(bins)
+        if a == b:
+            b = bins[(bins.index(a) + 1) % len(bins)]
+        rows.append((item, one, a, b, zero, "", stamp))
+        rows.append((item, one, b, a, zero, "", stamp))
+    raw = db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if sqlite:
+            cur.execute("BEGIN")
+            cur.executemany(
+                "INSERT INTO moves (item_id, qty, from_location_id, to_location_id, unit_cost, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+            )
+            cur.execute("COMMIT")
+        else:
+            with cur.copy("COPY moves (item_id, qty, from_location_id, to_location_id, unit_cost, reason, created_at) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            raw.commit()
+            cur.execute("ANALYZE")
+            raw.commit()
+    finally:
+        raw.close()
+
+
+def balance_lookups(db: Database, samples: int = 2000) -> list[float]:
+    rng = random.Random(1)
+    timings = []
+    for _ in range(samples):
+        sku, location = f"SKU-{rng.randrange(ITEMS):05d}", f"BIN-{rng.randrange(BINS):03d}"
+        start = time.perf_counter()
+        with db.read() as s:
+            balances(s, sku=sku, location=location, include_zero=True)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def load_barcodes(db: Database, count: int) -> list[str]:
+    """count barcodes on count/4 items (each, inner, carton, pallet), inserted in bulk."""
+    per_item = 4
+    n_items = count // per_item
+    sqlite = db.dialect == "sqlite"
+    now = dt.datetime.now(dt.timezone.utc)
+    stamp = now.replace(tzinfo=None) if sqlite else now
+    zero = 0 if sqlite else Decimal(0)
+    raw = db.engine.raw_connection()
+    codes = []
+    try:
+        cur = raw.cursor()
+        item_rows = [(f"BULK-{i:07d}", f"商品 {i}", f"Item {i}", "pcs", 0, "none", zero, True, 1, stamp, stamp) for i in range(n_items)]
+        columns = "sku, name_zh, name_en, unit, unit_decimals, tracking, avg_cost, active, version, created_at, updated_at"
+        if sqlite:
+            cur.execute("BEGIN")
+            cur.executemany(f"INSERT INTO items ({columns}) VALUES ({', '.join('?' * 11)})", item_rows)
+            first = cur.execute("SELECT MIN(id) FROM items WHERE sku LIKE 'BULK-%'").fetchone()[0]
+        else:
+            with cur.copy(f"COPY items ({columns}) FROM STDIN") as copy:
+                for row in item_rows:
+                    copy.write_row(row)
+            cur.execute("SELECT MIN(id) FROM items WHERE sku LIKE 'BULK-%%'")
+            first = cur.fetchone()[0]
+        barcode_rows = []
+        for i in range(n_items):
+            for level, (pack, qty) in enumerate((("each", 1), ("inner", 6), ("carton", 24), ("pallet", 960))):
+                code = f"{level + 1}{i:012d}"
+                codes.append(code)
+                barcode_rows.append((first + i, code, None, pack, qty * SCALE if sqlite else Decimal(qty)))
+        if sqlite:
+            cur.executemany("INSERT INTO barcodes (item_id, code, gtin, pack, qty) VALUES (?, ?, ?, ?, ?)", barcode_rows)
+            cur.execute("COMMIT")
+        else:
+            with cur.copy("COPY barcodes (item_id, code, gtin, pack, qty) FROM STDIN") as copy:
+                for row in barcode_rows:
+                    copy.write_row(row)
+            raw.commit()
+            cur.execute("ANALYZE")
+            raw.commit()
+    finally:
+        raw.close()
+    return codes
+
+
+def scan_lookups(db: Database, codes: list[str], samples: int = 5000) -> list[float]:
+    rng = random.Random(2)
+    timings = []
+    for _ in range(samples):
+        code = rng.choice(codes)
+        start = time.perf_counter()
+        with db.read() as s:
+            result = resolve(s, code)
+        timings.append(time.perf_counter() - start)
+        assert result.kind == "item"
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--moves", type=int, default=20_000, help="moves posted by each path (up to 100k)")
+    parser.add_argument("--big", type=int, default=1_000_000, help="ledger size for the second look-up measurement")
+    parser.add_argument("--barcodes", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for backend in args.backends.split(","):
+            print(f"== {backend} ==", flush=True)
+            steps = plan(args.moves)
+            service_db = fresh(backend, tmp, "service")
+            setup_catalog(service_db)
+            raw_db = fresh(backend, tmp, "raw")
+            setup_catalog(raw_db)
+            # Alternate halves so neither path gets the quieter moment of a shared machine.
+            half = len(steps) // 2
+            s1 = via_service(service_db, steps[:half])
+            r1 = via_raw_sql(raw_db, steps[:half])
+            r2 = via_raw_sql(raw_db, steps[half:])
+            s2 = via_service(service_db, steps[half:])
+            service_rate, raw_rate = statistics.mean((s1, s2)), statistics.mean((r1, r2))
+            print(f"posting {len(steps)} moves, one transaction each:")
+            print(f"  service layer   {service_rate:9.0f} moves/s")
+            print(f"  raw SQL         {raw_rate:9.0f} moves/s")
+            print(f"  ratio service/raw = {service_rate / raw_rate:.2f}")
+            raw_db.dispose()
+
+            grow_ledger(service_db, 10_000)
+            small = balance_lookups(service_db)
+            grow_ledger(service_db, args.big)
+            big = balance_lookups(service_db)
+            with service_db.read() as s:
+                total = s.execute(text("SELECT COUNT(*) FROM moves")).scalar_one()
+            print(f"balance look-up (sku + bin):  10k moves: {percentiles(small)}   {total:,} moves: {percentiles(big)}")
+            print(f"  ratio p50 big/small = {statistics.median(big) / statistics.median(small):.2f}")
+
+            start = time.perf_counter()
+            codes = load_barcodes(service_db, args.barcodes)
+            print(f"loaded {len(codes):,} barcodes in {time.perf_counter() - start:.1f} s")
+            print(f"scan look-up with {len(codes):,} barcodes (in-process, own read transaction): {percentiles(scan_lookups(service_db, codes))}")
+            service_db.dispose()
+            if backend == "postgresql":
+                with psycopg.connect(PG, autocommit=True) as conn:
+                    for name in ("service", "raw"):
+                        conn.execute(f"DROP SCHEMA IF EXISTS bench_{name} CASCADE")
+
+
+if __name__ == "__main__":
+    _ = Base
+    main()

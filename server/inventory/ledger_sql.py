@@ -1,0 +1,111 @@
+"""The ledger's hot path as hand-written SQL on the driver's cursor, inside the session's transaction.
+
+Posting a move is a handful of tiny statements; building and compiling them through SQLAlchemy
+costs more than running them. These are the same statements the Core versions would emit,
+with values converted here the way the column types store them (on SQLite, quantities as
+integers scaled by 10^4, costs by 10^6, times as naive UTC text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.base import COST_SCALE, QTY_SCALE
+
+_RESOLVE = """
+SELECT i.id, i.sku, i.unit, i.unit_decimals, i.tracking, i.avg_cost, i.active,
+       s.id, s.code, s.kind, s.warehouse_id, s.active, s.quarantine,
+       t.id, t.code, t.kind, t.warehouse_id, t.active, t.quarantine
+FROM items i
+LEFT JOIN locations s ON s.code = {p}
+LEFT JOIN locations t ON t.code = {p}
+WHERE i.sku = {p}
+"""
+_TAKE = """
+UPDATE balances SET qty = qty - {p}, updated_at = {p}
+WHERE item_id = {p} AND location_id = {p} AND lot_key = {p} AND qty - reserved >= {p}
+"""
+_ADD = """
+INSERT INTO balances (item_id, location_id, lot_key, lot_id, internal, qty, reserved, updated_at)
+VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})
+ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + excluded.qty, updated_at = excluded.updated_at
+"""
+_INSERT_MOVE = """
+INSERT INTO moves (item_id, lot_id, qty, from_location_id, to_location_id, unit_cost, reason, ref_type, ref_id,
+                   reverses_id, user_id, device_id, op_id, created_at)
+VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id
+"""
+
+
+class LedgerSQL:
+    """The statements and value conversions for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        p = "?" if self.sqlite else "%s"
+        self.resolve_sql = _RESOLVE.format(p=p)
+        self.take_sql = _TAKE.format(p=p)
+        self.add_sql = _ADD.format(p=p)
+        self.insert_move_sql = _INSERT_MOVE.format(p=p)
+
+    # -- conversions --------------------------------------------------------------------------
+
+    def qty(self, value: Decimal) -> Any:
+        return int(value.scaleb(QTY_SCALE)) if self.sqlite else value
+
+    def cost(self, value: Decimal) -> Any:
+        return int(value.quantize(Decimal(1).scaleb(-COST_SCALE)).scaleb(COST_SCALE)) if self.sqlite else value
+
+    def cost_out(self, value: Any) -> Decimal:
+        return Decimal(int(value)).scaleb(-COST_SCALE) if self.sqlite else Decimal(value)
+
+    def time(self, value: dt.datetime) -> Any:
+        # SQLAlchemy's SQLite DateTime storage format, naive UTC.
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
+
+    def flag(self, value: bool) -> Any:
+        return int(value) if self.sqlite else value
+
+    # -- statements ---------------------------------------------------------------------------
+
+    @staticmethod
+    def cursor(session: Session) -> Any:
+        return session.connection().connection.cursor()
+
+    def resolve(self, cursor: Any, sku: str, source: str, target: str) -> tuple[Any, ...] | None:
+        cursor.execute(self.resolve_sql, (source, target, sku))
+        return cursor.fetchone()
+
+    def take(self, cursor: Any, item_id: int, location_id: int, lot_key: int, qty: Decimal, now: dt.datetime) -> bool:
+        amount = self.qty(qty)
+        cursor.execute(self.take_sql, (amount, self.time(now), item_id, location_id, lot_key, amount))
+        return cursor.rowcount == 1
+
+    def add(self, cursor: Any, item_id: int, location_id: int, lot_id: int | None, internal: bool, qty: Decimal, now: dt.datetime) -> None:
+        cursor.execute(
+            self.add_sql,
+            (item_id, location_id, lot_id or 0, lot_id, self.flag(internal), self.qty(qty), self.qty(Decimal(0)), self.time(now)),
+        )
+
+    def insert_move(self, cursor: Any, values: dict[str, Any]) -> int:
+        cursor.execute(
+            self.insert_move_sql,
+            (
+                values["item_id"], values["lot_id"], self.qty(values["qty"]), values["from_location_id"],
+                values["to_location_id"], self.cost(values["unit_cost"]), values["reason"], values["ref_type"],
+                values["ref_id"], values["reverses_id"], values["user_id"], values["device_id"], values["op_id"],
+                self.time(values["created_at"]),
+            ),
+        )
+        return int(cursor.fetchone()[0])
+
+
+DIALECTS = {name: LedgerSQL(name) for name in ("sqlite", "postgresql")}
+
+
+def for_session(session: Session) -> LedgerSQL:
+    return DIALECTS[session.get_bind().dialect.name]
