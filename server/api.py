@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import select
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from server.audit.models import IdempotencyKey
@@ -159,6 +159,7 @@ _ERROR_MEANINGS = {
     413: "The request body is too large",
     422: "Understood, but refused by a business rule (unknown SKU, bad quantity, ...)",
     429: "Too many attempts; wait and retry",
+    503: "The database is unavailable; nothing was written, retry shortly",
 }
 ERRORS = {status: ResponseSpec(data_container=ErrorBody, description=text) for status, text in _ERROR_MEANINGS.items()}
 
@@ -211,6 +212,13 @@ def handle_integrity_error(request: Request[Any, Any, Any], exc: IntegrityError)
     return _error("conflict", zh if language_of(request) == "zh" else en, 409)
 
 
+def handle_operational_error(request: Request[Any, Any, Any], exc: OperationalError) -> Response[dict[str, Any]]:
+    """The database is unreachable or restarting: nothing was written; the client may retry."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+    zh, en = "数据库暂时不可用，未写入任何内容，请稍后重试。", "The database is unavailable right now; nothing was written. Try again shortly."
+    return _error("database_unavailable", zh if language_of(request) == "zh" else en, 503, headers={"Retry-After": "2"})
+
+
 def handle_data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:
     zh, en = "数值超出允许范围。", "A value is out of the allowed range."
     return _error("invalid", zh if language_of(request) == "zh" else en, 422)
@@ -227,5 +235,6 @@ EXCEPTION_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     HTTPException: handle_http_exception,
     IntegrityError: handle_integrity_error,
     DataError: handle_data_error,
+    OperationalError: handle_operational_error,
     Exception: handle_unexpected,
 }

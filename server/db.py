@@ -53,7 +53,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_pre_ping=True, pool_reset_on_return=None)
+    # No pre-ping (a round trip per transaction): a connection found dead is invalidated with the
+    # whole pool, and the request that found it answers 503 "try again".
+    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_reset_on_return=None)
 
 
 def _configure_sqlite(engine: Engine) -> None:

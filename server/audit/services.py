@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
 from server.base import utcnow
+from server.inventory.ledger_sql import driver_cursor
 
 # Every write appends here, so it is one prepared INSERT on the driver's cursor.
 _INSERT = (
@@ -20,16 +21,17 @@ _INSERT = (
 _SQL = {"sqlite": _INSERT.format(p="?"), "postgresql": _INSERT.format(p="%s")}
 
 
-def record(session: Session, actor: Actor, action: str, target_type: str, target_id: object, **details: Any) -> None:
+def record(
+    session: Session, actor: Actor, action: str, target_type: str, target_id: object, *, at: dt.datetime | None = None, **details: Any
+) -> None:
     dialect = session.get_bind().dialect.name
-    now = utcnow()
+    now = at or utcnow()
     if dialect == "sqlite":
-        at: Any = now.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        stamp: Any = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         payload: Any = msgspec.json.encode(details).decode()
     else:
-        at, payload = now, Json(msgspec.to_builtins(details))
-    cursor = session.connection().connection.cursor()
-    cursor.execute(
+        stamp, payload = now, Json(msgspec.to_builtins(details))
+    driver_cursor(session).execute(
         _SQL[dialect],
-        (at, actor.user_id, actor.username, actor.device_id, action, target_type, str(target_id), payload),
+        (stamp, actor.user_id, actor.username, actor.device_id, action, target_type, str(target_id), payload),
     )

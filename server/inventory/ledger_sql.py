@@ -37,7 +37,7 @@ ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + e
 _INSERT_MOVE = """
 INSERT INTO moves (item_id, lot_id, qty, from_location_id, to_location_id, unit_cost, reason, ref_type, ref_id,
                    reverses_id, user_id, device_id, op_id, created_at)
-VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id
+VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}){returning}
 """
 
 
@@ -50,7 +50,8 @@ class LedgerSQL:
         self.resolve_sql = _RESOLVE.format(p=p)
         self.take_sql = _TAKE.format(p=p)
         self.add_sql = _ADD.format(p=p)
-        self.insert_move_sql = _INSERT_MOVE.format(p=p)
+        # SQLite answers with lastrowid; an unfinished RETURNING statement would linger until commit.
+        self.insert_move_sql = _INSERT_MOVE.format(p=p, returning="" if self.sqlite else " RETURNING id")
 
     # -- conversions --------------------------------------------------------------------------
 
@@ -74,34 +75,47 @@ class LedgerSQL:
 
     @staticmethod
     def cursor(session: Session) -> Any:
-        return session.connection().connection.cursor()
+        return driver_cursor(session)
 
     def resolve(self, cursor: Any, sku: str, source: str, target: str) -> tuple[Any, ...] | None:
         cursor.execute(self.resolve_sql, (source, target, sku))
-        return cursor.fetchone()
+        rows = cursor.fetchall()  # to the end, so the statement is finished
+        return rows[0] if rows else None
 
-    def take(self, cursor: Any, item_id: int, location_id: int, lot_key: int, qty: Decimal, now: dt.datetime) -> bool:
+    def take(self, cursor: Any, item_id: int, location_id: int, lot_key: int, qty: Decimal, stamp: Any) -> bool:
+        """Take qty if that much is available; `stamp` is a time already converted by `time()`."""
         amount = self.qty(qty)
-        cursor.execute(self.take_sql, (amount, self.time(now), item_id, location_id, lot_key, amount))
+        cursor.execute(self.take_sql, (amount, stamp, item_id, location_id, lot_key, amount))
         return cursor.rowcount == 1
 
-    def add(self, cursor: Any, item_id: int, location_id: int, lot_id: int | None, internal: bool, qty: Decimal, now: dt.datetime) -> None:
+    def add(self, cursor: Any, item_id: int, location_id: int, lot_id: int | None, internal: bool, qty: Decimal, stamp: Any) -> None:
         cursor.execute(
             self.add_sql,
-            (item_id, location_id, lot_id or 0, lot_id, self.flag(internal), self.qty(qty), self.qty(Decimal(0)), self.time(now)),
+            (item_id, location_id, lot_id or 0, lot_id, self.flag(internal), self.qty(qty), self.qty(Decimal(0)), stamp),
         )
 
-    def insert_move(self, cursor: Any, values: dict[str, Any]) -> int:
+    def insert_move(self, cursor: Any, values: dict[str, Any], stamp: Any) -> int:
         cursor.execute(
             self.insert_move_sql,
             (
                 values["item_id"], values["lot_id"], self.qty(values["qty"]), values["from_location_id"],
                 values["to_location_id"], self.cost(values["unit_cost"]), values["reason"], values["ref_type"],
                 values["ref_id"], values["reverses_id"], values["user_id"], values["device_id"], values["op_id"],
-                self.time(values["created_at"]),
+                stamp,
             ),
         )
-        return int(cursor.fetchone()[0])
+        return int(cursor.lastrowid if self.sqlite else cursor.fetchone()[0])
+
+
+def driver_cursor(session: Session) -> Any:
+    """A cursor of the driver connection in the session's current transaction (kept for that transaction)."""
+    transaction = session.get_transaction()
+    cached = session.info.get("driver_cursor")
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    cursor = session.connection().connection.cursor()
+    session.info["driver_cursor"] = (session.get_transaction(), cursor)
+    return cursor
 
 
 DIALECTS = {name: LedgerSQL(name) for name in ("sqlite", "postgresql")}

@@ -175,14 +175,15 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
     ledger = ledger_sql.for_session(session)
     cursor = ledger.cursor(session)
     now = utcnow()
+    stamp = ledger.time(now)
     # Lock order: internal balances by location id (two opposite transfers cannot deadlock), then the
     # virtual one — a per-item hot row shared by every receipt or shipment, so it is held the shortest.
     for location in sorted((spec.source, spec.target), key=lambda loc: (not loc.internal, loc.id)):
         if location is spec.target:
-            ledger.add(cursor, spec.item.id, location.id, spec.lot.id if spec.lot else None, location.internal, spec.qty, now)
+            ledger.add(cursor, spec.item.id, location.id, spec.lot.id if spec.lot else None, location.internal, spec.qty, stamp)
         elif not location.internal:
-            ledger.add(cursor, spec.item.id, location.id, spec.lot.id if spec.lot else None, False, -spec.qty, now)
-        elif not ledger.take(cursor, spec.item.id, location.id, lot_key, spec.qty, now):
+            ledger.add(cursor, spec.item.id, location.id, spec.lot.id if spec.lot else None, False, -spec.qty, stamp)
+        elif not ledger.take(cursor, spec.item.id, location.id, lot_key, spec.qty, stamp):
             row = session.execute(
                 select(Balance.qty, Balance.reserved).where(
                     Balance.item_id == spec.item.id, Balance.location_id == location.id, Balance.lot_key == lot_key
@@ -206,11 +207,11 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
         "op_id": spec.op_id,
         "created_at": now,
     }
-    move_id = ledger.insert_move(cursor, values)
+    move_id = ledger.insert_move(cursor, values, stamp)
     if serial_rows:
         _link_serials(session, spec, move_id, serial_rows)
     record(
-        session, actor, "stock.move", "move", move_id,
+        session, actor, "stock.move", "move", move_id, at=now,
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
         lot=spec.lot.code if spec.lot else None, reason=spec.reason, reverses=spec.reverses_id,
     )
@@ -477,59 +478,67 @@ class BalanceRow:
     quarantine: bool
 
 
+_WAREHOUSE = Location.__table__.alias("warehouse")
+_BALANCE_COLUMNS = (
+    Item.sku, Location.code, _WAREHOUSE.c.code, Lot.code, Lot.expiry,
+    Balance.qty, Balance.reserved, Balance.internal, Location.quarantine,
+)
+
+
 def balances(
     session: Session, *, sku: str | None = None, location: str | None = None, warehouse: str | None = None,
     include_zero: bool = False, include_virtual: bool = False, limit: int = 500, offset: int = 0,
 ) -> tuple[list[BalanceRow], int]:
-    from sqlalchemy.orm import aliased
-
-    wh = aliased(Location)
+    """Balances by item, location and lot; filters are codes. An unknown code is a 404, not an empty list."""
     query = (
-        select(Balance, Item.sku, Location.code, Location.quarantine, wh.code.label("warehouse"), Lot.code.label("lot"), Lot.expiry)
+        select(*_BALANCE_COLUMNS)
+        .select_from(Balance)
         .join(Item, Balance.item_id == Item.id)
         .join(Location, Balance.location_id == Location.id)
-        .outerjoin(wh, Location.warehouse_id == wh.id)
+        .outerjoin(_WAREHOUSE, Location.warehouse_id == _WAREHOUSE.c.id)
         .outerjoin(Lot, Balance.lot_id == Lot.id)
     )
     if sku:
-        item_id = session.scalar(select(Item.id).where(Item.sku == sku))
-        if item_id is None:
-            raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
-        query = query.where(Balance.item_id == item_id)
+        query = query.where(Item.sku == sku)
     if location:
-        loc_id = session.scalar(select(Location.id).where(Location.code == location))
-        if loc_id is None:
-            raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
-        query = query.where(Balance.location_id == loc_id)
+        query = query.where(Location.code == location)
     if warehouse:
-        wh_id = session.scalar(select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse"))
-        if wh_id is None:
-            raise NotFound(f"No warehouse with code {warehouse}.", f"没有编码为 {warehouse} 的仓库。", warehouse=warehouse)
-        query = query.where(Location.warehouse_id == wh_id)
+        query = query.where(_WAREHOUSE.c.code == warehouse, _WAREHOUSE.c.kind == "warehouse")
     if not include_virtual and not location:
         query = query.where(Balance.internal.is_(True))
     if not include_zero:
         query = query.where(Balance.qty != 0)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(Item.sku, Location.code, Balance.lot_key).limit(limit).offset(offset))
+    rows = session.execute(query.order_by(Item.sku, Location.code, Balance.lot_key).limit(limit).offset(offset)).all()
+    if not rows:
+        _check_filters_exist(session, sku=sku, location=location, warehouse=warehouse)
+    # A first page that is not full is the whole answer; count only when there may be more.
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)
+    else:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     out = []
-    for bal, item_sku, loc_code, quarantine, wh_code, lot_code, expiry in rows:
-        available = Decimal(0) if (quarantine or not bal.internal) else bal.qty - bal.reserved
-        out.append(BalanceRow(item_sku, loc_code, wh_code, lot_code, expiry, bal.qty, bal.reserved, available, quarantine))
+    for item_sku, loc_code, wh_code, lot_code, expiry, qty, reserved, internal, quarantine in rows:
+        available = Decimal(0) if (quarantine or not internal) else qty - reserved
+        out.append(BalanceRow(item_sku, loc_code, wh_code, lot_code, expiry, qty, reserved, available, quarantine))
     return out, total
 
 
+def _check_filters_exist(session: Session, *, sku: str | None, location: str | None, warehouse: str | None) -> None:
+    if sku and session.scalar(select(Item.id).where(Item.sku == sku)) is None:
+        raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
+    if location and session.scalar(select(Location.id).where(Location.code == location)) is None:
+        raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
+    if warehouse and session.scalar(select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse")) is None:
+        raise NotFound(f"No warehouse with code {warehouse}.", f"没有编码为 {warehouse} 的仓库。", warehouse=warehouse)
+
+
 def moves_of(session: Session, *, sku: str | None, location: str | None, limit: int, offset: int) -> tuple[list[Move], int]:
+    _check_filters_exist(session, sku=sku, location=location, warehouse=None)
     query = select(Move)
     if sku:
-        item_id = session.scalar(select(Item.id).where(Item.sku == sku))
-        if item_id is None:
-            raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
-        query = query.where(Move.item_id == item_id)
+        query = query.where(Move.item_id == select(Item.id).where(Item.sku == sku).scalar_subquery())
     if location:
-        loc_id = session.scalar(select(Location.id).where(Location.code == location))
-        if loc_id is None:
-            raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
+        loc_id = select(Location.id).where(Location.code == location).scalar_subquery()
         query = query.where((Move.from_location_id == loc_id) | (Move.to_location_id == loc_id))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Move.id.desc()).limit(limit).offset(offset)))

@@ -1,0 +1,1 @@
+"""The offline sync protocol: operation envelopes, the op log, the change feed, push and pull."""
