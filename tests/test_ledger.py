@@ -158,3 +158,10 @@ def test_balances_filter_by_warehouse_and_hide_virtual_locations(client, worker)
     assert [(r["location"], r["qty"], r["warehouse"]) for r in wh1] == [("B1", "5", "WH1")]
     everything = client.get("/api/v1/stock/balances", headers=worker, params={"sku": "PEN"}).json()["items"]
     assert {r["location"] for r in everything} == {"B1", "W2-B1"}
+
+
+def test_a_sales_user_limited_to_one_warehouse_cannot_reserve_in_another(client, worker, as_role):
+    post_move(client, worker, "PEN", 5, "SUPPLIER", "W2-B1")
+    wh1_sales = as_role("sales", ("WH1",))
+    refused = client.post("/api/v1/stock/reservations", headers=wh1_sales, json={"sku": "PEN", "location": "W2-B1", "qty": "1"})
+    assert refused.status_code == 403 and refused.json()["error"] == "warehouse_not_allowed"

@@ -83,3 +83,12 @@ def test_unknown_codes_say_so(client, worker):
     assert scan(client, worker, "6901234999990")["kind"] == "unknown"
     response = client.get(f"/api/v1/scan/{quote('weird code')}", headers=worker)
     assert response.status_code == 200 and response.json()["kind"] == "unknown"
+
+
+def test_a_serial_number_label_is_that_unit_and_says_where_it_is(client, worker):
+    from tests.helpers import post_move
+
+    post_move(client, worker, "PHONE", 1, "SUPPLIER", "B2", serials=["IMEI-356938035643809"])
+    result = scan(client, worker, "IMEI-356938035643809")
+    assert result["kind"] == "item" and result["item"]["sku"] == "PHONE"
+    assert result["qty"] == "1" and result["serial"] == "IMEI-356938035643809" and result["serial_location"] == "B2"

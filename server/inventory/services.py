@@ -385,6 +385,13 @@ def reserve(
     item = item_for_move(session, sku)
     quantity = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
     loc = location_for_move(session, location, "from")
+    if not actor.may_use_warehouse(loc.warehouse_id):
+        raise Forbidden(
+            f"You may not reserve stock in location {loc.code}'s warehouse.",
+            f"您无权在库位 {loc.code} 所属仓库预留库存。",
+            code="warehouse_not_allowed",
+            location=loc.code,
+        )
     if not loc.internal or loc.quarantine:
         raise InvalidInput(
             f"Stock can only be reserved in an available internal location, not {loc.code}.",

@@ -5,8 +5,6 @@ Each step is one indexed lookup, so the cost does not grow with the size of the 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,6 +65,15 @@ def resolve(session: Session, code: str) -> ScanResult:
                 lot=ScannedLot(sku=first.sku, code=first.code, expiry=first.expiry),
                 matches=[ScannedLot(sku=r.sku, code=r.code, expiry=r.expiry) for r in lots] if len(lots) > 1 else None,
             )
+        serial = session.execute(
+            select(*_ITEM_COLUMNS, Location.code.label("where"))
+            .join(Serial, Serial.item_id == Item.id)
+            .outerjoin(Location, Serial.location_id == Location.id)
+            .where(Serial.serial == code)
+            .limit(1)
+        ).first()
+        if serial is not None:  # a serial-number label stands for that one unit
+            return ScanResult(kind="item", code=code, item=_item(serial), pack="each", qty="1", serial=code, serial_location=serial.where)
     data = parse_gs1(code)
     if data is not None:
         return _resolve_gs1(session, code, data)
@@ -97,9 +104,3 @@ def _resolve_gs1(session: Session, code: str, data: GS1Data) -> ScanResult:
         )
         result.serial_location = where
     return result
-
-
-def pack_quantity(session: Session, code: str) -> Decimal | None:
-    """The base-unit quantity a barcode stands for, or None if it is not an item barcode."""
-    result = resolve(session, code)
-    return Decimal(result.qty) if result.kind in ("item", "gs1") and result.qty else None
