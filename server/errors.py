@@ -61,3 +61,14 @@ class Forbidden(CangkuError):
 class TooManyAttempts(CangkuError):
     status_code = 429
     code = "too_many_attempts"
+
+
+def check_version(kind_en: str, kind_zh: str, key: str, current: int, expected: int | None) -> None:
+    """An edit made on an older version of a record is refused, saying so."""
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"{kind_en} {key} was changed by someone else (you had version {expected}, it is now {current}); reload and try again.",
+            f"{kind_zh} {key} 已被他人修改（您的版本 {expected}，当前版本 {current}），请刷新后重试。",
+            code="stale_version",
+            current_version=current,
+        )

@@ -13,7 +13,7 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Barcode, Item, Lot
 from server.catalog.schemas import BarcodeIn, ItemCreate, ItemUpdate, LotCreate, LotUpdate
-from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
 
 # Built once: the scan and move paths look these up on every request.
@@ -119,16 +119,6 @@ def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
     return item
 
 
-def _check_version(kind_en: str, kind_zh: str, key: str, current: int, expected: int | None) -> None:
-    if expected is not None and expected != current:
-        raise Conflict(
-            f"{kind_en} {key} was changed by someone else (you had version {expected}, it is now {current}); reload and try again.",
-            f"{kind_zh} {key} 已被他人修改（您的版本 {expected}，当前版本 {current}），请刷新后重试。",
-            code="stale_version",
-            current_version=current,
-        )
-
-
 def _has_moves(session: Session, item_id: int) -> bool:
     from server.inventory.models import Move
 
@@ -138,7 +128,7 @@ def _has_moves(session: Session, item_id: int) -> bool:
 def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> Item:
     actor.require("catalog.write")
     item = get_item(session, sku)
-    _check_version("Item", "商品", sku, item.version, data.version)
+    check_version("Item", "商品", sku, item.version, data.version)
     _check_reorder(data)
     changed: dict[str, object] = {}
     for field in ("name_zh", "name_en", "shelf_life_days", "reorder_point", "reorder_qty", "active"):
@@ -264,7 +254,7 @@ def create_lot(session: Session, actor: Actor, data: LotCreate) -> Lot:
 def update_lot(session: Session, actor: Actor, sku: str, code: str, data: LotUpdate) -> Lot:
     actor.require("lots.write")
     lot = get_lot(session, sku, code)
-    _check_version("Lot", "批次", f"{sku}/{code}", lot.version, data.version)
+    check_version("Lot", "批次", f"{sku}/{code}", lot.version, data.version)
     changed = {}
     for field in ("expiry", "produced_on"):
         value = getattr(data, field)

@@ -113,13 +113,7 @@ def prepare_move(
             location=source,
         )
     for loc in (from_loc, to_loc):
-        if not actor.may_use_warehouse(loc.warehouse_id):
-            raise Forbidden(
-                f"You may not move stock in location {loc.code}'s warehouse.",
-                f"您无权在库位 {loc.code} 所属仓库移动库存。",
-                code="warehouse_not_allowed",
-                location=loc.code,
-            )
+        _require_warehouse(actor, loc)
     lot_row = lot_for_move(session, item, lot)
     serial_tuple = tuple(serials)
     if item.tracking == "serial":
@@ -144,6 +138,17 @@ def prepare_move(
         item=item, qty=quantity, source=from_loc, target=to_loc, lot=lot_row, serials=serial_tuple,
         reason=reason, unit_cost=cost, ref_type=ref_type, ref_id=ref_id, op_id=op_id,
     )
+
+
+def _require_warehouse(actor: Actor, location: Location | LocationRef) -> None:
+    """Users limited to some warehouses touch stock only there (virtual locations belong to none)."""
+    if not actor.may_use_warehouse(location.warehouse_id):
+        raise Forbidden(
+            f"You may not change stock in location {location.code}'s warehouse.",
+            f"您无权更改库位 {location.code} 所属仓库的库存。",
+            code="warehouse_not_allowed",
+            location=location.code,
+        )
 
 
 def _resolve(session: Session, sku: str, source: str, target: str) -> tuple[ItemRef, LocationRef, LocationRef]:
@@ -347,12 +352,7 @@ def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = 
     source = LocationRef.of(session.get_one(Location, original.to_location_id))
     target = LocationRef.of(session.get_one(Location, original.from_location_id))
     for loc in (source, target):
-        if not actor.may_use_warehouse(loc.warehouse_id):
-            raise Forbidden(
-                f"You may not move stock in location {loc.code}'s warehouse.",
-                f"您无权在库位 {loc.code} 所属仓库移动库存。",
-                code="warehouse_not_allowed",
-            )
+        _require_warehouse(actor, loc)
     serials = tuple(
         session.scalars(select(Serial.serial).join(MoveSerial, MoveSerial.serial_id == Serial.id).where(MoveSerial.move_id == move_id))
     )
@@ -385,13 +385,7 @@ def reserve(
     item = item_for_move(session, sku)
     quantity = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
     loc = location_for_move(session, location, "from")
-    if not actor.may_use_warehouse(loc.warehouse_id):
-        raise Forbidden(
-            f"You may not reserve stock in location {loc.code}'s warehouse.",
-            f"您无权在库位 {loc.code} 所属仓库预留库存。",
-            code="warehouse_not_allowed",
-            location=loc.code,
-        )
+    _require_warehouse(actor, loc)
     if not loc.internal or loc.quarantine:
         raise InvalidInput(
             f"Stock can only be reserved in an available internal location, not {loc.code}.",

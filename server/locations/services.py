@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
-from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.locations.models import VIRTUAL_CODES, Location
 from server.locations.schemas import LocationCreate, LocationUpdate
 
@@ -121,13 +121,7 @@ def update_location(session: Session, actor: Actor, code: str, data: LocationUpd
     location = get_location(session, code)
     if location.kind == "virtual":
         raise Conflict(f"Virtual location {code} cannot be changed.", f"虚拟库位 {code} 不可修改。", code="virtual_location")
-    if data.version is not None and data.version != location.version:
-        raise Conflict(
-            f"Location {code} was changed by someone else (version {data.version}, now {location.version}).",
-            f"库位 {code} 已被他人修改（版本 {data.version}，当前 {location.version}）。",
-            code="stale_version",
-            current_version=location.version,
-        )
+    check_version("Location", "库位", code, location.version, data.version)
     changed = {}
     for field in ("name_zh", "name_en", "quarantine", "active"):
         value = getattr(data, field)

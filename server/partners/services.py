@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.permissions import Actor
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, check_version
 from server.partners.models import Partner
 from server.partners.schemas import PartnerCreate, PartnerUpdate
 from server.quantities import optional_non_negative
@@ -37,12 +37,7 @@ def create_partner(session: Session, actor: Actor, data: PartnerCreate) -> Partn
 def update_partner(session: Session, actor: Actor, code: str, data: PartnerUpdate) -> Partner:
     actor.require("partners.write")
     partner = get_partner(session, code)
-    if data.version is not None and data.version != partner.version:
-        raise Conflict(
-            f"Partner {code} was changed by someone else (version {data.version}, now {partner.version}).",
-            f"往来单位 {code} 已被他人修改（版本 {data.version}，当前 {partner.version}）。",
-            code="stale_version",
-        )
+    check_version("Partner", "往来单位", code, partner.version, data.version)
     optional_non_negative(data.credit_limit, "credit_limit", scale=2)
     changes = {}
     for field in _FIELDS:
