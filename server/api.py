@@ -57,7 +57,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         db: Database = connection.app.state.db
 
         def lookup():  # type: ignore[no-untyped-def]
-            with db.read() as session:
+            with db.lookup() as session:
                 return resolve_token(session, token)
 
         found = await anyio.to_thread.run_sync(lookup)

@@ -86,6 +86,13 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(cangku_write=True), expire_on_commit=False)
+        # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would
+        # triple their round trips. (SQLite reads are in-process: a plain read session.)
+        self._lookup = (
+            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            if self.engine.dialect.name == "postgresql"
+            else self._read
+        )
 
     @property
     def dialect(self) -> str:
@@ -95,6 +102,12 @@ class Database:
     def read(self) -> Iterator[Session]:
         # Closing (not rolling back) ends the transaction and leaves loaded objects readable.
         with self._read() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """For reads that are one statement (or need no consistent snapshot across statements)."""
+        with self._lookup() as session:
             yield session
 
     @contextlib.contextmanager

@@ -134,7 +134,7 @@ class StockController(Controller):
         limit: Limit = 500,
         offset: Offset = 0,
     ) -> BalancePage:
-        with db.read() as session:
+        with db.lookup() as session:  # stock changes all the time; a snapshot across the page and its count buys nothing
             rows, total = services.balances(
                 session, sku=sku, location=location, warehouse=warehouse, include_zero=include_zero, limit=limit, offset=offset
             )

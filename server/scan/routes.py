@@ -18,10 +18,10 @@ class ScanController(Controller):
 
     @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Resolve a scan / 解析扫码")
     def scan(self, db: NamedDependency[Database], code: FromPath[str]) -> ScanResult:
-        with db.read() as session:
+        with db.lookup() as session:
             return resolve(session, code[:200])
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Resolve a scan given as ?code= (for codes with slashes) / 解析扫码")
     def scan_query(self, db: NamedDependency[Database], code: str = Parameter(min_length=1, max_length=200)) -> ScanResult:
-        with db.read() as session:
+        with db.lookup() as session:
             return resolve(session, code)

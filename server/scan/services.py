@@ -5,7 +5,7 @@ Each step is one indexed lookup, so the cost does not grow with the size of the 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from labels.gs1 import GS1Data, gtin14, looks_like_gs1, parse_gs1
@@ -21,10 +21,29 @@ def _item(row) -> ScannedItem:  # type: ignore[no-untyped-def]
     return ScannedItem(sku=row.sku, name_zh=row.name_zh, name_en=row.name_en, unit=row.unit, tracking=row.tracking)
 
 
+# Every statement is built once; a scan only binds its code.
+_BY_BARCODE = select(*_ITEM_COLUMNS, Barcode.pack, Barcode.qty).join(Barcode, Barcode.item_id == Item.id)
+_BARCODE = _BY_BARCODE.where(Barcode.code == bindparam("code")).limit(1)
+_GTIN = _BY_BARCODE.where(Barcode.gtin == bindparam("code")).limit(1)
+_SKU = select(*_ITEM_COLUMNS).where(Item.sku == bindparam("code"))
+_WAREHOUSE = Location.__table__.alias("warehouse")
+_LOCATION = (
+    select(Location.code, Location.kind, Location.name_zh, Location.name_en, Location.quarantine, _WAREHOUSE.c.code.label("warehouse"))
+    .outerjoin(_WAREHOUSE, Location.warehouse_id == _WAREHOUSE.c.id)
+    .where(Location.code == bindparam("code"))
+)
+_LOTS = select(Lot.code, Lot.expiry, *_ITEM_COLUMNS).join(Item, Lot.item_id == Item.id).where(Lot.code == bindparam("code")).limit(20)
+_SERIAL = (
+    select(*_ITEM_COLUMNS, Location.code.label("where"))
+    .join(Serial, Serial.item_id == Item.id)
+    .outerjoin(Location, Serial.location_id == Location.id)
+    .where(Serial.serial == bindparam("code"))
+    .limit(1)
+)
+
+
 def _barcode(session: Session, *, code: str | None = None, gtin: str | None = None):  # type: ignore[no-untyped-def]
-    query = select(*_ITEM_COLUMNS, Barcode.pack, Barcode.qty).join(Barcode, Barcode.item_id == Item.id)
-    query = query.where(Barcode.code == code) if code is not None else query.where(Barcode.gtin == gtin)
-    return session.execute(query.limit(1)).first()
+    return session.execute(_BARCODE if code is not None else _GTIN, {"code": code if code is not None else gtin}).first()
 
 
 def resolve(session: Session, code: str) -> ScanResult:
@@ -37,25 +56,20 @@ def resolve(session: Session, code: str) -> ScanResult:
             row = _barcode(session, gtin=gtin)
         if row is not None:
             return ScanResult(kind="item", code=code, item=_item(row), pack=row.pack, qty=fmt(row.qty))
-        row = session.execute(select(*_ITEM_COLUMNS).where(Item.sku == code)).first()
+        row = session.execute(_SKU, {"code": code}).first()
         if row is not None:
             return ScanResult(kind="item", code=code, item=_item(row), pack="each", qty="1")
-        location = session.scalars(select(Location).where(Location.code == code)).one_or_none()
-        if location is not None:
-            warehouse = (
-                session.scalar(select(Location.code).where(Location.id == location.warehouse_id)) if location.warehouse_id else None
-            )
+        place = session.execute(_LOCATION, {"code": code}).first()
+        if place is not None:
             return ScanResult(
                 kind="location",
                 code=code,
                 location=ScannedLocation(
-                    code=location.code, kind=location.kind, name_zh=location.name_zh, name_en=location.name_en,
-                    warehouse=warehouse, quarantine=location.quarantine,
+                    code=place.code, kind=place.kind, name_zh=place.name_zh, name_en=place.name_en,
+                    warehouse=place.warehouse, quarantine=place.quarantine,
                 ),
             )
-        lots = session.execute(
-            select(Lot.code, Lot.expiry, *_ITEM_COLUMNS).join(Item, Lot.item_id == Item.id).where(Lot.code == code).limit(20)
-        ).all()
+        lots = session.execute(_LOTS, {"code": code}).all()
         if lots:
             first = lots[0]
             return ScanResult(
@@ -65,13 +79,7 @@ def resolve(session: Session, code: str) -> ScanResult:
                 lot=ScannedLot(sku=first.sku, code=first.code, expiry=first.expiry),
                 matches=[ScannedLot(sku=r.sku, code=r.code, expiry=r.expiry) for r in lots] if len(lots) > 1 else None,
             )
-        serial = session.execute(
-            select(*_ITEM_COLUMNS, Location.code.label("where"))
-            .join(Serial, Serial.item_id == Item.id)
-            .outerjoin(Location, Serial.location_id == Location.id)
-            .where(Serial.serial == code)
-            .limit(1)
-        ).first()
+        serial = session.execute(_SERIAL, {"code": code}).first()
         if serial is not None:  # a serial-number label stands for that one unit
             return ScanResult(kind="item", code=code, item=_item(serial), pack="each", qty="1", serial=code, serial_location=serial.where)
     data = parse_gs1(code)
