@@ -8,10 +8,9 @@ from typing import Any
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
-from sqlalchemy import func, select
 
 from server.api import ERRORS
-from server.audit.models import AuditEntry
+from server.audit import services
 from server.auth.permissions import Actor
 from server.db import Database
 from server.schemas import Limit, Offset, Out
@@ -48,22 +47,15 @@ class AuditController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> AuditPage:
-        actor.require("audit.read")
-        query = select(AuditEntry)
-        if action:
-            query = query.where(AuditEntry.action == action)
-        if target_type:
-            query = query.where(AuditEntry.target_type == target_type)
-        if target_id:
-            query = query.where(AuditEntry.target_id == target_id)
         with db.read() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-            items = [
-                AuditEntryOut(
-                    id=r.id, at=r.at, username=r.username, device_id=r.device_id, action=r.action,
-                    target_type=r.target_type, target_id=r.target_id, details=r.details or {},
-                )
-                for r in rows
-            ]
+            rows, total = services.list_entries(
+                session, actor, action=action, target_type=target_type, target_id=target_id, limit=limit, offset=offset
+            )
+        items = [
+            AuditEntryOut(
+                id=r.id, at=r.at, username=r.username, device_id=r.device_id, action=r.action,
+                target_type=r.target_type, target_id=r.target_id, details=r.details or {},
+            )
+            for r in rows
+        ]
         return AuditPage(items=items, total=total)

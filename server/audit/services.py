@@ -7,8 +7,10 @@ from typing import Any
 
 import msgspec
 from psycopg.types.json import Json
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.audit.models import AuditEntry
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.inventory.ledger_sql import driver_cursor
@@ -35,3 +37,19 @@ def record(
         _SQL[dialect],
         (stamp, actor.user_id, actor.username, actor.device_id, action, target_type, str(target_id), payload),
     )
+
+
+def list_entries(
+    session: Session, actor: Actor, *, action: str | None, target_type: str | None, target_id: str | None, limit: int, offset: int
+) -> tuple[list[AuditEntry], int]:
+    """The log, newest first, for those allowed to read it."""
+    actor.require("audit.read")
+    query = select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))), total

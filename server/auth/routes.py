@@ -84,15 +84,13 @@ class UserController(Controller):
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="List users / 用户列表")
     def list_users(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[UserOut]:
-        actor.require("users.manage")
         with db.read() as session:
-            return [user_out(session, u) for u in services.list_users(session)]
+            return [user_out(session, u) for u in services.list_users(session, actor)]
 
     @get("/{username:str}", sync_to_thread=True, responses=ERRORS, summary="One user / 单个用户")
     def get_user(self, db: NamedDependency[Database], actor: NamedDependency[Actor], username: FromPath[str]) -> UserOut:
-        actor.require("users.manage")
         with db.read() as session:
-            return user_out(session, services.get_user(session, username))
+            return user_out(session, services.get_user(session, username, actor))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a user / 新建用户")
     def create_user(

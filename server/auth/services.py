@@ -119,7 +119,10 @@ def create_user(
     return user
 
 
-def get_user(session: Session, username: str) -> User:
+def get_user(session: Session, username: str, actor: Actor | None = None) -> User:
+    """One user; with an actor, only for those who manage users."""
+    if actor is not None:
+        actor.require("users.manage")
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"No user {username}.", f"没有用户 {username}。", username=username)
@@ -164,7 +167,8 @@ def update_user(
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session, actor: Actor) -> list[User]:
+    actor.require("users.manage")
     return list(session.scalars(select(User).order_by(User.username)))
 
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, Parameter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
-from server.auth.models import User
 from server.auth.permissions import Actor
-from server.catalog.models import Item, Lot, Serial
 from server.db import Database
-from server.errors import NotFound
 from server.inventory import services
-from server.inventory.models import Move, MoveSerial, Reservation
 from server.inventory.schemas import (
     BalanceOut,
     BalancePage,
@@ -29,48 +23,8 @@ from server.inventory.schemas import (
     ReservationCreate,
     ReservationOut,
 )
-from server.inventory.services import PostedMove
-from server.locations.models import Location
+from server.inventory.views import move_out, reservation_out
 from server.schemas import Limit, Offset, RowId, fmt
-
-
-def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveOut]:
-    """Moves as the API shows them, with codes instead of ids (one query per kind, not per move)."""
-    if not moves:
-        return []
-    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({m.item_id for m in moves}))).all())
-    loc_ids = {m.from_location_id for m in moves} | {m.to_location_id for m in moves}
-    codes = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_(loc_ids))).all())
-    lot_ids = {m.lot_id for m in moves if m.lot_id}
-    lots = dict(session.execute(select(Lot.id, Lot.code).where(Lot.id.in_(lot_ids))).all()) if lot_ids else {}
-    user_ids = {m.user_id for m in moves if m.user_id}
-    users = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
-    serials: dict[int, list[str]] = {}
-    for move_id, serial in session.execute(
-        select(MoveSerial.move_id, Serial.serial)
-        .join(Serial, Serial.id == MoveSerial.serial_id)
-        .where(MoveSerial.move_id.in_([m.id for m in moves]))
-        .order_by(Serial.serial)
-    ):
-        serials.setdefault(move_id, []).append(serial)
-    return [
-        MoveOut(
-            id=m.id,
-            sku=skus[m.item_id],
-            qty=fmt(m.qty) or "0",
-            from_=codes[m.from_location_id],
-            to=codes[m.to_location_id],
-            lot=lots.get(m.lot_id) if m.lot_id else None,
-            serials=serials.get(m.id, []),
-            unit_cost=fmt(m.unit_cost) or "0",
-            reason=m.reason,
-            reverses=m.reverses_id,
-            user=users.get(m.user_id) if m.user_id else None,
-            device_id=m.device_id,
-            created_at=m.created_at,
-        )
-        for m in moves
-    ]
 
 
 class StockController(Controller):
@@ -118,10 +72,7 @@ class StockController(Controller):
     @get("/moves/{move_id:int}", sync_to_thread=True, responses=ERRORS, summary="One move / 单条移动")
     def get_move(self, db: NamedDependency[Database], move_id: RowId) -> MoveOut:
         with db.read() as session:
-            row = session.get(Move, move_id)
-            if row is None:
-                raise NotFound(f"No move {move_id}.", f"没有移动记录 {move_id}。")
-            return move_out(session, [row])[0]
+            return move_out(session, [services.get_move(session, move_id)])[0]
 
     @get("/balances", sync_to_thread=True, responses=ERRORS, summary="Stock balances / 库存余额")
     def list_balances(
@@ -160,16 +111,10 @@ class StockController(Controller):
                 session, actor, sku=data.sku, location=data.location, qty=data.qty, lot=data.lot,
                 ref_type=data.ref_type, ref_id=data.ref_id,
             )
-            return _reservation_out(session, row)
+            return reservation_out(session, row)
 
         return run_idempotent(db, actor, request, data, action, ReservationOut)
 
     @post("/reservations/{reservation_id:int}/release", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Release a reservation / 释放预留")
     def release(self, db: NamedDependency[Database], actor: NamedDependency[Actor], reservation_id: RowId) -> ReservationOut:
-        return db.run_write(lambda s: _reservation_out(s, services.release(s, actor, reservation_id)))
-
-
-def _reservation_out(session: Session, row: Reservation) -> ReservationOut:
-    sku = session.scalar(select(Item.sku).where(Item.id == row.item_id)) or ""
-    code = session.scalar(select(Location.code).where(Location.id == row.location_id)) or ""
-    return ReservationOut(id=row.id, sku=sku, location=code, qty=fmt(row.qty) or "0", open=row.open, ref_type=row.ref_type, ref_id=row.ref_id)
+        return db.run_write(lambda s: reservation_out(s, services.release(s, actor, reservation_id)))

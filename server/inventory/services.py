@@ -331,9 +331,7 @@ def _serial_place(session: Session, serial: Serial | None) -> tuple[str, str]:
 def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> PostedMove:
     """Correct a mistake by posting the opposite move; the original stays in the ledger."""
     actor.require("stock.reverse")
-    original = session.get(Move, move_id)
-    if original is None:
-        raise NotFound(f"No move {move_id}.", f"没有移动记录 {move_id}。", move=move_id)
+    original = get_move(session, move_id)
     if original.reverses_id is not None:
         raise Conflict(
             f"Move {move_id} is itself a reversal; post a new move instead.",
@@ -531,6 +529,13 @@ def _check_filters_exist(session: Session, *, sku: str | None, location: str | N
         raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
     if warehouse and session.scalar(select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse")) is None:
         raise NotFound(f"No warehouse with code {warehouse}.", f"没有编码为 {warehouse} 的仓库。", warehouse=warehouse)
+
+
+def get_move(session: Session, move_id: int) -> Move:
+    move = session.get(Move, move_id)
+    if move is None:
+        raise NotFound(f"No move {move_id}.", f"没有移动记录 {move_id}。", move=move_id)
+    return move
 
 
 def moves_of(session: Session, *, sku: str | None, location: str | None, limit: int, offset: int) -> tuple[list[Move], int]:
