@@ -18,6 +18,7 @@ from server.audit.routes import AuditController
 from server.auth.routes import AuthController, UserController
 from server.catalog.routes import ItemController, LotController
 from server.db import Database
+from server.finance.routes import FinanceController
 from server.inventory.routes import StockController
 from server.locations.routes import LocationController
 from server.partners.routes import PartnerController
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         StockController,
         ScanController,
         AuditController,
+        FinanceController,
     ]
     if PWA_DIR.is_dir():
         handlers.append(

@@ -71,6 +71,7 @@ class FixedDecimal(TypeDecorator[Decimal]):
 
 QTY_SCALE = 4
 COST_SCALE = 6
+MONEY_SCALE = 2
 
 
 def Qty() -> FixedDecimal:  # noqa: N802 - reads like a type
@@ -79,6 +80,11 @@ def Qty() -> FixedDecimal:  # noqa: N802 - reads like a type
 
 def UnitCost() -> FixedDecimal:  # noqa: N802
     return FixedDecimal(COST_SCALE)
+
+
+def Money() -> FixedDecimal:  # noqa: N802
+    """Amounts in yuan to the fen (cent)."""
+    return FixedDecimal(MONEY_SCALE)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

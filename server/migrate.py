@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from server.db import Database
+from server.finance.services import ensure_chart_of_accounts
 from server.locations.services import ensure_virtual_locations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,7 +40,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def prepare(db: Database) -> None:
-    """Bring the schema to head and make sure the fixed virtual locations exist."""
+    """Bring the schema to head and make sure the fixed virtual locations and the chart of accounts exist."""
     upgrade(db.engine)
     with db.write() as session:
         ensure_virtual_locations(session)
+        ensure_chart_of_accounts(session)

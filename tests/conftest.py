@@ -31,6 +31,7 @@ from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate
 from server.catalog.services import create_item, create_lot
 from server.db import Database
 from server.locations.schemas import LocationCreate
+from server.finance.services import ensure_chart_of_accounts
 from server.locations.services import create_location, ensure_virtual_locations
 from server.migrate import prepare
 from server.settings import Settings
@@ -116,6 +117,7 @@ class Backends:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             with self._pg.write() as session:
                 ensure_virtual_locations(session)
+                ensure_chart_of_accounts(session)
         return self._pg
 
     def fresh(self, backend: str) -> Database:

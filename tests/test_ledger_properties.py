@@ -2,7 +2,8 @@
 
 Invariants (DESIGN.md): 1. every item's balances sum to zero over all locations; 2. each balance
 equals its moves in minus out; 3. no internal location below zero; 4. every client operation
-is applied at most once, whatever the retries.
+is applied at most once, whatever the retries; 5. every journal entry balances and the inventory
+account equals the stock valuation (receipts carry random unit costs).
 """
 
 from __future__ import annotations
@@ -72,13 +73,16 @@ def ledger_machine(make_world, tmp_path):  # type: ignore[no-untyped-def]
             self.expected[(sku, target, lot)] = self.have(sku, target, lot) + qty
             self.applied.append({"key": key, "path": path, "body": body, "response": response})
 
-        def move(self, sku: str, lot: str | None, qty: Decimal, source: str, target: str) -> None:
+        def move(self, sku: str, lot: str | None, qty: Decimal, source: str, target: str, cost: Decimal | None = None) -> None:
             body = {"sku": sku, "qty": str(qty), "from": source, "to": target, **({"lot": lot} if lot else {})}
+            if cost is not None:
+                body["unit_cost"] = str(cost)
             self.apply(sku, lot, qty, source, target, "/api/v1/stock/moves", body)
 
         @rule(stock=st.sampled_from(STOCK), bin=st.sampled_from(BINS), data=st.data())
         def receive(self, stock, bin, data) -> None:  # type: ignore[no-untyped-def]
-            self.move(stock[0], stock[1], data.draw(quantities(stock[0])), "SUPPLIER", bin)
+            cost = data.draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999"), places=4))
+            self.move(stock[0], stock[1], data.draw(quantities(stock[0])), "SUPPLIER", bin, cost)
 
         @rule(stock=st.sampled_from(STOCK), from_bin=st.sampled_from(BINS), to_bin=st.sampled_from(BINS), data=st.data())
         def transfer(self, stock, from_bin, to_bin, data) -> None:  # type: ignore[no-untyped-def]

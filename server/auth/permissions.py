@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stock.reserve": frozenset({"admin", "sales", "warehouse"}),
     "users.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "finance"}),
+    "finance.read": frozenset({"admin", "finance"}),
+    "costs.read": frozenset({"admin", "finance", "purchaser"}),
 }
 
 PERMISSION_NAMES = {
@@ -41,6 +43,8 @@ PERMISSION_NAMES = {
     "stock.reserve": ("预留库存", "reserve stock"),
     "users.manage": ("管理用户", "manage users"),
     "audit.read": ("查看审计日志", "read the audit log"),
+    "finance.read": ("查看账务", "read the books"),
+    "costs.read": ("查看成本", "see costs"),
 }
 
 

@@ -85,7 +85,36 @@ def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
     for move_id, count in doubled:
         report.problems.append(f"[4] move {move_id} reversed {count} times")
 
+    _check_books(session, report, skus)
+
     if len(report.problems) > limit:
         extra = len(report.problems) - limit
         report.problems = report.problems[:limit] + [f"... and {extra} more"]
     return report
+
+
+def _check_books(session: Session, report: CheckReport, skus: dict[int, str]) -> None:
+    """5. Every journal entry balances, and the inventory account equals the stock valuation."""
+    from server.finance.services import INVENTORY, account_balance, unbalanced_entries
+    from server.inventory.models import Valuation
+
+    for entry_id, debit, credit in unbalanced_entries(session):
+        report.problems.append(f"[5] journal entry {entry_id}: debits {fmt(debit)} but credits {fmt(credit)}")
+    valuations = {v.item_id: v for v in session.scalars(select(Valuation))}
+    report.checked["valuations"] = len(valuations)
+    stock_value = sum((v.value for v in valuations.values()), Decimal(0))
+    inventory = account_balance(session, INVENTORY)
+    if inventory != stock_value:
+        report.problems.append(f"[5] inventory account {INVENTORY} holds {fmt(inventory)} but the stock is valued at {fmt(stock_value)}")
+    owned: dict[int, Decimal] = {}
+    for item_id, qty in session.execute(
+        select(Balance.item_id, func.sum(Balance.qty)).where(Balance.internal.is_(True)).group_by(Balance.item_id)
+    ).all():
+        owned[item_id] = qty
+    for item_id in set(owned) | set(valuations):
+        valued = valuations[item_id].qty if item_id in valuations else Decimal(0)
+        on_hand = owned.get(item_id, Decimal(0))
+        if valued != on_hand:
+            report.problems.append(f"[5] item {skus.get(item_id, item_id)}: valued quantity {fmt(valued)} but {fmt(on_hand)} on hand")
+        if item_id in valuations and valuations[item_id].qty == 0 and valuations[item_id].value != 0:
+            report.problems.append(f"[5] item {skus.get(item_id, item_id)}: no stock but a value of {fmt(valuations[item_id].value)}")

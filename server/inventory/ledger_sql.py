@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.base import COST_SCALE, QTY_SCALE
+from server.base import COST_SCALE, MONEY_SCALE, QTY_SCALE
 
 _RESOLVE = """
-SELECT i.id, i.sku, i.unit, i.unit_decimals, i.tracking, i.avg_cost, i.active,
+SELECT i.id, i.sku, i.unit, i.unit_decimals, i.tracking, i.active,
        s.id, s.code, s.kind, s.warehouse_id, s.active, s.quarantine,
        t.id, t.code, t.kind, t.warehouse_id, t.active, t.quarantine
 FROM items i
@@ -35,9 +35,20 @@ VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})
 ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + excluded.qty, updated_at = excluded.updated_at
 """
 _INSERT_MOVE = """
-INSERT INTO moves (item_id, lot_id, qty, from_location_id, to_location_id, unit_cost, reason, ref_type, ref_id,
+INSERT INTO moves (item_id, lot_id, qty, from_location_id, to_location_id, unit_cost, value, reason, ref_type, ref_id,
                    reverses_id, user_id, device_id, op_id, created_at)
-VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}){returning}
+VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}){returning}
+"""
+_VALUATION = "SELECT qty, value FROM valuations WHERE item_id = {p}"
+_VALUATION_ADD = """
+INSERT INTO valuations (item_id, qty, value) VALUES ({p}, {p}, {p})
+ON CONFLICT (item_id) DO UPDATE SET qty = valuations.qty + excluded.qty, value = valuations.value + excluded.value
+"""
+_VALUATION_CHANGE = "UPDATE valuations SET qty = qty + {p}, value = value + {p} WHERE item_id = {p}"
+_INSERT_ENTRY = "INSERT INTO journal_entries (at, source_type, source_id, memo, user_id) VALUES ({p}, {p}, {p}, {p}, {p}){returning}"
+_INSERT_LINE = """
+INSERT INTO journal_lines (entry_id, account_id, debit, credit, item_id)
+SELECT {p}, id, {p}, {p}, {p} FROM accounts WHERE code = {p}
 """
 
 
@@ -51,7 +62,14 @@ class LedgerSQL:
         self.take_sql = _TAKE.format(p=p)
         self.add_sql = _ADD.format(p=p)
         # SQLite answers with lastrowid; an unfinished RETURNING statement would linger until commit.
-        self.insert_move_sql = _INSERT_MOVE.format(p=p, returning="" if self.sqlite else " RETURNING id")
+        returning = "" if self.sqlite else " RETURNING id"
+        self.insert_move_sql = _INSERT_MOVE.format(p=p, returning=returning)
+        self.valuation_sql = _VALUATION.format(p=p)
+        self.valuation_lock_sql = self.valuation_sql + ("" if self.sqlite else " FOR UPDATE")  # SQLite: the write lock is held
+        self.valuation_add_sql = _VALUATION_ADD.format(p=p)
+        self.valuation_change_sql = _VALUATION_CHANGE.format(p=p)
+        self.insert_entry_sql = _INSERT_ENTRY.format(p=p, returning=returning)
+        self.insert_line_sql = _INSERT_LINE.format(p=p)
 
     # -- conversions --------------------------------------------------------------------------
 
@@ -61,8 +79,14 @@ class LedgerSQL:
     def cost(self, value: Decimal) -> Any:
         return int(value.quantize(Decimal(1).scaleb(-COST_SCALE)).scaleb(COST_SCALE)) if self.sqlite else value
 
-    def cost_out(self, value: Any) -> Decimal:
-        return Decimal(int(value)).scaleb(-COST_SCALE) if self.sqlite else Decimal(value)
+    def money(self, value: Decimal) -> Any:
+        return int(value.scaleb(MONEY_SCALE)) if self.sqlite else value
+
+    def qty_out(self, value: Any) -> Decimal:
+        return Decimal(int(value)).scaleb(-QTY_SCALE) if self.sqlite else Decimal(value)
+
+    def money_out(self, value: Any) -> Decimal:
+        return Decimal(int(value)).scaleb(-MONEY_SCALE) if self.sqlite else Decimal(value)
 
     def time(self, value: dt.datetime) -> Any:
         # SQLAlchemy's SQLite DateTime storage format, naive UTC.
@@ -99,12 +123,39 @@ class LedgerSQL:
             self.insert_move_sql,
             (
                 values["item_id"], values["lot_id"], self.qty(values["qty"]), values["from_location_id"],
-                values["to_location_id"], self.cost(values["unit_cost"]), values["reason"], values["ref_type"],
+                values["to_location_id"], self.cost(values["unit_cost"]), self.money(values["value"]), values["reason"], values["ref_type"],
                 values["ref_id"], values["reverses_id"], values["user_id"], values["device_id"], values["op_id"],
                 stamp,
             ),
         )
         return int(cursor.lastrowid if self.sqlite else cursor.fetchone()[0])
+
+    def valuation(self, cursor: Any, item_id: int, *, lock: bool) -> tuple[Decimal, Decimal]:
+        """The company's quantity and value of an item; locked when the caller will change it."""
+        cursor.execute(self.valuation_lock_sql if lock else self.valuation_sql, (item_id,))
+        row = cursor.fetchall()
+        return (self.qty_out(row[0][0]), self.money_out(row[0][1])) if row else (Decimal(0), Decimal(0))
+
+    def add_valuation(self, cursor: Any, item_id: int, qty: Decimal, value: Decimal) -> None:
+        """Stock entering the books (the row may not exist yet)."""
+        cursor.execute(self.valuation_add_sql, (item_id, self.qty(qty), self.money(value)))
+
+    def remove_valuation(self, cursor: Any, item_id: int, qty: Decimal, value: Decimal) -> None:
+        """Stock leaving the books (the row exists: the stock was valued when it came in)."""
+        cursor.execute(self.valuation_change_sql, (self.qty(-qty), self.money(-value), item_id))
+
+    def post_entry(
+        self, cursor: Any, *, stamp: Any, source_type: str, source_id: str, memo: str, user_id: int | None,
+        lines: list[tuple[str, Decimal, Decimal]], item_id: int | None = None,
+    ) -> int:
+        """A journal entry with its lines (account code, debit, credit)."""
+        cursor.execute(self.insert_entry_sql, (stamp, source_type, source_id, memo[:200], user_id))
+        entry_id = int(cursor.lastrowid if self.sqlite else cursor.fetchone()[0])
+        cursor.executemany(
+            self.insert_line_sql,
+            [(entry_id, self.money(debit), self.money(credit), item_id, code) for code, debit, credit in lines],
+        )
+        return entry_id
 
 
 def driver_cursor(session: Session) -> Any:

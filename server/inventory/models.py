@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.base import Base, Qty, UnitCost, UTCDateTime, utcnow
+from server.base import Base, Money, Qty, UnitCost, UTCDateTime, utcnow
 
 
 class Move(Base):
@@ -36,6 +36,8 @@ class Move(Base):
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     unit_cost: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))
+    # What the move is worth at moving-average cost; non-zero where stock enters or leaves the company's books.
+    value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     reason: Mapped[str] = mapped_column(String(200), default="")
     ref_type: Mapped[str | None] = mapped_column(String(32))
     ref_id: Mapped[str | None] = mapped_column(String(64))
@@ -92,3 +94,14 @@ class Reservation(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Valuation(Base):
+    """The company's own stock of an item (all internal locations) and what it is worth: value / qty is the moving average."""
+
+    __tablename__ = "valuations"
+    __table_args__ = (CheckConstraint("qty >= 0", name="qty_not_negative"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))

@@ -37,6 +37,7 @@ class MoveOut(Out):
     lot: str | None = None
     serials: list[str] = []
     unit_cost: DecimalStr = "0"
+    value: DecimalStr = "0"  # at moving-average cost; non-zero where stock enters or leaves the company's books
     reason: str = ""
     reverses: int | None = None
     user: str | None = None

@@ -17,16 +17,19 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.permissions import Actor
-from server.base import utcnow
+from server.base import COST_SCALE, utcnow
 from server.catalog.models import Item, Lot, Serial
 from server.catalog.services import inactive_item, item_for_move, lot_for_move, unknown_sku
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
+from server.finance.services import COUNTERPART, INVENTORY, money
 from server.inventory import ledger_sql
-from server.inventory.models import Balance, Move, MoveSerial, Reservation
+from server.inventory.models import Balance, Move, MoveSerial, Reservation, Valuation
 from server.locations.models import Location
 from server.locations.services import inactive_location, location_for_move, unknown_location
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt
+
+COST_UNIT = Decimal(1).scaleb(-COST_SCALE)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -38,12 +41,11 @@ class ItemRef:
     unit: str
     unit_decimals: int
     tracking: str
-    avg_cost: Decimal
     active: bool
 
     @classmethod
     def of(cls, row: Item) -> ItemRef:
-        return cls(row.id, row.sku, row.unit, row.unit_decimals, row.tracking, row.avg_cost, row.active)
+        return cls(row.id, row.sku, row.unit, row.unit_decimals, row.tracking, row.active)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -157,11 +159,11 @@ def _resolve(session: Session, sku: str, source: str, target: str) -> tuple[Item
     row = ledger.resolve(ledger.cursor(session), sku, source, target)
     if row is None:
         raise unknown_sku(sku)
-    item = ItemRef(row[0], row[1], row[2], row[3], row[4], ledger.cost_out(row[5]), bool(row[6]))
+    item = ItemRef(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
     if not item.active:
         raise inactive_item(sku)
     locations = []
-    for values, code, field in ((row[7:13], source, "from"), (row[13:19], target, "to")):
+    for values, code, field in ((row[6:12], source, "from"), (row[12:18], target, "to")):
         if values[0] is None:
             raise unknown_location(code, field)
         location = LocationRef(values[0], values[1], values[2], values[3], bool(values[4]), bool(values[5]))
@@ -196,13 +198,15 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
             ).first()
             on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
             raise insufficient(location, spec.item, spec.lot, on_hand, reserved, spec.qty)
+    unit_cost, value = _valuate(ledger, cursor, spec)
     values = {
         "item_id": spec.item.id,
         "lot_id": spec.lot.id if spec.lot else None,
         "qty": spec.qty,
         "from_location_id": spec.source.id,
         "to_location_id": spec.target.id,
-        "unit_cost": spec.unit_cost if spec.unit_cost is not None else spec.item.avg_cost,
+        "unit_cost": unit_cost,
+        "value": value,
         "reason": spec.reason,
         "ref_type": spec.ref_type,
         "ref_id": spec.ref_id,
@@ -213,6 +217,16 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
         "created_at": now,
     }
     move_id = ledger.insert_move(cursor, values, stamp)
+    if value and spec.source.internal != spec.target.internal:
+        # Stock crossed the company's books: Inventory against the outside location's account.
+        outside = spec.target if spec.source.internal else spec.source
+        counterpart = COUNTERPART[outside.code]
+        debit, credit = (INVENTORY, counterpart) if spec.target.internal else (counterpart, INVENTORY)
+        ledger.post_entry(
+            cursor, stamp=stamp, source_type="move", source_id=str(move_id), user_id=actor.user_id, item_id=spec.item.id,
+            memo=f"{spec.item.sku} {fmt(spec.qty)} {spec.source.code}→{spec.target.code}",
+            lines=[(debit, value, Decimal(0)), (credit, Decimal(0), value)],
+        )
     if serial_rows:
         _link_serials(session, spec, move_id, serial_rows)
     record(
@@ -221,6 +235,27 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
         lot=spec.lot.code if spec.lot else None, reason=spec.reason, reverses=spec.reverses_id,
     )
     return PostedMove(id=move_id, **values)
+
+
+def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tuple[Decimal, Decimal]:
+    """Unit cost and value of a move at moving-average cost, updating the item's valuation when stock
+    enters or leaves the company's internal locations."""
+    entering, leaving = spec.target.internal and not spec.source.internal, spec.source.internal and not spec.target.internal
+    if not spec.source.internal and not spec.target.internal:
+        return spec.unit_cost or Decimal(0), Decimal(0)
+    on_hand, worth = ledger.valuation(cursor, spec.item.id, lock=entering or leaving)
+    average = (worth / on_hand).quantize(COST_UNIT) if on_hand > 0 else Decimal(0)
+    if entering:
+        cost = spec.unit_cost if spec.unit_cost is not None else average
+        value = money(spec.qty * cost)
+        ledger.add_valuation(cursor, spec.item.id, spec.qty, value)
+        return cost, value
+    if leaving:
+        # The last units take whatever value is left, so rounding never strands a cent.
+        value = worth if spec.qty >= on_hand else money(spec.qty * worth / on_hand)
+        ledger.remove_valuation(cursor, spec.item.id, spec.qty, value)
+        return average, value
+    return average, Decimal(0)  # between the company's own locations: worth the same before and after
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -234,6 +269,7 @@ class PostedMove:
     from_location_id: int
     to_location_id: int
     unit_cost: Decimal
+    value: Decimal
     reason: str
     ref_type: str | None
     ref_id: str | None
@@ -529,6 +565,17 @@ def _check_filters_exist(session: Session, *, sku: str | None, location: str | N
         raise NotFound(f"No location with code {location}.", f"没有编码为 {location} 的库位。", location=location)
     if warehouse and session.scalar(select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse")) is None:
         raise NotFound(f"No warehouse with code {warehouse}.", f"没有编码为 {warehouse} 的仓库。", warehouse=warehouse)
+
+
+def valuation_of(session: Session, actor: Actor, sku: str) -> tuple[Decimal, Decimal, Decimal]:
+    """The company's quantity of an item, its value, and the moving-average cost."""
+    from server.catalog.services import get_item
+
+    actor.require("costs.read")
+    item = get_item(session, sku)
+    row = session.get(Valuation, item.id)
+    qty, value = (row.qty, row.value) if row else (Decimal(0), Decimal(0))
+    return qty, value, (value / qty).quantize(COST_UNIT) if qty > 0 else Decimal(0)
 
 
 def get_move(session: Session, move_id: int) -> Move:

@@ -45,6 +45,7 @@ def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveO
             lot=lots.get(m.lot_id) if m.lot_id else None,
             serials=serials.get(m.id, []),
             unit_cost=fmt(m.unit_cost) or "0",
+            value=fmt(m.value) or "0",
             reason=m.reason,
             reverses=m.reverses_id,
             user=users.get(m.user_id) if m.user_id else None,

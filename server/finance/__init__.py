@@ -1,0 +1,1 @@
+"""Finance: the chart of accounts, journal entries posted automatically from stock moves, the trial balance."""

@@ -1,0 +1,117 @@
+"""The chart of accounts, the journal that stock moves post to, and the trial balance.
+
+Moves value stock at moving-average cost (移动加权平均). Only moves that cross the company's
+books post a journal entry: stock arriving from a supplier, going to a customer, counted in or
+out, scrapped, sent into or back from transit. Transfers between the company's own bins do not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.base import MONEY_SCALE
+from server.finance.models import Account, JournalEntry, JournalLine
+
+INVENTORY = "1405"
+CHART = [
+    ("1002", "银行存款", "Bank", "asset"),
+    ("1122", "应收账款", "Accounts receivable", "asset"),
+    ("1402", "在途物资", "Goods in transit", "asset"),
+    ("1405", "库存商品", "Inventory", "asset"),
+    ("1901", "待处理财产损溢", "Inventory gains and losses (pending)", "asset"),
+    ("2202", "应付账款", "Accounts payable", "liability"),
+    ("220202", "应付账款-暂估", "Goods received not invoiced", "liability"),
+    ("22210101", "应交税费-进项税额", "VAT input", "liability"),
+    ("22210102", "应交税费-销项税额", "VAT output", "liability"),
+    ("6001", "主营业务收入", "Sales revenue", "income"),
+    ("6401", "主营业务成本", "Cost of goods sold", "expense"),
+    ("6711", "营业外支出-报废", "Scrap losses", "expense"),
+]
+# The account on the other side of Inventory when stock crosses to or from each virtual location.
+COUNTERPART = {"SUPPLIER": "220202", "CUSTOMER": "6401", "ADJUSTMENT": "1901", "SCRAP": "6711", "TRANSIT": "1402"}
+CENT = Decimal(1).scaleb(-MONEY_SCALE)
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ensure_chart_of_accounts(session: Session) -> None:
+    present = set(session.scalars(select(Account.code)))
+    for code, zh, en, kind in CHART:
+        if code not in present:
+            session.add(Account(code=code, name_zh=zh, name_en=en, kind=kind))
+    session.flush()
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialBalanceRow:
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    debit: Decimal
+    credit: Decimal
+
+
+def trial_balance(session: Session, actor) -> tuple[list[TrialBalanceRow], Decimal, Decimal]:  # type: ignore[no-untyped-def]
+    """Debit and credit totals per account; the two grand totals are equal when the books balance."""
+    actor.require("finance.read")
+    rows = session.execute(
+        select(
+            Account.code, Account.name_zh, Account.name_en, Account.kind,
+            func.coalesce(func.sum(JournalLine.debit), 0), func.coalesce(func.sum(JournalLine.credit), 0),
+        )
+        .join(JournalLine, JournalLine.account_id == Account.id)
+        .group_by(Account.id, Account.code, Account.name_zh, Account.name_en, Account.kind)
+        .order_by(Account.code)
+    ).all()
+    out = [TrialBalanceRow(code, zh, en, kind, Decimal(d), Decimal(c)) for code, zh, en, kind, d, c in rows]
+    return out, sum((r.debit for r in out), Decimal(0)), sum((r.credit for r in out), Decimal(0))
+
+
+def account_balance(session: Session, code: str) -> Decimal:
+    """Debits minus credits on one account."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
+        .join(Account, JournalLine.account_id == Account.id)
+        .where(Account.code == code)
+    )
+    return Decimal(total or 0)
+
+
+def unbalanced_entries(session: Session, limit: int = 50) -> list[tuple[int, Decimal, Decimal]]:
+    return [
+        (entry_id, Decimal(d), Decimal(c))
+        for entry_id, d, c in session.execute(
+            select(JournalLine.entry_id, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
+            .group_by(JournalLine.entry_id)
+            .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit))
+            .limit(limit)
+        ).all()
+    ]
+
+
+def journal_of(session: Session, actor, *, source_type: str, source_id: str) -> list[tuple[JournalEntry, list[tuple[str, Decimal, Decimal]]]]:  # type: ignore[no-untyped-def]
+    actor.require("finance.read")
+    entries = list(
+        session.scalars(
+            select(JournalEntry).where(JournalEntry.source_type == source_type, JournalEntry.source_id == source_id).order_by(JournalEntry.id)
+        )
+    )
+    out = []
+    for entry in entries:
+        lines = session.execute(
+            select(Account.code, JournalLine.debit, JournalLine.credit)
+            .join(Account, JournalLine.account_id == Account.id)
+            .where(JournalLine.entry_id == entry.id)
+            .order_by(JournalLine.id)
+        ).all()
+        out.append((entry, [(code, d, c) for code, d, c in lines]))
+    return out
+
+
