@@ -248,11 +248,14 @@ def grow_ledger(db: Database, total_moves: int) -> None:
 
 
 def balance_lookups(small: Database, big: Database, samples: int = 3000) -> tuple[list[float], list[float]]:
-    """The same look-ups against a small and a big ledger, interleaved so both see the same machine."""
+    """The same look-ups against a small and a big ledger, interleaved so both see the same machine.
+
+    Each looks up an item in the reserve bin, which holds stock in both, so both answer with a row.
+    """
     rng = random.Random(1)
     timings: tuple[list[float], list[float]] = ([], [])
     for i in range(samples):
-        sku, location = f"SKU-{rng.randrange(ITEMS):05d}", f"BIN-{rng.randrange(BINS):03d}"
+        sku, location = f"SKU-{rng.randrange(ITEMS):05d}", "BIN-000"
         order = (0, 1) if i % 2 == 0 else (1, 0)
         for which in order:
             db = (small, big)[which]
