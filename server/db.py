@@ -38,7 +38,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, **options: object) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -55,7 +55,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     # No pre-ping (a round trip per transaction): a connection found dead is invalidated with the
     # whole pool, and the request that found it answers 503 "try again".
-    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_reset_on_return=None)
+    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_reset_on_return=None, **options)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -88,11 +88,12 @@ class Database:
         self._write = sessionmaker(self.engine.execution_options(cangku_write=True), expire_on_commit=False)
         # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would
         # triple their round trips. (SQLite reads are in-process: a plain read session.)
-        self._lookup = (
-            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
-            if self.engine.dialect.name == "postgresql"
-            else self._read
+        # Their own pool of autocommit connections: switching a pooled connection in and out of
+        # autocommit on every checkout costs round trips of its own.
+        self._lookup_engine = (
+            make_engine(url, pool_size=pool_size, isolation_level="AUTOCOMMIT") if self.engine.dialect.name == "postgresql" else None
         )
+        self._lookup = sessionmaker(self._lookup_engine, expire_on_commit=False) if self._lookup_engine else self._read
 
     @property
     def dialect(self) -> str:
@@ -132,3 +133,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lookup_engine is not None:
+            self._lookup_engine.dispose()
