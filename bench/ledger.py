@@ -228,23 +228,34 @@ def grow_ledger(db: Database, total_moves: int) -> None:
         rows.append((item, one, b, a, zero, "", stamp))
     raw = db.engine.raw_connection()
     try:
-        cur = raw.cursor()
-        if sqlite:
-            cur.execute("BEGIN")
-            cur.executemany(
-                "INSERT INTO moves (item_id, qty, from_location_id, to_location_id, unit_cost, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-            )
-            cur.execute("COMMIT")
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as the steady trickle of small commits would have left it
-        else:
-            with cur.copy("COPY moves (item_id, qty, from_location_id, to_location_id, unit_cost, reason, created_at) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            raw.commit()
-            cur.execute("ANALYZE")
-            raw.commit()
+        cursor = raw.cursor()
+        bulk_insert(raw, cursor, sqlite, "moves", "item_id, qty, from_location_id, to_location_id, unit_cost, reason, created_at", rows)
+        finish_bulk(raw, cursor, sqlite)
     finally:
         raw.close()
+
+
+def bulk_insert(raw, cursor, sqlite: bool, table: str, columns: str, rows: list[tuple]) -> None:  # type: ignore[no-untyped-def]
+    """Rows in bulk, inside the current transaction: executemany on SQLite, COPY on PostgreSQL."""
+    if sqlite:
+        if not raw.in_transaction:
+            cursor.execute("BEGIN")
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    else:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def finish_bulk(raw, cursor, sqlite: bool) -> None:  # type: ignore[no-untyped-def]
+    """Commit and leave the database as a steady trickle of small commits would have: checkpointed, analysed."""
+    if sqlite:
+        cursor.execute("COMMIT")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        raw.commit()
+        cursor.execute("ANALYZE")
+        raw.commit()
 
 
 def balance_lookups(small: Database, big: Database, samples: int = 3000) -> tuple[list[float], list[float]]:
@@ -276,35 +287,19 @@ def load_barcodes(db: Database, count: int) -> list[str]:
     raw = db.engine.raw_connection()
     codes = []
     try:
-        cur = raw.cursor()
+        cursor = raw.cursor()
         item_rows = [(f"BULK-{i:07d}", f"商品 {i}", f"Item {i}", "pcs", 0, "none", True, 1, stamp, stamp) for i in range(n_items)]
-        columns = "sku, name_zh, name_en, unit, unit_decimals, tracking, active, version, created_at, updated_at"
-        if sqlite:
-            cur.execute("BEGIN")
-            cur.executemany(f"INSERT INTO items ({columns}) VALUES ({', '.join('?' * 10)})", item_rows)
-            first = cur.execute("SELECT MIN(id) FROM items WHERE sku LIKE 'BULK-%'").fetchone()[0]
-        else:
-            with cur.copy(f"COPY items ({columns}) FROM STDIN") as copy:
-                for row in item_rows:
-                    copy.write_row(row)
-            cur.execute("SELECT MIN(id) FROM items WHERE sku LIKE 'BULK-%%'")
-            first = cur.fetchone()[0]
+        bulk_insert(raw, cursor, sqlite, "items", "sku, name_zh, name_en, unit, unit_decimals, tracking, active, version, created_at, updated_at", item_rows)
+        cursor.execute("SELECT MIN(id) FROM items WHERE sku LIKE 'BULK-%'" if sqlite else "SELECT MIN(id) FROM items WHERE sku LIKE 'BULK-%%'")
+        first = cursor.fetchone()[0]
         barcode_rows = []
         for i in range(n_items):
             for level, (pack, qty) in enumerate((("each", 1), ("inner", 6), ("carton", 24), ("pallet", 960))):
                 code = f"{level + 1}{i:012d}"
                 codes.append(code)
                 barcode_rows.append((first + i, code, None, pack, qty * SCALE if sqlite else Decimal(qty)))
-        if sqlite:
-            cur.executemany("INSERT INTO barcodes (item_id, code, gtin, pack, qty) VALUES (?, ?, ?, ?, ?)", barcode_rows)
-            cur.execute("COMMIT")
-        else:
-            with cur.copy("COPY barcodes (item_id, code, gtin, pack, qty) FROM STDIN") as copy:
-                for row in barcode_rows:
-                    copy.write_row(row)
-            raw.commit()
-            cur.execute("ANALYZE")
-            raw.commit()
+        bulk_insert(raw, cursor, sqlite, "barcodes", "item_id, code, gtin, pack, qty", barcode_rows)
+        finish_bulk(raw, cursor, sqlite)
     finally:
         raw.close()
     return codes

@@ -8,6 +8,7 @@ under CI=true, where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # Cheaper Argon2id parameters keep sign-in fast in tests; the algorithm and code path are the production ones.
@@ -30,8 +31,8 @@ from server.base import Base
 from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate
 from server.catalog.services import create_item, create_lot
 from server.db import Database
-from server.locations.schemas import LocationCreate
 from server.finance.services import ensure_chart_of_accounts
+from server.locations.schemas import LocationCreate
 from server.locations.services import create_location, ensure_virtual_locations
 from server.migrate import prepare
 from server.settings import Settings
@@ -119,6 +120,23 @@ class Backends:
                 ensure_virtual_locations(session)
                 ensure_chart_of_accounts(session)
         return self._pg
+
+    @contextlib.contextmanager
+    def scratch(self, backend: str, tmp: Path, name: str) -> Iterator[str]:
+        """The URL of an empty database of the backend, dropped afterwards: a file on SQLite, a schema on PostgreSQL."""
+        if backend == "sqlite":
+            yield f"sqlite:///{tmp / (name + '.db')}"
+            return
+        require_postgres()
+        schema = f"{self.pg_schema}_{name}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield self.pg_url(schema)
+        finally:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
     def fresh(self, backend: str) -> Database:
         return self.fresh_sqlite() if backend == "sqlite" else self.fresh_postgres()

@@ -9,10 +9,7 @@ import sys
 import time
 
 import httpx
-import psycopg
 import pytest
-
-from tests.conftest import POSTGRES_URL, require_postgres
 
 CANGKU = [sys.executable, "-m", "server.cli"]
 
@@ -27,14 +24,8 @@ def database_env(backend, tmp_path, backends):  # type: ignore[no-untyped-def]
     if backend == "sqlite":
         yield {"CANGKU_DATA_DIR": str(tmp_path / "data")}
         return
-    require_postgres()
-    schema = f"{backends.pg_schema}_cli"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield {"CANGKU_DATABASE_URL": backends.pg_url(schema)}
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    with backends.scratch(backend, tmp_path, "cli") as url:
+        yield {"CANGKU_DATABASE_URL": url}
 
 
 def counts(env: dict[str, str]) -> dict[str, int]:

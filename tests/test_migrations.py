@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -11,26 +10,14 @@ from sqlalchemy import inspect
 from server.db import Database
 from server.migrate import current_revision, head_revision, prepare, upgrade
 from server.models import Base
-from tests.conftest import POSTGRES_URL, require_postgres
 
 
 @pytest.fixture
 def empty_database(backend, tmp_path, backends):  # type: ignore[no-untyped-def]
-    if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    with backends.scratch(backend, tmp_path, "empty") as url:
+        db = Database(url)
         yield db
         db.dispose()
-        return
-    require_postgres()
-    schema = f"{backends.pg_schema}_empty"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-    db = Database(backends.pg_url(schema))
-    yield db
-    db.dispose()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def test_an_empty_database_upgrades_to_head(empty_database):
