@@ -57,7 +57,7 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
 
     from server.app import create_app
 
-    settings = settings.with_overrides(host=host, port=port, demo=demo or None)
+    settings = settings.with_overrides(host=host, port=port)
     db = _open(settings)
     if demo:
         from server.demo import load_demo

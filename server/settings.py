@@ -17,8 +17,6 @@ class Settings:
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 300
-    demo: bool = False
-    timezone: str = "Asia/Shanghai"
     # Argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -50,7 +48,6 @@ def load_settings() -> Settings:
         session_hours=_env_int("CANGKU_SESSION_HOURS", 12),
         login_max_failures=_env_int("CANGKU_LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("CANGKU_LOGIN_WINDOW_SECONDS", 300),
-        timezone=os.environ.get("CANGKU_TIMEZONE", "Asia/Shanghai"),
         argon2_time_cost=_env_int("CANGKU_ARGON2_TIME_COST", 3),
         argon2_memory_kib=_env_int("CANGKU_ARGON2_MEMORY_KIB", 65536),
     )

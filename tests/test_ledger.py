@@ -165,3 +165,23 @@ def test_a_sales_user_limited_to_one_warehouse_cannot_reserve_in_another(client,
     wh1_sales = as_role("sales", ("WH1",))
     refused = client.post("/api/v1/stock/reservations", headers=wh1_sales, json={"sku": "PEN", "location": "W2-B1", "qty": "1"})
     assert refused.status_code == 403 and refused.json()["error"] == "warehouse_not_allowed"
+
+
+def test_an_order_picks_the_stock_it_reserved_and_the_reservation_closes(client, worker, as_role):
+    sales = as_role("sales")
+    post_move(client, worker, "PEN", 10, "SUPPLIER", "B1")
+    reservation = client.post("/api/v1/stock/reservations", headers=sales, json={"sku": "PEN", "location": "B1", "qty": "8"}).json()
+    assert post_move(client, worker, "PEN", 8, "B1", "CUSTOMER").status_code == 409  # not without the reservation
+    wrong_bin = post_move(client, worker, "PEN", 1, "SUPPLIER", "B2")
+    assert wrong_bin.status_code == 201
+    mismatch = post_move(client, worker, "PEN", 1, "B2", "CUSTOMER", reservation=reservation["id"])
+    assert mismatch.status_code == 409 and mismatch.json()["error"] == "reservation_mismatch"
+    first = post_move(client, worker, "PEN", 5, "B1", "CUSTOMER", reservation=reservation["id"])
+    assert first.status_code == 201, first.text
+    row = balance(client, worker, "PEN", "B1")
+    assert (row["qty"], row["reserved"], row["available"]) == ("5", "3", "2")
+    assert post_move(client, worker, "PEN", 3, "B1", "CUSTOMER", reservation=reservation["id"]).status_code == 201
+    row = balance(client, worker, "PEN", "B1")
+    assert (row["qty"], row["reserved"], row["available"]) == ("2", "0", "2")
+    closed = client.post(f"/api/v1/stock/reservations/{reservation['id']}/release", headers=sales)
+    assert closed.status_code == 409 and closed.json()["error"] == "reservation_closed"

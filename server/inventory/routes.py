@@ -38,7 +38,7 @@ class StockController(Controller):
         def action(session: Session) -> MoveOut:
             row = services.move(
                 session, actor, sku=data.sku, qty=data.qty, source=data.from_, target=data.to, lot=data.lot,
-                serials=data.serials, reason=data.reason, unit_cost=data.unit_cost,
+                serials=data.serials, reason=data.reason, unit_cost=data.unit_cost, reservation_id=data.reservation,
                 op_id=request.headers.get("idempotency-key"),
             )
             return move_out(session, [row])[0]

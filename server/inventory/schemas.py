@@ -22,6 +22,7 @@ class MoveCreate(Struct):
     serials: Annotated[list[ScanText], msgspec.Meta(max_length=10000)] = []
     reason: Reason = ""
     unit_cost: Decimal | None = None
+    reservation: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)] | None = None  # pick against this reservation
 
 
 class MoveReverse(Struct):

@@ -102,8 +102,12 @@ def prepare_move(
     ref_type: str | None = None,
     ref_id: str | None = None,
     op_id: str | None = None,
+    reservation_id: int | None = None,
 ) -> MoveSpec:
-    """Resolve codes to rows and check everything that does not depend on stock levels."""
+    """Resolve codes to rows and check everything that does not depend on stock levels.
+
+    With `reservation_id`, the move is a pick against that reservation: the reserved stock it takes
+    stops being reserved, so reserved stock can be picked by the order that holds it."""
     actor.require("stock.move")
     item, from_loc, to_loc = _resolve(session, sku, source, target)
     quantity = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
@@ -138,7 +142,7 @@ def prepare_move(
     cost = optional_non_negative(unit_cost, "unit_cost", scale=6)
     return MoveSpec(
         item=item, qty=quantity, source=from_loc, target=to_loc, lot=lot_row, serials=serial_tuple,
-        reason=reason, unit_cost=cost, ref_type=ref_type, ref_id=ref_id, op_id=op_id,
+        reason=reason, unit_cost=cost, ref_type=ref_type, ref_id=ref_id, op_id=op_id, reservation_id=reservation_id,
     )
 
 
