@@ -11,7 +11,7 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, ValidationException, WebSocketException
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import select
@@ -45,6 +45,15 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
     """Bearer token or session cookie; cookie sessions must echo their CSRF token on writes."""
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        try:
+            return await self._authenticate(connection)
+        except NotAuthenticated as exc:
+            if connection.scope["type"] == "websocket":
+                # A socket cannot carry an error body: close with 4401 so the client knows to sign in again.
+                raise WebSocketException(detail=exc.en, code=4401) from None
+            raise
+
+    async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         from_cookie = False
         if header.lower().startswith("bearer "):

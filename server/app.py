@@ -17,11 +17,36 @@ from server.api import EXCEPTION_HANDLERS, TokenAuthentication, provide_actor, p
 from server.audit.routes import AuditController
 from server.auth.routes import AuthController, UserController
 from server.catalog.routes import ItemController, LotController
+from server.counts.routes import CountController
 from server.db import Database
-from server.finance.routes import FinanceController
+from server.finance.routes import FinanceController, PaymentController
+from server.imports.routes import ImportController
 from server.inventory.routes import StockController
+from server.jobs.routes import JobController
+from server.jobs.scheduler import scheduling
 from server.locations.routes import LocationController
-from server.partners.routes import PartnerController
+from server.notifications.live import WhileLive, channels_plugin, publishing_commits
+from server.notifications.routes import NotificationController, notification_socket
+from server.partners.routes import PartnerController, PriceListController
+from server.purchasing.routes import (
+    ApprovalRuleController,
+    BillController,
+    PurchaseOrderController,
+    PutawayController,
+    ReceiptController,
+    ReorderController,
+    RequisitionController,
+)
+from server.reports.routes import reports_router
+from server.sales.routes import (
+    CreditController,
+    InvoiceController,
+    PickController,
+    QuoteController,
+    ReturnController,
+    SalesOrderController,
+    WaveController,
+)
 from server.scan.routes import ScanController
 from server.schemas import Out, Struct
 from server.settings import Settings, get_settings
@@ -53,16 +78,42 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         LocationController,
         PartnerController,
         StockController,
+        CountController,
         ScanController,
+        NotificationController,
+        notification_socket,
+        JobController,
         AuditController,
         FinanceController,
+        PaymentController,
+        PriceListController,
+        RequisitionController,
+        ReorderController,
+        ApprovalRuleController,
+        PurchaseOrderController,
+        ReceiptController,
+        PutawayController,
+        BillController,
+        QuoteController,
+        SalesOrderController,
+        CreditController,
+        WaveController,
+        PickController,
+        InvoiceController,
+        ReturnController,
+        reports_router,
+        ImportController,
     ]
     if PWA_DIR.is_dir():
         handlers.append(
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, name="pwa", opt={"exclude_from_auth": True})
         )
 
-    def on_shutdown(app: Litestar) -> None:
+    channels, close_channels = channels_plugin(settings)
+
+    async def on_shutdown(app: Litestar) -> None:
+        if close_channels is not None:
+            await close_channels()
         if db is None:
             database.dispose()
 
@@ -83,6 +134,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
         request_max_body_size=1_048_576,
         on_shutdown=[on_shutdown],
+        # Commits publish live events and the scheduler runs only while the channels are up.
+        plugins=[channels, WhileLive(publishing_commits, scheduling)],
         debug=False,
     )
     app.state.db = database

@@ -1,4 +1,4 @@
-"""The `cangku` command: serve, demo, check, migrate, user create. Every command takes the same database settings."""
+"""The `cangku` command: serve, demo, check, migrate, import, user create. Every command takes the same database settings."""
 
 from __future__ import annotations
 
@@ -51,13 +51,14 @@ def main() -> None:
 @click.option("--host", default=None, help="Listen address / 监听地址")
 @click.option("--port", type=int, default=None, help="Port / 端口")
 @click.option("--demo", is_flag=True, help="Load the demo company first / 先加载演示公司")
-def serve(settings: Settings, host: str | None, port: int | None, demo: bool) -> None:
+@click.option("--scheduler/--no-scheduler", default=None, help="Run scheduled jobs in this process (default on; env CANGKU_SCHEDULER) / 运行定时任务")
+def serve(settings: Settings, host: str | None, port: int | None, demo: bool, scheduler: bool | None) -> None:
     """Migrate the database and start the server / 迁移数据库并启动服务。"""
     import uvicorn
 
     from server.app import create_app
 
-    settings = settings.with_overrides(host=host, port=port)
+    settings = settings.with_overrides(host=host, port=port, scheduler=scheduler if scheduler is not None else settings.scheduler is not False)
     db = _open(settings)
     if demo:
         from server.demo import load_demo
@@ -109,6 +110,30 @@ def check(settings: Settings) -> None:
     sys.exit(1)
 
 
+@main.command("import")
+@database_options
+@click.argument("kind", type=click.Choice(["items", "partners", "locations", "stock"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing / 只检查，不写入")
+def import_(settings: Settings, kind: str, file: str, dry_run: bool) -> None:
+    """Import a CSV/XLSX file, all or nothing; exit 1 with a report if a row is bad / 导入 CSV/XLSX 文件。"""
+    from pathlib import Path
+
+    from server.auth.permissions import SYSTEM
+    from server.imports.services import ImportRefused, describe, import_file
+
+    db = _open(settings)
+    path = Path(file)
+    try:
+        report = db.run_write(lambda s: import_file(s, SYSTEM, kind, path.read_bytes(), filename=path.name, dry_run=dry_run))
+    except ImportRefused as exc:
+        report = exc.report
+    for line in describe(report):
+        click.echo(line)
+    if report.errors:
+        sys.exit(1)
+
+
 @main.group()
 def user() -> None:
     """Manage users / 用户管理。"""
@@ -134,6 +159,57 @@ def user_create(settings: Settings, username: str, roles: tuple[str, ...], wareh
     except CangkuError as exc:
         raise click.ClickException(f"{exc.en} / {exc.zh}") from None
     click.echo(f"user {username} created / 用户已创建")
+
+
+@main.group()
+def jobs() -> None:
+    """Scheduled jobs / 定时任务。"""
+
+
+@jobs.command("list")
+@database_options
+def jobs_list(settings: Settings) -> None:
+    """List the jobs, their schedules and last runs / 列出任务、计划和最近运行。"""
+    from server.auth.permissions import SYSTEM
+    from server.base import utcnow
+    from server.jobs.registry import load_jobs
+    from server.jobs.services import recent_runs
+
+    db = _open(settings)
+    specs = load_jobs()
+    with db.read() as session:
+        runs = recent_runs(session, SYSTEM, list(specs), per_job=1)
+    for spec in specs.values():
+        slot = spec.current_slot(utcnow(), settings)
+        last = runs[spec.name][0][0] if runs[spec.name] else None
+        state = f"last: {last.slot} {last.status}" if last else "never run / 从未运行"
+        click.echo(f"{spec.name:<22} {spec.describe()[1]:<24} slot {slot.key:<11} {state}  {spec.title_zh} / {spec.title_en}")
+
+
+@jobs.command("run")
+@database_options
+@click.argument("name")
+@click.option("--slot", default=None, help="2026-11-26 (daily) or 2026-W48 (weekly); default: the current one / 默认当前时段")
+@click.option("--force", is_flag=True, help="Run again a slot that already succeeded / 重新运行已成功的时段")
+def jobs_run(settings: Settings, name: str, slot: str | None, force: bool) -> None:
+    """Run a job now; exit 1 if it fails or already ran / 立即运行任务。"""
+    from server.auth.permissions import SYSTEM
+    from server.errors import CangkuError
+    from server.jobs.services import run_job
+    from server.notifications.live import redis_publisher
+
+    db = _open(settings)
+    publisher = redis_publisher(settings)  # with Redis, connected screens get the notifications live
+    if publisher is not None:
+        db.commit_listeners.append(publisher)
+    try:
+        run = run_job(db, name, actor=SYSTEM, settings=settings, slot=slot, force=force)
+    except CangkuError as exc:
+        raise click.ClickException(f"{exc.en} / {exc.zh}") from None
+    if run.status != "succeeded":
+        click.echo(f"{run.job} {run.slot}: FAILED / 失败 (attempt {run.attempts}): {run.error}", err=True)
+        sys.exit(1)
+    click.echo(f"{run.job} {run.slot}: succeeded / 成功 {run.summary}")
 
 
 if __name__ == "__main__":

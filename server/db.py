@@ -8,10 +8,11 @@ instead of failing half-way. PostgreSQL is reached through psycopg 3.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+log = logging.getLogger("cangku")
 
 _RETRYABLE_PGCODES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -84,8 +86,10 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(cangku_write=True), expire_on_commit=False)
+        # Called with the events a transaction queued (publish_after_commit) once it has committed.
+        self.commit_listeners: list[Callable[[list[Any]], None]] = []
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info={"database": self})
+        self._write = sessionmaker(self.engine.execution_options(cangku_write=True), expire_on_commit=False, info={"database": self})
         # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would
         # triple their round trips. (SQLite reads are in-process: a plain read session.)
         # Their own pool of autocommit connections: switching a pooled connection in and out of
@@ -135,3 +139,44 @@ class Database:
         self.engine.dispose()
         if self._lookup_engine is not None:
             self._lookup_engine.dispose()
+
+
+# After commit --------------------------------------------------------------------------------------
+
+_QUEUED = "cangku_after_commit"
+
+
+def publish_after_commit(session: Session, event: object) -> None:
+    """Hand `event` to the database's commit listeners once this transaction commits; never if it rolls back."""
+    session.info.setdefault(_QUEUED, []).append((session.get_nested_transaction() or session.get_transaction(), event))
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session: Session) -> None:
+    queued = session.info.get(_QUEUED)
+    if not queued:
+        return
+    released = session.get_nested_transaction()
+    if released is not None:  # a savepoint was released: its events now wait for the enclosing transaction
+        session.info[_QUEUED] = [(released.parent if tx is released else tx, e) for tx, e in queued]
+        return
+    del session.info[_QUEUED]
+    database = session.info.get("database")
+    for listener in list(database.commit_listeners if database else ()):
+        try:
+            listener([e for _, e in queued])
+        except Exception:  # noqa: BLE001 - the data is committed; a listener's failure must not look like the write's
+            log.exception("after-commit listener %r failed", listener)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_rolled_back(session: Session, previous_transaction: Any) -> None:
+    queued = session.info.get(_QUEUED)
+    if queued and previous_transaction.nested:
+        session.info[_QUEUED] = [(tx, e) for tx, e in queued if tx is not previous_transaction]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard_uncommitted(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: whatever is still queued did not commit
+        session.info.pop(_QUEUED, None)

@@ -1,4 +1,5 @@
-"""`cangku demo`: a realistic trading company — two warehouses, ~200 items, lots, serials, partners, users, opening stock.
+"""`cangku demo`: a realistic trading company — two warehouses, ~200 items, lots, serials, partners, users, opening stock,
+price lists, reorder rules, and orders waiting for approval, receipt and picking.
 
 Generated from a fixed seed, so every load is the same company. Loading it into a database
 that already holds it changes nothing.
@@ -23,6 +24,7 @@ from server.inventory.services import move
 from server.locations.models import Location
 from server.locations.schemas import LocationCreate
 from server.locations.services import create_location
+from server.partners.models import PriceList
 from server.partners.schemas import PartnerCreate
 from server.partners.services import create_partner
 
@@ -34,6 +36,8 @@ DEMO_USERS = [
     ("approver", "审批人 张伟", ["approver"], []),
     ("finance", "财务 刘芳", ["finance"], []),
     ("purchaser", "采购 陈静", ["purchaser"], []),
+    ("approver2", "审批人 赵敏", ["approver"], []),
+    ("director", "总监 孙磊", ["director"], []),
 ]
 
 WAREHOUSES = [
@@ -186,6 +190,78 @@ def _load(session: Session, today: dt.date) -> None:
                         qty = Decimal(carton * cartons) + (Decimal(rng.randint(0, 999)).scaleb(-3) if decimals else 0)
                         move(session, SYSTEM, sku=sku, qty=qty, source="ADJUSTMENT", target=bin_code,
                              reason="期初库存 opening stock", unit_cost=cost)
+    _documents(session, today, rng)
+
+
+def _documents(session: Session, today: dt.date, rng: random.Random) -> None:
+    """Work in progress, as a company has it on any morning: areas, prices, reorder rules, orders waiting at every step."""
+    from server.auth.models import User
+    from server.auth.services import actor_for
+    from server.catalog.models import Item
+    from server.inventory.models import Balance, Valuation
+    from server.partners.models import Partner
+    from server.partners.schemas import PriceIn, PriceListCreate
+    from server.partners.services import create_price_list
+    from server.purchasing import reorder
+    from server.purchasing import services as purchasing
+    from server.sales import services as sales
+
+    for code in ("SH", "BJ"):
+        for suffix, zh, en, quarantine in (("DOCK", "收货区", "receiving dock", False), ("OUT", "发货区", "shipping area", False),
+                                           ("RET", "退货待处理区", "returns area", True)):
+            create_location(session, SYSTEM, LocationCreate(code=f"{code}-{suffix}", kind="zone", parent=code, quarantine=quarantine,
+                                                            name_zh=f"{code} {zh}", name_en=f"{code} {en}"))
+    users = {u.username: actor_for(u) for u in session.scalars(select(User))}
+    costs = {
+        sku: (value / qty) for sku, value, qty in session.execute(
+            select(Item.sku, Valuation.value, Valuation.qty).join(Valuation, Valuation.item_id == Item.id).where(Valuation.qty > 0)
+        ).all()
+    }
+    create_price_list(session, SYSTEM, PriceListCreate(
+        code="STD", kind="sales", name_zh="标准零售价", name_en="Standard prices",
+        prices=[PriceIn(sku=sku, price=(cost * Decimal("1.35")).quantize(Decimal("0.01"))) for sku, cost in sorted(costs.items())],
+    ))
+    for partner in session.scalars(select(Partner).where(Partner.kind == "customer")):
+        partner.price_list_id = session.scalar(select(PriceList.id).where(PriceList.code == "STD"))
+    skus = sorted(costs)
+    for sku in skus[:6]:
+        reorder.set_rule(session, users["purchaser"], sku=sku, warehouse="SH", min_qty=Decimal(12), reorder_qty=Decimal(96), supplier="S-NF")
+    price = {sku: cost.quantize(Decimal("0.01")) for sku, cost in costs.items()}
+    buyer, approver = users["purchaser"], users["approver"]
+
+    def lines(chosen: list[str], qty: int) -> list[purchasing.LineIn]:
+        return [purchasing.LineIn(sku=sku, qty=Decimal(qty), unit_price=price[sku]) for sku in chosen]
+
+    small = purchasing.create_po(session, buyer, supplier="S-NF", warehouse="SH", lines=lines(skus[:3], 24), note="常规补货 routine restock")
+    purchasing.submit_po(session, buyer, small.number)
+    large = purchasing.create_po(session, buyer, supplier="S-MY", warehouse="SH", lines=lines(skus[40:46], 120), note="春节备货 holiday stock")
+    purchasing.submit_po(session, buyer, large.number)
+    if large.status == "pending":
+        purchasing.approve_po(session, approver, large.number, version=large.version, comment="已核价 prices checked")
+    coming = purchasing.create_po(session, buyer, supplier="S-JD", warehouse="SH", lines=lines(skus[60:63], 48),
+                                  expected_date=today + dt.timedelta(days=2))
+    purchasing.submit_po(session, buyer, coming.number)
+    for who in ("approver2", "approver"):
+        if coming.status == "pending":
+            purchasing.approve_po(session, users[who], coming.number, version=coming.version)
+
+    seller = users["sales"]
+    stocked = [
+        sku for sku, in session.execute(
+            select(Item.sku).join(Balance, Balance.item_id == Item.id)
+            .join(Location, Balance.location_id == Location.id)
+            .where(Location.code.like("SH-A-%"), Item.tracking == "none", Balance.qty - Balance.reserved >= 10)
+            .group_by(Item.sku).order_by(Item.sku)
+        ).all()
+    ]
+    order = sales.create_so(session, seller, customer="C-HM", warehouse="SH",
+                            lines=[purchasing.LineIn(sku=sku, qty=Decimal(rng.randint(2, 6))) for sku in stocked[:3]])
+    sales.confirm_so(session, seller, order.number)
+    sales.create_so(session, seller, customer="C-BG", warehouse="SH", lines=[purchasing.LineIn(sku=sku, qty=Decimal(2)) for sku in stocked[3:5]],
+                    note="待客户确认 awaiting the customer")
+    quote = sales.create_quote(session, seller, customer="C-KD", warehouse="SH",
+                               lines=[purchasing.LineIn(sku=sku, qty=Decimal(12)) for sku in stocked[5:8]], valid_until=today + dt.timedelta(days=14))
+    sales.send_quote(session, seller, quote.number)
 
 
 def _lot_exists(session: Session, sku: str, code: str) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from server.db import Database
 from server.finance.services import ensure_chart_of_accounts
 from server.locations.services import ensure_virtual_locations
+from server.purchasing.services import ensure_approval_rules
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -40,8 +41,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def prepare(db: Database) -> None:
-    """Bring the schema to head and make sure the fixed virtual locations and the chart of accounts exist."""
+    """Bring the schema to head and make sure the fixed virtual locations, the chart of accounts and the approval rules exist."""
     upgrade(db.engine)
     with db.write() as session:
         ensure_virtual_locations(session)
         ensure_chart_of_accounts(session)
+        ensure_approval_rules(session)

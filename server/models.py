@@ -4,13 +4,48 @@ from server.audit.models import AuditEntry, IdempotencyKey
 from server.auth.models import AuthSession, LoginAttempt, User
 from server.base import Base
 from server.catalog.models import Barcode, Item, Lot, Serial
-from server.finance.models import Account, JournalEntry, JournalLine
+from server.counts.models import Stocktake, StocktakeLine, StocktakeLocation
+from server.documents.models import Approval, ApprovalRule, DocumentSequence, DocumentVersion
+from server.finance.models import Account, JournalEntry, JournalLine, Payment, PaymentAllocation
 from server.inventory.models import Balance, Move, MoveSerial, Reservation, Valuation
+from server.jobs.models import JobRun
 from server.locations.models import Location
-from server.partners.models import Partner
+from server.notifications.models import Notification
+from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
+from server.purchasing import reorder  # noqa: F401 - registers the reorder check that runs before every commit
+from server.purchasing.models import (
+    Bill,
+    BillLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PutawayTask,
+    Receipt,
+    ReceiptLine,
+    ReorderRule,
+    Requisition,
+    RequisitionLine,
+)
+from server.sales.models import (
+    Invoice,
+    InvoiceLine,
+    Package,
+    PackageLine,
+    PickTask,
+    Quote,
+    QuoteLine,
+    Return,
+    ReturnLine,
+    SalesOrder,
+    SalesOrderLine,
+    Wave,
+)
 
 __all__ = [
-    "Account", "AuditEntry", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
+    "Account", "AuditEntry", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
     "Location", "LoginAttempt", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
-    "Serial", "User",
+    "Serial", "User", "JobRun", "Notification",
+    "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",
+    "PriceListItem", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",
+    "Requisition", "RequisitionLine", "Invoice", "InvoiceLine", "Package", "PackageLine", "PickTask", "Quote", "QuoteLine", "Return",
+    "ReturnLine", "SalesOrder", "SalesOrderLine", "Wave",
 ]

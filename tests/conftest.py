@@ -35,6 +35,7 @@ from server.finance.services import ensure_chart_of_accounts
 from server.locations.schemas import LocationCreate
 from server.locations.services import create_location, ensure_virtual_locations
 from server.migrate import prepare
+from server.purchasing.services import ensure_approval_rules
 from server.settings import Settings
 from tests.helpers import PEN_CARTON, PEN_EACH, add_user, sign_in
 
@@ -99,7 +100,8 @@ class Backends:
 
     @property
     def pg_schema(self) -> str:
-        return f"cangku_{self.worker}".lower()
+        # The process id keeps test runs that share the server (two checkouts, two terminals) out of each other's way.
+        return f"cangku_{self.worker}_{os.getpid()}".lower()
 
     def pg_url(self, schema: str | None = None) -> str:
         return f"{POSTGRES_URL}?options=-csearch_path%3D{schema or self.pg_schema}"
@@ -119,6 +121,7 @@ class Backends:
             with self._pg.write() as session:
                 ensure_virtual_locations(session)
                 ensure_chart_of_accounts(session)
+                ensure_approval_rules(session)
         return self._pg
 
     @contextlib.contextmanager

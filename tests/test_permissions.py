@@ -10,6 +10,16 @@ from litestar.routes import HTTPRoute
 from server.auth.permissions import ROLES
 
 ALL = set(ROLES)
+PARTNERS = {"admin", "purchaser", "sales", "finance"}
+REQUEST = {"admin", "purchaser", "warehouse"}
+BUY = {"admin", "purchaser"}
+APPROVE = {"admin", "approver", "director"}
+RECEIVE = {"admin", "warehouse"}
+BILL = {"admin", "finance"}
+SELL = {"admin", "sales"}
+FULFIL = {"admin", "warehouse"}
+CREDIT = {"admin", "finance", "director"}
+PRICES = {"admin", "purchaser", "approver", "director", "sales", "finance"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # (method, path template, concrete path, body, roles allowed)
@@ -31,6 +41,69 @@ MATRIX = [
     ("POST", "/api/v1/auth/totp/setup", "/api/v1/auth/totp/setup", None, ALL),
     ("POST", "/api/v1/auth/totp/enable", "/api/v1/auth/totp/enable", {"code": "123456"}, ALL),
     ("POST", "/api/v1/auth/totp/disable", "/api/v1/auth/totp/disable", {"code": "123456"}, ALL),
+    ("POST", "/api/v1/import/{kind}", "/api/v1/import/items?dry_run=true", None, {"admin"}),
+    # Notifications (one's own) and scheduled jobs
+    ("POST", "/api/v1/notifications/{notification_id}/read", "/api/v1/notifications/1/read", None, ALL),
+    ("POST", "/api/v1/notifications/read-all", "/api/v1/notifications/read-all", None, ALL),
+    ("POST", "/api/v1/jobs/{name}/run", "/api/v1/jobs/stocktake_reminders/run", {}, {"admin"}),
+    # Purchasing, price lists and payments
+    ("POST", "/api/v1/price-lists", "/api/v1/price-lists", {"code": "PL1", "kind": "sales"}, PARTNERS),
+    ("PUT", "/api/v1/price-lists/{code}/prices", "/api/v1/price-lists/PL0/prices", {"prices": []}, PARTNERS),
+    ("POST", "/api/v1/requisitions", "/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, REQUEST),
+    ("POST", "/api/v1/requisitions/{number}/cancel", "/api/v1/requisitions/REQ-0/cancel", {}, REQUEST),
+    ("PUT", "/api/v1/reorder-rules", "/api/v1/reorder-rules",
+     {"sku": "PEN", "warehouse": "WH1", "min_qty": "1", "reorder_qty": "1", "supplier": "NOBODY"}, BUY),
+    ("POST", "/api/v1/reorder-rules/check", "/api/v1/reorder-rules/check", None, REQUEST),
+    ("PUT", "/api/v1/approval-rules", "/api/v1/approval-rules", {"rules": [{"above": "0", "up_to": None, "levels": ["approver"]}]}, {"admin"}),
+    ("POST", "/api/v1/purchase-orders", "/api/v1/purchase-orders", {"supplier": "NOBODY", "warehouse": "WH1"}, BUY),
+    ("PATCH", "/api/v1/purchase-orders/{number}", "/api/v1/purchase-orders/PO-0", {"version": 1}, BUY),
+    ("POST", "/api/v1/purchase-orders/{number}/submit", "/api/v1/purchase-orders/PO-0/submit", {}, BUY),
+    ("POST", "/api/v1/purchase-orders/{number}/approve", "/api/v1/purchase-orders/PO-0/approve", {"version": 1}, APPROVE),
+    ("POST", "/api/v1/purchase-orders/{number}/reject", "/api/v1/purchase-orders/PO-0/reject", {"version": 1, "comment": "no"}, APPROVE),
+    ("POST", "/api/v1/purchase-orders/{number}/withdraw", "/api/v1/purchase-orders/PO-0/withdraw", {}, BUY),
+    ("POST", "/api/v1/purchase-orders/{number}/revise", "/api/v1/purchase-orders/PO-0/revise", {}, BUY),
+    ("POST", "/api/v1/purchase-orders/{number}/cancel", "/api/v1/purchase-orders/PO-0/cancel", {}, BUY),
+    ("POST", "/api/v1/purchase-orders/{number}/close", "/api/v1/purchase-orders/PO-0/close", {}, BUY),
+    ("POST", "/api/v1/receipts", "/api/v1/receipts", {"po": "PO-0"}, RECEIVE),
+    ("POST", "/api/v1/receipts/{number}/lines", "/api/v1/receipts/GRN-0/lines", {"sku": "PEN", "qty": "1"}, RECEIVE),
+    ("POST", "/api/v1/receipts/{number}/lines/batch", "/api/v1/receipts/GRN-0/lines/batch", {"lines": [{"sku": "PEN", "qty": "1"}]}, RECEIVE),
+    ("POST", "/api/v1/receipts/{number}/complete", "/api/v1/receipts/GRN-0/complete", None, RECEIVE),
+    ("POST", "/api/v1/receipts/{number}/lines/{line}/inspect", "/api/v1/receipts/GRN-0/lines/1/inspect", {"accepted": "1"}, RECEIVE),
+    ("POST", "/api/v1/putaway-tasks/{task_id}/confirm", "/api/v1/putaway-tasks/1/confirm", {"location": "B1"}, RECEIVE),
+    ("POST", "/api/v1/bills", "/api/v1/bills", {"po": "PO-0", "lines": [{"line": 1, "qty": "1", "unit_price": "1"}]}, BILL),
+    ("PATCH", "/api/v1/bills/{number}", "/api/v1/bills/BILL-0", {"version": 1}, BILL),
+    ("POST", "/api/v1/bills/{number}/post", "/api/v1/bills/BILL-0/post", {}, BILL),
+    ("POST", "/api/v1/bills/{number}/cancel", "/api/v1/bills/BILL-0/cancel", None, BILL),
+    ("POST", "/api/v1/payments", "/api/v1/payments", {"kind": "supplier", "partner": "NOBODY", "amount": "1"}, BILL),
+    ("POST", "/api/v1/payments/{number}/allocate", "/api/v1/payments/PAY-0/allocate", {"allocations": [{"document": "BILL-0", "amount": "1"}]}, BILL),
+    # Sales
+    ("POST", "/api/v1/quotes", "/api/v1/quotes", {"customer": "NOBODY", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, SELL),
+    ("POST", "/api/v1/quotes/{number}/send", "/api/v1/quotes/QT-0/send", {}, SELL),
+    ("POST", "/api/v1/quotes/{number}/accept", "/api/v1/quotes/QT-0/accept", {}, SELL),
+    ("POST", "/api/v1/quotes/{number}/cancel", "/api/v1/quotes/QT-0/cancel", None, SELL),
+    ("POST", "/api/v1/sales-orders", "/api/v1/sales-orders", {"customer": "NOBODY", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, SELL),
+    ("PATCH", "/api/v1/sales-orders/{number}", "/api/v1/sales-orders/SO-0", {"version": 1}, SELL),
+    ("POST", "/api/v1/sales-orders/{number}/confirm", "/api/v1/sales-orders/SO-0/confirm", {}, SELL),
+    ("POST", "/api/v1/sales-orders/{number}/credit-release", "/api/v1/sales-orders/SO-0/credit-release", {"version": 1, "reason": "x"}, CREDIT),
+    ("POST", "/api/v1/sales-orders/{number}/cancel", "/api/v1/sales-orders/SO-0/cancel", {}, SELL),
+    ("POST", "/api/v1/sales-orders/{number}/pack", "/api/v1/sales-orders/SO-0/pack", {"packages": [{"lines": [{"line": 1, "qty": "1"}]}]}, FULFIL),
+    ("POST", "/api/v1/sales-orders/{number}/ship", "/api/v1/sales-orders/SO-0/ship", None, FULFIL),
+    ("POST", "/api/v1/sales-orders/{number}/invoice", "/api/v1/sales-orders/SO-0/invoice", {}, BILL),
+    ("POST", "/api/v1/waves", "/api/v1/waves", {"warehouse": "WH1", "orders": ["SO-0"]}, FULFIL),
+    ("POST", "/api/v1/pick-tasks/{task_id}/confirm", "/api/v1/pick-tasks/1/confirm", {"qty": "1"}, FULFIL),
+    ("POST", "/api/v1/invoices/{number}/post", "/api/v1/invoices/INV-0/post", None, BILL),
+    ("POST", "/api/v1/invoices/{number}/cancel", "/api/v1/invoices/INV-0/cancel", None, BILL),
+    ("POST", "/api/v1/returns", "/api/v1/returns", {"order": "SO-0", "lines": [{"line": 1, "qty": "1"}]}, SELL),
+    ("POST", "/api/v1/returns/{number}/receive", "/api/v1/returns/RMA-0/receive", None, FULFIL),
+    ("POST", "/api/v1/returns/{number}/lines/{line}/dispose", "/api/v1/returns/RMA-0/lines/1/dispose", {"disposition": "scrap"}, FULFIL),
+    # Stocktakes: counting is warehouse work; review, posting and cancelling need someone who sees the book and its costs
+    ("POST", "/api/v1/counts", "/api/v1/counts", {"warehouse": "WH1"}, {"admin", "warehouse"}),
+    ("POST", "/api/v1/counts/{number}/lines", "/api/v1/counts/CNT-0/lines", {"lines": [{"location": "B1", "sku": "PEN", "qty": "1"}]},
+     {"admin", "warehouse"}),
+    ("POST", "/api/v1/counts/{number}/recount", "/api/v1/counts/CNT-0/recount", {"lines": [1]}, {"admin"}),
+    ("POST", "/api/v1/counts/{number}/post", "/api/v1/counts/CNT-0/post", {}, {"admin"}),
+    ("POST", "/api/v1/counts/{number}/cancel", "/api/v1/counts/CNT-0/cancel", {}, {"admin"}),
+    # Signing out ends the sessions the rows above use: keep it last.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
 ]
 PUBLIC_WRITES = {("POST", "/api/v1/auth/login")}
@@ -38,6 +111,13 @@ RESTRICTED_READS = [
     ("/api/v1/users", {"admin"}),
     ("/api/v1/users/admin0", {"admin"}),
     ("/api/v1/audit", {"admin", "finance"}),
+    ("/api/v1/jobs", {"admin"}),
+    ("/api/v1/bills", {"admin", "purchaser", "approver", "director", "sales", "finance"}),
+    ("/api/v1/payments", {"admin", "finance", "director"}),
+    ("/api/v1/price-lists/PL0", PRICES),
+    ("/api/v1/quotes", PRICES),
+    ("/api/v1/invoices", PRICES),
+    ("/api/v1/customers/NOBODY/credit", PRICES),
 ]
 
 

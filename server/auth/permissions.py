@@ -6,12 +6,13 @@ import dataclasses
 
 from server.errors import Forbidden
 
-ROLES = ("admin", "purchaser", "approver", "warehouse", "sales", "finance", "viewer")
+ROLES = ("admin", "purchaser", "approver", "director", "warehouse", "sales", "finance", "viewer")
 
 ROLE_NAMES = {
     "admin": ("管理员", "Administrator"),
     "purchaser": ("采购员", "Purchaser"),
     "approver": ("审批人", "Approver"),
+    "director": ("总监", "Director"),
     "warehouse": ("仓库员", "Warehouse staff"),
     "sales": ("销售员", "Salesperson"),
     "finance": ("财务", "Finance"),
@@ -27,10 +28,27 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stock.move": frozenset({"admin", "warehouse"}),
     "stock.reverse": frozenset({"admin", "warehouse"}),
     "stock.reserve": frozenset({"admin", "sales", "warehouse"}),
+    # Reviewing and posting a stocktake writes its differences to the books.
+    "stock.count_post": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin", "finance"}),
-    "finance.read": frozenset({"admin", "finance"}),
-    "costs.read": frozenset({"admin", "finance", "purchaser"}),
+    "finance.read": frozenset({"admin", "finance", "director"}),
+    "costs.read": frozenset({"admin", "finance", "purchaser", "director"}),
+    "prices.read": frozenset({"admin", "purchaser", "approver", "director", "sales", "finance"}),
+    "purchase.request": frozenset({"admin", "purchaser", "warehouse"}),
+    "purchase.write": frozenset({"admin", "purchaser"}),
+    "purchase.approve": frozenset({"admin", "approver", "director"}),
+    "purchase.receive": frozenset({"admin", "warehouse"}),
+    "purchase.bill": frozenset({"admin", "finance"}),
+    "payments.write": frozenset({"admin", "finance"}),
+    "sales.write": frozenset({"admin", "sales"}),
+    "sales.credit_override": frozenset({"admin", "finance", "director"}),
+    "sales.fulfil": frozenset({"admin", "warehouse"}),
+    "sales.invoice": frozenset({"admin", "finance"}),
+    "settings.write": frozenset({"admin"}),
+    "jobs.run": frozenset({"admin"}),
+    "masterdata.import": frozenset({"admin"}),
+    "reports.read": frozenset({"admin", "purchaser", "approver", "director", "warehouse", "sales", "finance", "viewer"}),
 }
 
 PERMISSION_NAMES = {
@@ -41,10 +59,26 @@ PERMISSION_NAMES = {
     "stock.move": ("移动库存", "move stock"),
     "stock.reverse": ("冲销库存移动", "reverse stock moves"),
     "stock.reserve": ("预留库存", "reserve stock"),
+    "stock.count_post": ("复核并过账盘点", "review and post stocktakes"),
     "users.manage": ("管理用户", "manage users"),
     "audit.read": ("查看审计日志", "read the audit log"),
     "finance.read": ("查看账务", "read the books"),
     "costs.read": ("查看成本", "see costs"),
+    "prices.read": ("查看价格", "see prices"),
+    "purchase.request": ("提交请购", "request purchases"),
+    "purchase.write": ("维护采购订单", "maintain purchase orders"),
+    "purchase.approve": ("审批采购订单", "approve purchase orders"),
+    "purchase.receive": ("采购收货", "receive goods"),
+    "purchase.bill": ("登记供应商发票", "enter supplier bills"),
+    "payments.write": ("登记收付款", "record payments"),
+    "sales.write": ("维护报价和销售订单", "maintain quotes and sales orders"),
+    "sales.credit_override": ("超信用额度放行", "override credit limits"),
+    "sales.fulfil": ("拣货、包装和发货", "pick, pack and ship"),
+    "sales.invoice": ("开具销售发票", "issue sales invoices"),
+    "settings.write": ("修改系统设置", "change settings"),
+    "jobs.run": ("运行定时任务", "run scheduled jobs"),
+    "masterdata.import": ("导入主数据", "import master data"),
+    "reports.read": ("查看报表", "read reports"),
 }
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.base import Base, Qty, UTCDateTime, utcnow
+from server.base import Base, FixedDecimal, Qty, UTCDateTime, utcnow
 
 TRACKING = ("none", "lot", "serial")
 
@@ -30,6 +30,7 @@ class Item(Base):
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
     reorder_point: Mapped[Decimal | None] = mapped_column(Qty())
     reorder_qty: Mapped[Decimal | None] = mapped_column(Qty())
+    vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(13))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

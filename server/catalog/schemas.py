@@ -25,6 +25,10 @@ class BarcodeIn(Struct):
     qty: Decimal = Decimal(1)
 
 
+# Value-added tax rates in percent (13 goods, 9 farm produce/transport, 6 services, 3 and 1 small-scale, 0 exempt/export).
+VatRate = Literal["13", "9", "6", "3", "1", "0"]
+
+
 class ItemCreate(Struct):
     sku: Code
     name_zh: Name = ""
@@ -35,6 +39,7 @@ class ItemCreate(Struct):
     shelf_life_days: Days | None = None
     reorder_point: Decimal | None = None
     reorder_qty: Decimal | None = None
+    vat_rate: VatRate = "13"
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
 
 
@@ -48,6 +53,7 @@ class ItemUpdate(Struct):
     shelf_life_days: Days | None = None
     reorder_point: Decimal | None = None
     reorder_qty: Decimal | None = None
+    vat_rate: VatRate | None = None
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None
 
@@ -74,6 +80,7 @@ class ItemOut(Out):
     shelf_life_days: int | None
     reorder_point: DecimalStr | None
     reorder_qty: DecimalStr | None
+    vat_rate: str
     active: bool
     version: int
     barcodes: list[BarcodeOut]
@@ -92,6 +99,7 @@ class ItemOut(Out):
             shelf_life_days=row.shelf_life_days,
             reorder_point=fmt(row.reorder_point),
             reorder_qty=fmt(row.reorder_qty),
+            vat_rate=fmt(row.vat_rate) or "0",
             active=row.active,
             version=row.version,
             barcodes=[BarcodeOut.of(b) for b in row.barcodes],

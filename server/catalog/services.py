@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -111,6 +112,7 @@ def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
         shelf_life_days=data.shelf_life_days,
         reorder_point=data.reorder_point,
         reorder_qty=data.reorder_qty,
+        vat_rate=Decimal(data.vat_rate),
     )
     item.barcodes = _checked_barcodes(session, data.barcodes, item_id=None, decimals=data.unit_decimals)
     session.add(item)
@@ -131,6 +133,9 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
     check_version("Item", "商品", sku, item.version, data.version)
     _check_reorder(data)
     changed: dict[str, object] = {}
+    if data.vat_rate is not None and Decimal(data.vat_rate) != item.vat_rate:
+        changed["vat_rate"] = data.vat_rate
+        item.vat_rate = Decimal(data.vat_rate)
     for field in ("name_zh", "name_en", "shelf_life_days", "reorder_point", "reorder_qty", "active"):
         value = getattr(data, field)
         if value is not None and value != getattr(item, field):

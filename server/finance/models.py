@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.base import Base, Money, UTCDateTime, utcnow
@@ -50,3 +50,35 @@ class JournalLine(Base):
     debit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     credit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+
+
+class Payment(Base):
+    """Money paid to a supplier (PAY-) or received from a customer (REC-), allocated to bills or invoices."""
+
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("kind IN ('supplier','customer')", name="kind"), CheckConstraint("amount > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    unallocated: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(32), default="bank")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default="posted")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentAllocation(Base):
+    __tablename__ = "payment_allocations"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(16))
+    doc_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())

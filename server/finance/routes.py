@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
-from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from typing import Any, Literal
 
-from server.api import ERRORS
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from sqlalchemy.orm import Session
+
+from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
 from server.db import Database
-from server.finance import services
-from server.finance.schemas import JournalEntryOut, JournalLineOut, TrialBalance, TrialBalanceLine, ValuationOut
+from server.finance import payments, services
+from server.finance.schemas import (
+    Allocate,
+    AllocationOut,
+    JournalEntryOut,
+    JournalLineOut,
+    PaymentCreate,
+    PaymentOut,
+    PaymentPage,
+    TrialBalance,
+    TrialBalanceLine,
+    ValuationOut,
+)
 from server.inventory.services import valuation_of
-from server.schemas import fmt
+from server.schemas import Limit, Offset, fmt
 
 
 class FinanceController(Controller):
@@ -59,3 +73,54 @@ class FinanceController(Controller):
         with db.read() as session:
             qty, value, average = valuation_of(session, actor, sku)
         return ValuationOut(sku=sku, qty=fmt(qty) or "0", value=fmt(value) or "0", average_cost=fmt(average) or "0")
+
+
+def payment_out(session: Session, row: Any) -> PaymentOut:
+    from server.partners.models import Partner
+
+    partner = session.get_one(Partner, row.partner_id)
+    return PaymentOut(
+        number=row.number, kind=row.kind, partner=partner.code, amount=fmt(row.amount) or "0", unallocated=fmt(row.unallocated) or "0",
+        paid_on=row.paid_on, method=row.method, reference=row.reference, created_at=row.created_at,
+        allocations=[AllocationOut(document=doc, amount=fmt(amount) or "0") for doc, amount in payments.allocations_of(session, row)],
+    )
+
+
+class PaymentController(Controller):
+    path = "/api/v1/payments"
+    tags = ["finance"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Payments made and received / 收付款列表")
+    def list_payments(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: Literal["supplier", "customer"] | None = None,
+        partner: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> PaymentPage:
+        actor.require("finance.read")
+        with db.read() as session:
+            rows, total = payments.list_payments(session, kind=kind, partner=partner, limit=limit, offset=offset)
+            return PaymentPage(items=[payment_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One payment / 单笔收付款")
+    def get_payment(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: FromPath[str]) -> PaymentOut:
+        actor.require("finance.read")
+        with db.read() as session:
+            return payment_out(session, payments.get_payment(session, number))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Record a payment / 登记收付款")
+    def record_payment(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PaymentCreate]
+    ) -> Response[PaymentOut]:
+        def action(session: Session) -> PaymentOut:
+            row = payments.record_payment(
+                session, actor, kind=data.kind, partner=data.partner, amount=data.amount, paid_on=data.paid_on, method=data.method,
+                reference=data.reference, allocations=[payments.AllocationIn(a.document, a.amount) for a in data.allocations],
+            )
+            return payment_out(session, row)
+
+        return run_idempotent(db, actor, request, data, action, PaymentOut)
+
+    @post("/{number:str}/allocate", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Allocate the rest of a payment / 分配余款")
+    def allocate(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: FromPath[str], data: JSONBody[Allocate]) -> PaymentOut:
+        return db.run_write(
+            lambda s: payment_out(s, payments.allocate(s, actor, number, [payments.AllocationIn(a.document, a.amount) for a in data.allocations]))
+        )

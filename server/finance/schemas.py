@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from server.schemas import DecimalStr, Out
+import msgspec
+
+from server.schemas import Code, DecimalStr, Out, Struct
 
 
 class TrialBalanceLine(Out):
@@ -44,3 +48,45 @@ class ValuationOut(Out):
     qty: DecimalStr
     value: DecimalStr
     average_cost: DecimalStr
+
+
+class AllocationIn(Struct):
+    document: Code
+    amount: Decimal
+
+
+class PaymentCreate(Struct):
+    kind: Literal["supplier", "customer"]
+    partner: Code
+    amount: Decimal
+    paid_on: dt.date | None = None
+    method: Annotated[str, msgspec.Meta(max_length=32)] = "bank"
+    reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    allocations: Annotated[list[AllocationIn], msgspec.Meta(max_length=500)] = []
+
+
+class Allocate(Struct):
+    allocations: Annotated[list[AllocationIn], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class AllocationOut(Out):
+    document: str
+    amount: DecimalStr
+
+
+class PaymentOut(Out):
+    number: str
+    kind: str
+    partner: str
+    amount: DecimalStr
+    unallocated: DecimalStr
+    paid_on: dt.date
+    method: str
+    reference: str
+    allocations: list[AllocationOut]
+    created_at: dt.datetime
+
+
+class PaymentPage(Out):
+    items: list[PaymentOut]
+    total: int

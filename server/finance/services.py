@@ -13,10 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.base import MONEY_SCALE
+from server.base import MONEY_SCALE, utcnow
 from server.finance.models import Account, JournalEntry, JournalLine
 
-INVENTORY = "1405"
+BANK, AR, INVENTORY, AP, GRNI, VAT_IN, VAT_OUT, REVENUE, COGS, PRICE_VARIANCE = (
+    "1002", "1122", "1405", "2202", "220202", "22210101", "22210102", "6001", "6401", "6402",
+)
 CHART = [
     ("1002", "银行存款", "Bank", "asset"),
     ("1122", "应收账款", "Accounts receivable", "asset"),
@@ -29,6 +31,7 @@ CHART = [
     ("22210102", "应交税费-销项税额", "VAT output", "liability"),
     ("6001", "主营业务收入", "Sales revenue", "income"),
     ("6401", "主营业务成本", "Cost of goods sold", "expense"),
+    ("6402", "其他业务成本-采购价差", "Purchase price variance", "expense"),
     ("6711", "营业外支出-报废", "Scrap losses", "expense"),
 ]
 # The account on the other side of Inventory when stock crosses to or from each virtual location.
@@ -38,6 +41,30 @@ CENT = Decimal(1).scaleb(-MONEY_SCALE)
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def post_journal(
+    session: Session, actor, *, source_type: str, source_id: str, memo: str, lines: list[tuple[str, Decimal, Decimal]],  # type: ignore[no-untyped-def]
+    item_id: int | None = None,
+) -> int | None:
+    """A balanced journal entry for a business document; zero lines are dropped, a negative side flips."""
+    from server.inventory import ledger_sql
+
+    clean: list[tuple[str, Decimal, Decimal]] = []
+    for code, debit, credit in lines:
+        amount = money(debit) - money(credit)
+        if amount:
+            clean.append((code, amount, Decimal(0)) if amount > 0 else (code, Decimal(0), -amount))
+    if not clean:
+        return None
+    debits, credits = sum(d for _, d, _ in clean), sum(c for _, _, c in clean)
+    if debits != credits:
+        raise AssertionError(f"unbalanced journal entry for {source_type} {source_id}: {debits} != {credits}")
+    ledger = ledger_sql.for_session(session)
+    return ledger.post_entry(
+        ledger.cursor(session), stamp=ledger.time(utcnow()), source_type=source_type, source_id=source_id,
+        memo=memo, user_id=actor.user_id, lines=clean, item_id=item_id,
+    )
 
 
 def ensure_chart_of_accounts(session: Session) -> None:

@@ -40,6 +40,8 @@ class MoveOut(Out):
     unit_cost: DecimalStr = "0"
     value: DecimalStr = "0"  # at moving-average cost; non-zero where stock enters or leaves the company's books
     reason: str = ""
+    ref_type: str | None = None  # the document that caused the move (receipt, so, return, ...)
+    ref_id: str | None = None
     reverses: int | None = None
     user: str | None = None
     device_id: str | None = None

@@ -233,12 +233,23 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
         )
     if serial_rows:
         _link_serials(session, spec, move_id, serial_rows)
+    source, target = spec.source, spec.target
+    if source.internal and source.warehouse_id and (target.quarantine or target.warehouse_id != source.warehouse_id):
+        note_stock_left(session, spec.item.id, source.warehouse_id)
     record(
         session, actor, "stock.move", "move", move_id, at=now,
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
         lot=spec.lot.code if spec.lot else None, reason=spec.reason, reverses=spec.reverses_id,
     )
     return PostedMove(id=move_id, **values)
+
+
+REORDER_PENDING = "reorder_pending"
+
+
+def note_stock_left(session: Session, item_id: int, warehouse_id: int) -> None:
+    """Available stock of an item in a warehouse went down: its reorder rule is checked before the transaction commits."""
+    session.info.setdefault(REORDER_PENDING, set()).add((item_id, warehouse_id))
 
 
 def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tuple[Decimal, Decimal]:
@@ -367,11 +378,22 @@ def _serial_place(session: Session, serial: Serial | None) -> tuple[str, str]:
 
 # Reversal ---------------------------------------------------------------------------------------
 
+# Moves a document posted and keeps count of (received, shipped, returned quantities): not reversed on their own.
+DOCUMENT_MOVES = frozenset({"receipt", "so", "return"})
+
 
 def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> PostedMove:
     """Correct a mistake by posting the opposite move; the original stays in the ledger."""
     actor.require("stock.reverse")
     original = get_move(session, move_id)
+    if original.ref_type in DOCUMENT_MOVES:
+        raise Conflict(
+            f"Move {move_id} belongs to {original.ref_type} {original.ref_id}; correct it through that document "
+            "(a return, a cancellation), so the document and the stock stay in step.",
+            f"移动 {move_id} 属于单据 {original.ref_id}，请通过该单据更正（退货、取消），使单据与库存保持一致。",
+            code="document_move",
+            document=original.ref_id,
+        )
     if original.reverses_id is not None:
         raise Conflict(
             f"Move {move_id} is itself a reversal; post a new move instead.",
@@ -443,6 +465,8 @@ def reserve(
         row = session.execute(select(Balance.qty, Balance.reserved).where(key)).first()
         on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
         raise insufficient(loc, item, lot_row, on_hand, reserved, quantity)
+    if loc.warehouse_id:
+        note_stock_left(session, item.id, loc.warehouse_id)
     reservation = Reservation(
         item_id=item.id, location_id=loc.id, lot_key=lot_key, qty=quantity,
         ref_type=ref_type, ref_id=ref_id, user_id=actor.user_id,

@@ -47,6 +47,8 @@ def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveO
             unit_cost=fmt(m.unit_cost) or "0",
             value=fmt(m.value) or "0",
             reason=m.reason,
+            ref_type=m.ref_type,
+            ref_id=m.ref_id,
             reverses=m.reverses_id,
             user=users.get(m.user_id) if m.user_id else None,
             device_id=m.device_id,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
 from server.db import Database
 from server.partners import services
-from server.partners.schemas import PartnerCreate, PartnerOut, PartnerPage, PartnerUpdate
+from server.partners.schemas import PartnerCreate, PartnerOut, PartnerPage, PartnerUpdate, PriceListCreate, PriceListOut, PriceListPrices
 from server.schemas import Limit, Offset
 
 
@@ -31,19 +32,50 @@ class PartnerController(Controller):
     ) -> PartnerPage:
         with db.read() as session:
             rows, total = services.list_partners(session, kind=kind, search=search, limit=limit, offset=offset)
-            return PartnerPage(items=[PartnerOut.of(r) for r in rows], total=total)
+            return PartnerPage(items=[PartnerOut.of(r, services.price_list_code(session, r)) for r in rows], total=total)
 
     @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="One partner / 单个往来单位")
     def get_partner(self, db: NamedDependency[Database], code: FromPath[str]) -> PartnerOut:
         with db.read() as session:
-            return PartnerOut.of(services.get_partner(session, code))
+            return _out(session, services.get_partner(session, code))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a partner / 新建往来单位")
     def create_partner(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PartnerCreate]
     ) -> Response[PartnerOut]:
-        return run_idempotent(db, actor, request, data, lambda s: PartnerOut.of(services.create_partner(s, actor, data)), PartnerOut)
+        return run_idempotent(db, actor, request, data, lambda s: _out(s, services.create_partner(s, actor, data)), PartnerOut)
 
     @patch("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Change a partner / 修改往来单位")
     def update_partner(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], data: JSONBody[PartnerUpdate]) -> PartnerOut:
-        return db.run_write(lambda s: PartnerOut.of(services.update_partner(s, actor, code, data)))
+        return db.run_write(lambda s: _out(s, services.update_partner(s, actor, code, data)))
+
+
+def _out(session: Session, row) -> PartnerOut:  # type: ignore[no-untyped-def]
+    return PartnerOut.of(row, services.price_list_code(session, row))
+
+
+def _price_list_out(session: Session, row) -> PriceListOut:  # type: ignore[no-untyped-def]
+    return PriceListOut.of(row, services.prices_of(session, row))
+
+
+class PriceListController(Controller):
+    path = "/api/v1/price-lists"
+    tags = ["partners"]
+
+    @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="A price list / 价目表")
+    def get_price_list(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str]) -> PriceListOut:
+        actor.require("prices.read")
+        with db.read() as session:
+            return _price_list_out(session, services.get_price_list(session, code))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a price list / 新建价目表")
+    def create_price_list(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PriceListCreate]
+    ) -> Response[PriceListOut]:
+        return run_idempotent(db, actor, request, data, lambda s: _price_list_out(s, services.create_price_list(s, actor, data)), PriceListOut)
+
+    @put("/{code:str}/prices", sync_to_thread=True, responses=ERRORS, summary="Replace a price list's prices / 更新价目表价格")
+    def replace_prices(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], data: JSONBody[PriceListPrices]
+    ) -> PriceListOut:
+        return db.run_write(lambda s: _price_list_out(s, services.replace_prices(s, actor, code, data)))

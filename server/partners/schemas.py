@@ -8,11 +8,28 @@ from typing import Annotated, Literal
 import msgspec
 
 from server.partners.models import Partner as PartnerRow
+from server.partners.models import PriceList as PriceListRow
 from server.schemas import Code, DecimalStr, Name, Out, Struct, Text, fmt
 
 PartnerKind = Literal["supplier", "customer", "both"]
 Short = Annotated[str, msgspec.Meta(max_length=100)]
 Terms = Annotated[int, msgspec.Meta(ge=0, le=3650)]
+Fifty = Annotated[str, msgspec.Meta(max_length=50)]  # phone numbers and tax ids (the columns hold 50)
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+
+class ContactIn(Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    role: Short = ""
+    phone: Fifty = ""
+    email: Name = ""
+
+
+class ContactOut(Out):
+    name: str
+    role: str
+    phone: str
+    email: str
 
 
 class PartnerCreate(Struct):
@@ -21,12 +38,15 @@ class PartnerCreate(Struct):
     name_zh: Name = ""
     name_en: Name = ""
     contact: Short = ""
-    phone: Short = ""
+    phone: Fifty = ""
     email: Name = ""
-    tax_id: Short = ""
+    tax_id: Fifty = ""
     address: Text = ""
     payment_terms_days: Terms = 30
     credit_limit: Decimal | None = None
+    currency: Currency = "CNY"
+    price_list: Code | None = None
+    contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=50)] = []
 
 
 class PartnerUpdate(Struct):
@@ -34,12 +54,15 @@ class PartnerUpdate(Struct):
     name_zh: Name | None = None
     name_en: Name | None = None
     contact: Short | None = None
-    phone: Short | None = None
+    phone: Fifty | None = None
     email: Name | None = None
-    tax_id: Short | None = None
+    tax_id: Fifty | None = None
     address: Text | None = None
     payment_terms_days: Terms | None = None
     credit_limit: Decimal | None = None
+    currency: Currency | None = None
+    price_list: Code | None = None
+    contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=50)] | None = None
     active: bool | None = None
 
 
@@ -56,15 +79,20 @@ class PartnerOut(Out):
     address: str
     payment_terms_days: int
     credit_limit: DecimalStr | None
+    currency: str
+    price_list: str | None
+    contacts: list[ContactOut]
     active: bool
     version: int
 
     @classmethod
-    def of(cls, row: PartnerRow) -> PartnerOut:
+    def of(cls, row: PartnerRow, price_list: str | None = None) -> PartnerOut:
         return cls(
             id=row.id, code=row.code, kind=row.kind, name_zh=row.name_zh, name_en=row.name_en,  # type: ignore[arg-type]
             contact=row.contact, phone=row.phone, email=row.email, tax_id=row.tax_id, address=row.address,
             payment_terms_days=row.payment_terms_days, credit_limit=fmt(row.credit_limit), active=row.active,
+            currency=row.currency, price_list=price_list,
+            contacts=[ContactOut(name=c.name, role=c.role, phone=c.phone, email=c.email) for c in row.contacts],
             version=row.version,
         )
 
@@ -72,3 +100,48 @@ class PartnerOut(Out):
 class PartnerPage(Out):
     items: list[PartnerOut]
     total: int
+
+
+class PriceIn(Struct):
+    sku: Code
+    price: Decimal
+    min_qty: Decimal = Decimal(0)
+
+
+class PriceListCreate(Struct):
+    code: Code
+    kind: Literal["sales", "purchase"]
+    name_zh: Name = ""
+    name_en: Name = ""
+    currency: Currency = "CNY"
+    prices: Annotated[list[PriceIn], msgspec.Meta(max_length=10_000)] = []
+
+
+class PriceListPrices(Struct):
+    """Replaces the list's prices; the version guards against overwriting someone else's change."""
+
+    prices: Annotated[list[PriceIn], msgspec.Meta(max_length=10_000)]
+    version: int | None = None
+
+
+class PriceOut(Out):
+    sku: str
+    price: DecimalStr
+    min_qty: DecimalStr
+
+
+class PriceListOut(Out):
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    currency: str
+    version: int
+    prices: list[PriceOut]
+
+    @classmethod
+    def of(cls, row: PriceListRow, prices: list[tuple[str, Decimal, Decimal]]) -> PriceListOut:
+        return cls(
+            code=row.code, kind=row.kind, name_zh=row.name_zh, name_en=row.name_en, currency=row.currency, version=row.version,
+            prices=[PriceOut(sku=sku, price=fmt(price) or "0", min_qty=fmt(min_qty) or "0") for sku, price, min_qty in prices],
+        )

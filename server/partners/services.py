@@ -1,25 +1,58 @@
-"""Partner rules: unique codes, credit limits in money, every change audited."""
+"""Partner rules: unique codes, credit limits in money, contacts, price lists, every change audited."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from decimal import Decimal
+
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.permissions import Actor
-from server.errors import Conflict, NotFound, check_version
-from server.partners.models import Partner
-from server.partners.schemas import PartnerCreate, PartnerUpdate
+from server.catalog.models import Item
+from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
+from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
+from server.partners.schemas import ContactIn, PartnerCreate, PartnerUpdate, PriceIn, PriceListCreate, PriceListPrices
 from server.quantities import optional_non_negative
 
-_FIELDS = ("name_zh", "name_en", "contact", "phone", "email", "tax_id", "address", "payment_terms_days", "credit_limit", "active")
+_FIELDS = ("name_zh", "name_en", "contact", "phone", "email", "tax_id", "address", "payment_terms_days", "credit_limit", "currency", "active")
 
 
-def get_partner(session: Session, code: str) -> Partner:
+def get_partner(session: Session, code: str, *, kind: str | None = None) -> Partner:
     partner = session.scalar(select(Partner).where(Partner.code == code))
     if partner is None:
         raise NotFound(f"No partner {code}.", f"没有往来单位 {code}。", partner=code)
+    if kind and partner.kind not in (kind, "both"):
+        en, zh = ("a supplier", "供应商") if kind == "supplier" else ("a customer", "客户")
+        raise InvalidInput(f"Partner {code} is not {en}.", f"往来单位 {code} 不是{zh}。", code="wrong_partner_kind", partner=code)
+    if kind and not partner.active:
+        raise InvalidInput(f"Partner {code} is inactive.", f"往来单位 {code} 已停用。", code="inactive_partner", partner=code)
     return partner
+
+
+def partner_reference(session: Session, code: str, kind: str) -> Partner:
+    """A partner named in a document: unknown is a 422 about the request, not a 404 about the URL."""
+    try:
+        return get_partner(session, code, kind=kind)
+    except NotFound:
+        raise UnknownReference(f"No partner {code}.", f"没有往来单位 {code}。", partner=code) from None
+
+
+def price_list_code(session: Session, partner: Partner) -> str | None:
+    return session.scalar(select(PriceList.code).where(PriceList.id == partner.price_list_id)) if partner.price_list_id else None
+
+
+def _price_list_id(session: Session, code: str | None, kind: str) -> int | None:
+    if code is None:
+        return None
+    row = session.scalar(select(PriceList).where(PriceList.code == code))
+    if row is None:
+        raise UnknownReference(f"No price list {code}.", f"没有价目表 {code}。", price_list=code)
+    return row.id
+
+
+def _contacts(data: list[ContactIn]) -> list[PartnerContact]:
+    return [PartnerContact(name=c.name, role=c.role, phone=c.phone, email=c.email) for c in data]
 
 
 def create_partner(session: Session, actor: Actor, data: PartnerCreate) -> Partner:
@@ -28,6 +61,8 @@ def create_partner(session: Session, actor: Actor, data: PartnerCreate) -> Partn
         raise Conflict(f"Partner {data.code} already exists.", f"往来单位 {data.code} 已存在。", code="duplicate_partner")
     optional_non_negative(data.credit_limit, "credit_limit", scale=2)
     partner = Partner(code=data.code, kind=data.kind, **{f: getattr(data, f) for f in _FIELDS if f != "active"})
+    partner.price_list_id = _price_list_id(session, data.price_list, "sales" if data.kind == "customer" else "purchase")
+    partner.contacts = _contacts(data.contacts)
     session.add(partner)
     session.flush()
     record(session, actor, "partner.create", "partner", data.code, kind=data.kind)
@@ -45,6 +80,14 @@ def update_partner(session: Session, actor: Actor, code: str, data: PartnerUpdat
         if value is not None and value != getattr(partner, field):
             changes[field] = str(value)
             setattr(partner, field, value)
+    if data.price_list is not None:
+        list_id = _price_list_id(session, data.price_list, "sales")
+        if list_id != partner.price_list_id:
+            partner.price_list_id = list_id
+            changes["price_list"] = data.price_list
+    if data.contacts is not None:
+        partner.contacts = _contacts(data.contacts)
+        changes["contacts"] = str(len(data.contacts))
     if changes:
         partner.version += 1
         session.flush()
@@ -61,3 +104,79 @@ def list_partners(session: Session, *, kind: str | None, search: str | None, lim
         query = query.where(or_(Partner.code.ilike(pattern), Partner.name_zh.ilike(pattern), Partner.name_en.ilike(pattern)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(session.scalars(query.order_by(Partner.code).limit(limit).offset(offset))), total
+
+
+# Price lists ------------------------------------------------------------------------------------
+
+
+def get_price_list(session: Session, code: str) -> PriceList:
+    row = session.scalar(select(PriceList).where(PriceList.code == code))
+    if row is None:
+        raise NotFound(f"No price list {code}.", f"没有价目表 {code}。", price_list=code)
+    return row
+
+
+def prices_of(session: Session, price_list: PriceList) -> list[tuple[str, Decimal, Decimal]]:
+    return [
+        (sku, price, min_qty)
+        for sku, price, min_qty in session.execute(
+            select(Item.sku, PriceListItem.price, PriceListItem.min_qty)
+            .join(Item, PriceListItem.item_id == Item.id)
+            .where(PriceListItem.price_list_id == price_list.id)
+            .order_by(Item.sku, PriceListItem.min_qty)
+        )
+    ]
+
+
+def _set_prices(session: Session, price_list: PriceList, prices: list[PriceIn]) -> None:
+    skus = {p.sku for p in prices}
+    items = dict(session.execute(select(Item.sku, Item.id).where(Item.sku.in_(skus))).all()) if skus else {}
+    seen: set[tuple[str, Decimal]] = set()
+    session.execute(delete(PriceListItem).where(PriceListItem.price_list_id == price_list.id))
+    for entry in prices:
+        if entry.sku not in items:
+            raise UnknownReference(f"No item with SKU {entry.sku}.", f"没有 SKU 为 {entry.sku} 的商品。", sku=entry.sku)
+        price = optional_non_negative(entry.price, "price", scale=6)
+        min_qty = optional_non_negative(entry.min_qty, "min_qty") or Decimal(0)
+        if (entry.sku, min_qty) in seen:
+            raise InvalidInput(
+                f"{entry.sku} is priced twice from quantity {min_qty}.", f"{entry.sku} 在数量 {min_qty} 起重复定价。", code="duplicate_price"
+            )
+        seen.add((entry.sku, min_qty))
+        session.add(PriceListItem(price_list_id=price_list.id, item_id=items[entry.sku], min_qty=min_qty, price=price))
+    session.flush()
+
+
+def create_price_list(session: Session, actor: Actor, data: PriceListCreate) -> PriceList:
+    actor.require("partners.write")
+    if session.scalar(select(PriceList.id).where(PriceList.code == data.code)) is not None:
+        raise Conflict(f"Price list {data.code} already exists.", f"价目表 {data.code} 已存在。", code="duplicate_price_list")
+    row = PriceList(code=data.code, kind=data.kind, name_zh=data.name_zh, name_en=data.name_en, currency=data.currency)
+    session.add(row)
+    session.flush()
+    _set_prices(session, row, data.prices)
+    record(session, actor, "price_list.create", "price_list", data.code, prices=len(data.prices))
+    return row
+
+
+def replace_prices(session: Session, actor: Actor, code: str, data: PriceListPrices) -> PriceList:
+    actor.require("partners.write")
+    row = get_price_list(session, code)
+    check_version("Price list", "价目表", code, row.version, data.version)
+    _set_prices(session, row, data.prices)
+    row.version += 1
+    session.flush()
+    record(session, actor, "price_list.prices", "price_list", code, prices=len(data.prices))
+    return row
+
+
+def price_for(session: Session, partner: Partner | None, item_id: int, qty: Decimal) -> Decimal | None:
+    """The partner's list price of an item for a quantity (the highest quantity break reached), if it has one."""
+    if partner is None or partner.price_list_id is None:
+        return None
+    return session.scalar(
+        select(PriceListItem.price)
+        .where(PriceListItem.price_list_id == partner.price_list_id, PriceListItem.item_id == item_id, PriceListItem.min_qty <= qty)
+        .order_by(PriceListItem.min_qty.desc())
+        .limit(1)
+    )

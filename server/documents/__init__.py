@@ -1,0 +1,1 @@
+"""What every business document shares: gapless numbers, state machines, versions, approvals."""

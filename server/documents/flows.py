@@ -1,0 +1,228 @@
+"""Every document's state machine, in one place: which action takes which state to which, and what may still change.
+
+A transition not listed here is refused with a message naming the document, its state and the action.
+Fields not listed as editable in a state are frozen there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from server.errors import Conflict
+
+STATE_NAMES = {
+    "draft": ("草稿", "draft"),
+    "open": ("进行中", "open"),
+    "pending": ("待审批", "pending approval"),
+    "approved": ("已审批", "approved"),
+    "rejected": ("已驳回", "rejected"),
+    "ordered": ("已下单", "ordered"),
+    "partially_received": ("部分收货", "partially received"),
+    "received": ("已收货", "received"),
+    "inspecting": ("待质检", "awaiting inspection"),
+    "putaway": ("待上架", "awaiting put-away"),
+    "done": ("已完成", "done"),
+    "blocked": ("匹配不符已冻结", "blocked by a mismatch"),
+    "posted": ("已过账", "posted"),
+    "partially_paid": ("部分付款", "partially paid"),
+    "paid": ("已结清", "paid"),
+    "sent": ("已发送", "sent"),
+    "accepted": ("已接受", "accepted"),
+    "confirmed": ("已确认", "confirmed"),
+    "picking": ("拣货中", "picking"),
+    "packed": ("已包装", "packed"),
+    "shipped": ("已发货", "shipped"),
+    "invoiced": ("已开票", "invoiced"),
+    "closed": ("已关闭", "closed"),
+    "cancelled": ("已取消", "cancelled"),
+    "expired": ("已过期", "expired"),
+    "counting": ("盘点中", "counting"),
+}
+
+ACTION_NAMES = {
+    "submit": ("提交审批", "submit for approval"),
+    "approve": ("审批通过", "approve"),
+    "reject": ("驳回", "reject"),
+    "withdraw": ("撤回", "withdraw"),
+    "revise": ("修改", "revise"),
+    "edit": ("修改", "edit"),
+    "receive": ("收货", "receive"),
+    "complete": ("完成收货", "finish receiving"),
+    "inspect": ("质检", "inspect"),
+    "put_away": ("上架", "put away"),
+    "order": ("转采购订单", "turn into a purchase order"),
+    "post": ("过账", "post"),
+    "block": ("冻结", "block"),
+    "pay": ("付款", "pay"),
+    "send": ("发送", "send"),
+    "accept": ("接受", "accept"),
+    "confirm": ("确认", "confirm"),
+    "pick": ("拣货", "pick"),
+    "pack": ("包装", "pack"),
+    "ship": ("发货", "ship"),
+    "invoice": ("开票", "invoice"),
+    "close": ("关闭", "close"),
+    "cancel": ("取消", "cancel"),
+    "expire": ("过期", "expire"),
+    "return": ("退货", "return"),
+    "count": ("录入盘点数", "record counts"),
+    "recount": ("要求复盘", "ask for a recount"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    name_zh: str
+    name_en: str
+    transitions: dict[str, dict[str, str]]  # action -> {from state: to state}
+    editable: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # state -> fields that may change
+
+    def target(self, number: str, state: str, action: str) -> str:
+        """The state `action` leads to from `state`, or a Conflict saying why it cannot be done."""
+        to = self.transitions.get(action, {}).get(state)
+        if to is None:
+            zh_state, en_state = STATE_NAMES.get(state, (state, state))
+            zh_action, en_action = ACTION_NAMES.get(action, (action, action))
+            raise Conflict(
+                f"{self.name_en} {number} is {en_state}; it cannot {en_action} now.",
+                f"{self.name_zh} {number} 当前为“{zh_state}”，不能{zh_action}。",
+                code="wrong_state",
+                state=state,
+                action=action,
+            )
+        return to
+
+    def allows(self, state: str, action: str) -> bool:
+        return state in self.transitions.get(action, {})
+
+    def require_editable(self, number: str, state: str, fields: Iterable[str]) -> None:
+        frozen = sorted(set(fields) - self.editable.get(state, frozenset()))
+        if frozen:
+            zh_state, en_state = STATE_NAMES.get(state, (state, state))
+            raise Conflict(
+                f"{self.name_en} {number} is {en_state}: {', '.join(frozen)} can no longer change.",
+                f"{self.name_zh} {number} 当前为“{zh_state}”：{', '.join(frozen)} 已不能修改。",
+                code="frozen_field",
+                state=state,
+                fields=frozen,
+            )
+
+
+_PO_TERMS = frozenset({"supplier", "warehouse", "lines", "expected_date", "note", "currency"})
+
+REQUISITION = Flow(
+    "请购单", "Requisition",
+    {"order": {"open": "ordered"}, "cancel": {"open": "cancelled"}},
+    {"open": frozenset({"lines", "note", "supplier", "needed_by"})},
+)
+
+PURCHASE_ORDER = Flow(
+    "采购订单", "Purchase order",
+    {
+        "submit": {"draft": "pending"},
+        "approve": {"pending": "approved"},
+        "reject": {"pending": "rejected"},
+        "withdraw": {"pending": "draft"},
+        "revise": {"rejected": "draft"},
+        "receive": {"approved": "partially_received", "partially_received": "partially_received"},
+        "complete": {"approved": "received", "partially_received": "received"},
+        "close": {"partially_received": "closed", "received": "closed"},
+        "cancel": {"draft": "cancelled", "pending": "cancelled", "rejected": "cancelled", "approved": "cancelled"},
+    },
+    {
+        "draft": _PO_TERMS,
+        # An edit while approval is pending is allowed: it voids the approvals already given.
+        "pending": _PO_TERMS - {"supplier", "warehouse", "currency"},
+        "rejected": frozenset({"note"}),
+        "approved": frozenset({"expected_date", "note"}),
+        "partially_received": frozenset({"expected_date", "note"}),
+    },
+)
+
+RECEIPT = Flow(
+    "收货单", "Receipt",
+    {
+        "receive": {"open": "open"},
+        "complete": {"open": "inspecting"},
+        "inspect": {"inspecting": "inspecting"},
+        "put_away": {"inspecting": "putaway", "putaway": "putaway"},
+        "close": {"inspecting": "done", "putaway": "done"},
+        "cancel": {"open": "cancelled"},
+    },
+    {"open": frozenset({"note"}), "inspecting": frozenset({"note"})},
+)
+
+PUTAWAY_TASK = Flow("上架任务", "Put-away task", {"put_away": {"open": "done"}, "cancel": {"open": "cancelled"}})
+
+BILL = Flow(
+    "供应商发票", "Supplier bill",
+    {
+        "post": {"draft": "posted", "blocked": "posted"},
+        "block": {"draft": "blocked", "blocked": "blocked"},
+        "pay": {"posted": "partially_paid", "partially_paid": "partially_paid"},
+        "close": {"posted": "paid", "partially_paid": "paid"},
+        "cancel": {"draft": "cancelled", "blocked": "cancelled"},
+    },
+    {
+        "draft": frozenset({"lines", "supplier_ref", "bill_date", "due_date", "note"}),
+        "blocked": frozenset({"lines", "supplier_ref", "bill_date", "due_date", "note"}),
+        "posted": frozenset({"note"}),
+        "partially_paid": frozenset({"note"}),
+    },
+)
+
+QUOTE = Flow(
+    "报价单", "Quote",
+    {
+        "send": {"draft": "sent"},
+        "accept": {"draft": "accepted", "sent": "accepted"},
+        "expire": {"sent": "expired"},
+        "cancel": {"draft": "cancelled", "sent": "cancelled"},
+    },
+    {"draft": frozenset({"customer", "lines", "valid_until", "note"}), "sent": frozenset({"note", "valid_until"})},
+)
+
+SALES_ORDER = Flow(
+    "销售订单", "Sales order",
+    {
+        "confirm": {"draft": "confirmed"},
+        "pick": {"confirmed": "picking", "picking": "picking"},
+        "pack": {"picking": "packed", "packed": "packed"},
+        "ship": {"packed": "shipped", "picking": "shipped"},
+        "invoice": {"shipped": "invoiced"},
+        "uninvoice": {"invoiced": "shipped"},  # its draft invoice was cancelled
+        "close": {"invoiced": "closed"},
+        "cancel": {"draft": "cancelled", "confirmed": "cancelled"},
+    },
+    {"draft": frozenset({"customer", "warehouse", "lines", "note", "ship_to"}), "confirmed": frozenset({"note", "ship_to"})},
+)
+
+INVOICE = Flow(
+    "销售发票", "Invoice",
+    {
+        "post": {"draft": "posted"},
+        "pay": {"posted": "partially_paid", "partially_paid": "partially_paid"},
+        "close": {"posted": "paid", "partially_paid": "paid"},
+        "cancel": {"draft": "cancelled"},
+    },
+    {"draft": frozenset({"lines", "note", "due_date"}), "posted": frozenset({"note"}), "partially_paid": frozenset({"note"})},
+)
+
+RETURN = Flow(
+    "退货单", "Return",
+    {"receive": {"open": "received"}, "close": {"received": "done"}, "cancel": {"open": "cancelled"}},
+    {"open": frozenset({"lines", "note"})},
+)
+
+# A stocktake stays `counting` while lines are counted, reviewed and sent back for recount; posting ends it.
+COUNT = Flow(
+    "盘点单", "Stocktake",
+    {
+        "count": {"counting": "counting"},
+        "recount": {"counting": "counting"},
+        "post": {"counting": "posted"},
+        "cancel": {"counting": "cancelled"},
+    },
+    {"counting": frozenset({"lines", "note"})},
+)

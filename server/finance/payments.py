@@ -1,0 +1,172 @@
+"""Payments to suppliers and from customers, allocated to bills and invoices, with their journal entries.
+
+A supplier payment debits accounts payable and credits the bank; a customer payment debits the
+bank and credits accounts receivable. The part of a payment not allocated to a document stays
+on the partner's account (an advance) and can be allocated later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.auth.permissions import Actor
+from server.documents import flows
+from server.documents.services import local_today, next_number
+from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from server.finance.models import Payment, PaymentAllocation
+from server.finance.services import AP, AR, BANK, post_journal
+from server.partners.services import partner_reference
+from server.quantities import as_decimal
+from server.schemas import fmt
+
+
+@dataclasses.dataclass(frozen=True)
+class PayableKind:
+    """A document type a payment can settle: its table, state machine and which partner kind it belongs to."""
+
+    model: Any
+    flow: flows.Flow
+    partner_kind: str
+    partner_field: str
+
+
+def payable_kinds() -> dict[str, PayableKind]:
+    from server.purchasing.models import Bill
+
+    kinds = {"bill": PayableKind(Bill, flows.BILL, "supplier", "supplier_id")}
+    try:
+        from server.sales.models import Invoice
+    except ImportError:
+        return kinds
+    kinds["invoice"] = PayableKind(Invoice, flows.INVOICE, "customer", "customer_id")
+    return kinds
+
+
+@dataclasses.dataclass(frozen=True)
+class AllocationIn:
+    document: str  # a bill or invoice number
+    amount: object
+
+
+def _amount(value: object, field: str = "amount") -> Decimal:
+    number = as_decimal(value, field)
+    if number <= 0 or number != number.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            f"{field} must be a positive amount in yuan and fen (got {value}).", f"{field} 必须是正数，最多两位小数（收到 {value}）。", field=field
+        )
+    return number
+
+
+def _document(session: Session, kind: str, number: str) -> tuple[str, Any, PayableKind]:
+    for name, spec in payable_kinds().items():
+        if spec.partner_kind != kind:
+            continue
+        row = session.scalar(select(spec.model).where(spec.model.number == number).with_for_update())
+        if row is not None:
+            return name, row, spec
+    raise UnknownReference(f"No open {'bill' if kind == 'supplier' else 'invoice'} {number}.", f"没有待结算单据 {number}。", document=number)
+
+
+def record_payment(
+    session: Session, actor: Actor, *, kind: str, partner: str, amount: object, paid_on: dt.date | None = None, method: str = "bank",
+    reference: str = "", allocations: Sequence[AllocationIn] = (),
+) -> Payment:
+    """A payment made (kind supplier) or received (kind customer), settling the documents it is allocated to."""
+    actor.require("payments.write")
+    if kind not in ("supplier", "customer"):
+        raise InvalidInput("kind is supplier or customer.", "kind 必须是 supplier 或 customer。")
+    partner_row = partner_reference(session, partner, kind)
+    total = _amount(amount)
+    payment = Payment(
+        number=next_number(session, "PAY" if kind == "supplier" else "REC"), kind=kind, partner_id=partner_row.id, amount=total,
+        unallocated=total, paid_on=paid_on or local_today(), method=method, reference=reference, created_by=actor.user_id,
+    )
+    session.add(payment)
+    session.flush()
+    lines = [(AP, total, Decimal(0)), (BANK, Decimal(0), total)] if kind == "supplier" else [(BANK, total, Decimal(0)), (AR, Decimal(0), total)]
+    post_journal(session, actor, source_type="payment", source_id=payment.number, memo=f"{payment.number} {partner} {reference}".strip(), lines=lines)
+    for allocation in allocations:
+        _allocate(session, actor, payment, allocation, partner_row.id)
+    record(session, actor, "payment.record", "payment", payment.number, kind=kind, partner=partner, amount=fmt(total),
+           allocations=[[a.document, str(a.amount)] for a in allocations])
+    return payment
+
+
+def allocate(session: Session, actor: Actor, number: str, allocations: Sequence[AllocationIn]) -> Payment:
+    """Apply the unallocated part of an earlier payment to documents."""
+    actor.require("payments.write")
+    payment = session.scalar(select(Payment).where(Payment.number == number).with_for_update())
+    if payment is None:
+        raise NotFound(f"No payment {number}.", f"没有收付款 {number}。")
+    for allocation in allocations:
+        _allocate(session, actor, payment, allocation, payment.partner_id)
+    payment.version += 1
+    record(session, actor, "payment.allocate", "payment", number, allocations=[[a.document, str(a.amount)] for a in allocations])
+    return payment
+
+
+def _allocate(session: Session, actor: Actor, payment: Payment, allocation: AllocationIn, partner_id: int) -> None:
+    amount = _amount(allocation.amount, "allocation")
+    doc_type, doc, spec = _document(session, payment.kind, allocation.document)
+    if getattr(doc, "kind", "invoice") != "invoice":
+        raise InvalidInput(f"{doc.number} is a credit note; payments settle invoices.", f"{doc.number} 是红字发票，收款只能核销发票。", code="not_payable")
+    if getattr(doc, spec.partner_field) != partner_id:
+        raise InvalidInput(f"{doc.number} belongs to another partner.", f"{doc.number} 属于其他往来单位。", code="partner_mismatch")
+    if doc.status not in ("posted", "partially_paid"):
+        spec.flow.target(doc.number, doc.status, "pay")
+    open_amount = doc.total - doc.paid - getattr(doc, "credited", Decimal(0))
+    if amount > open_amount:
+        raise Conflict(
+            f"{doc.number} has {fmt(open_amount)} left to pay; {fmt(amount)} cannot be allocated to it.",
+            f"{doc.number} 尚余 {fmt(open_amount)} 未结，不能分配 {fmt(amount)}。",
+            code="over_allocation", open=fmt(open_amount),
+        )
+    if amount > payment.unallocated:
+        raise Conflict(
+            f"Payment {payment.number} has {fmt(payment.unallocated)} left to allocate, not {fmt(amount)}.",
+            f"收付款 {payment.number} 尚余 {fmt(payment.unallocated)} 可分配，不足 {fmt(amount)}。",
+            code="over_allocation", unallocated=fmt(payment.unallocated),
+        )
+    doc.paid += amount
+    settled = doc.paid + getattr(doc, "credited", Decimal(0))
+    doc.status = spec.flow.target(doc.number, doc.status, "pay" if settled < doc.total else "close")
+    doc.version += 1
+    payment.unallocated -= amount
+    session.add(PaymentAllocation(payment_id=payment.id, doc_type=doc_type, doc_id=doc.id, amount=amount))
+    session.flush()
+
+
+def get_payment(session: Session, number: str) -> Payment:
+    row = session.scalar(select(Payment).where(Payment.number == number))
+    if row is None:
+        raise NotFound(f"No payment {number}.", f"没有收付款 {number}。")
+    return row
+
+
+def allocations_of(session: Session, payment: Payment) -> list[tuple[str, Decimal]]:
+    out = []
+    kinds = payable_kinds()
+    for alloc in session.scalars(select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id).order_by(PaymentAllocation.id)):
+        model = kinds[alloc.doc_type].model
+        out.append((session.scalar(select(model.number).where(model.id == alloc.doc_id)) or "", alloc.amount))
+    return out
+
+
+def list_payments(session: Session, *, kind: str | None, partner: str | None, limit: int, offset: int) -> tuple[list[Payment], int]:
+    query = select(Payment)
+    if kind:
+        query = query.where(Payment.kind == kind)
+    if partner:
+        from server.partners.models import Partner
+
+        query = query.where(Payment.partner_id == select(Partner.id).where(Partner.code == partner).scalar_subquery())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Payment.id.desc()).limit(limit).offset(offset))), total

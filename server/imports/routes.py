@@ -1,0 +1,73 @@
+"""The import endpoint: upload a CSV or XLSX file, get the report (a dry run writes nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.handlers import BaseRouteHandler
+from litestar.params import Body, FromPath, FromQuery
+
+from server.api import ERRORS, run_idempotent
+from server.auth.permissions import Actor
+from server.db import Database
+from server.imports import services
+from server.imports.schemas import ImportKind, ImportReport, ImportUpload
+
+MAX_UPLOAD_BYTES = 20 * 1_048_576
+
+
+def may_import(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Refuse before the upload is read: someone who may not import should not make the server take in 20 MiB."""
+    connection.user.require("masterdata.import")
+
+
+class UploadFingerprint(msgspec.Struct):
+    """What makes two uploads the same request, for the Idempotency-Key."""
+
+    kind: str
+    dry_run: bool
+    sha256: str
+
+
+class ImportController(Controller):
+    path = "/api/v1/import"
+    tags = ["import"]
+
+    @post(
+        "/{kind:str}",
+        guards=[may_import],
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        status_code=200,
+        sync_to_thread=True,
+        responses=ERRORS,
+        summary="Import items, partners, locations or opening stock from CSV/XLSX / 导入主数据或期初库存",
+        description=(
+            "Send the file as multipart/form-data field `file` (CSV in UTF-8 or GB18030, or .xlsx; at most 20 MiB). "
+            "With `dry_run=true` every row is checked and nothing is written: send that first. A real run is all or "
+            "nothing: any bad row answers 422 with the same report in `details.report` and writes nothing."
+        ),
+    )
+    def import_file(
+        self,
+        request: Request[Actor, str, Any],
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+        kind: FromPath[ImportKind],
+        data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+        dry_run: FromQuery[bool] = False,
+    ) -> Response[ImportReport]:
+        upload = data.file
+        content = upload.file.read()
+        upload.file.close()
+        fingerprint = UploadFingerprint(kind=kind, dry_run=dry_run, sha256=hashlib.sha256(content).hexdigest())
+        return run_idempotent(
+            db, actor, request, fingerprint,
+            lambda s: services.import_file(s, actor, kind, content, filename=upload.filename or "", dry_run=dry_run),
+            ImportReport, status_code=200,
+        )

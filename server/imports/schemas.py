@@ -1,0 +1,53 @@
+"""Shapes of an import: the upload, one opening-stock row, and the report a run answers with."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+from litestar.datastructures import UploadFile
+
+from server.schemas import Code, Out, ScanText, Struct
+
+ImportKind = Literal["items", "partners", "locations", "stock"]
+
+
+@dataclasses.dataclass
+class ImportUpload:
+    """The multipart/form-data body: the file in the field `file`."""
+
+    file: UploadFile
+
+
+class OpeningStockRow(Struct):
+    """One line of an opening-stock file: so much of an item (and lot) in a location, at a unit cost."""
+
+    sku: Code
+    location: Code
+    qty: Decimal
+    unit_cost: Decimal | None = None
+    lot: Code | None = None
+    expiry: dt.date | None = None
+    produced_on: dt.date | None = None
+    serials: Annotated[list[ScanText], msgspec.Meta(max_length=10000)] = []
+
+
+class ImportProblem(Out):
+    """Why one line (0: the file as a whole) cannot be imported, and in which column if one."""
+
+    line: int
+    code: str
+    message_en: str
+    message_zh: str
+    column: str | None = None  # the header as written in the file
+
+
+class ImportReport(Out):
+    kind: ImportKind
+    dry_run: bool
+    rows: int  # data rows read (empty rows not counted)
+    created: int  # rows imported; in a dry run, rows that would be; 0 when a real run is refused
+    errors: list[ImportProblem]

@@ -1,0 +1,181 @@
+"""Reorder rules: when available + on order of an item in a warehouse falls under its reorder point, request more.
+
+Checked at the end of every transaction that took stock out of a warehouse (the ledger notes
+which item and warehouse it touched) and by the daily `reorder_check` job. A shortage already
+covered by an open requisition or order is not requested twice: the requisition itself counts as
+on order, and the check runs under the rule's row lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.auth.permissions import SYSTEM, Actor
+from server.catalog.models import Item
+from server.errors import CangkuError, InvalidInput, UnknownReference
+from server.inventory.models import Balance
+from server.inventory.services import REORDER_PENDING
+from server.locations.models import Location
+from server.partners.models import Partner
+from server.partners.services import partner_reference
+from server.purchasing.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Requisition, RequisitionLine
+from server.purchasing.services import OPEN_PO_STATES, LineIn, _notify, _warehouse, create_requisition
+from server.quantities import positive_qty
+from server.schemas import fmt
+
+log = logging.getLogger("cangku")
+
+
+def available_in(session: Session, item_id: int, warehouse_id: int) -> Decimal:
+    """On hand minus reserved in the warehouse's available locations."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Balance.qty - Balance.reserved), 0))
+        .join(Location, Balance.location_id == Location.id)
+        .where(Balance.item_id == item_id, Location.warehouse_id == warehouse_id, Location.quarantine.is_(False))
+    )
+    return Decimal(total or 0)
+
+
+def on_order(session: Session, item_id: int, warehouse_id: int) -> Decimal:
+    """Requested or ordered for the warehouse and not yet accepted into stock."""
+    requested = session.scalar(
+        select(func.coalesce(func.sum(RequisitionLine.qty), 0))
+        .join(Requisition, RequisitionLine.requisition_id == Requisition.id)
+        .where(RequisitionLine.item_id == item_id, Requisition.warehouse_id == warehouse_id, Requisition.status == "open")
+    )
+    ordered = session.scalar(
+        select(func.coalesce(func.sum(PurchaseOrderLine.qty - PurchaseOrderLine.received_qty + PurchaseOrderLine.rejected_qty), 0))
+        .join(PurchaseOrder, PurchaseOrderLine.po_id == PurchaseOrder.id)
+        .where(
+            PurchaseOrderLine.item_id == item_id, PurchaseOrder.warehouse_id == warehouse_id, PurchaseOrder.status.in_(OPEN_PO_STATES),
+            PurchaseOrderLine.qty > PurchaseOrderLine.received_qty - PurchaseOrderLine.rejected_qty,
+        )
+    )
+    return Decimal(requested or 0) + Decimal(ordered or 0)
+
+
+def check_rule(session: Session, actor: Actor, rule: ReorderRule) -> Requisition | None:
+    """One rule: a requisition for its reorder quantity if the item is short in the warehouse, else nothing."""
+    locked = session.scalar(select(ReorderRule).where(ReorderRule.id == rule.id).with_for_update())
+    if locked is None or not locked.active:
+        return None
+    available = available_in(session, locked.item_id, locked.warehouse_id)
+    coming = on_order(session, locked.item_id, locked.warehouse_id)
+    if available + coming >= locked.min_qty:
+        return None
+    sku = session.scalar(select(Item.sku).where(Item.id == locked.item_id))
+    warehouse = session.scalar(select(Location.code).where(Location.id == locked.warehouse_id))
+    supplier = session.scalar(select(Partner.code).where(Partner.id == locked.supplier_id)) if locked.supplier_id else None
+    req = create_requisition(
+        session, _requester(actor), warehouse=warehouse or "", supplier=supplier, source="reorder",
+        lines=[LineIn(sku=sku or "", qty=locked.reorder_qty)],
+        note=f"available {fmt(available)} + on order {fmt(coming)} < reorder point {fmt(locked.min_qty)}",
+    )
+    _notify(
+        session, roles=["purchaser"], warehouse_id=locked.warehouse_id, kind="stock.low",
+        title_zh=f"库存不足：{sku} @ {warehouse}", title_en=f"Low stock: {sku} in {warehouse}",
+        body_zh=f"可用 {fmt(available)}，在途 {fmt(coming)}，低于再订货点 {fmt(locked.min_qty)}；已生成请购单 {req.number}（{fmt(locked.reorder_qty)}）。",
+        body_en=f"Available {fmt(available)}, on order {fmt(coming)}, under the reorder point {fmt(locked.min_qty)}; "
+        f"requisition {req.number} for {fmt(locked.reorder_qty)} raised.",
+        ref_type="requisition", ref_id=req.number,
+    )
+    return req
+
+
+def _requester(actor: Actor) -> Actor:
+    """Reorder requisitions are raised on the rule's authority, whoever's move set them off."""
+    import dataclasses
+
+    return actor if actor.can("purchase.request") else dataclasses.replace(actor, roles=actor.roles | {"purchaser"})
+
+
+def check_all(session: Session, actor: Actor = SYSTEM) -> list[Requisition]:
+    """Every active rule (the daily job)."""
+    rules = list(session.scalars(select(ReorderRule).where(ReorderRule.active.is_(True)).order_by(ReorderRule.id)))
+    return [req for rule in rules if (req := check_rule(session, actor, rule)) is not None]
+
+
+def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor = SYSTEM) -> list[Requisition]:
+    """The rules of the (item, warehouse) pairs stock just left.
+
+    A rule that cannot raise its requisition (its supplier was deactivated, say) must not undo the
+    move that set it off: it is logged and skipped, and the daily job will report it again."""
+    out = []
+    for item_id, warehouse_id in sorted(touched):
+        rule = session.scalar(
+            select(ReorderRule).where(ReorderRule.item_id == item_id, ReorderRule.warehouse_id == warehouse_id, ReorderRule.active.is_(True))
+        )
+        if rule is None:
+            continue
+        try:
+            with session.begin_nested():
+                req = check_rule(session, actor, rule)
+        except CangkuError as exc:
+            log.warning("reorder rule %s could not raise a requisition: %s", rule.id, exc.en)
+            continue
+        if req is not None:
+            out.append(req)
+    return out
+
+
+@event.listens_for(Session, "before_commit")
+def _check_after_moves(session: Session) -> None:
+    touched = session.info.pop(REORDER_PENDING, None)
+    if touched:
+        check_touched(session, touched)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(REORDER_PENDING, None)
+
+
+# Rules ------------------------------------------------------------------------------------------
+
+
+def set_rule(
+    session: Session, actor: Actor, *, sku: str, warehouse: str, min_qty: object, reorder_qty: object, supplier: str | None = None,
+    active: bool = True,
+) -> ReorderRule:
+    """Create or replace the rule of an item in a warehouse."""
+    actor.require("purchase.write")
+    item = session.scalar(select(Item).where(Item.sku == sku))
+    if item is None:
+        raise UnknownReference(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
+    wh = _warehouse(session, warehouse)
+    point = positive_qty(min_qty, decimals=item.unit_decimals, unit=item.unit, field="min_qty")
+    amount = positive_qty(reorder_qty, decimals=item.unit_decimals, unit=item.unit, field="reorder_qty")
+    supplier_row = partner_reference(session, supplier, "supplier") if supplier else None
+    if supplier_row is None:
+        raise InvalidInput("Name the preferred supplier to order from.", "请指定首选供应商。", code="supplier_required")
+    rule = session.scalar(select(ReorderRule).where(ReorderRule.item_id == item.id, ReorderRule.warehouse_id == wh.id).with_for_update())
+    if rule is None:
+        rule = ReorderRule(item_id=item.id, warehouse_id=wh.id, min_qty=point, reorder_qty=amount, supplier_id=supplier_row.id, active=active)
+        session.add(rule)
+    else:
+        rule.min_qty, rule.reorder_qty, rule.supplier_id, rule.active = point, amount, supplier_row.id, active
+        rule.version += 1
+    session.flush()
+    record(session, actor, "reorder_rule.set", "reorder_rule", f"{sku}@{warehouse}", min_qty=fmt(point), reorder_qty=fmt(amount), supplier=supplier)
+    return rule
+
+
+def rules(session: Session, *, warehouse: str | None = None, sku: str | None = None) -> list[tuple[ReorderRule, str, str, str | None]]:
+    query = (
+        select(ReorderRule, Item.sku, Location.code, Partner.code)
+        .join(Item, ReorderRule.item_id == Item.id)
+        .join(Location, ReorderRule.warehouse_id == Location.id)
+        .outerjoin(Partner, ReorderRule.supplier_id == Partner.id)
+        .order_by(Location.code, Item.sku)
+    )
+    if warehouse:
+        query = query.where(Location.code == warehouse)
+    if sku:
+        query = query.where(Item.sku == sku)
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+

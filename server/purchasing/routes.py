@@ -1,0 +1,414 @@
+"""Purchasing endpoints: requisitions, reorder rules, purchase orders and approvals, receipts, put-away, bills."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from sqlalchemy.orm import Session
+
+from server.api import ERRORS, run_idempotent
+from server.auth.permissions import Actor
+from server.db import Database
+from server.documents.services import changes_between, snapshot_of
+from server.errors import Conflict, NotFound
+from server.purchasing import reorder, services
+from server.purchasing.schemas import (
+    ApprovalRuleOut,
+    ApprovalRules,
+    BillCreate,
+    BillOut,
+    BillPage,
+    BillPost,
+    BillUpdate,
+    ChangeOut,
+    Inspection,
+    POCreate,
+    POOut,
+    POPage,
+    POUpdate,
+    POVersionOut,
+    PutawayConfirm,
+    PutawayOut,
+    PutawayPage,
+    Reason,
+    ReceiptCreate,
+    ReceiptLineOut,
+    ReceiptOut,
+    ReceiptPage,
+    ReceiveBatch,
+    ReceiveLine,
+    ReorderCheckOut,
+    ReorderRuleIn,
+    ReorderRuleOut,
+    RequisitionCreate,
+    RequisitionOut,
+    RequisitionPage,
+    Signed,
+)
+from server.purchasing.views import bill_out, po_out, putaway_out, receipt_out, requisition_out
+from server.schemas import Limit, Offset, RowId, fmt
+
+DocNumber = FromPath[str]
+Status = str | None
+
+
+def _lines(data: Any) -> list[services.LineIn]:
+    return [services.LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=getattr(line, "vat_rate", None)) for line in data]
+
+
+def _bill_lines(data: Any) -> list[services.BillLineIn]:
+    return [services.BillLineIn(line=line.line, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate) for line in data]
+
+
+class RequisitionController(Controller):
+    path = "/api/v1/requisitions"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Requisitions / 请购单列表")
+    def list_requisitions(
+        self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24),
+        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> RequisitionPage:
+        with db.read() as session:
+            rows, total = services.list_requisitions(session, status=status, warehouse=warehouse, limit=limit, offset=offset)
+            return RequisitionPage(items=[requisition_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One requisition / 单个请购单")
+    def get_requisition(self, db: NamedDependency[Database], number: DocNumber) -> RequisitionOut:
+        with db.read() as session:
+            return requisition_out(session, services.get_requisition(session, number))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Request a purchase / 新建请购单")
+    def create_requisition(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[RequisitionCreate]
+    ) -> Response[RequisitionOut]:
+        def action(session: Session) -> RequisitionOut:
+            req = services.create_requisition(
+                session, actor, warehouse=data.warehouse, supplier=data.supplier, needed_by=data.needed_by, note=data.note,
+                lines=[services.LineIn(sku=line.sku, qty=line.qty) for line in data.lines],
+            )
+            return requisition_out(session, req)
+
+        return run_idempotent(db, actor, request, data, action, RequisitionOut)
+
+    @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel a requisition / 取消请购单")
+    def cancel_requisition(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> RequisitionOut:
+        return db.run_write(lambda s: requisition_out(s, services.cancel_requisition(s, actor, number, reason=data.reason)))
+
+
+class ReorderController(Controller):
+    path = "/api/v1/reorder-rules"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Reorder rules with what is available and on order / 再订货规则")
+    def list_rules(
+        self, db: NamedDependency[Database], warehouse: str | None = Parameter(default=None, max_length=64),
+        sku: str | None = Parameter(default=None, max_length=64),
+    ) -> list[ReorderRuleOut]:
+        with db.read() as session:
+            return [
+                ReorderRuleOut(
+                    sku=item, warehouse=wh, min_qty=fmt(rule.min_qty) or "0", reorder_qty=fmt(rule.reorder_qty) or "0", supplier=supplier,
+                    active=rule.active, available=fmt(reorder.available_in(session, rule.item_id, rule.warehouse_id)) or "0",
+                    on_order=fmt(reorder.on_order(session, rule.item_id, rule.warehouse_id)) or "0",
+                )
+                for rule, item, wh, supplier in reorder.rules(session, warehouse=warehouse, sku=sku)
+            ]
+
+    @put("/", sync_to_thread=True, responses=ERRORS, summary="Set an item's reorder rule in a warehouse / 设置再订货规则")
+    def set_rule(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ReorderRuleIn]) -> ReorderRuleOut:
+        def action(session: Session) -> ReorderRuleOut:
+            rule = reorder.set_rule(
+                session, actor, sku=data.sku, warehouse=data.warehouse, min_qty=data.min_qty, reorder_qty=data.reorder_qty,
+                supplier=data.supplier, active=data.active,
+            )
+            return ReorderRuleOut(
+                sku=data.sku, warehouse=data.warehouse, min_qty=fmt(rule.min_qty) or "0", reorder_qty=fmt(rule.reorder_qty) or "0",
+                supplier=data.supplier, active=rule.active, available=fmt(reorder.available_in(session, rule.item_id, rule.warehouse_id)) or "0",
+                on_order=fmt(reorder.on_order(session, rule.item_id, rule.warehouse_id)) or "0",
+            )
+
+        return db.run_write(action)
+
+    @post("/check", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Check every reorder rule now / 立即检查再订货")
+    def check(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> ReorderCheckOut:
+        def action(session: Session) -> ReorderCheckOut:
+            actor.require("purchase.request")
+            return ReorderCheckOut(requisitions=[r.number for r in reorder.check_all(session, actor)])
+
+        return db.run_write(action)
+
+
+class ApprovalRuleController(Controller):
+    path = "/api/v1/approval-rules"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Purchase approval rules / 采购审批规则")
+    def list_rules(self, db: NamedDependency[Database]) -> list[ApprovalRuleOut]:
+        with db.read() as session:
+            return [ApprovalRuleOut(above=fmt(r.above) or "0", up_to=fmt(r.up_to), levels=list(r.levels)) for r in services.approval_rules(session)]
+
+    @put("/", sync_to_thread=True, responses=ERRORS, summary="Replace the approval rules / 修改审批规则")
+    def replace_rules(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ApprovalRules]) -> list[ApprovalRuleOut]:
+        def action(session: Session) -> list[ApprovalRuleOut]:
+            rows = services.replace_approval_rules(session, actor, [(r.above, r.up_to, list(r.levels)) for r in data.rules])
+            return [ApprovalRuleOut(above=fmt(r.above) or "0", up_to=fmt(r.up_to), levels=list(r.levels)) for r in rows]
+
+        return db.run_write(action)
+
+
+class PurchaseOrderController(Controller):
+    path = "/api/v1/purchase-orders"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Purchase orders / 采购订单列表")
+    def list_pos(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        supplier: str | None = Parameter(default=None, max_length=64), warehouse: str | None = Parameter(default=None, max_length=64),
+        awaiting_me: bool = False, limit: Limit = 50, offset: Offset = 0,
+    ) -> POPage:
+        with db.read() as session:
+            rows, total = services.list_pos(
+                session, status=status, supplier=supplier, warehouse=warehouse, awaiting=actor if awaiting_me else None, limit=limit, offset=offset
+            )
+            return POPage(items=[po_out(session, actor, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One purchase order / 单个采购订单")
+    def get_po(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> POOut:
+        with db.read() as session:
+            return po_out(session, actor, services.get_po(session, number))
+
+    @get("/{number:str}/versions/{version:int}", sync_to_thread=True, responses=ERRORS, summary="A past version and what it changed / 历史版本")
+    def get_version(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, version: RowId) -> POVersionOut:
+        with db.read() as session:
+            po = services.get_po(session, number)
+            snap = snapshot_of(session, "po", po.id, version)
+            if snap is None:
+                raise NotFound(f"Purchase order {number} has no version {version}.", f"采购订单 {number} 没有版本 {version}。")
+            before = snapshot_of(session, "po", po.id, version - 1) or {}
+            if not actor.can("prices.read"):
+                snap = _without_prices(snap)
+                before = _without_prices(before)
+            return POVersionOut(
+                number=number, version=version, snapshot=snap,
+                changes_since_previous=[ChangeOut(**c) for c in changes_between(before, snap)] if before else [],
+            )
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a purchase order / 新建采购订单")
+    def create_po(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[POCreate]
+    ) -> Response[POOut]:
+        def action(session: Session) -> POOut:
+            po = services.create_po(
+                session, actor, supplier=data.supplier, warehouse=data.warehouse, lines=_lines(data.lines), requisitions=data.requisitions,
+                expected_date=data.expected_date, note=data.note, currency=data.currency,
+            )
+            return po_out(session, actor, po)
+
+        return run_idempotent(db, actor, request, data, action, POOut)
+
+    @patch("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Change a purchase order / 修改采购订单")
+    def update_po(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[POUpdate]) -> POOut:
+        return db.run_write(
+            lambda s: po_out(s, actor, services.update_po(
+                s, actor, number, version=data.version, lines=_lines(data.lines) if data.lines is not None else None,
+                expected_date=data.expected_date, note=data.note,
+            ))
+        )
+
+    @post("/{number:str}/submit", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Submit for approval / 提交审批")
+    def submit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.submit_po(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/approve", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Approve the version you saw / 审批通过")
+    def approve(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.approve_po(s, actor, number, version=data.version, comment=data.comment)))
+
+    @post("/{number:str}/reject", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Reject with a comment / 驳回")
+    def reject(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.reject_po(s, actor, number, version=data.version, comment=data.comment)))
+
+    @post("/{number:str}/withdraw", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Withdraw from approval / 撤回审批")
+    def withdraw(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.withdraw_po(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/revise", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Revise a rejected order / 修改被驳回的订单")
+    def revise(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.revise_po(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel / 取消")
+    def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.cancel_po(s, actor, number, version=data.version, reason=data.reason)))
+
+    @post("/{number:str}/close", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Close, short of the rest / 关闭（不再收货）")
+    def close(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.close_po(s, actor, number, version=data.version, reason=data.reason)))
+
+
+def _without_prices(snapshot: dict[str, Any]) -> dict[str, Any]:
+    header = {k: v for k, v in snapshot.get("header", {}).items() if k != "total"}
+    lines = {n: {k: v for k, v in line.items() if k != "unit_price"} for n, line in snapshot.get("lines", {}).items()}
+    return {"header": header, "lines": lines}
+
+
+class ReceiptController(Controller):
+    path = "/api/v1/receipts"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Receipts / 收货单列表")
+    def list_receipts(
+        self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24), po: str | None = Parameter(default=None, max_length=64),
+        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> ReceiptPage:
+        with db.read() as session:
+            rows, total = services.list_receipts(session, status=status, po=po, warehouse=warehouse, limit=limit, offset=offset)
+            return ReceiptPage(items=[receipt_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One receipt / 单个收货单")
+    def get_receipt(self, db: NamedDependency[Database], number: DocNumber) -> ReceiptOut:
+        with db.read() as session:
+            return receipt_out(session, services.get_receipt(session, number))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Start receiving against a purchase order / 新建收货单")
+    def create_receipt(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ReceiptCreate]
+    ) -> Response[ReceiptOut]:
+        return run_idempotent(
+            db, actor, request, data, lambda s: receipt_out(s, services.create_receipt(s, actor, po=data.po, dock=data.dock, note=data.note)), ReceiptOut
+        )
+
+    @post("/{number:str}/lines", sync_to_thread=True, responses=ERRORS, summary="Receive goods / 收货")
+    def receive(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber,
+        data: JSONBody[ReceiveLine],
+    ) -> Response[ReceiptLineOut]:
+        def action(session: Session) -> ReceiptLineOut:
+            line = services.receive_line(
+                session, actor, number, sku=data.sku, qty=data.qty, po_line=data.line, lot=data.lot, expiry=data.expiry,
+                serials=data.serials, op_id=request.headers.get("idempotency-key"),
+            )
+            out = receipt_out(session, services.get_receipt(session, number))
+            return next(r for r in out.lines if r.line == line.line_no)
+
+        return run_idempotent(db, actor, request, data, action, ReceiptLineOut)
+
+    @post("/{number:str}/lines/batch", sync_to_thread=True, responses=ERRORS, summary="Receive many lines at once, all or nothing / 批量收货")
+    def receive_batch(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber,
+        data: JSONBody[ReceiveBatch],
+    ) -> Response[ReceiptOut]:
+        def action(session: Session) -> ReceiptOut:
+            services.receive_lines(session, actor, number, [
+                services.ReceiveIn(sku=line.sku, qty=line.qty, po_line=line.line, lot=line.lot, expiry=line.expiry, serials=tuple(line.serials))
+                for line in data.lines
+            ])
+            return receipt_out(session, services.get_receipt(session, number))
+
+        return run_idempotent(db, actor, request, data, action, ReceiptOut)
+
+    @post("/{number:str}/complete", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Finish receiving / 完成收货")
+    def complete(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReceiptOut:
+        return db.run_write(lambda s: receipt_out(s, services.complete_receipt(s, actor, number)))
+
+    @post("/{number:str}/lines/{line:int}/inspect", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Quality inspection / 质检")
+    def inspect(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, line: RowId, data: JSONBody[Inspection]
+    ) -> ReceiptOut:
+        def action(session: Session) -> ReceiptOut:
+            services.inspect_line(
+                session, actor, number, line, accepted=data.accepted, rejected=data.rejected, note=data.note, quarantine=data.quarantine,
+                rejected_serials=data.rejected_serials,
+            )
+            return receipt_out(session, services.get_receipt(session, number))
+
+        return db.run_write(action)
+
+
+class PutawayController(Controller):
+    path = "/api/v1/putaway-tasks"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Put-away tasks / 上架任务")
+    def list_tasks(
+        self, db: NamedDependency[Database], warehouse: str | None = Parameter(default=None, max_length=64),
+        status: Literal["open", "done", "cancelled"] | None = "open", receipt: str | None = Parameter(default=None, max_length=64),
+    ) -> PutawayPage:
+        with db.read() as session:
+            rows = services.putaway_tasks(session, warehouse=warehouse, status=status, receipt=receipt)
+            return PutawayPage(items=putaway_out(session, rows), total=len(rows))
+
+    @post("/{task_id:int}/confirm", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Confirm a put-away into the scanned bin / 确认上架")
+    def confirm(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], task_id: RowId,
+        data: JSONBody[PutawayConfirm],
+    ) -> Response[PutawayOut]:
+        def action(session: Session) -> PutawayOut:
+            task = services.confirm_putaway(session, actor, task_id, location=data.location, op_id=request.headers.get("idempotency-key"))
+            return putaway_out(session, [task])[0]
+
+        return run_idempotent(db, actor, request, data, action, PutawayOut, status_code=200)
+
+
+class BillController(Controller):
+    path = "/api/v1/bills"
+    tags = ["purchasing"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Supplier bills / 供应商发票列表")
+    def list_bills(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        supplier: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> BillPage:
+        actor.require("prices.read")
+        with db.read() as session:
+            rows, total = services.list_bills(session, status=status, supplier=supplier, limit=limit, offset=offset)
+            return BillPage(items=[bill_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One bill / 单个供应商发票")
+    def get_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> BillOut:
+        actor.require("prices.read")
+        with db.read() as session:
+            return bill_out(session, services.get_bill(session, number))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Enter a supplier bill / 登记供应商发票")
+    def create_bill(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[BillCreate]
+    ) -> Response[BillOut]:
+        def action(session: Session) -> BillOut:
+            bill = services.create_bill(
+                session, actor, po=data.po, lines=_bill_lines(data.lines), supplier_ref=data.supplier_ref, bill_date=data.bill_date,
+                due_date=data.due_date, note=data.note,
+            )
+            return bill_out(session, bill)
+
+        return run_idempotent(db, actor, request, data, action, BillOut)
+
+    @patch("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Correct a bill before posting / 修改发票")
+    def update_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[BillUpdate]) -> BillOut:
+        return db.run_write(
+            lambda s: bill_out(s, services.update_bill(
+                s, actor, number, version=data.version, lines=_bill_lines(data.lines) if data.lines is not None else None,
+                supplier_ref=data.supplier_ref, due_date=data.due_date, note=data.note,
+            ))
+        )
+
+    @post("/{number:str}/post", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Match and post / 匹配并过账")
+    def post_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[BillPost]) -> BillOut:
+        out = db.run_write(lambda s: bill_out(s, services.post_bill(s, actor, number, version=data.version)))
+        if out.status == "blocked":
+            # The block itself is committed (finance sees the bill and why); the caller is told it did not post.
+            raise Conflict(
+                f"Bill {number} does not match its order and receipts: "
+                + "; ".join(i.message_en for i in out.match_issues) + ". It is blocked until corrected.",
+                f"发票 {number} 与订单和收货不符：" + "；".join(i.message_zh for i in out.match_issues) + "。已冻结，待更正。",
+                code="bill_mismatch",
+                bill=msgspec.to_builtins(out),
+            )
+        return out
+
+    @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel an unposted bill / 取消发票")
+    def cancel_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> BillOut:
+        return db.run_write(lambda s: bill_out(s, services.cancel_bill(s, actor, number)))

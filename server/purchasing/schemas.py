@@ -1,0 +1,353 @@
+"""Request and response shapes for purchasing documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from server.catalog.schemas import VatRate
+from server.schemas import Code, DecimalStr, Out, Struct, Text
+
+Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+Comment = Annotated[str, msgspec.Meta(max_length=500)]
+Version = Annotated[int, msgspec.Meta(ge=1)]
+ApproverRole = Literal["approver", "director", "admin"]
+
+
+class LineCreate(Struct):
+    sku: Code
+    qty: Decimal
+    unit_price: Decimal | None = None
+    vat_rate: VatRate | None = None
+
+
+class RequisitionLineCreate(Struct):
+    sku: Code
+    qty: Decimal
+
+
+class RequisitionCreate(Struct):
+    warehouse: Code
+    lines: Annotated[list[RequisitionLineCreate], msgspec.Meta(min_length=1, max_length=1000)]
+    supplier: Code | None = None
+    needed_by: dt.date | None = None
+    note: Text = ""
+
+
+class RequisitionLineOut(Out):
+    line: int
+    sku: str
+    qty: DecimalStr
+
+
+class RequisitionOut(Out):
+    number: str
+    status: str
+    source: str
+    warehouse: str
+    supplier: str | None
+    needed_by: dt.date | None
+    note: str
+    po: str | None
+    version: int
+    lines: list[RequisitionLineOut]
+    created_at: dt.datetime
+
+
+class RequisitionPage(Out):
+    items: list[RequisitionOut]
+    total: int
+
+
+class POCreate(Struct):
+    supplier: Code
+    warehouse: Code
+    lines: Annotated[list[LineCreate], msgspec.Meta(max_length=5000)] = []
+    requisitions: Annotated[list[Code], msgspec.Meta(max_length=200)] = []
+    expected_date: dt.date | None = None
+    note: Text = ""
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "CNY"
+
+
+class POUpdate(Struct):
+    version: Version
+    lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)] | None = None
+    expected_date: dt.date | None = None
+    note: Text | None = None
+
+
+class Signed(Struct):
+    """An action on the version of the document the user saw."""
+
+    version: Version
+    comment: Comment = ""
+
+
+class Reason(Struct):
+    version: Version | None = None
+    reason: Comment = ""
+
+
+class ApprovalOut(Out):
+    level: int
+    role: str
+    user: str
+    decision: str
+    version: int
+    comment: str
+    void: bool
+    at: dt.datetime
+
+
+class POLineOut(Out):
+    line: int
+    sku: str
+    name_zh: str
+    name_en: str
+    qty: DecimalStr
+    unit_price: DecimalStr | None
+    vat_rate: DecimalStr
+    net: DecimalStr | None
+    received: DecimalStr
+    rejected: DecimalStr
+    accepted: DecimalStr
+    billed: DecimalStr
+
+
+class POOut(Out):
+    number: str
+    status: str
+    supplier: str
+    warehouse: str
+    currency: str
+    expected_date: dt.date | None
+    note: str
+    version: int
+    subtotal: DecimalStr | None
+    tax: DecimalStr | None
+    total: DecimalStr | None
+    approval_roles: list[str]
+    approvals: list[ApprovalOut]
+    lines: list[POLineOut]
+    created_by: str | None
+    created_at: dt.datetime
+
+
+class POPage(Out):
+    items: list[POOut]
+    total: int
+
+
+class ChangeOut(Out):
+    line: int | None
+    field: str
+    before: Any
+    after: Any
+
+
+class POVersionOut(Out):
+    number: str
+    version: int
+    snapshot: dict[str, Any]
+    changes_since_previous: list[ChangeOut]
+
+
+class ReceiptCreate(Struct):
+    po: Code
+    dock: Code | None = None
+    note: Text = ""
+
+
+class ReceiveLine(Struct):
+    sku: Code
+    qty: Decimal
+    line: Lines | None = None
+    lot: Code | None = None
+    expiry: dt.date | None = None
+    serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
+
+
+class ReceiveBatch(Struct):
+    lines: Annotated[list[ReceiveLine], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class Inspection(Struct):
+    accepted: Decimal
+    rejected: Decimal = Decimal(0)
+    note: Comment = ""
+    quarantine: Code | None = None
+    rejected_serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
+
+
+class ReceiptLineOut(Out):
+    line: int
+    po_line: int
+    sku: str
+    lot: str | None
+    expiry: dt.date | None
+    serials: list[str]
+    qty: DecimalStr
+    accepted: DecimalStr
+    rejected: DecimalStr
+    qc_status: str
+    qc_note: str
+    move: int
+
+
+class PutawayOut(Out):
+    id: int
+    receipt: str
+    sku: str
+    name_zh: str
+    name_en: str
+    lot: str | None
+    serials: list[str]
+    qty: DecimalStr
+    from_: str = msgspec.field(name="from")
+    suggested: str | None
+    to: str | None
+    status: str
+    version: int
+
+
+class PutawayPage(Out):
+    items: list[PutawayOut]
+    total: int
+
+
+class PutawayConfirm(Struct):
+    location: Code
+
+
+class ReceiptOut(Out):
+    number: str
+    status: str
+    po: str
+    warehouse: str
+    dock: str
+    note: str
+    version: int
+    lines: list[ReceiptLineOut]
+    putaway: list[PutawayOut]
+    created_at: dt.datetime
+
+
+class ReceiptPage(Out):
+    items: list[ReceiptOut]
+    total: int
+
+
+class BillLineCreate(Struct):
+    line: Lines
+    qty: Decimal
+    unit_price: Decimal
+    vat_rate: VatRate | None = None
+
+
+class BillCreate(Struct):
+    po: Code
+    lines: Annotated[list[BillLineCreate], msgspec.Meta(min_length=1, max_length=5000)]
+    supplier_ref: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    bill_date: dt.date | None = None
+    due_date: dt.date | None = None
+    note: Text = ""
+
+
+class BillUpdate(Struct):
+    version: Version
+    lines: Annotated[list[BillLineCreate], msgspec.Meta(min_length=1, max_length=5000)] | None = None
+    supplier_ref: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    due_date: dt.date | None = None
+    note: Text | None = None
+
+
+class BillPost(Struct):
+    version: Version | None = None
+
+
+class MatchIssue(Out):
+    line: int
+    sku: str
+    kind: str
+    billed: str
+    expected: str
+    message_en: str
+    message_zh: str
+
+
+class BillLineOut(Out):
+    line: int
+    po_line: int
+    sku: str
+    qty: DecimalStr
+    unit_price: DecimalStr
+    vat_rate: DecimalStr
+    net: DecimalStr
+    tax: DecimalStr
+
+
+class BillOut(Out):
+    number: str
+    status: str
+    supplier: str
+    po: str
+    supplier_ref: str
+    bill_date: dt.date
+    due_date: dt.date
+    subtotal: DecimalStr
+    tax: DecimalStr
+    total: DecimalStr
+    paid: DecimalStr
+    open: DecimalStr
+    match_issues: list[MatchIssue]
+    note: str
+    version: int
+    lines: list[BillLineOut]
+
+
+class BillPage(Out):
+    items: list[BillOut]
+    total: int
+
+
+class ApprovalRuleIn(Struct):
+    above: Decimal
+    up_to: Decimal | None
+    levels: Annotated[list[ApproverRole], msgspec.Meta(min_length=1, max_length=5)]
+
+
+class ApprovalRules(Struct):
+    rules: Annotated[list[ApprovalRuleIn], msgspec.Meta(min_length=1, max_length=20)]
+
+
+class ApprovalRuleOut(Out):
+    above: DecimalStr
+    up_to: DecimalStr | None
+    levels: list[str]
+
+
+class ReorderRuleIn(Struct):
+    sku: Code
+    warehouse: Code
+    min_qty: Decimal
+    reorder_qty: Decimal
+    supplier: Code
+    active: bool = True
+
+
+class ReorderRuleOut(Out):
+    sku: str
+    warehouse: str
+    min_qty: DecimalStr
+    reorder_qty: DecimalStr
+    supplier: str | None
+    active: bool
+    available: DecimalStr
+    on_order: DecimalStr
+
+
+class ReorderCheckOut(Out):
+    requisitions: list[str]

@@ -1,0 +1,147 @@
+"""Purchasing documents as the API shows them; prices only to those whose role may see them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.auth.permissions import Actor
+from server.catalog.models import Item, Lot
+from server.locations.models import Location
+from server.partners.models import Partner
+from server.purchasing import services
+from server.purchasing.models import Bill, PurchaseOrder, PurchaseOrderLine, PutawayTask, Receipt, ReceiptLine, Requisition
+from server.purchasing.schemas import (
+    ApprovalOut,
+    BillLineOut,
+    BillOut,
+    MatchIssue,
+    POLineOut,
+    POOut,
+    PutawayOut,
+    ReceiptLineOut,
+    ReceiptOut,
+    RequisitionLineOut,
+    RequisitionOut,
+)
+from server.schemas import fmt
+
+
+def _codes(session: Session, model, ids: set[int | None], column: str = "code") -> dict[int, str]:  # type: ignore[no-untyped-def]
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(model.id, getattr(model, column)).where(model.id.in_(wanted))).all())
+
+
+def _items(session: Session, ids: set[int]) -> dict[int, Item]:
+    return {row.id: row for row in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+
+
+def requisition_out(session: Session, req: Requisition) -> RequisitionOut:
+    items = _items(session, {line.item_id for line in req.lines})
+    po = session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == req.po_id)) if req.po_id else None
+    return RequisitionOut(
+        number=req.number, status=req.status, source=req.source,
+        warehouse=_codes(session, Location, {req.warehouse_id})[req.warehouse_id],
+        supplier=_codes(session, Partner, {req.supplier_id}).get(req.supplier_id) if req.supplier_id else None,  # type: ignore[arg-type]
+        needed_by=req.needed_by, note=req.note, po=po, version=req.version, created_at=req.created_at,
+        lines=[RequisitionLineOut(line=line.line_no, sku=items[line.item_id].sku, qty=fmt(line.qty) or "0") for line in req.lines],
+    )
+
+
+def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
+    prices = actor.can("prices.read")
+    items = _items(session, {line.item_id for line in po.lines})
+    creator = session.scalar(select(User.username).where(User.id == po.created_by)) if po.created_by else None
+
+    def line_out(line: PurchaseOrderLine) -> POLineOut:
+        item = items[line.item_id]
+        return POLineOut(
+            line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=fmt(line.qty) or "0",
+            unit_price=fmt(line.unit_price) if prices else None, vat_rate=fmt(line.vat_rate) or "0",
+            net=fmt(services.money(line.qty * line.unit_price)) if prices else None,
+            received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
+            accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
+        )
+
+    return POOut(
+        number=po.number, status=po.status, supplier=_codes(session, Partner, {po.supplier_id})[po.supplier_id],
+        warehouse=_codes(session, Location, {po.warehouse_id})[po.warehouse_id], currency=po.currency, expected_date=po.expected_date,
+        note=po.note, version=po.version,
+        subtotal=fmt(po.subtotal) if prices else None, tax=fmt(po.tax) if prices else None, total=fmt(po.total) if prices else None,
+        approval_roles=list(po.approval_roles or []),
+        approvals=[
+            ApprovalOut(level=a.level, role=a.role, user=user, decision=a.decision, version=a.version, comment=a.comment, void=a.void, at=a.at)
+            for a, user in services.approvals_of(session, po)
+        ],
+        lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at,
+    )
+
+
+def putaway_out(session: Session, tasks: list[PutawayTask]) -> list[PutawayOut]:
+    if not tasks:
+        return []
+    items = _items(session, {t.item_id for t in tasks})
+    locations = _codes(session, Location, {t.from_location_id for t in tasks} | {t.suggested_location_id for t in tasks} | {t.to_location_id for t in tasks})
+    lots = _codes(session, Lot, {t.lot_id for t in tasks})
+    receipts = dict(
+        session.execute(
+            select(ReceiptLine.id, Receipt.number).join(Receipt, ReceiptLine.receipt_id == Receipt.id)
+            .where(ReceiptLine.id.in_({t.receipt_line_id for t in tasks}))
+        ).all()
+    )
+    return [
+        PutawayOut(
+            id=t.id, receipt=receipts[t.receipt_line_id], sku=items[t.item_id].sku, name_zh=items[t.item_id].name_zh,
+            name_en=items[t.item_id].name_en, lot=lots.get(t.lot_id) if t.lot_id else None, serials=list(t.serials or []),
+            qty=fmt(t.qty) or "0", from_=locations[t.from_location_id],
+            suggested=locations.get(t.suggested_location_id) if t.suggested_location_id else None,  # type: ignore[arg-type]
+            to=locations.get(t.to_location_id) if t.to_location_id else None, status=t.status, version=t.version,  # type: ignore[arg-type]
+        )
+        for t in tasks
+    ]
+
+
+def receipt_out(session: Session, receipt: Receipt) -> ReceiptOut:
+    items = _items(session, {line.item_id for line in receipt.lines})
+    lots = {row.id: row for row in session.scalars(select(Lot).where(Lot.id.in_({line.lot_id for line in receipt.lines if line.lot_id})))}
+    po_lines = dict(
+        session.execute(select(PurchaseOrderLine.id, PurchaseOrderLine.line_no).where(PurchaseOrderLine.po_id == receipt.po_id)).all()
+    )
+    locations = _codes(session, Location, {receipt.warehouse_id, receipt.dock_id})
+    return ReceiptOut(
+        number=receipt.number, status=receipt.status, po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == receipt.po_id)) or "",
+        warehouse=locations[receipt.warehouse_id], dock=locations[receipt.dock_id], note=receipt.note, version=receipt.version,
+        created_at=receipt.created_at,
+        lines=[
+            ReceiptLineOut(
+                line=line.line_no, po_line=po_lines[line.po_line_id], sku=items[line.item_id].sku,
+                lot=lots[line.lot_id].code if line.lot_id else None, expiry=lots[line.lot_id].expiry if line.lot_id else None,
+                serials=list(line.serials or []), qty=fmt(line.qty) or "0", accepted=fmt(line.accepted_qty) or "0",
+                rejected=fmt(line.rejected_qty) or "0", qc_status=line.qc_status, qc_note=line.qc_note, move=line.move_id,
+            )
+            for line in receipt.lines
+        ],
+        putaway=putaway_out(session, services.putaway_tasks(session, status=None, receipt=receipt.number)) if receipt.lines else [],
+    )
+
+
+def bill_out(session: Session, bill: Bill) -> BillOut:
+    skus = {i: item.sku for i, item in _items(session, {line.item_id for line in bill.lines}).items()}
+    po_lines = dict(session.execute(select(PurchaseOrderLine.id, PurchaseOrderLine.line_no).where(PurchaseOrderLine.po_id == bill.po_id)).all())
+    return BillOut(
+        number=bill.number, status=bill.status, supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
+        po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == bill.po_id)) or "", supplier_ref=bill.supplier_ref,
+        bill_date=bill.bill_date, due_date=bill.due_date, subtotal=fmt(bill.subtotal) or "0", tax=fmt(bill.tax) or "0",
+        total=fmt(bill.total) or "0", paid=fmt(bill.paid) or "0", open=fmt(bill.total - bill.paid) or "0",
+        match_issues=[MatchIssue(**issue) for issue in bill.match_issues or []], note=bill.note, version=bill.version,
+        lines=[
+            BillLineOut(
+                line=line.line_no, po_line=po_lines[line.po_line_id], sku=skus[line.item_id], qty=fmt(line.qty) or "0",
+                unit_price=fmt(line.unit_price) or "0", vat_rate=fmt(line.vat_rate) or "0", net=fmt(line.net) or "0", tax=fmt(line.tax) or "0",
+            )
+            for line in bill.lines
+        ],
+    )

@@ -1,0 +1,204 @@
+"""Sales documents and their lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.base import Base, FixedDecimal, Money, Qty, UnitCost, UTCDateTime, utcnow
+from server.documents.models import PricedLine
+from server.purchasing.models import _Document
+
+
+class Quote(_Document, Base):
+    __tablename__ = "quotes"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    so_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"))
+
+    lines: Mapped[list[QuoteLine]] = relationship(cascade="all, delete-orphan", order_by="QuoteLine.line_no")
+
+
+class QuoteLine(Base):
+    __tablename__ = "quote_lines"
+    __table_args__ = (UniqueConstraint("quote_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    qty: Mapped[Decimal] = mapped_column(Qty())
+    unit_price: Mapped[Decimal] = mapped_column(UnitCost())
+    vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2))
+
+
+class SalesOrder(_Document, Base):
+    __tablename__ = "sales_orders"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quote_id: Mapped[int | None] = mapped_column(Integer)
+    ship_to: Mapped[str] = mapped_column(String(500), default="")
+    subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    credit_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    credit_override_reason: Mapped[str] = mapped_column(String(500), default="")
+    credit_override_amount: Mapped[Decimal | None] = mapped_column(Money())
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[SalesOrderLine]] = relationship(cascade="all, delete-orphan", order_by="SalesOrderLine.line_no")
+
+
+class SalesOrderLine(Base):
+    __tablename__ = "sales_order_lines"
+    __table_args__ = (UniqueConstraint("so_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    so_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    qty: Mapped[Decimal] = mapped_column(Qty())
+    unit_price: Mapped[Decimal] = mapped_column(UnitCost())
+    vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2))
+    picked_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    short_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    packed_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    shipped_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    invoiced_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    returned_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # value of the stock shipped (for gross profit)
+
+
+class Wave(Base):
+    """Pick tasks of several orders in one walk through the warehouse, in bin-code order."""
+
+    __tablename__ = "waves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PickTask(Base):
+    __tablename__ = "pick_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    so_line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_lines.id"), index=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    qty: Mapped[Decimal] = mapped_column(Qty())
+    picked_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    serials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    short_reason: Mapped[str] = mapped_column(String(200), default="")
+    move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))
+    staged_reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Package(Base):
+    """A packed carton or pallet, identified by its SSCC (GS1 AI 00)."""
+
+    __tablename__ = "packages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sscc: Mapped[str] = mapped_column(String(18), unique=True)
+    so_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
+    weight_kg: Mapped[Decimal | None] = mapped_column(Qty())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    contents: Mapped[list[PackageLine]] = relationship(cascade="all, delete-orphan", order_by="PackageLine.id")
+
+
+class PackageLine(Base):
+    __tablename__ = "package_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"), index=True)
+    so_line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_lines.id"))
+    qty: Mapped[Decimal] = mapped_column(Qty())
+
+
+class Invoice(_Document, Base):
+    """A sales invoice (kind invoice) or a credit note against one (kind credit_note)."""
+
+    __tablename__ = "invoices"
+
+    kind: Mapped[str] = mapped_column(String(16), default="invoice")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    so_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
+    credits_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    credited: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(cascade="all, delete-orphan", order_by="InvoiceLine.line_no")
+
+
+class InvoiceLine(PricedLine, Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("invoice_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    so_line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_lines.id"), index=True)
+
+
+class Return(_Document, Base):
+    """A customer return (RMA): received into the returns location, then restocked or scrapped line by line."""
+
+    __tablename__ = "returns"
+
+    so_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+
+    lines: Mapped[list[ReturnLine]] = relationship(cascade="all, delete-orphan", order_by="ReturnLine.line_no")
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+    __table_args__ = (UniqueConstraint("return_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    so_line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_lines.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    serials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    qty: Mapped[Decimal] = mapped_column(Qty())
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    disposition: Mapped[str] = mapped_column(String(16), default="pending")  # pending, restock, scrap
+    unit_cost: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))
+    receive_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))
+    dispose_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))

@@ -1,0 +1,298 @@
+"""Sales endpoints: quotes, sales orders, credit, waves and picking, packing, shipping, invoices, returns."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from sqlalchemy.orm import Session
+
+from server.api import ERRORS, run_idempotent
+from server.auth.permissions import Actor
+from server.db import Database
+from server.partners.services import get_partner
+from server.purchasing.services import LineIn
+from server.sales import services
+from server.sales.models import Invoice, Quote, Return, SalesOrder
+from server.sales.schemas import (
+    CreditOverride,
+    Disposition,
+    ExposureOut,
+    InvoiceCreate,
+    InvoiceOut,
+    InvoicePage,
+    PackBody,
+    PickConfirm,
+    PickTaskOut,
+    QuoteCreate,
+    QuoteOut,
+    QuotePage,
+    ReturnCreate,
+    ReturnOut,
+    ReturnPage,
+    SOCreate,
+    SOOut,
+    SOPage,
+    SOUpdate,
+    VersionBody,
+    WaveCreate,
+    WaveOut,
+)
+from server.sales.views import exposure_out, invoice_out, quote_out, return_out, so_out, wave_out
+from server.schemas import Limit, Offset, RowId
+
+DocNumber = FromPath[str]
+Status = str | None
+
+
+def _lines(data: Any) -> list[LineIn]:
+    return [LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate) for line in data]
+
+
+def _require_prices(actor: Actor) -> None:
+    actor.require("prices.read")
+
+
+class QuoteController(Controller):
+    path = "/api/v1/quotes"
+    tags = ["sales"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Quotes / 报价单列表")
+    def list_quotes(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> QuotePage:
+        _require_prices(actor)
+        with db.read() as session:
+            rows, total = services.list_documents(session, Quote, status=status, customer=customer, limit=limit, offset=offset)
+            return QuotePage(items=[quote_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One quote / 单个报价单")
+    def get_quote(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> QuoteOut:
+        _require_prices(actor)
+        with db.read() as session:
+            return quote_out(session, services.get_quote(session, number))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Make a quote / 新建报价单")
+    def create_quote(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[QuoteCreate]
+    ) -> Response[QuoteOut]:
+        def action(session: Session) -> QuoteOut:
+            quote = services.create_quote(
+                session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), valid_until=data.valid_until, note=data.note
+            )
+            return quote_out(session, quote)
+
+        return run_idempotent(db, actor, request, data, action, QuoteOut)
+
+    @post("/{number:str}/send", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Mark as sent / 标记已发送")
+    def send(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> QuoteOut:
+        return db.run_write(lambda s: quote_out(s, services.send_quote(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/accept", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Accepted: make the sales order / 接受并生成销售订单")
+    def accept(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> SOOut:
+        return db.run_write(lambda s: so_out(s, services.accept_quote(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel / 取消")
+    def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> QuoteOut:
+        return db.run_write(lambda s: quote_out(s, services.cancel_quote(s, actor, number)))
+
+
+class SalesOrderController(Controller):
+    path = "/api/v1/sales-orders"
+    tags = ["sales"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Sales orders / 销售订单列表")
+    def list_orders(
+        self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24),
+        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> SOPage:
+        with db.read() as session:
+            rows, total = services.list_documents(session, SalesOrder, status=status, customer=customer, limit=limit, offset=offset)
+            return SOPage(items=[so_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One sales order / 单个销售订单")
+    def get_order(self, db: NamedDependency[Database], number: DocNumber) -> SOOut:
+        with db.read() as session:
+            return so_out(session, services.get_so(session, number))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Take an order / 新建销售订单")
+    def create_order(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[SOCreate]
+    ) -> Response[SOOut]:
+        def action(session: Session) -> SOOut:
+            so = services.create_so(session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), ship_to=data.ship_to, note=data.note)
+            return so_out(session, so)
+
+        return run_idempotent(db, actor, request, data, action, SOOut)
+
+    @patch("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Change a draft order / 修改销售订单")
+    def update_order(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[SOUpdate]) -> SOOut:
+        return db.run_write(lambda s: so_out(s, services.update_so(
+            s, actor, number, version=data.version, lines=_lines(data.lines) if data.lines is not None else None, ship_to=data.ship_to, note=data.note,
+        )))
+
+    @post("/{number:str}/confirm", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Confirm: credit check and reservation / 确认（信用检查并预留）")
+    def confirm(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> SOOut:
+        return db.run_write(lambda s: so_out(s, services.confirm_so(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/credit-release", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Release over the credit limit / 超信用额度放行")
+    def credit_release(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[CreditOverride]) -> SOOut:
+        return db.run_write(lambda s: so_out(s, services.override_credit(s, actor, number, version=data.version, reason=data.reason)))
+
+    @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel and release the stock / 取消并释放预留")
+    def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> SOOut:
+        return db.run_write(lambda s: so_out(s, services.cancel_so(s, actor, number, version=data.version, reason=data.reason)))
+
+    @post("/{number:str}/pack", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Pack into packages with SSCC / 装箱（SSCC）")
+    def pack(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[PackBody]) -> SOOut:
+        packages = [services.PackageIn(lines=[(line.line, line.qty) for line in p.lines], weight_kg=p.weight_kg) for p in data.packages]
+
+        def action(session: Session) -> SOOut:
+            services.pack(session, actor, number, packages)
+            return so_out(session, services.get_so(session, number))
+
+        return db.run_write(action)
+
+    @post("/{number:str}/ship", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Ship what was picked / 发货")
+    def ship(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> Response[SOOut]:
+        return run_idempotent(
+            db, actor, request, None, lambda s: so_out(s, services.ship(s, actor, number, op_id=request.headers.get("idempotency-key"))), SOOut,
+            status_code=200,
+        )
+
+    @post("/{number:str}/invoice", sync_to_thread=True, responses=ERRORS, summary="Invoice what was shipped / 开具发票")
+    def invoice(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber,
+        data: JSONBody[InvoiceCreate],
+    ) -> Response[InvoiceOut]:
+        return run_idempotent(
+            db, actor, request, data,
+            lambda s: invoice_out(s, services.create_invoice(s, actor, number, invoice_date=data.invoice_date, post=data.post)), InvoiceOut,
+        )
+
+
+class CreditController(Controller):
+    path = "/api/v1/customers"
+    tags = ["sales"]
+
+    @get("/{code:str}/credit", sync_to_thread=True, responses=ERRORS, summary="A customer's credit exposure / 客户信用占用")
+    def credit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str]) -> ExposureOut:
+        _require_prices(actor)
+        with db.read() as session:
+            return exposure_out(session, get_partner(session, code, kind="customer"))
+
+
+class WaveController(Controller):
+    path = "/api/v1/waves"
+    tags = ["sales"]
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Group orders into a pick wave / 创建拣货波次")
+    def create_wave(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[WaveCreate]
+    ) -> Response[WaveOut]:
+        return run_idempotent(
+            db, actor, request, data, lambda s: wave_out(s, services.create_wave(s, actor, warehouse=data.warehouse, orders=data.orders)), WaveOut
+        )
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="A wave and its route / 波次及拣货路线")
+    def get_wave(self, db: NamedDependency[Database], number: DocNumber) -> WaveOut:
+        with db.read() as session:
+            return wave_out(session, services.get_wave(session, number))
+
+
+class PickController(Controller):
+    path = "/api/v1/pick-tasks"
+    tags = ["sales"]
+
+    @post("/{task_id:int}/confirm", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Confirm a pick / 确认拣货")
+    def confirm(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], task_id: RowId,
+        data: JSONBody[PickConfirm],
+    ) -> Response[PickTaskOut]:
+        def action(session: Session) -> PickTaskOut:
+            task = services.confirm_pick(
+                session, actor, task_id, qty=data.qty, location=data.location, lot=data.lot, serials=data.serials, short_reason=data.short_reason,
+                op_id=request.headers.get("idempotency-key"),
+            )
+            from server.sales.models import Wave
+
+            wave = session.get_one(Wave, task.wave_id)
+            return next(t for t in wave_out(session, wave).tasks if t.id == task.id)
+
+        return run_idempotent(db, actor, request, data, action, PickTaskOut, status_code=200)
+
+
+class InvoiceController(Controller):
+    path = "/api/v1/invoices"
+    tags = ["sales"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Invoices and credit notes / 销售发票列表")
+    def list_invoices(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        customer: str | None = Parameter(default=None, max_length=64), kind: Literal["invoice", "credit_note"] | None = None,
+        limit: Limit = 50, offset: Offset = 0,
+    ) -> InvoicePage:
+        _require_prices(actor)
+        with db.read() as session:
+            rows, total = services.list_documents(session, Invoice, status=status, customer=customer, kind=kind, limit=limit, offset=offset)
+            return InvoicePage(items=[invoice_out(session, r) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One invoice / 单张发票")
+    def get_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
+        _require_prices(actor)
+        with db.read() as session:
+            return invoice_out(session, services.get_invoice(session, number))
+
+    @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel a draft invoice / 取消草稿发票")
+    def cancel_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
+        return db.run_write(lambda s: invoice_out(s, services.cancel_invoice(s, actor, number)))
+
+    @post("/{number:str}/post", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Post a draft invoice / 发票过账")
+    def post_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
+        return db.run_write(lambda s: invoice_out(s, services.post_invoice(s, actor, number)))
+
+
+class ReturnController(Controller):
+    path = "/api/v1/returns"
+    tags = ["sales"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Customer returns / 退货单列表")
+    def list_returns(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+    ) -> ReturnPage:
+        with db.read() as session:
+            rows, total = services.list_documents(session, Return, status=status, customer=customer, limit=limit, offset=offset)
+            return ReturnPage(items=[return_out(session, r, costs=actor.can("costs.read")) for r in rows], total=total)
+
+    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One return / 单个退货单")
+    def get_return(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReturnOut:
+        with db.read() as session:
+            return return_out(session, services.get_return(session, number), costs=actor.can("costs.read"))
+
+    @post("/", sync_to_thread=True, responses=ERRORS, summary="Open a return (RMA) / 新建退货单")
+    def create_return(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ReturnCreate]
+    ) -> Response[ReturnOut]:
+        lines = [services.ReturnLineIn(line=line.line, qty=line.qty, lot=line.lot, serials=line.serials, reason=line.reason) for line in data.lines]
+        return run_idempotent(
+            db, actor, request, data,
+            lambda s: return_out(s, services.create_return(s, actor, so=data.order, lines=lines, note=data.note), costs=actor.can("costs.read")), ReturnOut,
+        )
+
+    @post("/{number:str}/receive", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Receive the returned goods / 退货收货")
+    def receive(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReturnOut:
+        return db.run_write(lambda s: return_out(s, services.receive_return(s, actor, number), costs=actor.can("costs.read")))
+
+    @post("/{number:str}/lines/{line:int}/dispose", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Restock or scrap / 重新入库或报废")
+    def dispose(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, line: RowId, data: JSONBody[Disposition]
+    ) -> ReturnOut:
+        return db.run_write(
+            lambda s: return_out(s, services.dispose_return(s, actor, number, line, disposition=data.disposition, location=data.location),
+                                 costs=actor.can("costs.read"))
+        )
+

@@ -1,0 +1,859 @@
+"""Sales rules: quotes, orders (credit check, reservation), waves and picking (FEFO, bin route), packing (SSCC),
+shipping, invoices and credit notes, returns.
+
+Stock moves through the warehouse's areas by convention: picked goods go from their bin to the
+shipping area `<WAREHOUSE>-OUT` (still reserved for the order), shipping moves them to CUSTOMER,
+returns arrive in `<WAREHOUSE>-RET` (a quarantine area) and are restocked or scrapped from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labels.gs1 import with_check_digit
+from server.audit.services import record
+from server.auth.permissions import Actor
+from server.base import utcnow
+from server.catalog.models import Item, Lot
+from server.catalog.services import item_for_move
+from server.documents import flows
+from server.documents.models import DocumentSequence
+from server.documents.services import check_signed_version, get_document, local_today, next_number, page, touch
+from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound, UnknownReference
+from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
+from server.inventory import services as ledger
+from server.inventory.models import Balance, Move, Reservation
+from server.locations.models import Location
+from server.partners.models import Partner
+from server.partners.services import partner_reference, price_for
+from server.purchasing.services import LineIn, _replace_lines, _vat, _warehouse
+from server.quantities import as_decimal, optional_non_negative, positive_qty
+from server.sales.models import (
+    Invoice,
+    InvoiceLine,
+    Package,
+    PackageLine,
+    PickTask,
+    Quote,
+    QuoteLine,
+    Return,
+    ReturnLine,
+    SalesOrder,
+    SalesOrderLine,
+    Wave,
+)
+from server.schemas import fmt
+from server.settings import get_settings
+
+OPEN_SO_STATES = ("confirmed", "picking", "packed", "shipped")
+
+
+def get_quote(session: Session, number: str, *, lock: bool = False) -> Quote:
+    return get_document(session, Quote, number, "quote", "报价单", lock=lock)
+
+
+def get_so(session: Session, number: str, *, lock: bool = False) -> SalesOrder:
+    return get_document(session, SalesOrder, number, "sales order", "销售订单", lock=lock)
+
+
+def get_wave(session: Session, number: str, *, lock: bool = False) -> Wave:
+    return get_document(session, Wave, number, "wave", "波次", lock=lock)
+
+
+def get_invoice(session: Session, number: str, *, lock: bool = False) -> Invoice:
+    return get_document(session, Invoice, number, "invoice", "发票", lock=lock)
+
+
+def get_return(session: Session, number: str, *, lock: bool = False) -> Return:
+    return get_document(session, Return, number, "return", "退货单", lock=lock)
+
+
+def _area(session: Session, warehouse: Location, suffix: str, en: str, zh: str) -> Location:
+    code = f"{warehouse.code}-{suffix}"
+    row = session.scalar(select(Location).where(Location.code == code))
+    if row is None or row.warehouse_id != warehouse.id or not row.active:
+        raise Conflict(
+            f"Warehouse {warehouse.code} has no {en} location {code}; create it first.",
+            f"仓库 {warehouse.code} 没有{zh} {code}，请先创建。",
+            code="missing_area",
+            location=code,
+        )
+    return row
+
+
+def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], factory: type) -> list[Any]:
+    if not lines:
+        raise InvalidInput("A document needs at least one line.", "单据至少需要一行。", code="no_lines")
+    out = []
+    for n, line in enumerate(lines, 1):
+        item = item_for_move(session, line.sku)
+        qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
+        if line.unit_price is not None:
+            price = optional_non_negative(line.unit_price, "unit_price", scale=6) or Decimal(0)
+        else:
+            listed = price_for(session, customer, item.id, qty)
+            if listed is None:
+                raise InvalidInput(
+                    f"No price for {item.sku}: the customer's price list has none; give a unit price.",
+                    f"{item.sku} 没有价格：客户价目表中没有该商品，请填写单价。",
+                    code="price_required",
+                    sku=item.sku,
+                )
+            price = listed
+        out.append(factory(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=_vat(line.vat_rate, item)))
+    return out
+
+
+def _totals(doc: Any) -> None:
+    subtotal = tax = Decimal(0)
+    for line in doc.lines:
+        net = money(line.qty * line.unit_price)
+        subtotal += net
+        tax += money(net * line.vat_rate / 100)
+    doc.subtotal, doc.tax, doc.total = subtotal, tax, subtotal + tax
+
+
+# Quotes -----------------------------------------------------------------------------------------
+
+
+def create_quote(
+    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], valid_until: dt.date | None = None, note: str = ""
+) -> Quote:
+    actor.require("sales.write")
+    customer_row = partner_reference(session, customer, "customer")
+    wh = _warehouse(session, warehouse)
+    quote = Quote(
+        number=next_number(session, "QT"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, created_by=actor.user_id,
+        valid_until=valid_until or local_today() + dt.timedelta(days=30), note=note,
+    )
+    quote.lines = _sales_lines(session, customer_row, lines, QuoteLine)
+    _totals(quote)
+    session.add(quote)
+    session.flush()
+    record(session, actor, "quote.create", "quote", quote.number, customer=customer, total=fmt(quote.total))
+    return quote
+
+
+def send_quote(session: Session, actor: Actor, number: str, *, version: int | None = None) -> Quote:
+    actor.require("sales.write")
+    quote = get_quote(session, number, lock=True)
+    check_signed_version(quote, version, "Quote", "报价单")
+    quote.status = flows.QUOTE.target(number, quote.status, "send")
+    touch(quote)
+    record(session, actor, "quote.send", "quote", number)
+    return quote
+
+
+def cancel_quote(session: Session, actor: Actor, number: str) -> Quote:
+    actor.require("sales.write")
+    quote = get_quote(session, number, lock=True)
+    quote.status = flows.QUOTE.target(number, quote.status, "cancel")
+    touch(quote)
+    record(session, actor, "quote.cancel", "quote", number)
+    return quote
+
+
+def accept_quote(session: Session, actor: Actor, number: str, *, version: int | None = None) -> SalesOrder:
+    """The customer said yes: the quote becomes a draft sales order at the quoted prices."""
+    actor.require("sales.write")
+    quote = get_quote(session, number, lock=True)
+    check_signed_version(quote, version, "Quote", "报价单")
+    if quote.valid_until and quote.valid_until < local_today():
+        raise Conflict(f"Quote {number} expired on {quote.valid_until}.", f"报价单 {number} 已于 {quote.valid_until} 过期。", code="quote_expired")
+    quote.status = flows.QUOTE.target(number, quote.status, "accept")
+    so = SalesOrder(
+        number=next_number(session, "SO"), status="draft", customer_id=quote.customer_id, warehouse_id=quote.warehouse_id,
+        quote_id=quote.id, note=quote.note, created_by=actor.user_id,
+    )
+    so.lines = [
+        SalesOrderLine(line_no=q.line_no, item_id=q.item_id, qty=q.qty, unit_price=q.unit_price, vat_rate=q.vat_rate) for q in quote.lines
+    ]
+    _totals(so)
+    session.add(so)
+    session.flush()
+    quote.so_id = so.id
+    touch(quote)
+    record(session, actor, "quote.accept", "quote", number, so=so.number)
+    record(session, actor, "so.create", "so", so.number, quote=number, total=fmt(so.total))
+    return so
+
+
+# Sales orders -----------------------------------------------------------------------------------
+
+
+def create_so(
+    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], ship_to: str = "", note: str = ""
+) -> SalesOrder:
+    actor.require("sales.write")
+    customer_row = partner_reference(session, customer, "customer")
+    wh = _warehouse(session, warehouse)
+    so = SalesOrder(
+        number=next_number(session, "SO"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, ship_to=ship_to or customer_row.address,
+        note=note, created_by=actor.user_id,
+    )
+    so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine)
+    _totals(so)
+    session.add(so)
+    session.flush()
+    record(session, actor, "so.create", "so", so.number, customer=customer, total=fmt(so.total))
+    return so
+
+
+def update_so(
+    session: Session, actor: Actor, number: str, *, version: int, lines: Sequence[LineIn] | None = None, ship_to: str | None = None,
+    note: str | None = None,
+) -> SalesOrder:
+    actor.require("sales.write")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    fields = {f for f, v in (("lines", lines), ("ship_to", ship_to), ("note", note)) if v is not None}
+    flows.SALES_ORDER.require_editable(number, so.status, fields)
+    if lines is not None:
+        customer = session.get_one(Partner, so.customer_id)
+        _replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), ("item_id", "qty", "unit_price", "vat_rate"))
+        _totals(so)
+        so.credit_override_by, so.credit_override_amount = None, None  # a credit release covered the old amount only
+    if ship_to is not None:
+        so.ship_to = ship_to
+    if note is not None:
+        so.note = note
+    if fields:
+        touch(so)
+        session.flush()
+        record(session, actor, "so.update", "so", number, fields=sorted(fields), total=fmt(so.total))
+    return so
+
+
+@dataclasses.dataclass(frozen=True)
+class Exposure:
+    limit: Decimal | None
+    open_ar: Decimal
+    open_orders: Decimal
+    this_order: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_ar + self.open_orders + self.this_order
+
+
+def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -> Exposure:
+    """What the customer owes (posted invoices not paid or credited, less unallocated payments) plus open orders not invoiced."""
+    from server.finance.models import Payment
+
+    invoiced = session.scalar(
+        select(func.coalesce(func.sum(Invoice.total - Invoice.paid - Invoice.credited), 0)).where(
+            Invoice.customer_id == customer_id, Invoice.kind == "invoice", Invoice.status.in_(("posted", "partially_paid"))
+        )
+    )
+    advances = session.scalar(
+        select(func.coalesce(func.sum(Payment.unallocated), 0)).where(Payment.partner_id == customer_id, Payment.kind == "customer")
+    )
+    advances += session.scalar(  # credit notes not used against an invoice are owed back to the customer
+        select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(
+            Invoice.customer_id == customer_id, Invoice.kind == "credit_note", Invoice.status.in_(("posted", "partially_paid"))
+        )
+    ) or 0
+    orders = Decimal(0)
+    for order in session.scalars(select(SalesOrder).where(SalesOrder.customer_id == customer_id, SalesOrder.status.in_(OPEN_SO_STATES))):
+        if so is not None and order.id == so.id:
+            continue
+        orders += _uninvoiced(order)
+    limit = session.scalar(select(Partner.credit_limit).where(Partner.id == customer_id))
+    return Exposure(limit, Decimal(invoiced or 0) - Decimal(advances or 0), orders, _uninvoiced(so) if so is not None else Decimal(0))
+
+
+def _uninvoiced(order: SalesOrder) -> Decimal:
+    total = Decimal(0)
+    for line in order.lines:
+        net = money((line.qty - line.invoiced_qty) * line.unit_price)
+        total += net + money(net * line.vat_rate / 100)
+    return total
+
+
+def override_credit(session: Session, actor: Actor, number: str, *, version: int, reason: str) -> SalesOrder:
+    """Release an order over the customer's credit limit, for its current amount, with a reason on record."""
+    actor.require("sales.credit_override")
+    if not reason.strip():
+        raise InvalidInput("Give the reason for releasing the order over the credit limit.", "请填写超信用额度放行的原因。", code="reason_required")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    flows.SALES_ORDER.target(number, so.status, "confirm")
+    so.credit_override_by, so.credit_override_reason, so.credit_override_amount = actor.user_id, reason, so.total
+    touch(so)
+    record(session, actor, "so.credit_override", "so", number, reason=reason, amount=fmt(so.total))
+    return so
+
+
+def confirm_so(session: Session, actor: Actor, number: str, *, version: int | None = None) -> SalesOrder:
+    """Confirm: within the credit limit (or released by someone allowed to), and every line reserved, FEFO, or nothing."""
+    actor.require("sales.write")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    so.status = flows.SALES_ORDER.target(number, so.status, "confirm")
+    customer = session.get_one(Partner, so.customer_id, with_for_update=True)
+    seen = exposure(session, customer.id, so)
+    released = so.credit_override_amount is not None and so.total <= so.credit_override_amount
+    if seen.limit is not None and seen.total > seen.limit and not released:
+        raise Conflict(
+            f"Customer {customer.code}'s credit limit is {fmt(seen.limit)}: open receivables {fmt(seen.open_ar)} + open orders "
+            f"{fmt(seen.open_orders)} + this order {fmt(seen.this_order)} = {fmt(seen.total)}. Ask finance to release it.",
+            f"客户 {customer.code} 信用额度 {fmt(seen.limit)}：未收应收 {fmt(seen.open_ar)} + 未结订单 {fmt(seen.open_orders)} + 本单 "
+            f"{fmt(seen.this_order)} = {fmt(seen.total)}，已超额度。请财务放行。",
+            code="credit_limit_exceeded",
+            limit=fmt(seen.limit), open_ar=fmt(seen.open_ar), open_orders=fmt(seen.open_orders), this_order=fmt(seen.this_order),
+            exposure=fmt(seen.total),
+        )
+    warehouse = session.get_one(Location, so.warehouse_id)
+    for line in so.lines:
+        _reserve_fefo(session, actor, warehouse, line)
+    so.confirmed_at = utcnow()
+    touch(so)
+    session.flush()
+    record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released)
+    return so
+
+
+def _reserve_fefo(session: Session, actor: Actor, warehouse: Location, line: SalesOrderLine) -> None:
+    """Reserve a line's quantity from the warehouse's bins, earliest expiry first, then by bin code."""
+    item = session.get_one(Item, line.item_id)
+    rows = session.execute(
+        select(Balance.location_id, Location.code, Balance.lot_id, Lot.code, Lot.expiry, Balance.qty - Balance.reserved)
+        .join(Location, Balance.location_id == Location.id)
+        .outerjoin(Lot, Balance.lot_id == Lot.id)
+        .where(
+            Balance.item_id == item.id, Location.warehouse_id == warehouse.id, Location.kind == "bin", Location.quarantine.is_(False),
+            Location.active.is_(True), Balance.qty - Balance.reserved > 0,
+        )
+        .order_by(Lot.expiry.is_(None), Lot.expiry, Location.code)
+    ).all()
+    if item.tracking == "lot":
+        today = local_today()
+        rows = [r for r in rows if r[4] is None or r[4] >= today]  # never reserve expired stock
+    need = line.qty
+    available = sum((r[5] for r in rows), Decimal(0))
+    if available < need:
+        raise InsufficientStock(
+            f"Only {fmt(available)} {item.unit} of {item.sku} is available in {warehouse.code}; line {line.line_no} needs {fmt(need)}.",
+            f"仓库 {warehouse.code} 中 {item.sku} 仅可用 {fmt(available)} {item.unit}，第 {line.line_no} 行需要 {fmt(need)}。",
+            sku=item.sku, available=fmt(available), requested=fmt(need), line=line.line_no,
+        )
+    for _loc_id, loc_code, _lot_id, lot_code, _expiry, free in rows:
+        if need <= 0:
+            break
+        take = min(free, need)
+        ledger.reserve(session, _as_reserver(actor), sku=item.sku, location=loc_code, qty=take, lot=lot_code, ref_type="so_line", ref_id=str(line.id))
+        need -= take
+
+
+def _as_reserver(actor: Actor) -> Actor:
+    return actor if actor.can("stock.reserve") else dataclasses.replace(actor, roles=actor.roles | {"sales"})
+
+
+def _as_mover(actor: Actor) -> Actor:
+    return actor if actor.can("stock.move") else dataclasses.replace(actor, roles=actor.roles | {"warehouse"})
+
+
+def _open_reservations(session: Session, line_ids: Sequence[int], *, staged: bool | None = None) -> list[Reservation]:
+    query = select(Reservation).where(
+        Reservation.ref_type == ("so_staged" if staged else "so_line"), Reservation.ref_id.in_([str(i) for i in line_ids]), Reservation.open.is_(True)
+    )
+    return list(session.scalars(query.order_by(Reservation.id)))
+
+
+def cancel_so(session: Session, actor: Actor, number: str, *, version: int | None = None, reason: str = "") -> SalesOrder:
+    """Cancel before picking starts; its reservations are released."""
+    actor.require("sales.write")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    so.status = flows.SALES_ORDER.target(number, so.status, "cancel")
+    for reservation in _open_reservations(session, [line.id for line in so.lines]):
+        ledger.release(session, _as_reserver(actor), reservation.id)
+    touch(so)
+    record(session, actor, "so.cancel", "so", number, reason=reason)
+    return so
+
+
+# Waves and picking ------------------------------------------------------------------------------
+
+
+def create_wave(session: Session, actor: Actor, *, warehouse: str, orders: Sequence[str]) -> Wave:
+    """One pick walk for several confirmed orders: a task per reservation, in bin-code order (the route)."""
+    actor.require("sales.fulfil")
+    wh = _warehouse(session, warehouse)
+    if not actor.may_use_warehouse(wh.id):
+        raise Forbidden(f"You may not work in warehouse {warehouse}.", f"您无权操作仓库 {warehouse}。", code="warehouse_not_allowed")
+    if not orders:
+        raise InvalidInput("Name the orders to pick.", "请指定要拣货的订单。", code="no_orders")
+    wave = Wave(number=next_number(session, "WAVE"), warehouse_id=wh.id, created_by=actor.user_id)
+    session.add(wave)
+    session.flush()
+    tasks = []
+    for number in orders:
+        so = get_so(session, number, lock=True)
+        if so.warehouse_id != wh.id:
+            raise InvalidInput(f"Sales order {number} ships from another warehouse.", f"销售订单 {number} 从其他仓库发货。", code="warehouse_mismatch")
+        if so.status != "confirmed":
+            flows.SALES_ORDER.target(number, so.status, "pick")
+            if session.scalar(select(func.count()).select_from(PickTask).where(PickTask.so_line_id.in_([line.id for line in so.lines]))):
+                raise Conflict(f"Sales order {number} is already in a wave.", f"销售订单 {number} 已在波次中。", code="already_in_wave")
+        so.status = flows.SALES_ORDER.target(number, so.status, "pick")
+        touch(so)
+        for reservation in _open_reservations(session, [line.id for line in so.lines]):
+            tasks.append(reservation)
+    if not tasks:
+        raise Conflict("These orders have nothing reserved to pick.", "这些订单没有可拣货的预留。", code="nothing_to_pick")
+    codes = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_({r.location_id for r in tasks}))).all())
+    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({r.item_id for r in tasks}))).all())
+    tasks.sort(key=lambda r: (codes[r.location_id], skus[r.item_id], r.lot_key, r.id))
+    for seq, reservation in enumerate(tasks, 1):
+        session.add(
+            PickTask(
+                wave_id=wave.id, seq=seq, so_line_id=int(reservation.ref_id or 0), reservation_id=reservation.id, item_id=reservation.item_id,
+                lot_id=reservation.lot_key or None, location_id=reservation.location_id, qty=reservation.qty,
+            )
+        )
+    session.flush()
+    record(session, actor, "wave.create", "wave", wave.number, orders=list(orders), tasks=len(tasks))
+    return wave
+
+
+def pick_tasks(session: Session, wave: Wave) -> list[PickTask]:
+    return list(session.scalars(select(PickTask).where(PickTask.wave_id == wave.id).order_by(PickTask.seq)))
+
+
+def confirm_pick(
+    session: Session, actor: Actor, task_id: int, *, qty: object, location: str | None = None, lot: str | None = None,
+    serials: Sequence[str] = (), short_reason: str = "", op_id: str | None = None,
+) -> PickTask:
+    """The picker took `qty` from the task's bin (scanned, so `location`/`lot` are checked when given): the goods move to the
+    shipping area and stay reserved for the order there. Less than asked is a short pick: the rest is released, with a reason."""
+    actor.require("sales.fulfil")
+    task = session.get(PickTask, task_id, with_for_update=True)
+    if task is None:
+        raise NotFound(f"No pick task {task_id}.", f"没有拣货任务 {task_id}。")
+    if task.status != "open":
+        raise Conflict(f"Pick task {task_id} was already confirmed.", f"拣货任务 {task_id} 已确认。", code="already_picked", status=task.status)
+    bin_ = session.get_one(Location, task.location_id)
+    lot_code = session.scalar(select(Lot.code).where(Lot.id == task.lot_id)) if task.lot_id else None
+    if location is not None and location != bin_.code:
+        raise InvalidInput(f"Pick from {bin_.code}, not {location}.", f"请从 {bin_.code} 拣货，而不是 {location}。", code="wrong_bin", expected=bin_.code)
+    if lot is not None and lot != lot_code:
+        raise InvalidInput(
+            f"Pick lot {lot_code} (first to expire), not {lot}.", f"请拣批次 {lot_code}（最早到期），而不是 {lot}。", code="wrong_lot", expected=lot_code
+        )
+    item = session.get_one(Item, task.item_id)
+    taken = as_decimal(qty, "qty")
+    if taken < 0 or taken > task.qty:
+        raise InvalidInput(
+            f"Pick between 0 and {fmt(task.qty)} {item.unit}.", f"拣货数量须在 0 到 {fmt(task.qty)} {item.unit} 之间。", code="bad_pick_qty"
+        )
+    if taken < task.qty and not short_reason.strip():
+        raise InvalidInput("A short pick needs a reason.", "少拣须填写原因。", code="reason_required")
+    line = session.get_one(SalesOrderLine, task.so_line_id)
+    so = session.get_one(SalesOrder, line.so_id, with_for_update=True)
+    warehouse = session.get_one(Location, so.warehouse_id)
+    staging = _area(session, warehouse, "OUT", "shipping area", "发货区")
+    mover = _as_mover(actor)
+    if taken > 0:
+        move = ledger.move(
+            session, mover, sku=item.sku, qty=taken, source=bin_.code, target=staging.code, lot=lot_code, serials=serials,
+            reason=f"pick {so.number}", ref_type="so", ref_id=so.number, op_id=op_id, reservation_id=task.reservation_id,
+        )
+        staged = ledger.reserve(
+            session, _as_reserver(actor), sku=item.sku, location=staging.code, qty=taken, lot=lot_code, ref_type="so_staged", ref_id=str(line.id)
+        )
+        task.move_id, task.staged_reservation_id = move.id, staged.id
+    reservation = session.get_one(Reservation, task.reservation_id)
+    if reservation.open:  # what was not picked is no longer held
+        ledger.release(session, _as_reserver(actor), reservation.id)
+    task.picked_qty, task.serials = taken, list(serials)
+    task.status = "done" if taken == task.qty else "short"
+    task.short_reason = short_reason
+    task.done_by, task.done_at = actor.user_id, utcnow()
+    task.version += 1
+    line.picked_qty += taken
+    line.short_qty += task.qty - taken
+    touch(so)
+    session.flush()
+    wave = session.get_one(Wave, task.wave_id, with_for_update=True)
+    if not session.scalar(select(func.count()).select_from(PickTask).where(PickTask.wave_id == wave.id, PickTask.status == "open")):
+        wave.status = "done"
+    wave.version += 1
+    record(session, actor, "pick.confirm", "pick_task", task_id, so=so.number, sku=item.sku, qty=fmt(taken), short=fmt(task.qty - taken), reason=short_reason)
+    return task
+
+
+# Packing and shipping ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PackageIn:
+    lines: Sequence[tuple[int, object]]  # (order line number, quantity)
+    weight_kg: object | None = None
+
+
+def next_sscc(session: Session) -> str:
+    """An SSCC: extension digit 0, the company's GS1 prefix, a serial reference from a gapless sequence, the check digit."""
+    step = DocumentSequence.__table__.update().where(DocumentSequence.prefix == "SSCC", DocumentSequence.year == 0)
+    last = session.execute(step.values(last=DocumentSequence.last + 1).returning(DocumentSequence.last)).scalar()
+    if last is None:
+        session.add(DocumentSequence(prefix="SSCC", year=0, last=1))
+        session.flush()
+        last = 1
+    prefix = get_settings().gs1_company_prefix
+    return with_check_digit("0" + prefix + str(last).zfill(16 - len(prefix)))
+
+
+def pack(session: Session, actor: Actor, number: str, packages: Sequence[PackageIn]) -> list[Package]:
+    """Put picked goods into packages, each labelled with a new SSCC."""
+    actor.require("sales.fulfil")
+    so = get_so(session, number, lock=True)
+    flows.SALES_ORDER.target(number, so.status, "pack")
+    if not packages:
+        raise InvalidInput("Give at least one package.", "至少需要一个包裹。", code="no_packages")
+    by_no = {line.line_no: line for line in so.lines}
+    made = []
+    for package in packages:
+        if not package.lines:
+            raise InvalidInput("A package must contain something.", "包裹不能为空。", code="empty_package")
+        row = Package(sscc=next_sscc(session), so_id=so.id, created_by=actor.user_id,
+                      weight_kg=optional_non_negative(package.weight_kg, "weight_kg") if package.weight_kg is not None else None)
+        for line_no, qty in package.lines:
+            line = by_no.get(line_no)
+            if line is None:
+                raise InvalidInput(f"Sales order {number} has no line {line_no}.", f"销售订单 {number} 没有第 {line_no} 行。", code="unknown_line")
+            item = session.get_one(Item, line.item_id)
+            amount = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
+            if line.packed_qty + amount > line.picked_qty:
+                raise Conflict(
+                    f"Line {line_no} ({item.sku}): {fmt(line.picked_qty - line.packed_qty)} picked and not yet packed; {fmt(amount)} cannot be packed.",
+                    f"第 {line_no} 行（{item.sku}）已拣未装 {fmt(line.picked_qty - line.packed_qty)}，不能装 {fmt(amount)}。",
+                    code="not_picked",
+                )
+            line.packed_qty += amount
+            row.contents.append(PackageLine(so_line_id=line.id, qty=amount))
+        session.add(row)
+        made.append(row)
+    so.status = flows.SALES_ORDER.target(number, so.status, "pack")
+    touch(so)
+    session.flush()
+    record(session, actor, "so.pack", "so", number, packages=[p.sscc for p in made])
+    return made
+
+
+def packages_of(session: Session, so: SalesOrder) -> list[Package]:
+    return list(session.scalars(select(Package).where(Package.so_id == so.id).order_by(Package.id)))
+
+
+def ship(session: Session, actor: Actor, number: str, *, op_id: str | None = None) -> SalesOrder:
+    """Everything picked leaves: moves from the shipping area to CUSTOMER at moving-average cost (cost of goods sold)."""
+    actor.require("sales.fulfil")
+    so = get_so(session, number, lock=True)
+    so.status = flows.SALES_ORDER.target(number, so.status, "ship")
+    if so.status == "shipped" and any(line.packed_qty < line.picked_qty for line in so.lines) and packages_of(session, so):
+        raise Conflict(f"Sales order {number} has picked goods not packed yet.", f"销售订单 {number} 有已拣未包装的商品。", code="not_packed")
+    warehouse = session.get_one(Location, so.warehouse_id)
+    staging = _area(session, warehouse, "OUT", "shipping area", "发货区")
+    mover = _as_mover(actor)
+    shipped_any = False
+    for line in so.lines:
+        item = session.get_one(Item, line.item_id)
+        tasks = list(session.scalars(select(PickTask).where(PickTask.so_line_id == line.id, PickTask.picked_qty > 0).order_by(PickTask.seq)))
+        for task in tasks:
+            staged = session.get(Reservation, task.staged_reservation_id) if task.staged_reservation_id else None
+            if staged is None or not staged.open:
+                continue
+            lot_code = session.scalar(select(Lot.code).where(Lot.id == task.lot_id)) if task.lot_id else None
+            move = ledger.move(
+                session, mover, sku=item.sku, qty=staged.qty, source=staging.code, target="CUSTOMER", lot=lot_code, serials=task.serials,
+                reason=f"ship {number}", ref_type="so", ref_id=number, reservation_id=staged.id,
+                op_id=f"{op_id}:{task.id}" if op_id else None,
+            )
+            line.shipped_qty += move.qty
+            line.cost += move.value
+            shipped_any = True
+    if not shipped_any:
+        raise Conflict(f"Sales order {number} has nothing picked to ship.", f"销售订单 {number} 没有已拣货的商品可发。", code="nothing_to_ship")
+    so.shipped_at = utcnow()
+    touch(so)
+    session.flush()
+    record(session, actor, "so.ship", "so", number, lines={line.line_no: fmt(line.shipped_qty) for line in so.lines})
+    return so
+
+
+# Invoices and credit notes ----------------------------------------------------------------------
+
+
+def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date: dt.date | None = None, post: bool = True) -> Invoice:
+    """Invoice what was shipped and not yet invoiced on an order; posted at once unless `post` is false."""
+    actor.require("sales.invoice")
+    so = get_so(session, number, lock=True)
+    if so.status not in ("shipped", "invoiced"):
+        flows.SALES_ORDER.target(number, so.status, "invoice")
+    customer = session.get_one(Partner, so.customer_id)
+    on = invoice_date or local_today()
+    invoice = Invoice(
+        number=next_number(session, "INV"), status="draft", kind="invoice", customer_id=customer.id, so_id=so.id, invoice_date=on,
+        due_date=on + dt.timedelta(days=customer.payment_terms_days), created_by=actor.user_id,
+    )
+    n = 0
+    for line in so.lines:
+        qty = line.shipped_qty - line.returned_qty - line.invoiced_qty  # what the customer kept and was not billed for
+        if qty <= 0:
+            continue
+        n += 1
+        net = money(qty * line.unit_price)
+        invoice.lines.append(InvoiceLine(
+            line_no=n, so_line_id=line.id, item_id=line.item_id, qty=qty, unit_price=line.unit_price, vat_rate=line.vat_rate,
+            net=net, tax=money(net * line.vat_rate / 100),
+        ))
+        line.invoiced_qty += qty
+    if not invoice.lines:
+        raise Conflict(f"Everything shipped on {number} is already invoiced.", f"{number} 已发货的商品均已开票。", code="nothing_to_invoice")
+    _invoice_totals(invoice)
+    session.add(invoice)
+    if all(line.invoiced_qty >= line.shipped_qty - line.returned_qty for line in so.lines) and so.status == "shipped":
+        so.status = flows.SALES_ORDER.target(number, so.status, "invoice")
+    touch(so)
+    session.flush()
+    record(session, actor, "invoice.create", "invoice", invoice.number, so=number, total=fmt(invoice.total))
+    if post:
+        post_invoice(session, actor, invoice.number)
+    return invoice
+
+
+def _invoice_totals(invoice: Invoice) -> None:
+    invoice.subtotal = sum((line.net for line in invoice.lines), Decimal(0))
+    invoice.tax = sum((line.tax for line in invoice.lines), Decimal(0))
+    invoice.total = invoice.subtotal + invoice.tax
+
+
+def post_invoice(session: Session, actor: Actor, number: str) -> Invoice:
+    """Receivable against revenue and output VAT (a credit note the other way round)."""
+    actor.require("sales.invoice")
+    invoice = get_invoice(session, number, lock=True)
+    invoice.status = flows.INVOICE.target(number, invoice.status, "post")
+    lines = [(AR, invoice.total, Decimal(0)), (REVENUE, Decimal(0), invoice.subtotal), (VAT_OUT, Decimal(0), invoice.tax)]
+    if invoice.kind == "credit_note":
+        lines = [(code, credit, debit) for code, debit, credit in lines]
+    post_journal(session, actor, source_type="invoice", source_id=number, memo=number, lines=lines)
+    invoice.posted_at = utcnow()
+    touch(invoice)
+    record(session, actor, "invoice.post", "invoice", number, total=fmt(invoice.total), kind=invoice.kind)
+    return invoice
+
+
+def cancel_invoice(session: Session, actor: Actor, number: str) -> Invoice:
+    """A draft invoice that should not go out: cancelled, and its quantities can be invoiced again."""
+    actor.require("sales.invoice")
+    invoice = get_invoice(session, number, lock=True)
+    invoice.status = flows.INVOICE.target(number, invoice.status, "cancel")
+    so = get_so(session, session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "", lock=True)
+    lines = {line.id: line for line in so.lines}
+    for line in invoice.lines:
+        lines[line.so_line_id].invoiced_qty -= line.qty
+    if so.status == "invoiced":
+        so.status = flows.SALES_ORDER.target(so.number, so.status, "uninvoice")
+    touch(invoice)
+    touch(so)
+    record(session, actor, "invoice.cancel", "invoice", number)
+    return invoice
+
+
+# Returns ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ReturnLineIn:
+    line: int  # the order's line number
+    qty: object
+    lot: str | None = None
+    serials: Sequence[str] = ()
+    reason: str = ""
+
+
+def create_return(session: Session, actor: Actor, *, so: str, lines: Sequence[ReturnLineIn], note: str = "") -> Return:
+    """An RMA: what the customer sends back from a shipped order, no more than was shipped and not yet returned."""
+    actor.require("sales.write")
+    order = get_so(session, so, lock=True)
+    if order.status not in ("shipped", "invoiced", "closed"):
+        raise Conflict(f"Sales order {so} has not shipped; nothing can come back.", f"销售订单 {so} 尚未发货，无法退货。", code="wrong_state")
+    if not lines:
+        raise InvalidInput("A return needs at least one line.", "退货单至少需要一行。", code="no_lines")
+    draft = session.scalar(select(Invoice.number).where(Invoice.so_id == order.id, Invoice.status == "draft").limit(1))
+    if draft is not None:
+        raise Conflict(
+            f"Invoice {draft} of {so} is still a draft: post or cancel it before taking goods back.",
+            f"{so} 的发票 {draft} 仍是草稿，请先过账或取消后再办理退货。",
+            code="draft_invoice",
+            invoice=draft,
+        )
+    warehouse = session.get_one(Location, order.warehouse_id)
+    area = _area(session, warehouse, "RET", "returns", "退货区")
+    rma = Return(number=next_number(session, "RMA"), status="open", so_id=order.id, customer_id=order.customer_id, warehouse_id=warehouse.id,
+                 location_id=area.id, note=note, created_by=actor.user_id)
+    by_no = {line.line_no: line for line in order.lines}
+    for n, entry in enumerate(lines, 1):
+        line = by_no.get(entry.line)
+        if line is None:
+            raise InvalidInput(f"Sales order {so} has no line {entry.line}.", f"销售订单 {so} 没有第 {entry.line} 行。", code="unknown_line")
+        item = session.get_one(Item, line.item_id)
+        qty = positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)
+        if line.returned_qty + qty > line.shipped_qty:
+            raise Conflict(
+                f"Line {entry.line} ({item.sku}): {fmt(line.shipped_qty - line.returned_qty)} shipped and not returned; {fmt(qty)} cannot come back.",
+                f"第 {entry.line} 行（{item.sku}）已发货未退 {fmt(line.shipped_qty - line.returned_qty)}，不能退 {fmt(qty)}。",
+                code="over_return",
+            )
+        lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.code == entry.lot)) if entry.lot else None
+        if entry.lot and lot is None:
+            raise UnknownReference(f"Item {item.sku} has no lot {entry.lot}.", f"商品 {item.sku} 没有批次 {entry.lot}。", code="unknown_lot")
+        line.returned_qty += qty
+        rma.lines.append(ReturnLine(line_no=n, so_line_id=line.id, item_id=item.id, lot_id=lot.id if lot else None, serials=list(entry.serials),
+                                    qty=qty, reason=entry.reason))
+    session.add(rma)
+    session.flush()
+    record(session, actor, "return.create", "return", rma.number, so=so, lines=len(lines))
+    return rma
+
+
+def receive_return(session: Session, actor: Actor, number: str) -> Return:
+    """The goods are back: into the returns area (not available), and a credit note for what had been invoiced."""
+    actor.require("sales.fulfil")
+    rma = get_return(session, number, lock=True)
+    rma.status = flows.RETURN.target(number, rma.status, "receive")
+    area = session.get_one(Location, rma.location_id)
+    mover = _as_mover(actor)
+    credit: list[tuple[SalesOrderLine, Decimal]] = []
+    for line in rma.lines:
+        item = session.get_one(Item, line.item_id)
+        lot_code = session.scalar(select(Lot.code).where(Lot.id == line.lot_id)) if line.lot_id else None
+        so_line = session.get_one(SalesOrderLine, line.so_line_id, with_for_update=True)
+        line.unit_cost = _cost_still_out(session, so_line)
+        move = ledger.move(
+            session, mover, sku=item.sku, qty=line.qty, source="CUSTOMER", target=area.code, lot=lot_code, serials=line.serials,
+            unit_cost=line.unit_cost, reason=f"return {number}: {line.reason}"[:200], ref_type="return", ref_id=number,
+        )
+        line.receive_move_id = move.id
+        so_line.cost -= move.value
+        invoiced_back = min(line.qty, so_line.invoiced_qty)
+        if invoiced_back > 0:
+            credit.append((so_line, invoiced_back))
+    if credit:
+        rma.credit_note_id = _credit_note(session, actor, rma, credit).id
+    touch(rma)
+    session.flush()
+    record(session, actor, "return.receive", "return", number)
+    return rma
+
+
+def _cost_still_out(session: Session, so_line: SalesOrderLine) -> Decimal:
+    """The unit cost of what is still with the customer: a return reverses the cost of goods sold at the cost it shipped at."""
+    back = session.scalar(
+        select(func.coalesce(func.sum(ReturnLine.qty), 0)).where(ReturnLine.so_line_id == so_line.id, ReturnLine.receive_move_id.is_not(None))
+    )
+    out = so_line.shipped_qty - Decimal(back or 0)
+    return (so_line.cost / out).quantize(Decimal("0.000001")) if out > 0 else Decimal(0)
+
+
+def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[SalesOrderLine, Decimal]]) -> Invoice:
+    so = session.get_one(SalesOrder, rma.so_id)
+    open_invoices = list(session.scalars(
+        select(Invoice).where(Invoice.so_id == so.id, Invoice.kind == "invoice", Invoice.status.in_(("posted", "partially_paid", "paid")))
+        .order_by(Invoice.id).with_for_update()
+    ))
+    original = next((i for i in open_invoices if i.total - i.paid - i.credited > 0), open_invoices[-1] if open_invoices else None)
+    note = Invoice(
+        number=next_number(session, "CN"), status="draft", kind="credit_note", customer_id=so.customer_id, so_id=so.id,
+        credits_id=original.id if original else None, invoice_date=local_today(), due_date=local_today(), note=f"return {rma.number}",
+        created_by=actor.user_id,
+    )
+    for n, (so_line, qty) in enumerate(lines, 1):
+        net = money(qty * so_line.unit_price)
+        note.lines.append(InvoiceLine(line_no=n, so_line_id=so_line.id, item_id=so_line.item_id, qty=qty, unit_price=so_line.unit_price,
+                                      vat_rate=so_line.vat_rate, net=net, tax=money(net * so_line.vat_rate / 100)))
+        so_line.invoiced_qty -= qty
+    _invoice_totals(note)
+    session.add(note)
+    session.flush()
+    invoker = actor if actor.can("sales.invoice") else dataclasses.replace(actor, roles=actor.roles | {"finance"})
+    post_invoice(session, invoker, note.number)
+    # The credit settles the order's open invoices, oldest first; what it cannot settle stays on the customer's account.
+    for invoice in open_invoices:
+        settle = min(note.total - note.paid, invoice.total - invoice.paid - invoice.credited)
+        if settle <= 0:
+            continue
+        invoice.credited += settle
+        note.paid += settle
+        if invoice.paid + invoice.credited >= invoice.total:
+            invoice.status = "paid"
+        invoice.version += 1
+    if note.paid > 0:
+        note.status = "paid" if note.paid == note.total else "partially_paid"
+    record(session, actor, "invoice.credit_note", "invoice", note.number, return_=rma.number, total=fmt(note.total))
+    return note
+
+
+def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *, disposition: str, location: str | None = None) -> Return:
+    """Each returned line is restocked (to a bin of the warehouse) or scrapped."""
+    actor.require("sales.fulfil")
+    rma = get_return(session, number, lock=True)
+    flows.RETURN.target(number, rma.status, "close")
+    line = next((r for r in rma.lines if r.line_no == line_no), None)
+    if line is None:
+        raise NotFound(f"Return {number} has no line {line_no}.", f"退货单 {number} 没有第 {line_no} 行。")
+    if line.disposition != "pending":
+        raise Conflict(f"Line {line_no} of {number} was already {line.disposition}.", f"{number} 第 {line_no} 行已处理。", code="already_disposed")
+    if disposition not in ("restock", "scrap"):
+        raise InvalidInput("Disposition is restock or scrap.", "处理方式为 restock（重新入库）或 scrap（报废）。")
+    area = session.get_one(Location, rma.location_id)
+    if disposition == "restock":
+        if not location:
+            raise InvalidInput("Say which bin the goods go back to.", "请指定重新入库的库位。", code="location_required")
+        target = session.scalar(select(Location).where(Location.code == location))
+        if target is None or target.warehouse_id != rma.warehouse_id or target.quarantine or not target.internal:
+            raise InvalidInput(f"{location} is not an available location of this warehouse.", f"{location} 不是本仓库的可用库位。", code="wrong_location")
+        target_code = target.code
+    else:
+        target_code = "SCRAP"
+    item = session.get_one(Item, line.item_id)
+    lot_code = session.scalar(select(Lot.code).where(Lot.id == line.lot_id)) if line.lot_id else None
+    move = ledger.move(
+        session, _as_mover(actor), sku=item.sku, qty=line.qty, source=area.code, target=target_code, lot=lot_code, serials=line.serials,
+        reason=f"return {number} {disposition}", ref_type="return", ref_id=number,
+    )
+    line.disposition, line.dispose_move_id = disposition, move.id
+    if all(r.disposition != "pending" for r in rma.lines):
+        rma.status = flows.RETURN.target(number, rma.status, "close")
+    touch(rma)
+    session.flush()
+    record(session, actor, "return.dispose", "return", number, line=line_no, disposition=disposition, location=target_code)
+    return rma
+
+
+# Lists ------------------------------------------------------------------------------------------
+
+
+def list_documents(
+    session: Session, model: Any, *, status: str | None = None, customer: str | None = None, limit: int = 50, offset: int = 0,
+    kind: str | None = None,
+) -> tuple[list[Any], int]:
+    query = select(model)
+    if status:
+        query = query.where(model.status == status)
+    if customer:
+        query = query.where(model.customer_id == select(Partner.id).where(Partner.code == customer).scalar_subquery())
+    if kind and model is Invoice:
+        query = query.where(Invoice.kind == kind)
+    return page(session, query, model, limit, offset)
+
+
+def shipped_moves(session: Session, so: SalesOrder) -> list[Move]:
+    return list(session.scalars(select(Move).where(Move.ref_type == "so", Move.ref_id == so.number).order_by(Move.id)))

@@ -1,0 +1,163 @@
+"""Sales documents as the API shows them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.auth.models import User
+from server.catalog.models import Item, Lot
+from server.finance.services import money
+from server.inventory.models import Reservation
+from server.locations.models import Location
+from server.partners.models import Partner
+from server.sales import services
+from server.sales.models import Invoice, PickTask, Quote, Return, SalesOrder, SalesOrderLine, Wave
+from server.sales.schemas import (
+    ExposureOut,
+    InvoiceLineOut,
+    InvoiceOut,
+    PackageContentOut,
+    PackageOut,
+    PickTaskOut,
+    QuoteOut,
+    ReturnLineOut,
+    ReturnOut,
+    SalesLineOut,
+    SOOut,
+    WaveOut,
+)
+from server.schemas import fmt
+
+
+def _f(value: Decimal | int | None) -> str:
+    return fmt(Decimal(value)) if value else "0"
+
+
+def _items(session: Session, ids: set[int]) -> dict[int, Item]:
+    return {row.id: row for row in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+
+
+def _code(session: Session, model, row_id: int | None) -> str | None:  # type: ignore[no-untyped-def]
+    return session.scalar(select(model.code).where(model.id == row_id)) if row_id else None
+
+
+def _lines(session: Session, lines: list, reserved: dict[int, Decimal] | None = None) -> list[SalesLineOut]:  # type: ignore[type-arg]
+    items = _items(session, {line.item_id for line in lines})
+    out = []
+    for line in lines:
+        item = items[line.item_id]
+        out.append(SalesLineOut(
+            line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=_f(line.qty), unit_price=_f(line.unit_price),
+            vat_rate=_f(line.vat_rate), net=_f(money(line.qty * line.unit_price)), reserved=_f((reserved or {}).get(line.id, Decimal(0))),
+            picked=_f(getattr(line, "picked_qty", 0)), short=_f(getattr(line, "short_qty", 0)), packed=_f(getattr(line, "packed_qty", 0)),
+            shipped=_f(getattr(line, "shipped_qty", 0)), invoiced=_f(getattr(line, "invoiced_qty", 0)), returned=_f(getattr(line, "returned_qty", 0)),
+        ))
+    return out
+
+
+def quote_out(session: Session, quote: Quote) -> QuoteOut:
+    return QuoteOut(
+        number=quote.number, status=quote.status, customer=_code(session, Partner, quote.customer_id) or "",
+        warehouse=_code(session, Location, quote.warehouse_id) or "", valid_until=quote.valid_until, note=quote.note, version=quote.version,
+        subtotal=_f(quote.subtotal), tax=_f(quote.tax), total=_f(quote.total),
+        sales_order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == quote.so_id)) if quote.so_id else None,
+        lines=_lines(session, quote.lines),
+    )
+
+
+def so_out(session: Session, so: SalesOrder) -> SOOut:
+    ids = [str(line.id) for line in so.lines]
+    reserved = {
+        int(ref): qty
+        for ref, qty in session.execute(
+            select(Reservation.ref_id, func.sum(Reservation.qty))
+            .where(Reservation.ref_type.in_(("so_line", "so_staged")), Reservation.ref_id.in_(ids), Reservation.open.is_(True))
+            .group_by(Reservation.ref_id)
+        ).all()
+    }
+    line_nos = {line.id: line.line_no for line in so.lines}
+    skus = {i: item.sku for i, item in _items(session, {line.item_id for line in so.lines}).items()}
+    item_of = {line.id: line.item_id for line in so.lines}
+    return SOOut(
+        number=so.number, status=so.status, customer=_code(session, Partner, so.customer_id) or "", warehouse=_code(session, Location, so.warehouse_id) or "",
+        ship_to=so.ship_to, note=so.note, version=so.version, subtotal=_f(so.subtotal), tax=_f(so.tax), total=_f(so.total),
+        credit_released_by=session.scalar(select(User.username).where(User.id == so.credit_override_by)) if so.credit_override_by else None,
+        credit_release_reason=so.credit_override_reason, lines=_lines(session, so.lines, reserved), created_at=so.created_at,
+        packages=[
+            PackageOut(sscc=p.sscc, weight_kg=fmt(p.weight_kg), contents=[
+                PackageContentOut(line=line_nos[c.so_line_id], sku=skus[item_of[c.so_line_id]], qty=_f(c.qty)) for c in p.contents
+            ])
+            for p in services.packages_of(session, so)
+        ],
+    )
+
+
+def exposure_out(session: Session, partner: Partner) -> ExposureOut:
+    seen = services.exposure(session, partner.id)
+    return ExposureOut(
+        customer=partner.code, credit_limit=fmt(seen.limit), open_receivables=_f(seen.open_ar), open_orders=_f(seen.open_orders),
+        exposure=_f(seen.total), available_credit=fmt(seen.limit - seen.total) if seen.limit is not None else None,
+    )
+
+
+def wave_out(session: Session, wave: Wave) -> WaveOut:
+    tasks: list[PickTask] = services.pick_tasks(session, wave)
+    items = _items(session, {t.item_id for t in tasks})
+    lots = {row.id: row for row in session.scalars(select(Lot).where(Lot.id.in_({t.lot_id for t in tasks if t.lot_id})))}
+    locations = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_({t.location_id for t in tasks}))).all())
+    lines = {
+        row.id: (number, row.line_no)
+        for row, number in session.execute(
+            select(SalesOrderLine, SalesOrder.number).join(SalesOrder, SalesOrderLine.so_id == SalesOrder.id)
+            .where(SalesOrderLine.id.in_({t.so_line_id for t in tasks}))
+        ).all()
+    }
+    return WaveOut(
+        number=wave.number, warehouse=_code(session, Location, wave.warehouse_id) or "", status=wave.status, version=wave.version,
+        tasks=[
+            PickTaskOut(
+                id=t.id, seq=t.seq, order=lines[t.so_line_id][0], order_line=lines[t.so_line_id][1], sku=items[t.item_id].sku,
+                name_zh=items[t.item_id].name_zh, name_en=items[t.item_id].name_en, location=locations[t.location_id],
+                lot=lots[t.lot_id].code if t.lot_id else None, expiry=lots[t.lot_id].expiry if t.lot_id else None, qty=_f(t.qty),
+                picked=_f(t.picked_qty), status=t.status, short_reason=t.short_reason, version=t.version,
+            )
+            for t in tasks
+        ],
+    )
+
+
+def invoice_out(session: Session, invoice: Invoice) -> InvoiceOut:
+    line_nos = dict(session.execute(select(SalesOrderLine.id, SalesOrderLine.line_no).where(SalesOrderLine.so_id == invoice.so_id)).all())
+    skus = {i: item.sku for i, item in _items(session, {line.item_id for line in invoice.lines}).items()}
+    return InvoiceOut(
+        number=invoice.number, kind=invoice.kind, status=invoice.status, customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
+        order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "",
+        credits=session.scalar(select(Invoice.number).where(Invoice.id == invoice.credits_id)) if invoice.credits_id else None,
+        invoice_date=invoice.invoice_date, due_date=invoice.due_date, subtotal=_f(invoice.subtotal), tax=_f(invoice.tax), total=_f(invoice.total),
+        paid=_f(invoice.paid), credited=_f(invoice.credited), open=_f(invoice.total - invoice.paid - invoice.credited), version=invoice.version,
+        lines=[
+            InvoiceLineOut(line=line.line_no, order_line=line_nos[line.so_line_id], sku=skus[line.item_id], qty=_f(line.qty),
+                           unit_price=_f(line.unit_price), vat_rate=_f(line.vat_rate), net=_f(line.net), tax=_f(line.tax))
+            for line in invoice.lines
+        ],
+    )
+
+
+def return_out(session: Session, rma: Return, *, costs: bool) -> ReturnOut:
+    line_nos = dict(session.execute(select(SalesOrderLine.id, SalesOrderLine.line_no).where(SalesOrderLine.so_id == rma.so_id)).all())
+    skus = {i: item.sku for i, item in _items(session, {line.item_id for line in rma.lines}).items()}
+    lots = dict(session.execute(select(Lot.id, Lot.code).where(Lot.id.in_({line.lot_id for line in rma.lines if line.lot_id}))).all())
+    return ReturnOut(
+        number=rma.number, status=rma.status, order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == rma.so_id)) or "",
+        customer=_code(session, Partner, rma.customer_id) or "", location=_code(session, Location, rma.location_id) or "",
+        credit_note=session.scalar(select(Invoice.number).where(Invoice.id == rma.credit_note_id)) if rma.credit_note_id else None,
+        version=rma.version,
+        lines=[
+            ReturnLineOut(line=line.line_no, order_line=line_nos[line.so_line_id], sku=skus[line.item_id], lot=lots.get(line.lot_id) if line.lot_id else None,
+                          qty=_f(line.qty), reason=line.reason, disposition=line.disposition, unit_cost=fmt(line.unit_cost) if costs else None)
+            for line in rma.lines
+        ],
+    )
