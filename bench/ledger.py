@@ -105,10 +105,11 @@ def via_service(db: Database, steps: list[Step]) -> float:
 
 
 def via_raw_sql(db: Database, steps: list[Step]) -> float:
-    """The same rows (balances, move, valuation, journal entry and lines, audit entry) with the fewest statements."""
+    """The same rows (balances, move, valuation, journal entry and lines, audit entry, change-feed rows) with the fewest statements."""
     with db.read() as s:
         items = dict(s.execute(select(Item.sku, Item.id)).all())
         locations = {code: (lid, kind != "virtual") for code, lid, kind in s.execute(select(Location.code, Location.id, Location.kind))}
+        scopes = dict(s.execute(text("SELECT l.id, w.code FROM locations l JOIN locations w ON w.id = l.warehouse_id")).all())
         accounts = dict(s.execute(text("SELECT code, id FROM accounts")).all())
     sqlite = db.dialect == "sqlite"
     qty_scale, money_scale = (SCALE, 100) if sqlite else (1, 1)
@@ -125,11 +126,17 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
     one = qty(Decimal(1))
     p = "?" if sqlite else "%s"
     returning = "" if sqlite else " RETURNING id"
-    take = f"UPDATE balances SET qty = qty - {p}, updated_at = {p} WHERE item_id = {p} AND location_id = {p} AND lot_key = 0 AND qty - reserved >= {p}"
+    take = (
+        f"UPDATE balances SET qty = qty - {p}, updated_at = {p} WHERE item_id = {p} AND location_id = {p} AND lot_key = 0 AND qty - reserved >= {p} "
+        "RETURNING qty, reserved"
+    )
     add = (
         f"INSERT INTO balances (item_id, location_id, lot_key, internal, qty, reserved, updated_at) VALUES ({p}, {p}, 0, {p}, {p}, {p}, {p}) "
-        "ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + excluded.qty, updated_at = excluded.updated_at"
+        "ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + excluded.qty, updated_at = excluded.updated_at "
+        "RETURNING qty, reserved"
     )
+    clock = "UPDATE sync_clock SET version = version + 1 WHERE id = 1 RETURNING version"
+    insert_change = f"INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, 'balance', {p}, {p})"
     valuation = f"SELECT qty, value FROM valuations WHERE item_id = {p}"
     valuation_add = (
         f"INSERT INTO valuations (item_id, qty, value) VALUES ({p}, {p}, {p}) "
@@ -157,13 +164,20 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
             stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
             if sqlite:
                 cur.execute("BEGIN IMMEDIATE")
+            changed = []
             if src_internal:
                 cur.execute(take, (one, stamp, item, src, one))
-                if cur.rowcount != 1:
+                row = cur.fetchone()
+                if row is None:
                     raise RuntimeError("insufficient stock in the raw path")
+                changed.append((src, row))
             else:
                 cur.execute(add, (item, src, False, -one, 0, stamp))
+                cur.fetchone()
             cur.execute(add, (item, dst, dst_internal, one, 0, stamp))
+            row = cur.fetchone()
+            if dst_internal:
+                changed.append((dst, row))
             crossing = src_internal != dst_internal
             cur.execute(valuation + (" FOR UPDATE" if crossing and not sqlite else ""), (item,))
             on_hand, worth = cur.fetchone()
@@ -187,6 +201,15 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
                 cur.executemany(insert_line, [(entry, debit, amount(value), 0, item), (entry, credit, 0, amount(value), item)])
             details = json.dumps({"sku": sku, "qty": "1", "source": source, "target": target})
             cur.execute(insert_audit, (stamp, str(move_id), details))
+            cur.execute(clock)
+            version = cur.fetchone()[0]
+            cur.executemany(insert_change, [
+                (version, f"wh:{scopes[loc]}", f"{item}:{loc}:0", json.dumps({
+                    "sku": sku, "location": source if loc == src else target, "lot": None,
+                    "qty": str(back(q, qty_scale)), "reserved": str(back(r, qty_scale)), "available": str(back(q - r, qty_scale)),
+                }))
+                for loc, (q, r) in changed
+            ])
             if sqlite:
                 cur.execute("COMMIT")
             else:

@@ -50,6 +50,7 @@ from server.sales.routes import (
 from server.scan.routes import ScanController
 from server.schemas import Out, Struct
 from server.settings import Settings, get_settings
+from sync.routes import SyncController
 
 VERSION = "0.1.0"
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         PickController,
         InvoiceController,
         ReturnController,
+        SyncController,
         reports_router,
         ImportController,
     ]

@@ -103,6 +103,9 @@ MATRIX = [
     ("POST", "/api/v1/counts/{number}/recount", "/api/v1/counts/CNT-0/recount", {"lines": [1]}, {"admin"}),
     ("POST", "/api/v1/counts/{number}/post", "/api/v1/counts/CNT-0/post", {}, {"admin"}),
     ("POST", "/api/v1/counts/{number}/cancel", "/api/v1/counts/CNT-0/cancel", {}, {"admin"}),
+    # Sync: anyone signed in may push; each operation checks its own permission.
+    ("POST", "/api/v1/sync/push", "/api/v1/sync/push", {"client_id": "matrix-client", "device_time": "2026-11-26T00:00:00Z", "schema_version": 1,
+                                                         "ops": []}, ALL),
     # Signing out ends the sessions the rows above use: keep it last.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
 ]

@@ -85,12 +85,31 @@ def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
     for move_id, count in doubled:
         report.problems.append(f"[4] move {move_id} reversed {count} times")
 
+    _check_op_log(session, report)
     _check_books(session, report, skus)
 
     if len(report.problems) > limit:
         extra = len(report.problems) - limit
         report.problems = report.problems[:limit] + [f"... and {extra} more"]
     return report
+
+
+def _check_op_log(session: Session, report: CheckReport) -> None:
+    """4. Each client's operations were applied once each, in seq order: seqs 1..last_seq, each with one stored result."""
+    from sync.models import SyncClient, SyncOp
+
+    counts = {
+        client_id: (n, low, high)
+        for client_id, n, low, high in session.execute(
+            select(SyncOp.client_id, func.count(func.distinct(SyncOp.seq)), func.min(SyncOp.seq), func.max(SyncOp.seq)).group_by(SyncOp.client_id)
+        ).all()
+    }
+    report.checked["sync_clients"] = 0
+    for client in session.scalars(select(SyncClient)):
+        report.checked["sync_clients"] += 1
+        n, low, high = counts.get(client.id, (0, None, None))
+        if client.last_seq and (n != client.last_seq or low != 1 or high != client.last_seq):
+            report.problems.append(f"[4] sync client {client.client_id}: last seq {client.last_seq} but {n} results for seqs {low}..{high}")
 
 
 def _check_books(session: Session, report: CheckReport, skus: dict[int, str]) -> None:

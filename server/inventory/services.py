@@ -28,6 +28,7 @@ from server.locations.models import Location
 from server.locations.services import inactive_location, location_for_move, unknown_location
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt
+from sync.feed import note_change
 
 COST_UNIT = Decimal(1).scaleb(-COST_SCALE)
 
@@ -236,6 +237,9 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
     source, target = spec.source, spec.target
     if source.internal and source.warehouse_id and (target.quarantine or target.warehouse_id != source.warehouse_id):
         note_stock_left(session, spec.item.id, source.warehouse_id)
+    for location in (source, target):
+        if location.internal:
+            note_change(session, "balance", (spec.item.id, location.id, lot_key))
     record(
         session, actor, "stock.move", "move", move_id, at=now,
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
@@ -467,6 +471,7 @@ def reserve(
         raise insufficient(loc, item, lot_row, on_hand, reserved, quantity)
     if loc.warehouse_id:
         note_stock_left(session, item.id, loc.warehouse_id)
+    note_change(session, "balance", (item.id, loc.id, lot_key))
     reservation = Reservation(
         item_id=item.id, location_id=loc.id, lot_key=lot_key, qty=quantity,
         ref_type=ref_type, ref_id=ref_id, user_id=actor.user_id,
@@ -495,6 +500,7 @@ def release(session: Session, actor: Actor, reservation_id: int) -> Reservation:
 
 
 def _unreserve(session: Session, item_id: int, location_id: int, lot_key: int, qty: Decimal) -> None:
+    note_change(session, "balance", (item_id, location_id, lot_key))
     session.execute(
         update(Balance)
         .where(Balance.item_id == item_id, Balance.location_id == location_id, Balance.lot_key == lot_key)

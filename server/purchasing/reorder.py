@@ -18,6 +18,7 @@ from server.audit.services import record
 from server.auth.permissions import SYSTEM, Actor
 from server.catalog.models import Item
 from server.errors import CangkuError, InvalidInput, UnknownReference
+from server.inventory.ledger_sql import driver_cursor
 from server.inventory.models import Balance
 from server.inventory.services import REORDER_PENDING
 from server.locations.models import Location
@@ -29,6 +30,10 @@ from server.quantities import positive_qty
 from server.schemas import fmt
 
 log = logging.getLogger("cangku")
+_HAS_RULE = {
+    dialect: f"SELECT id FROM reorder_rules WHERE item_id = {p} AND warehouse_id = {p} AND active"
+    for dialect, p in (("sqlite", "?"), ("postgresql", "%s"))
+}
 
 
 def available_in(session: Session, item_id: int, warehouse_id: int) -> Decimal:
@@ -106,10 +111,15 @@ def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor 
     A rule that cannot raise its requisition (its supplier was deactivated, say) must not undo the
     move that set it off: it is logged and skipped, and the daily job will report it again."""
     out = []
+    cursor = driver_cursor(session)
+    sql = _HAS_RULE["sqlite" if session.get_bind().dialect.name == "sqlite" else "postgresql"]
     for item_id, warehouse_id in sorted(touched):
-        rule = session.scalar(
-            select(ReorderRule).where(ReorderRule.item_id == item_id, ReorderRule.warehouse_id == warehouse_id, ReorderRule.active.is_(True))
-        )
+        # Most moves touch items without a rule: one indexed look-up on the driver's cursor settles those.
+        cursor.execute(sql, (item_id, warehouse_id))
+        found = cursor.fetchall()
+        if not found:
+            continue
+        rule = session.get(ReorderRule, found[0][0])
         if rule is None:
             continue
         try:

@@ -1,0 +1,229 @@
+"""The change feed: what committed transactions changed, in commit order, per scope.
+
+Services note what they touch (`note_change`); just before the transaction commits, it takes the
+next version from the one-row clock (holding that row's lock until it commits, so versions follow
+commit order on PostgreSQL as on SQLite) and writes the current state of each touched thing. A
+cursor is the (version, id) of the last change a client has: everything after it is safe to serve,
+and a transaction that commits late can only get a later version, never one behind a cursor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import msgspec
+from psycopg.types.json import Json
+from sqlalchemy import event, insert, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.catalog.models import Item, Lot
+from server.errors import InvalidInput
+from server.inventory import ledger_sql
+from server.inventory.ledger_sql import driver_cursor
+from server.inventory.models import Balance
+from server.locations.models import Location
+from server.schemas import fmt
+from sync.models import SyncChange, SyncClock
+
+PENDING = "sync_changes"
+Loader = Callable[[Session, Sequence[Any]], Iterable[tuple[str, str, dict[str, Any] | None]]]
+LOADERS: dict[str, Loader] = {}
+
+
+def note_change(session: Session, kind: str, key: Any) -> None:
+    """Something of `kind` (a balance, a task, a document) changed in this transaction; the feed records its state at commit."""
+    session.info.setdefault(PENDING, {}).setdefault(kind, set()).add(key)
+
+
+def loader(kind: str) -> Callable[[Loader], Loader]:
+    """Register how the feed reads the current state of a kind of thing: keys -> (scope, key, data) rows."""
+
+    def register(fn: Loader) -> Loader:
+        LOADERS[kind] = fn
+        return fn
+
+    return register
+
+
+# Every write transaction runs these, so they go straight to the driver's cursor (see server.inventory.ledger_sql).
+_TICK = "UPDATE sync_clock SET version = version + 1 WHERE id = 1 RETURNING version"
+_INSERT = "INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, {p}, {p}, {p})"
+_BALANCE = """
+SELECT b.qty, b.reserved, i.sku, l.code, w.code, lt.code, l.quarantine
+FROM balances b
+JOIN items i ON i.id = b.item_id
+JOIN locations l ON l.id = b.location_id
+JOIN locations w ON w.id = l.warehouse_id
+LEFT JOIN lots lt ON lt.id = b.lot_id
+WHERE b.item_id = {p} AND b.location_id = {p} AND b.lot_key = {p}
+"""
+_SQL = {
+    name: {"sqlite": text.format(p="?"), "postgresql": text.format(p="%s")}
+    for name, text in (("insert", _INSERT), ("balance", _BALANCE))
+}
+FEW = 16  # up to this many balances are read one by one on the cursor; more in batches through SQLAlchemy
+
+
+def next_version(session: Session) -> int:
+    cursor = driver_cursor(session)
+    cursor.execute(_TICK)
+    row = cursor.fetchall()
+    if not row:
+        try:
+            with session.begin_nested():
+                session.execute(insert(SyncClock).values(id=1, version=0))
+        except IntegrityError:
+            pass  # created by a concurrent transaction; its lock orders us after it
+        cursor = driver_cursor(session)
+        cursor.execute(_TICK)
+        row = cursor.fetchall()
+    return int(row[0][0])
+
+
+def flush_changes(session: Session) -> int | None:
+    """Write the pending changes under a new version (called just before commit); returns the version, if any."""
+    pending: dict[str, set[Any]] = session.info.pop(PENDING, None) or {}
+    rows: list[dict[str, Any]] = []
+    for kind, keys in pending.items():
+        for scope, key, data in LOADERS[kind](session, sorted(keys)):
+            rows.append({"scope": scope, "kind": kind, "key": key, "data": data})
+    if not rows:
+        return None
+    version = next_version(session)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else msgspec.json.encode(r["data"]).decode()) for r in rows]
+    else:
+        values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else Json(r["data"])) for r in rows]
+    driver_cursor(session).executemany(_SQL["insert"][dialect], values)
+    session.info["sync_version"] = version
+    return version
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(PENDING):
+        session.flush()
+        flush_changes(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+# Loaders ----------------------------------------------------------------------------------------
+
+_WAREHOUSE = Location.__table__.alias("warehouse")
+
+
+@loader("balance")
+def _balances(session: Session, keys: Sequence[tuple[int, int, int]]) -> Iterable[tuple[str, str, dict[str, Any] | None]]:
+    """Stock of an item in a location (and lot), in the scope of the location's warehouse."""
+    if len(keys) <= FEW:
+        yield from _few_balances(session, keys)
+        return
+    found = {}
+    for chunk in _chunks(keys, 500):
+        for item_id, location_id, lot_key, sku, code, warehouse, lot, qty, reserved, quarantine in session.execute(
+            select(
+                Balance.item_id, Balance.location_id, Balance.lot_key, Item.sku, Location.code, _WAREHOUSE.c.code, Lot.code,
+                Balance.qty, Balance.reserved, Location.quarantine,
+            )
+            .join(Item, Balance.item_id == Item.id)
+            .join(Location, Balance.location_id == Location.id)
+            .join(_WAREHOUSE, Location.warehouse_id == _WAREHOUSE.c.id)
+            .outerjoin(Lot, Balance.lot_id == Lot.id)
+            .where(tuple_(Balance.item_id, Balance.location_id, Balance.lot_key).in_(chunk))
+        ):
+            found[(item_id, location_id, lot_key)] = (
+                f"wh:{warehouse}",
+                {"sku": sku, "location": code, "lot": lot, "qty": fmt(qty) or "0", "reserved": fmt(reserved) or "0",
+                 "available": "0" if quarantine else (fmt(qty - reserved) or "0")},
+            )
+    for key in keys:
+        if key in found:
+            scope, data = found[key]
+            yield scope, "{}:{}:{}".format(*key), data
+
+
+def _few_balances(session: Session, keys: Sequence[tuple[int, int, int]]) -> Iterable[tuple[str, str, dict[str, Any] | None]]:
+    ledger = ledger_sql.for_session(session)
+    sql = _SQL["balance"]["sqlite" if ledger.sqlite else "postgresql"]
+    cursor = driver_cursor(session)
+    for key in keys:
+        cursor.execute(sql, key)
+        rows = cursor.fetchall()
+        if not rows:
+            continue
+        qty, reserved, sku, code, warehouse, lot, quarantine = rows[0]
+        qty, reserved = ledger.qty_out(qty), ledger.qty_out(reserved)
+        yield f"wh:{warehouse}", "{}:{}:{}".format(*key), {
+            "sku": sku, "location": code, "lot": lot, "qty": fmt(qty) or "0", "reserved": fmt(reserved) or "0",
+            "available": "0" if quarantine else (fmt(qty - reserved) or "0"),
+        }
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Reading the feed -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Cursor:
+    version: int = 0
+    id: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.version}.{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        try:
+            version, _, row = text.partition(".")
+            cursor = cls(int(version), int(row or 0))
+        except ValueError:
+            raise InvalidInput(f"The cursor {text!r} is not one this server gave out.", f"游标 {text!r} 不是本服务器给出的。",
+                               code="bad_cursor") from None
+        if cursor.version < 0 or cursor.id < 0:
+            raise InvalidInput(f"The cursor {text!r} is not one this server gave out.", f"游标 {text!r} 不是本服务器给出的。", code="bad_cursor")
+        return cursor
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    changes: list[SyncChange]
+    cursor: Cursor
+    has_more: bool
+
+
+def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit: int) -> Page:
+    """The changes in `scopes` after `cursor`, oldest first; the cursor to ask from next.
+
+    The clock is read first: every version up to it had committed by then, so the changes read
+    next include all of them, and an empty answer may move the cursor up to it."""
+    newest = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
+    after = or_(SyncChange.version > cursor.version, (SyncChange.version == cursor.version) & (SyncChange.id > cursor.id))
+    rows = list(
+        session.scalars(
+            select(SyncChange)
+            .where(SyncChange.scope.in_(scopes), after, SyncChange.version <= newest)
+            .order_by(SyncChange.version, SyncChange.id)
+            .limit(limit + 1)
+        )
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if rows:
+        last = rows[-1]
+        return Page(rows, Cursor(last.version, last.id) if has_more else Cursor(max(last.version, newest), last.id if newest == last.version else 0), has_more)
+    return Page([], Cursor(newest, 0) if newest > cursor.version else cursor, False)
+

@@ -1,0 +1,139 @@
+"""Applying pushed operations: in seq order, each in its own transaction with its result and the client's last seq.
+
+A repeat (same op id) gets the stored result and changes nothing. A gap in seq stops the push and
+says where to resend from. A business rule saying no is `rejected`, data changed under the
+operation is a `conflict`; either way the seq advances, so nothing behind it is blocked, and the
+result is kept for the client to show until someone resolves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Actor
+from server.base import utcnow
+from server.db import Database
+from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, InvalidInput
+from sync.feed import Cursor
+from sync.messages import SCHEMA_VERSION, Op, OpResult, PushRequest, PushResponse
+from sync.models import SyncClient, SyncClock, SyncOp
+from sync.registry import Context, parse
+
+# Conflicts that are business refusals rather than data changing under the operation.
+_REFUSALS = {"insufficient_stock"}
+
+
+def check_schema(request: PushRequest) -> None:
+    if request.schema_version != SCHEMA_VERSION:
+        raise InvalidInput(
+            f"This app speaks sync schema {request.schema_version}; the server speaks {SCHEMA_VERSION}. Update the app.",
+            f"本应用使用同步协议版本 {request.schema_version}，服务器为 {SCHEMA_VERSION}，请更新应用。",
+            code="schema_version", server=SCHEMA_VERSION,
+        )
+
+
+def _client(session: Session, actor: Actor, client_id: str, *, lock: bool) -> SyncClient:
+    """The client row, registered on its first push; one client belongs to one user."""
+    query = select(SyncClient).where(SyncClient.client_id == client_id)
+    row = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        row = SyncClient(client_id=client_id, user_id=actor.user_id, device_id=actor.device_id, last_seq=0)
+        session.add(row)
+        session.flush()
+    elif row.user_id != actor.user_id:
+        raise Forbidden(
+            "This client id belongs to another user; sign-in on a shared device starts a new client.",
+            "该客户端属于其他用户；在共用设备上登录会创建新的客户端。",
+            code="client_of_another_user",
+        )
+    return row
+
+
+def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
+    check_schema(request)
+    now = utcnow()
+    offset = now - request.device_time.astimezone(dt.UTC) if request.device_time.tzinfo else now - request.device_time.replace(tzinfo=dt.UTC)
+    offset_ms = int(offset.total_seconds() * 1000)
+
+    def register(session: Session) -> int:
+        client = _client(session, actor, request.client_id, lock=True)
+        client.clock_offset_ms, client.last_push_at = offset_ms, now
+        return client.last_seq
+
+    def known(session: Session) -> int:
+        client = session.scalar(select(SyncClient).where(SyncClient.client_id == request.client_id))
+        if client is not None and client.user_id != actor.user_id:
+            _client(session, actor, request.client_id, lock=False)  # refuses it
+        return client.last_seq if client is not None else 0
+
+    # A client is registered by its first push that carries operations; an empty push only asks where it stands.
+    if request.ops:
+        last_seq = db.run_write(register)
+    else:
+        with db.read() as session:
+            last_seq = known(session)
+    results: list[OpResult] = []
+    resend_from = None
+    for op in sorted(request.ops, key=lambda o: o.seq):
+        outcome = db.run_write(lambda s, op=op: _apply_one(s, actor, request.client_id, op, offset))
+        if outcome is None:  # a gap: stop here, the client resends from the next seq it owes
+            resend_from = last_seq + 1
+            break
+        result, last_seq = outcome
+        results.append(result)
+    with db.lookup() as session:
+        version = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
+    return PushResponse(results=results, cursor=str(Cursor(version, 0)), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
+
+
+def _apply_one(session: Session, actor: Actor, client_id: str, op: Op, offset: dt.timedelta) -> tuple[OpResult, int] | None:
+    client = _client(session, actor, client_id, lock=True)
+    stored = session.scalar(select(SyncOp).where(SyncOp.op_id == op.op_id))
+    if stored is not None:
+        if stored.client_id != client.id:
+            return _result(op, "rejected", actor, _op_id_taken()), client.last_seq
+        return msgspec.convert(stored.result, OpResult), client.last_seq
+    if op.seq > client.last_seq + 1:
+        return None
+    if op.seq <= client.last_seq:
+        # A new op under a seq already used: the client lost track; refuse it without consuming anything.
+        error = InvalidInput(
+            f"Sequence number {op.seq} was already used by this client (last {client.last_seq}); number new operations from {client.last_seq + 1}.",
+            f"序号 {op.seq} 已被本客户端使用（最后为 {client.last_seq}），新操作请从 {client.last_seq + 1} 开始编号。",
+            code="seq_reused", last_seq=client.last_seq,
+        )
+        return _result(op, "rejected", actor, error), client.last_seq
+    device_time = None
+    if op.device_time is not None:
+        device_time = (op.device_time if op.device_time.tzinfo else op.device_time.replace(tzinfo=dt.UTC)) + offset
+    result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time))
+    session.add(SyncOp(op_id=op.op_id, client_id=client.id, seq=op.seq, type=op.type, status=result.status,
+                       result=msgspec.to_builtins(result), device_time=device_time))
+    client.last_seq = op.seq
+    session.flush()
+    return result, op.seq
+
+
+def _run(session: Session, actor: Actor, op: Op, ctx: Context) -> OpResult:
+    try:
+        with session.begin_nested():
+            spec, payload = parse(op.type, op.payload)
+            details = spec.handler(session, actor, payload, ctx)
+    except CangkuError as error:
+        status = "conflict" if isinstance(error, Conflict) and error.code not in _REFUSALS and not isinstance(error, InsufficientStock) else "rejected"
+        return _result(op, status, actor, error)
+    return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
+
+
+def _result(op: Op, status: str, actor: Actor, error: CangkuError) -> OpResult:
+    details: dict[str, Any] = {"error": error.code, **msgspec.to_builtins(error.details), "message_zh": error.zh, "message_en": error.en}
+    return OpResult(op_id=op.op_id, seq=op.seq, status=status, message=error.message(actor.language), details=details)  # type: ignore[arg-type]
+
+
+def _op_id_taken() -> InvalidInput:
+    return InvalidInput("This operation id was already used by another client.", "该操作编号已被其他客户端使用。", code="op_id_taken")

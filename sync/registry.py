@@ -1,0 +1,201 @@
+"""Operation types: each a name bound to the payload it takes and the same service function its REST route calls."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Actor
+from server.errors import InvalidInput
+from server.inventory.schemas import MoveCreate
+from server.purchasing.schemas import Comment, Version
+from server.schemas import Code, ScanText, Struct
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    op_id: str
+    device_time: dt.datetime | None  # corrected by the clock offset measured at the push
+
+
+Handler = Callable[[Session, Actor, Any, Context], dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class OpType:
+    name: str
+    payload: type
+    handler: Handler
+
+
+OPERATIONS: dict[str, OpType] = {}
+
+
+def operation(name: str, payload: type) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        OPERATIONS[name] = OpType(name, payload, fn)
+        return fn
+
+    return register
+
+
+def parse(op_type: str, payload: dict[str, Any]) -> tuple[OpType, Any]:
+    spec = OPERATIONS.get(op_type)
+    if spec is None:
+        raise InvalidInput(
+            f"Unknown operation type {op_type!r}; this server knows {', '.join(sorted(OPERATIONS))}.",
+            f"未知的操作类型 {op_type!r}；本服务器支持 {', '.join(sorted(OPERATIONS))}。",
+            code="unknown_operation",
+        )
+    try:
+        return spec, msgspec.convert(payload, spec.payload, str_keys=True)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"The {op_type} payload is not valid: {exc}", f"{op_type} 的内容无效：{exc}", code="invalid_payload") from None
+
+
+Serials = Annotated[list[ScanText], msgspec.Meta(max_length=10_000)]
+
+
+# Stock ------------------------------------------------------------------------------------------
+
+
+@operation("stock.move", MoveCreate)
+def _stock_move(session: Session, actor: Actor, data: MoveCreate, ctx: Context) -> dict[str, Any]:
+    from server.inventory.services import move
+
+    row = move(
+        session, actor, sku=data.sku, qty=data.qty, source=data.from_, target=data.to, lot=data.lot, serials=data.serials,
+        reason=data.reason, unit_cost=data.unit_cost, reservation_id=data.reservation, op_id=ctx.op_id,
+    )
+    return {"move": row.id}
+
+
+class TransferConfirm(Struct):
+    sku: Code
+    qty: Decimal
+    from_: Code = msgspec.field(name="from")
+    to: Code
+    lot: Code | None = None
+    serials: Serials = []
+
+
+@operation("transfer.confirm", TransferConfirm)
+def _transfer(session: Session, actor: Actor, data: TransferConfirm, ctx: Context) -> dict[str, Any]:
+    """Goods carried from one of the company's locations to another (bin to bin, or into transit)."""
+    from server.inventory.services import move
+    from server.locations.services import location_for_move
+
+    for code, field in ((data.from_, "from"), (data.to, "to")):
+        if not location_for_move(session, code, field).internal and code != "TRANSIT":
+            raise InvalidInput(f"A transfer moves stock between the company's locations, not {code}.",
+                               f"调拨只能在公司库位之间移动库存，{code} 不行。", code="not_a_transfer")
+    row = move(session, actor, sku=data.sku, qty=data.qty, source=data.from_, target=data.to, lot=data.lot, serials=data.serials,
+               reason="transfer", op_id=ctx.op_id)
+    return {"move": row.id}
+
+
+# Purchasing -------------------------------------------------------------------------------------
+
+
+class ReceiveLineOp(Struct):
+    receipt: Code
+    sku: Code
+    qty: Decimal
+    line: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    lot: Code | None = None
+    expiry: dt.date | None = None
+    serials: Serials = []
+
+
+@operation("receive.line", ReceiveLineOp)
+def _receive(session: Session, actor: Actor, data: ReceiveLineOp, ctx: Context) -> dict[str, Any]:
+    from server.purchasing.services import receive_line
+
+    line = receive_line(session, actor, data.receipt, sku=data.sku, qty=data.qty, po_line=data.line, lot=data.lot, expiry=data.expiry,
+                        serials=data.serials, op_id=ctx.op_id)
+    return {"receipt": data.receipt, "line": line.line_no, "move": line.move_id}
+
+
+class PutawayConfirmOp(Struct):
+    task: Annotated[int, msgspec.Meta(ge=1)]
+    location: Code
+
+
+@operation("putaway.confirm", PutawayConfirmOp)
+def _put_away(session: Session, actor: Actor, data: PutawayConfirmOp, ctx: Context) -> dict[str, Any]:
+    from server.purchasing.services import confirm_putaway
+
+    task = confirm_putaway(session, actor, data.task, location=data.location, op_id=ctx.op_id)
+    return {"task": task.id, "move": task.move_id}
+
+
+class Decision(Struct):
+    po: Code
+    version: Version
+    comment: Comment = ""
+
+
+@operation("po.approve", Decision)
+def _approve(session: Session, actor: Actor, data: Decision, ctx: Context) -> dict[str, Any]:
+    from server.purchasing.services import approve_po
+
+    po = approve_po(session, actor, data.po, version=data.version, comment=data.comment)
+    return {"po": po.number, "status": po.status, "version": po.version}
+
+
+@operation("po.reject", Decision)
+def _reject(session: Session, actor: Actor, data: Decision, ctx: Context) -> dict[str, Any]:
+    from server.purchasing.services import reject_po
+
+    po = reject_po(session, actor, data.po, version=data.version, comment=data.comment)
+    return {"po": po.number, "status": po.status, "version": po.version}
+
+
+# Sales and counts -------------------------------------------------------------------------------
+
+
+class PickConfirmOp(Struct):
+    task: Annotated[int, msgspec.Meta(ge=1)]
+    qty: Decimal
+    location: Code | None = None
+    lot: Code | None = None
+    serials: Serials = []
+    short_reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+@operation("pick.confirm", PickConfirmOp)
+def _pick(session: Session, actor: Actor, data: PickConfirmOp, ctx: Context) -> dict[str, Any]:
+    from server.sales.services import confirm_pick
+
+    task = confirm_pick(session, actor, data.task, qty=data.qty, location=data.location, lot=data.lot, serials=data.serials,
+                        short_reason=data.short_reason, op_id=ctx.op_id)
+    return {"task": task.id, "status": task.status, "picked": str(task.picked_qty)}
+
+
+class CountLineOp(Struct):
+    location: Code
+    sku: Code
+    qty: Decimal
+    lot: Code | None = None
+
+
+class CountRecordOp(Struct):
+    count: Code
+    lines: Annotated[list[CountLineOp], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+@operation("count.record", CountRecordOp)
+def _count(session: Session, actor: Actor, data: CountRecordOp, ctx: Context) -> dict[str, Any]:
+    from server.counts.services import CountIn, record_counts
+
+    lines = record_counts(
+        session, actor, data.count, [CountIn(location=c.location, sku=c.sku, qty=c.qty, lot=c.lot) for c in data.lines],
+        counted_at=ctx.device_time,
+    )
+    return {"count": data.count, "lines": lines}

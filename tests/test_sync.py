@@ -1,0 +1,221 @@
+"""The sync protocol over HTTP: push applies each operation once in seq order with one result each; pull serves every
+committed change after a cursor, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+
+from server.auth.permissions import SYSTEM
+from server.inventory.services import move
+from sync.feed import Cursor, changes_after
+from tests.helpers import post_move
+from tests.stories import Api, supplier_and_dock
+
+CLIENT = "phone-0001-abcd"
+
+
+def op(seq: int, type_: str, payload: dict, op_id: str | None = None) -> dict:
+    return {"op_id": op_id or f"op-{uuid.uuid4()}", "seq": seq, "type": type_, "payload": payload}
+
+
+def push(client, headers, ops, client_id: str = CLIENT, expect: int = 200, **extra):  # type: ignore[no-untyped-def]
+    body = {"client_id": client_id, "device_time": dt.datetime.now(dt.UTC).isoformat(), "schema_version": 1, "ops": ops, **extra}
+    response = client.post("/api/v1/sync/push", headers=headers, json=body)
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def receive(qty: str, location: str = "B1", sku: str = "PEN") -> dict:
+    return {"sku": sku, "qty": qty, "from": "SUPPLIER", "to": location, "unit_cost": "1"}
+
+
+def test_a_pushed_move_is_applied_once_however_often_it_is_resent(client, worker, world):
+    first = op(1, "stock.move", receive("5"))
+    answer = push(client, worker, [first])
+    assert [r["status"] for r in answer["results"]] == ["applied"] and answer["last_seq"] == 1
+    again = push(client, worker, [first])  # the response was lost; the phone sends it again
+    assert again["results"] == answer["results"] and again["last_seq"] == 1
+    assert Api(client, worker).stock("PEN", "B1") == ("5", "0")
+
+
+def test_a_rejected_operation_advances_the_seq_so_nothing_behind_it_is_blocked(client, worker, world):
+    answer = push(client, worker, [op(1, "stock.move", receive("2", sku="NO-SUCH")), op(2, "stock.move", receive("3"))])
+    statuses = [(r["seq"], r["status"]) for r in answer["results"]]
+    assert statuses == [(1, "rejected"), (2, "applied")]
+    rejected = answer["results"][0]
+    assert rejected["details"]["error"] == "unknown_sku" and "NO-SUCH" in rejected["message"]
+    assert "NO-SUCH" in rejected["details"]["message_zh"]
+    assert Api(client, worker).stock("PEN", "B1") == ("3", "0")
+
+
+def test_a_gap_in_seq_is_answered_so_the_client_resends(client, worker, world):
+    answer = push(client, worker, [op(1, "stock.move", receive("1")), op(3, "stock.move", receive("1"))])
+    assert [r["seq"] for r in answer["results"]] == [1] and answer["resend_from"] == 2 and answer["last_seq"] == 1
+    answer = push(client, worker, [op(2, "stock.move", receive("1")), op(3, "stock.move", receive("1"))])
+    assert [r["status"] for r in answer["results"]] == ["applied", "applied"] and answer["resend_from"] is None
+    assert Api(client, worker).stock("PEN", "B1") == ("3", "0")
+
+
+def test_a_new_operation_under_a_used_seq_is_refused_without_applying_it(client, worker, world):
+    push(client, worker, [op(1, "stock.move", receive("1"))])
+    answer = push(client, worker, [op(1, "stock.move", receive("9"))])
+    assert answer["results"][0]["status"] == "rejected" and answer["results"][0]["details"]["error"] == "seq_reused"
+    assert Api(client, worker).stock("PEN", "B1") == ("1", "0")
+
+
+def test_an_unknown_operation_type_or_a_bad_payload_is_rejected_with_a_reason(client, worker, world):
+    answer = push(client, worker, [op(1, "stock.teleport", {}), op(2, "stock.move", {"sku": "PEN"})])
+    assert [(r["status"], r["details"]["error"]) for r in answer["results"]] == [("rejected", "unknown_operation"), ("rejected", "invalid_payload")]
+
+
+def test_the_same_task_line_confirmed_twice_is_a_conflict(client, world, as_role):
+    admin, sales, worker = Api(client, as_role("admin")), Api(client, as_role("sales")), as_role("warehouse")
+    admin.post("/api/v1/locations", {"code": "WH1-OUT", "kind": "zone", "parent": "WH1"}, expect=201)
+    admin.post("/api/v1/partners", {"code": "CUS1", "kind": "customer"}, expect=201)
+    post_move(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "5", "unit_price": "2"}]},
+                       expect=201)
+    sales.post(f"/api/v1/sales-orders/{order['number']}/confirm", {})
+    task = Api(client, worker).post("/api/v1/waves", {"warehouse": "WH1", "orders": [order["number"]]}, expect=201)["tasks"][0]["id"]
+    other_picker = as_role("warehouse", ("WH1",))
+    first = push(client, worker, [op(1, "pick.confirm", {"task": task, "qty": "5", "location": "B1"})])
+    second = push(client, other_picker, [op(1, "pick.confirm", {"task": task, "qty": "5", "location": "B1"})], client_id="phone-0002-abcd")
+    assert first["results"][0]["status"] == "applied"
+    assert second["results"][0]["status"] == "conflict" and second["results"][0]["details"]["error"] == "already_picked"
+    assert Api(client, worker).stock("PEN", "WH1-OUT") == ("5", "5")
+
+
+def test_approving_a_stale_version_offline_is_a_conflict_showing_what_changed(client, world, as_role):
+    purchaser, approver = Api(client, as_role("purchaser")), as_role("approver")
+    supplier_and_dock(Api(client, as_role("admin")))
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "10", "unit_price": "5"}]},
+                        expect=201)
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    seen = po["version"]
+    purchaser.patch(f"/api/v1/purchase-orders/{po['number']}", {"version": seen, "lines": [{"sku": "PEN", "qty": "12", "unit_price": "5"}]})
+    answer = push(client, approver, [op(1, "po.approve", {"po": po["number"], "version": seen})])
+    result = answer["results"][0]
+    assert result["status"] == "conflict" and result["details"]["error"] == "stale_version"
+    assert {"line": 1, "field": "qty", "before": "10", "after": "12"} in result["details"]["changes"]
+    answer = push(client, approver, [op(2, "po.approve", {"po": po["number"], "version": seen + 1})])
+    assert answer["results"][0]["status"] == "applied" and answer["results"][0]["details"]["status"] == "approved"
+
+
+def test_a_client_belongs_to_the_user_who_registered_it(client, world, as_role):
+    push(client, as_role("warehouse"), [op(1, "stock.move", receive("1"))])
+    push(client, as_role("warehouse", ("WH1",)), [op(1, "stock.move", receive("1"))], expect=403)
+
+
+def test_an_app_speaking_another_schema_version_is_told_to_update(client, worker, world):
+    body = push(client, worker, [], schema_version=99, expect=422)
+    assert body["error"] == "schema_version"
+
+
+def test_pull_serves_balance_changes_after_the_cursor_and_then_nothing(client, worker, world):
+    post_move(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    post_move(client, worker, "PEN", 2, "B1", "B2")
+    first = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH1"}).json()
+    latest = {c["key"]: c["data"] for c in first["changes"]}
+    assert sorted((d["location"], d["qty"]) for d in latest.values()) == [("B1", "3"), ("B2", "2")]
+    assert first["has_more"] is False and first["reset_required"] is False
+    again = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH1", "cursor": first["cursor"]}).json()
+    assert again["changes"] == [] and again["cursor"] == first["cursor"]
+    post_move(client, worker, "PEN", 1, "B2", "CUSTOMER")
+    later = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH1", "cursor": first["cursor"]}).json()
+    assert [(c["data"]["location"], c["data"]["qty"], c["data"]["available"]) for c in later["changes"]] == [("B2", "1", "1")]
+    other = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH2", "cursor": first["cursor"]}).json()
+    assert other["changes"] == []
+
+
+def test_pull_pages_through_many_changes_without_losing_one(client, worker, world):
+    for i in range(7):
+        post_move(client, worker, "PEN", 1, "SUPPLIER", ["B1", "B2", "B3"][i % 3], unit_cost="1")
+    seen, cursor = [], None
+    while True:
+        page = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH1", "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [(c["data"]["location"], c["data"]["qty"]) for c in page["changes"]]
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert len(seen) == 7 and seen[-3:] == [("B2", "2"), ("B3", "2"), ("B1", "3")]
+
+
+def test_a_scope_the_user_may_not_see_answers_reset_required(client, world, as_role):
+    limited = as_role("warehouse", ("WH2",))
+    page = client.get("/api/v1/sync/pull", headers=limited, params={"scope": "wh:WH1"}).json()
+    assert page["reset_required"] is True and page["changes"] == []
+    bad = client.get("/api/v1/sync/pull", headers=limited, params={"scope": "everything"})
+    assert bad.status_code == 422 and bad.json()["error"] == "unknown_scope"
+    bad = client.get("/api/v1/sync/pull", headers=limited, params={"scope": "wh:WH2", "cursor": "yesterday"})
+    assert bad.status_code == 422 and bad.json()["error"] == "bad_cursor"
+
+
+def test_a_change_that_commits_late_is_still_pulled(db, world, backend):
+    """One transaction stays open while a later one commits and is pulled; the first, committed afterwards, is pulled next."""
+    with db.write() as early_session:
+        move(early_session, SYSTEM, sku="PEN", qty=1, source="SUPPLIER", target="B1", unit_cost=1)
+        # Another process commits a change while this transaction is still open (on SQLite, writes queue; there
+        # the other write runs after this one commits, and the order is simply commit order).
+        if backend == "postgresql":
+            other = threading.Thread(target=_post_in_other_transaction, args=(db, "B2", "RICE"))
+            other.start()
+            other.join(timeout=30)
+            assert not other.is_alive()  # it committed while this transaction is still open
+            with db.read() as reader:
+                page = changes_after(reader, ["wh:WH1"], Cursor(), 100)
+            assert [c.data["location"] for c in page.changes] == ["B2"]
+            cursor = page.cursor
+        else:
+            cursor = Cursor()
+    if backend == "sqlite":
+        _post_in_other_transaction(db, "B2", "RICE")
+    with db.read() as reader:
+        rest = changes_after(reader, ["wh:WH1"], cursor, 100)
+    locations = [c.data["location"] for c in rest.changes]
+    assert "B1" in locations  # the early transaction's change was not skipped
+
+
+def test_a_transaction_that_took_its_version_holds_back_later_ones_until_it_commits(db, world, backend):
+    """The version is taken just before commit under the clock's lock: a later commit waits, so versions follow commit order.
+
+    (On SQLite the later writer already waits for the whole write transaction.)"""
+    from sync.feed import flush_changes
+
+    order: list[str] = []
+    with db.write() as first:
+        move(first, SYSTEM, sku="PEN", qty=1, source="SUPPLIER", target="B1", unit_cost=1)
+        first.flush()
+        version = flush_changes(first)
+        other = threading.Thread(target=lambda: (_post_in_other_transaction(db, "B2", "RICE"), order.append("second")))
+        other.start()
+        other.join(timeout=1)
+        assert other.is_alive()  # waiting for the clock
+        order.append("first")
+    other.join(timeout=30)
+    assert order == ["first", "second"]
+    with db.read() as reader:
+        page = changes_after(reader, ["wh:WH1"], Cursor(), 100)
+    assert [(c.version, c.data["location"]) for c in page.changes] == [(version, "B1"), (version + 1, "B2")]
+
+
+def _post_in_other_transaction(db, location: str, sku: str = "PEN") -> None:  # type: ignore[no-untyped-def]
+    with db.write() as session:
+        move(session, SYSTEM, sku=sku, qty=1, source="SUPPLIER", target=location, unit_cost=1)
+
+
+def test_cangku_check_finds_an_op_log_that_skipped_a_seq(client, worker, world, db):
+    from sqlalchemy import update
+
+    from server.inventory.check import check_ledger
+    from sync.models import SyncClient
+
+    push(client, worker, [op(1, "stock.move", receive("1")), op(2, "stock.move", receive("1"))])
+    with db.read() as session:
+        assert check_ledger(session).ok
+    with db.write() as session:
+        session.execute(update(SyncClient).values(last_seq=3))
+    with db.read() as session:
+        problems = check_ledger(session).problems
+    assert any("[4] sync client" in p for p in problems), problems
