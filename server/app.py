@@ -50,6 +50,8 @@ from server.sales.routes import (
 from server.scan.routes import ScanController
 from server.schemas import Out, Struct
 from server.settings import Settings, get_settings
+from sync.discrepancies import DiscrepancyController
+from sync.live import sync_socket
 from sync.routes import SyncController
 
 VERSION = "0.1.0"
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         InvoiceController,
         ReturnController,
         SyncController,
+        sync_socket,
+        DiscrepancyController,
         reports_router,
         ImportController,
     ]

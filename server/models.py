@@ -39,7 +39,7 @@ from server.sales.models import (
     SalesOrderLine,
     Wave,
 )
-from sync.models import SyncChange, SyncClient, SyncClock, SyncOp
+from sync.models import Device, Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
 
 __all__ = [
     "Account", "AuditEntry", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
@@ -48,5 +48,5 @@ __all__ = [
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",
     "PriceListItem", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",
     "Requisition", "RequisitionLine", "Invoice", "InvoiceLine", "Package", "PackageLine", "PickTask", "Quote", "QuoteLine", "Return",
-    "ReturnLine", "SalesOrder", "SalesOrderLine", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp",
+    "ReturnLine", "SalesOrder", "SalesOrderLine", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp", "Device", "Discrepancy",
 ]

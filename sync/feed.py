@@ -100,19 +100,25 @@ def flush_changes(session: Session) -> int | None:
         values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else Json(r["data"])) for r in rows]
     driver_cursor(session).executemany(_SQL["insert"][dialect], values)
     session.info["sync_version"] = version
+    from sync.live import publish_changes  # imported here: the live socket reads the feed
+
+    publish_changes(session, version, rows)  # pokes and stock updates, published once this transaction commits
     return version
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    if session.info.get(PENDING):
+    # Releasing a savepoint fires this too; only the real commit takes a version.
+    if session.info.get(PENDING) and not session.in_nested_transaction():
         session.flush()
         flush_changes(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(PENDING, None)
+    # A savepoint rolled back keeps what the rest of the transaction noted (re-reading a thing that did not change is harmless).
+    if not session.in_nested_transaction():
+        session.info.pop(PENDING, None)
 
 
 # Loaders ----------------------------------------------------------------------------------------

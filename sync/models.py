@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.base import Base, UTCDateTime, utcnow
+from server.base import Base, Qty, UTCDateTime, utcnow
 
 
 class SyncClient(Base):
@@ -67,3 +67,42 @@ class SyncChange(Base):
     kind: Mapped[str] = mapped_column(String(24))
     key: Mapped[str] = mapped_column(String(128))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: the thing is gone
+
+
+class Device(Base):
+    """A phone or scanner a user syncs from, registered on its first push; an admin can revoke it."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("user_id", "device_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Discrepancy(Base):
+    """A physical fact that contradicted the book: someone took more from a bin than the book said was there.
+
+    The book is raised to what was taken (so the bin never goes negative) and the bin is sent for a recount."""
+
+    __tablename__ = "discrepancies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    book_available: Mapped[Any] = mapped_column(Qty())
+    taken: Mapped[Any] = mapped_column(Qty())
+    shortfall: Mapped[Any] = mapped_column(Qty())
+    op_id: Mapped[str | None] = mapped_column(String(64))
+    op_type: Mapped[str] = mapped_column(String(32))
+    adjustment_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))
+    count_number: Mapped[str | None] = mapped_column(String(32))  # the recount it opened (or joined)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,13 +19,12 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.db import Database
 from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, InvalidInput
+from server.schemas import fmt
+from sync.discrepancies import PHYSICAL, describe, record_shortfall
 from sync.feed import Cursor
 from sync.messages import SCHEMA_VERSION, Op, OpResult, PushRequest, PushResponse
 from sync.models import SyncClient, SyncClock, SyncOp
-from sync.registry import Context, parse
-
-# Conflicts that are business refusals rather than data changing under the operation.
-_REFUSALS = {"insufficient_stock"}
+from sync.registry import Context, OpType, parse
 
 
 def check_schema(request: PushRequest) -> None:
@@ -56,6 +55,9 @@ def _client(session: Session, actor: Actor, client_id: str, *, lock: bool) -> Sy
 
 def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     check_schema(request)
+    from sync.devices import check_in  # registers the device on its first push; a revoked one is refused before anything is applied
+
+    check_in(db, actor, request.client_id)
     now = utcnow()
     offset = now - request.device_time.astimezone(dt.UTC) if request.device_time.tzinfo else now - request.device_time.replace(tzinfo=dt.UTC)
     offset_ms = int(offset.total_seconds() * 1000)
@@ -121,13 +123,38 @@ def _apply_one(session: Session, actor: Actor, client_id: str, op: Op, offset: d
 
 def _run(session: Session, actor: Actor, op: Op, ctx: Context) -> OpResult:
     try:
+        spec, payload = parse(op.type, op.payload)
         with session.begin_nested():
-            spec, payload = parse(op.type, op.payload)
+            details = spec.handler(session, actor, payload, ctx)
+    except InsufficientStock as shortage:
+        if op.type in PHYSICAL:
+            return _as_physical_fact(session, actor, op, ctx, spec, payload, shortage)
+        return _result(op, "rejected", actor, shortage)
+    except CangkuError as error:
+        return _result(op, "conflict" if isinstance(error, Conflict) else "rejected", actor, error)
+    return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
+
+
+def _as_physical_fact(
+    session: Session, actor: Actor, op: Op, ctx: Context, spec: OpType, payload: Any, shortage: InsufficientStock
+) -> OpResult:
+    """Someone took more from a bin than the book holds: book the difference, recount the bin, and apply what they did."""
+    try:
+        with session.begin_nested():
+            found = record_shortfall(session, actor, op_type=op.type, op_id=op.op_id, shortage=shortage)
+            if found is None:
+                raise shortage
             details = spec.handler(session, actor, payload, ctx)
     except CangkuError as error:
-        status = "conflict" if isinstance(error, Conflict) and error.code not in _REFUSALS and not isinstance(error, InsufficientStock) else "rejected"
-        return _result(op, status, actor, error)
-    return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
+        return _result(op, "conflict" if isinstance(error, Conflict) and error is not shortage else "rejected", actor, error)
+    info = shortage.details
+    return OpResult(
+        op_id=op.op_id, seq=op.seq, status="applied_with_exception", message=describe(found, info["sku"], info["location"], actor.language),
+        details={
+            **msgspec.to_builtins(details), "discrepancy": found.id, "book_available": info["available"], "taken": info["requested"],
+            "shortfall": fmt(found.shortfall), "recount": found.count_number,
+        },
+    )
 
 
 def _result(op: Op, status: str, actor: Actor, error: CangkuError) -> OpResult:

@@ -106,6 +106,9 @@ MATRIX = [
     # Sync: anyone signed in may push; each operation checks its own permission.
     ("POST", "/api/v1/sync/push", "/api/v1/sync/push", {"client_id": "matrix-client", "device_time": "2026-11-26T00:00:00Z", "schema_version": 1,
                                                          "ops": []}, ALL),
+    # Devices: only an administrator revokes or restores one (device 1 is the admin's, registered by the push above).
+    ("POST", "/api/v1/devices/{device}/revoke", "/api/v1/devices/1/revoke", None, {"admin"}),
+    ("POST", "/api/v1/devices/{device}/restore", "/api/v1/devices/1/restore", None, {"admin"}),
     # Signing out ends the sessions the rows above use: keep it last.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
 ]

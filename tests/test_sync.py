@@ -219,3 +219,34 @@ def test_cangku_check_finds_an_op_log_that_skipped_a_seq(client, worker, world, 
     with db.read() as session:
         problems = check_ledger(session).problems
     assert any("[4] sync client" in p for p in problems), problems
+
+
+def test_an_offline_pick_that_finds_more_than_the_book_is_recorded_with_a_discrepancy_and_a_recount(client, world, as_role, db):
+    from server.inventory.check import check_ledger
+
+    admin, worker = Api(client, as_role("admin")), as_role("warehouse")
+    post_move(client, worker, "MILK", 2, "SUPPLIER", "B2", lot="L1", unit_cost="3")
+    answer = push(client, worker, [op(1, "stock.move", {"sku": "MILK", "qty": "5", "from": "B2", "to": "CUSTOMER", "lot": "L1"})])
+    result = answer["results"][0]
+    assert result["status"] == "applied_with_exception"
+    assert (result["details"]["book_available"], result["details"]["taken"], result["details"]["shortfall"]) == ("2", "5", "3")
+    assert "B2" in result["message"] and result["details"]["recount"].startswith("CNT-")
+    assert Api(client, worker).stock("MILK", "B2", "L1") == ("0", "0")  # never negative
+    found = admin.get("/api/v1/discrepancies")["items"]
+    assert [(d["sku"], d["location"], d["lot"], d["shortfall"], d["recount"]) for d in found] == [
+        ("MILK", "B2", "L1", "3", result["details"]["recount"])]
+    count = admin.get(f"/api/v1/counts/{result['details']['recount']}")
+    assert count["status"] == "counting"
+    gain = [m for m in Api(client, worker).get("/api/v1/stock/moves", location="ADJUSTMENT")["items"] if m["to"] == "B2"]
+    assert [(m["qty"], m["lot"]) for m in gain] == [("3", "L1")]
+    with db.read() as session:
+        assert check_ledger(session).ok
+    # The same thing done online is refused: the person is there to look again.
+    refused = post_move(client, worker, "MILK", 1, "B2", "CUSTOMER", lot="L1")
+    assert refused.status_code == 409
+
+
+def test_a_shortfall_in_a_quarantine_location_is_not_booked_as_a_fact(client, world, as_role):
+    worker = as_role("warehouse")
+    answer = push(client, worker, [op(1, "stock.move", {"sku": "PEN", "qty": "1", "from": "QC", "to": "CUSTOMER"})])
+    assert answer["results"][0]["status"] == "rejected" and answer["results"][0]["details"]["error"] == "insufficient_stock"

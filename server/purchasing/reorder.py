@@ -135,6 +135,8 @@ def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor 
 
 @event.listens_for(Session, "before_commit")
 def _check_after_moves(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint being released: the check waits for the real commit
+        return
     touched = session.info.pop(REORDER_PENDING, None)
     if touched:
         check_touched(session, touched)
@@ -142,7 +144,8 @@ def _check_after_moves(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    session.info.pop(REORDER_PENDING, None)
+    if not session.in_nested_transaction():
+        session.info.pop(REORDER_PENDING, None)
 
 
 # Rules ------------------------------------------------------------------------------------------

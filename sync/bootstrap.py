@@ -1,0 +1,241 @@
+"""The first sync of a device: its slices read page by page after taking the feed's cursor, caught up by pulling from it.
+
+The cursor is read before any data, so everything committed up to it is in the pages; whatever commits
+while the device pages (under a later version) may or may not be in a page, and is in the pull from the
+cursor either way, which carries each thing's state as of its commit: applying the pages and then the
+pull leaves the device with the newest state of every key. Pages are keyset pages (after the last key
+sent, in index order), so a page costs about its size, whatever the size of the tables.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from server.auth.permissions import Actor
+from server.catalog.models import Barcode, Item, Lot
+from server.errors import CangkuError, Forbidden, InvalidInput
+from server.inventory.models import Balance
+from server.locations.models import Location
+from server.schemas import Out, fmt
+from sync.feed import Cursor
+from sync.models import SyncClock
+
+TOKEN_VERSION = 1
+MAX_TOKEN = 512
+Key = tuple[int, ...]
+
+
+class BootstrapPage(Out):
+    scope: str
+    kind: str  # what the rows are: balance, item, barcode, location, lot
+    fields: list[str]  # the meaning of each position in a row
+    items: list[list[Any]]
+    next_page_token: str | None  # None: the slice is complete; pull from `cursor` next
+    cursor: str  # the change-feed cursor taken before the first page; the same on every page
+
+
+@dataclasses.dataclass(frozen=True)
+class Slice:
+    rows: list[list[Any]]
+    after: Key | None  # the key the next page of this kind starts after; None: this kind is done
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    name: str
+    fields: tuple[str, ...]
+    key_length: int
+    read: Callable[[Session, int | None, Key, int], Slice]
+
+
+# Readers ----------------------------------------------------------------------------------------
+
+
+def _by_id(rows: Sequence[Any], limit: int, row: Callable[[Any], list[Any]]) -> Slice:
+    """A page of a table read in primary-key order (limit + 1 rows asked for, to know whether more follow)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Slice([row(r) for r in rows], (rows[-1].id,) if more else None)
+
+
+def _items(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
+    rows = session.execute(
+        select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit, Item.unit_decimals, Item.tracking, Item.vat_rate, Item.active)
+        .where(Item.id > (after[0] if after else 0)).order_by(Item.id).limit(limit + 1)
+    ).all()
+    return _by_id(rows, limit, lambda r: [r.sku, r.name_zh, r.name_en, r.unit, r.unit_decimals, r.tracking, fmt(r.vat_rate), r.active])
+
+
+def _barcodes(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
+    rows = session.execute(
+        select(Barcode.id, Barcode.code, Item.sku, Barcode.pack, Barcode.qty, Barcode.gtin)
+        .join(Item, Item.id == Barcode.item_id)
+        .where(Barcode.id > (after[0] if after else 0)).order_by(Barcode.id).limit(limit + 1)
+    ).all()
+    return _by_id(rows, limit, lambda r: [r.code, r.sku, r.pack, fmt(r.qty), r.gtin])
+
+
+_PARENT = aliased(Location)
+_WAREHOUSE = aliased(Location)
+
+
+def _locations(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
+    rows = session.execute(
+        select(Location.id, Location.code, Location.kind, _PARENT.code.label("parent"), _WAREHOUSE.code.label("warehouse"),
+               Location.quarantine, Location.name_zh, Location.name_en, Location.active)
+        .outerjoin(_PARENT, _PARENT.id == Location.parent_id)
+        .outerjoin(_WAREHOUSE, _WAREHOUSE.id == Location.warehouse_id)
+        .where(Location.id > (after[0] if after else 0)).order_by(Location.id).limit(limit + 1)
+    ).all()
+    return _by_id(rows, limit, lambda r: [r.code, r.kind, r.parent, r.warehouse, r.quarantine, r.name_zh, r.name_en, r.active])
+
+
+def _lots(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
+    rows = session.execute(
+        select(Lot.id, Item.sku, Lot.code, Lot.expiry)
+        .join(Item, Item.id == Lot.item_id)
+        .where(Lot.id > (after[0] if after else 0)).order_by(Lot.id).limit(limit + 1)
+    ).all()
+    return _by_id(rows, limit, lambda r: [r.sku, r.code, r.expiry.isoformat() if r.expiry else None])
+
+
+def _balances(session: Session, warehouse: int | None, after: Key, limit: int) -> Slice:
+    """The warehouse's stock, in (location, item, id) order: the balances index on (location_id, item_id) serves it.
+
+    One page reads at most `limit` of the warehouse's locations and `limit` + 1 balances, so empty bins
+    and zero balances (kept once stock has left) cost no more than rows sent; such a page can come out
+    short, even empty, and still have a next page."""
+    location, item, row = after or (0, 0, 0)
+    locations = session.execute(
+        select(Location.id, Location.code, Location.quarantine)
+        .where(Location.warehouse_id == warehouse, Location.id >= location).order_by(Location.id).limit(limit)
+    ).all()
+    if not locations:
+        return Slice([], None)
+    balances = session.execute(
+        select(Balance.id, Balance.item_id, Balance.location_id, Balance.lot_key, Balance.lot_id, Balance.qty, Balance.reserved)
+        .where(Balance.location_id.in_([loc.id for loc in locations]),
+               tuple_(Balance.location_id, Balance.item_id, Balance.id) > tuple_(location, item, row))
+        .order_by(Balance.location_id, Balance.item_id, Balance.id).limit(limit + 1)
+    ).all()
+    if len(balances) > limit:
+        balances = balances[:limit]
+        last = balances[-1]
+        following: Key | None = (last.location_id, last.item_id, last.id)
+    elif len(locations) == limit:  # this batch of locations is done; the warehouse may have more
+        following = (locations[-1].id + 1, 0, 0)
+    else:
+        following = None
+    stocked = [b for b in balances if b.qty != 0]
+    places = {loc.id: loc for loc in locations}
+    skus = _names(session, Item.id, Item.sku, {b.item_id for b in stocked})
+    lots = _names(session, Lot.id, Lot.code, {b.lot_id for b in stocked if b.lot_id is not None})
+    rows = []
+    for b in stocked:
+        place = places[b.location_id]
+        available = "0" if place.quarantine else (fmt(b.qty - b.reserved) or "0")
+        rows.append([f"{b.item_id}:{b.location_id}:{b.lot_key}", skus[b.item_id], place.code, lots.get(b.lot_id),
+                     fmt(b.qty), fmt(b.reserved) or "0", available])
+    return Slice(rows, following)
+
+
+def _names(session: Session, id_column: Any, name_column: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(id_column, name_column).where(id_column.in_(sorted(ids)))).tuples().all())
+
+
+KINDS = {
+    kind.name: kind
+    for kind in (
+        # `key` is the change feed's key for the balance, so a pulled change replaces the row it updates.
+        Kind("balance", ("key", "sku", "location", "lot", "qty", "reserved", "available"), 3, _balances),
+        Kind("item", ("sku", "name_zh", "name_en", "unit", "unit_decimals", "tracking", "vat_rate", "active"), 1, _items),
+        Kind("barcode", ("code", "sku", "pack", "qty", "gtin"), 1, _barcodes),
+        Kind("location", ("code", "kind", "parent", "warehouse", "quarantine", "name_zh", "name_en", "active"), 1, _locations),
+        Kind("lot", ("sku", "code", "expiry"), 1, _lots),
+    )
+}
+WAREHOUSE_KINDS = ("balance",)
+CATALOG_KINDS = ("item", "barcode", "location", "lot")
+
+
+# Scopes and page tokens -------------------------------------------------------------------------
+
+
+def _slice_of(session: Session, actor: Actor, scope: str) -> tuple[tuple[str, ...], int | None]:
+    """The kinds a scope is made of, and its warehouse; a warehouse the user may not work in is refused."""
+    if scope == "catalog":
+        return CATALOG_KINDS, None
+    kind, _, code = scope.partition(":")
+    warehouse = None
+    if kind == "wh" and code:
+        warehouse = session.scalar(select(Location.id).where(Location.code == code, Location.kind == "warehouse"))
+    if warehouse is None:
+        raise InvalidInput(f"Unknown scope {scope!r}; scopes are catalog or wh:<warehouse code>.",
+                           f"未知范围 {scope!r}；范围为 catalog 或 wh:<仓库编码>。", code="unknown_scope", scope=scope)
+    if not actor.may_use_warehouse(warehouse):
+        raise Forbidden(f"You may not sync warehouse {code}.", f"您无权同步仓库 {code}。", code="warehouse_not_allowed", warehouse=code)
+    return WAREHOUSE_KINDS, warehouse
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """Where a bootstrap stands: the kind being read, the key the next page starts after, the cursor taken at the start."""
+
+    scope: str
+    kind: str
+    after: Key
+    cursor: Cursor
+
+    def token(self) -> str:
+        raw = msgspec.json.encode([TOKEN_VERSION, self.scope, self.kind, list(self.after), str(self.cursor)])
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    @classmethod
+    def parse(cls, text: str, scope: str, kinds: Sequence[str]) -> Position:
+        try:
+            if len(text) > MAX_TOKEN:
+                raise ValueError
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            version, in_scope, kind, after, cursor = msgspec.json.decode(raw, type=tuple[int, str, str, list[int], str])
+            if version != TOKEN_VERSION or in_scope != scope or kind not in kinds:
+                raise ValueError
+            if len(after) not in (0, KINDS[kind].key_length) or any(not 0 <= part < 2**53 for part in after):
+                raise ValueError
+            return cls(scope, kind, tuple(after), Cursor.parse(cursor))
+        except (ValueError, binascii.Error, msgspec.DecodeError, CangkuError):
+            raise InvalidInput(
+                f"This page token is not one this server gave out for scope {scope}; start the bootstrap again without one.",
+                f"此分页令牌不是服务器为范围 {scope} 发出的；请不带令牌重新开始初始同步。",
+                code="bad_page_token", scope=scope,
+            ) from None
+
+
+def bootstrap(session: Session, actor: Actor, scope: str, page_token: str | None, limit: int) -> BootstrapPage:
+    """One page of a scope's slice. The first (no token) takes the feed's cursor before reading anything."""
+    kinds, warehouse = _slice_of(session, actor, scope)
+    if page_token:
+        position = Position.parse(page_token, scope, kinds)
+    else:
+        version = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
+        position = Position(scope, kinds[0], (), Cursor(version, 0))
+    kind = KINDS[position.kind]
+    page = kind.read(session, warehouse, position.after, limit)
+    following = None
+    if page.after is not None:
+        following = Position(scope, kind.name, page.after, position.cursor)
+    elif kinds.index(kind.name) + 1 < len(kinds):
+        following = Position(scope, kinds[kinds.index(kind.name) + 1], (), position.cursor)
+    return BootstrapPage(
+        scope=scope, kind=kind.name, fields=list(kind.fields), items=page.rows,
+        next_page_token=following.token() if following else None, cursor=str(position.cursor),
+    )

@@ -1,0 +1,249 @@
+"""Live push for sync: pokes and stock updates on a websocket, sent once the change feed's transaction has committed.
+
+A transaction that wrote to the change feed queues, per scope it touched, one event on the scope's channel
+(`sync:wh:SH`) with its version and the balances it left; the events go out through the notifications'
+machinery (`publish_after_commit`, Litestar Channels: in memory, or through Redis between processes), so a
+rolled-back transaction publishes nothing. The socket `/api/v1/sync/ws` turns each event into a poke for the
+scopes a device subscribed to and stock messages for the items and locations it watches.
+
+A poke is a hint, not data: a lost one costs only latency, as devices also pull on reconnect and on a timer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Literal
+
+import anyio
+import anyio.to_thread
+import msgspec
+from anyio.abc import TaskGroup
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.di import NamedDependency
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Actor
+from server.auth.services import actor_for, resolve_token
+from server.db import Database
+from server.errors import CangkuError
+from server.notifications.live import send_after_commit
+from server.notifications.routes import CLOSE_CROSS_SITE, CLOSE_SESSION_ENDED, _same_origin
+from server.notifications.routes import SESSION_RECHECK_SECONDS as _NOTIFICATIONS_RECHECK
+from sync.models import SyncClock
+
+# An open socket re-checks its session (and the scopes it may see) this often.
+SESSION_RECHECK_SECONDS = _NOTIFICATIONS_RECHECK
+# A commit that changed more balances of a scope than this pokes only: the devices pull the rest.
+STOCK_PER_EVENT = 200
+MAX_SCOPES = 20
+MAX_WATCHED = 1000  # items, and locations, one socket may watch
+MAX_MESSAGE_CHARS = 65_536
+
+
+def scope_channel(scope: str) -> str:
+    """The channel a scope's events go out on (Redis adds the installation's prefix)."""
+    return f"sync:{scope}"
+
+
+def cursor_at(version: int) -> str:
+    """The feed's cursor at a version: every change up to that version is pulled by a client whose cursor is older."""
+    return f"{version}.0"
+
+
+# Publishing (called by the feed, just before the commit) --------------------------------------------
+
+
+def publish_changes(session: Session, version: int, rows: Iterable[dict[str, Any]]) -> None:
+    """Queue, per scope in `rows`, the event of this version; it is published only if the transaction commits."""
+    stock: dict[str, list[dict[str, Any]] | None] = {}
+    for row in rows:
+        scope = row["scope"]
+        listed = stock.setdefault(scope, [])
+        if row["kind"] != "balance" or row["data"] is None or listed is None:
+            continue
+        if len(listed) >= STOCK_PER_EVENT:
+            stock[scope] = None  # too many to push: the poke says pull
+            continue
+        listed.append(row["data"])
+    cursor = cursor_at(version)
+    for scope, balances in stock.items():
+        send_after_commit(session, scope_channel(scope), {"scope": scope, "cursor": cursor, "stock": balances or []})
+
+
+# The websocket -------------------------------------------------------------------------------------
+
+
+class Subscribe(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["subscribe"]
+    scopes: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=MAX_SCOPES)]
+    items: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=MAX_WATCHED)] | None = None
+    locations: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=MAX_WATCHED)] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Watch:
+    """What one socket receives: pokes for `scopes`; stock messages for balances of `items` or in `locations`."""
+
+    scopes: tuple[str, ...] = ()
+    items: frozenset[str] = frozenset()
+    locations: frozenset[str] = frozenset()
+
+    def wants(self, balance: dict[str, Any]) -> bool:
+        return balance.get("sku") in self.items or balance.get("location") in self.locations
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder()
+
+
+class _Socket:
+    """One open sync socket: its current subscription and the task forwarding its events."""
+
+    def __init__(self, socket: WebSocket[Actor, str, Any], channels: ChannelsPlugin, tasks: TaskGroup) -> None:
+        self.socket = socket
+        self.channels = channels
+        self.tasks = tasks
+        self.watch = Watch()
+        self.subscriber: Subscriber | None = None
+        self._sending = anyio.Lock()  # the forwarding task and the receiving loop both send
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self._sending:
+            await self.socket.send_text(_ENCODER.encode(message).decode())
+
+    async def subscribe(self, watch: Watch) -> None:
+        """Replace the subscription. The new one is in place before the old one ends: an event may come twice, never not at all."""
+        old, old_scopes = self.subscriber, self.watch.scopes
+        self.subscriber, self.watch = None, watch
+        if watch.scopes:
+            self.subscriber = await self.channels.subscribe([scope_channel(s) for s in watch.scopes])
+            self.tasks.start_soon(self._forward, self.subscriber, watch)
+        if old is not None:
+            await self.channels.unsubscribe(old, [scope_channel(s) for s in old_scopes])
+
+    async def close(self) -> None:
+        if self.subscriber is not None:
+            await self.channels.unsubscribe(self.subscriber, [scope_channel(s) for s in self.watch.scopes])
+            self.subscriber = None
+
+    async def _forward(self, subscriber: Subscriber, watch: Watch) -> None:
+        try:
+            async for raw in subscriber.iter_events():  # ends when the subscriber is unsubscribed
+                event = _DECODER.decode(raw)
+                scope, cursor = event["scope"], event["cursor"]
+                await self.send({"type": "poke", "scope": scope, "cursor": cursor})
+                if watch.items or watch.locations:
+                    for balance in event.get("stock") or ():
+                        if watch.wants(balance):
+                            await self.send({"type": "stock", "scope": scope, **balance, "cursor": cursor})
+        except Exception:  # noqa: BLE001 - the socket went away; the receiving loop sees the disconnect and cleans up
+            return
+
+
+@websocket("/api/v1/sync/ws")
+async def sync_socket(socket: WebSocket[Actor, str, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
+    """Pokes and stock updates for the scopes a device subscribes to (see sync/PROTOCOL.md, "Websocket").
+
+    Authenticated like the notifications socket (bearer header, or the session cookie from our own pages)."""
+    actor, token = socket.user, socket.auth
+    db: Database = socket.app.state.db
+    if "authorization" not in socket.headers and not _same_origin(socket):
+        await socket.close(code=CLOSE_CROSS_SITE, reason="cross-site websocket refused")
+        return
+    await socket.accept()
+    live: _Socket | None = None
+    try:
+        async with anyio.create_task_group() as tasks:
+            live = _Socket(socket, channels, tasks)
+            await live.send({"type": "ready", "cursor": cursor_at(await anyio.to_thread.run_sync(_clock, db))})
+            await _serve(live, db, actor, token)
+            tasks.cancel_scope.cancel()
+    finally:
+        if live is not None:
+            with anyio.CancelScope(shield=True):
+                await live.close()
+
+
+async def _serve(live: _Socket, db: Database, actor: Actor, token: str) -> None:
+    while True:
+        message: dict[str, Any] | None = None
+        with anyio.move_on_after(SESSION_RECHECK_SECONDS):
+            message = await live.socket.receive()
+        if message is None:
+            fresh = await anyio.to_thread.run_sync(_recheck, db, actor, token)
+            if fresh is None:
+                await live.socket.close(code=CLOSE_SESSION_ENDED, reason="session ended")
+                return
+            actor = fresh
+            if live.watch.scopes:
+                kept, _ = await anyio.to_thread.run_sync(_check_scopes, db, actor, live.watch.scopes)
+                lost = [s for s in live.watch.scopes if s not in kept]
+                if lost:  # moved to another warehouse, role changed: as a pull would answer, the device starts those slices again
+                    await live.subscribe(dataclasses.replace(live.watch, scopes=tuple(kept)))
+                    await live.send({"type": "reset_required", "scopes": lost})
+            continue
+        if message["type"] == "websocket.disconnect":
+            return
+        await _handle(live, db, actor, message.get("text") or message.get("bytes") or "")
+
+
+async def _handle(live: _Socket, db: Database, actor: Actor, text: str | bytes) -> None:
+    if len(text) > MAX_MESSAGE_CHARS:
+        await live.send(_error(actor, "invalid_request", "The message is too long.", "消息过长。"))
+        return
+    try:
+        request = msgspec.json.decode(text, type=Subscribe)
+    except msgspec.ValidationError as exc:
+        await live.send(_error(actor, "invalid_request", f"Not a subscribe message: {exc}.", f"不是订阅消息：{exc}。"))
+        return
+    except msgspec.DecodeError:
+        await live.send(_error(actor, "invalid_request", "The message is not JSON.", "消息不是 JSON。"))
+        return
+    scopes = list(dict.fromkeys(request.scopes))
+    kept, refused = await anyio.to_thread.run_sync(_check_scopes, db, actor, scopes)
+    for scope, error in refused:
+        await live.send({"type": "error", "scope": scope, "error": error.code, "message": error.message(actor.language)})
+    await live.subscribe(Watch(tuple(kept), frozenset(request.items or ()), frozenset(request.locations or ())))
+    # Commits after this cursor are poked: a device that pulls once now is up to date.
+    cursor = cursor_at(await anyio.to_thread.run_sync(_clock, db))
+    await live.send({"type": "subscribed", "scopes": kept, "items": sorted(live.watch.items), "locations": sorted(live.watch.locations),
+                     "cursor": cursor})
+
+
+def _error(actor: Actor, code: str, en: str, zh: str) -> dict[str, Any]:
+    return {"type": "error", "error": code, "message": zh if actor.language.startswith("zh") else en}
+
+
+def _clock(db: Database) -> int:
+    with db.lookup() as session:
+        return session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
+
+
+def _check_scopes(db: Database, actor: Actor, scopes: Sequence[str]) -> tuple[list[str], list[tuple[str, CangkuError]]]:
+    """The scopes the user may see, and why each other one is refused."""
+    from sync.pull import allowed  # sync.pull reads the feed, which publishes through this module
+
+    kept: list[str] = []
+    refused: list[tuple[str, CangkuError]] = []
+    with db.lookup() as session:
+        for scope in scopes:
+            try:
+                if allowed(session, actor, scope):
+                    kept.append(scope)
+                else:
+                    refused.append((scope, CangkuError(f"You may not see scope {scope}.", f"您无权查看范围 {scope}。", code="scope_not_allowed")))
+            except CangkuError as exc:  # malformed: unknown_scope
+                refused.append((scope, exc))
+    return kept, refused
+
+
+def _recheck(db: Database, actor: Actor, token: str) -> Actor | None:
+    """The socket's user as they are now (roles, warehouses), or None once the session has ended."""
+    with db.lookup() as session:
+        found = resolve_token(session, token)
+        if found is None:
+            return None
+        return actor_for(found[0], device_id=actor.device_id, language=actor.language)
