@@ -7,13 +7,18 @@ Prints, per backend, in one run:
     each op its own transaction with its op-log row and result) and moves/s for the same kind of moves
     posted directly through the service layer (one transaction each), in alternating rounds; the ratio;
   - pull latency (p50/p95) for a page of 100 changes of one warehouse, with 10k and with 1M changes
-    (and moves) in the database: the cost should follow the answer, not the size of the database.
+    (and moves) in the database: the cost should follow the answer, not the size of the database;
+  - the bootstrap of a 100k-item catalog (with a barcode each) over HTTP from a running server:
+    seconds, and bytes on the wire (gzip);
+  - websocket fan-out: one move, N connected clients (default 500) subscribed to the item, p50/p95
+    from posting the move to each client receiving its stock message.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import statistics
 import sys
@@ -158,18 +163,167 @@ def pulls(backend: str, tmp: Path, big: int) -> None:
         big_db.dispose()
 
 
+class Server:
+    """`cangku serve` as its own process on a benchmark database."""
+
+    def __init__(self, url: str, port: int) -> None:
+        import os
+        import subprocess
+
+        env = {**os.environ, "CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "0"}
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--no-scheduler"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(self.base + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def sign_in(base: str, username: str) -> str:
+    import httpx
+
+    return httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": "bench password 1"}).json()["token"]
+
+
+def grow_catalog(db: Database, items: int) -> None:
+    sqlite = db.dialect == "sqlite"
+    now = dt.datetime.now(dt.UTC)
+    stamp = now.replace(tzinfo=None) if sqlite else now
+    rate = 1300 if sqlite else 13
+    rows = [(f"CAT-{n:06d}", f"商品 {n} 号", f"Item number {n}", "pcs", 0, "none", rate, True, 1, stamp, stamp) for n in range(items)]
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        bulk_insert(raw, cursor, sqlite, "items",
+                    "sku, name_zh, name_en, unit, unit_decimals, tracking, vat_rate, active, version, created_at, updated_at", rows)
+        finish_bulk(raw, cursor, sqlite)
+        cursor = raw.cursor()
+        cursor.execute("SELECT id FROM items WHERE sku LIKE 'CAT-%' ORDER BY id")
+        ids = [r[0] for r in cursor.fetchall()]
+        one = 10_000 if sqlite else 1
+        codes = [(item_id, f"69{item_id:011d}", None, "each", one) for item_id in ids]
+        bulk_insert(raw, cursor, sqlite, "barcodes", "item_id, code, gtin, pack, qty", codes)
+        finish_bulk(raw, cursor, sqlite)
+    finally:
+        raw.close()
+
+
+def bootstrap_catalog(backend: str, tmp: Path, items: int, port: int) -> None:
+    import httpx
+
+    db = fresh(backend, tmp, "sync_catalog")
+    try:
+        setup_catalog(db)
+        pusher(db)  # a user to sign in as
+        grow_catalog(db, items)
+        with db.read() as s:
+            from sqlalchemy import text
+
+            username = s.execute(text("SELECT username FROM users ORDER BY id DESC LIMIT 1")).scalar_one()
+        server = Server(str(db.engine.url.render_as_string(hide_password=False)), port)
+        try:
+            token = sign_in(server.base, username)
+            wire, rows, token_page = 0, 0, None
+            start = time.perf_counter()
+            with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}, timeout=60) as http:
+                while True:
+                    params = {"scope": "catalog", "limit": 5000, **({"page_token": token_page} if token_page else {})}
+                    with http.stream("GET", "/api/v1/sync/bootstrap", params=params) as response:
+                        body = b"".join(response.iter_raw())  # as sent: compressed
+                    wire += len(body)
+                    page = json.loads(gzip.decompress(body) if response.headers.get("content-encoding") == "gzip" else body)
+                    rows += len(page["items"])
+                    token_page = page.get("next_page_token")
+                    if not token_page:
+                        break
+            seconds = time.perf_counter() - start
+        finally:
+            server.stop()
+        print(f"bootstrap of a {items:,}-item catalog (items, barcodes, locations, lots): {rows:,} rows, "
+              f"{wire / 1e6:.1f} MB on the wire (gzip), {seconds:.1f} s  (goal < 10 s and < 15 MB)")
+    finally:
+        db.dispose()
+
+
+def fan_out(backend: str, tmp: Path, clients: int, port: int) -> None:
+    import asyncio
+
+    import httpx
+    import websockets
+
+    db = fresh(backend, tmp, "sync_fanout")
+    try:
+        setup_catalog(db)
+        actor = pusher(db)
+        server = Server(str(db.engine.url.render_as_string(hide_password=False)), port)
+        try:
+            token = sign_in(server.base, actor.username)
+            url = server.base.replace("http", "ws") + "/api/v1/sync/ws"
+
+            async def listener(ready: asyncio.Event, counter: list[int], arrived: list[float]) -> None:
+                async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=2**20) as ws:
+                    await ws.recv()  # ready
+                    await ws.send(json.dumps({"type": "subscribe", "scopes": ["wh:WH"], "items": ["SKU-00001"]}))
+                    while json.loads(await ws.recv())["type"] != "subscribed":
+                        pass
+                    counter[0] += 1
+                    if counter[0] == clients:
+                        ready.set()
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message["type"] == "stock":
+                            arrived.append(time.perf_counter())
+                            return
+
+            async def run() -> list[float]:
+                ready, counter, arrived = asyncio.Event(), [0], []
+                tasks = [asyncio.create_task(listener(ready, counter, arrived)) for _ in range(clients)]
+                await asyncio.wait_for(ready.wait(), timeout=120)
+                async with httpx.AsyncClient(base_url=server.base, headers={"Authorization": f"Bearer {token}"}) as http:
+                    sent = time.perf_counter()
+                    response = await http.post("/api/v1/stock/moves", json={"sku": "SKU-00001", "qty": "1", "from": "BIN-000", "to": "BIN-001"})
+                    response.raise_for_status()
+                await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+                return [(t - sent) * 1000 for t in arrived]
+
+            latencies = asyncio.run(run())
+        finally:
+            server.stop()
+        p50, p95 = percentiles(latencies)
+        print(f"websocket fan-out: one move to {clients} subscribed clients: p50 {p50:.0f} ms  p95 {p95:.0f} ms  (goal p95 < 250 ms)")
+    finally:
+        db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", type=int, default=10_000, help="operations pushed (and moves posted directly) in all")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--big", type=int, default=1_000_000, help="feed and ledger size for the second pull measurement")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--catalog", type=int, default=100_000, help="items in the bootstrapped catalog")
+    parser.add_argument("--clients", type=int, default=500, help="websocket clients for the fan-out")
+    parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
             print(f"== {backend} ==")
             push_vs_direct(backend, Path(tmp), args.ops, args.rounds)
             pulls(backend, Path(tmp), args.big)
+            bootstrap_catalog(backend, Path(tmp), args.catalog, args.port)
+            fan_out(backend, Path(tmp), args.clients, args.port)
 
 
 if __name__ == "__main__":

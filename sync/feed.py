@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 from psycopg.types.json import Json
-from sqlalchemy import event, insert, or_, select, tuple_
+from sqlalchemy import event, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -217,7 +217,7 @@ def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit
     The clock is read first: every version up to it had committed by then, so the changes read
     next include all of them, and an empty answer may move the cursor up to it."""
     newest = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
-    after = or_(SyncChange.version > cursor.version, (SyncChange.version == cursor.version) & (SyncChange.id > cursor.id))
+    after = tuple_(SyncChange.version, SyncChange.id) > tuple_(cursor.version, cursor.id)  # a row-value range the index serves
     rows = list(
         session.scalars(
             select(SyncChange)

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
+from psycopg.types.json import Json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,11 +20,13 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.db import Database
 from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, InvalidInput
+from server.inventory import ledger_sql
+from server.inventory.ledger_sql import driver_cursor
 from server.schemas import fmt
 from sync.discrepancies import PHYSICAL, describe, record_shortfall
 from sync.feed import Cursor
 from sync.messages import SCHEMA_VERSION, Op, OpResult, PushRequest, PushResponse
-from sync.models import SyncClient, SyncClock, SyncOp
+from sync.models import SyncClient, SyncClock
 from sync.registry import Context, OpType, parse
 
 
@@ -82,7 +85,10 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     results: list[OpResult] = []
     resend_from = None
     for op in sorted(request.ops, key=lambda o: o.seq):
-        outcome = db.run_write(lambda s, op=op: _apply_one(s, actor, request.client_id, op, offset))
+        try:
+            outcome = db.run_write(lambda s, op=op: _apply_one(s, actor, request.client_id, op, offset))
+        except _Refused as no:
+            outcome = db.run_write(lambda s, op=op, error=no.error: _apply_one(s, actor, request.client_id, op, offset, error))
         if outcome is None:  # a gap: stop here, the client resends from the next seq it owes
             resend_from = last_seq + 1
             break
@@ -93,46 +99,90 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     return PushResponse(results=results, cursor=str(Cursor(version, 0)), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
 
 
-def _apply_one(session: Session, actor: Actor, client_id: str, op: Op, offset: dt.timedelta) -> tuple[OpResult, int] | None:
-    client = _client(session, actor, client_id, lock=True)
-    stored = session.scalar(select(SyncOp).where(SyncOp.op_id == op.op_id))
-    if stored is not None:
-        if stored.client_id != client.id:
-            return _result(op, "rejected", actor, _op_id_taken()), client.last_seq
-        return msgspec.convert(stored.result, OpResult), client.last_seq
-    if op.seq > client.last_seq + 1:
+# Each op touches the op log with these; they run on the driver's cursor (see server.inventory.ledger_sql).
+_OPLOG = {
+    dialect: {
+        "client": f"SELECT id, user_id, last_seq FROM sync_clients WHERE client_id = {p}" + (" FOR UPDATE" if dialect == "postgresql" else ""),
+        "stored": f"SELECT client_id, result FROM sync_ops WHERE op_id = {p}",
+        "insert": f"INSERT INTO sync_ops (op_id, client_id, seq, type, status, result, device_time, applied_at) "
+                  f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+        "advance": f"UPDATE sync_clients SET last_seq = {p} WHERE id = {p}",
+    }
+    for dialect, p in (("sqlite", "?"), ("postgresql", "%s"))
+}
+
+
+def _apply_one(
+    session: Session, actor: Actor, client_id: str, op: Op, offset: dt.timedelta, refused: CangkuError | None = None
+) -> tuple[OpResult, int] | None:
+    ledger = ledger_sql.for_session(session)
+    sql = _OPLOG["sqlite" if ledger.sqlite else "postgresql"]
+    cursor = driver_cursor(session)
+    cursor.execute(sql["client"], (client_id,))
+    found = cursor.fetchall()
+    if not found:
+        _client(session, actor, client_id, lock=True)  # registers it (first push from another process racing us)
+        cursor = driver_cursor(session)
+        cursor.execute(sql["client"], (client_id,))
+        found = cursor.fetchall()
+    client_key, owner, last_seq = found[0]
+    if owner != actor.user_id:
+        _client(session, actor, client_id, lock=False)  # refuses it
+    cursor.execute(sql["stored"], (op.op_id,))
+    stored = cursor.fetchall()
+    if stored:
+        if stored[0][0] != client_key:
+            return _result(op, "rejected", actor, _op_id_taken()), last_seq
+        result = stored[0][1]
+        return msgspec.convert(msgspec.json.decode(result) if isinstance(result, str | bytes) else result, OpResult), last_seq
+    if op.seq > last_seq + 1:
         return None
-    if op.seq <= client.last_seq:
+    if op.seq <= last_seq:
         # A new op under a seq already used: the client lost track; refuse it without consuming anything.
         error = InvalidInput(
-            f"Sequence number {op.seq} was already used by this client (last {client.last_seq}); number new operations from {client.last_seq + 1}.",
-            f"序号 {op.seq} 已被本客户端使用（最后为 {client.last_seq}），新操作请从 {client.last_seq + 1} 开始编号。",
-            code="seq_reused", last_seq=client.last_seq,
+            f"Sequence number {op.seq} was already used by this client (last {last_seq}); number new operations from {last_seq + 1}.",
+            f"序号 {op.seq} 已被本客户端使用（最后为 {last_seq}），新操作请从 {last_seq + 1} 开始编号。",
+            code="seq_reused", last_seq=last_seq,
         )
-        return _result(op, "rejected", actor, error), client.last_seq
+        return _result(op, "rejected", actor, error), last_seq
     device_time = None
     if op.device_time is not None:
         device_time = (op.device_time if op.device_time.tzinfo else op.device_time.replace(tzinfo=dt.UTC)) + offset
-    result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time))
-    session.add(SyncOp(op_id=op.op_id, client_id=client.id, seq=op.seq, type=op.type, status=result.status,
-                       result=msgspec.to_builtins(result), device_time=device_time))
-    client.last_seq = op.seq
-    session.flush()
+    result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time), refused)
+    body = msgspec.json.encode(result).decode() if ledger.sqlite else Json(msgspec.to_builtins(result))
+    cursor = driver_cursor(session)
+    cursor.execute(sql["insert"], (
+        op.op_id, client_key, op.seq, op.type, result.status, body, ledger.time(device_time) if device_time else None, ledger.time(utcnow()),
+    ))
+    cursor.execute(sql["advance"], (op.seq, client_key))
     return result, op.seq
 
 
-def _run(session: Session, actor: Actor, op: Op, ctx: Context) -> OpResult:
+class _Refused(Exception):
+    """An operation's service said no: its transaction is rolled back, and the result is stored by a second one."""
+
+    def __init__(self, error: CangkuError) -> None:
+        self.error = error
+
+
+def _run(session: Session, actor: Actor, op: Op, ctx: Context, refused: CangkuError | None) -> OpResult:
+    """The operation through its service. The first try runs without a savepoint (the common case costs nothing extra);
+    if the service refuses, that transaction rolls back and a second one stores the refusal, or records a physical fact."""
     try:
         spec, payload = parse(op.type, op.payload)
-        with session.begin_nested():
-            details = spec.handler(session, actor, payload, ctx)
-    except InsufficientStock as shortage:
-        if op.type in PHYSICAL:
-            return _as_physical_fact(session, actor, op, ctx, spec, payload, shortage)
-        return _result(op, "rejected", actor, shortage)
     except CangkuError as error:
-        return _result(op, "conflict" if isinstance(error, Conflict) else "rejected", actor, error)
-    return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
+        return _result(op, "rejected", actor, error)
+    if refused is None:
+        try:
+            details = spec.handler(session, actor, payload, ctx)
+        except CangkuError as error:
+            raise _Refused(error) from None
+        return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
+    if isinstance(refused, InsufficientStock):
+        if op.type in PHYSICAL:
+            return _as_physical_fact(session, actor, op, ctx, spec, payload, refused)
+        return _result(op, "rejected", actor, refused)
+    return _result(op, "conflict" if isinstance(refused, Conflict) else "rejected", actor, refused)
 
 
 def _as_physical_fact(

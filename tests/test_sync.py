@@ -250,3 +250,29 @@ def test_a_shortfall_in_a_quarantine_location_is_not_booked_as_a_fact(client, wo
     worker = as_role("warehouse")
     answer = push(client, worker, [op(1, "stock.move", {"sku": "PEN", "qty": "1", "from": "QC", "to": "CUSTOMER"})])
     assert answer["results"][0]["status"] == "rejected" and answer["results"][0]["details"]["error"] == "insufficient_stock"
+
+
+def test_a_count_made_offline_is_dated_by_the_server_clock_corrected_for_the_device(client, world, as_role, db):
+    """The phone's clock runs two hours slow; the count it made ten minutes ago (by its clock) is dated ten minutes ago."""
+    from sqlalchemy import update
+
+    from server.counts.models import Stocktake
+
+    admin, worker = Api(client, as_role("admin")), as_role("warehouse")
+    post_move(client, worker, "PEN", 4, "SUPPLIER", "B1", unit_cost="1")
+    count = admin.post("/api/v1/counts", {"warehouse": "WH1", "locations": ["B1"]}, expect=201)
+    with db.write() as session:  # the count started an hour ago
+        session.execute(update(Stocktake).values(started_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+    now = dt.datetime.now(dt.UTC)
+    device_now = now - dt.timedelta(hours=2)
+    body = {
+        "client_id": CLIENT, "device_time": device_now.isoformat(), "schema_version": 1,
+        "ops": [{**op(1, "count.record", {"count": count["number"], "lines": [{"location": "B1", "sku": "PEN", "qty": "4"}]}),
+                 "device_time": (device_now - dt.timedelta(minutes=10)).isoformat()}],
+    }
+    answer = client.post("/api/v1/sync/push", headers=worker, json=body).json()
+    assert answer["results"][0]["status"] == "applied"
+    assert abs(answer["clock_offset_ms"] - 7_200_000) < 60_000
+    line = next(line for line in admin.get(f"/api/v1/counts/{count['number']}")["lines"] if line["location"] == "B1")
+    counted_at = dt.datetime.fromisoformat(line["counted_at"])
+    assert abs((counted_at - (now - dt.timedelta(minutes=10))).total_seconds()) < 60
