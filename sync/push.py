@@ -196,7 +196,8 @@ def _as_physical_fact(
                 raise shortage
             details = spec.handler(session, actor, payload, ctx)
     except CangkuError as error:
-        return _result(op, "conflict" if isinstance(error, Conflict) and error is not shortage else "rejected", actor, error)
+        stale = isinstance(error, Conflict) and not isinstance(error, InsufficientStock)
+        return _result(op, "conflict" if stale else "rejected", actor, error)
     info = shortage.details
     return OpResult(
         op_id=op.op_id, seq=op.seq, status="applied_with_exception", message=describe(found, info["sku"], info["location"], actor.language),

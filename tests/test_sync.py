@@ -276,3 +276,4 @@ def test_a_count_made_offline_is_dated_by_the_server_clock_corrected_for_the_dev
     line = next(line for line in admin.get(f"/api/v1/counts/{count['number']}")["lines"] if line["location"] == "B1")
     counted_at = dt.datetime.fromisoformat(line["counted_at"])
     assert abs((counted_at - (now - dt.timedelta(minutes=10))).total_seconds()) < 60
+
