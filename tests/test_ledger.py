@@ -185,3 +185,23 @@ def test_an_order_picks_the_stock_it_reserved_and_the_reservation_closes(client,
     assert (row["qty"], row["reserved"], row["available"]) == ("2", "0", "2")
     closed = client.post(f"/api/v1/stock/reservations/{reservation['id']}/release", headers=sales)
     assert closed.status_code == 409 and closed.json()["error"] == "reservation_closed"
+
+
+def test_a_move_that_fails_inside_a_savepoint_leaves_nothing_behind(db, world):
+    """Half of a move (the bin it goes to) is written before the bin it comes from is found short; rolling back to
+    the savepoint undoes that half, so the rest of the transaction commits a consistent ledger."""
+    from server.auth.permissions import SYSTEM
+    from server.errors import InsufficientStock
+    from server.inventory.check import check_ledger
+    from server.inventory.services import move
+
+    with db.write() as session:
+        move(session, SYSTEM, sku="PEN", qty=1, source="SUPPLIER", target="B2", unit_cost=1)
+        try:
+            with session.begin_nested():
+                move(session, SYSTEM, sku="PEN", qty=3, source="B2", target="B1")
+        except InsufficientStock:
+            pass
+    with db.read() as session:
+        report = check_ledger(session)
+    assert report.ok, report.problems

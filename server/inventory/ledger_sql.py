@@ -163,6 +163,10 @@ def driver_cursor(session: Session) -> Any:
     transaction = session.get_transaction()
     cached = session.info.get("driver_cursor")
     if cached is not None and transaction is not None and cached[0] is transaction:
+        if session.in_nested_transaction():
+            # SQLAlchemy emits a SAVEPOINT when the session next uses its connection; statements on this
+            # cursor bypass the session, so make it emit it now, or a rollback to it would not undo them.
+            session.connection()
         return cached[1]
     cursor = session.connection().connection.cursor()
     session.info["driver_cursor"] = (session.get_transaction(), cursor)
