@@ -53,6 +53,22 @@ def postgres_reachable() -> str | None:
         return str(exc)
 
 
+REDIS_URL = os.environ.get("CANGKU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_redis() -> None:
+    """Like PostgreSQL: the Redis half is skipped on a machine without Redis, and fails under CI=true."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is reported
+        message = f"Redis at {REDIS_URL} is not reachable: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: Redis is required)")
+        pytest.skip(message)
+
+
 def require_postgres() -> None:
     problem = postgres_reachable()
     if problem is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
@@ -18,11 +17,10 @@ from server.notifications.live import LiveEvent, redis_publisher
 from server.notifications.models import Notification
 from server.notifications.services import notify
 from server.settings import Settings
-from tests.conftest import IN_CI
+from tests.conftest import REDIS_URL, require_redis
 from tests.helpers import PASSWORD, add_user, sign_in
 
 WS = "/api/v1/notifications/ws"
-REDIS_URL = os.environ.get("CANGKU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def user_id(db: Database, username: str) -> int:
@@ -183,18 +181,6 @@ def test_the_websocket_refuses_anyone_not_signed_in(client, db, world):
 
 
 # Between server processes, through Redis ---------------------------------------------------------
-
-
-def require_redis() -> None:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is reported
-        message = f"Redis at {REDIS_URL} is not reachable: {exc}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: Redis is required)")
-        pytest.skip(message)
 
 
 def wait_until_subscribed(settings: Settings, channel: str) -> None:

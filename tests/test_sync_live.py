@@ -23,8 +23,9 @@ from server.db import Database
 from server.inventory.services import move
 from server.notifications.live import LiveEvent, redis_publisher
 from server.settings import Settings
+from tests.conftest import REDIS_URL, require_redis
 from tests.helpers import PASSWORD, add_user, post_move, sign_in
-from tests.test_notifications import REDIS_URL, require_redis, wait_until_subscribed, warehouse_id
+from tests.test_notifications import wait_until_subscribed, warehouse_id
 
 WS = "/api/v1/sync/ws"
 
