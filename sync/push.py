@@ -167,7 +167,8 @@ class _Refused(Exception):
 
 def _run(session: Session, actor: Actor, op: Op, ctx: Context, refused: CangkuError | None) -> OpResult:
     """The operation through its service. The first try runs without a savepoint (the common case costs nothing extra);
-    if the service refuses, that transaction rolls back and a second one stores the refusal, or records a physical fact."""
+    if the service refuses, that transaction rolls back and a second one tries again, then stores the refusal or records a
+    physical fact."""
     try:
         spec, payload = parse(op.type, op.payload)
     except CangkuError as error:
@@ -177,6 +178,15 @@ def _run(session: Session, actor: Actor, op: Op, ctx: Context, refused: CangkuEr
             details = spec.handler(session, actor, payload, ctx)
         except CangkuError as error:
             raise _Refused(error) from None
+        return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
+    # Between the two transactions another writer may have changed what refused it (stock arrived, a line was edited):
+    # judge the operation again on the data as it is now, under a savepoint so a second refusal leaves nothing behind.
+    try:
+        with session.begin_nested():
+            details = spec.handler(session, actor, payload, ctx)
+    except CangkuError as error:
+        refused = error
+    else:
         return OpResult(op_id=op.op_id, seq=op.seq, status="applied", details=msgspec.to_builtins(details))
     if isinstance(refused, InsufficientStock):
         if op.type in PHYSICAL:

@@ -277,3 +277,29 @@ def test_a_count_made_offline_is_dated_by_the_server_clock_corrected_for_the_dev
     counted_at = dt.datetime.fromisoformat(line["counted_at"])
     assert abs((counted_at - (now - dt.timedelta(minutes=10))).total_seconds()) < 60
 
+
+
+def test_an_operation_refused_once_is_judged_again_on_the_stock_as_it_is_now(client, world, as_role, db):
+    """The first try found the bin empty; before the refusal was stored, the goods were booked in by someone else.
+    The operation is applied on the stock as it now stands: no shortfall, no discrepancy, no recount."""
+    import pytest
+
+    from server.auth.services import actor_for, get_user
+    from sync import push as sync_push
+    from sync.messages import Op
+
+    worker = as_role("warehouse")
+    assert push(client, worker, [op(1, "stock.move", receive("1"))])["last_seq"] == 1  # registers the phone
+    with db.read() as session:
+        actor = actor_for(get_user(session, "warehouse0"))
+    pick = Op(op_id=f"op-{uuid.uuid4()}", seq=2, type="stock.move", payload={"sku": "PEN", "qty": "3", "from": "B2", "to": "CUSTOMER"})
+    with pytest.raises(sync_push._Refused) as first:
+        db.run_write(lambda s: sync_push._apply_one(s, actor, CLIENT, pick, dt.timedelta(0)))
+    post_move(client, worker, "PEN", 3, "SUPPLIER", "B2", unit_cost="1")  # lands between the two transactions
+    result, last_seq = db.run_write(lambda s: sync_push._apply_one(s, actor, CLIENT, pick, dt.timedelta(0), first.value.error))
+    assert (result.status, last_seq) == ("applied", 2)
+    assert Api(client, worker).stock("PEN", "B2") == ("0", "0")
+    assert Api(client, as_role("admin")).get("/api/v1/discrepancies")["items"] == []
+    again = push(client, worker, [{"op_id": pick.op_id, "seq": 2, "type": "stock.move", "payload": pick.payload}])
+    assert [r["status"] for r in again["results"]] == ["applied"]  # the stored result, not a second move
+    assert Api(client, worker).stock("PEN", "B2") == ("0", "0")
