@@ -105,7 +105,8 @@ def via_service(db: Database, steps: list[Step]) -> float:
 
 
 def via_raw_sql(db: Database, steps: list[Step]) -> float:
-    """The same rows (balances, move, valuation, journal entry and lines, audit entry, change-feed rows) with the fewest statements."""
+    """The same rows (balances, move, valuation, journal entry and lines, audit entry, change-feed rows for the bins and for
+    the item's stock in the warehouse) with the fewest statements."""
     with db.read() as s:
         items = dict(s.execute(select(Item.sku, Item.id)).all())
         locations = {code: (lid, kind != "virtual") for code, lid, kind in s.execute(select(Location.code, Location.id, Location.kind))}
@@ -136,7 +137,14 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
         "RETURNING qty, reserved"
     )
     clock = "UPDATE sync_clock SET version = version + 1 WHERE id = 1 RETURNING version"
-    insert_change = f"INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, 'balance', {p}, {p})"
+    insert_change = f"INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, {p}, {p}, {p})"
+    warehouse_of = dict(scopes)
+    with db.read() as s:
+        warehouse_ids = {lid: wid for lid, wid in s.execute(text("SELECT id, warehouse_id FROM locations WHERE warehouse_id IS NOT NULL")).all()}
+    stock_sum = (
+        "SELECT SUM(b.qty), SUM(b.reserved), SUM(CASE WHEN l.quarantine THEN 0 ELSE b.qty - b.reserved END) "
+        f"FROM balances b JOIN locations l ON l.id = b.location_id WHERE b.item_id = {p} AND l.warehouse_id = {p}"
+    )
     valuation = f"SELECT qty, value FROM valuations WHERE item_id = {p}"
     valuation_add = (
         f"INSERT INTO valuations (item_id, qty, value) VALUES ({p}, {p}, {p}) "
@@ -203,8 +211,15 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
             cur.execute(insert_audit, (stamp, str(move_id), details))
             cur.execute(clock)
             version = cur.fetchone()[0]
-            cur.executemany(insert_change, [
-                (version, f"wh:{scopes[loc]}", f"{item}:{loc}:0", json.dumps({
+            summaries = []
+            for warehouse in dict.fromkeys(warehouse_ids[loc] for loc, _ in changed):  # the item's stock per warehouse touched
+                cur.execute(stock_sum, (item, warehouse))
+                q, r, a = cur.fetchone()
+                summaries.append((version, f"stock:{warehouse_of[next(loc for loc, _ in changed if warehouse_ids[loc] == warehouse)]}",
+                                  "stock", f"{item}:{warehouse}", json.dumps({
+                    "sku": sku, "qty": str(back(q, qty_scale)), "reserved": str(back(r, qty_scale)), "available": str(back(a, qty_scale))})))
+            cur.executemany(insert_change, summaries + [
+                (version, f"wh:{scopes[loc]}", "balance", f"{item}:{loc}:0", json.dumps({
                     "sku": sku, "location": source if loc == src else target, "lot": None,
                     "qty": str(back(q, qty_scale)), "reserved": str(back(r, qty_scale)), "available": str(back(q - r, qty_scale)),
                 }))

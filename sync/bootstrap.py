@@ -16,17 +16,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, func, select, tuple_, type_coerce
+from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
-from server.catalog.models import Barcode, Item, Lot
+from server.catalog.models import Item, Lot
 from server.errors import CangkuError, Forbidden, InvalidInput
 from server.inventory.models import Balance
 from server.locations.models import Location
+from server.base import Qty
 from server.schemas import Out, fmt
+from sync.catalog import CATALOG, CatalogKind
 from sync.feed import Cursor
 from sync.models import SyncClock
+from sync.pull import SCOPES_EN, SCOPES_ZH
 
 TOKEN_VERSION = 1
 MAX_TOKEN = 512
@@ -35,7 +38,7 @@ Key = tuple[int, ...]
 
 class BootstrapPage(Out):
     scope: str
-    kind: str  # what the rows are: balance, item, barcode, location, lot
+    kind: str  # what the rows are: balance, stock, item, barcode, location, lot
     fields: list[str]  # the meaning of each position in a row
     items: list[list[Any]]
     next_page_token: str | None  # None: the slice is complete; pull from `cursor` next
@@ -59,52 +62,14 @@ class Kind:
 # Readers ----------------------------------------------------------------------------------------
 
 
-def _by_id(rows: Sequence[Any], limit: int, row: Callable[[Any], list[Any]]) -> Slice:
-    """A page of a table read in primary-key order (limit + 1 rows asked for, to know whether more follow)."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Slice([row(r) for r in rows], (rows[-1].id,) if more else None)
+def _catalog(kind: CatalogKind) -> Callable[[Session, int | None, Key, int], Slice]:
+    """A kind of master data read in id order (the key its rows start with, as in the change feed)."""
 
+    def read(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
+        rows, last = kind.page(session, after[0] if after else 0, limit)
+        return Slice(rows, (last,) if last is not None else None)
 
-def _items(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
-    rows = session.execute(
-        select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit, Item.unit_decimals, Item.tracking, Item.vat_rate, Item.active)
-        .where(Item.id > (after[0] if after else 0)).order_by(Item.id).limit(limit + 1)
-    ).all()
-    return _by_id(rows, limit, lambda r: [r.sku, r.name_zh, r.name_en, r.unit, r.unit_decimals, r.tracking, fmt(r.vat_rate), r.active])
-
-
-def _barcodes(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
-    rows = session.execute(
-        select(Barcode.id, Barcode.code, Item.sku, Barcode.pack, Barcode.qty, Barcode.gtin)
-        .join(Item, Item.id == Barcode.item_id)
-        .where(Barcode.id > (after[0] if after else 0)).order_by(Barcode.id).limit(limit + 1)
-    ).all()
-    return _by_id(rows, limit, lambda r: [r.code, r.sku, r.pack, fmt(r.qty), r.gtin])
-
-
-_PARENT = aliased(Location)
-_WAREHOUSE = aliased(Location)
-
-
-def _locations(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
-    rows = session.execute(
-        select(Location.id, Location.code, Location.kind, _PARENT.code.label("parent"), _WAREHOUSE.code.label("warehouse"),
-               Location.quarantine, Location.name_zh, Location.name_en, Location.active)
-        .outerjoin(_PARENT, _PARENT.id == Location.parent_id)
-        .outerjoin(_WAREHOUSE, _WAREHOUSE.id == Location.warehouse_id)
-        .where(Location.id > (after[0] if after else 0)).order_by(Location.id).limit(limit + 1)
-    ).all()
-    return _by_id(rows, limit, lambda r: [r.code, r.kind, r.parent, r.warehouse, r.quarantine, r.name_zh, r.name_en, r.active])
-
-
-def _lots(session: Session, _warehouse: int | None, after: Key, limit: int) -> Slice:
-    rows = session.execute(
-        select(Lot.id, Item.sku, Lot.code, Lot.expiry)
-        .join(Item, Item.id == Lot.item_id)
-        .where(Lot.id > (after[0] if after else 0)).order_by(Lot.id).limit(limit + 1)
-    ).all()
-    return _by_id(rows, limit, lambda r: [r.sku, r.code, r.expiry.isoformat() if r.expiry else None])
+    return read
 
 
 def _balances(session: Session, warehouse: int | None, after: Key, limit: int) -> Slice:
@@ -147,6 +112,30 @@ def _balances(session: Session, warehouse: int | None, after: Key, limit: int) -
     return Slice(rows, following)
 
 
+def _stock(session: Session, warehouse: int | None, after: Key, limit: int) -> Slice:
+    """The warehouse's stock per item, all its locations together, in item order; items it holds none of are left out."""
+    quantity = Qty()
+    free = type_coerce(case((Location.quarantine, 0), else_=Balance.qty - Balance.reserved), quantity)
+    rows = session.execute(
+        select(Balance.item_id, Item.sku, type_coerce(func.sum(Balance.qty), quantity), type_coerce(func.sum(Balance.reserved), quantity),
+               type_coerce(func.sum(free), quantity))
+        .join(Location, Location.id == Balance.location_id)
+        .join(Item, Item.id == Balance.item_id)
+        .where(Location.warehouse_id == warehouse, Balance.item_id > (after[0] if after else 0))
+        .group_by(Balance.item_id, Item.sku)
+        .having(func.sum(Balance.qty) != 0)
+        .order_by(Balance.item_id).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    code = session.scalar(select(Location.code).where(Location.id == warehouse))
+    return Slice(
+        [[f"{item_id}:{warehouse}", sku, code, fmt(qty) or "0", fmt(reserved) or "0", fmt(available) or "0"]
+         for item_id, sku, qty, reserved, available in rows],
+        (rows[-1][0],) if more else None,
+    )
+
+
 def _names(session: Session, id_column: Any, name_column: Any, ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
@@ -158,13 +147,12 @@ KINDS = {
     for kind in (
         # `key` is the change feed's key for the balance, so a pulled change replaces the row it updates.
         Kind("balance", ("key", "sku", "location", "lot", "qty", "reserved", "available"), 3, _balances),
-        Kind("item", ("sku", "name_zh", "name_en", "unit", "unit_decimals", "tracking", "vat_rate", "active"), 1, _items),
-        Kind("barcode", ("code", "sku", "pack", "qty", "gtin"), 1, _barcodes),
-        Kind("location", ("code", "kind", "parent", "warehouse", "quarantine", "name_zh", "name_en", "active"), 1, _locations),
-        Kind("lot", ("sku", "code", "expiry"), 1, _lots),
+        Kind("stock", ("key", "sku", "warehouse", "qty", "reserved", "available"), 1, _stock),
+        *(Kind(c.name, c.fields, 1, _catalog(c)) for c in CATALOG.values()),
     )
 }
 WAREHOUSE_KINDS = ("balance",)
+STOCK_KINDS = ("stock",)
 CATALOG_KINDS = ("item", "barcode", "location", "lot")
 
 
@@ -177,14 +165,13 @@ def _slice_of(session: Session, actor: Actor, scope: str) -> tuple[tuple[str, ..
         return CATALOG_KINDS, None
     kind, _, code = scope.partition(":")
     warehouse = None
-    if kind == "wh" and code:
+    if kind in ("wh", "stock") and code:
         warehouse = session.scalar(select(Location.id).where(Location.code == code, Location.kind == "warehouse"))
     if warehouse is None:
-        raise InvalidInput(f"Unknown scope {scope!r}; scopes are catalog or wh:<warehouse code>.",
-                           f"未知范围 {scope!r}；范围为 catalog 或 wh:<仓库编码>。", code="unknown_scope", scope=scope)
+        raise InvalidInput(f"Unknown scope {scope!r}; {SCOPES_EN}.", f"未知范围 {scope!r}；{SCOPES_ZH}。", code="unknown_scope", scope=scope)
     if not actor.may_use_warehouse(warehouse):
         raise Forbidden(f"You may not sync warehouse {code}.", f"您无权同步仓库 {code}。", code="warehouse_not_allowed", warehouse=code)
-    return WAREHOUSE_KINDS, warehouse
+    return (WAREHOUSE_KINDS if kind == "wh" else STOCK_KINDS), warehouse
 
 
 @dataclasses.dataclass(frozen=True)

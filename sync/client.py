@@ -270,13 +270,14 @@ class SyncClient:
             page = self._answer(self.http.get("/api/v1/sync/pull", params=params, headers=self.headers()))
             report.requests += 1
             if page.get("reset_required"):
-                self.drop(group)
+                gone = [s for s in page.get("reset_scopes") or group if s in group]
+                self.drop(gone)
                 if cursor is None and len(group) == 1:
                     report.refused.extend(group)
                     return
-                report.reset.extend(group)
-                for scope in group:
-                    self._pull_group([scope], None, limit, report)
+                report.reset.extend(gone)
+                for scope in group:  # one by one: a scope the user may not see is refused on its own
+                    self._pull_group([scope], None if scope in gone else cursor, limit, report)
                 return
             staged.extend(page["changes"])
             position = page["cursor"]

@@ -17,7 +17,7 @@ import msgspec
 from psycopg.types.json import Json
 from sqlalchemy import event, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from server.catalog.models import Item, Lot
 from server.errors import InvalidInput
@@ -26,6 +26,7 @@ from server.inventory.ledger_sql import driver_cursor
 from server.inventory.models import Balance
 from server.locations.models import Location
 from server.schemas import fmt
+from sync.catalog import CATALOG, CatalogKind, feed_rows
 from sync.models import SyncChange, SyncClock
 
 PENDING = "sync_changes"
@@ -60,9 +61,19 @@ JOIN locations w ON w.id = l.warehouse_id
 LEFT JOIN lots lt ON lt.id = b.lot_id
 WHERE b.item_id = {p} AND b.location_id = {p} AND b.lot_key = {p}
 """
+# An item's stock in the warehouse of a location, all the warehouse's locations together.
+_STOCK = """
+SELECT w.id, w.code, i.sku, SUM(b.qty), SUM(b.reserved), SUM(CASE WHEN l.quarantine THEN 0 ELSE b.qty - b.reserved END)
+FROM balances b
+JOIN locations l ON l.id = b.location_id
+JOIN locations w ON w.id = l.warehouse_id
+JOIN items i ON i.id = b.item_id
+WHERE b.item_id = {p} AND l.warehouse_id = (SELECT warehouse_id FROM locations WHERE id = {p})
+GROUP BY w.id, w.code, i.sku
+"""
 _SQL = {
     name: {"sqlite": text.format(p="?"), "postgresql": text.format(p="%s")}
-    for name, text in (("insert", _INSERT), ("balance", _BALANCE))
+    for name, text in (("insert", _INSERT), ("balance", _BALANCE), ("stock", _STOCK))
 }
 FEW = 16  # up to this many balances are read one by one on the cursor; more in batches through SQLAlchemy
 
@@ -90,6 +101,11 @@ def flush_changes(session: Session) -> int | None:
     for kind, keys in pending.items():
         for scope, key, data in LOADERS[kind](session, sorted(keys)):
             rows.append({"scope": scope, "kind": kind, "key": key, "data": data})
+    # A balance that changed in a warehouse changes its item's stock there: one (item, location) per item and warehouse.
+    stock = {(row["key"].split(":")[0], row["scope"]): row["key"] for row in rows if row["kind"] == "balance"}
+    if stock:
+        keys = sorted({(int(item), int(location)) for item, location, _lot in (key.split(":") for key in stock.values())})
+        rows.extend({"scope": scope, "kind": "stock", "key": key, "data": data} for scope, key, data in LOADERS["stock"](session, keys))
     if not rows:
         return None
     version = next_version(session)
@@ -109,8 +125,10 @@ def flush_changes(session: Session) -> int | None:
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     # Releasing a savepoint fires this too; only the real commit takes a version.
-    if session.info.get(PENDING) and not session.in_nested_transaction():
-        session.flush()
+    if session.in_nested_transaction():
+        return
+    session.flush()  # what is still unflushed notes its changes as it is written (catalog records)
+    if session.info.get(PENDING):
         flush_changes(session)
 
 
@@ -171,6 +189,83 @@ def _few_balances(session: Session, keys: Sequence[tuple[int, int, int]]) -> Ite
             "sku": sku, "location": code, "lot": lot, "qty": fmt(qty) or "0", "reserved": fmt(reserved) or "0",
             "available": "0" if quarantine else (fmt(qty - reserved) or "0"),
         }
+
+
+@loader("stock")
+def _stock(session: Session, keys: Sequence[tuple[int, int]]) -> Iterable[tuple[str, str, dict[str, Any] | None]]:
+    """An item's stock in a warehouse, every location of it together (scope `stock:<warehouse>`): what sales looks up.
+    `keys` are (item, location) pairs, a location of the warehouse standing for it; several give one row."""
+    ledger = ledger_sql.for_session(session)
+    seen: set[tuple[int, int]] = set()
+    if len(keys) <= FEW:
+        sql = _SQL["stock"]["sqlite" if ledger.sqlite else "postgresql"]
+        cursor = driver_cursor(session)
+        found = []
+        for item_id, location_id in keys:
+            cursor.execute(sql, (item_id, location_id))
+            found.extend((item_id, *row) for row in cursor.fetchall())
+    else:
+        found = _stock_in_batches(session, keys)
+    for item_id, warehouse_id, warehouse, sku, qty, reserved, available in found:
+        if (item_id, warehouse_id) in seen:
+            continue
+        seen.add((item_id, warehouse_id))
+        qty, reserved, available = (ledger.qty_out(v) for v in (qty, reserved, available))
+        yield f"stock:{warehouse}", f"{item_id}:{warehouse_id}", {
+            "sku": sku, "warehouse": warehouse, "qty": fmt(qty) or "0", "reserved": fmt(reserved) or "0", "available": fmt(available) or "0",
+        }
+
+
+def _stock_in_batches(session: Session, keys: Sequence[tuple[int, int]]) -> list[tuple[Any, ...]]:
+    """The same sums for many (item, location) pairs: the locations' warehouses first, then one grouped query per 500 items."""
+    location_ids = sorted({location_id for _item, location_id in keys})
+    warehouse_of: dict[int, int] = {}
+    for chunk in _chunks(location_ids, 500):
+        warehouse_of.update(session.execute(
+            select(Location.id, Location.warehouse_id).where(Location.id.in_(chunk), Location.warehouse_id.is_not(None))
+        ).tuples().all())
+    wanted = sorted({(item_id, warehouse_of[loc]) for item_id, loc in keys if loc in warehouse_of})
+    sql = ledger_sql.for_session(session)
+    cursor = driver_cursor(session)
+    found = []
+    for chunk in _chunks(wanted, 500):
+        marks = ", ".join(["(?, ?)" if sql.sqlite else "(%s, %s)"] * len(chunk))
+        cursor.execute(
+            "SELECT b.item_id, w.id, w.code, i.sku, SUM(b.qty), SUM(b.reserved),"
+            " SUM(CASE WHEN l.quarantine THEN 0 ELSE b.qty - b.reserved END)"
+            " FROM balances b JOIN locations l ON l.id = b.location_id JOIN locations w ON w.id = l.warehouse_id"
+            " JOIN items i ON i.id = b.item_id"
+            f" WHERE (b.item_id, l.warehouse_id) IN (VALUES {marks}) GROUP BY b.item_id, w.id, w.code, i.sku",
+            [part for pair in chunk for part in pair],
+        )
+        found.extend(cursor.fetchall())
+    return found
+
+
+def note_location_balances(session: Session, location_id: int) -> None:
+    """A location's quarantine flag changed: every balance in it (and its warehouse's stock) changes what is available."""
+    for item_id, lot_key in session.execute(select(Balance.item_id, Balance.lot_key).where(Balance.location_id == location_id)):
+        note_change(session, "balance", (item_id, location_id, lot_key))
+
+
+def _catalog_loader(kind: CatalogKind) -> Loader:
+    return lambda session, ids: feed_rows(kind, session, ids)
+
+
+def _note_record(kind: str) -> Callable[..., None]:
+    def noted(_mapper: Any, _connection: Any, target: Any) -> None:
+        session = object_session(target)
+        if session is not None:
+            note_change(session, kind, target.id)
+
+    return noted
+
+
+# Master data is written through the ORM only: its mapper events note every insert, update and delete, whoever writes.
+for _kind in CATALOG.values():
+    LOADERS[_kind.name] = _catalog_loader(_kind)
+    for _event in ("after_insert", "after_update", "after_delete"):
+        event.listen(_kind.model, _event, _note_record(_kind.name))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -62,7 +62,7 @@ def publish_changes(session: Session, version: int, rows: Iterable[dict[str, Any
     for row in rows:
         scope = row["scope"]
         listed = stock.setdefault(scope, [])
-        if row["kind"] != "balance" or row["data"] is None or listed is None:
+        if row["kind"] not in ("balance", "stock") or row["data"] is None or listed is None:
             continue
         if len(listed) >= STOCK_PER_EVENT:
             stock[scope] = None  # too many to push: the poke says pull

@@ -61,3 +61,4 @@ class PullResponse(Out):
     cursor: str
     has_more: bool
     reset_required: bool = False
+    reset_scopes: list[str] = msgspec.field(default_factory=list)  # with reset_required: the scopes to drop and start again

@@ -14,12 +14,18 @@ from sync.feed import Cursor, changes_after
 from sync.messages import Change, PullResponse
 
 
+SCOPES_EN = "scopes are catalog, wh:<warehouse code> or stock:<warehouse code>"
+SCOPES_ZH = "范围为 catalog、wh:<仓库编码> 或 stock:<仓库编码>"
+
+
 def allowed(session: Session, actor: Actor, scope: str) -> bool:
-    """`wh:<warehouse code>`: the balances of a warehouse the user works in."""
+    """`catalog`: items, barcodes, locations and lots, which every user may read. `wh:<warehouse code>`: the balances of
+    each bin of a warehouse the user works in; `stock:<warehouse code>`: its stock per item, all locations together."""
+    if scope == "catalog":
+        return True
     kind, _, code = scope.partition(":")
-    if kind != "wh" or not code:
-        raise InvalidInput(f"Unknown scope {scope!r}; scopes look like wh:<warehouse code>.", f"未知范围 {scope!r}；范围形如 wh:<仓库编码>。",
-                           code="unknown_scope")
+    if kind not in ("wh", "stock") or not code:
+        raise InvalidInput(f"Unknown scope {scope!r}; {SCOPES_EN}.", f"未知范围 {scope!r}；{SCOPES_ZH}。", code="unknown_scope", scope=scope)
     warehouse = session.scalar(select(Location.id).where(Location.code == code, Location.kind == "warehouse"))
     return warehouse is not None and actor.may_use_warehouse(warehouse)
 
@@ -27,10 +33,11 @@ def allowed(session: Session, actor: Actor, scope: str) -> bool:
 def pull(session: Session, actor: Actor, scopes: Sequence[str], cursor_text: str | None, limit: int) -> PullResponse:
     """Changes after the cursor; a scope the user may no longer see means the device must start again (reset_required)."""
     if not scopes:
-        raise InvalidInput("Say which scopes to pull (scope=wh:<warehouse code>).", "请指定同步范围（scope=wh:<仓库编码>）。", code="no_scope")
+        raise InvalidInput(f"Say which scopes to pull; {SCOPES_EN}.", f"请指定同步范围；{SCOPES_ZH}。", code="no_scope")
     cursor = Cursor.parse(cursor_text)
-    if not all(allowed(session, actor, scope) for scope in scopes):
-        return PullResponse(changes=[], cursor=str(cursor), has_more=False, reset_required=True)
+    refused = [scope for scope in scopes if not allowed(session, actor, scope)]
+    if refused:
+        return PullResponse(changes=[], cursor=str(cursor), has_more=False, reset_required=True, reset_scopes=refused)
     page = changes_after(session, list(scopes), cursor, limit)
     return PullResponse(
         changes=[Change(scope=c.scope, kind=c.kind, key=c.key, data=c.data) for c in page.changes],

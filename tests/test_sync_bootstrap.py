@@ -133,15 +133,17 @@ def test_a_catalog_bootstrap_carries_every_item_barcode_location_and_lot_with_ch
         rows.setdefault(page["kind"], []).extend(dict(zip(page["fields"], row, strict=True)) for row in page["items"])
     with db.read() as session:
         skus = sorted(session.scalars(select(Item.sku)))
+        tea_id = session.scalar(select(Item.id).where(Item.sku == "TEA-01"))
     assert sorted(i["sku"] for i in rows["item"]) == skus
     tea = next(i for i in rows["item"] if i["sku"] == "TEA-01")
-    assert tea == {"sku": "TEA-01", "name_zh": "西湖龙井茶（特级）", "name_en": "Longjing tea", "unit": "g", "unit_decimals": 1,
+    assert tea == {"key": str(tea_id), "sku": "TEA-01", "name_zh": "西湖龙井茶（特级）", "name_en": "Longjing tea", "unit": "g", "unit_decimals": 1,
                    "tracking": "none", "vat_rate": "13", "active": True}
     assert next(i for i in rows["item"] if i["sku"] == "PEN")["name_zh"] == "中性笔"
     carton = next(b for b in rows["barcode"] if b["code"] == PEN_CARTON)
     assert (carton["sku"], carton["pack"], carton["qty"], carton["gtin"]) == ("PEN", "carton", "12", PEN_CARTON)
     assert len({b["code"] for b in rows["barcode"]}) == len(rows["barcode"]) == 4
     b1 = next(loc for loc in rows["location"] if loc["code"] == "B1")
+    assert b1.pop("key").isdigit()  # every row starts with its key, the one the change feed uses
     assert b1 == {"code": "B1", "kind": "bin", "parent": "Z1", "warehouse": "WH1", "quarantine": False, "name_zh": "B1 库位",
                   "name_en": "B1 location", "active": True}
     assert next(loc for loc in rows["location"] if loc["code"] == "QC")["quarantine"] is True
@@ -210,3 +212,101 @@ def test_an_empty_warehouse_bootstraps_to_nothing_from_the_current_cursor(client
     assert page["items"] == [] and page["next_page_token"] is None
     _, latest = pull_all(client, worker, "wh:WH1")
     assert page["cursor"] == latest
+
+
+def catalog_view(pages: list[dict], changes: list[dict] = ()) -> dict[tuple[str, str], dict]:  # type: ignore[assignment]
+    """A device's catalog: the pages' rows by (kind, key), then the pulled changes on top (`data: null` removes a row)."""
+    view = {(page["kind"], row[0]): dict(zip(page["fields"][1:], row[1:], strict=True)) for page in pages for row in page["items"]}
+    for change in changes:
+        if change["data"] is None:
+            view.pop((change["kind"], change["key"]), None)
+        else:
+            view[(change["kind"], change["key"])] = change["data"]
+    return view
+
+
+def test_catalog_changes_made_after_a_bootstrap_reach_the_device_by_pull(client, world, db, as_role):
+    """New items, renamed items, barcodes taken away, new lots and bins, a bin put in quarantine: the device that pulls
+    `catalog` from its bootstrap cursor holds exactly what a fresh bootstrap gives."""
+    worker, admin = as_role("warehouse"), as_role("admin")
+    pages, cursor = bootstrap_all(client, worker, "catalog", 1000)
+    created = client.post("/api/v1/items", headers=admin, json={
+        "sku": "TEA-01", "name_zh": "西湖龙井", "name_en": "Longjing tea", "unit": "g", "tracking": "lot",
+        "barcodes": [{"code": "6900000000017"}]})
+    assert created.status_code == 201, created.text
+    pen = client.get("/api/v1/items/PEN", headers=admin).json()
+    renamed = client.patch("/api/v1/items/PEN", headers=admin, json={
+        "version": pen["version"], "name_zh": "中性笔（黑）", "barcodes": [{"code": PEN_CARTON, "pack": "carton", "qty": "12"}]})
+    assert renamed.status_code == 200, renamed.text
+    assert client.post("/api/v1/lots", headers=admin, json={"sku": "TEA-01", "code": "T-2026"}).status_code == 201
+    assert client.post("/api/v1/locations", headers=admin, json={"code": "B9", "kind": "bin", "parent": "Z1"}).status_code == 201
+    b2 = client.get("/api/v1/locations/B2", headers=admin).json()
+    assert client.patch("/api/v1/locations/B2", headers=admin, json={"version": b2["version"], "quarantine": True}).status_code == 200
+    changes, _ = pull_all(client, worker, "catalog", cursor)
+    device = catalog_view(pages, changes)
+    fresh, _ = bootstrap_all(client, worker, "catalog", 1000)
+    assert device == catalog_view(fresh)
+    assert {(kind, row["sku"] if kind == "item" else row["code"]) for (kind, _), row in device.items() if kind in ("item", "lot")} >= {
+        ("item", "TEA-01"), ("lot", "T-2026")}
+    assert next(row for (kind, _), row in device.items() if kind == "item" and row["sku"] == "PEN")["name_zh"] == "中性笔（黑）"
+    assert next(row for (kind, _), row in device.items() if kind == "location" and row["code"] == "B2")["quarantine"] is True
+    barcodes = {row["code"] for (kind, _), row in device.items() if kind == "barcode"}
+    assert PEN_CARTON in barcodes and "6900000000017" in barcodes and len(barcodes) == 4  # PEN's each barcode is gone
+
+
+def test_a_salesperson_pulls_each_items_stock_per_warehouse_all_bins_together(client, world, db, as_role):
+    """`stock:<warehouse>`: on hand, reserved and available per item, whatever bin or lot it lies in; quarantine is on hand
+    but not available; a reservation and a bin put in quarantine change what is available at once."""
+    stock_two_warehouses(db)
+    sales, admin = as_role("sales"), as_role("admin")
+    pages, cursor = bootstrap_all(client, sales, "stock:WH1", 2)
+    assert all(page["kind"] == "stock" and page["fields"] == ["key", "sku", "warehouse", "qty", "reserved", "available"] for page in pages)
+    view = {row[0]: dict(zip(pages[0]["fields"][1:], row[1:], strict=True)) for page in pages for row in page["items"]}
+
+    def summary() -> dict[str, tuple[str, str, str]]:
+        return {row["sku"]: (row["qty"], row["reserved"], row["available"]) for row in view.values() if row["warehouse"] == "WH1"}
+
+    # PEN: B1 5, B2 7, QC 2 (quarantine), Z1 1, WH1 6; RICE: B1 2.5, B3 1, Z1 9; MILK: B1 3+4, B2 1 (B3 emptied)
+    assert summary() == {"PEN": ("21", "0", "19"), "RICE": ("12.5", "0", "12.5"), "MILK": ("8", "0", "8")}
+    reserved = client.post("/api/v1/stock/reservations", headers=sales, json={"sku": "PEN", "location": "B2", "qty": "3"})
+    assert reserved.status_code == 201, reserved.text
+    b1 = client.get("/api/v1/locations/B1", headers=admin).json()
+    assert client.patch("/api/v1/locations/B1", headers=admin, json={"version": b1["version"], "quarantine": True}).status_code == 200
+    stock(db, "RICE", 1, "SUPPLIER", "W2-B1")  # another warehouse: not in this scope
+    changes, cursor = pull_all(client, sales, "stock:WH1", cursor)
+    assert {c["scope"] for c in changes} == {"stock:WH1"} and {c["kind"] for c in changes} == {"stock"}
+    view.update({c["key"]: c["data"] for c in changes})
+    assert summary() == {"PEN": ("21", "3", "11"), "RICE": ("12.5", "0", "10"), "MILK": ("8", "0", "1")}
+    fresh, _ = bootstrap_all(client, sales, "stock:WH1", 1000)
+    assert {row[0]: dict(zip(fresh[0]["fields"][1:], row[1:], strict=True)) for page in fresh for row in page["items"]} == view
+    # The bins' own balances (scope wh:WH1) say the same about B1.
+    bins, _ = pull_all(client, admin, "wh:WH1")
+    latest = {c["key"]: c["data"] for c in bins}
+    assert {(d["sku"], d["lot"]): d["available"] for d in latest.values() if d["location"] == "B1"} == {
+        ("PEN", None): "0", ("RICE", None): "0", ("MILK", "L1"): "0", ("MILK", "L2"): "0"}
+
+
+def test_a_pull_that_must_start_again_names_the_scopes_the_user_may_no_longer_see(client, world, db, as_role):
+    limited = as_role("warehouse", ("WH2",))
+    page = client.get("/api/v1/sync/pull", headers=limited, params=[("scope", "wh:WH2"), ("scope", "stock:WH1"), ("scope", "catalog")]).json()
+    assert page["reset_required"] is True and page["reset_scopes"] == ["stock:WH1"]
+    page = client.get("/api/v1/sync/pull", headers=limited, params=[("scope", "wh:WH2"), ("scope", "catalog")]).json()
+    assert page["reset_required"] is False and page["reset_scopes"] == []
+
+
+def test_one_transaction_that_moves_many_items_updates_each_ones_stock_in_the_warehouse(client, world, db, as_role):
+    sales = as_role("sales")
+    _, cursor = bootstrap_all(client, sales, "stock:WH1", 1000)
+    with db.write() as session:  # more balances than are read one by one: the batched path
+        for n in range(30):
+            create_item(session, SYSTEM, ItemCreate(sku=f"BOLT-{n:02}", name_zh=f"螺栓 {n}", name_en=f"Bolt {n}", unit="pcs"))
+        session.flush()
+        for n in range(30):
+            move(session, SYSTEM, sku=f"BOLT-{n:02}", qty=Decimal(n + 1), source="SUPPLIER", target="B1" if n % 2 else "QC", unit_cost=Decimal(1))
+            move(session, SYSTEM, sku=f"BOLT-{n:02}", qty=Decimal(1), source="SUPPLIER", target="W2-B1", unit_cost=Decimal(1))
+    changes, _ = pull_all(client, sales, "stock:WH1", cursor)
+    bolts = {c["data"]["sku"]: (c["data"]["qty"], c["data"]["available"]) for c in changes}
+    assert bolts == {f"BOLT-{n:02}": (str(n + 1), str(n + 1) if n % 2 else "0") for n in range(30)}
+    assert len(changes) == 30  # one row per item and warehouse, WH2's in its own scope
+    elsewhere, _ = pull_all(client, sales, "stock:WH2")
+    assert {c["data"]["sku"]: c["data"]["qty"] for c in elsewhere if c["data"]["sku"].startswith("BOLT")} == {f"BOLT-{n:02}": "1" for n in range(30)}

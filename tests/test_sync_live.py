@@ -108,6 +108,21 @@ def test_stock_messages_come_for_watched_items_and_locations_only(client, worker
         assert socket.receive_json(timeout=10)["type"] == "poke"  # not a stock message for the previous move
 
 
+def test_a_salesperson_watching_an_item_sees_its_warehouse_stock_change_live(client, worker, world, as_role):
+    """Scope `stock:WH1`: one message per item and warehouse, all bins together, for a salesperson's stock lookup."""
+    sales = as_role("sales")
+    moved(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    moved(client, worker, "PEN", 4, "SUPPLIER", "QC", unit_cost="1")
+    with client.websocket_connect(WS, headers=sales) as socket:
+        socket.receive_json(timeout=10)
+        subscribe(socket, ["stock:WH1"], items=["PEN"])
+        moved(client, worker, "PEN", 2, "B1", "CUSTOMER")
+        poke, stock = socket.receive_json(timeout=10), socket.receive_json(timeout=10)
+        assert poke == {"type": "poke", "scope": "stock:WH1", "cursor": poke["cursor"]}
+        assert stock == {"type": "stock", "scope": "stock:WH1", "sku": "PEN", "warehouse": "WH1", "qty": "7", "reserved": "0",
+                         "available": "3", "cursor": poke["cursor"]}
+
+
 def test_a_pushed_operation_pokes_too(client, worker, world):
     with client.websocket_connect(WS, headers=worker) as socket:
         socket.receive_json(timeout=10)
@@ -134,10 +149,12 @@ def test_only_committed_transactions_publish(db, world):
         session.flush()
         assert published == []  # not before the commit
     [events] = published
-    [event] = [e for e in events if isinstance(e, LiveEvent) and e.channel.startswith("sync:")]
-    assert event.channel == "sync:wh:WH1"
-    assert event.data == {"scope": "wh:WH1", "cursor": event.data["cursor"], "stock": [
+    by_channel = {e.channel: e.data for e in events if isinstance(e, LiveEvent) and e.channel.startswith("sync:")}
+    assert sorted(by_channel) == ["sync:stock:WH1", "sync:wh:WH1"]  # the bin's balance, and the item's stock in the warehouse
+    assert by_channel["sync:wh:WH1"] == {"scope": "wh:WH1", "cursor": by_channel["sync:wh:WH1"]["cursor"], "stock": [
         {"sku": "PEN", "location": "B1", "lot": None, "qty": "2", "reserved": "0", "available": "2"}]}
+    assert by_channel["sync:stock:WH1"] == {"scope": "stock:WH1", "cursor": by_channel["sync:wh:WH1"]["cursor"], "stock": [
+        {"sku": "PEN", "warehouse": "WH1", "qty": "2", "reserved": "0", "available": "2"}]}
 
 
 def test_a_rolled_back_move_never_reaches_the_websocket(client, worker, db, world):

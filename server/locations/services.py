@@ -13,6 +13,7 @@ from server.base import utcnow
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.locations.models import VIRTUAL_CODES, Location
 from server.locations.schemas import LocationCreate, LocationUpdate
+from sync.feed import note_location_balances
 
 VIRTUAL_NAMES = {
     "SUPPLIER": ("供应商", "Suppliers"),
@@ -132,6 +133,8 @@ def update_location(session: Session, actor: Actor, code: str, data: LocationUpd
         location.version += 1
         location.updated_at = utcnow()
         session.flush()
+        if "quarantine" in changed:  # what is available in it changes: devices get its balances again
+            note_location_balances(session, location.id)
         record(session, actor, "location.update", "location", code, changes=changed)
     return location
 
