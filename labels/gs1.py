@@ -84,3 +84,139 @@ def with_check_digit(payload: str) -> str:
     from biip.checksums import gs1_standard_check_digit
 
     return payload + str(gs1_standard_check_digit(payload))
+
+
+# Building element strings for labels -----------------------------------------------------------------
+
+# The AIs labels carry: (name en, name zh, fixed length or None, max length, numeric, has a check digit, is a date).
+_AIS: dict[str, tuple[str, str, int | None, int, bool, bool, bool]] = {
+    "00": ("SSCC", "系列货运包装箱代码", 18, 18, True, True, False),
+    "01": ("GTIN", "全球贸易项目代码", 14, 14, True, True, False),
+    "02": ("GTIN of contained items", "所含贸易项目代码", 14, 14, True, True, False),
+    "10": ("batch/lot", "批号", None, 20, False, False, False),
+    "11": ("production date", "生产日期", 6, 6, True, False, True),
+    "15": ("best before date", "保质期", 6, 6, True, False, True),
+    "17": ("expiry date", "有效期", 6, 6, True, False, True),
+    "21": ("serial number", "序列号", None, 20, False, False, False),
+    "30": ("variable count", "可变数量", None, 8, True, False, False),
+    "37": ("count of trade items", "贸易项目数量", None, 8, True, False, False),
+}
+# GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
+_CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+
+
+class GS1Error(ValueError):
+    """An element string that would not scan as what it claims: a bad check digit, a lot too long, a date that is none."""
+
+    def __init__(self, en: str, zh: str, *, ai: str | None = None) -> None:
+        super().__init__(en)
+        self.en, self.zh, self.ai = en, zh, ai
+
+
+def check_digit(payload: str) -> str:
+    """The GS1 mod-10 check digit of `payload` (weights 3 and 1 from the right): GTIN-8/12/13/14, SSCC, GLN."""
+    if not payload.isdigit():
+        raise GS1Error(f"{payload!r} is not all digits.", f"{payload!r} 不全是数字。")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(payload)))
+    return str(-total % 10)
+
+
+def valid_check_digit(code: str) -> bool:
+    return len(code) > 1 and code.isdigit() and check_digit(code[:-1]) == code[-1]
+
+
+def sscc(extension: int, company_prefix: str, serial_reference: int) -> str:
+    """An SSCC: extension digit, GS1 company prefix, serial reference padded to 16 digits in all, and its check digit."""
+    if not 0 <= extension <= 9 or not company_prefix.isdigit() or not 6 <= len(company_prefix) <= 12:
+        raise GS1Error("An SSCC needs an extension digit 0–9 and a GS1 company prefix of 6–12 digits.",
+                       "SSCC 需要 0–9 的扩展位和 6–12 位的 GS1 厂商识别代码。", ai="00")
+    width = 16 - len(company_prefix)
+    if not 0 <= serial_reference < 10**width:
+        raise GS1Error(f"The serial reference must fit in {width} digits with this company prefix.",
+                       f"使用此厂商识别代码时，系列号须在 {width} 位以内。", ai="00")
+    payload = f"{extension}{company_prefix}{serial_reference:0{width}d}"
+    return payload + check_digit(payload)
+
+
+def _date(ai: str, value: str) -> None:
+    yy, mm, dd = int(value[:2]), int(value[2:4]), int(value[4:])
+    # GS1 General Specifications 7.12: the century is the one that puts the year within -49..+50 years of now.
+    this = dt.date.today().year
+    year = this - this % 100 + yy
+    if year - this > 50:
+        year -= 100
+    elif this - year >= 50:
+        year += 100
+    if not 1 <= mm <= 12:
+        raise ValueError
+    if dd != 0:  # day 00 means the end of the month
+        dt.date(year, mm, dd)
+
+
+def check_element(ai: str, value: str) -> str:
+    """`value` for `ai`, checked against the AI's format; GS1Error says what is wrong, in words a person understands."""
+    if ai not in _AIS:
+        raise GS1Error(f"Application identifier ({ai}) is not one labels print.", f"标签不支持应用标识符 ({ai})。", ai=ai)
+    name_en, name_zh, fixed, longest, numeric, checked, date = _AIS[ai]
+    where_en, where_zh = f"({ai}) {name_en}", f"({ai}) {name_zh}"
+    if not value:
+        raise GS1Error(f"{where_en} is empty.", f"{where_zh} 为空。", ai=ai)
+    if numeric and not value.isdigit():
+        raise GS1Error(f"{where_en} must be digits only, not {value!r}.", f"{where_zh} 只能是数字，而不是 {value!r}。", ai=ai)
+    if fixed is not None and len(value) != fixed:
+        raise GS1Error(f"{where_en} must be exactly {fixed} digits; {value!r} has {len(value)}.",
+                       f"{where_zh} 必须正好 {fixed} 位；{value!r} 有 {len(value)} 位。", ai=ai)
+    if len(value) > longest:
+        raise GS1Error(f"{where_en} may be at most {longest} characters; {value!r} has {len(value)}.",
+                       f"{where_zh} 最多 {longest} 个字符；{value!r} 有 {len(value)} 个。", ai=ai)
+    if not numeric and not set(value) <= _CSET82:
+        bad = "".join(sorted(set(value) - _CSET82))
+        raise GS1Error(f"{where_en} may hold only letters, digits and GS1 punctuation; {bad!r} is not allowed.",
+                       f"{where_zh} 只能包含字母、数字和 GS1 允许的符号；不允许 {bad!r}。", ai=ai)
+    if checked and not valid_check_digit(value):
+        raise GS1Error(f"{where_en} {value} has a wrong check digit (it should end in {check_digit(value[:-1])}).",
+                       f"{where_zh} {value} 的校验位错误（应为 {check_digit(value[:-1])}）。", ai=ai)
+    if date:
+        try:
+            _date(ai, value)
+        except ValueError:
+            raise GS1Error(f"{where_en} {value} is not a date (YYMMDD).", f"{where_zh} {value} 不是有效日期（YYMMDD）。", ai=ai) from None
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class ElementString:
+    """Checked GS1 elements in encoding order: fixed-length AIs first, so only variable ones need a separator."""
+
+    elements: tuple[tuple[str, str], ...]
+
+    @property
+    def hri(self) -> str:
+        """The human-readable interpretation printed under a symbol: (01)09506000134352(17)261231(10)ABC123."""
+        return "".join(f"({ai}){value}" for ai, value in self.elements)
+
+    def data(self, separator: str = GS_SEPARATOR) -> str:
+        """The encoded data without the leading FNC1: a variable-length element not last is followed by `separator`."""
+        parts = []
+        for n, (ai, value) in enumerate(self.elements):
+            parts.append(ai + value)
+            if _AIS[ai][2] is None and n < len(self.elements) - 1:
+                parts.append(separator)
+        return "".join(parts)
+
+
+def element_string(elements: dict[str, str] | list[tuple[str, str]]) -> ElementString:
+    """Check each element and order them for encoding; an empty list or a repeated AI is refused."""
+    pairs = list(elements.items()) if isinstance(elements, dict) else list(elements)
+    if not pairs:
+        raise GS1Error("A GS1 label needs at least one element.", "GS1 标签至少需要一个数据元素。")
+    seen = [ai for ai, _ in pairs]
+    if len(set(seen)) != len(seen):
+        raise GS1Error("An application identifier appears twice.", "应用标识符重复出现。")
+    checked = [(ai, check_element(ai, str(value))) for ai, value in pairs]
+    checked.sort(key=lambda p: (_AIS[p[0]][2] is None, list(_AIS).index(p[0])))
+    return ElementString(tuple(checked))
+
+
+def gs1_date(day: dt.date) -> str:
+    return day.strftime("%y%m%d")
