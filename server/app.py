@@ -28,6 +28,7 @@ from server.locations.routes import LocationController
 from server.notifications.live import WhileLive, channels_plugin, publishing_commits
 from server.notifications.routes import NotificationController, notification_socket
 from server.partners.routes import PartnerController, PriceListController
+from server.printing.routes import LabelController, PrinterController
 from server.purchasing.routes import (
     ApprovalRuleController,
     BillController,
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         StockController,
         CountController,
         ScanController,
+        LabelController,
+        PrinterController,
         NotificationController,
         notification_socket,
         JobController,

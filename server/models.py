@@ -12,6 +12,7 @@ from server.jobs.models import JobRun
 from server.locations.models import Location
 from server.notifications.models import Notification
 from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
+from server.printing.models import Printer
 from server.purchasing import reorder  # noqa: F401 - registers the reorder check that runs before every commit
 from server.purchasing.models import (
     Bill,
@@ -46,7 +47,7 @@ __all__ = [
     "Location", "LoginAttempt", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
     "Serial", "User", "JobRun", "Notification",
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",
-    "PriceListItem", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",
+    "PriceListItem", "Printer", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",
     "Requisition", "RequisitionLine", "Invoice", "InvoiceLine", "Package", "PackageLine", "PickTask", "Quote", "QuoteLine", "Return",
     "ReturnLine", "SalesOrder", "SalesOrderLine", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp", "Device", "Discrepancy",
 ]

@@ -147,7 +147,10 @@ def _apply_one(
         return _result(op, "rejected", actor, error), last_seq
     device_time = None
     if op.device_time is not None:
-        device_time = (op.device_time if op.device_time.tzinfo else op.device_time.replace(tzinfo=dt.UTC)) + offset
+        try:
+            device_time = (op.device_time if op.device_time.tzinfo else op.device_time.replace(tzinfo=dt.UTC)) + offset
+        except OverflowError:  # a clock centuries off: the op's own time means nothing, the server's time stands
+            device_time = None
     result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time), refused)
     body = msgspec.json.encode(result).decode() if ledger.sqlite else Json(msgspec.to_builtins(result))
     cursor = driver_cursor(session)

@@ -109,6 +109,11 @@ MATRIX = [
     # Devices: only an administrator revokes or restores one (device 1 is the admin's, registered by the push above).
     ("POST", "/api/v1/devices/{device}/revoke", "/api/v1/devices/1/revoke", None, {"admin"}),
     ("POST", "/api/v1/devices/{device}/restore", "/api/v1/devices/1/restore", None, {"admin"}),
+    # Labels: printing a batch (as a PDF here: no printer named); printers are settings, kept by an administrator.
+    ("POST", "/api/v1/labels/print", "/api/v1/labels/print", {"kind": "location", "codes": ["B1"]}, {"admin", "purchaser", "warehouse", "sales"}),
+    ("POST", "/api/v1/printers", "/api/v1/printers", {"warehouse": "WH1", "name": "Matrix", "host": "127.0.0.1"}, {"admin"}),
+    ("PATCH", "/api/v1/printers/{printer_id}", "/api/v1/printers/1", {"active": False}, {"admin"}),
+    ("POST", "/api/v1/printers/{printer_id}/test", "/api/v1/printers/999/test", None, {"admin", "purchaser", "warehouse", "sales"}),
     # Signing out ends the sessions the rows above use: keep it last.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
 ]

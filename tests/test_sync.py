@@ -303,3 +303,10 @@ def test_an_operation_refused_once_is_judged_again_on_the_stock_as_it_is_now(cli
     again = push(client, worker, [{"op_id": pick.op_id, "seq": 2, "type": "stock.move", "payload": pick.payload}])
     assert [r["status"] for r in again["results"]] == ["applied"]  # the stored result, not a second move
     assert Api(client, worker).stock("PEN", "B2") == ("0", "0")
+
+
+def test_a_device_clock_centuries_off_still_gets_its_operations_applied(client, worker, world):
+    body = {"client_id": CLIENT, "device_time": "4664-01-29T08:04:28+11:36", "schema_version": 1,
+            "ops": [{**op(1, "stock.move", receive("2")), "device_time": "2000-03-01T00:00:04Z"}]}
+    response = client.post("/api/v1/sync/push", headers=worker, json=body)
+    assert response.status_code == 200 and response.json()["results"][0]["status"] == "applied"

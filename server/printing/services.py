@@ -1,0 +1,293 @@
+"""Labels from the books: what an item's, a bin's, a lot's or a package's label says, rendered as a file or sent to a
+warehouse's label printer; the printers themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labels import render, templates
+from labels.gs1 import GS1Error
+from labels.layout import Label
+from labels.printers import PrinterError, send
+from labels.symbols import SymbolError
+from server.audit.services import record
+from server.auth.permissions import Actor
+from server.base import utcnow
+from server.catalog.models import Item, Lot
+from server.catalog.services import get_item, get_lot
+from server.documents.services import get_document
+from server.errors import CangkuError, Conflict, Forbidden, InvalidInput, NotFound, check_version
+from server.locations.models import Location
+from server.locations.services import codes_by_id, get_location
+from server.partners.models import Partner, PriceList, PriceListItem
+from server.printing.models import Printer
+from server.printing.schemas import PrinterCreate, PrinterUpdate, PrintRequest
+from server.purchasing.models import Receipt
+from server.sales.models import Package, SalesOrder, SalesOrderLine
+from server.schemas import fmt
+
+MAX_LABELS = 5000
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "zpl": "application/vnd.zebra.zpl; charset=utf-8"}
+
+
+class PrinterUnreachable(CangkuError):
+    """The printer did not take the job: the request was fine, the device on the network was not."""
+
+    status_code = 502
+    code = "printer_unreachable"
+
+
+def _label_error(error: GS1Error | SymbolError | templates.TemplateError) -> InvalidInput:
+    return InvalidInput(f"This label cannot be printed: {error.en}", f"无法打印此标签：{error.zh}", code="bad_label_data")
+
+
+# What each label says -----------------------------------------------------------------------------
+
+
+def _each_gtin(item: Item) -> str | None:
+    """The GTIN of one unit of the item (the barcode that counts 1), if it has one."""
+    for barcode in item.barcodes:
+        if barcode.qty == 1 and barcode.gtin:
+            return barcode.gtin
+    return None
+
+
+def item_label(session: Session, sku: str, *, price_list: str | None = None) -> templates.Product:
+    item = get_item(session, sku)
+    each = next((b for b in item.barcodes if b.qty == 1 and b.gtin), None) or next((b for b in item.barcodes if b.qty == 1), None)
+    price = None
+    if price_list:
+        listed = session.scalar(select(PriceList).where(PriceList.code == price_list))
+        if listed is None:
+            raise NotFound(f"No price list {price_list}.", f"没有价格表 {price_list}。", price_list=price_list)
+        value = session.scalar(
+            select(PriceListItem.price).where(PriceListItem.price_list_id == listed.id, PriceListItem.item_id == item.id, PriceListItem.min_qty <= 1)
+            .order_by(PriceListItem.min_qty.desc()).limit(1)
+        )
+        price = f"{Decimal(value).quantize(Decimal('0.01'))}" if value is not None else None
+    return templates.Product(item.sku, item.name_zh, item.name_en, item.unit, price, each.code if each else None)
+
+
+def location_label(session: Session, code: str) -> templates.Bin:
+    location = get_location(session, code)
+    if location.kind == "virtual":
+        raise InvalidInput(f"{code} is a virtual location; it has no label.", f"{code} 是虚拟库位，没有标签。", code="virtual_location")
+    warehouse = codes_by_id(session, [location.warehouse_id]).get(location.warehouse_id or 0, "")
+    return templates.Bin(location.code, warehouse, location.name_zh or location.name_en)
+
+
+def lot_label(session: Session, sku: str, code: str) -> templates.Lot:
+    lot = get_lot(session, sku, code)
+    item = get_item(session, sku)
+    return templates.Lot(item.sku, item.name_zh, item.name_en, lot.code, lot.expiry, _each_gtin(item))
+
+
+def package_label(session: Session, sscc: str) -> templates.Package:
+    package = session.scalar(select(Package).where(Package.sscc == sscc))
+    if package is None:
+        raise NotFound(f"No package with SSCC {sscc}.", f"没有 SSCC 为 {sscc} 的包装。", sscc=sscc)
+    order = session.get(SalesOrder, package.so_id)
+    assert order is not None
+    customer = session.get(Partner, order.customer_id)
+    lines = {line.id: line for line in session.scalars(select(SalesOrderLine).where(SalesOrderLine.so_id == order.id))}
+    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({line.item_id for line in lines.values()}))).tuples().all())
+    contents = ", ".join(f"{skus[lines[c.so_line_id].item_id]} × {fmt(c.qty)}" for c in package.contents)
+    ship_from = codes_by_id(session, [order.warehouse_id]).get(order.warehouse_id, "")
+    name = customer.name_zh or customer.name_en if customer else ""
+    return templates.Package(package.sscc, name, order.ship_to, order.number, ship_from, contents)
+
+
+def build(kind: str, data: object, size: str | None) -> Label:
+    try:
+        return templates.build(kind, data, size)
+    except (GS1Error, SymbolError, templates.TemplateError) as error:
+        raise _label_error(error) from None
+
+
+def one_label(session: Session, kind: str, key: Sequence[str], size: str | None, price_list: str | None = None) -> Label:
+    if kind == "item":
+        data: object = item_label(session, key[0], price_list=price_list)
+    elif kind == "location":
+        data = location_label(session, key[0])
+    elif kind == "lot":
+        data = lot_label(session, key[0], key[1])
+    else:
+        data = package_label(session, key[0])
+    return build(kind, data, size)
+
+
+def render_file(labels: Sequence[Label], file_format: str, size: str | None, dpi: int) -> bytes:
+    """Labels as a file: SVG and PNG hold one label, PDF any number (on sheets for a sheet size), ZPL any number."""
+    if file_format == "svg":
+        return render.svg(labels[0]).encode("utf-8")
+    if file_format == "png":
+        return render.png(labels[0], dpi)
+    if file_format == "zpl":
+        return render.zpl_batch(labels, dpi).encode("utf-8")
+    sheet = templates.SIZES[size].sheet if size else None
+    return render.pdf(labels, sheet=sheet)
+
+
+# Batches ------------------------------------------------------------------------------------------
+
+
+def batch(session: Session, request: PrintRequest, size: str | None) -> list[Label]:
+    """Every label a print request names, in a stable order (bins by code, lots in receipt line order)."""
+    keys: list[tuple[str, ...]] = [(c,) for c in request.codes or ()]
+    keys += [(ref.sku, ref.lot) for ref in request.lots or ()]
+    if request.under:
+        if request.kind != "location":
+            raise InvalidInput("`under` picks the bins of a zone or warehouse: use it with kind location.",
+                               "`under` 用于选择库区或仓库下的库位：请与 kind location 一起使用。", code="bad_print_request")
+        place = get_location(session, request.under)
+        column = Location.warehouse_id if place.kind == "warehouse" else Location.parent_id
+        keys += [(code,) for code in session.scalars(
+            select(Location.code).where(column == place.id, Location.kind == "bin", Location.active.is_(True)).order_by(Location.code))]
+    if request.receipt:
+        if request.kind != "lot":
+            raise InvalidInput("`receipt` picks the lots received: use it with kind lot.", "`receipt` 用于选择收货的批次：请与 kind lot 一起使用。",
+                               code="bad_print_request")
+        receipt = get_document(session, Receipt, request.receipt, "receipt", "收货单")
+        seen: dict[tuple[str, str], None] = {}
+        for line in receipt.lines:
+            if line.lot_id is not None:
+                lot = session.get(Lot, line.lot_id)
+                item = session.get(Item, line.item_id)
+                assert lot is not None and item is not None
+                seen[(item.sku, lot.code)] = None
+        keys += list(seen)
+    if request.order:
+        if request.kind != "package":
+            raise InvalidInput("`order` picks the packages of a sales order: use it with kind package.",
+                               "`order` 用于选择销售订单的包装：请与 kind package 一起使用。", code="bad_print_request")
+        order = get_document(session, SalesOrder, request.order, "sales order", "销售订单")
+        keys += [(sscc,) for sscc in session.scalars(select(Package.sscc).where(Package.so_id == order.id).order_by(Package.id))]
+    if request.kind == "lot" and any(len(k) != 2 for k in keys):
+        raise InvalidInput("Lot labels are named by `lots` ({sku, lot}) or `receipt`.", "批次标签请用 `lots`（{sku, lot}）或 `receipt` 指定。",
+                           code="bad_print_request")
+    if request.kind != "lot" and request.lots:
+        raise InvalidInput("`lots` names lot labels: use it with kind lot.", "`lots` 用于批次标签：请与 kind lot 一起使用。", code="bad_print_request")
+    if not keys:
+        raise InvalidInput("Nothing to print: name the labels (codes, lots) or where they come from (under, receipt, order).",
+                           "没有要打印的标签：请指定标签（codes、lots）或来源（under、receipt、order）。", code="nothing_to_print")
+    if len(keys) * request.copies > MAX_LABELS:
+        raise InvalidInput(f"At most {MAX_LABELS} labels in one batch; this is {len(keys) * request.copies}.",
+                           f"一批最多 {MAX_LABELS} 张标签；本次为 {len(keys) * request.copies} 张。", code="too_many_labels")
+    labels = [one_label(session, request.kind, key, size) for key in keys]
+    return [label for label in labels for _ in range(request.copies)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    printer: Printer
+    where: str
+    labels: list[Label]
+
+
+def print_job(session: Session, actor: Actor, request: PrintRequest) -> Job:
+    """The labels of a request for its printer (checked: it exists, is active, and the user works in its warehouse)."""
+    actor.require("labels.print")
+    assert request.printer is not None
+    printer = get_printer(session, actor, request.printer)
+    if not printer.active:
+        raise Conflict(f"Printer {printer.name} is switched off in the settings.", f"打印机 {printer.name} 已在设置中停用。", code="printer_inactive")
+    labels = batch(session, request, request.size or printer.size)
+    session.expunge(printer)
+    return Job(printer, f"{printer.name} ({printer.host}:{printer.port})", labels)
+
+
+def send_job(job: Job) -> int:
+    """Send the job's ZPL to its printer (outside any transaction: a slow printer holds no lock)."""
+    printer = job.printer
+    data = "".join(render.zpl(label, printer.dpi, font=printer.font) for label in job.labels)
+    try:
+        return send(printer.host, data, port=printer.port)
+    except PrinterError as error:
+        raise PrinterUnreachable(error.en, error.zh, printer=printer.name) from None
+
+
+def record_print(session: Session, actor: Actor, job: Job, sent: int) -> None:
+    record(session, actor, "labels.print", "printer", job.printer.id, labels=len(job.labels), bytes=sent,
+           names=[label.name for label in job.labels[:50]])
+
+
+# Printers -----------------------------------------------------------------------------------------
+
+
+def _warehouse(session: Session, actor: Actor, code: str) -> Location:
+    place = get_location(session, code)
+    if place.kind != "warehouse":
+        raise InvalidInput(f"{code} is not a warehouse.", f"{code} 不是仓库。", code="not_a_warehouse")
+    if not actor.may_use_warehouse(place.id):
+        raise Forbidden(f"You do not work in warehouse {code}.", f"您不在仓库 {code} 工作。", code="warehouse_not_allowed")
+    return place
+
+
+def get_printer(session: Session, actor: Actor, printer_id: int) -> Printer:
+    printer = session.get(Printer, printer_id)
+    if printer is None:
+        raise NotFound(f"No printer {printer_id}.", f"没有打印机 {printer_id}。", printer=printer_id)
+    if not actor.may_use_warehouse(printer.warehouse_id):
+        raise Forbidden("This printer is in a warehouse you do not work in.", "此打印机所在的仓库不在您的工作范围内。", code="warehouse_not_allowed")
+    return printer
+
+
+def list_printers(session: Session, actor: Actor, warehouse: str | None) -> list[Printer]:
+    query = select(Printer).order_by(Printer.warehouse_id, Printer.name)
+    if warehouse:
+        query = query.where(Printer.warehouse_id == _warehouse(session, actor, warehouse).id)
+    return [p for p in session.scalars(query) if actor.may_use_warehouse(p.warehouse_id)]
+
+
+def _unique(session: Session, warehouse_id: int, name: str, but: int | None = None) -> None:
+    clash = session.scalar(select(Printer.id).where(Printer.warehouse_id == warehouse_id, Printer.name == name))
+    if clash is not None and clash != but:
+        raise Conflict(f"This warehouse already has a printer named {name}.", f"此仓库已有名为 {name} 的打印机。", code="duplicate_printer")
+
+
+def create_printer(session: Session, actor: Actor, data: PrinterCreate) -> Printer:
+    actor.require("settings.write")
+    warehouse = _warehouse(session, actor, data.warehouse)
+    _unique(session, warehouse.id, data.name)
+    printer = Printer(warehouse_id=warehouse.id, name=data.name, host=data.host, port=data.port, dpi=data.dpi, size=data.size, font=data.font)
+    session.add(printer)
+    session.flush()
+    record(session, actor, "printer.create", "printer", printer.id, warehouse=data.warehouse, name=data.name, host=data.host, port=data.port)
+    return printer
+
+
+def update_printer(session: Session, actor: Actor, printer_id: int, data: PrinterUpdate) -> Printer:
+    actor.require("settings.write")
+    printer = get_printer(session, actor, printer_id)
+    check_version("Printer", "打印机", str(printer_id), printer.version, data.version)
+    changed = {}
+    for field in ("name", "host", "port", "dpi", "size", "font", "active"):
+        value = getattr(data, field)
+        if value is not None and value != getattr(printer, field):
+            changed[field] = value
+    if "name" in changed:
+        _unique(session, printer.warehouse_id, changed["name"], but=printer.id)
+    if changed:
+        for field, value in changed.items():
+            setattr(printer, field, value)
+        printer.version += 1
+        printer.updated_at = utcnow()
+        session.flush()
+        record(session, actor, "printer.update", "printer", printer.id, changes=changed)
+    return printer
+
+
+def printer_out(session: Session, printer: Printer) -> dict[str, object]:
+    warehouse = codes_by_id(session, [printer.warehouse_id]).get(printer.warehouse_id, "")
+    return {"id": printer.id, "warehouse": warehouse, "name": printer.name, "host": printer.host, "port": printer.port, "dpi": printer.dpi,
+            "size": printer.size, "font": printer.font, "active": printer.active, "version": printer.version}
+
+
+def printer_test_label(printer: Printer, warehouse: str) -> Label:
+    """A label that says which printer it came from: to check the address, the media size and the Chinese font."""
+    return templates.build("location", templates.Bin(f"TEST-{printer.id}", warehouse, f"{printer.name} 测试 test"), printer.size)
