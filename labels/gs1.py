@@ -220,3 +220,22 @@ def element_string(elements: dict[str, str] | list[tuple[str, str]]) -> ElementS
 
 def gs1_date(day: dt.date) -> str:
     return day.strftime("%y%m%d")
+
+
+def ai_table() -> dict[str, dict[str, object]]:
+    """Every GS1 application identifier as biip knows it (pattern, separator, whether it is a YYMMDD date): the table the
+    app's local resolver (pwa/gs1-ais.json) parses scans with, so the phone and the server read a scan alike."""
+    from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS
+
+    return {
+        ai.ai: {"pattern": ai.pattern, "separator": ai.separator_required, "date": "(YYMMDD)" in ai.description, "title": ai.data_title}
+        for ai in sorted(_GS1_APPLICATION_IDENTIFIERS.values(), key=lambda a: a.ai)
+    }
+
+
+if __name__ == "__main__":  # python -m labels.gs1 > pwa/gs1-ais.json
+    import json
+    import sys
+
+    json.dump(ai_table(), sys.stdout, ensure_ascii=False, indent=0, sort_keys=True)
+    sys.stdout.write("\n")

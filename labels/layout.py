@@ -50,7 +50,7 @@ def module_dots(symbol: Symbol, width_mm: float, height_mm: float, dpi: int) -> 
     across = symbol.modules + 2 * symbol.quiet
     fit = dots(width_mm, dpi) // across
     if not symbol.linear:
-        fit = min(fit, dots(height_mm, dpi) // (len(symbol.grid) + 2 * symbol.quiet))
+        fit = min(fit, dots(height_mm, dpi) // (symbol.rows + 2 * symbol.quiet))
     return max(1, fit)
 
 

@@ -24,7 +24,8 @@ def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     path = cjk_font()
     if path is None:
         return ImageFont.load_default(px)
-    return ImageFont.truetype(str(path), px, index=0)
+    # Basic layout: Chinese and Latin need no complex shaping, and measuring every line of a batch stays cheap.
+    return ImageFont.truetype(str(path), px, index=0, layout_engine=ImageFont.Layout.BASIC)
 
 
 def fitted_size(text: Text) -> float:
@@ -86,7 +87,7 @@ def _vector_geometry(code: Code) -> tuple[float, float, float, float]:
         width = symbol.modules * module
         return module, code.x + (code.width - width) / 2, code.y, code.height
     size = symbol.modules * module
-    return module, code.x + (code.width - size) / 2, code.y + (code.height - len(symbol.grid) * module) / 2, size
+    return module, code.x + (code.width - size) / 2, code.y + (code.height - symbol.rows * module) / 2, size
 
 
 # PNG ----------------------------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def _png_symbol(draw: ImageDraw.ImageDraw, code: Code, dpi: int) -> None:
             draw.rectangle((x0 + start * module, box_y, x0 + (start + width) * module - 1, box_y + box_h - 1), fill=0)
         return
     size = symbol.modules * module
-    x0, y0 = box_x + (box_w - size) // 2, box_y + (box_h - len(symbol.grid) * module) // 2
+    x0, y0 = box_x + (box_w - size) // 2, box_y + (box_h - symbol.rows * module) // 2
     for r, c, n in symbol.row_runs():
         draw.rectangle((x0 + c * module, y0 + r * module, x0 + (c + n) * module - 1, y0 + (r + 1) * module - 1), fill=0)
 
@@ -265,7 +266,7 @@ def _zpl_symbol(code: Code, dpi: int) -> str:
         x += (dots(code.width, dpi) - symbol.modules * module) // 2
     else:
         x += (dots(code.width, dpi) - symbol.modules * module) // 2
-        y += (h - len(symbol.grid) * module) // 2
+        y += (h - symbol.rows * module) // 2
     origin = f"^FO{x},{y}^BY{module},3,{h}"
     data = symbol.data
     match symbol.symbology:

@@ -7,6 +7,8 @@ Encoders: python-barcode (Code 128, GS1-128, EAN-13, EAN-8, UPC-A), qrcode (QR),
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from functools import cached_property
 from typing import Literal
 
 import barcode
@@ -32,7 +34,9 @@ class Symbol:
     data: str  # what a scanner reads back (GS1: the human-readable form with AIs in brackets)
     text: str  # what is printed under it
     bars: str = ""  # linear: "1" a dark module, "0" a light one
-    grid: tuple[tuple[bool, ...], ...] = ()  # 2D: rows of modules, True dark
+    size: int = 0  # 2D: modules across
+    tall: int = 0  # 2D: modules down, when not square (rectangular DataMatrix)
+    draw: Callable[[], tuple[tuple[bool, ...], ...]] | None = dataclasses.field(default=None, repr=False, compare=False)
     quiet: int = 10  # light modules needed on each side (1D) or around (2D)
     elements: ElementString | None = None  # GS1 symbols: the checked elements (ZPL encodes them natively)
 
@@ -42,7 +46,17 @@ class Symbol:
 
     @property
     def modules(self) -> int:
-        return len(self.bars) if self.bars else len(self.grid[0])
+        return len(self.bars) if self.bars else self.size
+
+    @property
+    def rows(self) -> int:
+        return self.tall or self.size
+
+    @cached_property
+    def grid(self) -> tuple[tuple[bool, ...], ...]:
+        """2D: rows of modules, True dark. Drawn on first use: ZPL has the printer draw the symbol and never needs it."""
+        assert self.draw is not None
+        return self.draw()
 
     def runs(self) -> list[tuple[int, int]]:
         """The dark bars of a linear symbol as (start module, width)."""
@@ -96,7 +110,7 @@ def encode(symbology: str, data: str | ElementString) -> Symbol:
             bars = _linear("gs1_128", data.data(FNC1))
             return Symbol(symbology, data.hri, data.hri, bars=bars, elements=data)
         grid = _zint_datamatrix("".join(f"[{ai}]{v}" for ai, v in data.elements), gs1=True)
-        return Symbol(symbology, data.hri, data.hri, grid=grid, quiet=2, elements=data)
+        return Symbol(symbology, data.hri, data.hri, size=len(grid[0]), tall=len(grid), draw=lambda: grid, quiet=2, elements=data)
     if isinstance(data, ElementString):
         raise SymbolError(f"{symbology} does not carry GS1 elements; use gs1_128 or gs1_datamatrix.",
                           f"{symbology} 不能承载 GS1 数据元素；请使用 gs1_128 或 gs1_datamatrix。")
@@ -119,10 +133,16 @@ def encode(symbology: str, data: str | ElementString) -> Symbol:
     if symbology == "qr":
         qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
         qr.add_data(data.encode("utf-8"))
-        qr.make(fit=True)
-        return Symbol(symbology, data, data, grid=tuple(tuple(row) for row in qr.get_matrix()), quiet=4)
+        version = qr.best_fit()  # the size, cheaply; choosing the mask (most of the work) waits until it is drawn
+
+        def draw() -> tuple[tuple[bool, ...], ...]:
+            qr.make(fit=False)
+            return tuple(tuple(row) for row in qr.get_matrix())
+
+        return Symbol(symbology, data, data, size=4 * version + 17, draw=draw, quiet=4)
     if symbology == "datamatrix":
-        return Symbol(symbology, data, data, grid=_zint_datamatrix(data, gs1=False), quiet=2)
+        grid = _zint_datamatrix(data, gs1=False)
+        return Symbol(symbology, data, data, size=len(grid[0]), tall=len(grid), draw=lambda: grid, quiet=2)
     raise SymbolError(f"Unknown symbology {symbology!r}; one of {', '.join(SYMBOLOGIES)}.",
                       f"未知的条码类型 {symbology!r}；可选 {', '.join(SYMBOLOGIES)}。")
 

@@ -67,6 +67,12 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool, sc
             click.echo("演示公司已加载 / demo company loaded")
         _print_demo_users()
     click.echo(f"Cangku 仓库 on http://{settings.host}:{settings.port}  ({db.dialect}: {db.engine.url.render_as_string(hide_password=True)})")
+    from labels.layout import cjk_font
+
+    if cjk_font() is None:
+        click.echo("注意：未找到中文字体，标签中的中文无法显示；请安装 fonts-wqy-microhei 或设置 CANGKU_LABEL_FONT。\n"
+                   "Note: no Chinese font found, so labels cannot show Chinese; install fonts-wqy-microhei or set CANGKU_LABEL_FONT.",
+                   err=True)
     uvicorn.run(create_app(settings, db), host=settings.host, port=settings.port, log_level="info")
 
 

@@ -41,3 +41,26 @@ def test_the_home_page_loads_in_chromium_and_shows_the_server_is_up(browser, liv
     page.wait_for_function("document.getElementById('status').dataset.state === 'ok'", timeout=15000)
     assert "OK" in status.inner_text()
     page.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_apps_local_gs1_resolver_reads_every_shared_vector_as_the_server_does(browser, live_server):
+    """pwa/gs1.js in Chromium against labels/vectors/gs1_scans.json, the cases the server's parser is tested on."""
+    import json
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).resolve().parent.parent / "labels" / "vectors" / "gs1_scans.json").read_text(encoding="utf-8"))["cases"]
+    page = browser.new_page()
+    page.goto(live_server.url + "/")
+    results = page.evaluate(
+        """async (cases) => {
+            const gs1 = await import('/gs1.js');
+            const table = await gs1.loadAiTable();
+            return cases.map((c) => gs1.parseGS1(c.scan, table));
+        }""",
+        cases,
+    )
+    for case, got in zip(cases, results, strict=True):
+        assert got == case["expect"], case["what"]
+    assert page.evaluate("async () => (await import('/gs1.js')).checkDigit('629104150021')") == "3"
+    page.close()

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -17,7 +19,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from labels import render, templates
-from labels.gs1 import GS1Error, check_digit, element_string, gtin14, parse_gs1, sscc
+from labels.gs1 import GS1Error, ai_table, check_digit, element_string, gtin14, parse_gs1, sscc
 from labels.layout import Code, Label, Text, cjk_font
 from labels.printers import PrinterError, send
 from labels.symbols import SymbolError, encode
@@ -299,3 +301,25 @@ def test_single_labels_make_one_page_each_at_the_labels_size():
     pages = PdfReader(io.BytesIO(document)).pages
     assert len(pages) == 2 and round(float(pages[0].mediabox.width) / 72 * 25.4) == 100
     assert "上海配送中心" in pages[0].extract_text() and "全脂牛奶" in pages[1].extract_text()
+
+
+# The scan rules the server and the app share --------------------------------------------------------
+
+VECTORS = json.loads((Path(__file__).resolve().parent.parent / "labels" / "vectors" / "gs1_scans.json").read_text(encoding="utf-8"))["cases"]
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=[c["what"] for c in VECTORS])
+def test_the_server_reads_each_shared_gs1_scan_as_the_vectors_say(case):
+    data = parse_gs1(case["scan"])
+    got = None if data is None else {
+        "elements": data.elements, "gtin": data.gtin, "lot": data.lot, "expiry": data.expiry.isoformat() if data.expiry else None,
+        "serial": data.serial, "qty": None if data.qty is None else str(data.qty), "sscc": data.sscc,
+    }
+    assert got == case["expect"]
+
+
+def test_the_apps_gs1_table_is_the_one_the_server_parses_with():
+    """pwa/gs1-ais.json is generated from biip's table (python -m labels.gs1 > pwa/gs1-ais.json); a new biip release
+    that changes an AI shows up here, so the phone never reads a scan differently from the server."""
+    shipped = json.loads((Path(__file__).resolve().parent.parent / "pwa" / "gs1-ais.json").read_text(encoding="utf-8"))
+    assert shipped == json.loads(json.dumps(ai_table()))

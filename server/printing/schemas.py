@@ -35,7 +35,7 @@ class PrintRequest(Struct):
     order: Code | None = None
     size: SizeName | None = None
     copies: Annotated[int, msgspec.Meta(ge=1, le=100)] = 1
-    printer: int | None = None
+    printer: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)] | None = None
     format: Literal["pdf", "zpl"] = "pdf"
 
 
