@@ -104,9 +104,10 @@ def _transfer(session: Session, actor: Actor, data: TransferConfirm, ctx: Contex
 
 
 class ReceiveLineOp(Struct):
-    receipt: Code
     sku: Code
     qty: Decimal
+    receipt: Code | None = None  # the receipt, or
+    po: Code | None = None  # the order: its open receipt, or a new one (a phone offline knows the order, not the receipt)
     line: Annotated[int, msgspec.Meta(ge=1)] | None = None
     lot: Code | None = None
     expiry: dt.date | None = None
@@ -115,11 +116,14 @@ class ReceiveLineOp(Struct):
 
 @operation("receive.line", ReceiveLineOp)
 def _receive(session: Session, actor: Actor, data: ReceiveLineOp, ctx: Context) -> dict[str, Any]:
-    from server.purchasing.services import receive_line
+    from server.purchasing.services import open_receipt_for, receive_line
 
-    line = receive_line(session, actor, data.receipt, sku=data.sku, qty=data.qty, po_line=data.line, lot=data.lot, expiry=data.expiry,
+    if (data.receipt is None) == (data.po is None):
+        raise InvalidInput("Name the receipt or the purchase order (one of them).", "请指定收货单或采购订单（二者之一）。", code="receipt_or_po")
+    receipt = data.receipt or open_receipt_for(session, actor, data.po).number  # type: ignore[arg-type]
+    line = receive_line(session, actor, receipt, sku=data.sku, qty=data.qty, po_line=data.line, lot=data.lot, expiry=data.expiry,
                         serials=data.serials, op_id=ctx.op_id)
-    return {"receipt": data.receipt, "line": line.line_no, "move": line.move_id}
+    return {"receipt": receipt, "line": line.line_no, "move": line.move_id}
 
 
 class PutawayConfirmOp(Struct):

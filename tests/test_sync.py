@@ -310,3 +310,21 @@ def test_a_device_clock_centuries_off_still_gets_its_operations_applied(client, 
             "ops": [{**op(1, "stock.move", receive("2")), "device_time": "2000-03-01T00:00:04Z"}]}
     response = client.post("/api/v1/sync/push", headers=worker, json=body)
     assert response.status_code == 200 and response.json()["results"][0]["status"] == "applied"
+
+
+def test_a_phone_receiving_offline_names_the_order_and_its_lines_land_on_one_open_receipt(client, world, as_role):
+    admin, purchaser = Api(client, as_role("admin")), Api(client, as_role("purchaser"))
+    worker = as_role("warehouse")
+    supplier_and_dock(admin)
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "10", "unit_price": "2"}]},
+                        expect=201)
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    Api(client, as_role("approver")).post(f"/api/v1/purchase-orders/{po['number']}/approve", {"version": po["version"]})
+    answer = push(client, worker, [op(1, "receive.line", {"po": po["number"], "sku": "PEN", "qty": "4"}),
+                                   op(2, "receive.line", {"po": po["number"], "sku": "PEN", "qty": "3"}),
+                                   op(3, "receive.line", {"sku": "PEN", "qty": "1"})])
+    first, second, neither = answer["results"]
+    assert (first["status"], second["status"]) == ("applied", "applied") and first["details"]["receipt"] == second["details"]["receipt"]
+    assert neither["status"] == "rejected" and neither["details"]["error"] == "receipt_or_po"
+    assert Api(client, worker).get(f"/api/v1/purchase-orders/{po['number']}")["lines"][0]["received"] == "7"
+    assert Api(client, worker).stock("PEN", "WH1-DOCK") == ("7", "0")

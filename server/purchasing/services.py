@@ -611,6 +611,15 @@ def create_receipt(session: Session, actor: Actor, *, po: str, dock: str | None 
     return receipt
 
 
+def open_receipt_for(session: Session, actor: Actor, po: str) -> Receipt:
+    """The receipt being counted in against an order (still open), or a new one: a phone receiving offline knows the
+    order it scanned, not a receipt number the server has yet to give."""
+    actor.require("purchase.receive")
+    order = get_po(session, po, lock=True)  # one at a time per order: two phones starting together share one receipt
+    found = session.scalar(select(Receipt).where(Receipt.po_id == order.id, Receipt.status == "open").order_by(Receipt.id).limit(1))
+    return found if found is not None else create_receipt(session, actor, po=po)
+
+
 @dataclasses.dataclass(frozen=True)
 class ReceiveIn:
     """One scanned or typed receipt line."""
