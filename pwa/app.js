@@ -1,11 +1,411 @@
-// Shows whether the server answers; the full scan-first app replaces this page.
-const status = document.getElementById("status");
-try {
-  const response = await fetch("/api/v1/health");
-  const health = await response.json();
-  status.textContent = health.status === "ok" ? `正常 OK · ${health.database}` : "异常 / unhealthy";
-  status.dataset.state = health.status;
-} catch {
-  status.textContent = "离线 / offline";
-  status.dataset.state = "offline";
+// The app: sign-in, home (tasks and sync status), receiving against a purchase order, stock look-up, the issue inbox.
+// Screens are plain functions that draw into <main>; the scan field stays ready on every working screen.
+
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+import * as scan from "./scan.js";
+import { language, serverMessage, setLanguage, t } from "./i18n.js";
+
+const main = document.getElementById("app");
+const scanbar = document.getElementById("scanbar");
+const scanField = document.getElementById("scan");
+const notice = document.getElementById("notice");
+const syncBadge = document.getElementById("sync");
+const homeButton = document.getElementById("home");
+const OVER_RECEIPT = 1.05;  // the server refuses more than 5 % over the order
+
+/** h("button", {class: "primary", onclick}, "text", child…): a small element builder. */
+function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(element.dataset, value);
+    else element.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
 }
+
+function say(kind, text) {
+  notice.hidden = false;
+  notice.dataset.kind = kind;
+  notice.textContent = text;
+}
+
+function quiet() {
+  notice.hidden = true;
+  notice.textContent = "";
+}
+
+const dec = (value) => Number(value || 0);
+const fmt = (n) => String(Math.round(n * 10000) / 10000);
+
+// Session and start-up --------------------------------------------------------------------------------
+
+async function warehouse() {
+  return (await store.get("warehouse")) || null;
+}
+
+function scopesFor(code) {
+  return ["catalog", `wh:${code}`, `stock:${code}`];
+}
+
+async function start() {
+  setLanguage((await store.get("language")) || language());
+  scan.installWedge(scanField);
+  homeButton.addEventListener("click", () => go("#/home"));
+  sync.events.addEventListener("status", (event) => showStatus(event.detail));
+  sync.events.addEventListener("signed-out", () => signOut());
+  sync.events.addEventListener("issue", (event) => say("error", `${event.detail.op.label || event.detail.op.type}: ${event.detail.result.message}`));
+  window.addEventListener("hashchange", route);
+  registerWorker();
+  navigator.storage?.persist?.();
+  const current = await sync.session();
+  const wh = await warehouse();
+  if (current && wh) sync.start(scopesFor(wh));
+  showStatus(await sync.status());
+  route();
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.register("/sw.js");
+  // A new version waits until nothing is left to send, then takes over (and the page reloads into it).
+  const activateWhenEmpty = async () => {
+    if (registration.waiting && (await sync.status()).pending === 0) registration.waiting.postMessage({ type: "activate" });
+  };
+  registration.addEventListener("updatefound", activateWhenEmpty);
+  sync.events.addEventListener("status", activateWhenEmpty);
+  let reloaded = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!reloaded && navigator.serviceWorker.controller && sessionStorage.getItem("cangku-controlled")) {
+      reloaded = true;
+      location.reload();
+    }
+    sessionStorage.setItem("cangku-controlled", "1");
+  });
+}
+
+function showStatus(status) {
+  const issues = status.issues.length;
+  const when = status.lastSync ? new Date(status.lastSync).toLocaleTimeString(language() === "zh" ? "zh-CN" : "en") : t("never");
+  syncBadge.dataset.state = issues ? "issues" : status.online ? "online" : "offline";
+  syncBadge.dataset.pending = String(status.pending);
+  syncBadge.textContent = `${status.online ? "" : `${t("offline")} · `}${t("pending ops")} ${status.pending}${issues ? ` · ⚠ ${issues}` : ""} · ${when}`;
+}
+
+async function signOut() {
+  await sync.api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
+  await store.del("session");
+  sync.stop();
+  go("#/login");
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+async function route() {
+  quiet();
+  const current = await sync.session();
+  const [path, arg] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
+  if (!current) return login();
+  if (!(await warehouse())) return chooseWarehouse(current);
+  homeButton.hidden = path === "home" || !path;
+  switch (path) {
+    case "receive": return arg ? receiveOrder(arg) : receiveList();
+    case "stock": return stockLookup(arg);
+    case "issues": return issueInbox();
+    case "warehouse": return chooseWarehouse(current);
+    default: return home(current);
+  }
+}
+
+function screen(title, ...content) {
+  main.replaceChildren(h("h2", {}, title), ...content);
+}
+
+function working(onScan) {
+  scanbar.hidden = !onScan;
+  scan.onScan(onScan || null);
+  if (onScan) scanField.focus();
+}
+
+// Sign-in -------------------------------------------------------------------------------------------
+
+function login() {
+  working(null);
+  homeButton.hidden = true;
+  const username = h("input", { name: "username", autocomplete: "username", required: true });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const totp = h("input", { name: "totp", inputmode: "numeric", autocomplete: "one-time-code", pattern: "\\d{6}" });
+  const totpLabel = h("label", { hidden: true }, t("totp"), totp);
+  const form = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    quiet();
+    try {
+      const answer = await sync.api("/api/v1/auth/login", {
+        method: "POST",
+        body: { username: username.value, password: password.value, device_id: await sync.clientId(), ...(totp.value ? { totp: totp.value } : {}) },
+      });
+      await store.set("session", { token: answer.token, user: answer.user });
+      if (answer.user.language) setLanguage(answer.user.language);
+      if (answer.user.warehouses.length === 1) await store.set("warehouse", answer.user.warehouses[0]);
+      const wh = await warehouse();
+      if (wh) sync.start(scopesFor(wh));
+      go("#/home");
+    } catch (error) {
+      if (error.body.error === "totp_required") {
+        totpLabel.hidden = false;
+        totp.focus();
+      }
+      say("error", error.status === 0 ? t("offline") : error.body.message || t("bad sign in"));
+    }
+  } },
+  h("label", {}, t("username"), username), h("label", {}, t("password"), password), totpLabel,
+  h("button", { class: "primary", type: "submit" }, t("sign in")),
+  h("button", { type: "button", onclick: async () => { setLanguage(language() === "zh" ? "en" : "zh"); await store.set("language", language()); login(); } },
+    t("language")));
+  screen(t("sign in"), form);
+  username.focus();
+}
+
+async function chooseWarehouse(current) {
+  working(null);
+  let codes = current.user.warehouses;
+  if (!codes.length) {
+    try {
+      codes = (await sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } })).items.map((w) => w.code);
+    } catch {
+      codes = [];
+    }
+  }
+  screen(t("warehouse"), h("div", { class: "tiles" }, codes.map((code) => h("button", { onclick: async () => {
+    await store.set("warehouse", code);
+    sync.start(scopesFor(code));
+    go("#/home");
+  } }, code))));
+}
+
+// Home ----------------------------------------------------------------------------------------------
+
+async function home(current) {
+  const here = location.hash;
+  working(async (code) => go(`#/stock/${encodeURIComponent(code)}`));
+  const status = await sync.status();
+  const wh = await warehouse();
+  const orders = (await store.docs()).filter((d) => d.kind === "po" && d.warehouse === wh);
+  if (!showing(here)) return;
+  const badge = (n) => (n ? h("span", { class: "badge" }, n) : null);
+  screen(`${current.user.display_name || current.user.username} · ${wh}`,
+    h("div", { class: "tiles" },
+      h("button", { onclick: () => go("#/receive"), "data-task": "receive" }, t("receive"), " ", badge(orders.length)),
+      h("button", { onclick: () => go("#/stock"), "data-task": "stock" }, t("stock")),
+      h("button", { onclick: () => go("#/issues"), "data-task": "issues" }, t("issues"), " ", badge(status.issues.length)),
+      h("button", { onclick: () => sync.syncNow() }, t("sync now")),
+      h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
+      h("button", { onclick: () => signOut() }, t("sign out"))));
+  refreshOrders();
+}
+
+/** Orders this warehouse may receive against, kept on the device for when there is no signal. */
+async function refreshOrders() {
+  const wh = await warehouse();
+  try {
+    const lists = await Promise.all(["approved", "partially_received"].map((status) =>
+      sync.api("/api/v1/purchase-orders", { params: { warehouse: wh, status, limit: 100 } })));
+    await store.replaceDocs("po", lists.flatMap((list) => list.items));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Receiving -----------------------------------------------------------------------------------------
+
+/** Whether the screen that started drawing is still the one showing (a slow redraw must not cover the next screen). */
+function showing(hash) {
+  return location.hash === hash;
+}
+
+async function receiveList() {
+  const here = location.hash;
+  const wh = await warehouse();
+  const draw = async () => {
+    if (!showing(here)) return;
+    const orders = (await store.docs()).filter((d) => d.kind === "po" && d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
+    screen(t("open orders"), orders.length
+      ? h("ul", { class: "list" }, orders.map((po) => h("li", {},
+          h("span", {}, h("strong", {}, po.number), " ", h("span", { class: "muted" }, po.supplier)),
+          h("button", { class: "primary", onclick: () => go(`#/receive/${encodeURIComponent(po.number)}`) }, t("receive")))))
+      : h("p", { class: "muted" }, t("no orders")));
+  };
+  working(async (code) => {
+    const po = await store.getDoc(code);
+    if (po && po.kind === "po") {
+      scan.ok();
+      go(`#/receive/${encodeURIComponent(code)}`);
+    } else {
+      scan.error();
+      say("error", `${t("unknown code")}: ${code}`);
+    }
+  });
+  await draw();
+  if (await refreshOrders()) await draw();
+}
+
+async function pendingFor(number) {
+  const ops = await store.outbox();
+  const by = {};
+  for (const op of ops) {
+    if (op.type === "receive.line" && op.payload.po === number && op.state === "pending") by[op.payload.sku] = (by[op.payload.sku] || 0) + dec(op.payload.qty);
+  }
+  return by;
+}
+
+async function receiveOrder(number) {
+  const po = await store.getDoc(number);
+  if (!po) return receiveList();
+  const here = location.hash;
+  const table = h("tbody");
+  const draw = async () => {
+    if (!showing(here)) return;
+    const order = await store.getDoc(number);
+    const pending = await pendingFor(number);
+    table.replaceChildren(...order.lines.map((line) => h("tr", { "data-sku": line.sku },
+      h("td", {}, h("strong", {}, line.sku), h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en || line.name_zh)),
+      h("td", { class: "num" }, line.qty),
+      h("td", { class: "num", "data-field": "received" }, line.received),
+      h("td", { class: `num ${pending[line.sku] ? "pending" : ""}`, "data-field": "pending" }, fmt(pending[line.sku] || 0)))));
+  };
+  const refresh = async () => {
+    try {
+      await store.putDoc({ ...(await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}`)), kind: "po" });
+    } catch { /* offline: the copy on the device stands */ }
+    await draw();
+  };
+  working(async (code) => {
+    const found = await scan.resolve(code);
+    const order = await store.getDoc(number);
+    if (found.kind !== "item") {
+      scan.error();
+      return say("error", `${t("unknown code")}: ${code}`);
+    }
+    const line = order.lines.find((l) => l.sku === found.sku);
+    if (!line) {
+      scan.error();
+      return say("error", `${t("not on order")}: ${found.sku}`);
+    }
+    const qty = dec(found.qty || 1);
+    const pending = (await pendingFor(number))[found.sku] || 0;
+    if (dec(line.received) + pending + qty > dec(line.qty) * OVER_RECEIPT + 1e-9) {
+      scan.error();
+      return say("error", `${t("over receipt")}: ${found.sku} ${fmt(dec(line.received) + pending + qty)} / ${line.qty}`);
+    }
+    let lot = found.lot || null;
+    let expiry = found.expiry || null;
+    if (found.item && found.item.tracking === "lot" && !lot) {
+      const answer = await askLot(found.sku);
+      if (!answer) return;
+      ({ lot, expiry } = answer);
+    }
+    const payload = { po: number, sku: found.sku, qty: fmt(qty), ...(lot ? { lot } : {}), ...(expiry ? { expiry } : {}) };
+    await sync.queue("receive.line", payload, `${t("receive")} ${number} ${found.sku} × ${fmt(qty)}`);
+    scan.ok();
+    say("ok", `${t("received one")} ${found.sku} × ${fmt(qty)}`);
+    await draw();
+  });
+  screen(`${t("receive")} ${number}`,
+    h("p", { class: "muted" }, po.supplier, " · ", t("scan an item")),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("ordered")),
+      h("th", { class: "num" }, t("received")), h("th", { class: "num" }, t("to send")))), table));
+  await draw();
+  const redraw = () => refresh();
+  sync.events.addEventListener("pushed", redraw);
+  window.addEventListener("hashchange", () => sync.events.removeEventListener("pushed", redraw), { once: true });
+  refresh();
+}
+
+function askLot(sku) {
+  return new Promise((resolve) => {
+    const lot = h("input", { name: "lot", required: true });
+    const expiry = h("input", { name: "expiry", type: "date" });
+    const form = h("form", { class: "stack", onsubmit: (event) => {
+      event.preventDefault();
+      form.remove();
+      resolve({ lot: lot.value.trim(), expiry: expiry.value || null });
+    } }, h("strong", {}, sku), h("label", {}, t("lot"), lot), h("label", {}, t("expiry"), expiry),
+    h("button", { class: "primary", type: "submit" }, t("ok")),
+    h("button", { type: "button", onclick: () => { form.remove(); resolve(null); } }, t("cancel")));
+    main.prepend(form);
+    lot.focus();
+  });
+}
+
+// Stock look-up -------------------------------------------------------------------------------------
+
+async function stockLookup(code) {
+  working(async (scanned) => go(`#/stock/${encodeURIComponent(scanned)}`));
+  const wh = await warehouse();
+  const here = location.hash;
+  const result = h("div", { id: "stock-result" });
+  screen(t("stock"), result);
+  if (!code) return;
+  const found = await scan.resolve(code);
+  const sku = found.kind === "item" ? found.sku : code;
+  const live = new Map();  // warehouse -> the newest stock message, until the pull that follows it is stored
+  const draw = async () => {
+    const stored = (await store.bySku("stock", sku)).map((row) => row.data);
+    const summary = [...new Map([...stored.map((s) => [s.warehouse, s]), ...live]).values()];
+    if (!showing(here)) return;
+    const bins = (await store.bySku("balance", sku)).filter((row) => row.scope === `wh:${wh}`).map((row) => row.data);
+    const lastSync = await store.get("lastSync");
+    result.replaceChildren(
+      h("h3", {}, sku, found.item ? ` · ${language() === "zh" ? found.item.name_zh : found.item.name_en}` : ""),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("warehouse")), h("th", { class: "num" }, t("on hand")),
+        h("th", { class: "num" }, t("available")))),
+        h("tbody", {}, summary.map((s) => h("tr", { "data-warehouse": s.warehouse },
+          h("td", {}, s.warehouse), h("td", { class: "num", "data-field": "qty" }, s.qty), h("td", { class: "num", "data-field": "available" }, s.available))))),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("location")), h("th", {}, t("lot")), h("th", { class: "num" }, t("on hand")),
+        h("th", { class: "num" }, t("available")))),
+        h("tbody", {}, bins.sort((a, b) => a.location.localeCompare(b.location)).map((b) => h("tr", {},
+          h("td", {}, b.location), h("td", {}, b.lot || ""), h("td", { class: "num" }, b.qty), h("td", { class: "num" }, b.available))))),
+      h("p", { class: "muted" }, `${t("as of")} ${lastSync ? new Date(lastSync).toLocaleString() : t("never")}${navigator.onLine ? "" : ` (${t("offline")})`}`));
+  };
+  await draw();
+  sync.watch([sku]);
+  const onStock = async (event) => {
+    const message = event.detail;
+    if (message.sku !== sku) return;
+    if (message.scope.startsWith("stock:")) live.set(message.warehouse, message);
+    await draw();
+  };
+  const changed = () => { live.clear(); draw(); };
+  sync.events.addEventListener("stock", onStock);
+  sync.events.addEventListener("changed", changed);
+  window.addEventListener("hashchange", () => {
+    sync.events.removeEventListener("stock", onStock);
+    sync.events.removeEventListener("changed", changed);
+    sync.watch([]);
+  }, { once: true });
+}
+
+// Issues --------------------------------------------------------------------------------------------
+
+async function issueInbox() {
+  working(null);
+  const { issues } = await sync.status();
+  screen(t("issues"), issues.length ? h("ul", { class: "list" }, issues.map((op) => h("li", {},
+    h("span", {}, h("strong", {}, op.label || op.type), h("div", { class: "muted" }, `${op.state}: ${op.result?.message || ""}`)),
+    h("span", {},
+      h("button", { onclick: async () => { await sync.retry(op); issueInbox(); } }, t("retry")),
+      h("button", { onclick: async () => { if (confirm(t("discard?"))) { await sync.discard(op); issueInbox(); } } }, t("discard"))))))
+    : h("p", { class: "muted" }, t("no issues")));
+}
+
+start();

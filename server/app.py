@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,9 @@ from sync.routes import SyncController
 
 VERSION = "0.1.0"
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/javascript", ".js")
 
 
 class Health(Out):

@@ -302,3 +302,27 @@ def build_world(db: Database) -> Database:
         create_lot(s, SYSTEM, LotCreate(sku="MILK", code="L1"))
         create_lot(s, SYSTEM, LotCreate(sku="MILK", code="L2"))
     return db
+
+
+# A real browser ---------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CANGKU_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM}; the test command installs Debian's chromium"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

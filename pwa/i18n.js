@@ -1,0 +1,69 @@
+// Every text a person reads, in Chinese and English. The language follows the browser until the user picks one.
+
+const TEXT = {
+  "sign in": ["登录", "Sign in"],
+  username: ["用户名", "Username"],
+  password: ["密码", "Password"],
+  totp: ["验证码（6 位）", "Code (6 digits)"],
+  "sign out": ["退出", "Sign out"],
+  language: ["English", "中文"],
+  warehouse: ["仓库", "Warehouse"],
+  receive: ["收货", "Receive"],
+  scan: ["扫码查询", "Scan"],
+  stock: ["库存查询", "Stock"],
+  issues: ["待处理问题", "Issues"],
+  "pending ops": ["待上传", "pending"],
+  synced: ["已同步", "synced"],
+  offline: ["离线", "offline"],
+  "last sync": ["上次同步", "last sync"],
+  never: ["从未", "never"],
+  "open orders": ["待收货采购订单", "Orders to receive"],
+  "no orders": ["没有待收货的订单（联网时会更新）", "No orders to receive (updated when online)"],
+  ordered: ["订购", "Ordered"],
+  received: ["已收", "Received"],
+  "to send": ["待上传", "To send"],
+  "scan an item": ["扫描商品条码收货", "Scan an item to receive it"],
+  "not on order": ["此订单没有该商品", "This item is not on the order"],
+  "over receipt": ["超出订购数量（允许 5%）", "More than ordered (5 % allowed)"],
+  "unknown code": ["未知条码", "Unknown code"],
+  "received one": ["已收货", "Received"],
+  lot: ["批号", "Lot"],
+  expiry: ["有效期", "Expiry"],
+  ok: ["确定", "OK"],
+  cancel: ["取消", "Cancel"],
+  item: ["商品", "Item"],
+  location: ["库位", "Location"],
+  "on hand": ["在库", "On hand"],
+  available: ["可用", "Available"],
+  reserved: ["已预留", "Reserved"],
+  "as of": ["数据时间", "As of"],
+  back: ["返回", "Back"],
+  "sync now": ["立即同步", "Sync now"],
+  "bad sign in": ["用户名或密码错误", "Wrong username or password"],
+  retry: ["重试", "Retry"],
+  discard: ["放弃", "Discard"],
+  "discard?": ["确定放弃此操作？服务器不会收到它。", "Discard this operation? The server will not get it."],
+  "no issues": ["没有问题", "No issues"],
+  loading: ["正在下载数据…", "Loading data…"],
+};
+
+let lang = (navigator.language || "zh-CN").toLowerCase().startsWith("zh") ? "zh" : "en";
+
+export function setLanguage(value) {
+  lang = value === "en" ? "en" : "zh";
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+}
+
+export const language = () => lang;
+
+export function t(key) {
+  const pair = TEXT[key];
+  if (!pair) return key;
+  return lang === "zh" ? pair[0] : pair[1];
+}
+
+/** A message from the server in the user's language (errors carry both). */
+export function serverMessage(details, fallback) {
+  if (details && (details.message_zh || details.message_en)) return lang === "zh" ? details.message_zh : details.message_en;
+  return fallback || "";
+}

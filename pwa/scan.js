@@ -1,0 +1,124 @@
+// Scanning: keyboard-wedge scanners (a fast burst of keys ending in Enter or Tab, wherever the focus is), typed entry
+// in the scan field, and (see camera.js) the camera. Every scan is resolved on the device first, and answered
+// with a tone and a vibration: one for OK, another for an error.
+
+import * as store from "./store.js";
+import { loadAiTable, parseGS1 } from "./gs1.js";
+
+const BURST_GAP_MS = 50;  // scanners send keys a few ms apart; people type slower
+const BURST_MIN = 4;
+let handler = null;
+let burst = { keys: "", last: 0, target: null, before: null };
+let aiTable = null;
+
+/** Route every scan to `fn(code)`: the screen that is showing decides what a scan means. */
+export function onScan(fn) {
+  handler = fn;
+}
+
+export function dispatch(code) {
+  const text = code.replace(/[\r\n]+$/, "");
+  if (text && handler) handler(text);
+}
+
+function editable(element) {
+  return element && (element.tagName === "INPUT" || element.tagName === "TEXTAREA") && !element.readOnly;
+}
+
+/** Keys from a wedge scanner arrive as a burst; if focus was in another field, its text is put back as it was. */
+export function installWedge(scanField) {
+  document.addEventListener("keydown", (event) => {
+    const now = performance.now();
+    if (event.key === "Enter" || event.key === "Tab") {
+      const fast = burst.keys.length >= BURST_MIN && now - burst.last < BURST_GAP_MS * 3;
+      if (fast && event.target !== scanField) {
+        event.preventDefault();
+        if (editable(burst.target) && burst.before !== null) burst.target.value = burst.before;
+        dispatch(burst.keys);
+      }
+      burst = { keys: "", last: 0, target: null, before: null };
+      return;
+    }
+    if (event.key.length !== 1 || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (now - burst.last > BURST_GAP_MS) {
+      burst = { keys: "", last: now, target: event.target, before: editable(event.target) ? event.target.value : null };
+    }
+    burst.keys += event.key;
+    burst.last = now;
+  }, true);
+  scanField.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = scanField.value.trim();
+    scanField.value = "";
+    if (code) dispatch(code);
+  });
+  // Focus comes back to the scan field whenever nothing else wants it.
+  document.addEventListener("click", (event) => {
+    if (!editable(event.target) && !event.target.closest("button, a, select") && !scanField.closest("[hidden]")) scanField.focus();
+  });
+}
+
+// Tones and vibration -------------------------------------------------------------------------------
+
+let audio = null;
+
+function tone(frequency, ms, at = 0) {
+  try {
+    audio = audio || new AudioContext();
+    const oscillator = audio.createOscillator();
+    const gain = audio.createGain();
+    oscillator.frequency.value = frequency;
+    oscillator.connect(gain).connect(audio.destination);
+    gain.gain.value = 0.2;
+    oscillator.start(audio.currentTime + at);
+    oscillator.stop(audio.currentTime + at + ms / 1000);
+  } catch { /* no sound on this device */ }
+}
+
+export function ok() {
+  tone(1320, 90);
+  navigator.vibrate?.(40);
+  document.body.dataset.feedback = "ok";
+}
+
+export function error() {
+  tone(220, 180);
+  tone(220, 180, 0.25);
+  navigator.vibrate?.([120, 60, 120]);
+  document.body.dataset.feedback = "error";
+}
+
+// Local resolution ------------------------------------------------------------------------------------
+
+function firstData(rows) {
+  return rows.length ? rows[0].data : null;
+}
+
+/** What a code is, from the device's own catalog: an item (and how many one scan counts), a location, a lot, GS1. */
+export async function resolve(code) {
+  const barcode = firstData(await store.byCode("barcode", code));
+  if (barcode) return { kind: "item", sku: barcode.sku, qty: barcode.qty, item: firstData(await store.bySku("item", barcode.sku)) };
+  const item = firstData(await store.bySku("item", code));
+  if (item) return { kind: "item", sku: item.sku, qty: "1", item };
+  const place = firstData(await store.byCode("location", code));
+  if (place) return { kind: "location", code: place.code, location: place };
+  aiTable = aiTable || await loadAiTable().catch(() => null);
+  const gs1 = aiTable ? parseGS1(code, aiTable) : null;
+  if (gs1) {
+    const gtin = gs1.gtin;
+    let found = null;
+    if (gtin) {
+      for (const candidate of [gtin, gtin.replace(/^0+/, ""), gtin.slice(1)]) {
+        found = found || firstData(await store.byCode("barcode", candidate));
+      }
+    }
+    if (found) {
+      return { kind: "item", sku: found.sku, qty: gs1.qty || found.qty, lot: gs1.lot, expiry: gs1.expiry, serial: gs1.serial,
+               item: firstData(await store.bySku("item", found.sku)), gs1 };
+    }
+    return { kind: "gs1", gs1 };
+  }
+  const lots = (await store.byCode("lot", code)).map((row) => row.data);
+  if (lots.length === 1) return { kind: "lot", sku: lots[0].sku, lot: lots[0].code, expiry: lots[0].expiry };
+  return { kind: "unknown", code };
+}

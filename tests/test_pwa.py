@@ -1,0 +1,95 @@
+"""The app in a real Chromium (Debian's, through Playwright) on a phone-sized screen: installable, starting from its
+cache with no network, receiving by keyboard-wedge scans while offline, and sending them when the network is back."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, PEN_CARTON, PEN_EACH, add_user
+from tests.stories import Api, supplier_and_dock
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+
+
+def approved_order(client, as_role, lines: list[dict]) -> str:  # type: ignore[no-untyped-def]
+    admin, purchaser = Api(client, as_role("admin")), Api(client, as_role("purchaser"))
+    supplier_and_dock(admin)
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": lines}, expect=201)
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    Api(client, as_role("approver")).post(f"/api/v1/purchase-orders/{po['number']}/approve", {"version": po["version"]})
+    return po["number"]
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def wedge(page, code: str) -> None:  # type: ignore[no-untyped-def]
+    """A keyboard-wedge scanner: the code as a fast burst of keys, then Enter."""
+    page.keyboard.type(code, delay=5)
+    page.keyboard.press("Enter")
+
+
+def pending(page) -> int:  # type: ignore[no-untyped-def]
+    return int(page.locator("#sync").get_attribute("data-pending") or "-1")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_back_online(browser, live_server, client, world, as_role, db):
+    number = approved_order(client, as_role, [{"sku": "PEN", "qty": "20", "unit_price": "2"}, {"sku": "RICE", "qty": "5", "unit_price": "4"}])
+    add_user(db, "picker", ["warehouse"], ["WH1"])
+    context = browser.new_context(**PHONE, service_workers="allow")
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        sign_in(page, "picker")
+        page.locator("[data-task=receive]").wait_for()
+
+        # Install-ready: a manifest with icons, a service worker in control, persistent storage asked for.
+        manifest = page.evaluate("async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json()")
+        assert manifest["display"] == "standalone" and {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        assert page.evaluate("async () => (await navigator.serviceWorker.ready).active.state") == "activated"
+
+        page.locator("[data-task=receive]").click()
+        page.get_by_text(number).wait_for()
+        page.get_by_role("button", name="收货").first.click()
+        page.locator("tr[data-sku=PEN]").wait_for()
+        page.wait_for_function("document.getElementById('sync').textContent.includes(':')")  # the first sync is done
+
+        # No signal: the app reloads from its cache and still knows the order.
+        context.set_offline(True)
+        page.reload()
+        page.locator("tr[data-sku=PEN]").wait_for()
+        assert page.locator("#sync").get_attribute("data-state") == "offline"
+        page.locator("#scan").focus()
+        for code in (PEN_EACH, PEN_CARTON, "RICE"):  # one each, a carton of 12, a kilo of rice by its SKU
+            wedge(page, code)
+        page.wait_for_function("document.getElementById('sync').dataset.pending === '3'")
+        assert page.locator("tr[data-sku=PEN] [data-field=pending]").inner_text() == "13"
+        assert page.locator("tr[data-sku=RICE] [data-field=pending]").inner_text() == "1"
+        assert page.locator("tr[data-sku=PEN] [data-field=received]").inner_text() == "0"
+
+        # Back online: the outbox empties and the server has exactly what was scanned.
+        context.set_offline(False)
+        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=15000)
+        page.wait_for_function("document.querySelector('tr[data-sku=PEN] [data-field=received]').textContent === '13'", timeout=15000)
+        outbox = page.evaluate("""() => new Promise((resolve) => {
+            const open = indexedDB.open('cangku');
+            open.onsuccess = () => { const r = open.result.transaction('outbox').objectStore('outbox').count(); r.onsuccess = () => resolve(r.result); };
+        })""")
+        assert outbox == 0
+    finally:
+        context.close()
+    worker = Api(client, as_role("warehouse"))
+    lines = {line["sku"]: line["received"] for line in worker.get(f"/api/v1/purchase-orders/{number}")["lines"]}
+    assert lines == {"PEN": "13", "RICE": "1"}
+    assert worker.stock("PEN", "WH1-DOCK") == ("13", "0") and worker.stock("RICE", "WH1-DOCK") == ("1", "0")
+    receipts = worker.get("/api/v1/receipts", po=number)["items"]
+    assert len(receipts) == 1 and [(l["sku"], l["qty"]) for l in receipts[0]["lines"]] == [("PEN", "1"), ("PEN", "12"), ("RICE", "1")]
