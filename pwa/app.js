@@ -119,6 +119,7 @@ async function route() {
   homeButton.hidden = path === "home" || !path;
   switch (path) {
     case "receive": return arg ? receiveOrder(arg) : receiveList();
+    case "pick": return pickRoute();
     case "stock": return stockLookup(arg);
     case "issues": return issueInbox();
     case "warehouse": return chooseWarehouse(current);
@@ -205,12 +206,14 @@ async function home(current) {
   screen(`${current.user.display_name || current.user.username} · ${wh}`,
     h("div", { class: "tiles" },
       h("button", { onclick: () => go("#/receive"), "data-task": "receive" }, t("receive"), " ", badge(orders.length)),
+      h("button", { onclick: () => go("#/pick"), "data-task": "pick" }, t("pick"), " ", badge((await openPicks()).length)),
       h("button", { onclick: () => go("#/stock"), "data-task": "stock" }, t("stock")),
       h("button", { onclick: () => go("#/issues"), "data-task": "issues" }, t("issues"), " ", badge(status.issues.length)),
       h("button", { onclick: () => sync.syncNow() }, t("sync now")),
       h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
       h("button", { onclick: () => signOut() }, t("sign out"))));
   refreshOrders();
+  refreshWaves();
 }
 
 /** Orders this warehouse may receive against, kept on the device for when there is no signal. */
@@ -345,6 +348,101 @@ function askLot(sku) {
     main.prepend(form);
     lot.focus();
   });
+}
+
+// Picking ------------------------------------------------------------------------------------------
+
+/** The open waves of this warehouse, with their tasks, kept on the device. */
+async function refreshWaves() {
+  try {
+    const waves = await sync.api("/api/v1/waves", { params: { warehouse: await warehouse(), status: "open" } });
+    await store.replaceDocs("wave", waves.items);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Open pick tasks not yet confirmed on this device, in route order (wave, then bin order). */
+async function openPicks() {
+  const wh = await warehouse();
+  const sent = new Set((await store.outbox()).filter((op) => op.type === "pick.confirm").map((op) => op.payload.task));
+  return (await store.docs()).filter((d) => d.kind === "wave" && d.warehouse === wh)
+    .sort((a, b) => a.number.localeCompare(b.number))
+    .flatMap((wave) => wave.tasks.filter((task) => task.status === "open" && !sent.has(task.id)).map((task) => ({ ...task, wave: wave.number })));
+}
+
+async function pickRoute() {
+  const here = location.hash;
+  let bin = null;
+  let scannedSku = null;
+  const panel = h("div", { id: "pick" });
+  screen(t("pick"), panel);
+  const draw = async () => {
+    if (!showing(here)) return;
+    const [task, ...rest] = await openPicks();
+    if (!task) {
+      panel.replaceChildren(h("p", { class: "muted" }, t("no picks")));
+      return;
+    }
+    const qty = h("input", { name: "qty", inputmode: "decimal", value: task.qty });
+    const reason = h("input", { name: "short_reason", placeholder: t("short reason") });
+    const confirm = async () => {
+      const taken = dec(qty.value);
+      if (!(taken >= 0) || taken > dec(task.qty)) {
+        scan.error();
+        return say("error", `${t("bad qty")}: ${qty.value}`);
+      }
+      if (taken < dec(task.qty) && !reason.value.trim()) {
+        scan.error();
+        reason.focus();
+        return say("error", t("short needs reason"));
+      }
+      const payload = { task: task.id, qty: fmt(taken), location: task.location, ...(task.lot ? { lot: task.lot } : {}),
+        ...(taken < dec(task.qty) ? { short_reason: reason.value.trim() } : {}) };
+      await sync.queue("pick.confirm", payload, `${t("pick")} ${task.order} ${task.sku} × ${fmt(taken)} @ ${task.location}`);
+      scan.ok();
+      say("ok", `${t("picked")} ${task.sku} × ${fmt(taken)}`);
+      bin = null;
+      scannedSku = null;
+      draw();
+    };
+    panel.replaceChildren(
+      h("p", { class: "muted" }, `${task.wave} · ${task.order} · ${rest.length + 1} ${t("to pick")}`),
+      h("table", {}, h("tbody", {},
+        h("tr", {}, h("th", {}, t("location")), h("td", { "data-field": "location", class: bin ? "done" : "" }, task.location, bin ? " ✓" : "")),
+        h("tr", {}, h("th", {}, t("item")), h("td", { "data-field": "sku", class: scannedSku ? "done" : "" },
+          task.sku, " ", language() === "zh" ? task.name_zh : task.name_en, scannedSku ? " ✓" : "")),
+        task.lot ? h("tr", {}, h("th", {}, t("lot")), h("td", {}, task.lot)) : null,
+        h("tr", {}, h("th", {}, t("qty")), h("td", { class: "num" }, task.qty)))),
+      h("p", {}, !bin ? t("scan the bin") : !scannedSku ? t("scan the item") : t("confirm the qty")),
+      bin && scannedSku ? h("form", { class: "stack", onsubmit: (event) => { event.preventDefault(); confirm(); } },
+        h("label", {}, t("qty"), qty), h("label", {}, t("short reason"), reason),
+        h("button", { class: "primary", type: "submit", "data-action": "confirm-pick" }, t("confirm"))) : null);
+    working(async (code) => {
+      const found = await scan.resolve(code);
+      if (!bin) {
+        if (code === task.location || (found.kind === "location" && found.code === task.location)) {
+          bin = task.location;
+          scan.ok();
+          quiet();
+        } else {
+          scan.error();
+          say("error", `${t("wrong bin")}: ${code} ≠ ${task.location}`);
+        }
+      } else if (found.kind === "item" && found.sku === task.sku && (!found.lot || !task.lot || found.lot === task.lot)) {
+        scannedSku = found.sku;
+        scan.ok();
+        quiet();
+      } else {
+        scan.error();
+        say("error", `${t("wrong item")}: ${code}`);
+      }
+      draw();
+    });
+  };
+  await draw();
+  if (await refreshWaves()) await draw();
 }
 
 // Stock look-up -------------------------------------------------------------------------------------

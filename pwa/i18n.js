@@ -45,6 +45,20 @@ const TEXT = {
   "discard?": ["确定放弃此操作？服务器不会收到它。", "Discard this operation? The server will not get it."],
   "no issues": ["没有问题", "No issues"],
   loading: ["正在下载数据…", "Loading data…"],
+  pick: ["拣货", "Pick"],
+  picked: ["已拣", "Picked"],
+  "no picks": ["没有待拣的任务（联网时会更新）", "Nothing to pick (updated when online)"],
+  "to pick": ["项待拣", "to pick"],
+  "scan the bin": ["请扫描库位", "Scan the bin"],
+  "scan the item": ["请扫描商品", "Scan the item"],
+  "confirm the qty": ["确认数量", "Confirm the quantity"],
+  "wrong bin": ["库位不对", "Wrong bin"],
+  "wrong item": ["商品不对", "Wrong item"],
+  qty: ["数量", "Quantity"],
+  confirm: ["确认", "Confirm"],
+  "short reason": ["少拣原因", "Reason for a short pick"],
+  "short needs reason": ["少拣时请填写原因", "A short pick needs a reason"],
+  "bad qty": ["数量无效", "Not a valid quantity"],
 };
 
 let lang = (navigator.language || "zh-CN").toLowerCase().startsWith("zh") ? "zh" : "en";

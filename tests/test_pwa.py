@@ -93,3 +93,57 @@ def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_ba
     assert worker.stock("PEN", "WH1-DOCK") == ("13", "0") and worker.stock("RICE", "WH1-DOCK") == ("1", "0")
     receipts = worker.get("/api/v1/receipts", po=number)["items"]
     assert len(receipts) == 1 and [(l["sku"], l["qty"]) for l in receipts[0]["lines"]] == [("PEN", "1"), ("PEN", "12"), ("RICE", "1")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_without_a_reload(browser, live_server, client, world, as_role, db):
+    from tests.helpers import post_move
+    from tests.stories import customer_and_areas
+
+    admin, sales = Api(client, as_role("admin")), Api(client, as_role("sales"))
+    customer_and_areas(admin)
+    post_move(client, as_role("warehouse"), "PEN", 8, "SUPPLIER", "B1", unit_cost="1")
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "5", "unit_price": "3"}]},
+                       expect=201)
+    sales.post(f"/api/v1/sales-orders/{order['number']}/confirm", {"version": order["version"]})
+    Api(client, as_role("warehouse")).post("/api/v1/waves", {"warehouse": "WH1", "orders": [order["number"]]}, expect=201)
+    add_user(db, "picker", ["warehouse"], ["WH1"])
+    add_user(db, "seller", ["sales"], ["WH1"])
+
+    picker_context, seller_context = browser.new_context(**PHONE), browser.new_context(**PHONE)
+    try:
+        seller = seller_context.new_page()
+        seller.goto(live_server.url + "/")
+        sign_in(seller, "seller")
+        seller.locator("[data-task=stock]").click()
+        seller.wait_for_function("document.getElementById('sync').textContent.includes(':')")
+        seller.locator("#scan").focus()
+        wedge(seller, PEN_EACH)
+        b1 = seller.locator("#stock-result tr", has_text="B1")
+        b1.wait_for()
+        assert b1.locator("td").nth(2).inner_text() == "8" and b1.locator("td").nth(3).inner_text() == "3"  # 5 reserved for the order
+
+        picker = picker_context.new_page()
+        picker.goto(live_server.url + "/")
+        sign_in(picker, "picker")
+        picker.locator("[data-task=pick]").click()
+        picker.locator("#pick [data-field=location]").wait_for()
+        assert picker.locator("#pick [data-field=location]").inner_text().startswith("B1")
+        picker.locator("#scan").focus()
+        wedge(picker, "B2")  # the wrong bin is refused
+        picker.get_by_role("alert").filter(has_text="B2").wait_for()
+        wedge(picker, "B1")
+        wedge(picker, PEN_EACH)
+        picker.locator("[data-action=confirm-pick]").click()
+        picker.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=10000)
+
+        # The salesperson's screen follows within a second, no reload: B1 is down to 3, the shipping area holds the 5.
+        seller.wait_for_function(
+            "[...document.querySelectorAll('#stock-result tr')].some((r) => r.cells[0]?.textContent === 'B1' && r.cells[2].textContent === '3')",
+            timeout=1000)
+        out = seller.locator("#stock-result tr", has_text="WH1-OUT")
+        assert out.locator("td").nth(2).inner_text() == "5" and out.locator("td").nth(3).inner_text() == "0"
+    finally:
+        picker_context.close()
+        seller_context.close()
+    assert Api(client, as_role("warehouse")).stock("PEN", "B1") == ("3", "0")

@@ -17,6 +17,7 @@ from server.purchasing.services import LineIn
 from server.sales import services
 from server.sales.models import Invoice, Quote, Return, SalesOrder
 from server.sales.schemas import (
+    WavePage,
     CreditOverride,
     Disposition,
     ExposureOut,
@@ -196,6 +197,14 @@ class WaveController(Controller):
         return run_idempotent(
             db, actor, request, data, lambda s: wave_out(s, services.create_wave(s, actor, warehouse=data.warehouse, orders=data.orders)), WaveOut
         )
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Pick waves (a picker's work) / 拣货波次列表")
+    def list_waves(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], warehouse: str | None = Parameter(default=None, max_length=64),
+        status: Literal["open", "done"] | None = "open", limit: Limit = 50,
+    ) -> WavePage:
+        with db.read() as session:
+            return WavePage(items=[wave_out(session, w) for w in services.list_waves(session, actor, warehouse=warehouse, status=status, limit=limit)])
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="A wave and its route / 波次及拣货路线")
     def get_wave(self, db: NamedDependency[Database], number: DocNumber) -> WaveOut:

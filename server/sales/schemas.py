@@ -158,6 +158,10 @@ class WaveOut(Out):
     tasks: list[PickTaskOut]
 
 
+class WavePage(Out):
+    items: list[WaveOut]
+
+
 class PickConfirm(Struct):
     qty: Decimal
     location: Code | None = None

@@ -31,6 +31,7 @@ from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
 from server.inventory import services as ledger
 from server.inventory.models import Balance, Move, Reservation
 from server.locations.models import Location
+from server.locations.services import get_location
 from server.partners.models import Partner
 from server.partners.services import partner_reference, price_for
 from server.purchasing.services import LineIn, _replace_lines, _vat, _warehouse
@@ -422,6 +423,16 @@ def create_wave(session: Session, actor: Actor, *, warehouse: str, orders: Seque
     session.flush()
     record(session, actor, "wave.create", "wave", wave.number, orders=list(orders), tasks=len(tasks))
     return wave
+
+
+def list_waves(session: Session, actor: Actor, *, warehouse: str | None, status: str | None, limit: int) -> list[Wave]:
+    """Waves in the warehouses the user works in, oldest first (the order they are picked in)."""
+    query = select(Wave).order_by(Wave.id).limit(limit)
+    if status:
+        query = query.where(Wave.status == status)
+    if warehouse:
+        query = query.where(Wave.warehouse_id == get_location(session, warehouse).id)
+    return [wave for wave in session.scalars(query) if actor.may_use_warehouse(wave.warehouse_id)]
 
 
 def pick_tasks(session: Session, wave: Wave) -> list[PickTask]:
