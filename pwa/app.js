@@ -4,7 +4,8 @@
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as scan from "./scan.js";
-import { language, serverMessage, setLanguage, t } from "./i18n.js";
+import { language, setLanguage, t } from "./i18n.js";
+import { scanWithCamera } from "./camera.js";
 
 const main = document.getElementById("app");
 const scanbar = document.getElementById("scanbar");
@@ -54,9 +55,36 @@ function scopesFor(code) {
   return ["catalog", `wh:${code}`, `stock:${code}`];
 }
 
+function installCamera() {
+  const viewfinder = document.getElementById("viewfinder");
+  const video = document.getElementById("video");
+  let stop = null;
+  const close = () => {
+    if (stop) stop();
+    stop = null;
+    viewfinder.hidden = true;
+  };
+  document.getElementById("camera").addEventListener("click", async () => {
+    viewfinder.hidden = false;
+    try {
+      stop = await scanWithCamera(video, (code) => {
+        close();
+        scan.dispatch(code);
+      });
+    } catch (error) {
+      close();
+      scan.error();
+      say("error", `${t("no camera")}: ${error.message || error}`);
+    }
+  });
+  document.getElementById("camera-close").addEventListener("click", close);
+  window.addEventListener("hashchange", close);
+}
+
 async function start() {
   setLanguage((await store.get("language")) || language());
   scan.installWedge(scanField);
+  installCamera();
   homeButton.addEventListener("click", () => go("#/home"));
   sync.events.addEventListener("status", (event) => showStatus(event.detail));
   sync.events.addEventListener("signed-out", () => signOut());

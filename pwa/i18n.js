@@ -46,6 +46,7 @@ const TEXT = {
   "no issues": ["没有问题", "No issues"],
   loading: ["正在下载数据…", "Loading data…"],
   pick: ["拣货", "Pick"],
+  "no camera": ["无法使用相机", "The camera cannot be used"],
   picked: ["已拣", "Picked"],
   "no picks": ["没有待拣的任务（联网时会更新）", "Nothing to pick (updated when online)"],
   "to pick": ["项待拣", "to pick"],
@@ -74,10 +75,4 @@ export function t(key) {
   const pair = TEXT[key];
   if (!pair) return key;
   return lang === "zh" ? pair[0] : pair[1];
-}
-
-/** A message from the server in the user's language (errors carry both). */
-export function serverMessage(details, fallback) {
-  if (details && (details.message_zh || details.message_en)) return lang === "zh" ? details.message_zh : details.message_en;
-  return fallback || "";
 }

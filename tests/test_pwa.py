@@ -147,3 +147,53 @@ def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_wi
         picker_context.close()
         seller_context.close()
     assert Api(client, as_role("warehouse")).stock("PEN", "B1") == ("3", "0")
+
+
+def y4m_of(png: bytes, path, frames: int = 15) -> None:  # type: ignore[no-untyped-def]
+    """A video file Chromium plays as its camera: the picture, grey on white, centred in 640×480, 4:2:0."""
+    import io
+
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(png)).convert("L")
+    picture.thumbnail((600, 440))
+    frame = Image.new("L", (640, 480), 255)
+    frame.paste(picture, ((640 - picture.width) // 2, (480 - picture.height) // 2))
+    luma, chroma = frame.tobytes(), bytes([128]) * (320 * 240)
+    with open(path, "wb") as video:
+        video.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            video.write(b"FRAME\n" + luma + chroma + chroma)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_camera_reads_a_code128_label_and_the_app_resolves_the_item(live_server, world, db, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from labels import render
+    from labels.layout import Code, Label
+    from labels.symbols import encode
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    png = render.png(Label(80, 30, (Code(2, 2, 76, 26, encode("code128", "PEN")),)), dpi=203)
+    camera = tmp_path / "label.y4m"
+    y4m_of(png, camera)
+    add_user(db, "picker", ["warehouse"], ["WH1"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"])
+        try:
+            context = browser.new_context(**PHONE)
+            context.grant_permissions(["camera"], origin=live_server.url)
+            page = context.new_page()
+            page.goto(live_server.url + "/")
+            sign_in(page, "picker")
+            page.locator("[data-task=stock]").click()
+            page.wait_for_function("document.getElementById('sync').textContent.includes(':')")
+            assert page.evaluate("'BarcodeDetector' in window") is False  # Chromium on Linux: the vendored polyfill does the work
+            page.locator("#camera").click()
+            page.locator("#stock-result h3").wait_for(timeout=15000)
+            assert page.locator("#stock-result h3").inner_text() == "PEN · 中性笔"
+            assert page.locator("#viewfinder").is_hidden()
+        finally:
+            browser.close()
