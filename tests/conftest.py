@@ -314,7 +314,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
+def playwright_driver():  # type: ignore[no-untyped-def]
+    """Playwright, driving Debian's Chromium (one per test module: browsers with their own flags start from it)."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM}; the test command installs Debian's chromium"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -323,6 +324,11 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver):  # type: ignore[no-untyped-def]
+    instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()

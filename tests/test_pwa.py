@@ -167,9 +167,7 @@ def y4m_of(png: bytes, path, frames: int = 15) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_the_camera_reads_a_code128_label_and_the_app_resolves_the_item(live_server, world, db, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_camera_reads_a_code128_label_and_the_app_resolves_the_item(playwright_driver, live_server, world, db, tmp_path):
     from labels import render
     from labels.layout import Code, Label
     from labels.symbols import encode
@@ -179,21 +177,20 @@ def test_the_camera_reads_a_code128_label_and_the_app_resolves_the_item(live_ser
     camera = tmp_path / "label.y4m"
     y4m_of(png, camera)
     add_user(db, "picker", ["warehouse"], ["WH1"])
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"])
-        try:
-            context = browser.new_context(**PHONE)
-            context.grant_permissions(["camera"], origin=live_server.url)
-            page = context.new_page()
-            page.goto(live_server.url + "/")
-            sign_in(page, "picker")
-            page.locator("[data-task=stock]").click()
-            page.wait_for_function("document.getElementById('sync').textContent.includes(':')")
-            assert page.evaluate("'BarcodeDetector' in window") is False  # Chromium on Linux: the vendored polyfill does the work
-            page.locator("#camera").click()
-            page.locator("#stock-result h3").wait_for(timeout=15000)
-            assert page.locator("#stock-result h3").inner_text() == "PEN · 中性笔"
-            assert page.locator("#viewfinder").is_hidden()
-        finally:
-            browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"])
+    try:
+        context = browser.new_context(**PHONE)
+        context.grant_permissions(["camera"], origin=live_server.url)
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        sign_in(page, "picker")
+        page.locator("[data-task=stock]").click()
+        page.wait_for_function("document.getElementById('sync').textContent.includes(':')")
+        assert page.evaluate("'BarcodeDetector' in window") is False  # Chromium on Linux: the vendored polyfill does the work
+        page.locator("#camera").click()
+        page.locator("#stock-result h3").wait_for(timeout=15000)
+        assert page.locator("#stock-result h3").inner_text() == "PEN · 中性笔"
+        assert page.locator("#viewfinder").is_hidden()
+    finally:
+        browser.close()
