@@ -31,10 +31,15 @@ function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+let noticeTimer = null;
+
+/** A notice under the scan bar: an error stays until the next thing happens, good news fades after a few seconds. */
 function say(kind, text) {
   notice.hidden = false;
   notice.dataset.kind = kind;
   notice.textContent = text;
+  clearTimeout(noticeTimer);
+  if (kind === "ok") noticeTimer = setTimeout(quiet, 4000);
 }
 
 function quiet() {
@@ -95,6 +100,7 @@ async function start() {
   const current = await sync.session();
   const wh = await warehouse();
   if (current && wh) sync.start(scopesFor(wh));
+  if (current) listenForNotifications();
   showStatus(await sync.status());
   route();
 }
@@ -139,7 +145,7 @@ function go(hash) {
 }
 
 async function route() {
-  quiet();
+  if (notice.dataset.kind === "error") quiet();
   const current = await sync.session();
   const [path, arg] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
   if (!current) return login();
@@ -148,6 +154,7 @@ async function route() {
   switch (path) {
     case "receive": return arg ? receiveOrder(arg) : receiveList();
     case "pick": return pickRoute();
+    case "approvals": return arg ? approval(arg) : approvals();
     case "stock": return stockLookup(arg);
     case "issues": return issueInbox();
     case "warehouse": return chooseWarehouse(current);
@@ -187,6 +194,7 @@ function login() {
       if (answer.user.warehouses.length === 1) await store.set("warehouse", answer.user.warehouses[0]);
       const wh = await warehouse();
       if (wh) sync.start(scopesFor(wh));
+      listenForNotifications();
       go("#/home");
     } catch (error) {
       if (error.body.error === "totp_required") {
@@ -228,7 +236,7 @@ async function home(current) {
   working(async (code) => go(`#/stock/${encodeURIComponent(code)}`));
   const status = await sync.status();
   const wh = await warehouse();
-  const orders = (await store.docs()).filter((d) => d.kind === "po" && d.warehouse === wh);
+  const orders = (await store.docs("po")).filter((d) => d.warehouse === wh);
   if (!showing(here)) return;
   const badge = (n) => (n ? h("span", { class: "badge" }, n) : null);
   screen(`${current.user.display_name || current.user.username} · ${wh}`,
@@ -236,12 +244,15 @@ async function home(current) {
       h("button", { onclick: () => go("#/receive"), "data-task": "receive" }, t("receive"), " ", badge(orders.length)),
       h("button", { onclick: () => go("#/pick"), "data-task": "pick" }, t("pick"), " ", badge((await openPicks()).length)),
       h("button", { onclick: () => go("#/stock"), "data-task": "stock" }, t("stock")),
+      mayApprove(current) ? h("button", { onclick: () => go("#/approvals"), "data-task": "approvals" }, t("approvals"), " ",
+        badge((await store.docs("approval")).length)) : null,
       h("button", { onclick: () => go("#/issues"), "data-task": "issues" }, t("issues"), " ", badge(status.issues.length)),
       h("button", { onclick: () => sync.syncNow() }, t("sync now")),
       h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
       h("button", { onclick: () => signOut() }, t("sign out"))));
   refreshOrders();
   refreshWaves();
+  if (mayApprove(current)) refreshApprovals().then((changed) => { if (changed && showing(here)) home(current); });
 }
 
 /** Orders this warehouse may receive against, kept on the device for when there is no signal. */
@@ -269,7 +280,7 @@ async function receiveList() {
   const wh = await warehouse();
   const draw = async () => {
     if (!showing(here)) return;
-    const orders = (await store.docs()).filter((d) => d.kind === "po" && d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
+    const orders = (await store.docs("po")).filter((d) => d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
     screen(t("open orders"), orders.length
       ? h("ul", { class: "list" }, orders.map((po) => h("li", {},
           h("span", {}, h("strong", {}, po.number), " ", h("span", { class: "muted" }, po.supplier)),
@@ -277,8 +288,8 @@ async function receiveList() {
       : h("p", { class: "muted" }, t("no orders")));
   };
   working(async (code) => {
-    const po = await store.getDoc(code);
-    if (po && po.kind === "po") {
+    const po = await store.getDoc("po", code);
+    if (po) {
       scan.ok();
       go(`#/receive/${encodeURIComponent(code)}`);
     } else {
@@ -300,13 +311,13 @@ async function pendingFor(number) {
 }
 
 async function receiveOrder(number) {
-  const po = await store.getDoc(number);
+  const po = await store.getDoc("po", number);
   if (!po) return receiveList();
   const here = location.hash;
   const table = h("tbody");
   const draw = async () => {
     if (!showing(here)) return;
-    const order = await store.getDoc(number);
+    const order = await store.getDoc("po", number);
     const pending = await pendingFor(number);
     table.replaceChildren(...order.lines.map((line) => h("tr", { "data-sku": line.sku },
       h("td", {}, h("strong", {}, line.sku), h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en || line.name_zh)),
@@ -316,13 +327,13 @@ async function receiveOrder(number) {
   };
   const refresh = async () => {
     try {
-      await store.putDoc({ ...(await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}`)), kind: "po" });
+      await store.putDoc("po", await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}`));
     } catch { /* offline: the copy on the device stands */ }
     await draw();
   };
   working(async (code) => {
     const found = await scan.resolve(code);
-    const order = await store.getDoc(number);
+    const order = await store.getDoc("po", number);
     if (found.kind !== "item") {
       scan.error();
       return say("error", `${t("unknown code")}: ${code}`);
@@ -395,7 +406,7 @@ async function refreshWaves() {
 async function openPicks() {
   const wh = await warehouse();
   const sent = new Set((await store.outbox()).filter((op) => op.type === "pick.confirm").map((op) => op.payload.task));
-  return (await store.docs()).filter((d) => d.kind === "wave" && d.warehouse === wh)
+  return (await store.docs("wave")).filter((d) => d.warehouse === wh)
     .sort((a, b) => a.number.localeCompare(b.number))
     .flatMap((wave) => wave.tasks.filter((task) => task.status === "open" && !sent.has(task.id)).map((task) => ({ ...task, wave: wave.number })));
 }
@@ -471,6 +482,118 @@ async function pickRoute() {
   };
   await draw();
   if (await refreshWaves()) await draw();
+}
+
+// Approvals ----------------------------------------------------------------------------------------
+
+const APPROVERS = ["admin", "approver", "director"];
+const mayApprove = (current) => current.user.roles.some((role) => APPROVERS.includes(role));
+
+/** Orders waiting for this user's decision, kept on the device; true when the list changed. */
+async function refreshApprovals() {
+  try {
+    const list = await sync.api("/api/v1/purchase-orders", { params: { awaiting_me: "true", limit: 100 } });
+    const decided = new Set((await store.outbox()).filter((op) => op.type.startsWith("po.")).map((op) => op.payload.po));
+    const waiting = list.items.filter((po) => !decided.has(po.number));
+    const before = (await store.docs("approval")).map((po) => `${po.number}@${po.version}`).sort().join();
+    await store.replaceDocs("approval", waiting);
+    return before !== waiting.map((po) => `${po.number}@${po.version}`).sort().join();
+  } catch {
+    return false;
+  }
+}
+
+const money = (po) => `${po.total ?? "—"} ${po.currency}`;
+
+async function approvals() {
+  const here = location.hash;
+  working(null);
+  const draw = async () => {
+    if (!showing(here)) return;
+    const list = (await store.docs("approval")).sort((a, b) => a.number.localeCompare(b.number));
+    screen(t("approvals"), list.length ? h("ul", { class: "list" }, list.map((po) => h("li", { "data-po": po.number },
+      h("span", {}, h("strong", {}, po.number), " ", po.supplier, h("div", { class: "muted" }, money(po))),
+      h("button", { class: "primary", onclick: () => go(`#/approvals/${encodeURIComponent(po.number)}`) }, t("review")))))
+      : h("p", { class: "muted" }, t("no approvals")));
+  };
+  await draw();
+  if (await refreshApprovals()) await draw();
+}
+
+async function approval(number) {
+  const here = location.hash;
+  working(null);
+  try {  // online: the version to decide on is the newest one
+    const fresh = await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}`);
+    if (fresh.status === "pending") await store.putDoc("approval", fresh);
+    else await store.dropDoc("approval", number);
+  } catch { /* offline: decide on the version the device has; a newer one on the server makes it a conflict */ }
+  if (!showing(here)) return;
+  const po = await store.getDoc("approval", number);
+  if (!po) return approvals();
+  const changes = h("div", { id: "changes" });
+  const comment = h("input", { name: "comment", maxlength: 500 });
+  const decide = async (type) => {
+    if (type === "po.reject" && !comment.value.trim()) {
+      scan.error();
+      comment.focus();
+      return say("error", t("reject needs comment"));
+    }
+    await sync.queue(type, { po: number, version: po.version, comment: comment.value.trim() },
+      `${type === "po.approve" ? t("approve") : t("reject")} ${number} v${po.version}`);
+    await store.dropDoc("approval", number);
+    scan.ok();
+    say("ok", `${type === "po.approve" ? t("approved") : t("rejected")} ${number}`);
+    go("#/approvals");
+  };
+  screen(`${number} · ${po.supplier}`,
+    h("p", {}, h("strong", {}, money(po)), " · ", po.warehouse, " · v", po.version),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("qty")), h("th", { class: "num" }, t("price")),
+      h("th", { class: "num" }, t("net")))),
+      h("tbody", {}, po.lines.map((line) => h("tr", {}, h("td", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
+        h("td", { class: "num" }, line.qty), h("td", { class: "num" }, line.unit_price ?? ""), h("td", { class: "num" }, line.net ?? ""))))),
+    po.approvals.length ? h("p", { class: "muted" }, po.approvals.filter((a) => !a.void).map((a) => `${a.role} ${a.user}: ${a.decision}`).join(" · ")) : null,
+    changes,
+    h("form", { class: "stack", onsubmit: (event) => event.preventDefault() },
+      h("label", {}, t("comment"), comment),
+      h("button", { class: "primary", type: "button", "data-action": "approve", onclick: () => decide("po.approve") }, t("approve")),
+      h("button", { type: "button", "data-action": "reject", onclick: () => decide("po.reject") }, t("reject"))));
+  if (po.version > 1) {
+    try {
+      const version = await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}/versions/${po.version}`);
+      if (!showing(here)) return;
+      changes.replaceChildren(h("h3", {}, t("changed since")), version.changes_since_previous.length
+        ? h("ul", { class: "list" }, version.changes_since_previous.map((c) => h("li", { "data-change": c.field },
+          `${c.line ? `${t("line")} ${c.line} ` : ""}${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`)))
+        : h("p", { class: "muted" }, t("no changes")));
+    } catch { /* offline: the changes are shown when the server can be asked */ }
+  }
+}
+
+/** The user's notifications as they commit: a new approval shows up (badge and notice) while the app is open. */
+function listenForNotifications() {
+  let socket = null;
+  const connect = () => {
+    if (socket || !navigator.onLine) return;
+    const url = new URL("/api/v1/notifications/ws", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(url);
+    socket.onmessage = async (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type !== "notification") return;
+      say("ok", language() === "zh" ? message.title_zh : message.title_en);
+      if (message.kind === "approval.pending") {
+        await refreshApprovals();
+        if (location.hash === "#/approvals" || location.hash === "#/home" || !location.hash) route();
+      }
+    };
+    socket.onclose = () => {
+      socket = null;
+      setTimeout(async () => { if (await sync.session()) connect(); }, 3000);
+    };
+  };
+  connect();
+  window.addEventListener("online", connect);
 }
 
 // Stock look-up -------------------------------------------------------------------------------------

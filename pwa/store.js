@@ -2,22 +2,26 @@
 // by the server, the slices it syncs (rows: catalog, bins, stock per warehouse), and documents it works on offline.
 
 const NAME = "cangku";
-const VERSION = 1;
+const VERSION = 2;
 let opened = null;
 
 export function open() {
   if (!opened) {
     opened = new Promise((resolve, reject) => {
       const request = indexedDB.open(NAME, VERSION);
-      request.onupgradeneeded = () => {
+      request.onupgradeneeded = (event) => {
         const db = request.result;
-        db.createObjectStore("kv");
-        db.createObjectStore("outbox", { keyPath: "seq" });
-        const rows = db.createObjectStore("rows", { keyPath: ["scope", "kind", "key"] });
-        rows.createIndex("code", ["kind", "code"]);
-        rows.createIndex("sku", ["kind", "sku"]);
-        rows.createIndex("scope", "scope");
-        db.createObjectStore("docs", { keyPath: "number" });
+        if (event.oldVersion < 1) {
+          db.createObjectStore("kv");
+          db.createObjectStore("outbox", { keyPath: "seq" });
+          const rows = db.createObjectStore("rows", { keyPath: ["scope", "kind", "key"] });
+          rows.createIndex("code", ["kind", "code"]);
+          rows.createIndex("sku", ["kind", "sku"]);
+          rows.createIndex("scope", "scope");
+        }
+        // Version 2: documents are kept per kind (an order to receive, one to approve, a wave), fetched again when online.
+        if (db.objectStoreNames.contains("docs")) db.deleteObjectStore("docs");
+        db.createObjectStore("docs", { keyPath: ["kind", "number"] });
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
@@ -92,13 +96,14 @@ export const byCode = (kind, code) => tx(["rows"], "readonly", (t) => done(t.obj
 export const bySku = (kind, sku) => tx(["rows"], "readonly", (t) => done(t.objectStore("rows").index("sku").getAll([kind, sku])));
 export const inScope = (scope) => tx(["rows"], "readonly", (t) => done(t.objectStore("rows").index("scope").getAll(scope)));
 
-export const putDoc = (doc) => tx(["docs"], "readwrite", (t) => done(t.objectStore("docs").put(doc)));
-export const getDoc = (number) => tx(["docs"], "readonly", (t) => done(t.objectStore("docs").get(number)));
-export const docs = () => tx(["docs"], "readonly", (t) => done(t.objectStore("docs").getAll()));
+export const putDoc = (kind, doc) => tx(["docs"], "readwrite", (t) => done(t.objectStore("docs").put({ ...doc, kind })));
+export const getDoc = (kind, number) => tx(["docs"], "readonly", (t) => done(t.objectStore("docs").get([kind, number])));
+export const dropDoc = (kind, number) => tx(["docs"], "readwrite", (t) => done(t.objectStore("docs").delete([kind, number])));
+export const docs = (kind) => tx(["docs"], "readonly", (t) => done(t.objectStore("docs").getAll(IDBKeyRange.bound([kind], [kind, []]))));
 export function replaceDocs(kind, list) {
   return tx(["docs"], "readwrite", async (t) => {
     const store = t.objectStore("docs");
-    for (const doc of await done(store.getAll())) if (doc.kind === kind) store.delete(doc.number);
+    await done(store.delete(IDBKeyRange.bound([kind], [kind, []])));
     for (const doc of list) store.put({ ...doc, kind });
   });
 }

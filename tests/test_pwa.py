@@ -41,7 +41,7 @@ def pending(page) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_back_online(browser, live_server, client, world, as_role, db):
+def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_back_online(browser, client, live_server, world, as_role, db):
     number = approved_order(client, as_role, [{"sku": "PEN", "qty": "20", "unit_price": "2"}, {"sku": "RICE", "qty": "5", "unit_price": "4"}])
     add_user(db, "picker", ["warehouse"], ["WH1"])
     context = browser.new_context(**PHONE, service_workers="allow")
@@ -96,7 +96,7 @@ def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_ba
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_without_a_reload(browser, live_server, client, world, as_role, db):
+def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_without_a_reload(browser, client, live_server, world, as_role, db):
     from tests.helpers import post_move
     from tests.stories import customer_and_areas
 
@@ -135,7 +135,8 @@ def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_wi
         wedge(picker, "B1")
         wedge(picker, PEN_EACH)
         picker.locator("[data-action=confirm-pick]").click()
-        picker.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=10000)
+        picker.get_by_role("alert").filter(has_text="已拣 PEN × 5").wait_for()  # queued in the outbox
+        picker.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=10000)  # and sent
 
         # The salesperson's screen follows within a second, no reload: B1 is down to 3, the shipping area holds the 5.
         seller.wait_for_function(
@@ -194,3 +195,42 @@ def test_the_camera_reads_a_code128_label_and_the_app_resolves_the_item(playwrig
         assert page.locator("#viewfinder").is_hidden()
     finally:
         browser.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_approver_sees_a_new_order_arrive_live_reviews_what_changed_and_approves_it_from_the_phone(browser, client, live_server, world, as_role, db):
+    admin, purchaser = Api(client, as_role("admin")), Api(client, as_role("purchaser"))
+    supplier_and_dock(admin)
+    add_user(db, "boss", ["approver"], ["WH1"])
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        sign_in(page, "boss")
+        tile = page.locator("[data-task=approvals]")
+        tile.wait_for()
+        assert tile.locator(".badge").count() == 0
+
+        # Submitted, then changed while waiting: the phone hears of it without a reload.
+        po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "10", "unit_price": "2"}]},
+                            expect=201)
+        po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+        po = purchaser.patch(f"/api/v1/purchase-orders/{po['number']}", {"version": po["version"], "lines": [{"sku": "PEN", "qty": "40", "unit_price": "2"}]})
+        page.get_by_role("alert").filter(has_text=po["number"]).wait_for(timeout=10000)
+        page.wait_for_function("document.querySelector('[data-task=approvals] .badge')?.textContent === '1'", timeout=10000)
+
+        tile.click()
+        page.locator(f"[data-po='{po['number']}'] button").click()
+        page.locator("#changes li").first.wait_for()
+        changes = page.locator("#changes").inner_text()
+        assert "qty" in changes and "10" in changes and "40" in changes
+        page.locator("[data-action=reject]").click()  # a rejection needs a reason
+        page.get_by_role("alert").filter(has_text="驳回时请填写意见").wait_for()
+        page.locator("input[name=comment]").fill("同意 OK")
+        page.locator("[data-action=approve]").click()
+        page.get_by_role("alert").filter(has_text=f"已批准 {po['number']}").wait_for()  # queued in the outbox
+        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=10000)  # and sent
+    finally:
+        context.close()
+    approved = purchaser.get(f"/api/v1/purchase-orders/{po['number']}")
+    assert approved["status"] == "approved" and [(a["user"], a["decision"], a["comment"]) for a in approved["approvals"]] == [("boss", "approved", "同意 OK")]
