@@ -155,6 +155,9 @@ async function route() {
     case "receive": return arg ? receiveOrder(arg) : receiveList();
     case "pick": return pickRoute();
     case "approvals": return arg ? approval(arg) : approvals();
+    case "putaway": return putaway();
+    case "transfer": return transfer();
+    case "count": return arg ? countBins(arg) : counts();
     case "stock": return stockLookup(arg);
     case "issues": return issueInbox();
     case "warehouse": return chooseWarehouse(current);
@@ -231,7 +234,7 @@ async function chooseWarehouse(current) {
 
 // Home ----------------------------------------------------------------------------------------------
 
-async function home(current) {
+async function home(current, refreshed = false) {
   const here = location.hash;
   working(async (code) => go(`#/stock/${encodeURIComponent(code)}`));
   const status = await sync.status();
@@ -243,6 +246,9 @@ async function home(current) {
     h("div", { class: "tiles" },
       h("button", { onclick: () => go("#/receive"), "data-task": "receive" }, t("receive"), " ", badge(orders.length)),
       h("button", { onclick: () => go("#/pick"), "data-task": "pick" }, t("pick"), " ", badge((await openPicks()).length)),
+      h("button", { onclick: () => go("#/putaway"), "data-task": "putaway" }, t("putaway"), " ", badge((await openPutaways()).length)),
+      h("button", { onclick: () => go("#/transfer"), "data-task": "transfer" }, t("transfer")),
+      h("button", { onclick: () => go("#/count"), "data-task": "count" }, t("count"), " ", badge((await store.docs("count")).length)),
       h("button", { onclick: () => go("#/stock"), "data-task": "stock" }, t("stock")),
       mayApprove(current) ? h("button", { onclick: () => go("#/approvals"), "data-task": "approvals" }, t("approvals"), " ",
         badge((await store.docs("approval")).length)) : null,
@@ -250,9 +256,10 @@ async function home(current) {
       h("button", { onclick: () => sync.syncNow() }, t("sync now")),
       h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
       h("button", { onclick: () => signOut() }, t("sign out"))));
-  refreshOrders();
-  refreshWaves();
-  if (mayApprove(current)) refreshApprovals().then((changed) => { if (changed && showing(here)) home(current); });
+  if (refreshed) return;
+  // The tasks of the day, fetched again when online; the tiles are drawn again with their new counts.
+  await Promise.all([refreshOrders(), refreshWaves(), refreshPutaways(), refreshCounts(), mayApprove(current) ? refreshApprovals() : null]);
+  if (showing(here)) home(current, true);
 }
 
 /** Orders this warehouse may receive against, kept on the device for when there is no signal. */
@@ -482,6 +489,209 @@ async function pickRoute() {
   };
   await draw();
   if (await refreshWaves()) await draw();
+}
+
+// Put-away ---------------------------------------------------------------------------------------
+
+async function refreshPutaways() {
+  try {
+    const tasks = await sync.api("/api/v1/putaway-tasks", { params: { warehouse: await warehouse(), status: "open" } });
+    await store.replaceDocs("putaway", tasks.items.map((task) => ({ ...task, number: String(task.id) })));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function openPutaways() {
+  const sent = new Set((await store.outbox()).filter((op) => op.type === "putaway.confirm").map((op) => op.payload.task));
+  return (await store.docs("putaway")).filter((task) => !sent.has(task.id)).sort((a, b) => a.id - b.id);
+}
+
+async function putaway() {
+  const here = location.hash;
+  const panel = h("div", { id: "putaway" });
+  screen(t("putaway"), panel);
+  const draw = async () => {
+    if (!showing(here)) return;
+    const [task, ...rest] = await openPutaways();
+    if (!task) {
+      working(null);
+      return panel.replaceChildren(h("p", { class: "muted" }, t("nothing to put away")));
+    }
+    panel.replaceChildren(
+      h("p", { class: "muted" }, `${task.receipt} · ${rest.length + 1} ${t("to put away")}`),
+      h("table", {}, h("tbody", {},
+        h("tr", {}, h("th", {}, t("item")), h("td", {}, task.sku, " ", language() === "zh" ? task.name_zh : task.name_en)),
+        task.lot ? h("tr", {}, h("th", {}, t("lot")), h("td", {}, task.lot)) : null,
+        h("tr", {}, h("th", {}, t("qty")), h("td", { class: "num" }, task.qty)),
+        h("tr", {}, h("th", {}, t("from")), h("td", {}, task.from)),
+        h("tr", {}, h("th", {}, t("suggested")), h("td", { "data-field": "suggested" }, h("strong", {}, task.suggested || "—"))))),
+      h("p", {}, t("scan the bin to confirm")));
+    working(async (code) => {
+      const found = await scan.resolve(code);
+      if (found.kind !== "location" || found.location.kind !== "bin") {
+        scan.error();
+        return say("error", `${t("not a bin")}: ${code}`);
+      }
+      await sync.queue("putaway.confirm", { task: task.id, location: found.code }, `${t("putaway")} ${task.sku} × ${task.qty} → ${found.code}`);
+      scan.ok();
+      say("ok", `${task.sku} × ${task.qty} → ${found.code}${task.suggested && found.code !== task.suggested ? ` (${t("not the suggested bin")})` : ""}`);
+      draw();
+    });
+  };
+  await draw();
+  if (await refreshPutaways()) await draw();
+}
+
+// Transfer ---------------------------------------------------------------------------------------
+
+/** Bin to bin: scan where from, the items (each scan counts its pack), then where to; every line goes to the outbox. */
+async function transfer() {
+  let from = null;
+  const lines = new Map();  // sku|lot -> {sku, lot, qty}
+  const panel = h("div", { id: "transfer" });
+  screen(t("transfer"), panel);
+  const draw = () => {
+    panel.replaceChildren(
+      h("p", {}, !from ? t("scan the from bin") : !lines.size ? t("scan the items") : t("scan the to bin")),
+      h("p", {}, `${t("from")}: `, h("strong", { "data-field": "from" }, from || "—")),
+      h("ul", { class: "list" }, [...lines.values()].map((l) => h("li", { "data-sku": l.sku }, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`,
+        h("strong", {}, fmt(l.qty))))),
+      from ? h("button", { type: "button", onclick: () => { from = null; lines.clear(); quiet(); draw(); } }, t("cancel")) : null);
+  };
+  working(async (code) => {
+    const found = await scan.resolve(code);
+    if (found.kind === "location") {
+      if (!from) {
+        from = found.code;
+      } else if (!lines.size) {
+        from = found.code;  // a second bin before any item: the picker changed their mind
+      } else {
+        if (found.code === from) {
+          scan.error();
+          return say("error", t("same bin"));
+        }
+        for (const line of lines.values()) {
+          await sync.queue("transfer.confirm", { sku: line.sku, qty: fmt(line.qty), from, to: found.code, ...(line.lot ? { lot: line.lot } : {}) },
+            `${t("transfer")} ${line.sku} × ${fmt(line.qty)} ${from} → ${found.code}`);
+        }
+        say("ok", `${t("moved")} ${lines.size} ${t("lines")} ${from} → ${found.code}`);
+        from = null;
+        lines.clear();
+      }
+      scan.ok();
+      return draw();
+    }
+    if (found.kind !== "item" || !from) {
+      scan.error();
+      return say("error", from ? `${t("unknown code")}: ${code}` : t("scan the from bin"));
+    }
+    const key = `${found.sku}|${found.lot || ""}`;
+    const line = lines.get(key) || { sku: found.sku, lot: found.lot || null, qty: 0 };
+    line.qty += dec(found.qty || 1);
+    lines.set(key, line);
+    scan.ok();
+    draw();
+  });
+  draw();
+}
+
+// Stocktake --------------------------------------------------------------------------------------
+
+/** Stocktakes in progress and where each expects what (never how much: the count is blind), for counting offline. */
+async function refreshCounts() {
+  try {
+    const list = await sync.api("/api/v1/counts", { params: { warehouse: await warehouse(), status: "counting" } });
+    await store.replaceDocs("count", list.items);
+    for (const count of list.items) await countLines(count.number);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function countLines(number) {
+  const lines = [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await sync.api(`/api/v1/counts/${encodeURIComponent(number)}`, { params: { limit: 500, offset } });
+    lines.push(...page.lines.map((line) => ({ location: line.location, sku: line.sku, lot: line.lot, status: line.status })));
+    if (offset + 500 >= page.lines_matching) break;
+  }
+  await store.putDoc("count-lines", { number, lines });
+  return lines;
+}
+
+async function counts() {
+  const here = location.hash;
+  working(null);
+  const draw = async () => {
+    if (!showing(here)) return;
+    const list = await store.docs("count");
+    screen(t("count"), list.length ? h("ul", { class: "list" }, list.map((c) => h("li", {}, h("strong", {}, c.number),
+      h("button", { class: "primary", onclick: () => go(`#/count/${encodeURIComponent(c.number)}`) }, t("count")))))
+      : h("p", { class: "muted" }, t("no counts")));
+  };
+  await draw();
+  if (await refreshCounts()) await draw();
+}
+
+/** A blind count, bin by bin: scan the bin, scan what is in it, then say the bin is done. What the book expects
+ *  in that bin and was not scanned is counted as none; the book's quantities are never shown. */
+async function countBins(number) {
+  const here = location.hash;
+  let bin = null;
+  const counted = new Map();  // sku|lot -> {sku, lot, qty}
+  let expected;  // the count's lines (location, sku, lot): fresh when online, else as the device last had them
+  try {
+    expected = await countLines(number);
+  } catch {
+    expected = (await store.getDoc("count-lines", number))?.lines || [];
+  }
+  const panel = h("div", { id: "count" });
+  screen(`${t("count")} ${number}`, panel);
+  const draw = () => {
+    if (!showing(here)) return;
+    const recount = [...new Set(expected.filter((l) => l.status === "recount").map((l) => l.location))];
+    panel.replaceChildren(
+      recount.length ? h("p", { class: "pending" }, `${t("recount")}: ${recount.join(", ")}`) : null,
+      h("p", {}, bin ? `${t("location")}: ` : t("scan the bin"), bin ? h("strong", { "data-field": "bin" }, bin) : null),
+      h("ul", { class: "list" }, [...counted.values()].map((l) => h("li", { "data-sku": l.sku }, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`,
+        h("strong", {}, fmt(l.qty))))),
+      bin ? h("button", { class: "primary", type: "button", "data-action": "bin-done", onclick: finish }, t("bin done")) : null);
+  };
+  const finish = async () => {
+    const lines = [...counted.values()].map((l) => ({ location: bin, sku: l.sku, qty: fmt(l.qty), ...(l.lot ? { lot: l.lot } : {}) }));
+    for (const line of expected.filter((l) => l.location === bin)) {
+      if (!counted.has(`${line.sku}|${line.lot || ""}`)) lines.push({ location: bin, sku: line.sku, qty: "0", ...(line.lot ? { lot: line.lot } : {}) });
+    }
+    if (lines.length) await sync.queue("count.record", { count: number, lines }, `${t("count")} ${number} ${bin}: ${lines.length} ${t("lines")}`);
+    scan.ok();
+    say("ok", `${bin} ${t("counted")}`);
+    bin = null;
+    counted.clear();
+    draw();
+  };
+  working(async (code) => {
+    const found = await scan.resolve(code);
+    if (found.kind === "location") {
+      if (bin && counted.size) await finish();
+      bin = found.code;
+      scan.ok();
+      return draw();
+    }
+    if (!bin || found.kind !== "item") {
+      scan.error();
+      return say("error", bin ? `${t("unknown code")}: ${code}` : t("scan the bin"));
+    }
+    const key = `${found.sku}|${found.lot || ""}`;
+    const line = counted.get(key) || { sku: found.sku, lot: found.lot || null, qty: 0 };
+    line.qty += dec(found.qty || 1);
+    counted.set(key, line);
+    scan.ok();
+    draw();
+  });
+  draw();
 }
 
 // Approvals ----------------------------------------------------------------------------------------

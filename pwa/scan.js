@@ -6,7 +6,7 @@ import * as store from "./store.js";
 import { loadAiTable, parseGS1 } from "./gs1.js";
 
 const BURST_GAP_MS = 50;  // scanners send keys a few ms apart; people type slower
-const BURST_MIN = 4;
+const BURST_MIN = 2;  // bin codes can be short; two keys 50 ms apart and an Enter are still no person typing
 let handler = null;
 let burst = { keys: "", last: 0, target: null, before: null };
 let aiTable = null;
@@ -52,9 +52,12 @@ export function installWedge(scanField) {
     scanField.value = "";
     if (code) dispatch(code);
   });
-  // Focus comes back to the scan field whenever nothing else wants it.
+  // Focus comes back to the scan field whenever nothing else wants it (after a tap on a button too).
   document.addEventListener("click", (event) => {
-    if (!editable(event.target) && !event.target.closest("button, a, select") && !scanField.closest("[hidden]")) scanField.focus();
+    if (editable(event.target) || event.target.closest("select")) return;
+    setTimeout(() => {
+      if (!editable(document.activeElement) && !scanField.closest("[hidden]")) scanField.focus();
+    }, 0);
   });
 }
 

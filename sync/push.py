@@ -22,6 +22,7 @@ from server.db import Database
 from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, InvalidInput
 from server.inventory import ledger_sql
 from server.inventory.ledger_sql import driver_cursor
+from server.inventory.services import OCCURRED_AT
 from server.schemas import fmt
 from sync.discrepancies import PHYSICAL, describe, record_shortfall
 from sync.feed import Cursor
@@ -151,7 +152,10 @@ def _apply_one(
             device_time = (op.device_time if op.device_time.tzinfo else op.device_time.replace(tzinfo=dt.UTC)) + offset
         except OverflowError:  # a clock centuries off: the op's own time means nothing, the server's time stands
             device_time = None
-    result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time), refused)
+    try:
+        result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time), refused)
+    finally:
+        session.info.pop(OCCURRED_AT, None)
     body = msgspec.json.encode(result).decode() if ledger.sqlite else Json(msgspec.to_builtins(result))
     cursor = driver_cursor(session)
     cursor.execute(sql["insert"], (
@@ -176,6 +180,7 @@ def _run(session: Session, actor: Actor, op: Op, ctx: Context, refused: CangkuEr
         spec, payload = parse(op.type, op.payload)
     except CangkuError as error:
         return _result(op, "rejected", actor, error)
+    session.info[OCCURRED_AT] = ctx.device_time  # moves are dated when they happened, not when they were sent
     if refused is None:
         try:
             details = spec.handler(session, actor, payload, ctx)

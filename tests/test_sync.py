@@ -328,3 +328,21 @@ def test_a_phone_receiving_offline_names_the_order_and_its_lines_land_on_one_ope
     assert neither["status"] == "rejected" and neither["details"]["error"] == "receipt_or_po"
     assert Api(client, worker).get(f"/api/v1/purchase-orders/{po['number']}")["lines"][0]["received"] == "7"
     assert Api(client, worker).stock("PEN", "WH1-DOCK") == ("7", "0")
+
+
+def test_a_move_made_offline_is_dated_when_it_happened_so_a_count_made_after_it_carries_it_forward(client, world, as_role):
+    admin, worker = Api(client, as_role("admin")), as_role("warehouse")
+    post_move(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    count = admin.post("/api/v1/counts", {"warehouse": "WH1", "locations": ["B3"]}, expect=201)["number"]
+    now = dt.datetime.now(dt.UTC)
+    ops = [
+        {**op(1, "transfer.confirm", {"sku": "PEN", "qty": "2", "from": "B1", "to": "B3"}), "device_time": (now - dt.timedelta(minutes=10)).isoformat()},
+        {**op(2, "count.record", {"count": count, "lines": [{"location": "B3", "sku": "PEN", "qty": "2"}]}),
+         "device_time": (now - dt.timedelta(minutes=5)).isoformat()},
+    ]
+    answer = push(client, worker, ops)  # sent together, long after
+    assert [r["status"] for r in answer["results"]] == ["applied", "applied"]
+    [line] = [line for line in admin.get(f"/api/v1/counts/{count}")["lines"] if line["sku"] == "PEN"]
+    assert (line["moved_qty"], line["expected_qty"], line["variance"]) == ("2", "2", "0")
+    [moved] = [m for m in admin.get("/api/v1/stock/moves", location="B3")["items"] if m["to"] == "B3"]
+    assert abs((dt.datetime.fromisoformat(moved["created_at"]) - (now - dt.timedelta(minutes=10))).total_seconds()) < 60

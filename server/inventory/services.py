@@ -178,6 +178,20 @@ def _resolve(session: Session, sku: str, source: str, target: str) -> tuple[Item
     return item, locations[0], locations[1]
 
 
+OCCURRED_AT = "occurred_at"  # session.info: when the goods physically moved, for an operation made offline
+MAX_BACKDATE = dt.timedelta(days=30)
+
+
+def occurred_at(session: Session, now: dt.datetime) -> dt.datetime:
+    """When a move happened: now, or for an operation a device made offline its clock-corrected time (set by the sync
+    push), so a stocktake carries forward what moved before the count even if it was sent after. Never in the future,
+    never more than 30 days back."""
+    when = session.info.get(OCCURRED_AT)
+    if when is None or when > now or now - when > MAX_BACKDATE:
+        return now
+    return when
+
+
 def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
     """Post one move: the move row, both balances, the serials and the audit entry, all or nothing."""
     lot_key = spec.lot.id if spec.lot else 0
@@ -219,9 +233,9 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
         "user_id": actor.user_id,
         "device_id": actor.device_id,
         "op_id": spec.op_id,
-        "created_at": now,
+        "created_at": occurred_at(session, now),
     }
-    move_id = ledger.insert_move(cursor, values, stamp)
+    move_id = ledger.insert_move(cursor, values, stamp if values["created_at"] is now else ledger.time(values["created_at"]))
     if value and spec.source.internal != spec.target.internal:
         # Stock crossed the company's books: Inventory against the outside location's account.
         outside = spec.target if spec.source.internal else spec.source
