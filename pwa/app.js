@@ -239,20 +239,26 @@ async function home(current, refreshed = false) {
   working(async (code) => go(`#/stock/${encodeURIComponent(code)}`));
   const status = await sync.status();
   const wh = await warehouse();
-  const orders = (await store.docs("po")).filter((d) => d.warehouse === wh);
-  if (!showing(here)) return;
+  const counts = {
+    receive: (await store.docs("po")).filter((d) => d.warehouse === wh).length,
+    pick: (await openPicks()).length,
+    putaway: (await openPutaways()).length,
+    count: (await store.docs("count")).length,
+    approvals: (await store.docs("approval")).length,
+  };
+  if (!showing(here)) return;  // nothing is awaited from here on: another screen cannot be drawn over
   const badge = (n) => (n ? h("span", { class: "badge" }, n) : null);
+  const tile = (task, label, n) => h("button", { onclick: () => go(`#/${task}`), "data-task": task }, t(label), " ", badge(n));
   screen(`${current.user.display_name || current.user.username} · ${wh}`,
     h("div", { class: "tiles" },
-      h("button", { onclick: () => go("#/receive"), "data-task": "receive" }, t("receive"), " ", badge(orders.length)),
-      h("button", { onclick: () => go("#/pick"), "data-task": "pick" }, t("pick"), " ", badge((await openPicks()).length)),
-      h("button", { onclick: () => go("#/putaway"), "data-task": "putaway" }, t("putaway"), " ", badge((await openPutaways()).length)),
-      h("button", { onclick: () => go("#/transfer"), "data-task": "transfer" }, t("transfer")),
-      h("button", { onclick: () => go("#/count"), "data-task": "count" }, t("count"), " ", badge((await store.docs("count")).length)),
-      h("button", { onclick: () => go("#/stock"), "data-task": "stock" }, t("stock")),
-      mayApprove(current) ? h("button", { onclick: () => go("#/approvals"), "data-task": "approvals" }, t("approvals"), " ",
-        badge((await store.docs("approval")).length)) : null,
-      h("button", { onclick: () => go("#/issues"), "data-task": "issues" }, t("issues"), " ", badge(status.issues.length)),
+      tile("receive", "receive", counts.receive),
+      tile("pick", "pick", counts.pick),
+      tile("putaway", "putaway", counts.putaway),
+      tile("transfer", "transfer", 0),
+      tile("count", "count", counts.count),
+      tile("stock", "stock", 0),
+      mayApprove(current) ? tile("approvals", "approvals", counts.approvals) : null,
+      tile("issues", "issues", status.issues.length),
       h("button", { onclick: () => sync.syncNow() }, t("sync now")),
       h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
       h("button", { onclick: () => signOut() }, t("sign out"))));
@@ -286,8 +292,8 @@ async function receiveList() {
   const here = location.hash;
   const wh = await warehouse();
   const draw = async () => {
-    if (!showing(here)) return;
     const orders = (await store.docs("po")).filter((d) => d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
+    if (!showing(here)) return;
     screen(t("open orders"), orders.length
       ? h("ul", { class: "list" }, orders.map((po) => h("li", {},
           h("span", {}, h("strong", {}, po.number), " ", h("span", { class: "muted" }, po.supplier)),
@@ -323,9 +329,9 @@ async function receiveOrder(number) {
   const here = location.hash;
   const table = h("tbody");
   const draw = async () => {
-    if (!showing(here)) return;
     const order = await store.getDoc("po", number);
     const pending = await pendingFor(number);
+    if (!showing(here)) return;
     table.replaceChildren(...order.lines.map((line) => h("tr", { "data-sku": line.sku },
       h("td", {}, h("strong", {}, line.sku), h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en || line.name_zh)),
       h("td", { class: "num" }, line.qty),
@@ -425,8 +431,8 @@ async function pickRoute() {
   const panel = h("div", { id: "pick" });
   screen(t("pick"), panel);
   const draw = async () => {
-    if (!showing(here)) return;
     const [task, ...rest] = await openPicks();
+    if (!showing(here)) return;
     if (!task) {
       panel.replaceChildren(h("p", { class: "muted" }, t("no picks")));
       return;
@@ -446,11 +452,11 @@ async function pickRoute() {
       }
       const payload = { task: task.id, qty: fmt(taken), location: task.location, ...(task.lot ? { lot: task.lot } : {}),
         ...(taken < dec(task.qty) ? { short_reason: reason.value.trim() } : {}) };
+      bin = null;
+      scannedSku = null;
       await sync.queue("pick.confirm", payload, `${t("pick")} ${task.order} ${task.sku} × ${fmt(taken)} @ ${task.location}`);
       scan.ok();
       say("ok", `${t("picked")} ${task.sku} × ${fmt(taken)}`);
-      bin = null;
-      scannedSku = null;
       draw();
     };
     panel.replaceChildren(
@@ -513,8 +519,8 @@ async function putaway() {
   const panel = h("div", { id: "putaway" });
   screen(t("putaway"), panel);
   const draw = async () => {
-    if (!showing(here)) return;
     const [task, ...rest] = await openPutaways();
+    if (!showing(here)) return;
     if (!task) {
       working(null);
       return panel.replaceChildren(h("p", { class: "muted" }, t("nothing to put away")));
@@ -572,13 +578,16 @@ async function transfer() {
           scan.error();
           return say("error", t("same bin"));
         }
-        for (const line of lines.values()) {
-          await sync.queue("transfer.confirm", { sku: line.sku, qty: fmt(line.qty), from, to: found.code, ...(line.lot ? { lot: line.lot } : {}) },
-            `${t("transfer")} ${line.sku} × ${fmt(line.qty)} ${from} → ${found.code}`);
-        }
-        say("ok", `${t("moved")} ${lines.size} ${t("lines")} ${from} → ${found.code}`);
+        // Taken off the screen at once, so a scan arriving meanwhile starts the next transfer.
+        const [source, carried] = [from, [...lines.values()]];
         from = null;
         lines.clear();
+        draw();
+        for (const line of carried) {
+          await sync.queue("transfer.confirm", { sku: line.sku, qty: fmt(line.qty), from: source, to: found.code, ...(line.lot ? { lot: line.lot } : {}) },
+            `${t("transfer")} ${line.sku} × ${fmt(line.qty)} ${source} → ${found.code}`);
+        }
+        say("ok", `${t("moved")} ${carried.length} ${t("lines")} ${source} → ${found.code}`);
       }
       scan.ok();
       return draw();
@@ -626,8 +635,8 @@ async function counts() {
   const here = location.hash;
   working(null);
   const draw = async () => {
-    if (!showing(here)) return;
     const list = await store.docs("count");
+    if (!showing(here)) return;
     screen(t("count"), list.length ? h("ul", { class: "list" }, list.map((c) => h("li", {}, h("strong", {}, c.number),
       h("button", { class: "primary", onclick: () => go(`#/count/${encodeURIComponent(c.number)}`) }, t("count")))))
       : h("p", { class: "muted" }, t("no counts")));
@@ -661,16 +670,19 @@ async function countBins(number) {
       bin ? h("button", { class: "primary", type: "button", "data-action": "bin-done", onclick: finish }, t("bin done")) : null);
   };
   const finish = async () => {
-    const lines = [...counted.values()].map((l) => ({ location: bin, sku: l.sku, qty: fmt(l.qty), ...(l.lot ? { lot: l.lot } : {}) }));
-    for (const line of expected.filter((l) => l.location === bin)) {
-      if (!counted.has(`${line.sku}|${line.lot || ""}`)) lines.push({ location: bin, sku: line.sku, qty: "0", ...(line.lot ? { lot: line.lot } : {}) });
-    }
-    if (lines.length) await sync.queue("count.record", { count: number, lines }, `${t("count")} ${number} ${bin}: ${lines.length} ${t("lines")}`);
-    scan.ok();
-    say("ok", `${bin} ${t("counted")}`);
+    // The bin is closed at once: a scan that arrives while the count is being saved starts the next bin.
+    const where = bin;
+    const found = new Map(counted);
     bin = null;
     counted.clear();
     draw();
+    const lines = [...found.values()].map((l) => ({ location: where, sku: l.sku, qty: fmt(l.qty), ...(l.lot ? { lot: l.lot } : {}) }));
+    for (const line of expected.filter((l) => l.location === where)) {
+      if (!found.has(`${line.sku}|${line.lot || ""}`)) lines.push({ location: where, sku: line.sku, qty: "0", ...(line.lot ? { lot: line.lot } : {}) });
+    }
+    if (lines.length) await sync.queue("count.record", { count: number, lines }, `${t("count")} ${number} ${where}: ${lines.length} ${t("lines")}`);
+    scan.ok();
+    say("ok", `${where} ${t("counted")}`);
   };
   working(async (code) => {
     const found = await scan.resolve(code);
@@ -719,8 +731,8 @@ async function approvals() {
   const here = location.hash;
   working(null);
   const draw = async () => {
-    if (!showing(here)) return;
     const list = (await store.docs("approval")).sort((a, b) => a.number.localeCompare(b.number));
+    if (!showing(here)) return;
     screen(t("approvals"), list.length ? h("ul", { class: "list" }, list.map((po) => h("li", { "data-po": po.number },
       h("span", {}, h("strong", {}, po.number), " ", po.supplier, h("div", { class: "muted" }, money(po))),
       h("button", { class: "primary", onclick: () => go(`#/approvals/${encodeURIComponent(po.number)}`) }, t("review")))))

@@ -31,10 +31,16 @@ export function installWedge(scanField) {
     const now = performance.now();
     if (event.key === "Enter" || event.key === "Tab") {
       const fast = burst.keys.length >= BURST_MIN && now - burst.last < BURST_GAP_MS * 3;
-      if (fast && event.target !== scanField) {
+      if (fast) {
+        // A scanner's burst is the scan, wherever its keys landed (focus may even have moved during it): the field it
+        // started in gets its text back, and the scan is the longer of what the scan field holds and the burst (a busy
+        // page can split one burst in two; the scan field then still holds every key).
         event.preventDefault();
-        if (editable(burst.target) && burst.before !== null) burst.target.value = burst.before;
-        dispatch(burst.keys);
+        if (editable(burst.target) && burst.target !== scanField && burst.before !== null) burst.target.value = burst.before;
+        const typed = scanField.value;
+        const code = typed.endsWith(burst.keys) ? typed : burst.keys.endsWith(typed) ? burst.keys : event.target === scanField ? typed : burst.keys;
+        scanField.value = "";
+        dispatch(code);
       }
       burst = { keys: "", last: 0, target: null, before: null };
       return;
