@@ -120,14 +120,14 @@ def test_a_receipts_lots_go_to_the_warehouses_printer_and_the_print_is_audited(c
         printer.close()
 
 
-def test_an_unreachable_printer_is_a_clear_502_and_printers_belong_to_their_warehouse(client, world, as_role):
+def test_an_unreachable_printer_is_a_clear_409_and_printers_belong_to_their_warehouse(client, world, as_role):
     admin = Api(client, as_role("admin"))
     made = admin.post("/api/v1/printers", {"warehouse": "WH1", "name": "Aisle 3", "host": "127.0.0.1", "port": 9}, expect=201)
     response = client.post("/api/v1/labels/print", headers=as_role("warehouse"), json={"kind": "location", "codes": ["B1"], "printer": made["id"]})
-    assert response.status_code == 502 and response.json()["error"] == "printer_unreachable"
+    assert response.status_code == 409 and response.json()["error"] == "printer_unreachable"
     assert "127.0.0.1:9" in response.json()["message"]
     chinese = client.post("/api/v1/printers/%d/test" % made["id"], headers={**as_role("warehouse"), "Accept-Language": "zh-CN"})
-    assert chinese.status_code == 502 and "无法连接标签打印机" in chinese.json()["message"]
+    assert chinese.status_code == 409 and "无法连接标签打印机" in chinese.json()["message"]
     # Someone working in WH2 neither sees nor uses WH1's printers.
     other = as_role("warehouse", ("WH2",))
     assert client.get("/api/v1/printers", headers=other).json()["items"] == []

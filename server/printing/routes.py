@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from server.api import ERRORS, ErrorBody
+from server.api import ERRORS
 from server.auth.permissions import Actor
 from server.db import Database
 from server.errors import InvalidInput
@@ -20,7 +19,6 @@ from server.schemas import Code, RowId
 Size = Annotated[SizeName | None, QueryParameter(description="50x30, 100x150 or a4-3x8 (the kind's usual size if left out) / 标签尺寸")]
 Resolution = Annotated[Dpi, QueryParameter(description="PNG and ZPL: the printer's dots per inch / 分辨率")]
 FORMATS = tuple(services.MEDIA_TYPES)
-PRINTING_ERRORS = {**ERRORS, 502: ResponseSpec(data_container=ErrorBody, description="The label printer did not answer / 标签打印机无响应")}
 
 
 def _file(name: str) -> tuple[str, str]:
@@ -68,7 +66,7 @@ class LabelController(Controller):
         stem, extension = _file(file)
         return self._one(db, "package", (stem,), extension, stem, size, dpi)
 
-    @post("/print", sync_to_thread=True, responses=PRINTING_ERRORS, status_code=200, summary="Print a batch of labels / 批量打印标签",
+    @post("/print", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Print a batch of labels / 批量打印标签",
           media_type="application/json")
     def print_batch(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PrintRequest]) -> Response[Any]:
         """With `printer`: the labels go to it as ZPL and the answer says how many. Without: the answer is the PDF (A4 sheets
@@ -105,7 +103,7 @@ class PrinterController(Controller):
                        data: JSONBody[PrinterUpdate]) -> PrinterOut:
         return db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.update_printer(s, actor, printer_id, data))))
 
-    @post("/{printer_id:int}/test", sync_to_thread=True, responses=PRINTING_ERRORS, status_code=200, summary="Print a test label / 打印测试标签")
+    @post("/{printer_id:int}/test", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Print a test label / 打印测试标签")
     def test_printer(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
                      printer_id: FromPath[RowId]) -> PrintOut:
         with db.read() as session:

@@ -21,7 +21,7 @@ from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.catalog.services import get_item, get_lot
 from server.documents.services import get_document
-from server.errors import CangkuError, Conflict, Forbidden, InvalidInput, NotFound, check_version
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from server.locations.models import Location
 from server.locations.services import codes_by_id, get_location
 from server.partners.models import Partner, PriceList, PriceListItem
@@ -35,10 +35,10 @@ MAX_LABELS = 5000
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "zpl": "application/vnd.zebra.zpl; charset=utf-8"}
 
 
-class PrinterUnreachable(CangkuError):
-    """The printer did not take the job: the request was fine, the device on the network was not."""
+class PrinterUnreachable(Conflict):
+    """The printer did not take the job: the request was fine, the printer's state (off, unplugged, out of reach) is
+    what stands in the way, and a person fixes that (or picks another printer) — a 409, not a server failure."""
 
-    status_code = 502
     code = "printer_unreachable"
 
 
