@@ -13,7 +13,6 @@ const scanField = document.getElementById("scan");
 const notice = document.getElementById("notice");
 const syncBadge = document.getElementById("sync");
 const homeButton = document.getElementById("home");
-const OVER_RECEIPT = 1.05;  // the server refuses more than 5 % over the order
 
 /** h("button", {class: "primary", onclick}, "text", child…): a small element builder. */
 function h(tag, attrs = {}, ...children) {
@@ -268,17 +267,21 @@ async function home(current, refreshed = false) {
   if (showing(here)) home(current, true);
 }
 
-/** Orders this warehouse may receive against, kept on the device for when there is no signal. */
-async function refreshOrders() {
-  const wh = await warehouse();
+/** Fetch a kind of document the device works on offline and keep it; false when the server cannot be reached. */
+async function keep(kind, fetchList) {
   try {
-    const lists = await Promise.all(["approved", "partially_received"].map((status) =>
-      sync.api("/api/v1/purchase-orders", { params: { warehouse: wh, status, limit: 100 } })));
-    await store.replaceDocs("po", lists.flatMap((list) => list.items));
+    await store.replaceDocs(kind, await fetchList());
     return true;
   } catch {
     return false;
   }
+}
+
+/** Orders this warehouse may receive against, kept on the device for when there is no signal. */
+async function refreshOrders() {
+  const wh = await warehouse();
+  return keep("po", async () => (await Promise.all(["approved", "partially_received"].map((status) =>
+    sync.api("/api/v1/purchase-orders", { params: { warehouse: wh, status, limit: 100 } })))).flatMap((list) => list.items));
 }
 
 // Receiving -----------------------------------------------------------------------------------------
@@ -358,7 +361,7 @@ async function receiveOrder(number) {
     }
     const qty = dec(found.qty || 1);
     const pending = (await pendingFor(number))[found.sku] || 0;
-    if (dec(line.received) + pending + qty > dec(line.qty) * OVER_RECEIPT + 1e-9) {
+    if (pending + qty > dec(line.may_receive) + 1e-9) {  // the server says how much more it will take
       scan.error();
       return say("error", `${t("over receipt")}: ${found.sku} ${fmt(dec(line.received) + pending + qty)} / ${line.qty}`);
     }
@@ -406,13 +409,8 @@ function askLot(sku) {
 
 /** The open waves of this warehouse, with their tasks, kept on the device. */
 async function refreshWaves() {
-  try {
-    const waves = await sync.api("/api/v1/waves", { params: { warehouse: await warehouse(), status: "open" } });
-    await store.replaceDocs("wave", waves.items);
-    return true;
-  } catch {
-    return false;
-  }
+  const wh = await warehouse();
+  return keep("wave", async () => (await sync.api("/api/v1/waves", { params: { warehouse: wh, status: "open" } })).items);
 }
 
 /** Open pick tasks not yet confirmed on this device, in route order (wave, then bin order). */
@@ -500,13 +498,9 @@ async function pickRoute() {
 // Put-away ---------------------------------------------------------------------------------------
 
 async function refreshPutaways() {
-  try {
-    const tasks = await sync.api("/api/v1/putaway-tasks", { params: { warehouse: await warehouse(), status: "open" } });
-    await store.replaceDocs("putaway", tasks.items.map((task) => ({ ...task, number: String(task.id) })));
-    return true;
-  } catch {
-    return false;
-  }
+  const wh = await warehouse();
+  return keep("putaway", async () => (await sync.api("/api/v1/putaway-tasks", { params: { warehouse: wh, status: "open" } })).items
+    .map((task) => ({ ...task, number: String(task.id) })));
 }
 
 async function openPutaways() {
@@ -610,14 +604,12 @@ async function transfer() {
 
 /** Stocktakes in progress and where each expects what (never how much: the count is blind), for counting offline. */
 async function refreshCounts() {
-  try {
-    const list = await sync.api("/api/v1/counts", { params: { warehouse: await warehouse(), status: "counting" } });
-    await store.replaceDocs("count", list.items);
-    for (const count of list.items) await countLines(count.number);
-    return true;
-  } catch {
-    return false;
-  }
+  const wh = await warehouse();
+  return keep("count", async () => {
+    const list = (await sync.api("/api/v1/counts", { params: { warehouse: wh, status: "counting" } })).items;
+    for (const count of list) await countLines(count.number);
+    return list;
+  });
 }
 
 async function countLines(number) {
@@ -793,13 +785,15 @@ async function approval(number) {
 }
 
 /** The user's notifications as they commit: a new approval shows up (badge and notice) while the app is open. */
+let listening = false;
+
 function listenForNotifications() {
+  if (listening) return;  // one socket per page, reconnecting by itself
+  listening = true;
   let socket = null;
   const connect = () => {
     if (socket || !navigator.onLine) return;
-    const url = new URL("/api/v1/notifications/ws", location.href);
-    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(url);
+    socket = sync.openSocket("/api/v1/notifications/ws");
     socket.onmessage = async (event) => {
       const message = JSON.parse(event.data);
       if (message.type !== "notification") return;

@@ -226,11 +226,16 @@ export async function syncNow() {
 
 // The websocket ------------------------------------------------------------------------------------
 
+/** A websocket to this server (the browser sends the session cookie with it). */
+export function openSocket(path) {
+  const url = new URL(path, location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  return new WebSocket(url);
+}
+
 function connect() {
   if (socket || !navigator.onLine) return;
-  const url = new URL("/api/v1/sync/ws", location.href);
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  socket = new WebSocket(url);
+  socket = openSocket("/api/v1/sync/ws");
   socket.onopen = () => subscribe();
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);

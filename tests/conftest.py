@@ -63,19 +63,21 @@ def require_redis() -> None:
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is reported
-        message = f"Redis at {REDIS_URL} is not reachable: {exc}"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: Redis is required)")
-        pytest.skip(message)
+        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
 
 
 def require_postgres() -> None:
     problem = postgres_reachable()
     if problem is None:
         return
-    message = f"PostgreSQL at {POSTGRES_URL} is not reachable: {problem}"
+    unavailable(f"PostgreSQL at {POSTGRES_URL} is not reachable: {problem}")
+
+
+def unavailable(message: str) -> None:
+    """A service the tests need is missing: a failure under CI=true (where the project's own files install or start
+    everything), a skip on a developer's machine that lacks it."""
     if IN_CI:
-        pytest.fail(message + " (CI=true: PostgreSQL is required)")
+        pytest.fail(message + " (CI=true: it is required)")
     pytest.skip(message)
 
 
@@ -317,10 +319,7 @@ CHROMIUM_ARGS = [
 def playwright_driver():  # type: ignore[no-untyped-def]
     """Playwright, driving Debian's Chromium (one per test module: browsers with their own flags start from it)."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM}; the test command installs Debian's chromium"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Chromium not found at {CHROMIUM}; the test command installs Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

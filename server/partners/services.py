@@ -174,9 +174,14 @@ def price_for(session: Session, partner: Partner | None, item_id: int, qty: Deci
     """The partner's list price of an item for a quantity (the highest quantity break reached), if it has one."""
     if partner is None or partner.price_list_id is None:
         return None
+    return list_price(session, partner.price_list_id, item_id, qty)
+
+
+def list_price(session: Session, price_list_id: int, item_id: int, qty: Decimal) -> Decimal | None:
+    """A price list's price of an item for a quantity (the highest quantity break reached), if it lists one."""
     return session.scalar(
         select(PriceListItem.price)
-        .where(PriceListItem.price_list_id == partner.price_list_id, PriceListItem.item_id == item_id, PriceListItem.min_qty <= qty)
+        .where(PriceListItem.price_list_id == price_list_id, PriceListItem.item_id == item_id, PriceListItem.min_qty <= qty)
         .order_by(PriceListItem.min_qty.desc())
         .limit(1)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -73,8 +73,7 @@ class LabelController(Controller):
         for the a4-3x8 size, one page per label otherwise) or the ZPL, for the browser to print or save."""
         if data.printer is None:
             with db.read() as session:
-                actor.require("labels.print")
-                labels = services.batch(session, data, data.size)
+                labels = services.labels_to_download(session, actor, data)
             content = services.render_file(labels, data.format, data.size, 203)
             return _answer(content, data.format, f"{data.kind}-{len(labels)}")
         with db.read() as session:
@@ -104,14 +103,9 @@ class PrinterController(Controller):
         return db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.update_printer(s, actor, printer_id, data))))
 
     @post("/{printer_id:int}/test", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Print a test label / 打印测试标签")
-    def test_printer(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
-                     printer_id: FromPath[RowId]) -> PrintOut:
+    def test_printer(self, db: NamedDependency[Database], actor: NamedDependency[Actor], printer_id: FromPath[RowId]) -> PrintOut:
         with db.read() as session:
-            actor.require("labels.print")
-            printer = services.get_printer(session, actor, printer_id)
-            warehouse = services.printer_out(session, printer)["warehouse"]
-            job = services.Job(printer, f"{printer.name} ({printer.host}:{printer.port})", [services.printer_test_label(printer, str(warehouse))])
-            session.expunge(printer)
+            job = services.printer_test_job(session, actor, printer_id)
         sent = services.send_job(job)
         db.run_write(lambda s: services.record_print(s, actor, job, sent))
         return PrintOut(printer=job.where, labels=1, bytes=sent)

@@ -18,13 +18,14 @@ from labels.symbols import SymbolError
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
-from server.catalog.models import Item, Lot
+from server.catalog.models import Barcode, Item, Lot
 from server.catalog.services import get_item, get_lot
 from server.documents.services import get_document
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound, check_version
 from server.locations.models import Location
 from server.locations.services import codes_by_id, get_location
-from server.partners.models import Partner, PriceList, PriceListItem
+from server.partners.models import Partner, PriceList
+from server.partners.services import list_price
 from server.printing.models import Printer
 from server.printing.schemas import PrinterCreate, PrinterUpdate, PrintRequest
 from server.purchasing.models import Receipt
@@ -49,27 +50,22 @@ def _label_error(error: GS1Error | SymbolError | templates.TemplateError) -> Inv
 # What each label says -----------------------------------------------------------------------------
 
 
-def _each_gtin(item: Item) -> str | None:
-    """The GTIN of one unit of the item (the barcode that counts 1), if it has one."""
-    for barcode in item.barcodes:
-        if barcode.qty == 1 and barcode.gtin:
-            return barcode.gtin
-    return None
+def _each(item: Item) -> Barcode | None:
+    """The barcode of one unit of the item (the one that counts 1), a GTIN preferred."""
+    units = [b for b in item.barcodes if b.qty == 1]
+    return next((b for b in units if b.gtin), units[0] if units else None)
 
 
 def item_label(session: Session, sku: str, *, price_list: str | None = None) -> templates.Product:
     item = get_item(session, sku)
-    each = next((b for b in item.barcodes if b.qty == 1 and b.gtin), None) or next((b for b in item.barcodes if b.qty == 1), None)
+    each = _each(item)
     price = None
     if price_list:
         listed = session.scalar(select(PriceList).where(PriceList.code == price_list))
         if listed is None:
             raise NotFound(f"No price list {price_list}.", f"没有价格表 {price_list}。", price_list=price_list)
-        value = session.scalar(
-            select(PriceListItem.price).where(PriceListItem.price_list_id == listed.id, PriceListItem.item_id == item.id, PriceListItem.min_qty <= 1)
-            .order_by(PriceListItem.min_qty.desc()).limit(1)
-        )
-        price = f"{Decimal(value).quantize(Decimal('0.01'))}" if value is not None else None
+        value = list_price(session, listed.id, item.id, Decimal(1))
+        price = f"{value.quantize(Decimal('0.01'))}" if value is not None else None
     return templates.Product(item.sku, item.name_zh, item.name_en, item.unit, price, each.code if each else None)
 
 
@@ -84,7 +80,8 @@ def location_label(session: Session, code: str) -> templates.Bin:
 def lot_label(session: Session, sku: str, code: str) -> templates.Lot:
     lot = get_lot(session, sku, code)
     item = get_item(session, sku)
-    return templates.Lot(item.sku, item.name_zh, item.name_en, lot.code, lot.expiry, _each_gtin(item))
+    each = _each(item)
+    return templates.Lot(item.sku, item.name_zh, item.name_en, lot.code, lot.expiry, each.gtin if each else None)
 
 
 def package_label(session: Session, sscc: str) -> templates.Package:
@@ -182,6 +179,12 @@ def batch(session: Session, request: PrintRequest, size: str | None) -> list[Lab
     return [label for label in labels for _ in range(request.copies)]
 
 
+def labels_to_download(session: Session, actor: Actor, request: PrintRequest) -> list[Label]:
+    """The labels of a request that names no printer: the browser prints them (PDF) or saves them (ZPL)."""
+    actor.require("labels.print")
+    return batch(session, request, request.size)
+
+
 @dataclasses.dataclass(frozen=True)
 class Job:
     printer: Printer
@@ -196,8 +199,11 @@ def print_job(session: Session, actor: Actor, request: PrintRequest) -> Job:
     printer = get_printer(session, actor, request.printer)
     if not printer.active:
         raise Conflict(f"Printer {printer.name} is switched off in the settings.", f"打印机 {printer.name} 已在设置中停用。", code="printer_inactive")
-    labels = batch(session, request, request.size or printer.size)
-    session.expunge(printer)
+    return _job(session, printer, batch(session, request, request.size or printer.size))
+
+
+def _job(session: Session, printer: Printer, labels: list[Label]) -> Job:
+    session.expunge(printer)  # sent after the transaction ends: a slow printer holds no database lock
     return Job(printer, f"{printer.name} ({printer.host}:{printer.port})", labels)
 
 
@@ -288,6 +294,10 @@ def printer_out(session: Session, printer: Printer) -> dict[str, object]:
             "size": printer.size, "font": printer.font, "active": printer.active, "version": printer.version}
 
 
-def printer_test_label(printer: Printer, warehouse: str) -> Label:
-    """A label that says which printer it came from: to check the address, the media size and the Chinese font."""
-    return templates.build("location", templates.Bin(f"TEST-{printer.id}", warehouse, f"{printer.name} 测试 test"), printer.size)
+def printer_test_job(session: Session, actor: Actor, printer_id: int) -> Job:
+    """One label that says which printer it came from: to check the address, the media size and the Chinese font."""
+    actor.require("labels.print")
+    printer = get_printer(session, actor, printer_id)
+    warehouse = codes_by_id(session, [printer.warehouse_id]).get(printer.warehouse_id, "")
+    label = templates.build("location", templates.Bin(f"TEST-{printer.id}", warehouse, f"{printer.name} 测试 test"), printer.size)
+    return _job(session, printer, [label])

@@ -115,6 +115,7 @@ class POLineOut(Out):
     rejected: DecimalStr
     accepted: DecimalStr
     billed: DecimalStr
+    may_receive: DecimalStr  # how much more may still be received (the over-receipt tolerance included)
 
 
 class POOut(Out):

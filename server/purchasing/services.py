@@ -708,10 +708,15 @@ def _order_line(po: PurchaseOrder, candidates: list[PurchaseOrderLine], item: It
     return next((c for c in candidates if c.received_qty - c.rejected_qty < c.qty), candidates[-1])
 
 
+def receive_allowance(line: PurchaseOrderLine) -> Decimal:
+    """How much more of a line may still be received: up to the over-receipt tolerance, rejected goods not counting."""
+    return line.qty * (1 + OVER_RECEIPT_TOLERANCE) - (line.received_qty - line.rejected_qty)
+
+
 def _within_tolerance(line: PurchaseOrderLine, item: Item, quantity: Decimal) -> None:
     limit = line.qty * (1 + OVER_RECEIPT_TOLERANCE)
     after = line.received_qty - line.rejected_qty + quantity
-    if after > limit:
+    if quantity > receive_allowance(line):
         raise Conflict(
             f"Receiving {fmt(quantity)} of {item.sku} would bring line {line.line_no} to {fmt(after)} of {fmt(line.qty)} ordered; "
             f"at most {fmt(limit)} may be received ({fmt(OVER_RECEIPT_TOLERANCE * 100)} % over).",

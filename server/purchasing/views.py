@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,6 +66,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
             net=fmt(services.money(line.qty * line.unit_price)) if prices else None,
             received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
+            may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
         )
 
     return POOut(
