@@ -6,48 +6,11 @@ import * as sync from "./sync.js";
 import * as scan from "./scan.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { scanWithCamera } from "./camera.js";
+import { office } from "./office.js";
+import { h, say, quiet, noticeKind, dec, fmt, screen, working, showing, go, table } from "./ui.js";
 
-const main = document.getElementById("app");
-const scanbar = document.getElementById("scanbar");
-const scanField = document.getElementById("scan");
-const notice = document.getElementById("notice");
 const syncBadge = document.getElementById("sync");
 const homeButton = document.getElementById("home");
-
-/** h("button", {class: "primary", onclick}, "text", child…): a small element builder. */
-function h(tag, attrs = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(element.dataset, value);
-    else element.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
-
-let noticeTimer = null;
-
-/** A notice under the scan bar: an error stays until the next thing happens, good news fades after a few seconds. */
-function say(kind, text) {
-  notice.hidden = false;
-  notice.dataset.kind = kind;
-  notice.textContent = text;
-  clearTimeout(noticeTimer);
-  if (kind === "ok") noticeTimer = setTimeout(quiet, 4000);
-}
-
-function quiet() {
-  notice.hidden = true;
-  notice.textContent = "";
-}
-
-const dec = (value) => Number(value || 0);
-const fmt = (n) => String(Math.round(n * 10000) / 10000);
 
 // Session and start-up --------------------------------------------------------------------------------
 
@@ -87,7 +50,7 @@ function installCamera() {
 
 async function start() {
   setLanguage((await store.get("language")) || language());
-  scan.installWedge(scanField);
+  scan.installWedge(document.getElementById("scan"));
   installCamera();
   homeButton.addEventListener("click", () => go("#/home"));
   sync.events.addEventListener("status", (event) => showStatus(event.detail));
@@ -138,15 +101,10 @@ async function signOut() {
   go("#/login");
 }
 
-function go(hash) {
-  if (location.hash === hash) route();
-  else location.hash = hash;
-}
-
 async function route() {
-  if (notice.dataset.kind === "error") quiet();
+  if (noticeKind() === "error") quiet();
   const current = await sync.session();
-  const [path, arg] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
+  const [path, arg, ...rest] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
   if (!current) return login();
   if (!(await warehouse())) return chooseWarehouse(current);
   homeButton.hidden = path === "home" || !path;
@@ -160,18 +118,9 @@ async function route() {
     case "stock": return stockLookup(arg);
     case "issues": return issueInbox();
     case "warehouse": return chooseWarehouse(current);
+    case "office": return office(current, arg, ...rest);
     default: return home(current);
   }
-}
-
-function screen(title, ...content) {
-  main.replaceChildren(h("h2", {}, title), ...content);
-}
-
-function working(onScan) {
-  scanbar.hidden = !onScan;
-  scan.onScan(onScan || null);
-  if (onScan) scanField.focus();
 }
 
 // Sign-in -------------------------------------------------------------------------------------------
@@ -258,6 +207,7 @@ async function home(current, refreshed = false) {
       tile("stock", "stock", 0),
       mayApprove(current) ? tile("approvals", "approvals", counts.approvals) : null,
       tile("issues", "issues", status.issues.length),
+      tile("office", "office", 0),
       h("button", { onclick: () => sync.syncNow() }, t("sync now")),
       h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
       h("button", { onclick: () => signOut() }, t("sign out"))));
@@ -285,11 +235,6 @@ async function refreshOrders() {
 }
 
 // Receiving -----------------------------------------------------------------------------------------
-
-/** Whether the screen that started drawing is still the one showing (a slow redraw must not cover the next screen). */
-function showing(hash) {
-  return location.hash === hash;
-}
 
 async function receiveList() {
   const here = location.hash;
@@ -400,7 +345,7 @@ function askLot(sku) {
     } }, h("strong", {}, sku), h("label", {}, t("lot"), lot), h("label", {}, t("expiry"), expiry),
     h("button", { class: "primary", type: "submit" }, t("ok")),
     h("button", { type: "button", onclick: () => { form.remove(); resolve(null); } }, t("cancel")));
-    main.prepend(form);
+    document.getElementById("app").prepend(form);
     lot.focus();
   });
 }

@@ -98,6 +98,11 @@ const TEXT = {
 
 let lang = (navigator.language || "zh-CN").toLowerCase().startsWith("zh") ? "zh" : "en";
 
+/** Texts a module brings along ({key: [zh, en]}), kept next to the screens that show them. */
+export function addText(texts) {
+  Object.assign(TEXT, texts);
+}
+
 export function setLanguage(value) {
   lang = value === "en" ? "en" : "zh";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -105,8 +110,15 @@ export function setLanguage(value) {
 
 export const language = () => lang;
 
+// Keys asked for that have no text: a screen showing one is a bug (the screen walk test reads this).
+export const missing = new Set();
+globalThis.cangkuMissingText = missing;
+
 export function t(key) {
   const pair = TEXT[key];
-  if (!pair) return key;
+  if (!pair) {
+    missing.add(key);
+    return key;
+  }
   return lang === "zh" ? pair[0] : pair[1];
 }

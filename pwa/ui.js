@@ -1,0 +1,78 @@
+// What every screen draws with: an element builder, the notice line, the screen frame, the scan bar and navigation.
+
+import * as scan from "./scan.js";
+
+const main = document.getElementById("app");
+const scanbar = document.getElementById("scanbar");
+const scanField = document.getElementById("scan");
+const notice = document.getElementById("notice");
+
+/** h("button", {class: "primary", onclick}, "text", child…): a small element builder. */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(element.dataset, value);
+    else element.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+let noticeTimer = null;
+
+/** A notice under the scan bar: an error stays until the next thing happens, good news fades after a few seconds. */
+export function say(kind, text) {
+  notice.hidden = false;
+  notice.dataset.kind = kind;
+  notice.textContent = text;
+  clearTimeout(noticeTimer);
+  if (kind === "ok") noticeTimer = setTimeout(quiet, 4000);
+}
+
+export function quiet() {
+  notice.hidden = true;
+  notice.textContent = "";
+}
+
+export const noticeKind = () => (notice.hidden ? null : notice.dataset.kind);
+
+export const dec = (value) => Number(value || 0);
+export const fmt = (n) => String(Math.round(n * 10000) / 10000);
+
+/** Draw a screen: its title and content replace what <main> showed. */
+export function screen(title, ...content) {
+  main.replaceChildren(h("h2", {}, title), ...content);
+  main.dataset.screen = (location.hash.replace(/^#\//, "").split("/")[0]) || "home";
+}
+
+/** A working screen takes scans (the scan bar shows and keeps the focus); null hides the bar. */
+export function working(onScan) {
+  scanbar.hidden = !onScan;
+  scan.onScan(onScan || null);
+  if (onScan) scanField.focus();
+}
+
+/** Whether the screen that started drawing is still the one showing (a slow redraw must not cover the next screen). */
+export function showing(hash) {
+  return location.hash === hash;
+}
+
+export function go(hash) {
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else location.hash = hash;
+}
+
+/** A table from column titles and rows of cells; a cell is text or {text, num: true}. */
+export function table(columns, rows, attrs = {}) {
+  const cell = (tag, value) => (value && typeof value === "object" && !(value instanceof Node)
+    ? h(tag, { class: value.num ? "num" : null, ...(value.attrs || {}) }, value.text ?? "")
+    : h(tag, {}, value ?? ""));
+  return h("table", attrs,
+    h("thead", {}, h("tr", {}, columns.map((c) => cell("th", c)))),
+    h("tbody", {}, rows.map((row) => (row instanceof Node ? row : h("tr", {}, row.map((c) => cell("td", c)))))));
+}
