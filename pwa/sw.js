@@ -5,7 +5,7 @@
 const VERSION = "2026.11.26-3";
 const CACHE = `cangku-shell-${VERSION}`;
 const SHELL = [
-  "/", "/index.html", "/style.css", "/app.js", "/i18n.js", "/store.js", "/sync.js", "/scan.js", "/ui.js", "/office.js", "/gs1.js", "/gs1-ais.json",
+  "/", "/index.html", "/style.css", "/office.css", "/app.js", "/i18n.js", "/store.js", "/sync.js", "/scan.js", "/ui.js", "/office.js", "/gs1.js", "/gs1-ais.json",
   "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512.png", "/camera.js",
   "/vendor/barcode-detector/ponyfill.js", "/vendor/barcode-detector/zxing-exported.js", "/vendor/zxing-wasm/zxing_reader.wasm",
 ];
