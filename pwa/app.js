@@ -55,7 +55,9 @@ async function start() {
   homeButton.addEventListener("click", () => go("#/home"));
   sync.events.addEventListener("status", (event) => showStatus(event.detail));
   sync.events.addEventListener("signed-out", () => signOut());
-  sync.events.addEventListener("issue", (event) => say("error", `${event.detail.op.label || event.detail.op.type}: ${event.detail.result.message}`));
+  const tell = (event) => say("error", `${event.detail.op.label || event.detail.op.type}: ${inLanguage(event.detail.result.details, event.detail.result.message)}`);
+  sync.events.addEventListener("issue", tell);
+  sync.events.addEventListener("exception", tell);
   window.addEventListener("hashchange", route);
   registerWorker();
   navigator.storage?.persist?.();
@@ -413,7 +415,7 @@ async function pickRoute() {
       h("p", {}, !bin ? t("scan the bin") : !scannedSku ? t("scan the item") : t("confirm the qty")),
       bin && scannedSku ? h("form", { class: "stack", onsubmit: (event) => { event.preventDefault(); confirm(); } },
         h("label", {}, t("qty"), qty), h("label", {}, t("short reason"), reason),
-        h("button", { class: "primary", type: "submit", "data-action": "confirm-pick" }, t("confirm"))) : null);
+        h("button", { class: "primary", type: "submit", "data-action": "confirm-pick" }, t("confirm"))) : "");
     working(async (code) => {
       const found = await scan.resolve(code);
       if (!bin) {
@@ -503,7 +505,7 @@ async function transfer() {
       h("p", {}, `${t("from")}: `, h("strong", { "data-field": "from" }, from || "—")),
       h("ul", { class: "list" }, [...lines.values()].map((l) => h("li", { "data-sku": l.sku }, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`,
         h("strong", {}, fmt(l.qty))))),
-      from ? h("button", { type: "button", onclick: () => { from = null; lines.clear(); quiet(); draw(); } }, t("cancel")) : null);
+      from ? h("button", { type: "button", onclick: () => { from = null; lines.clear(); quiet(); draw(); } }, t("cancel")) : "");
   };
   working(async (code) => {
     const found = await scan.resolve(code);
@@ -600,11 +602,11 @@ async function countBins(number) {
     if (!showing(here)) return;
     const recount = [...new Set(expected.filter((l) => l.status === "recount").map((l) => l.location))];
     panel.replaceChildren(
-      recount.length ? h("p", { class: "pending" }, `${t("recount")}: ${recount.join(", ")}`) : null,
+      recount.length ? h("p", { class: "pending" }, `${t("recount")}: ${recount.join(", ")}`) : "",
       h("p", {}, bin ? `${t("location")}: ` : t("scan the bin"), bin ? h("strong", { "data-field": "bin" }, bin) : null),
       h("ul", { class: "list" }, [...counted.values()].map((l) => h("li", { "data-sku": l.sku }, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`,
         h("strong", {}, fmt(l.qty))))),
-      bin ? h("button", { class: "primary", type: "button", "data-action": "bin-done", onclick: finish }, t("bin done")) : null);
+      bin ? h("button", { class: "primary", type: "button", "data-action": "bin-done", onclick: finish }, t("bin done")) : "");
   };
   const finish = async () => {
     // The bin is closed at once: a scan that arrives while the count is being saved starts the next bin.
@@ -701,6 +703,7 @@ async function approval(number) {
     await sync.queue(type, { po: number, version: po.version, comment: comment.value.trim() },
       `${type === "po.approve" ? t("approve") : t("reject")} ${number} v${po.version}`);
     await store.dropDoc("approval", number);
+    for (const stale of (await sync.status()).issues.filter((op) => op.type.startsWith("po.") && op.payload.po === number)) await sync.discard(stale);
     scan.ok();
     say("ok", `${type === "po.approve" ? t("approved") : t("rejected")} ${number}`);
     go("#/approvals");
@@ -807,15 +810,93 @@ async function stockLookup(code) {
 
 // Issues --------------------------------------------------------------------------------------------
 
+// Fields of a refused operation a person may correct before sending it again.
+const EDITABLE = ["qty", "location", "from", "to", "lot", "short_reason", "comment"];
+const STALE = "stale_version";
+
+const inLanguage = (details, fallback) => (details && details[language() === "zh" ? "message_zh" : "message_en"]) || fallback || "";
+
+function changeText(c) {
+  return `${c.line ? `${t("line")} ${c.line} ` : ""}${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`;
+}
+
+/** Every operation the server refused, judged a conflict, or applied with an exception, with what can be done about it. */
+let shownIssues = "";
+
 async function issueInbox() {
   working(null);
+  const here = location.hash;
   const { issues } = await sync.status();
-  screen(t("issues"), issues.length ? h("ul", { class: "list" }, issues.map((op) => h("li", {},
-    h("span", {}, h("strong", {}, op.label || op.type), h("div", { class: "muted" }, `${op.state}: ${op.result?.message || ""}`)),
-    h("span", {},
-      h("button", { onclick: async () => { await sync.retry(op); issueInbox(); } }, t("retry")),
-      h("button", { onclick: async () => { if (confirm(t("discard?"))) { await sync.discard(op); issueInbox(); } } }, t("discard"))))))
+  if (!showing(here)) return;
+  shownIssues = issues.map((op) => `${op.seq}:${op.state}`).sort().join();
+  const again = () => { if (showing(here)) issueInbox(); };
+  screen(t("issues"), issues.length
+    ? h("ul", { class: "list issues" }, issues.sort((a, b) => a.seq - b.seq).map((op) => issueRow(op, again)))
     : h("p", { class: "muted" }, t("no issues")));
+}
+
+// The inbox follows the outbox: an answer arriving while it is open shows at once (an open edit is left alone otherwise).
+sync.events.addEventListener("status", (event) => {
+  if (location.hash !== "#/issues") return;
+  if (event.detail.issues.map((op) => `${op.seq}:${op.state}`).sort().join() !== shownIssues) issueInbox();
+});
+
+function issueRow(op, again) {
+  const details = op.result?.details || {};
+  const row = h("li", { "data-op": op.op_id, "data-state": op.state, "data-error": details.error || null });
+  const actions = h("div", { class: "actions" });
+  const body = h("div", { class: "issue" },
+    h("strong", {}, op.label || op.type), " ",
+    h("span", { class: `state ${op.state}` }, t(`state ${op.state}`)),
+    h("p", { class: "message" }, inLanguage(details, op.result?.message)));
+  if (details.changes?.length) {
+    body.append(h("h3", {}, t("changed since")), h("ul", { class: "changes" }, details.changes.map((c) => h("li", { "data-change": c.field }, changeText(c)))));
+  }
+  if (op.state === "applied_with_exception") {
+    body.append(h("p", { class: "muted", "data-field": "exception" },
+      `${t("book had")} ${details.book_available ?? "?"} · ${t("taken")} ${details.taken ?? "?"} · ${t("shortfall")} ${details.shortfall ?? "?"}`,
+      details.recount ? ` · ${t("recount")} ${details.recount}` : ""));
+    actions.append(h("button", { class: "primary", "data-action": "acknowledge", onclick: async () => { await sync.discard(op); again(); } }, t("noted")));
+  } else {
+    if (details.error === STALE && op.payload.po) {
+      actions.append(h("button", { class: "primary", "data-action": "review", onclick: () => go(`#/approvals/${encodeURIComponent(op.payload.po)}`) },
+        t("review current")));
+    } else {
+      actions.append(h("button", { "data-action": "retry", onclick: async () => { await sync.retry(op); again(); } }, t("retry")));
+    }
+    if (details.error !== STALE && EDITABLE.some((field) => field in op.payload)) {
+      actions.append(h("button", { "data-action": "edit", onclick: () => row.append(editForm(op, again)) }, t("edit")));
+    }
+    actions.append(h("button", { "data-action": "discard", onclick: () => {
+      actions.replaceChildren(h("span", { class: "muted" }, t("discard?")),
+        h("button", { class: "danger", "data-action": "confirm-discard", onclick: async () => { await sync.discard(op); again(); } }, t("discard")),
+        h("button", { "data-action": "keep", onclick: again }, t("keep")));
+    } }, t("discard")));
+  }
+  row.append(body, actions);
+  return row;
+}
+
+/** The refused operation's own fields, to correct and send as a new operation. */
+function editForm(op, again) {
+  const inputs = EDITABLE.filter((field) => field in op.payload).map((field) => [field, h("input", { name: field, value: op.payload[field] ?? "" })]);
+  const form = h("form", { class: "stack", "data-form": "edit", onsubmit: async (event) => {
+    event.preventDefault();
+    const payload = { ...op.payload };
+    for (const [field, input] of inputs) {
+      const value = input.value.trim();
+      if (value) payload[field] = value;
+      else delete payload[field];
+    }
+    await sync.replace(op, payload);
+    scan.ok();
+    say("ok", `${t("sent again")}: ${op.label || op.type}`);
+    again();
+  } },
+  inputs.map(([field, input]) => h("label", {}, t(`field ${field}`), input)),
+  h("button", { class: "primary", type: "submit", "data-action": "send-edited" }, t("send again")),
+  h("button", { type: "button", onclick: () => form.remove() }, t("cancel")));
+  return form;
 }
 
 start();

@@ -112,9 +112,13 @@ async function pushNow() {
     for (const result of answer.results) {
       const op = bySeq.get(result.seq);
       if (!op) continue;
-      if (result.status === "applied" || result.status === "applied_with_exception") {
+      if (result.status === "applied") {
         await store.dropOp(op.seq);
-        if (result.status === "applied_with_exception") emit("exception", { op, result });
+        progressed = true;
+      } else if (result.status === "applied_with_exception") {
+        // Done, but what was found differs from the book: it stays in the inbox until someone has read it.
+        await store.putOp({ ...op, state: result.status, result });
+        emit("exception", { op, result });
         progressed = true;
       } else if (result.details && result.details.error === "seq_reused") {
         await renumber(result.details.last_seq);
@@ -149,6 +153,12 @@ async function renumber(lastSeq) {
 export async function retry(op) {
   await store.dropOp(op.seq);
   return queue(op.type, op.payload, op.label);
+}
+
+/** Send an edited operation in place of one that was refused (a new operation, the old one is gone). */
+export async function replace(op, payload, label) {
+  await store.dropOp(op.seq);
+  return queue(op.type, payload, label || op.label);
 }
 
 export async function discard(op) {
