@@ -7,7 +7,7 @@ import * as scan from "./scan.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { scanWithCamera } from "./camera.js";
 import { office } from "./office.js";
-import { h, say, quiet, noticeKind, dec, fmt, screen, working, showing, go, table } from "./ui.js";
+import { h, say, quiet, noticeKind, dec, fmt, screen, working, showing, go, table, saveFile } from "./ui.js";
 
 const syncBadge = document.getElementById("sync");
 const homeButton = document.getElementById("home");
@@ -115,9 +115,11 @@ async function route() {
     case "pick": return pickRoute();
     case "approvals": return arg ? approval(arg) : approvals();
     case "putaway": return putaway();
-    case "transfer": return transfer();
+    case "transfer": return transfer(arg);
     case "count": return arg ? countBins(arg) : counts();
     case "stock": return stockLookup(arg);
+    case "scan": return scanAnything(arg);
+    case "pack": return arg ? packOrder(arg) : packList();
     case "issues": return issueInbox();
     case "warehouse": return chooseWarehouse(current);
     case "office": return office(current, arg, ...rest);
@@ -186,7 +188,7 @@ async function chooseWarehouse(current) {
 
 async function home(current, refreshed = false) {
   const here = location.hash;
-  working(async (code) => go(`#/stock/${encodeURIComponent(code)}`));
+  working(async (code) => go(`#/scan/${encodeURIComponent(code)}`));
   const status = await sync.status();
   const wh = await warehouse();
   const counts = {
@@ -195,6 +197,7 @@ async function home(current, refreshed = false) {
     putaway: (await openPutaways()).length,
     count: (await store.docs("count")).length,
     approvals: (await store.docs("approval")).length,
+    pack: (await store.docs("so")).filter((d) => d.warehouse === wh).length,
   };
   if (!showing(here)) return;  // nothing is awaited from here on: another screen cannot be drawn over
   const badge = (n) => (n ? h("span", { class: "badge" }, n) : null);
@@ -204,18 +207,23 @@ async function home(current, refreshed = false) {
       tile("receive", "receive", counts.receive),
       tile("pick", "pick", counts.pick),
       tile("putaway", "putaway", counts.putaway),
+      tile("pack", "pack", counts.pack),
       tile("transfer", "transfer", 0),
       tile("count", "count", counts.count),
+      tile("scan", "scan anything", 0),
       tile("stock", "stock", 0),
       mayApprove(current) ? tile("approvals", "approvals", counts.approvals) : null,
       tile("issues", "issues", status.issues.length),
       tile("office", "office", 0),
       h("button", { onclick: () => sync.syncNow() }, t("sync now")),
       h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
+      h("button", { "data-action": "language", onclick: async () => { setLanguage(language() === "zh" ? "en" : "zh"); await store.set("language", language()); route(); } },
+        t("language")),
       h("button", { onclick: () => signOut() }, t("sign out"))));
   if (refreshed) return;
   // The tasks of the day, fetched again when online; the tiles are drawn again with their new counts.
-  await Promise.all([refreshOrders(), refreshWaves(), refreshPutaways(), refreshCounts(), mayApprove(current) ? refreshApprovals() : null]);
+  await Promise.all([refreshOrders(), refreshWaves(), refreshPutaways(), refreshCounts(), refreshShipments(),
+    mayApprove(current) ? refreshApprovals() : null]);
   if (showing(here)) home(current, true);
 }
 
@@ -278,10 +286,14 @@ async function receiveOrder(number) {
   if (!po) return receiveList();
   const here = location.hash;
   const table = h("tbody");
+  const lots = new Map();  // lots received here on this visit: their labels can be printed once the receipt reached the server
+  const labels = h("div", { class: "actions" });
   const draw = async () => {
     const order = await store.getDoc("po", number);
     const pending = await pendingFor(number);
     if (!showing(here)) return;
+    labels.replaceChildren(lots.size ? h("button", { "data-action": "print-lots", onclick: () => printLabels({ kind: "lot", lots: [...lots.values()] }) },
+      `${t("print lot labels")} (${lots.size})`) : "");
     table.replaceChildren(...order.lines.map((line) => h("tr", { "data-sku": line.sku },
       h("td", {}, h("strong", {}, line.sku), h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en || line.name_zh)),
       h("td", { class: "num" }, line.qty),
@@ -321,6 +333,7 @@ async function receiveOrder(number) {
     }
     const payload = { po: number, sku: found.sku, qty: fmt(qty), ...(lot ? { lot } : {}), ...(expiry ? { expiry } : {}) };
     await sync.queue("receive.line", payload, `${t("receive")} ${number} ${found.sku} × ${fmt(qty)}`);
+    if (lot) lots.set(`${found.sku}|${lot}`, { sku: found.sku, lot });
     scan.ok();
     say("ok", `${t("received one")} ${found.sku} × ${fmt(qty)}`);
     await draw();
@@ -328,7 +341,7 @@ async function receiveOrder(number) {
   screen(`${t("receive")} ${number}`,
     h("p", { class: "muted" }, po.supplier, " · ", t("scan an item")),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("ordered")),
-      h("th", { class: "num" }, t("received")), h("th", { class: "num" }, t("to send")))), table));
+      h("th", { class: "num" }, t("received")), h("th", { class: "num" }, t("to send")))), table), labels);
   await draw();
   const redraw = () => refresh();
   sync.events.addEventListener("pushed", redraw);
@@ -494,8 +507,8 @@ async function putaway() {
 // Transfer ---------------------------------------------------------------------------------------
 
 /** Bin to bin: scan where from, the items (each scan counts its pack), then where to; every line goes to the outbox. */
-async function transfer() {
-  let from = null;
+async function transfer(startAt) {
+  let from = startAt || null;  // started from a bin's scan screen: that bin is the source
   const lines = new Map();  // sku|lot -> {sku, lot, qty}
   const panel = h("div", { id: "transfer" });
   screen(t("transfer"), panel);
@@ -760,6 +773,201 @@ function listenForNotifications() {
   window.addEventListener("online", connect);
 }
 
+// Universal scan ------------------------------------------------------------------------------------
+
+/** Scan anything: what it is, what this warehouse holds of it, and what can be done with it from here. */
+async function scanAnything(code) {
+  const here = location.hash;
+  working(async (scanned) => go(`#/scan/${encodeURIComponent(scanned)}`));
+  const result = h("div", { id: "scan-result" });
+  screen(t("scan anything"), result);
+  if (!code) return result.append(h("p", { class: "muted" }, t("scan anything hint")));
+  const wh = await warehouse();
+  const found = await scan.resolve(code);
+  const name = (item) => (item ? (language() === "zh" ? item.name_zh : item.name_en) : "");
+  const balances = async (filter) => (await store.inScope(`wh:${wh}`)).filter((row) => row.kind === "balance" && filter(row.data)).map((row) => row.data);
+  const action = (key, label, onclick) => h("button", { "data-action": key, onclick }, t(label));
+  const sections = [];
+  if (found.kind === "item" || found.kind === "lot") {
+    const sku = found.sku;
+    const item = found.item || firstItem(await store.bySku("item", sku));
+    const rows = await balances((b) => b.sku === sku && (!found.lot || b.lot === found.lot));
+    sections.push(
+      h("p", { "data-kind": found.kind }, h("strong", {}, sku), " ", name(item), found.lot ? ` · ${t("lot")} ${found.lot}` : "",
+        found.expiry ? ` · ${t("expiry")} ${found.expiry}` : "", found.qty && dec(found.qty) !== 1 ? ` · × ${found.qty}` : ""),
+      rows.length ? table([t("location"), t("lot"), { text: t("on hand"), num: true }, { text: t("available"), num: true }],
+        rows.sort((a, b) => a.location.localeCompare(b.location)).map((b) => [b.location, b.lot || "", { text: b.qty, num: true }, { text: b.available, num: true }]))
+        : h("p", { class: "muted" }, t("none here")),
+      h("div", { class: "actions" },
+        action("stock", "stock", () => go(`#/stock/${encodeURIComponent(sku)}`)),
+        action("print-item", "print label", () => printLabels(found.lot ? { kind: "lot", lots: [{ sku, lot: found.lot }] } : { kind: "item", codes: [sku] }))));
+  } else if (found.kind === "location") {
+    const rows = await balances((b) => b.location === found.code);
+    const counting = (await store.docs("count")).filter((c) => (c.locations || []).includes(found.code));
+    sections.push(
+      h("p", { "data-kind": "location" }, h("strong", {}, found.code), " ", found.location.name || "", found.location.quarantine ? ` · ${t("quarantine")}` : ""),
+      rows.length ? table([t("item"), t("lot"), { text: t("on hand"), num: true }, { text: t("available"), num: true }],
+        rows.sort((a, b) => a.sku.localeCompare(b.sku)).map((b) => [b.sku, b.lot || "", { text: b.qty, num: true }, { text: b.available, num: true }]))
+        : h("p", { class: "muted" }, t("bin empty")),
+      h("div", { class: "actions" },
+        action("transfer", "transfer from here", () => go(`#/transfer/${encodeURIComponent(found.code)}`)),
+        counting.length ? action("count", "count this bin", () => go(`#/count/${encodeURIComponent(counting[0].number)}`)) : null,
+        action("print-location", "print label", () => printLabels({ kind: "location", codes: [found.code] }))));
+  } else if (found.kind === "gs1") {
+    sections.push(h("p", { "data-kind": "gs1" }, t("gs1 unknown item")),
+      table([t("field"), t("value")], Object.entries(found.gs1).filter(([, v]) => v !== null && v !== undefined && typeof v !== "object").map(([k, v]) => [k, String(v)])));
+  } else {
+    const po = await store.getDoc("po", code);
+    const so = await store.getDoc("so", code);
+    if (po) sections.push(h("p", { "data-kind": "po" }, h("strong", {}, code), ` · ${po.supplier}`), h("div", { class: "actions" }, action("receive", "receive", () => go(`#/receive/${encodeURIComponent(code)}`))));
+    else if (so) sections.push(h("p", { "data-kind": "so" }, h("strong", {}, code), ` · ${so.customer}`), h("div", { class: "actions" }, action("pack", "pack", () => go(`#/pack/${encodeURIComponent(code)}`))));
+    else {
+      scan.error();
+      sections.push(h("p", { "data-kind": "unknown", class: "pending" }, `${t("unknown code")}: ${code}`));
+    }
+  }
+  if (!showing(here)) return;
+  if (found.kind !== "unknown") scan.ok();
+  result.replaceChildren(...sections);
+}
+
+const firstItem = (rows) => (rows.length ? rows[0].data : null);
+
+/** Labels to the warehouse's label printer when it has one, else as a PDF on this device. */
+async function printLabels(request) {
+  const wh = await warehouse();
+  try {
+    let printer = null;
+    try {
+      printer = (await sync.api("/api/v1/printers", { params: { warehouse: wh } })).items.find((p) => p.active) || null;
+    } catch (error) {
+      if (error.status === 0) throw error;
+    }
+    if (printer) {
+      const done = await sync.api("/api/v1/labels/print", { method: "POST", body: { ...request, printer: printer.id } });
+      scan.ok();
+      return say("ok", `${t("printed")} ${done.labels} → ${done.printer}`);
+    }
+    saveFile(await sync.fetchFile("/api/v1/labels/print", { method: "POST", body: { ...request, format: "pdf" } }));
+    say("ok", t("labels ready"));
+  } catch (error) {
+    scan.error();
+    say("error", error.status === 0 ? t("needs network") : error.message);
+  }
+}
+
+// Pack and ship -------------------------------------------------------------------------------------
+
+/** Orders of this warehouse being picked or packed, kept on the device to pack with no signal. */
+async function refreshShipments() {
+  const wh = await warehouse();
+  return keep("so", async () => (await Promise.all(["picking", "packed"].map((status) =>
+    sync.api("/api/v1/sales-orders", { params: { status, limit: 100 } })))).flatMap((list) => list.items).filter((so) => so.warehouse === wh));
+}
+
+async function packList() {
+  const here = location.hash;
+  working(async (code) => go(`#/pack/${encodeURIComponent(code)}`));
+  const wh = await warehouse();
+  const draw = async () => {
+    const orders = (await store.docs("so")).filter((d) => d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
+    if (!showing(here)) return;
+    screen(t("pack"), orders.length ? h("ul", { class: "list" }, orders.map((so) => h("li", { "data-so": so.number },
+      h("span", {}, h("strong", {}, so.number), " ", so.customer, h("div", { class: "muted" }, t(`status ${so.status}`))),
+      h("button", { class: "primary", onclick: () => go(`#/pack/${encodeURIComponent(so.number)}`) }, t("pack")))))
+      : h("p", { class: "muted" }, t("no orders to pack")));
+  };
+  await draw();
+  if (await refreshShipments()) await draw();
+}
+
+/** Scan what goes into each box, close the box, send the packing; then ship. Works offline through the outbox. */
+async function packOrder(number) {
+  const here = location.hash;
+  const so = await store.getDoc("so", number);
+  if (!so) {
+    scan.error();
+    say("error", `${t("unknown code")}: ${number}`);
+    return go("#/pack");
+  }
+  const boxes = [];  // closed boxes not sent yet: [{lines: Map(line -> qty), weight}]
+  let box = new Map();
+  const weight = h("input", { name: "weight", inputmode: "decimal", placeholder: "kg" });
+  const panel = h("div", { id: "pack" });
+  const inBoxes = (lineNo) => [...boxes.map((b) => b.lines), box].reduce((sum, lines) => sum + (lines.get(lineNo) || 0), 0);
+  const open = (line) => dec(line.picked) - dec(line.packed) - inBoxes(line.line);
+  const closeBox = () => {
+    if (!box.size) return;
+    boxes.push({ lines: box, weight: weight.value.trim() || null });
+    box = new Map();
+    weight.value = "";
+  };
+  const send = async () => {
+    closeBox();
+    if (!boxes.length) return say("error", t("box empty"));
+    const packages = boxes.map((b) => ({ lines: [...b.lines].map(([line, qty]) => ({ line, qty: fmt(qty) })), ...(b.weight ? { weight_kg: b.weight } : {}) }));
+    await sync.queue("so.pack", { order: number, packages }, `${t("pack")} ${number} · ${packages.length} ${t("boxes")}`);
+    for (const b of boxes) for (const [lineNo, qty] of b.lines) {
+      const line = so.lines.find((l) => l.line === lineNo);
+      line.packed = fmt(dec(line.packed) + qty);
+    }
+    so.status = "packed";
+    so.sent_boxes = (so.sent_boxes || 0) + boxes.length;
+    await store.putDoc("so", so);
+    boxes.length = 0;
+    scan.ok();
+    say("ok", `${t("packed")} ${number}`);
+    draw();
+  };
+  const shipIt = async () => {
+    if (box.size || boxes.length) return say("error", t("send boxes first"));
+    if (so.lines.some((line) => dec(line.packed) > 0) && so.lines.some((line) => dec(line.picked) > dec(line.packed))) {
+      scan.error();
+      return say("error", t("not all packed"));
+    }
+    await sync.queue("so.ship", { order: number }, `${t("ship")} ${number}`);
+    await store.dropDoc("so", number);
+    scan.ok();
+    say("ok", `${t("shipped")} ${number}`);
+    go("#/pack");
+  };
+  const draw = () => {
+    if (!showing(here)) return;
+    panel.replaceChildren(
+      h("p", {}, h("strong", {}, so.customer), so.ship_to ? ` · ${so.ship_to}` : ""),
+      table([t("item"), { text: t("picked"), num: true }, { text: t("packed"), num: true }, { text: t("this box"), num: true }],
+        so.lines.filter((line) => dec(line.picked) > 0).map((line) => h("tr", { "data-line": line.line, "data-sku": line.sku },
+          h("td", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
+          h("td", { class: "num" }, line.picked), h("td", { class: "num", "data-field": "packed" }, fmt(dec(line.packed) + inBoxes(line.line) - (box.get(line.line) || 0))),
+          h("td", { class: "num", "data-field": "box" }, fmt(box.get(line.line) || 0))))),
+      h("p", { class: "muted" }, `${t("boxes")}: ${boxes.length} ${t("closed")}${so.sent_boxes ? ` · ${so.sent_boxes} ${t("sent")}` : ""}`),
+      h("div", { class: "actions" },
+        h("label", {}, t("weight"), weight),
+        h("button", { "data-action": "close-box", onclick: () => { closeBox(); scan.ok(); draw(); } }, t("close box")),
+        h("button", { class: "primary", "data-action": "send-packing", onclick: send }, t("send packing")),
+        h("button", { "data-action": "ship", onclick: shipIt }, t("ship")),
+        h("button", { "data-action": "print-packages", onclick: () => printLabels({ kind: "package", order: number, size: "100x150" }) }, t("print box labels"))));
+  };
+  working(async (code) => {
+    const found = await scan.resolve(code);
+    if (found.kind !== "item") {
+      scan.error();
+      return say("error", `${t("unknown code")}: ${code}`);
+    }
+    const line = so.lines.find((l) => l.sku === found.sku && open(l) > 0);
+    if (!line) {
+      scan.error();
+      return say("error", so.lines.some((l) => l.sku === found.sku) ? `${found.sku}: ${t("nothing left to pack")}` : `${found.sku}: ${t("not on order")}`);
+    }
+    const qty = Math.min(dec(found.qty || 1), open(line));
+    box.set(line.line, (box.get(line.line) || 0) + qty);
+    scan.ok();
+    draw();
+  });
+  screen(`${t("pack")} ${number}`, panel);
+  draw();
+}
+
 // Stock look-up -------------------------------------------------------------------------------------
 
 async function stockLookup(code) {
@@ -855,7 +1063,7 @@ function issueRow(op, again) {
   if (op.state === "applied_with_exception") {
     body.append(h("p", { class: "muted", "data-field": "exception" },
       `${t("book had")} ${details.book_available ?? "?"} · ${t("taken")} ${details.taken ?? "?"} · ${t("shortfall")} ${details.shortfall ?? "?"}`,
-      details.recount ? ` · ${t("recount")} ${details.recount}` : ""));
+      details.recount ? ` · ${t("recount doc")} ${details.recount}` : ""));
     actions.append(h("button", { class: "primary", "data-action": "acknowledge", onclick: async () => { await sync.discard(op); again(); } }, t("noted")));
   } else {
     if (details.error === STALE && op.payload.po) {

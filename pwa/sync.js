@@ -62,6 +62,29 @@ export async function api(path, { method = "GET", body, params } = {}) {
   return data;
 }
 
+/** A file from the API (a label PDF, a CSV or XLSX export) with the user's token: {blob, name}; errors as api() gives them. */
+export async function fetchFile(path, { method = "GET", body, params } = {}) {
+  const current = await session();
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) url.searchParams.append(k, v);
+  const headers = { "X-Device-Id": await clientId(), "Accept-Language": document.documentElement.lang || "zh-CN" };
+  if (current) headers.Authorization = `Bearer ${current.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, { error: "offline" });
+  }
+  if (!response.ok) {
+    const data = response.headers.get("content-type")?.includes("json") ? await response.json() : { message: await response.text() };
+    throw new ApiError(response.status, data);
+  }
+  const disposition = response.headers.get("content-disposition") || "";
+  const named = /filename\*=UTF-8''([^;]+)/i.exec(disposition) || /filename="?([^";]+)"?/i.exec(disposition);
+  return { blob: await response.blob(), name: named ? decodeURIComponent(named[1]) : url.pathname.split("/").pop(), type: response.headers.get("content-type") };
+}
+
 export async function status() {
   const ops = await store.outbox();
   return {

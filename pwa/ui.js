@@ -76,3 +76,13 @@ export function table(columns, rows, attrs = {}) {
     h("thead", {}, h("tr", {}, columns.map((c) => cell("th", c)))),
     h("tbody", {}, rows.map((row) => (row instanceof Node ? row : h("tr", {}, row.map((c) => cell("td", c)))))));
 }
+
+/** Hand a fetched file ({blob, name}) to the browser: it downloads, or opens in the PDF viewer on a phone. */
+export function saveFile({ blob, name }) {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -15,6 +15,7 @@ from server.auth.permissions import Actor
 from server.errors import InvalidInput
 from server.inventory.schemas import MoveCreate
 from server.purchasing.schemas import Comment, Version
+from server.sales.schemas import PackageIn
 from server.schemas import Code, ScanText, Struct
 
 
@@ -203,3 +204,29 @@ def _count(session: Session, actor: Actor, data: CountRecordOp, ctx: Context) ->
         counted_at=ctx.device_time,
     )
     return {"count": data.count, "lines": lines}
+
+
+class PackOp(Struct):
+    order: Code
+    packages: Annotated[list[PackageIn], msgspec.Meta(min_length=1, max_length=500)]
+
+
+@operation("so.pack", PackOp)
+def _pack(session: Session, actor: Actor, data: PackOp, ctx: Context) -> dict[str, Any]:
+    from server.sales import services
+
+    made = services.pack(session, actor, data.order, [
+        services.PackageIn(lines=[(line.line, line.qty) for line in p.lines], weight_kg=p.weight_kg) for p in data.packages])
+    return {"order": data.order, "packages": [p.sscc for p in made]}
+
+
+class ShipOp(Struct):
+    order: Code
+
+
+@operation("so.ship", ShipOp)
+def _ship(session: Session, actor: Actor, data: ShipOp, ctx: Context) -> dict[str, Any]:
+    from server.sales.services import ship
+
+    so = ship(session, actor, data.order, op_id=ctx.op_id)
+    return {"order": so.number, "status": so.status}
