@@ -417,8 +417,8 @@ def test_warehouse_staff_may_not_read_the_trial_balance(client, stocked, as_role
 def test_the_report_list_shows_what_each_user_may_run_and_its_filters(client, world, admin, as_role):
     listed = client.get(REPORTS, headers=admin).json()["items"]
     assert [r["name"] for r in listed] == [
-        "stock_balance", "stock_ledger", "slow_moving", "expiring", "trial_balance", "purchase_summary", "sales_detail", "gross_profit",
-        "ar_ageing", "ap_ageing",
+        "stock_balance", "stock_ledger", "slow_moving", "expiring", "stock_value", "top_movers", "trial_balance", "purchase_summary",
+        "sales_detail", "gross_profit", "ar_ageing", "ap_ageing",
     ]
     ledger = next(r for r in listed if r["name"] == "stock_ledger")
     params = {p["name"]: p for p in ledger["params"]}
@@ -430,12 +430,12 @@ def test_the_report_list_shows_what_each_user_may_run_and_its_filters(client, wo
     slow = {p["name"]: p for p in next(r for r in listed if r["name"] == "slow_moving")["params"]}
     assert (slow["days"]["default"], slow["days"]["minimum"], slow["days"]["maximum"]) == (90, 1, 3650)
     mine = client.get(REPORTS, headers=as_role("warehouse")).json()["items"]
-    assert "trial_balance" not in [r["name"] for r in mine]
+    assert "trial_balance" not in [r["name"] for r in mine] and "stock_value" not in [r["name"] for r in mine]
     assert "value" not in [c["key"] for c in next(r for r in mine if r["name"] == "stock_balance")["columns"]]
 
 
 def test_an_unknown_report_is_not_found_and_says_which_exist(client, world, admin):
-    response = client.get(f"{REPORTS}/stock_value", headers=admin)
+    response = client.get(f"{REPORTS}/stock_forecast", headers=admin)
     assert response.status_code == 404
     assert response.json()["error"] == "unknown_report" and "stock_balance" in response.json()["message"]
     suffixed = client.get(f"{REPORTS}/stock_balance.csv", headers=admin)
