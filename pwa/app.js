@@ -71,7 +71,8 @@ async function start() {
 
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
-  const registration = await navigator.serviceWorker.register("/sw.js");
+  const registration = await navigator.serviceWorker.register("/sw.js").catch(() => null);
+  if (!registration) return;  // service workers blocked (private mode, policy): the app works online only
   // A new version waits until nothing is left to send, then takes over (and the page reloads into it).
   const activateWhenEmpty = async () => {
     if (registration.waiting && (await sync.status()).pending === 0) registration.waiting.postMessage({ type: "activate" });
@@ -108,6 +109,7 @@ async function route() {
   const current = await sync.session();
   const [path, arg, ...rest] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
   if (!current) return login();
+  if (path === "office") return office(current, arg, ...rest);  // the desk works across warehouses
   if (!(await warehouse())) return chooseWarehouse(current);
   homeButton.hidden = path === "home" || !path;
   switch (path) {
@@ -122,7 +124,6 @@ async function route() {
     case "pack": return arg ? packOrder(arg) : packList();
     case "issues": return issueInbox();
     case "warehouse": return chooseWarehouse(current);
-    case "office": return office(current, arg, ...rest);
     default: return home(current);
   }
 }
@@ -197,7 +198,7 @@ async function home(current, refreshed = false) {
     putaway: (await openPutaways()).length,
     count: (await store.docs("count")).length,
     approvals: (await store.docs("approval")).length,
-    pack: (await store.docs("so")).filter((d) => d.warehouse === wh).length,
+    pack: (await store.docs("so")).filter((d) => d.warehouse === wh && d.lines.some((line) => dec(line.picked) > dec(line.packed) || d.status === "packed")).length,
   };
   if (!showing(here)) return;  // nothing is awaited from here on: another screen cannot be drawn over
   const badge = (n) => (n ? h("span", { class: "badge" }, n) : null);
@@ -253,7 +254,7 @@ async function receiveList() {
     const orders = (await store.docs("po")).filter((d) => d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
     if (!showing(here)) return;
     screen(t("open orders"), orders.length
-      ? h("ul", { class: "list" }, orders.map((po) => h("li", {},
+      ? h("ul", { class: "list" }, orders.map((po) => h("li", { "data-po": po.number },
           h("span", {}, h("strong", {}, po.number), " ", h("span", { class: "muted" }, po.supplier)),
           h("button", { class: "primary", onclick: () => go(`#/receive/${encodeURIComponent(po.number)}`) }, t("receive")))))
       : h("p", { class: "muted" }, t("no orders")));
@@ -1042,6 +1043,15 @@ async function issueInbox() {
     ? h("ul", { class: "list issues" }, issues.sort((a, b) => a.seq - b.seq).map((op) => issueRow(op, again)))
     : h("p", { class: "muted" }, t("no issues")));
 }
+
+// The home screen's issue count follows the outbox too.
+let homeIssues = null;
+sync.events.addEventListener("status", (event) => {
+  const here = location.hash;
+  if (here !== "#/home" && here !== "") return;
+  if (homeIssues !== null && homeIssues !== event.detail.issues.length) route();
+  homeIssues = event.detail.issues.length;
+});
 
 // The inbox follows the outbox: an answer arriving while it is open shows at once (an open edit is left alone otherwise).
 sync.events.addEventListener("status", (event) => {

@@ -78,6 +78,7 @@ export async function fetchFile(path, { method = "GET", body, params } = {}) {
   }
   if (!response.ok) {
     const data = response.headers.get("content-type")?.includes("json") ? await response.json() : { message: await response.text() };
+    if (response.status === 401 && current) emit("signed-out", data);
     throw new ApiError(response.status, data);
   }
   const disposition = response.headers.get("content-disposition") || "";
