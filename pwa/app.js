@@ -77,7 +77,11 @@ async function registerWorker() {
   const activateWhenEmpty = async () => {
     if (registration.waiting && (await sync.status()).pending === 0) registration.waiting.postMessage({ type: "activate" });
   };
-  registration.addEventListener("updatefound", activateWhenEmpty);
+  registration.addEventListener("updatefound", () => {
+    const next = registration.installing;
+    next?.addEventListener("statechange", () => { if (next.state === "installed") activateWhenEmpty(); });
+  });
+  activateWhenEmpty();  // one that was already waiting when the page opened
   sync.events.addEventListener("status", activateWhenEmpty);
   let reloaded = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
