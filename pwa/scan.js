@@ -30,7 +30,9 @@ export function installWedge(scanField) {
   document.addEventListener("keydown", (event) => {
     const now = performance.now();
     if (event.key === "Enter" || event.key === "Tab") {
-      const fast = burst.keys.length >= BURST_MIN && now - burst.last < BURST_GAP_MS * 3;
+      // Only a screen that takes scans takes bursts: on the others (sign-in, forms) fast typing or a password
+      // manager's fill is just typing.
+      const fast = handler !== null && burst.keys.length >= BURST_MIN && now - burst.last < BURST_GAP_MS * 3;
       if (fast) {
         // A scanner's burst is the scan, wherever its keys landed (focus may even have moved during it): the field it
         // started in gets its text back, and the scan is the longer of what the scan field holds and the burst (a busy

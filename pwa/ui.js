@@ -44,9 +44,25 @@ export const noticeKind = () => (notice.hidden ? null : notice.dataset.kind);
 export const dec = (value) => Number(value || 0);
 export const fmt = (n) => String(Math.round(n * 10000) / 10000);
 
-/** Draw a screen: its title and content replace what <main> showed. */
+const HOLDERS = ["data-po", "data-so", "data-task", "data-op", "data-sku", "data-warehouse", "data-line"];
+
+/** A selector for the focused control that still finds it once the screen is drawn again (a list refreshed from
+ * the server must not throw the keyboard user back to the top). */
+function focusKey(element) {
+  if (!element || element === document.body || !main.contains(element)) return null;
+  const own = element.dataset.action ? `[data-action="${CSS.escape(element.dataset.action)}"]`
+    : element.name ? `[name="${CSS.escape(element.name)}"]` : element.tagName.toLowerCase();
+  const holder = element.parentElement?.closest(HOLDERS.map((a) => `[${a}]`).join(","));
+  if (!holder) return own;
+  const attribute = HOLDERS.find((a) => holder.hasAttribute(a));
+  return `[${attribute}="${CSS.escape(holder.getAttribute(attribute))}"] ${own}`;
+}
+
+/** Draw a screen: its title and content replace what <main> showed; the focus stays on the same control. */
 export function screen(title, ...content) {
+  const key = focusKey(document.activeElement);
   main.replaceChildren(h("h2", {}, title), ...content);
+  if (key) main.querySelector(key)?.focus();
   main.dataset.screen = (location.hash.replace(/^#\//, "").split("/")[0]) || "home";
 }
 

@@ -111,6 +111,56 @@ def test_every_screen_is_drawn_in_the_chosen_language_with_no_untranslated_text(
                 else:
                     assert CJK.search(chrome.replace("仓库", "")), f"{name} ({size}) says nothing in Chinese"
                 assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth + 1"), f"{name} ({size}) scrolls sideways"
+                small = page.evaluate("""[...document.querySelectorAll('main button, main input, main select, header button, #scanbar button')]
+                  .filter((e) => e.offsetParent !== null).map((e) => [e.textContent.trim() || e.name, e.getBoundingClientRect()])
+                  .filter(([, r]) => r.height < 47.5 || r.width < 47.5).map(([what, r]) => `${what} ${Math.round(r.width)}×${Math.round(r.height)}`)""")
+                assert small == [], f"{name} ({size}): touch targets under 48 px: {small}"
                 page.screenshot(path=SHOTS / f"{lang}-{size}-{name}.png")
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_desk_user_signs_in_receives_and_goes_home_with_the_keyboard_alone(browser, client, live_server, busy_day):
+    from tests.helpers import PEN_CARTON
+
+    context = browser.new_context(**SIZES["desk"], locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        page.locator("input[name=username]").wait_for()
+        assert page.evaluate("document.activeElement.name") == "username"  # the form takes the keyboard at once
+        page.keyboard.type("lead")  # as fast as a scanner: on a screen that takes no scans it is still just typing
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.locator("[data-task=receive]").wait_for()
+
+        def tab_to(selector: str) -> None:
+            for _ in range(40):
+                page.keyboard.press("Tab")
+                if page.evaluate(f"document.activeElement.matches({selector!r})"):
+                    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # focus is visible
+                    return
+            raise AssertionError(f"Tab never reached {selector}")
+
+        tab_to("[data-task=receive]")
+        page.keyboard.press("Enter")
+        page.locator(f"[data-po='{busy_day['receive']}']").wait_for()
+        tab_to(f"[data-po='{busy_day['receive']}'] button")
+        page.keyboard.press("Enter")
+        page.locator("tr[data-sku=PEN] [data-field=received]").wait_for()
+        assert page.evaluate("document.activeElement.id") == "scan"  # a working screen puts the keyboard in the scan field
+        page.keyboard.type(PEN_CARTON)  # typed like a scanner would
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('tr[data-sku=PEN] [data-field=pending]').textContent !== '0'")
+        page.keyboard.press("Shift+Tab")
+        for _ in range(10):
+            if page.evaluate("document.activeElement.id") == "home":
+                break
+            page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        page.locator("[data-task=receive]").wait_for()
+        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=15000)
+    finally:
+        context.close()
