@@ -129,16 +129,35 @@ class _Socket:
             await self.channels.unsubscribe(self.subscriber, [scope_channel(s) for s in self.watch.scopes])
             self.subscriber = None
 
+    async def _flush(self, pokes: dict[str, str], stock: dict[tuple[Any, ...], dict[str, Any]]) -> None:
+        for scope, cursor in pokes.items():
+            await self.send({"type": "poke", "scope": scope, "cursor": cursor})
+        for message in stock.values():
+            await self.send(message)
+        pokes.clear()
+        stock.clear()
+
     async def _forward(self, subscriber: Subscriber, watch: Watch) -> None:
+        """Events become messages. When they arrive faster than this socket takes them, the backlog is sent as one
+        poke per scope (its last cursor) and the newest stock message per balance: the same state, fewer messages."""
+        pokes: dict[str, str] = {}
+        stock: dict[tuple[Any, ...], dict[str, Any]] = {}
         try:
             async for raw in subscriber.iter_events():  # ends when the subscriber is unsubscribed
                 event = _DECODER.decode(raw)
                 scope, cursor = event["scope"], event["cursor"]
-                await self.send({"type": "poke", "scope": scope, "cursor": cursor})
+                pokes.pop(scope, None)
+                pokes[scope] = cursor
                 if watch.items or watch.locations:
                     for balance in event.get("stock") or ():
                         if watch.wants(balance):
-                            await self.send({"type": "stock", "scope": scope, **balance, "cursor": cursor})
+                            key = (scope, balance.get("sku"), balance.get("warehouse"), balance.get("location"), balance.get("lot"))
+                            stock.pop(key, None)
+                            stock[key] = {"type": "stock", "scope": scope, **balance, "cursor": cursor}
+                if subscriber.qsize:  # (a property)
+                    continue  # more is waiting: send it all together
+                await self._flush(pokes, stock)
+            await self._flush(pokes, stock)  # what came just before the subscription ended
         except Exception:  # noqa: BLE001 - the socket went away; the receiving loop sees the disconnect and cleans up
             return
 

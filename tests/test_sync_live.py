@@ -339,3 +339,44 @@ def test_two_server_processes_on_one_postgresql_share_pokes_through_redis(db, wo
             b.stop()
     finally:
         a.stop()
+
+
+def test_a_backlog_of_events_reaches_a_slow_socket_as_one_poke_per_scope_and_the_newest_stock():
+    """A socket that cannot keep up (a phone on a weak signal, a busy server) is sent the state, not every step to it."""
+    import anyio
+    from litestar.channels import ChannelsPlugin, Subscriber
+    from litestar.channels.backends.memory import MemoryChannelsBackend
+
+    from sync.live import _Socket, Watch
+
+    class SlowSocket:  # what the server writes to the phone
+        def __init__(self) -> None:
+            self.sent: list[dict] = []
+
+        async def send_text(self, text: str) -> None:
+            import json
+
+            self.sent.append(json.loads(text))
+
+    async def main() -> list[dict]:
+        subscriber = Subscriber(ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True))
+        for n in range(1, 51):  # fifty commits queued before the socket gets a turn
+            balance = {"sku": "PEN", "location": "B1", "warehouse": "WH1", "lot": None, "qty": str(n)}
+            other = {"sku": "MILK", "location": "B2", "warehouse": "WH1", "lot": "L1", "qty": "1"}
+            subscriber.put_nowait(msgspec_json({"scope": "wh:WH1", "cursor": f"{n}.0", "stock": [balance] + ([other] if n == 3 else [])}))
+        subscriber.put_nowait(msgspec_json({"scope": "wh:WH2", "cursor": "51.0", "stock": []}))
+        subscriber.put_nowait(None)  # unsubscribed: the stream ends
+        socket = SlowSocket()
+        live = _Socket(socket, None, None)  # type: ignore[arg-type]
+        await live._forward(subscriber, Watch(scopes=("wh:WH1", "wh:WH2"), items=frozenset({"PEN", "MILK"})))
+        return socket.sent
+
+    def msgspec_json(value: dict) -> bytes:
+        import msgspec
+
+        return msgspec.json.encode(value)
+
+    sent = anyio.run(main, backend="asyncio")
+    assert [(m["type"], m["scope"], m["cursor"]) for m in sent if m["type"] == "poke"] == [("poke", "wh:WH1", "50.0"), ("poke", "wh:WH2", "51.0")]
+    stock = sorted((m["sku"], m["qty"], m["cursor"]) for m in sent if m["type"] == "stock")
+    assert stock == [("MILK", "1", "3.0"), ("PEN", "50", "50.0")]  # the newest of each balance, with its own cursor

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -18,10 +19,14 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from server.db import Database, publish_after_commit
 from server.settings import Settings
+
+log = logging.getLogger("cangku.live")
+REDIS_RETRY_SECONDS = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,11 +59,23 @@ class _PrefixedRedisPubSub(RedisChannelsPubSubBackend):
         await super().unsubscribe([self._prefix + c for c in channels])
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
-        await super().publish(data, [self._prefix + c for c in channels])
+        # Redis away (restarting, network): the event is lost, not the app's publishing. Live events are hints;
+        # devices pull on reconnect and on a timer, so what they missed still reaches them.
+        try:
+            await super().publish(data, [self._prefix + c for c in channels])
+        except (RedisError, OSError) as error:
+            log.warning("live event not published, Redis unavailable: %s", error)
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
-        async for channel, data in super().stream_events():
-            yield channel.removeprefix(self._prefix), data
+        # Redis restarted or the connection dropped: wait and listen again (redis-py subscribes the channels
+        # again when it reconnects), rather than let the listening end for good.
+        while True:
+            try:
+                async for channel, data in super().stream_events():
+                    yield channel.removeprefix(self._prefix), data
+            except (RedisError, OSError) as error:
+                log.warning("Redis subscription lost, reconnecting in %s s: %s", REDIS_RETRY_SECONDS, error)
+                await asyncio.sleep(REDIS_RETRY_SECONDS)
 
 
 def channels_plugin(settings: Settings) -> tuple[ChannelsPlugin, Callable[[], Any] | None]:
@@ -90,7 +107,10 @@ def redis_publisher(settings: Settings) -> Callable[[list[Any]], None] | None:
     def publish(events: list[Any]) -> None:
         for event in events:
             if isinstance(event, LiveEvent):
-                redis.publish(prefix + event.channel, msgspec.json.encode(event.data))
+                try:
+                    redis.publish(prefix + event.channel, msgspec.json.encode(event.data))
+                except (RedisError, OSError) as error:  # committed already: a lost hint, not a failed job
+                    log.warning("live event not published, Redis unavailable: %s", error)
 
     return publish
 
