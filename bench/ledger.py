@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select, text  # noqa: E402
 
+from server.audit.chain import content_digest, link  # noqa: E402
+from server.audit.services import APPEND_SQL  # noqa: E402
 from server.auth.permissions import SYSTEM  # noqa: E402
 from server.base import Base  # noqa: E402
 from server.catalog.models import Item  # noqa: E402
@@ -157,10 +159,12 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
     )
     insert_entry = f"INSERT INTO journal_entries (at, source_type, source_id, memo) VALUES ({p}, 'move', {p}, ''){returning}"
     insert_line = f"INSERT INTO journal_lines (entry_id, account_id, debit, credit, item_id) VALUES ({p}, {p}, {p}, {p}, {p})"
+    # The audit entry joins the hash chain last, as the service's does at commit (PostgreSQL: the same statement).
     insert_audit = (
-        "INSERT INTO audit_log (at, username, action, target_type, target_id, details) "
-        f"VALUES ({p}, 'system', 'stock.move', 'move', {p}, {p})"
+        "INSERT INTO audit_log (at, username, action, target_type, target_id, details, seq, prev_hash, hash) "
+        "VALUES (?, 'system', 'stock.move', 'move', ?, ?, ?, ?, ?)"
     )
+    advance_head = "UPDATE audit_chain SET seq = ?, prev_hash = ?, hash = ? WHERE id = 1"
     raw = db.engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -207,8 +211,6 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
                 other = accounts["220202" if source == "SUPPLIER" else "6401"]
                 debit, credit = (accounts["1405"], other) if dst_internal else (other, accounts["1405"])
                 cur.executemany(insert_line, [(entry, debit, amount(value), 0, item), (entry, credit, 0, amount(value), item)])
-            details = json.dumps({"sku": sku, "qty": "1", "source": source, "target": target})
-            cur.execute(insert_audit, (stamp, str(move_id), details))
             cur.execute(clock)
             version = cur.fetchone()[0]
             summaries = []
@@ -225,9 +227,17 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
                 }))
                 for loc, (q, r) in changed
             ])
+            audited = {"sku": sku, "qty": "1", "source": source, "target": target}
+            digest = content_digest(now, None, "system", None, "stock.move", "move", str(move_id), audited)
             if sqlite:
+                cur.execute("SELECT seq, hash FROM audit_chain WHERE id = 1")
+                seq, prev = cur.fetchone()
+                hashed = link(seq + 1, prev, digest)
+                cur.execute(insert_audit, (stamp, str(move_id), json.dumps(audited), seq + 1, prev, hashed))
+                cur.execute(advance_head, (seq + 1, prev, hashed))
                 cur.execute("COMMIT")
             else:
+                cur.execute(APPEND_SQL, (digest, now, None, "system", None, "stock.move", "move", str(move_id), json.dumps(audited)))
                 raw.commit()
         return len(steps) / (time.perf_counter() - start)
     finally:

@@ -23,6 +23,7 @@ from server.auth.permissions import Actor
 from server.auth.services import actor_for, resolve_token
 from server.db import Database
 from server.errors import CangkuError, Forbidden, InvalidInput, NotAuthenticated
+from server.monitoring.context import current_request_id, note_error
 from server.schemas import Out
 
 log = logging.getLogger("cangku")
@@ -157,6 +158,7 @@ class ErrorBody(Out):
     error: str
     message: str
     details: dict[str, Any]
+    request_id: str | None = None  # also the X-Request-Id response header and the server's log lines: quote it when reporting
 
 
 _ERROR_MEANINGS = {
@@ -169,12 +171,15 @@ _ERROR_MEANINGS = {
     422: "Understood, but refused by a business rule (unknown SKU, bad quantity, ...)",
     429: "Too many attempts; wait and retry",
     503: "The database is unavailable; nothing was written, retry shortly",
+    507: "The server's disk is full; nothing was written",
 }
 ERRORS = {status: ResponseSpec(data_container=ErrorBody, description=text) for status, text in _ERROR_MEANINGS.items()}
 
 
 def _error(code: str, message: str, status: int, details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
-    return Response({"error": code, "message": message, "details": details or {}}, status_code=status, headers=headers)
+    note_error(code)
+    body = {"error": code, "message": message, "details": details or {}, "request_id": current_request_id()}
+    return Response(body, status_code=status, headers=headers)
 
 
 def handle_cangku_error(request: Request[Any, Any, Any], exc: CangkuError) -> Response[dict[str, Any]]:
@@ -221,8 +226,17 @@ def handle_integrity_error(request: Request[Any, Any, Any], exc: IntegrityError)
     return _error("conflict", zh if language_of(request) == "zh" else en, 409)
 
 
+# What SQLite and PostgreSQL say when the disk under the database is full.
+DISK_FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+
+
 def handle_operational_error(request: Request[Any, Any, Any], exc: OperationalError) -> Response[dict[str, Any]]:
     """The database is unreachable or restarting: nothing was written; the client may retry."""
+    if any(text in str(exc.orig).lower() for text in DISK_FULL):
+        log.error("disk full on %s %s: %s", request.method, request.url.path, exc.orig)
+        zh, en = ("服务器磁盘已满，未写入任何内容。请管理员释放磁盘空间后重试。",
+                  "The server's disk is full; nothing was written. Ask an administrator to free disk space, then try again.")
+        return _error("disk_full", zh if language_of(request) == "zh" else en, 507)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
     zh, en = "数据库暂时不可用，未写入任何内容，请稍后重试。", "The database is unavailable right now; nothing was written. Try again shortly."
     return _error("database_unavailable", zh if language_of(request) == "zh" else en, 503, headers={"Retry-After": "2"})

@@ -26,6 +26,11 @@ from server.inventory.routes import StockController
 from server.jobs.routes import JobController
 from server.jobs.scheduler import scheduling
 from server.locations.routes import LocationController
+from server.monitoring.logs import adopt_server_loggers, configure_logging
+from server.monitoring.metrics import count_committed, process_ended
+from server.monitoring.middleware import RequestMonitor
+from server.monitoring.readiness import Probe
+from server.monitoring.routes import metrics, ready
 from server.notifications.live import WhileLive, channels_plugin, publishing_commits
 from server.notifications.routes import NotificationController, notification_socket
 from server.partners.routes import PartnerController, PriceListController
@@ -51,6 +56,7 @@ from server.sales.routes import (
 )
 from server.scan.routes import ScanController
 from server.schemas import Out, Struct
+from server.security_headers import security_headers
 from server.settings import Settings, get_settings
 from sync.discrepancies import DiscrepancyController
 from sync.live import sync_socket
@@ -76,9 +82,14 @@ async def health(db: NamedDependency[Database]) -> Health:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
     settings = settings or get_settings()
+    configure_logging(settings)
     database = db or Database(settings.effective_database_url)
+    if count_committed not in database.commit_listeners:  # the moves counter: counted once per database, however many apps
+        database.commit_listeners.append(count_committed)
     handlers: list[Any] = [
         health,
+        ready,
+        metrics,
         AuthController,
         UserController,
         ItemController,
@@ -125,6 +136,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     channels, close_channels = channels_plugin(settings)
 
     async def on_shutdown(app: Litestar) -> None:
+        process_ended(settings)
         if close_channels is not None:
             await close_channels()
         if db is None:
@@ -146,13 +158,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             security=[{"BearerToken": []}],
         ),
         request_max_body_size=1_048_576,
+        on_startup=[adopt_server_loggers],
         on_shutdown=[on_shutdown],
+        before_send=[security_headers(settings)],
+        logging_config=None,  # configure_logging above: JSON lines or text, with request ids
         # Commits publish live events and the scheduler runs only while the channels are up.
         plugins=[channels, WhileLive(publishing_commits, scheduling)],
         debug=False,
     )
     app.state.db = database
     app.state.settings = settings
+    app.state.readiness = Probe(database, settings)
+    # Outside the app's exception handling, so every answer is seen: 404s, refused sign-ins, static files.
+    app.asgi_handler = RequestMonitor(app.asgi_handler, settings)
     _declare_closed_request_bodies(app)
     return app
 

@@ -1,15 +1,26 @@
-"""The `cangku` command: serve, demo, check, migrate, import, user create. Every command takes the same database settings."""
+"""The `cangku` command: serve, migrate, demo, check, backup, restore, import, user create, jobs. Every command takes the
+same database settings."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from server.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from server.backup import Outcome
+    from server.db import Database
+    from server.inventory.check import CheckReport
 
 
 def database_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,13 +34,57 @@ def database_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _open(settings: Settings):  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def _refusals(settings: Settings) -> Iterator[None]:
+    """A refusal or an unreachable database ends the command with a message in both languages and exit status 1,
+    not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from server.errors import CangkuError
+
+    try:
+        yield
+    except CangkuError as exc:
+        raise click.ClickException(f"{exc.zh}\n{exc.en}") from None
+    except OperationalError as exc:
+        where = _hide_password(settings.effective_database_url)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise click.ClickException(f"无法连接数据库 {where}：{reason}\nCannot reach the database {where}: {reason}") from None
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _start(settings: Settings, *, migrate: bool | None) -> Database:
+    """The database, migrated to this version (`migrate`) or refused unless it is already there.
+    migrate=None: migrate SQLite only. SQLite is one box and one file: migrating on start keeps `cangku serve --demo` a
+    one-line start. On PostgreSQL several processes may start at once, so its schema changes only when asked."""
     from server.db import Database
-    from server.migrate import prepare
+    from server.migrate import prepare, require_current_schema
 
     db = Database(settings.effective_database_url)
-    prepare(db)
+    if migrate is None:
+        migrate = db.dialect == "sqlite"
+    with _refusals(settings):
+        if migrate:
+            prepare(db)
+        else:
+            require_current_schema(db.engine)
     return db
+
+
+def _open(settings: Settings) -> Database:
+    return _start(settings, migrate=True)
+
+
+def _database_checks(session: Session) -> CheckReport:
+    """Everything `cangku check` verifies. Backups and restores verify with this same function, so a new check belongs here."""
+    from server.inventory.check import check_ledger
+
+    return check_ledger(session)
 
 
 def _print_demo_users() -> None:
@@ -50,40 +105,77 @@ def main() -> None:
 @database_options
 @click.option("--host", default=None, help="Listen address / 监听地址")
 @click.option("--port", type=int, default=None, help="Port / 端口")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes sharing the port; more than 1 needs CANGKU_REDIS_URL / 共用端口的工作进程数；多于 1 个需要 Redis")
+@click.option("--migrate/--no-migrate", "migrate_first", default=None,
+              help="Migrate the schema before starting (default: yes on SQLite; no on PostgreSQL, where `cangku migrate` does it) / 启动前迁移数据库结构")
 @click.option("--demo", is_flag=True, help="Load the demo company first / 先加载演示公司")
-@click.option("--scheduler/--no-scheduler", default=None, help="Run scheduled jobs in this process (default on; env CANGKU_SCHEDULER) / 运行定时任务")
-def serve(settings: Settings, host: str | None, port: int | None, demo: bool, scheduler: bool | None) -> None:
-    """Migrate the database and start the server / 迁移数据库并启动服务。"""
-    import uvicorn
-
-    from server.app import create_app
-
+@click.option("--scheduler/--no-scheduler", default=None, help="Run scheduled jobs (default on; env CANGKU_SCHEDULER) / 运行定时任务")
+def serve(settings: Settings, host: str | None, port: int | None, workers: int, migrate_first: bool | None, demo: bool,
+          scheduler: bool | None) -> None:
+    """Start the server (SQLite: migrated first; PostgreSQL: refused when its schema is behind or ahead of this version)
+    / 启动服务（SQLite 先迁移；PostgreSQL 结构版本不符时拒绝启动）。"""
     settings = settings.with_overrides(host=host, port=port, scheduler=scheduler if scheduler is not None else settings.scheduler is not False)
-    db = _open(settings)
+    if workers > 1 and not settings.redis_url:
+        raise click.ClickException(
+            f"--workers {workers} 需要 Redis 在进程之间传递实时事件（扫码更新、通知）：请设置 CANGKU_REDIS_URL，例如 redis://127.0.0.1:6379/0。\n"
+            f"--workers {workers} needs Redis to carry live events (stock updates, notifications) between the worker processes: "
+            "set CANGKU_REDIS_URL, e.g. redis://127.0.0.1:6379/0."
+        )
+    db = _start(settings, migrate=migrate_first)
     if demo:
         from server.demo import load_demo
 
         if load_demo(db):
             click.echo("演示公司已加载 / demo company loaded")
         _print_demo_users()
-    click.echo(f"Cangku 仓库 on http://{settings.host}:{settings.port}  ({db.dialect}: {db.engine.url.render_as_string(hide_password=True)})")
+    processes = f", {workers} workers / 个工作进程" if workers > 1 else ""
+    click.echo(f"Cangku 仓库 on http://{settings.host}:{settings.port}  ({db.dialect}: {db.engine.url.render_as_string(hide_password=True)}{processes})")
+    if workers > 1 and db.dialect == "sqlite":
+        click.echo("注意：SQLite 是单机数据库，多个工作进程共用一个文件，写入在文件锁上排队；多进程的生产部署请使用 PostgreSQL（CANGKU_DATABASE_URL）。\n"
+                   f"Note: SQLite is a single-machine database: the {workers} workers share one file and their writes queue on its lock. "
+                   "For several processes in production use PostgreSQL (CANGKU_DATABASE_URL).", err=True)
     from labels.layout import cjk_font
 
     if cjk_font() is None:
         click.echo("注意：未找到中文字体，标签中的中文无法显示；请安装 fonts-wqy-microhei 或设置 CANGKU_LABEL_FONT。\n"
                    "Note: no Chinese font found, so labels cannot show Chinese; install fonts-wqy-microhei or set CANGKU_LABEL_FONT.",
                    err=True)
-    uvicorn.run(create_app(settings, db), host=settings.host, port=settings.port, log_level="info")
+    import uvicorn
+
+    if workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(settings, db), host=settings.host, port=settings.port, log_level="info")
+        return
+    from server.asgi import worker_environment
+    from server.monitoring.metrics import prepare_multiprocess_dir
+
+    db.dispose()
+    # /metrics, whichever worker answers it, adds up every worker's figures from files in one directory.
+    settings = settings.with_overrides(metrics_multiprocess_dir=settings.metrics_multiprocess_dir or settings.data_dir.resolve() / "metrics")
+    prepare_multiprocess_dir(settings.metrics_multiprocess_dir)
+    # Workers are fresh processes: they build the app from the environment, so hand them what the flags resolved.
+    os.environ.update(worker_environment(settings))
+    uvicorn.run("server.asgi:create_app", factory=True, workers=workers, host=settings.host, port=settings.port, log_level="info")
 
 
 @main.command()
 @database_options
 def migrate(settings: Settings) -> None:
-    """Upgrade the database schema to the latest version / 升级数据库结构。"""
-    from server.migrate import current_revision
+    """Upgrade the database schema to this version's; a database a newer Cangku migrated is refused / 升级数据库结构。"""
+    from server.db import Database
+    from server.migrate import current_revision, prepare
 
-    db = _open(settings)
-    click.echo(f"schema at {current_revision(db.engine)}")
+    db = Database(settings.effective_database_url)
+    with _refusals(settings):
+        before = current_revision(db.engine)
+        prepare(db)
+        after = current_revision(db.engine)
+    if before == after:
+        click.echo(f"schema already at {after}, this version's newest / 数据库结构已是最新版本 {after}")
+    else:
+        click.echo(f"schema upgraded from {before or 'empty'} to {after} / 数据库结构已从 {before or '空'} 升级到 {after}")
 
 
 @main.command()
@@ -101,11 +193,9 @@ def demo(settings: Settings) -> None:
 @database_options
 def check(settings: Settings) -> None:
     """Verify the ledger invariants; exit 1 with a report if one fails / 校验库存账不变量。"""
-    from server.inventory.check import check_ledger
-
     db = _open(settings)
     with db.read() as session:
-        report = check_ledger(session)
+        report = _database_checks(session)
     click.echo(f"checked {report.checked.get('moves', 0)} moves, {report.checked.get('balances', 0)} balances")
     if report.ok:
         click.echo("OK: all invariants hold / 所有不变量成立")
@@ -114,6 +204,55 @@ def check(settings: Settings) -> None:
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)
     sys.exit(1)
+
+
+@main.command("backup")
+@database_options
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Then delete all but the newest N backups in that folder / 之后只保留该文件夹中最新的 N 个备份")
+def backup_command(settings: Settings, path: Path | None, keep: int | None) -> None:
+    """Write a consistent copy of the database while the server runs, and verify it; exit 1 if it fails.
+    PATH: a new file or a folder (default: <data dir>/backups/, named by the UTC time) / 备份数据库并校验。"""
+    from server.backup import backup
+
+    with _refusals(settings):
+        outcome = backup(settings, path, check=_database_checks, keep=keep)
+    _report(outcome, f"backup written / 备份已写入: {outcome.path} ({_size(outcome.size)})")
+
+
+@main.command("restore")
+@database_options
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", "--clean", "force", is_flag=True, help="Replace everything the target database holds / 替换目标数据库中的全部内容")
+def restore_command(settings: Settings, path: Path, force: bool) -> None:
+    """Restore a backup into the database, which must be empty unless --force, then verify it; stop the server first.
+    / 将备份恢复到数据库（须为空，除非 --force）并校验；请先停止服务。"""
+    from server.backup import restore
+
+    with _refusals(settings):
+        outcome = restore(settings, path, check=_database_checks, force=force)
+    _report(outcome, f"restored / 已恢复: {path} ({_size(outcome.size)}) → {_hide_password(settings.effective_database_url)}")
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MiB, {size} bytes"
+
+
+def _report(outcome: Outcome, headline: str) -> None:
+    click.echo(headline)
+    click.echo(f"schema revision / 结构版本: {outcome.revision}")
+    for line in outcome.verified:
+        click.echo(f"verified / 已校验: {line}")
+    for line in outcome.notes:
+        click.echo(f"note / 注意: {line}")
+    for removed in outcome.removed:
+        click.echo(f"removed old backup / 已删除旧备份: {removed}")
+    if not outcome.ok:
+        click.echo(f"FAILED: {len(outcome.problems)} problem(s) / 校验发现问题:", err=True)
+        for problem in outcome.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
 
 
 @main.command("import")

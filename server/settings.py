@@ -29,6 +29,17 @@ class Settings:
     expiry_warning_days: int = 30
     stocktake_reminder_days: int = 90
     gs1_company_prefix: str = "6901234"  # the company's GS1 prefix, for the SSCCs of its packages
+    # Operating the server (README "Monitoring").
+    log_format: str = "auto"  # json | text | auto: text on a terminal, JSON lines otherwise (a service manager, a container)
+    log_level: str = "INFO"
+    slow_request_ms: int = 500  # requests slower than this are logged at WARNING with their SQL query count
+    metrics_token: str | None = None  # /metrics also answers a request bearing this token, from anywhere
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # networks /metrics answers without a token
+    # prometheus_client's own variable: set, each worker process writes its metrics there and /metrics adds them up.
+    metrics_multiprocess_dir: Path | None = None
+    ready_timeout_seconds: float = 1.5  # /ready gives up on a check after this long, so a dead database answers fast
+    served_over_https: bool = False  # the public address is https:// (TLS ended by a proxy): send Strict-Transport-Security
+    hsts_max_age: int = 31_536_000  # 0: never send Strict-Transport-Security
 
     @property
     def effective_database_url(self) -> str:
@@ -46,6 +57,16 @@ class Settings:
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    return default if raw is None else tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _env_bool(name: str) -> bool | None:
@@ -72,6 +93,15 @@ def load_settings() -> Settings:
         expiry_warning_days=_env_int("CANGKU_EXPIRY_WARNING_DAYS", 30),
         stocktake_reminder_days=_env_int("CANGKU_STOCKTAKE_REMINDER_DAYS", 90),
         gs1_company_prefix=os.environ.get("CANGKU_GS1_COMPANY_PREFIX", "6901234"),
+        log_format=(os.environ.get("CANGKU_LOG_FORMAT") or "auto").lower(),
+        log_level=(os.environ.get("CANGKU_LOG_LEVEL") or "INFO").upper(),
+        slow_request_ms=_env_int("CANGKU_SLOW_REQUEST_MS", 500),
+        metrics_token=os.environ.get("CANGKU_METRICS_TOKEN") or None,
+        metrics_allow=_env_list("CANGKU_METRICS_ALLOW", ("127.0.0.0/8", "::1/128")),
+        metrics_multiprocess_dir=Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else None,
+        ready_timeout_seconds=_env_float("CANGKU_READY_TIMEOUT_SECONDS", 1.5),
+        served_over_https=bool(_env_bool("CANGKU_SERVED_OVER_HTTPS")),
+        hsts_max_age=_env_int("CANGKU_HSTS_MAX_AGE", 31_536_000),
     )
 
 

@@ -304,6 +304,7 @@ class Page:
     changes: list[SyncChange]
     cursor: Cursor
     has_more: bool
+    head: int = 0  # the feed's newest committed version when the page was read
 
 
 def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit: int) -> Page:
@@ -325,6 +326,7 @@ def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit
     rows = rows[:limit]
     if rows:
         last = rows[-1]
-        return Page(rows, Cursor(last.version, last.id) if has_more else Cursor(max(last.version, newest), last.id if newest == last.version else 0), has_more)
-    return Page([], Cursor(newest, 0) if newest > cursor.version else cursor, False)
+        return Page(rows, Cursor(last.version, last.id) if has_more else Cursor(max(last.version, newest), last.id if newest == last.version else 0), has_more,
+                    newest)
+    return Page([], Cursor(newest, 0) if newest > cursor.version else cursor, False, newest)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Actor
 from server.errors import InvalidInput
 from server.locations.models import Location
+from server.monitoring.metrics import SYNC_PULL_LAG
 from sync.feed import Cursor, changes_after
 from sync.messages import Change, PullResponse
 
@@ -39,6 +40,7 @@ def pull(session: Session, actor: Actor, scopes: Sequence[str], cursor_text: str
     if refused:
         return PullResponse(changes=[], cursor=str(cursor), has_more=False, reset_required=True, reset_scopes=refused)
     page = changes_after(session, list(scopes), cursor, limit)
+    SYNC_PULL_LAG.observe(max(0, page.head - cursor.version))
     return PullResponse(
         changes=[Change(scope=c.scope, kind=c.kind, key=c.key, data=c.data) for c in page.changes],
         cursor=str(page.cursor),

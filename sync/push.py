@@ -23,6 +23,7 @@ from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, I
 from server.inventory import ledger_sql
 from server.inventory.ledger_sql import driver_cursor
 from server.inventory.services import OCCURRED_AT
+from server.monitoring.metrics import SYNC_OPS
 from server.schemas import fmt
 from sync.discrepancies import PHYSICAL, describe, record_shortfall
 from sync.feed import Cursor
@@ -95,6 +96,7 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
             break
         result, last_seq = outcome
         results.append(result)
+        SYNC_OPS.labels(result.status).inc()  # its transaction has committed
     with db.lookup() as session:
         version = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
     return PushResponse(results=results, cursor=str(Cursor(version, 0)), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)

@@ -57,9 +57,9 @@ def use_language(page, lang: str) -> None:  # type: ignore[no-untyped-def]
     """Switch with the navigation's language button, and wait until the screen is drawn again in that language."""
     if not page.evaluate("document.documentElement.lang").startswith(lang):
         page.locator(".office-nav [data-nav=language]").click()
-        page.wait_for_function(f"document.documentElement.lang.startsWith('{lang}')")
+        page.wait_for_function(f"() => document.documentElement.lang.startsWith('{lang}')")
     title = {"en": "Back office", "zh": "后台"}[lang]
-    page.wait_for_function(f"document.querySelector('#app h2').textContent.startsWith('{title}') && !document.querySelector('[aria-busy=true]')")
+    page.wait_for_function(f"() => document.querySelector('#app h2').textContent.startsWith('{title}') && !document.querySelector('[aria-busy=true]')")
 
 
 def visit(page, hash_: str, ready: str) -> None:  # type: ignore[no-untyped-def]
@@ -124,11 +124,11 @@ def test_the_item_list_shows_the_catalog_and_a_search_narrows_it(browser, client
         assert page.locator("[data-field=range]").inner_text() == "1–4 / 4"
         page.locator("input[name=search]").fill("pen")
         page.get_by_role("button", name="Find").click()
-        page.wait_for_function("document.querySelectorAll('#office-body tbody tr').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#office-body tbody tr').length === 1")
         assert cells(page, "#office-body tbody tr") == [["PEN", "Gel pen", "pcs", "None", "Active"]]
         page.locator("input[name=search]").fill(PEN_EACH)  # a scanned barcode finds its item too
         page.locator("input[name=search]").press("Enter")
-        page.wait_for_function("document.querySelector('[data-field=range]').textContent === '1–1 / 1'")
+        page.wait_for_function("() => document.querySelector('[data-field=range]').textContent === '1–1 / 1'")
         page.locator("input[name=search]").fill("nothing like this")
         page.locator("input[name=search]").press("Enter")
         page.get_by_text("Nothing found").wait_for()
@@ -190,7 +190,7 @@ def test_a_report_runs_as_the_api_answers_and_exports_the_same_csv_and_a_workboo
         page.locator("#report-table tbody tr").first.wait_for()
         page.locator("select[name=group_by]").select_option("warehouse")
         page.locator("[data-action=run]").click()
-        page.wait_for_function("document.querySelector('#report-table') && !document.querySelector('#report-table [data-key=location]')")
+        page.wait_for_function("() => document.querySelector('#report-table') && !document.querySelector('#report-table [data-key=location]')")
 
         params = {"tz": "Asia/Shanghai", "group_by": "warehouse"}
         body = api.get(f"{REPORTS}/stock_balance", **params)

@@ -54,14 +54,14 @@ def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_ba
         # Install-ready: a manifest with icons, a service worker in control, persistent storage asked for.
         manifest = page.evaluate("async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json()")
         assert manifest["display"] == "standalone" and {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
         assert page.evaluate("async () => (await navigator.serviceWorker.ready).active.state") == "activated"
 
         page.locator("[data-task=receive]").click()
         page.get_by_text(number).wait_for()
         page.get_by_role("button", name="收货").first.click()
         page.locator("tr[data-sku=PEN]").wait_for()
-        page.wait_for_function("document.getElementById('sync').textContent.includes(':')")  # the first sync is done
+        page.wait_for_function("() => document.getElementById('sync').textContent.includes(':')")  # the first sync is done
 
         # No signal: the app reloads from its cache and still knows the order.
         context.set_offline(True)
@@ -71,15 +71,15 @@ def test_a_phone_receives_an_order_offline_by_wedge_scans_and_sends_them_when_ba
         page.locator("#scan").focus()
         for code in (PEN_EACH, PEN_CARTON, "RICE"):  # one each, a carton of 12, a kilo of rice by its SKU
             wedge(page, code)
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '3'")
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '3'")
         assert page.locator("tr[data-sku=PEN] [data-field=pending]").inner_text() == "13"
         assert page.locator("tr[data-sku=RICE] [data-field=pending]").inner_text() == "1"
         assert page.locator("tr[data-sku=PEN] [data-field=received]").inner_text() == "0"
 
         # Back online: the outbox empties and the server has exactly what was scanned.
         context.set_offline(False)
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=15000)
-        page.wait_for_function("document.querySelector('tr[data-sku=PEN] [data-field=received]').textContent === '13'", timeout=15000)
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=15000)
+        page.wait_for_function("() => document.querySelector('tr[data-sku=PEN] [data-field=received]').textContent === '13'", timeout=15000)
         outbox = page.evaluate("""() => new Promise((resolve) => {
             const open = indexedDB.open('cangku');
             open.onsuccess = () => { const r = open.result.transaction('outbox').objectStore('outbox').count(); r.onsuccess = () => resolve(r.result); };
@@ -116,7 +116,7 @@ def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_wi
         seller.goto(live_server.url + "/")
         sign_in(seller, "seller")
         seller.locator("[data-task=stock]").click()
-        seller.wait_for_function("document.getElementById('sync').textContent.includes(':')")
+        seller.wait_for_function("() => document.getElementById('sync').textContent.includes(':')")
         seller.locator("#scan").focus()
         wedge(seller, PEN_EACH)
         b1 = seller.locator("#stock-result tr", has_text="B1")
@@ -136,11 +136,11 @@ def test_a_pick_on_one_phone_changes_the_salespersons_stock_lookup_on_another_wi
         wedge(picker, PEN_EACH)
         picker.locator("[data-action=confirm-pick]").click()
         picker.get_by_role("alert").filter(has_text="已拣 PEN × 5").wait_for()  # queued in the outbox
-        picker.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=10000)  # and sent
+        picker.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=10000)  # and sent
 
         # The salesperson's screen follows within a second, no reload: B1 is down to 3, the shipping area holds the 5.
         seller.wait_for_function(
-            "[...document.querySelectorAll('#stock-result tr')].some((r) => r.cells[0]?.textContent === 'B1' && r.cells[2].textContent === '3')",
+            "() => [...document.querySelectorAll('#stock-result tr')].some((r) => r.cells[0]?.textContent === 'B1' && r.cells[2].textContent === '3')",
             timeout=1000)
         out = seller.locator("#stock-result tr", has_text="WH1-OUT")
         assert out.locator("td").nth(2).inner_text() == "5" and out.locator("td").nth(3).inner_text() == "0"
@@ -187,7 +187,7 @@ def test_the_camera_reads_a_code128_label_and_the_app_resolves_the_item(playwrig
         page.goto(live_server.url + "/")
         sign_in(page, "picker")
         page.locator("[data-task=stock]").click()
-        page.wait_for_function("document.getElementById('sync').textContent.includes(':')")
+        page.wait_for_function("() => document.getElementById('sync').textContent.includes(':')")
         assert page.evaluate("'BarcodeDetector' in window") is False  # Chromium on Linux: the vendored polyfill does the work
         page.locator("#camera").click()
         page.locator("#stock-result h3").wait_for(timeout=15000)
@@ -217,7 +217,7 @@ def test_an_approver_sees_a_new_order_arrive_live_reviews_what_changed_and_appro
         po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
         po = purchaser.patch(f"/api/v1/purchase-orders/{po['number']}", {"version": po["version"], "lines": [{"sku": "PEN", "qty": "40", "unit_price": "2"}]})
         page.get_by_role("alert").filter(has_text=po["number"]).wait_for(timeout=10000)
-        page.wait_for_function("document.querySelector('[data-task=approvals] .badge')?.textContent === '1'", timeout=10000)
+        page.wait_for_function("() => document.querySelector('[data-task=approvals] .badge')?.textContent === '1'", timeout=10000)
 
         tile.click()
         page.locator(f"[data-po='{po['number']}'] button").click()
@@ -229,7 +229,7 @@ def test_an_approver_sees_a_new_order_arrive_live_reviews_what_changed_and_appro
         page.locator("input[name=comment]").fill("同意 OK")
         page.locator("[data-action=approve]").click()
         page.get_by_role("alert").filter(has_text=f"已批准 {po['number']}").wait_for()  # queued in the outbox
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=10000)  # and sent
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=10000)  # and sent
     finally:
         context.close()
     approved = purchaser.get(f"/api/v1/purchase-orders/{po['number']}")
@@ -252,7 +252,7 @@ def test_a_worker_moves_stock_bin_to_bin_and_counts_bins_blind_offline(browser, 
         page.goto(live_server.url + "/")
         sign_in(page, "picker")
         page.locator("[data-task=count] .badge").wait_for()  # the count in progress is on the device
-        page.wait_for_function("document.getElementById('sync').textContent.includes(':')")
+        page.wait_for_function("() => document.getElementById('sync').textContent.includes(':')")
         context.set_offline(True)
 
         page.locator("[data-task=transfer]").click()
@@ -272,10 +272,10 @@ def test_a_worker_moves_stock_bin_to_bin_and_counts_bins_blind_offline(browser, 
         wedge(page, "B2")  # nothing found in B2: the book's milk there is counted as none, without being shown
         page.locator("[data-action=bin-done]").click()
         assert "2" not in page.locator("#count").inner_text().replace("B2", "")
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '3'")
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '3'")
 
         context.set_offline(False)
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=15000)
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=15000)
     finally:
         context.close()
     assert Api(client, worker).stock("PEN", "B1") == ("4", "0") and Api(client, worker).stock("PEN", "B3") == ("2", "0")

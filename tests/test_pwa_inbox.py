@@ -23,7 +23,7 @@ def catalog_on_the_phone(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def sent(page) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=15000)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -41,7 +41,7 @@ def test_an_order_approved_offline_at_an_old_version_lands_in_the_inbox_with_wha
         page = context.new_page()
         page.goto(live_server.url + "/")
         sign_in(page, "boss")
-        page.wait_for_function("document.querySelector('[data-task=approvals] .badge')?.textContent === '1'", timeout=10000)
+        page.wait_for_function("() => document.querySelector('[data-task=approvals] .badge')?.textContent === '1'", timeout=10000)
         page.locator("[data-task=approvals]").click()
         page.locator(f"[data-po='{number}'] button").click()
         page.locator("[data-action=approve]").wait_for()
@@ -56,7 +56,7 @@ def test_an_order_approved_offline_at_an_old_version_lands_in_the_inbox_with_wha
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         issue = page.locator("[data-state=conflict][data-error=stale_version]")
-        page.wait_for_function("document.getElementById('sync').dataset.state === 'issues'", timeout=15000)
+        page.wait_for_function("() => document.getElementById('sync').dataset.state === 'issues'", timeout=15000)
         assert "已修改" in page.get_by_role("alert").inner_text()  # told as soon as the server answers
         page.evaluate("location.hash = '#/issues'")
         issue.wait_for()
@@ -107,7 +107,7 @@ def test_moving_more_out_of_a_bin_than_its_book_holds_offline_shows_the_differen
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         sent(page)
-        page.wait_for_function("document.getElementById('sync').dataset.state === 'issues'")
+        page.wait_for_function("() => document.getElementById('sync').dataset.state === 'issues'")
         page.evaluate("location.hash = '#/issues'")
         issue = page.locator("[data-state=applied_with_exception]")
         issue.wait_for()
@@ -117,7 +117,7 @@ def test_moving_more_out_of_a_bin_than_its_book_holds_offline_shows_the_differen
         assert "B1" in issue.locator(".message").inner_text()
         issue.locator("[data-action=acknowledge]").click()
         issue.wait_for(state="detached")
-        page.wait_for_function("document.getElementById('sync').dataset.state === 'online'")
+        page.wait_for_function("() => document.getElementById('sync').dataset.state === 'online'")
     finally:
         context.close()
     assert Api(client, worker).stock("PEN", "B1") == ("0", "0") and Api(client, worker).stock("PEN", "B3") == ("3", "0")
@@ -191,6 +191,7 @@ def test_a_refused_move_edited_in_the_inbox_is_sent_again_as_a_new_operation(bro
         issue.locator("[data-action=edit]").click()
         issue.locator("input[name=to]").fill("B3")
         issue.locator("[data-action=send-edited]").click()
+        page.get_by_role("alert").filter(has_text="已重新发送").wait_for()  # the edited one is in the outbox
         sent(page)
         page.locator("main").filter(has_text="没有").wait_for()
     finally:

@@ -44,13 +44,13 @@ def test_a_packer_packs_two_boxes_by_scanning_offline_prints_their_labels_and_sh
         page.locator("#scan").focus()
         for _ in range(3):
             wedge(page, PEN_EACH)
-        page.wait_for_function("document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '3'")
+        page.wait_for_function("() => document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '3'")
         page.locator("input[name=weight]").fill("1.25")
         page.locator("[data-action=close-box]").click()
         page.locator("#scan").focus()
         wedge(page, PEN_EACH)
         wedge(page, PEN_EACH)
-        page.wait_for_function("document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '2'")
+        page.wait_for_function("() => document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '2'")
         wedge(page, PEN_EACH)  # a sixth pen was never picked: refused, not packed
         page.get_by_role("alert").filter(has_text="已全部装箱").wait_for()
         assert row.locator("[data-field=box]").inner_text() == "2"

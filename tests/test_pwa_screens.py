@@ -94,7 +94,7 @@ def test_every_screen_is_drawn_in_the_chosen_language_with_no_untranslated_text(
             page.locator("[data-task=receive]").wait_for()
             if not page.evaluate("document.documentElement.lang").startswith(lang):
                 page.locator("[data-action=language]").click()
-                page.wait_for_function(f"document.documentElement.lang.startsWith('{lang}')")
+                page.wait_for_function(f"() => document.documentElement.lang.startsWith('{lang}')")
             catalog_on_the_phone(page)
             page.locator("[data-task=pick] .badge").wait_for()  # the day's tasks are on the device
             page.evaluate("import('/sync.js').then((sync) => sync.queue('transfer.confirm', {sku: 'PEN', qty: '1', from: 'B1', to: 'NOPE'}, 'PEN B1 → NOPE'))")
@@ -153,7 +153,7 @@ def test_a_desk_user_signs_in_receives_and_goes_home_with_the_keyboard_alone(bro
         assert page.evaluate("document.activeElement.id") == "scan"  # a working screen puts the keyboard in the scan field
         page.keyboard.type(PEN_CARTON)  # typed like a scanner would
         page.keyboard.press("Enter")
-        page.wait_for_function("document.querySelector('tr[data-sku=PEN] [data-field=pending]').textContent !== '0'")
+        page.wait_for_function("() => document.querySelector('tr[data-sku=PEN] [data-field=pending]').textContent !== '0'")
         page.keyboard.press("Shift+Tab")
         for _ in range(10):
             if page.evaluate("document.activeElement.id") == "home":
@@ -161,6 +161,6 @@ def test_a_desk_user_signs_in_receives_and_goes_home_with_the_keyboard_alone(bro
             page.keyboard.press("Shift+Tab")
         page.keyboard.press("Enter")
         page.locator("[data-task=receive]").wait_for()
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '0'", timeout=15000)
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=15000)
     finally:
         context.close()

@@ -51,13 +51,13 @@ def test_a_new_version_waits_until_the_outbox_is_empty_then_takes_over(pwa_copy,
         page.goto(live_server.url + "/")
         sign_in(page, "picker")
         page.locator("[data-task=receive]").wait_for()
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
         assert version_of(page) == old
 
         # An operation that cannot be sent (the server is out of reach for pushes) waits in the outbox.
         page.route("**/api/v1/sync/push", lambda route: route.abort())
         page.evaluate("import('/sync.js').then((sync) => sync.queue('transfer.confirm', {sku: 'PEN', qty: '1', from: 'B1', to: 'B2'}, 'PEN B1 → B2'))")
-        page.wait_for_function("document.getElementById('sync').dataset.pending === '1'")
+        page.wait_for_function("() => document.getElementById('sync').dataset.pending === '1'")
 
         # The next version is published and found: it installs and waits while the operation is there.
         worker_file.write_text(worker_file.read_text().replace(f'"{old}"', '"next-version"'))
@@ -72,7 +72,7 @@ def test_a_new_version_waits_until_the_outbox_is_empty_then_takes_over(pwa_copy,
         with page.expect_event("load", timeout=20000):
             page.evaluate("import('/sync.js').then((sync) => sync.syncNow())")
         page.locator("[data-task=receive]").wait_for()
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
         assert version_of(page) == "next-version"
         assert pending(page) == 0
         caches = page.evaluate("caches.keys()")

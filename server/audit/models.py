@@ -1,11 +1,12 @@
-"""Audit entries (append-only: the database refuses updates and deletes) and idempotency keys."""
+"""Audit entries (append-only: the database refuses updates and deletes; hash-chained, see chain.py), the chain's head,
+and idempotency keys."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.base import Base, UTCDateTime, utcnow
@@ -23,6 +24,23 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The place in the hash chain (1, 2, 3... in commit order, no gaps) and the links; written by services.record only.
+    seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The one row holding the chain's last seq and hash, updated with every append: its row lock serialises appends
+    on PostgreSQL, and it shows entries deleted from the end of the log."""
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyKey(Base):

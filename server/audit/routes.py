@@ -25,6 +25,8 @@ class AuditEntryOut(Out):
     target_type: str
     target_id: str
     details: dict[str, Any]
+    seq: int  # the entry's place in the hash chain
+    hash: str  # SHA-256 linking it to the entry before (see server/audit/chain.py); `cangku check` verifies the chain
 
 
 class AuditPage(Out):
@@ -55,6 +57,7 @@ class AuditController(Controller):
             AuditEntryOut(
                 id=r.id, at=r.at, username=r.username, device_id=r.device_id, action=r.action,
                 target_type=r.target_type, target_id=r.target_id, details=r.details or {},
+                seq=r.seq, hash=r.hash,
             )
             for r in rows
         ]

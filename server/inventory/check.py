@@ -87,6 +87,7 @@ def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
 
     _check_op_log(session, report)
     _check_books(session, report, skus)
+    _check_audit_chain(session, report)
 
     if len(report.problems) > limit:
         extra = len(report.problems) - limit
@@ -110,6 +111,22 @@ def _check_op_log(session: Session, report: CheckReport) -> None:
         n, low, high = counts.get(client.id, (0, None, None))
         if client.last_seq and (n != client.last_seq or low != 1 or high != client.last_seq):
             report.problems.append(f"[4] sync client {client.client_id}: last seq {client.last_seq} but {n} results for seqs {low}..{high}")
+
+
+def _check_audit_chain(session: Session, report: CheckReport, *, shown: int = 5) -> None:
+    """The audit log is one unbroken hash chain ending at its recorded head: no entry edited, deleted or inserted in the database."""
+    from server.audit.chain import verify_chain
+
+    chain = verify_chain(session)
+    report.checked["audit_entries"] = chain.entries
+    # The first breaks in chain order (one change to the log can break every entry after it), then how the log ends.
+    in_chain = [b for b in chain.breaks if b.kind != "head"]
+    for broken in in_chain[:shown]:
+        report.problems.append(f"[audit] {broken.en} / {broken.zh}")
+    if len(in_chain) > shown:
+        more = len(in_chain) - shown
+        report.problems.append(f"[audit] ... and {more} more break(s) in the audit chain / 审计链另有 {more} 处断裂")
+    report.problems.extend(f"[audit] {b.en} / {b.zh}" for b in chain.breaks if b.kind == "head")
 
 
 def _check_books(session: Session, report: CheckReport, skus: dict[int, str]) -> None:

@@ -20,12 +20,14 @@ from server.auth.permissions import Actor
 from server.base import COST_SCALE, utcnow
 from server.catalog.models import Item, Lot, Serial
 from server.catalog.services import inactive_item, item_for_move, lot_for_move, unknown_sku
+from server.db import publish_after_commit
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
 from server.finance.services import COUNTERPART, INVENTORY, money
 from server.inventory import ledger_sql
 from server.inventory.models import Balance, Move, MoveSerial, Reservation, Valuation
 from server.locations.models import Location
 from server.locations.services import inactive_location, location_for_move, unknown_location
+from server.monitoring.metrics import MOVE_POSTED
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt
 from sync.feed import note_change
@@ -254,6 +256,7 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
     for location in (source, target):
         if location.internal:
             note_change(session, "balance", (spec.item.id, location.id, lot_key))
+    publish_after_commit(session, MOVE_POSTED)  # counted by the metrics once committed, never if rolled back
     record(
         session, actor, "stock.move", "move", move_id, at=now,
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,

@@ -26,6 +26,7 @@ from server.db import Database
 from server.errors import Conflict
 from server.jobs.models import JobRun
 from server.jobs.registry import JobSpec, Slot, get_job, load_jobs
+from server.monitoring.metrics import JOB_RUNS
 from server.notifications.services import notify
 from server.settings import Settings
 
@@ -61,10 +62,12 @@ def run_job(
             run.status, run.error, run.finished_at, run.summary = "succeeded", None, utcnow(), summary
             record(session, actor, "job.run", "job", spec.name, slot=the_slot.key, trigger=trigger, attempts=run.attempts)
         log.info("job %s %s succeeded: %s", spec.name, the_slot.key, run.summary)
+        JOB_RUNS.labels(spec.name, "succeeded").inc()
         return run
     except _JobFailed as failed:
         cause = failed.__cause__ or failed
         log.error("job %s %s failed", spec.name, the_slot.key, exc_info=cause)
+        JOB_RUNS.labels(spec.name, "failed").inc()
         return _record_failure(db, spec, the_slot, actor, trigger=trigger, error=f"{type(cause).__name__}: {cause}"[:ERROR_MAX])
 
 

@@ -1,0 +1,269 @@
+"""`cangku backup` and `cangku restore`: a backup taken while the warehouse keeps posting restores whole into an empty
+database and passes `cangku check`; a target that is not empty, a missing source and the wrong kind of file are refused
+with a message, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from server.auth.permissions import SYSTEM
+from server.cli import main
+from server.db import Database
+from server.inventory.models import Move
+from server.inventory.services import move
+from server.migrate import head_revision, prepare, upgrade
+from tests.conftest import POSTGRES_URL, build_world, require_postgres
+
+
+def cangku(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@contextlib.contextmanager
+def postgres_database(purpose: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (a backup holds a whole database), dropped afterwards."""
+    require_postgres()
+    name = f"cangku_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def new_database(backend, tmp_path) -> Iterator[Callable[[str], str]]:  # type: ignore[no-untyped-def]
+    """`new_database("target")` -> the URL of an empty database of the backend."""
+    with contextlib.ExitStack() as stack:
+
+        def make(purpose: str) -> str:
+            if backend == "sqlite":
+                return f"sqlite:///{tmp_path / purpose / 'cangku.db'}"
+            return stack.enter_context(postgres_database(purpose))
+
+        yield make
+
+
+@pytest.fixture
+def warehouse(new_database) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """A live database with the small warehouse of the other tests."""
+    db = Database(new_database("live"))
+    prepare(db)
+    build_world(db)
+    yield db
+    db.dispose()
+
+
+class Posting(threading.Thread):
+    """Posts business actions until stopped, each one committed whole or not at all: receipts (a move and its journal
+    entry) and two-leg transfers (B1 → B2 → B3 in one transaction). Records the move ids of each action once committed."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(daemon=True)
+        self.db = db
+        self.committed: list[tuple[int, ...]] = []
+        self.error: BaseException | None = None
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        n = 0
+        try:
+            while not self.halt.is_set():
+                n += 1
+                self.committed.append(self.db.run_write(self.receipt if n % 2 else self.transfer))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc
+
+    @staticmethod
+    def receipt(session) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+        return (move(session, SYSTEM, sku="PEN", qty=Decimal(5), source="SUPPLIER", target="B1", unit_cost=Decimal("1.25")).id,)
+
+    @staticmethod
+    def transfer(session) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+        first = move(session, SYSTEM, sku="PEN", qty=Decimal(2), source="B1", target="B2")
+        second = move(session, SYSTEM, sku="PEN", qty=Decimal(2), source="B2", target="B3")
+        return first.id, second.id
+
+    def wait_for(self, actions: int) -> None:
+        while len(self.committed) < actions:
+            assert self.is_alive(), self.error
+            self.halt.wait(0.01)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=60)
+        assert self.error is None, self.error
+
+
+def the_backup(folder: Path) -> Path:
+    files = sorted(folder.glob("cangku-*"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def move_ids(url: str) -> set[int]:
+    db = Database(url)
+    try:
+        with db.read() as session:
+            return set(session.scalars(select(Move.id)))
+    finally:
+        db.dispose()
+
+
+# Backup while posting, restore, check --------------------------------------------------------------
+
+
+def test_a_backup_taken_while_the_warehouse_posts_restores_whole_into_an_empty_database(backend, warehouse, new_database, tmp_path):
+    posting = Posting(warehouse)
+    posting.start()
+    try:
+        posting.wait_for(30)
+        before = list(posting.committed)  # every action committed before the backup started
+        backed_up = cangku("backup", "--database-url", warehouse.url, "--data-dir", str(tmp_path / "data"))
+        during = len(posting.committed)
+        posting.wait_for(during + 10)  # the warehouse went on posting: the backup did not stop it
+    finally:
+        posting.stop()
+    assert backed_up.exit_code == 0, backed_up.output
+    assert "all invariants hold" in backed_up.output and f"结构版本: {head_revision()}" in backed_up.output
+    backup = the_backup(tmp_path / "data" / "backups")
+    assert str(backup) in backed_up.output and "bytes" in backed_up.output
+    assert backup.suffix == (".sqlite3" if backend == "sqlite" else ".dump")
+    if backend == "postgresql":
+        assert "pg_restore --list: archive readable" in backed_up.output and "dumped snapshot" in backed_up.output
+    else:
+        assert "SQLite integrity check: ok" in backed_up.output
+
+    target = new_database("restored")
+    restored = cangku("restore", "--database-url", target, str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert "restored database" in restored.output and "all invariants hold" in restored.output
+    check = cangku("check", "--database-url", target)
+    assert check.exit_code == 0 and "OK" in check.output, check.output
+
+    in_backup = move_ids(target)
+    assert {i for action in before for i in action} <= in_backup  # nothing committed before the backup is missing
+    every_move = {i for action in posting.committed for i in action}
+    assert in_backup <= every_move
+    assert len(in_backup) < len(every_move)  # and it is a moment's state: what came after is not in it
+    for action in posting.committed:  # each action is in the backup whole or not at all
+        assert {i in in_backup for i in action} in ({True}, {False}), action
+
+
+def test_restore_refuses_a_database_that_is_not_empty_unless_forced(backend, warehouse, tmp_path):
+    assert cangku("backup", "--database-url", warehouse.url, str(tmp_path)).exit_code == 0
+    backup = the_backup(tmp_path)
+    with warehouse.write() as session:
+        move(session, SYSTEM, sku="PEN", qty=Decimal(7), source="SUPPLIER", target="B1")
+    refused = cangku("restore", "--database-url", warehouse.url, str(backup))
+    assert refused.exit_code == 1
+    assert "not empty" in refused.output and "不是空的" in refused.output and "--force" in refused.output
+    assert len(move_ids(warehouse.url)) == 1  # untouched
+    warehouse.dispose()  # the server is stopped for a restore
+    forced = cangku("restore", "--force", "--database-url", warehouse.url, str(backup))
+    assert forced.exit_code == 0, forced.output
+    assert move_ids(warehouse.url) == set()  # back to the moment of the backup
+    assert cangku("check", "--database-url", warehouse.url).exit_code == 0
+
+
+# Refusals ------------------------------------------------------------------------------------------
+
+
+def test_a_backup_of_a_missing_or_unreadable_sqlite_database_fails_clearly(tmp_path):
+    missing = cangku("backup", "--data-dir", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 1 and "no database at" in missing.output and "没有数据库" in missing.output
+    assert not (tmp_path / "nowhere").exists()  # a backup never creates the database it was to copy, nor its folder
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "cangku.db").write_bytes(b"this is not a database at all" * 200)
+    junk = cangku("backup", "--data-dir", str(tmp_path / "junk"))
+    assert junk.exit_code == 1 and "cannot read the database" in junk.output and "无法读取数据库" in junk.output
+    assert not list((tmp_path / "junk" / "backups").glob("*"))  # no partial file left behind
+
+
+def test_a_backup_of_a_missing_postgresql_database_or_without_pg_dump_fails_clearly(tmp_path, monkeypatch):
+    require_postgres()
+    url = make_url(POSTGRES_URL).set(database=f"cangku_no_such_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
+    missing = cangku("backup", "--database-url", url, "--data-dir", str(tmp_path))
+    assert missing.exit_code == 1 and "cannot connect" in missing.output and "does not exist" in missing.output
+    monkeypatch.setenv("PATH", str(tmp_path))
+    no_tool = cangku("backup", "--database-url", POSTGRES_URL, "--data-dir", str(tmp_path))
+    assert no_tool.exit_code == 1 and "pg_dump not found" in no_tool.output and "postgresql-client" in no_tool.output
+    assert not list((tmp_path / "backups").glob("*"))
+
+
+def test_restore_refuses_a_missing_file_and_the_wrong_kind_of_file(tmp_path):
+    target = ["--data-dir", str(tmp_path / "data")]
+    missing = cangku("restore", *target, str(tmp_path / "no-such.sqlite3"))
+    assert missing.exit_code == 1 and "not found" in missing.output and "找不到备份文件" in missing.output
+    (tmp_path / "notes.txt").write_text("SELECT 1;\n" * 10)
+    text_file = cangku("restore", *target, str(tmp_path / "notes.txt"))
+    assert text_file.exit_code == 1 and "not a Cangku backup" in text_file.output and "不是仓库的备份" in text_file.output
+    (tmp_path / "fake.dump").write_bytes(b"PGDMP" + bytes(100))
+    postgres_kind = cangku("restore", *target, str(tmp_path / "fake.dump"))
+    assert postgres_kind.exit_code == 1 and "PostgreSQL backup but the database is SQLite" in postgres_kind.output
+    with sqlite3.connect(tmp_path / "other.sqlite3") as conn:
+        conn.execute("CREATE TABLE hello (x)")
+    not_ours = cangku("restore", *target, str(tmp_path / "other.sqlite3"))
+    assert not_ours.exit_code == 1 and "no Cangku schema" in not_ours.output
+    assert not (tmp_path / "data" / "cangku.db").exists()
+    on_postgres = cangku("restore", "--database-url", POSTGRES_URL, str(tmp_path / "other.sqlite3"))
+    assert on_postgres.exit_code == 1 and "SQLite backup but the database is PostgreSQL" in on_postgres.output
+
+
+# What a backup verifies, and retention -------------------------------------------------------------
+
+
+def test_a_backup_of_a_broken_ledger_is_kept_but_fails(warehouse, tmp_path):
+    from sqlalchemy import text
+
+    with warehouse.write() as session:
+        move(session, SYSTEM, sku="PEN", qty=Decimal(5), source="SUPPLIER", target="B1")
+        session.execute(text("UPDATE balances SET qty = qty + 1000 WHERE qty > 0"))
+    failed = cangku("backup", "--database-url", warehouse.url, str(tmp_path))
+    assert failed.exit_code == 1
+    assert "[2]" in failed.output and "FAILED" in failed.output
+    assert the_backup(tmp_path).stat().st_size > 0  # the copy is still the best there is of that database
+
+
+def test_a_database_not_yet_migrated_can_be_backed_up_before_the_upgrade(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'old' / 'cangku.db'}")
+    upgrade(db.engine, "0002")
+    db.dispose()
+    backed_up = cangku("backup", "--data-dir", str(tmp_path / "old"))
+    assert backed_up.exit_code == 0, backed_up.output
+    assert "结构版本: 0002" in backed_up.output and "SQLite integrity check: ok" in backed_up.output
+    assert "ledger check was skipped" in backed_up.output and "cangku migrate" in backed_up.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_keep_prunes_old_backups_and_nothing_else(warehouse, tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    (folder / "cangku-20200101T000000Z.sqlite3").write_bytes(b"an old backup")
+    for _ in range(3):
+        assert cangku("backup", "--database-url", warehouse.url, str(folder), "--keep", "2").exit_code == 0
+    left = sorted(p.name for p in folder.iterdir())
+    assert "notes.txt" in left and "cangku-20200101T000000Z.sqlite3" not in left
+    assert len([name for name in left if name.startswith("cangku-")]) == 2
+    third = cangku("backup", "--database-url", warehouse.url, str(folder), "--keep", "1")
+    assert "removed old backup" in third.output
+    assert len(list(folder.glob("cangku-*"))) == 1
