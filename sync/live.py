@@ -12,6 +12,7 @@ A poke is a hint, not data: a lost one costs only latency, as devices also pull 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,8 @@ from sync.models import SyncClock
 
 # An open socket re-checks its session (and the scopes it may see) this often.
 SESSION_RECHECK_SECONDS = _NOTIFICATIONS_RECHECK
+# A socket gets messages at most this often (seconds); what comes in between is sent together.
+POKE_INTERVAL = 0.25
 # A commit that changed more balances of a scope than this pokes only: the devices pull the rest.
 STOCK_PER_EVENT = 200
 MAX_SCOPES = 20
@@ -138,10 +141,12 @@ class _Socket:
         stock.clear()
 
     async def _forward(self, subscriber: Subscriber, watch: Watch) -> None:
-        """Events become messages. When they arrive faster than this socket takes them, the backlog is sent as one
-        poke per scope (its last cursor) and the newest stock message per balance: the same state, fewer messages."""
+        """Events become messages: at once when the socket was quiet, else at most every POKE_INTERVAL, the events
+        of the meantime (and any backlog) as one poke per scope (its last cursor) and the newest stock message per
+        balance — the same state in fewer messages, so a busy warehouse does not flood every phone."""
         pokes: dict[str, str] = {}
         stock: dict[tuple[Any, ...], dict[str, Any]] = {}
+        sent_at = -POKE_INTERVAL
         try:
             async for raw in subscriber.iter_events():  # ends when the subscriber is unsubscribed
                 event = _DECODER.decode(raw)
@@ -156,7 +161,13 @@ class _Socket:
                             stock[key] = {"type": "stock", "scope": scope, **balance, "cursor": cursor}
                 if subscriber.qsize:  # (a property)
                     continue  # more is waiting: send it all together
+                wait = sent_at + POKE_INTERVAL - time.monotonic()
+                if wait > 0:  # sent a moment ago: what comes meanwhile goes with this one
+                    await anyio.sleep(wait)
+                    if subscriber.qsize:
+                        continue
                 await self._flush(pokes, stock)
+                sent_at = time.monotonic()
             await self._flush(pokes, stock)  # what came just before the subscription ended
         except Exception:  # noqa: BLE001 - the socket went away; the receiving loop sees the disconnect and cleans up
             return

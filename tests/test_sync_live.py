@@ -380,3 +380,40 @@ def test_a_backlog_of_events_reaches_a_slow_socket_as_one_poke_per_scope_and_the
     assert [(m["type"], m["scope"], m["cursor"]) for m in sent if m["type"] == "poke"] == [("poke", "wh:WH1", "50.0"), ("poke", "wh:WH2", "51.0")]
     stock = sorted((m["sku"], m["qty"], m["cursor"]) for m in sent if m["type"] == "stock")
     assert stock == [("MILK", "1", "3.0"), ("PEN", "50", "50.0")]  # the newest of each balance, with its own cursor
+
+
+def test_a_busy_warehouse_pokes_each_socket_a_few_times_a_second_not_once_per_commit():
+    import time as clock
+
+    import anyio
+    import msgspec
+    from litestar.channels import ChannelsPlugin, Subscriber
+    from litestar.channels.backends.memory import MemoryChannelsBackend
+
+    from sync.live import POKE_INTERVAL, Watch, _Socket
+
+    class Phone:
+        def __init__(self) -> None:
+            self.pokes: list[tuple[float, str]] = []
+
+        async def send_text(self, text: str) -> None:
+            self.pokes.append((clock.monotonic(), msgspec.json.decode(text)["cursor"]))
+
+    async def main() -> tuple[list[tuple[float, str]], float]:
+        subscriber = Subscriber(ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True))
+        phone = Phone()
+        started = clock.monotonic()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_Socket(phone, None, None)._forward, subscriber, Watch(scopes=("wh:WH1",)))  # type: ignore[arg-type]
+            for n in range(1, 61):  # sixty commits in about 1.2 s
+                subscriber.put_nowait(msgspec.json.encode({"scope": "wh:WH1", "cursor": f"{n}.0"}))
+                await anyio.sleep(0.02)
+            await anyio.sleep(POKE_INTERVAL * 2)
+            subscriber.put_nowait(None)
+        return phone.pokes, started
+
+    pokes, started = anyio.run(main, backend="asyncio")
+    assert pokes[0][1] == "1.0" and pokes[0][0] - started < 0.1  # the first one at once
+    assert pokes[-1][1] == "60.0"  # and the last state arrives
+    assert len(pokes) <= 1.3 / POKE_INTERVAL + 2, pokes  # not sixty
+    assert all(b[0] - a[0] >= POKE_INTERVAL * 0.9 for a, b in zip(pokes, pokes[1:], strict=False))
