@@ -108,8 +108,12 @@ async function signOut() {
   go("#/login");
 }
 
+let lastRouted = null;
+
 async function route() {
-  if (noticeKind() === "error") quiet();
+  // An error stays until the person goes somewhere else; a screen drawn again by something arriving keeps it.
+  if (noticeKind() === "error" && location.hash !== lastRouted) quiet();
+  lastRouted = location.hash;
   const current = await sync.session();
   const [path, arg, ...rest] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
   if (!current) return login();

@@ -108,8 +108,21 @@ export async function queue(type, payload, label) {
   return op;
 }
 
+let pushAgain = false;
+
+/** Push the outbox; asked while a push runs (the network just came back, a new scan), it runs again after it. */
 export function push() {
-  if (!pushing) pushing = pushNow().finally(() => { pushing = null; });
+  if (pushing) {
+    pushAgain = true;
+    return pushing;
+  }
+  pushing = pushNow().finally(() => {
+    pushing = null;
+    if (pushAgain) {
+      pushAgain = false;
+      push().catch(() => {});
+    }
+  });
   return pushing;
 }
 
