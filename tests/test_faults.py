@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.db import Database
 from server.inventory.check import check_ledger
@@ -37,13 +37,12 @@ def free_port() -> int:
 
 
 def on_hand(db: Database, sku: str, location: str) -> Decimal:
-    from server.inventory.models import Balance
-    from server.catalog.models import Item
-    from server.locations.models import Location
+    """What the ledger holds of `sku` in `location`, all lots together (the service's balance look-up)."""
+    from server.inventory.services import balances
 
     with db.read() as session:
-        return session.scalar(select(func.coalesce(func.sum(Balance.qty), 0)).join(Item, Item.id == Balance.item_id)
-                              .join(Location, Location.id == Balance.location_id).where(Item.sku == sku, Location.code == location)) or Decimal(0)
+        rows, _ = balances(session, sku=sku, location=location)
+    return sum((row.qty for row in rows), Decimal(0))
 
 
 class Balancer:

@@ -12,14 +12,19 @@ from tests.test_pwa import PHONE, sign_in, wedge
 pytestmark = pytest.mark.browser
 
 
-def catalog_on_the_phone(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the warehouse's catalog and balances are on the device (bootstrapped), so it works with no signal."""
-    for _ in range(150):
-        if page.evaluate("import('/store.js').then(async (store) => { const c = (await store.get('cursors')) || {}; "
-                         "return ['catalog', 'wh:WH1', 'stock:WH1'].every((s) => s in c); })"):
+def until(page, expression: str, seconds: float = 15) -> None:  # type: ignore[no-untyped-def]
+    """Poll an asynchronous expression in the page until it is true (wait_for_function does not await a promise)."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(expression):
             return
         page.wait_for_timeout(100)
-    raise AssertionError("the phone did not load its warehouse's data")
+    raise AssertionError(f"never true: {expression}")
+
+
+def catalog_on_the_phone(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the warehouse's catalog and balances are on the device (bootstrapped), so it works with no signal."""
+    until(page, "import('/store.js').then(async (store) => { const c = (await store.get('cursors')) || {}; "
+                "return ['catalog', 'wh:WH1', 'stock:WH1'].every((s) => s in c); })")
 
 
 def sent(page) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import pytest
 from server import app as app_module
 from tests.helpers import add_user
 from tests.test_pwa import PHONE, pending, sign_in
+from tests.test_pwa_inbox import until
 
 pytestmark = pytest.mark.browser
 
@@ -29,15 +30,6 @@ def version_of(page) -> str:  # type: ignore[no-untyped-def]
       navigator.serviceWorker.addEventListener('message', (e) => { if (e.data.type === 'version') resolve(e.data.version); }, {once: true});
       navigator.serviceWorker.controller.postMessage({type: 'version'});
     })""")
-
-
-def until(page, expression: str, seconds: float = 15) -> None:  # type: ignore[no-untyped-def]
-    """Poll an asynchronous expression in the page until it is true."""
-    for _ in range(int(seconds * 10)):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {expression}")
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
