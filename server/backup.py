@@ -124,11 +124,13 @@ def _target_path(settings: Settings, target: Path | None, backend: str, now: dt.
         return target
     folder.mkdir(parents=True, exist_ok=True)
     stem = now.astimezone(dt.UTC).strftime("cangku-%Y%m%dT%H%M%SZ")
-    path, n = folder / (stem + SUFFIX[backend]), 0
-    while path.exists():  # two backups in one second
-        n += 1
-        path = folder / f"{stem}-{n}{SUFFIX[backend]}"
-    return path
+    # Two backups in one second are numbered after the highest number already there, even when an earlier one of
+    # that second was pruned, so the newest backup always sorts last and retention never deletes it.
+    taken = [int(match.group(2) or 0) for p in folder.iterdir()
+             if (match := BACKUP_NAME.match(p.name)) and match.group(1) == stem.removeprefix("cangku-")]
+    if not taken:
+        return folder / (stem + SUFFIX[backend])
+    return folder / f"{stem}-{max(taken) + 1}{SUFFIX[backend]}"
 
 
 def prune(folder: Path, keep: int) -> list[Path]:

@@ -5,6 +5,7 @@ with a message, never a traceback."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import sqlite3
 import threading
@@ -20,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from server.auth.permissions import SYSTEM
+from server.backup import _target_path, prune
 from server.cli import main
 from server.db import Database
 from server.inventory.models import Move
 from server.inventory.services import move
 from server.migrate import head_revision, prepare, upgrade
+from server.settings import Settings
 from tests.conftest import POSTGRES_URL, build_world, require_postgres
 
 
@@ -267,3 +270,16 @@ def test_keep_prunes_old_backups_and_nothing_else(warehouse, tmp_path):
     third = cangku("backup", "--database-url", warehouse.url, str(folder), "--keep", "1")
     assert "removed old backup" in third.output
     assert len(list(folder.glob("cangku-*"))) == 1
+
+
+def test_a_second_backup_in_the_same_second_is_kept_even_after_an_earlier_one_of_that_second_was_pruned(tmp_path):
+    """Retention sorts by the name's time and number: a new backup must never reuse a pruned name and sort first."""
+    now = dt.datetime(2026, 11, 26, 8, 30, 0, tzinfo=dt.UTC)
+    settings = Settings(data_dir=tmp_path, database_url=None)
+    (tmp_path / "cangku-20261126T083000Z-1.sqlite3").write_bytes(b"one")
+    (tmp_path / "cangku-20261126T083000Z-2.sqlite3").write_bytes(b"two")
+    newest = _target_path(settings, tmp_path, "sqlite", now)
+    assert newest.name == "cangku-20261126T083000Z-3.sqlite3"
+    newest.write_bytes(b"three")
+    prune(tmp_path, 1)
+    assert [p.name for p in tmp_path.iterdir()] == [newest.name]
