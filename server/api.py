@@ -73,14 +73,13 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         found = await anyio.to_thread.run_sync(lookup)
         if found is None:
             raise NotAuthenticated("Your session has expired; sign in again.", "登录已过期，请重新登录。", code="session_expired")
-        user, auth_session = found
         if from_cookie and connection.scope.get("method", "GET") not in SAFE_METHODS:
-            if connection.headers.get(CSRF_HEADER) != auth_session.csrf_token:
+            if connection.headers.get(CSRF_HEADER) != found.csrf_token:
                 raise Forbidden(
                     "Missing or wrong CSRF token; reload the page.", "缺少或错误的 CSRF 令牌，请刷新页面。", code="csrf_failed"
                 )
-        device = connection.headers.get(DEVICE_HEADER) or auth_session.device_id
-        actor = actor_for(user, device_id=(device or None) and device[:64], language=language_of(connection))
+        device = connection.headers.get(DEVICE_HEADER) or found.device_id
+        actor = actor_for(found, device_id=(device or None) and device[:64], language=language_of(connection))
         return AuthenticationResult(user=actor, auth=token)
 
 

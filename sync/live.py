@@ -276,4 +276,4 @@ def _recheck(db: Database, actor: Actor, token: str) -> Actor | None:
         found = resolve_token(session, token)
         if found is None:
             return None
-        return actor_for(found[0], device_id=actor.device_id, language=actor.language)
+        return actor_for(found, device_id=actor.device_id, language=actor.language)

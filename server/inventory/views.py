@@ -1,11 +1,11 @@
-"""Moves and reservations as the API shows them: codes instead of ids, one query per kind of code, not per row."""
+"""Moves and reservations as the API shows them: codes instead of ids, looked up in bulk, not per row."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.auth.models import User
 from server.catalog.models import Item, Lot, Serial
@@ -17,32 +17,41 @@ from server.schemas import fmt
 
 
 def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveOut]:
-    """Moves with SKU, location, lot and user codes looked up in bulk."""
+    """Moves with SKU, location, lot and user codes: one query for the codes (two when an item is serial-tracked)."""
     if not moves:
         return []
-    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({m.item_id for m in moves}))).all())
-    loc_ids = {m.from_location_id for m in moves} | {m.to_location_id for m in moves}
-    codes = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_(loc_ids))).all())
-    lot_ids = {m.lot_id for m in moves if m.lot_id}
-    lots = dict(session.execute(select(Lot.id, Lot.code).where(Lot.id.in_(lot_ids))).all()) if lot_ids else {}
-    user_ids = {m.user_id for m in moves if m.user_id}
-    users = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    source, target = aliased(Location), aliased(Location)
+    codes = {
+        row.id: row
+        for row in session.execute(
+            select(Move.id, Item.sku, Item.tracking, source.code.label("source"), target.code.label("target"), Lot.code.label("lot"),
+                   User.username)
+            .join(Item, Item.id == Move.item_id)
+            .join(source, source.id == Move.from_location_id)
+            .join(target, target.id == Move.to_location_id)
+            .outerjoin(Lot, Lot.id == Move.lot_id)
+            .outerjoin(User, User.id == Move.user_id)
+            .where(Move.id.in_([m.id for m in moves]))
+        )
+    }
     serials: dict[int, list[str]] = {}
-    for move_id, serial in session.execute(
-        select(MoveSerial.move_id, Serial.serial)
-        .join(Serial, Serial.id == MoveSerial.serial_id)
-        .where(MoveSerial.move_id.in_([m.id for m in moves]))
-        .order_by(Serial.serial)
-    ):
-        serials.setdefault(move_id, []).append(serial)
+    tracked = [m.id for m in moves if codes[m.id].tracking == "serial"]
+    if tracked:
+        for move_id, serial in session.execute(
+            select(MoveSerial.move_id, Serial.serial)
+            .join(Serial, Serial.id == MoveSerial.serial_id)
+            .where(MoveSerial.move_id.in_(tracked))
+            .order_by(Serial.serial)
+        ):
+            serials.setdefault(move_id, []).append(serial)
     return [
         MoveOut(
             id=m.id,
-            sku=skus[m.item_id],
+            sku=codes[m.id].sku,
             qty=fmt(m.qty) or "0",
-            from_=codes[m.from_location_id],
-            to=codes[m.to_location_id],
-            lot=lots.get(m.lot_id) if m.lot_id else None,
+            from_=codes[m.id].source,
+            to=codes[m.id].target,
+            lot=codes[m.id].lot,
             serials=serials.get(m.id, []),
             unit_cost=fmt(m.unit_cost) or "0",
             value=fmt(m.value) or "0",
@@ -50,7 +59,7 @@ def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveO
             ref_type=m.ref_type,
             ref_id=m.ref_id,
             reverses=m.reverses_id,
-            user=users.get(m.user_id) if m.user_id else None,
+            user=codes[m.id].username,
             device_id=m.device_id,
             created_at=m.created_at,
         )
