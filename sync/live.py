@@ -11,15 +11,17 @@ A poke is a hint, not data: a lost one costs only latency, as devices also pull 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
 import msgspec
-from anyio.abc import TaskGroup
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.di import NamedDependency
@@ -37,6 +39,8 @@ from sync.models import SyncClock
 
 # An open socket re-checks its session (and the scopes it may see) this often.
 SESSION_RECHECK_SECONDS = _NOTIFICATIONS_RECHECK
+log = logging.getLogger("cangku.sync")
+
 # A socket gets messages at most this often (seconds); what comes in between is sent together.
 POKE_INTERVAL = 0.25
 # A commit that changed more balances of a scope than this pokes only: the devices pull the rest.
@@ -102,75 +106,128 @@ _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder()
 
 
-class _Socket:
-    """One open sync socket: its current subscription and the task forwarding its events."""
+class Hub:
+    """The sync sockets of one server process and the scope channels they listen to.
 
-    def __init__(self, socket: WebSocket[Actor, str, Any], channels: ChannelsPlugin, tasks: TaskGroup) -> None:
-        self.socket = socket
+    Each scope's channel is subscribed once, however many sockets want it; each event is decoded once and handed to
+    those sockets, which only note it (`_Socket.offer`). A busy warehouse then costs each socket a few sends a
+    second, not a wake-up per commit."""
+
+    def __init__(self, channels: ChannelsPlugin) -> None:
         self.channels = channels
-        self.tasks = tasks
+        self.sockets: dict[str, set[_Socket]] = {}
+        self._subscribers: dict[str, Subscriber] = {}
+        self._pumps: set[asyncio.Task[None]] = set()
+        self._changing = anyio.Lock()
+
+    async def join(self, live: _Socket, scopes: Iterable[str]) -> None:
+        """`live` gets the events of `scopes` from now on (the channels are subscribed when this returns)."""
+        async with self._changing:
+            for scope in scopes:
+                self.sockets.setdefault(scope, set()).add(live)
+                if scope not in self._subscribers:
+                    subscriber = await self.channels.subscribe([scope_channel(scope)])
+                    self._subscribers[scope] = subscriber
+                    pump = asyncio.get_running_loop().create_task(self._pump(subscriber))
+                    self._pumps.add(pump)
+                    pump.add_done_callback(self._pumps.discard)
+
+    async def leave(self, live: _Socket, scopes: Iterable[str]) -> None:
+        async with self._changing:
+            for scope in scopes:
+                listening = self.sockets.get(scope)
+                if listening is None:
+                    continue
+                listening.discard(live)
+                if not listening:  # the last socket of the scope: this process stops listening to it
+                    del self.sockets[scope]
+                    await self.channels.unsubscribe(self._subscribers.pop(scope), [scope_channel(scope)])
+
+    async def _pump(self, subscriber: Subscriber) -> None:
+        async for raw in subscriber.iter_events():  # ends when the subscriber is unsubscribed
+            try:
+                event = _DECODER.decode(raw)
+                for live in tuple(self.sockets.get(event["scope"], ())):
+                    live.offer(event)
+            except Exception:  # noqa: BLE001 - one malformed event must not end the scope's stream for every socket
+                log.exception("sync event not delivered")
+
+
+_HUBS: weakref.WeakKeyDictionary[ChannelsPlugin, Hub] = weakref.WeakKeyDictionary()
+
+
+def hub_of(channels: ChannelsPlugin) -> Hub:
+    hub = _HUBS.get(channels)
+    if hub is None:
+        hub = _HUBS[channels] = Hub(channels)
+    return hub
+
+
+class _Socket:
+    """One open sync socket: what it watches, and what it has still to be sent."""
+
+    def __init__(self, socket: WebSocket[Actor, str, Any], hub: Hub | None) -> None:
+        self.socket = socket
+        self.hub = hub
         self.watch = Watch()
-        self.subscriber: Subscriber | None = None
-        self._sending = anyio.Lock()  # the forwarding task and the receiving loop both send
+        self._sending = anyio.Lock()  # the sending task and the receiving loop both send
+        # What came since the last send: the newest cursor per scope, the newest stock message per balance.
+        self._pokes: dict[str, str] = {}
+        self._stock: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._pending = asyncio.Event()
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._sending:
             await self.socket.send_text(_ENCODER.encode(message).decode())
 
     async def subscribe(self, watch: Watch) -> None:
-        """Replace the subscription. The new one is in place before the old one ends: an event may come twice, never not at all."""
-        old, old_scopes = self.subscriber, self.watch.scopes
-        self.subscriber, self.watch = None, watch
-        if watch.scopes:
-            self.subscriber = await self.channels.subscribe([scope_channel(s) for s in watch.scopes])
-            self.tasks.start_soon(self._forward, self.subscriber, watch)
-        if old is not None:
-            await self.channels.unsubscribe(old, [scope_channel(s) for s in old_scopes])
+        """Replace the subscription. The new scopes are listened to before the old ones are left: an event may come
+        twice, never not at all."""
+        old = self.watch.scopes
+        self.watch = watch
+        if self.hub is not None:
+            await self.hub.join(self, watch.scopes)
+            await self.hub.leave(self, [s for s in old if s not in watch.scopes])
 
     async def close(self) -> None:
-        if self.subscriber is not None:
-            await self.channels.unsubscribe(self.subscriber, [scope_channel(s) for s in self.watch.scopes])
-            self.subscriber = None
+        if self.hub is not None:
+            await self.hub.leave(self, self.watch.scopes)
+        self.watch = Watch()
 
-    async def _flush(self, pokes: dict[str, str], stock: dict[tuple[Any, ...], dict[str, Any]]) -> None:
-        for scope, cursor in pokes.items():
-            await self.send({"type": "poke", "scope": scope, "cursor": cursor})
-        for message in stock.values():
-            await self.send(message)
-        pokes.clear()
-        stock.clear()
-
-    async def _forward(self, subscriber: Subscriber, watch: Watch) -> None:
-        """Events become messages: at once when the socket was quiet, else at most every POKE_INTERVAL, the events
-        of the meantime (and any backlog) as one poke per scope (its last cursor) and the newest stock message per
-        balance — the same state in fewer messages, so a busy warehouse does not flood every phone."""
-        pokes: dict[str, str] = {}
-        stock: dict[tuple[Any, ...], dict[str, Any]] = {}
-        sent_at = -POKE_INTERVAL
-        try:
-            async for raw in subscriber.iter_events():  # ends when the subscriber is unsubscribed
-                event = _DECODER.decode(raw)
-                scope, cursor = event["scope"], event["cursor"]
-                pokes.pop(scope, None)
-                pokes[scope] = cursor
-                if watch.items or watch.locations:
-                    for balance in event.get("stock") or ():
-                        if watch.wants(balance):
-                            key = (scope, balance.get("sku"), balance.get("warehouse"), balance.get("location"), balance.get("lot"))
-                            stock.pop(key, None)
-                            stock[key] = {"type": "stock", "scope": scope, **balance, "cursor": cursor}
-                if subscriber.qsize:  # (a property)
-                    continue  # more is waiting: send it all together
-                wait = sent_at + POKE_INTERVAL - time.monotonic()
-                if wait > 0:  # sent a moment ago: what comes meanwhile goes with this one
-                    await anyio.sleep(wait)
-                    if subscriber.qsize:
-                        continue
-                await self._flush(pokes, stock)
-                sent_at = time.monotonic()
-            await self._flush(pokes, stock)  # what came just before the subscription ended
-        except Exception:  # noqa: BLE001 - the socket went away; the receiving loop sees the disconnect and cleans up
+    def offer(self, event: dict[str, Any]) -> None:
+        """Note an event of one of the socket's scopes; the sending task sends it (with whatever else came meanwhile)."""
+        scope, cursor = event["scope"], event["cursor"]
+        if scope not in self.watch.scopes:
             return
+        self._pokes.pop(scope, None)
+        self._pokes[scope] = cursor
+        watch = self.watch
+        if watch.items or watch.locations:
+            for balance in event.get("stock") or ():
+                if watch.wants(balance):
+                    key = (scope, balance.get("sku"), balance.get("warehouse"), balance.get("location"), balance.get("lot"))
+                    self._stock.pop(key, None)
+                    self._stock[key] = {"type": "stock", "scope": scope, **balance, "cursor": cursor}
+        self._pending.set()
+
+    async def forward(self) -> None:
+        """Send what was offered: at once when the socket was quiet, else at most every POKE_INTERVAL, what came in
+        the meantime as one poke per scope (its last cursor) and the newest stock message per balance — the same
+        state in fewer messages. A socket that sends slowly (a weak signal) just gets more folded into each send."""
+        sent_at = -POKE_INTERVAL
+        while True:
+            await self._pending.wait()
+            wait = sent_at + POKE_INTERVAL - time.monotonic()
+            if wait > 0:  # sent a moment ago: what comes meanwhile goes with this one
+                await anyio.sleep(wait)
+            self._pending.clear()
+            pokes, self._pokes = self._pokes, {}
+            stock, self._stock = self._stock, {}
+            for scope, cursor in pokes.items():
+                await self.send({"type": "poke", "scope": scope, "cursor": cursor})
+            for message in stock.values():
+                await self.send(message)
+            sent_at = time.monotonic()
 
 
 @websocket("/api/v1/sync/ws")
@@ -184,17 +241,23 @@ async def sync_socket(socket: WebSocket[Actor, str, Any], channels: NamedDepende
         await socket.close(code=CLOSE_CROSS_SITE, reason="cross-site websocket refused")
         return
     await socket.accept()
-    live: _Socket | None = None
+    live = _Socket(socket, hub_of(channels))
     try:
         async with anyio.create_task_group() as tasks:
-            live = _Socket(socket, channels, tasks)
             await live.send({"type": "ready", "cursor": cursor_at(await anyio.to_thread.run_sync(_clock, db))})
+            tasks.start_soon(_forwarding, live)
             await _serve(live, db, actor, token)
             tasks.cancel_scope.cancel()
     finally:
-        if live is not None:
-            with anyio.CancelScope(shield=True):
-                await live.close()
+        with anyio.CancelScope(shield=True):
+            await live.close()
+
+
+async def _forwarding(live: _Socket) -> None:
+    try:
+        await live.forward()
+    except Exception:  # noqa: BLE001 - the socket went away; the receiving loop sees the disconnect and cleans up
+        return
 
 
 async def _serve(live: _Socket, db: Database, actor: Actor, token: str) -> None:

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 from sqlalchemy import update
@@ -121,6 +122,27 @@ def test_a_salesperson_watching_an_item_sees_its_warehouse_stock_change_live(cli
         assert poke == {"type": "poke", "scope": "stock:WH1", "cursor": poke["cursor"]}
         assert stock == {"type": "stock", "scope": "stock:WH1", "sku": "PEN", "warehouse": "WH1", "qty": "7", "reserved": "0",
                          "available": "3", "cursor": poke["cursor"]}
+
+
+def test_sockets_of_one_process_share_one_subscription_per_scope_and_each_gets_the_poke(client, worker, world):
+    from sync.live import hub_of
+
+    hub = hub_of(client.app.plugins.get(ChannelsPlugin))
+    with client.websocket_connect(WS, headers=worker) as first, client.websocket_connect(WS, headers=worker) as second:
+        for socket in (first, second):
+            socket.receive_json(timeout=10)
+            subscribe(socket, ["wh:WH1"])
+        assert len(hub.sockets["wh:WH1"]) == 2 and len(hub._subscribers) == 1
+        moved(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+        assert first.receive_json(timeout=10)["cursor"] == second.receive_json(timeout=10)["cursor"]
+        subscribe(first, ["wh:WH2"])  # moves on: the other socket keeps the scope
+        moved(client, worker, "PEN", 1, "B1", "B2")
+        assert second.receive_json(timeout=10)["type"] == "poke"
+        assert set(hub.sockets) == {"wh:WH1", "wh:WH2"}
+    deadline = time.monotonic() + 10
+    while hub.sockets and time.monotonic() < deadline:  # both closed: the process listens to neither scope
+        time.sleep(0.05)
+    assert hub.sockets == {} and hub._subscribers == {}
 
 
 def test_a_pushed_operation_pokes_too(client, worker, world):
@@ -343,38 +365,34 @@ def test_two_server_processes_on_one_postgresql_share_pokes_through_redis(db, wo
 
 def test_a_backlog_of_events_reaches_a_slow_socket_as_one_poke_per_scope_and_the_newest_stock():
     """A socket that cannot keep up (a phone on a weak signal, a busy server) is sent the state, not every step to it."""
-    import anyio
-    from litestar.channels import ChannelsPlugin, Subscriber
-    from litestar.channels.backends.memory import MemoryChannelsBackend
+    import json
 
-    from sync.live import _Socket, Watch
+    import anyio
+
+    from sync.live import Watch, _Socket
 
     class SlowSocket:  # what the server writes to the phone
         def __init__(self) -> None:
             self.sent: list[dict] = []
 
         async def send_text(self, text: str) -> None:
-            import json
-
             self.sent.append(json.loads(text))
 
     async def main() -> list[dict]:
-        subscriber = Subscriber(ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True))
-        for n in range(1, 51):  # fifty commits queued before the socket gets a turn
+        socket = SlowSocket()
+        live = _Socket(socket, None)  # type: ignore[arg-type]
+        await live.subscribe(Watch(scopes=("wh:WH1", "wh:WH2"), items=frozenset({"PEN", "MILK"})))
+        for n in range(1, 51):  # fifty commits come in before the socket gets a turn
             balance = {"sku": "PEN", "location": "B1", "warehouse": "WH1", "lot": None, "qty": str(n)}
             other = {"sku": "MILK", "location": "B2", "warehouse": "WH1", "lot": "L1", "qty": "1"}
-            subscriber.put_nowait(msgspec_json({"scope": "wh:WH1", "cursor": f"{n}.0", "stock": [balance] + ([other] if n == 3 else [])}))
-        subscriber.put_nowait(msgspec_json({"scope": "wh:WH2", "cursor": "51.0", "stock": []}))
-        subscriber.put_nowait(None)  # unsubscribed: the stream ends
-        socket = SlowSocket()
-        live = _Socket(socket, None, None)  # type: ignore[arg-type]
-        await live._forward(subscriber, Watch(scopes=("wh:WH1", "wh:WH2"), items=frozenset({"PEN", "MILK"})))
+            live.offer({"scope": "wh:WH1", "cursor": f"{n}.0", "stock": [balance] + ([other] if n == 3 else [])})
+        live.offer({"scope": "wh:WH2", "cursor": "51.0", "stock": []})
+        live.offer({"scope": "wh:WH3", "cursor": "52.0", "stock": []})  # not subscribed
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(live.forward)
+            await anyio.sleep(0.1)
+            tasks.cancel_scope.cancel()
         return socket.sent
-
-    def msgspec_json(value: dict) -> bytes:
-        import msgspec
-
-        return msgspec.json.encode(value)
 
     sent = anyio.run(main, backend="asyncio")
     assert [(m["type"], m["scope"], m["cursor"]) for m in sent if m["type"] == "poke"] == [("poke", "wh:WH1", "50.0"), ("poke", "wh:WH2", "51.0")]
@@ -387,8 +405,6 @@ def test_a_busy_warehouse_pokes_each_socket_a_few_times_a_second_not_once_per_co
 
     import anyio
     import msgspec
-    from litestar.channels import ChannelsPlugin, Subscriber
-    from litestar.channels.backends.memory import MemoryChannelsBackend
 
     from sync.live import POKE_INTERVAL, Watch, _Socket
 
@@ -400,16 +416,17 @@ def test_a_busy_warehouse_pokes_each_socket_a_few_times_a_second_not_once_per_co
             self.pokes.append((clock.monotonic(), msgspec.json.decode(text)["cursor"]))
 
     async def main() -> tuple[list[tuple[float, str]], float]:
-        subscriber = Subscriber(ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True))
         phone = Phone()
+        live = _Socket(phone, None)  # type: ignore[arg-type]
+        await live.subscribe(Watch(scopes=("wh:WH1",)))
         started = clock.monotonic()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_Socket(phone, None, None)._forward, subscriber, Watch(scopes=("wh:WH1",)))  # type: ignore[arg-type]
+            tasks.start_soon(live.forward)
             for n in range(1, 61):  # sixty commits in about 1.2 s
-                subscriber.put_nowait(msgspec.json.encode({"scope": "wh:WH1", "cursor": f"{n}.0"}))
+                live.offer({"scope": "wh:WH1", "cursor": f"{n}.0"})
                 await anyio.sleep(0.02)
             await anyio.sleep(POKE_INTERVAL * 2)
-            subscriber.put_nowait(None)
+            tasks.cancel_scope.cancel()
         return phone.pokes, started
 
     pokes, started = anyio.run(main, backend="asyncio")
