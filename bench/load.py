@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,6 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-import httpx
 import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +44,7 @@ from ledger import BINS, ITEMS, fresh, setup_catalog  # noqa: E402
 from server.auth.permissions import SYSTEM  # noqa: E402
 from server.auth.services import create_user  # noqa: E402
 from server.db import Database  # noqa: E402
+from server.testing import ServedProcess  # noqa: E402
 
 
 def _bench_module(name: str):  # type: ignore[no-untyped-def]
@@ -65,43 +64,11 @@ CATALOG = 5_000  # extra items with barcodes, for scan look-ups
 HANDHELD_USERS = 20  # handhelds share these accounts (several devices each)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`cangku serve` as its own process."""
-
-    def __init__(self, url: str, tmp: Path, redis_prefix: str | None) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "false", "CANGKU_DATA_DIR": str(tmp),
-               "CANGKU_REDIS_URL": REDIS if redis_prefix else "", "CANGKU_REDIS_PREFIX": redis_prefix or "cangku"}
-        self.log = open(tmp / f"server-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--no-scheduler"],
-                                        cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait(self) -> None:
-        for _ in range(600):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{Path(self.log.name).read_text()[-3000:]}")
-            try:
-                if httpx.get(self.base + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+def served(url: str, tmp: Path, redis_prefix: str | None) -> ServedProcess:
+    """`cangku serve` as its own process on the benchmark database (with Redis between processes when prefixed)."""
+    return ServedProcess(tmp, "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "false", "CANGKU_DATA_DIR": str(tmp),
+                                                     "CANGKU_REDIS_URL": REDIS if redis_prefix else "",
+                                                     "CANGKU_REDIS_PREFIX": redis_prefix or "cangku"})
 
 
 def prepare_company(db: Database) -> list[str]:
@@ -331,11 +298,11 @@ def run(setup: str, tmp: Path, args: argparse.Namespace) -> None:
     finally:
         db.dispose()
     prefix = f"cangku-load-{uuid.uuid4().hex[:8]}" if backend == "postgresql" else None
-    servers = [Server(url, tmp, prefix) for _ in range(processes)]
+    servers = [served(url, tmp, prefix) for _ in range(processes)]
     try:
         for server in servers:
-            server.wait()
-        stats, elapsed = uvloop.run(drive([s.base for s in servers], barcodes, args.handhelds, args.office, args.duration))
+            server.wait_healthy()
+        stats, elapsed = uvloop.run(drive([s.url for s in servers], barcodes, args.handhelds, args.office, args.duration))
     finally:
         for server in servers:
             server.stop()

@@ -26,9 +26,7 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +40,7 @@ from bench.ledger import fresh, setup_catalog  # noqa: E402
 from bench.sync import grow_catalog  # noqa: E402
 from server.auth.permissions import SYSTEM  # noqa: E402
 from server.auth.services import create_user  # noqa: E402
+from server.testing import ServedProcess  # noqa: E402
 
 PWA = ROOT / "pwa"
 CHROMIUM = os.environ.get("CANGKU_CHROMIUM", "/usr/bin/chromium")
@@ -114,43 +113,13 @@ RESOLVE_ALL = """async (codes) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
-def serving(url: str, data_dir: Path, port: int) -> Iterator[str]:
+def serving(url: str, data_dir: Path, port: int | None) -> Iterator[str]:
     """`cangku serve` as its own process on the benchmark database (as bench/sync.py runs it); stopped on the way out."""
-    import httpx
-
-    env = {**os.environ, "CANGKU_DATABASE_URL": url, "CANGKU_DATA_DIR": str(data_dir), "CANGKU_SCHEDULER": "0"}
-    log_path = data_dir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--no-scheduler"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited ({process.returncode}):\n{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start within 60 s")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with ServedProcess(data_dir, "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_DATA_DIR": str(data_dir), "CANGKU_SCHEDULER": "0"},
+                       port=port) as server:
+        server.wait_healthy()
+        yield server.url
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -220,7 +189,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     url, codes, skus, catalog_rows = seed(tmp, args.items)
     print(f"seeded a temporary SQLite database: {args.items:,} items with a barcode each ({catalog_rows:,} catalog rows in all) "
           f"in {time.perf_counter() - started:.1f} s", flush=True)
-    with serving(url, tmp, args.port or free_port()) as base, sync_playwright() as playwright:
+    with serving(url, tmp, args.port or None) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             size = PHONE["viewport"]

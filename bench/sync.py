@@ -33,6 +33,7 @@ from bench.ledger import BINS, ITEMS, bulk_insert, finish_bulk, fresh, grow_ledg
 from server.auth.permissions import SYSTEM  # noqa: E402
 from server.auth.services import actor_for, create_user  # noqa: E402
 from server.db import Database  # noqa: E402
+from server.testing import ServedProcess  # noqa: E402
 from sync.feed import Cursor, changes_after  # noqa: E402
 from sync.messages import Op, PushRequest  # noqa: E402
 from sync.push import push  # noqa: E402
@@ -163,32 +164,11 @@ def pulls(backend: str, tmp: Path, big: int) -> None:
         big_db.dispose()
 
 
-class Server:
-    """`cangku serve` as its own process on a benchmark database."""
-
-    def __init__(self, url: str, port: int) -> None:
-        import os
-        import subprocess
-
-        env = {**os.environ, "CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "0"}
-        self.base = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--no-scheduler"],
-            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        import httpx
-
-        for _ in range(300):
-            try:
-                if httpx.get(self.base + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+def served(url: str, port: int) -> ServedProcess:
+    """`cangku serve` as its own process on a benchmark database, answering."""
+    server = ServedProcess(Path(tempfile.gettempdir()), "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "0"}, port=port)
+    server.wait_healthy()
+    return server
 
 
 def sign_in(base: str, username: str) -> str:
@@ -232,12 +212,12 @@ def bootstrap_catalog(backend: str, tmp: Path, items: int, port: int) -> None:
             from sqlalchemy import text
 
             username = s.execute(text("SELECT username FROM users ORDER BY id DESC LIMIT 1")).scalar_one()
-        server = Server(str(db.engine.url.render_as_string(hide_password=False)), port)
+        server = served(str(db.engine.url.render_as_string(hide_password=False)), port)
         try:
-            token = sign_in(server.base, username)
+            token = sign_in(server.url, username)
             wire, rows, token_page = 0, 0, None
             start = time.perf_counter()
-            with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}, timeout=60) as http:
+            with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}, timeout=60) as http:
                 while True:
                     params = {"scope": "catalog", "limit": 5000, **({"page_token": token_page} if token_page else {})}
                     with http.stream("GET", "/api/v1/sync/bootstrap", params=params) as response:
@@ -267,10 +247,10 @@ def fan_out(backend: str, tmp: Path, clients: int, port: int) -> None:
     try:
         setup_catalog(db)
         actor = pusher(db)
-        server = Server(str(db.engine.url.render_as_string(hide_password=False)), port)
+        server = served(str(db.engine.url.render_as_string(hide_password=False)), port)
         try:
-            token = sign_in(server.base, actor.username)
-            url = server.base.replace("http", "ws") + "/api/v1/sync/ws"
+            token = sign_in(server.url, actor.username)
+            url = server.url.replace("http", "ws") + "/api/v1/sync/ws"
 
             async def listener(ready: asyncio.Event, counter: list[int], arrived: list[float]) -> None:
                 async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=2**20) as ws:
@@ -291,7 +271,7 @@ def fan_out(backend: str, tmp: Path, clients: int, port: int) -> None:
                 ready, counter, arrived = asyncio.Event(), [0], []
                 tasks = [asyncio.create_task(listener(ready, counter, arrived)) for _ in range(clients)]
                 await asyncio.wait_for(ready.wait(), timeout=120)
-                async with httpx.AsyncClient(base_url=server.base, headers={"Authorization": f"Bearer {token}"}) as http:
+                async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as http:
                     sent = time.perf_counter()
                     response = await http.post("/api/v1/stock/moves", json={"sku": "SKU-00001", "qty": "1", "from": "BIN-000", "to": "BIN-001"})
                     response.raise_for_status()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
-import time
 
 import httpx
 import pytest
 
-CANGKU = [sys.executable, "-m", "server.cli"]
+from server.testing import CANGKU, ServedProcess
 
 
 def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -79,32 +77,12 @@ def test_user_create_from_the_command_line(tmp_path):
 
 
 def test_serve_with_the_demo_answers_health_and_signs_in_the_demo_admin(tmp_path):
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [*CANGKU, "serve", "--demo", "--port", str(port), "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy(),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
-        assert health.status_code == 200 and health.json()["status"] == "ok" and health.json()["database"] == "sqlite"
-        login = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login", json={"username": "admin", "password": "demo"})
+    with ServedProcess(tmp_path, "--demo", "--data-dir", str(tmp_path / "data"), env={"CANGKU_DATABASE_URL": None}) as server:
+        health = server.wait_healthy()
+        assert health.json()["status"] == "ok" and health.json()["database"] == "sqlite"
+        login = httpx.post(f"{server.url}/api/v1/auth/login", json={"username": "admin", "password": "demo"})
         assert login.status_code == 200
         assert (tmp_path / "data" / "cangku.db").exists()
         mode = sqlite3.connect(tmp_path / "data" / "cangku.db").execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0]
-    assert "admin" in output and "password" in output
+    assert "admin" in server.output and "password" in server.output

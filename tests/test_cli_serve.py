@@ -4,12 +4,10 @@ is refused with both revisions named, `cangku migrate` upgrades, and N workers s
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,75 +18,33 @@ from sqlalchemy import text
 from server.cli import main
 from server.db import Database
 from server.migrate import current_revision, head_revision, upgrade
+from server.testing import CANGKU, ServedProcess, free_port
 from tests.conftest import REDIS_URL, require_redis
 
-CANGKU = [sys.executable, "-m", "server.cli"]
 FUTURE = "9999_from_a_newer_cangku"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def isolated(**extra: str) -> dict[str, str | None]:
+    """Environment changes that leave out this machine's own database, data folder and Redis (None removes)."""
+    return {"CANGKU_DATABASE_URL": None, "CANGKU_DATA_DIR": None, "CANGKU_REDIS_URL": None, **extra}
 
 
 def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CANGKU_DATABASE_URL", "CANGKU_DATA_DIR", "CANGKU_REDIS_URL")}
-    return {**env, **extra}
-
-
-class Served:
-    """`cangku serve ...` in a process of its own on a free port, its output in a file."""
-
-    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"serve-{self.port}.log"
-        self.log = self.log_path.open("w")
-        self.process = subprocess.Popen([*CANGKU, "serve", "--port", str(self.port), *args], stdout=self.log, stderr=subprocess.STDOUT,
-                                        env=env or environment())
-
-    @property
-    def output(self) -> str:
-        return self.log_path.read_text()
-
-    def wait_healthy(self, *, until: str | None = None) -> httpx.Response:
-        """Until /health answers (and, with `until`, that text is in the output)."""
-        deadline = time.monotonic() + 120
-        while True:
-            assert self.process.poll() is None, f"the server exited: {self.output}"
-            assert time.monotonic() < deadline, f"the server did not start: {self.output}"
-            try:
-                health = httpx.get(f"{self.url}/health", timeout=2)
-                if health.status_code == 200 and (until is None or until in self.output):
-                    return health
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
+    return {k: v for k, v in {**os.environ, **isolated(**extra)}.items() if v is not None}
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[type[Served]]:
-    started: list[Served] = []
+def served(tmp_path: Path) -> Iterator[Callable[..., ServedProcess]]:
+    """`cangku serve <args>` in a process of its own, stopped after the test."""
+    started: list[ServedProcess] = []
 
-    class Tracked(Served):
-        def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-            super().__init__(tmp_path, *args, env=env)
-            started.append(self)
+    def serve(*args: str, env: dict[str, str | None] | None = None) -> ServedProcess:
+        started.append(ServedProcess(tmp_path, *args, env=env or isolated()))
+        return started[-1]
 
-    yield Tracked
+    yield serve
     for server in started:
-        if server.process.poll() is None:
-            server.stop()
+        server.stop()
 
 
 def refused(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -204,7 +160,7 @@ def worker_processes(parent: int) -> list[int]:
 def test_workers_share_one_port_and_only_one_runs_the_scheduled_jobs(database, served, tmp_path):
     require_redis()
     assert CliRunner().invoke(main, ["migrate", "--database-url", database.url]).exit_code == 0
-    env = environment(CANGKU_REDIS_URL=REDIS_URL, CANGKU_REDIS_PREFIX=f"cangku-test-{uuid.uuid4().hex}")
+    env = isolated(CANGKU_REDIS_URL=REDIS_URL, CANGKU_REDIS_PREFIX=f"cangku-test-{uuid.uuid4().hex}")
     server = served("--database-url", database.url, "--workers", "3", "--data-dir", str(tmp_path / "data"), env=env)
     server.wait_healthy(until="3 workers")
     deadline = time.monotonic() + 60
@@ -221,7 +177,7 @@ def test_workers_share_one_port_and_only_one_runs_the_scheduled_jobs(database, s
 
 def test_workers_on_sqlite_start_with_a_warning_that_postgresql_is_recommended(served, tmp_path):
     require_redis()
-    env = environment(CANGKU_REDIS_URL=REDIS_URL, CANGKU_REDIS_PREFIX=f"cangku-test-{uuid.uuid4().hex}")
+    env = isolated(CANGKU_REDIS_URL=REDIS_URL, CANGKU_REDIS_PREFIX=f"cangku-test-{uuid.uuid4().hex}")
     server = served("--data-dir", str(tmp_path / "data"), "--workers", "2", "--no-scheduler", env=env)
     assert server.wait_healthy().json()["database"] == "sqlite"
     assert "SQLite" in server.output and "PostgreSQL" in server.output and "单机数据库" in server.output

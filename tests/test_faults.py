@@ -22,18 +22,13 @@ from server.db import Database
 from server.inventory.check import check_ledger
 from server.inventory.models import Move
 from server.settings import Settings
+from server.testing import free_port
 from sync.client import SyncClient
 from tests.conftest import REDIS_URL, require_redis, unavailable
 from tests.helpers import PASSWORD, add_user
-from tests.test_sync_live import ServerProcess
+from tests.test_sync_live import server_process
 
 WS = "/api/v1/sync/ws"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def on_hand(db: Database, sku: str, location: str) -> Decimal:
@@ -86,11 +81,11 @@ def test_killing_one_of_two_servers_under_sync_load_loses_and_doubles_no_operati
     phones, ops_each = 6, 30
     for n in range(phones):
         add_user(db, f"picker{n}", ["warehouse"])
-    a, b = ServerProcess(db.url, settings, tmp_path), ServerProcess(db.url, settings, tmp_path)
+    a, b = server_process(db.url, settings, tmp_path), server_process(db.url, settings, tmp_path)
     balancers: list[Balancer] = []
     try:
-        a.wait_ready()
-        b.wait_ready()
+        a.wait_healthy(timeout=60)
+        b.wait_healthy(timeout=60)
         started = threading.Barrier(phones + 1)
         errors: list[BaseException] = []
         clients: list[SyncClient] = []
@@ -192,11 +187,11 @@ def test_after_redis_restarts_pokes_resume_and_a_pull_covers_what_was_missed(db,
     redis.start()
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=redis.url, redis_prefix="cangku")
     add_user(db, "wang", ["warehouse"])
-    a, b = ServerProcess(db.url, settings, tmp_path), ServerProcess(db.url, settings, tmp_path)
+    a, b = server_process(db.url, settings, tmp_path), server_process(db.url, settings, tmp_path)
     stop = threading.Event()
     try:
-        a.wait_ready()
-        b.wait_ready()
+        a.wait_healthy(timeout=60)
+        b.wait_healthy(timeout=60)
         token = httpx.post(f"{a.url}/api/v1/auth/login", json={"username": "wang", "password": PASSWORD}).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
         messages: list[dict] = []
@@ -323,10 +318,10 @@ def test_while_postgresql_is_gone_requests_fail_fast_with_503_and_work_again_whe
     url = make_url(db.url)
     outage = Outage(url.port or 5432)
     add_user(db, "wang", ["warehouse"])
-    server = ServerProcess(url.set(host="127.0.0.1", port=outage.port).render_as_string(hide_password=False),
+    server = server_process(url.set(host="127.0.0.1", port=outage.port).render_as_string(hide_password=False),
                            Settings(data_dir=tmp_path, database_url=None), tmp_path)
     try:
-        server.wait_ready()
+        server.wait_healthy(timeout=60)
         http = httpx.Client(base_url=server.url, timeout=30)
         token = http.post("/api/v1/auth/login", json={"username": "wang", "password": PASSWORD}).json()["token"]
         headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}

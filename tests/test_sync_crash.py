@@ -9,15 +9,9 @@ applied now, each exactly once, in seq order, and the ledger holds.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +20,7 @@ from sqlalchemy import func, select
 
 from server.inventory.check import check_ledger
 from server.inventory.models import Move
+from server.testing import ServedProcess
 from sync.client import SyncClient
 from sync.models import SyncClient as ClientRow
 from sync.models import SyncOp
@@ -33,55 +28,6 @@ from tests.helpers import PASSWORD, add_user
 
 OPS = 400
 KILL_AFTER = 50  # committed results before the kill
-
-
-class ServerProcess:
-    """`cangku serve` in a process of its own, on a fixed port so the phone finds it again after a restart."""
-
-    def __init__(self, database_url: str, data_dir: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = database_url
-        self.data_dir = data_dir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        env = {**os.environ, "CANGKU_DATABASE_URL": self.database_url, "CANGKU_DATA_DIR": str(self.data_dir)}
-        command = [str(Path(sys.executable).with_name("cangku")), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-scheduler"]
-        self.log = self.data_dir / f"server-{self.starts}.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        """No shutdown, no flush, no goodbye: as a power cut or the OOM killer would."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
 
 
 def the_days_work(client: SyncClient) -> None:
@@ -108,9 +54,11 @@ def server(backends, backend, tmp_path):  # type: ignore[no-untyped-def]
 
     db = build_world(backends.fresh(backend))
     add_user(db, "picker", ["warehouse"])
-    process = ServerProcess(db.url, tmp_path)
+    # The same port after the restart, so the phone finds it again.
+    process = ServedProcess(tmp_path, "--host", "127.0.0.1", "--no-scheduler",
+                            env={"CANGKU_DATABASE_URL": db.url, "CANGKU_DATA_DIR": str(tmp_path)})
     process.db = db  # type: ignore[attr-defined]
-    process.start()
+    process.wait_healthy(timeout=60)
     yield process
     process.stop()
     if backend == "sqlite":
@@ -160,6 +108,7 @@ def test_a_server_killed_in_the_middle_of_a_push_applies_every_op_exactly_once(s
         assert session.scalar(select(ClientRow.last_seq)) == before_restart
 
     server.start()
+    server.wait_healthy(timeout=60)
     phone.http.close()
     phone = SyncClient(httpx.Client(base_url=server.url, timeout=120), state_path=state, token=phone.token, batch_size=500)
     assert [op.op_id for op in phone.outbox] == queued  # the restarted phone still has everything

@@ -4,9 +4,6 @@ in one process (memory channels) and between processes (Redis), on SQLite and Po
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -24,6 +21,7 @@ from server.db import Database
 from server.inventory.services import move
 from server.notifications.live import LiveEvent, redis_publisher
 from server.settings import Settings
+from server.testing import ServedProcess
 from tests.conftest import REDIS_URL, require_redis
 from tests.helpers import PASSWORD, add_user, post_move, sign_in
 from tests.test_notifications import wait_until_subscribed, warehouse_id
@@ -284,46 +282,11 @@ def test_a_move_on_one_server_pokes_a_websocket_on_another(db, world, tmp_path):
         cli_db.dispose()
 
 
-class ServerProcess:
-    """`cangku serve` in a process of its own, on a free port."""
-
-    def __init__(self, database_url: str, settings: Settings, data_dir: Path) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CANGKU_REDIS_URL": settings.redis_url or "", "CANGKU_REDIS_PREFIX": settings.redis_prefix,
-               "CANGKU_DATA_DIR": str(data_dir), "CANGKU_SCHEDULER": "false"}
-        self.log = open(data_dir / f"server-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from server.cli import main; main()", "serve", "--database-url", database_url, "--port", str(self.port)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self) -> None:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, f"the server exited: {Path(self.log.name).read_text()}"
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
+def server_process(database_url: str, settings: Settings, data_dir: Path) -> ServedProcess:
+    """`cangku serve` on the test database in a process of its own, with the test's Redis settings."""
+    return ServedProcess(data_dir, "--database-url", database_url,
+                         env={"CANGKU_REDIS_URL": settings.redis_url or "", "CANGKU_REDIS_PREFIX": settings.redis_prefix,
+                              "CANGKU_DATA_DIR": str(data_dir), "CANGKU_SCHEDULER": "false", "CANGKU_DATABASE_URL": None})
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
@@ -334,12 +297,12 @@ def test_two_server_processes_on_one_postgresql_share_pokes_through_redis(db, wo
     require_redis()
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=REDIS_URL, redis_prefix=f"cangku-test-{uuid.uuid4().hex}")
     add_user(db, "wang", ["warehouse"])
-    a = ServerProcess(db.url, settings, tmp_path)
+    a = server_process(db.url, settings, tmp_path)
     try:
-        a.wait_ready()  # one at a time: each migrates (a no-op) on start
-        b = ServerProcess(db.url, settings, tmp_path)
+        a.wait_healthy(timeout=60)  # one at a time: each migrates (a no-op) on start
+        b = server_process(db.url, settings, tmp_path)
         try:
-            b.wait_ready()
+            b.wait_healthy(timeout=60)
             token = httpx.post(f"{a.url}/api/v1/auth/login", json={"username": "wang", "password": PASSWORD}).json()["token"]
             headers = {"Authorization": f"Bearer {token}"}
             with connect(f"ws://127.0.0.1:{b.port}{WS}", additional_headers=headers, open_timeout=10) as socket:
