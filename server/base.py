@@ -58,7 +58,7 @@ class FixedDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return Decimal(int(value)).scaleb(-self.scale).quantize(self._unit)
+            return Decimal(int(value)).scaleb(-self.scale)  # an integer scaled: exactly `scale` places already
         return Decimal(value).quantize(self._unit)
 
     @property

@@ -20,11 +20,11 @@ from sqlalchemy import case, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
+from server.base import Qty
 from server.catalog.models import Item, Lot
 from server.errors import CangkuError, Forbidden, InvalidInput
 from server.inventory.models import Balance
 from server.locations.models import Location
-from server.base import Qty
 from server.schemas import Out, fmt
 from sync.catalog import CATALOG, CatalogKind
 from sync.feed import Cursor
@@ -139,7 +139,7 @@ def _stock(session: Session, warehouse: int | None, after: Key, limit: int) -> S
 def _names(session: Session, id_column: Any, name_column: Any, ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
-    return dict(session.execute(select(id_column, name_column).where(id_column.in_(sorted(ids)))).tuples().all())
+    return dict(session.execute(select(id_column, name_column).where(id_column.in_(sorted(ids)))).all())
 
 
 KINDS = {

@@ -53,7 +53,8 @@ class Change(Out):
     scope: str
     kind: str
     key: str
-    data: dict[str, Any] | None  # None: gone
+    # The thing's fields as a JSON object (null: it is gone), passed on from the feed as stored.
+    data: Annotated[msgspec.Raw | None, msgspec.Meta(description="The thing's fields (a JSON object); null: it is gone")]
 
 
 class PullResponse(Out):

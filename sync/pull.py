@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,6 @@ from server.locations.models import Location
 from server.monitoring.metrics import SYNC_PULL_LAG
 from sync.feed import Cursor, changes_after
 from sync.messages import Change, PullResponse
-
 
 SCOPES_EN = "scopes are catalog, wh:<warehouse code> or stock:<warehouse code>"
 SCOPES_ZH = "范围为 catalog、wh:<仓库编码> 或 stock:<仓库编码>"
@@ -42,7 +42,8 @@ def pull(session: Session, actor: Actor, scopes: Sequence[str], cursor_text: str
     page = changes_after(session, list(scopes), cursor, limit)
     SYNC_PULL_LAG.observe(max(0, page.head - cursor.version))
     return PullResponse(
-        changes=[Change(scope=c.scope, kind=c.kind, key=c.key, data=c.data) for c in page.changes],
+        changes=[Change(scope=scope, kind=kind, key=key, data=None if data is None else msgspec.Raw(data))
+                 for _id, _version, scope, kind, key, data in page.changes],
         cursor=str(page.cursor),
         has_more=page.has_more,
     )

@@ -4,6 +4,7 @@ committed change after a cursor, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import uuid
 
@@ -165,7 +166,7 @@ def test_a_change_that_commits_late_is_still_pulled(db, world, backend):
             assert not other.is_alive()  # it committed while this transaction is still open
             with db.read() as reader:
                 page = changes_after(reader, ["wh:WH1"], Cursor(), 100)
-            assert [c.data["location"] for c in page.changes] == ["B2"]
+            assert [json.loads(c.data)["location"] for c in page.changes] == ["B2"]
             cursor = page.cursor
         else:
             cursor = Cursor()
@@ -173,7 +174,7 @@ def test_a_change_that_commits_late_is_still_pulled(db, world, backend):
         _post_in_other_transaction(db, "B2", "RICE")
     with db.read() as reader:
         rest = changes_after(reader, ["wh:WH1"], cursor, 100)
-    locations = [c.data["location"] for c in rest.changes]
+    locations = [json.loads(c.data)["location"] for c in rest.changes]
     assert "B1" in locations  # the early transaction's change was not skipped
 
 
@@ -197,7 +198,7 @@ def test_a_transaction_that_took_its_version_holds_back_later_ones_until_it_comm
     assert order == ["first", "second"]
     with db.read() as reader:
         page = changes_after(reader, ["wh:WH1"], Cursor(), 100)
-    assert [(c.version, c.data["location"]) for c in page.changes] == [(version, "B1"), (version + 1, "B2")]
+    assert [(c.version, json.loads(c.data)["location"]) for c in page.changes] == [(version, "B1"), (version + 1, "B2")]
 
 
 def _post_in_other_transaction(db, location: str, sku: str = "PEN") -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
@@ -92,7 +92,7 @@ class PaymentController(Controller):
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Payments made and received / 收付款列表")
     def list_payments(
-        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: Literal["supplier", "customer"] | None = None,
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: FromQuery[Literal["supplier", "customer"] | None] = None,
         partner: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
     ) -> PaymentPage:
         actor.require("finance.read")

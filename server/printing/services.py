@@ -92,7 +92,7 @@ def package_label(session: Session, sscc: str) -> templates.Package:
     assert order is not None
     customer = session.get(Partner, order.customer_id)
     lines = {line.id: line for line in session.scalars(select(SalesOrderLine).where(SalesOrderLine.so_id == order.id))}
-    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({line.item_id for line in lines.values()}))).tuples().all())
+    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({line.item_id for line in lines.values()}))).all())
     contents = ", ".join(f"{skus[lines[c.so_line_id].item_id]} × {fmt(c.qty)}" for c in package.contents)
     ship_from = codes_by_id(session, [order.warehouse_id]).get(order.warehouse_id, "")
     name = customer.name_zh or customer.name_en if customer else ""

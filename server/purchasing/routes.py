@@ -7,7 +7,7 @@ from typing import Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
@@ -169,7 +169,7 @@ class PurchaseOrderController(Controller):
     def list_pos(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         supplier: str | None = Parameter(default=None, max_length=64), warehouse: str | None = Parameter(default=None, max_length=64),
-        awaiting_me: bool = False, limit: Limit = 50, offset: Offset = 0,
+        awaiting_me: FromQuery[bool] = False, limit: Limit = 50, offset: Offset = 0,
     ) -> POPage:
         with db.read() as session:
             rows, total = services.list_pos(
@@ -335,7 +335,7 @@ class PutawayController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Put-away tasks / 上架任务")
     def list_tasks(
         self, db: NamedDependency[Database], warehouse: str | None = Parameter(default=None, max_length=64),
-        status: Literal["open", "done", "cancelled"] | None = "open", receipt: str | None = Parameter(default=None, max_length=64),
+        status: FromQuery[Literal["open", "done", "cancelled"] | None] = "open", receipt: str | None = Parameter(default=None, max_length=64),
     ) -> PutawayPage:
         with db.read() as session:
             rows = services.putaway_tasks(session, warehouse=warehouse, status=status, receipt=receipt)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
@@ -201,7 +201,7 @@ class WaveController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Pick waves (a picker's work) / 拣货波次列表")
     def list_waves(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], warehouse: str | None = Parameter(default=None, max_length=64),
-        status: Literal["open", "done"] | None = "open", limit: Limit = 50,
+        status: FromQuery[Literal["open", "done"] | None] = "open", limit: Limit = 50,
     ) -> WavePage:
         with db.read() as session:
             return WavePage(items=[wave_out(session, w) for w in services.list_waves(session, actor, warehouse=warehouse, status=status, limit=limit)])
@@ -241,7 +241,7 @@ class InvoiceController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Invoices and credit notes / 销售发票列表")
     def list_invoices(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
-        customer: str | None = Parameter(default=None, max_length=64), kind: Literal["invoice", "credit_note"] | None = None,
+        customer: str | None = Parameter(default=None, max_length=64), kind: FromQuery[Literal["invoice", "credit_note"] | None] = None,
         limit: Limit = 50, offset: Offset = 0,
     ) -> InvoicePage:
         _require_prices(actor)
