@@ -25,7 +25,11 @@ def fmt(value: Decimal | None) -> str | None:
     """A decimal as the plain string the API speaks: 12, 1.5, -3 (never 1.2E+1)."""
     if value is None:
         return None
-    text = f"{value.normalize():f}"
+    text = str(value)  # plain digits unless the exponent asks for E notation; cheaper than normalize() on every figure
+    if "E" in text:
+        text = f"{value.normalize():f}"
+    elif "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
 
 
