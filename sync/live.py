@@ -15,16 +15,14 @@ import asyncio
 import dataclasses
 import logging
 import time
-import weakref
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
 import msgspec
-from litestar import WebSocket, websocket
+from litestar import Litestar, WebSocket, websocket
 from litestar.channels import ChannelsPlugin, Subscriber
-from litestar.di import NamedDependency
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -153,13 +151,11 @@ class Hub:
                 log.exception("sync event not delivered")
 
 
-_HUBS: weakref.WeakKeyDictionary[ChannelsPlugin, Hub] = weakref.WeakKeyDictionary()
-
-
-def hub_of(channels: ChannelsPlugin) -> Hub:
-    hub = _HUBS.get(channels)
+def hub_of(app: Litestar) -> Hub:
+    """The app's hub, made on first use (one per app, so one per server process)."""
+    hub = app.state.get("sync_hub")
     if hub is None:
-        hub = _HUBS[channels] = Hub(channels)
+        hub = app.state["sync_hub"] = Hub(app.plugins.get(ChannelsPlugin))
     return hub
 
 
@@ -231,7 +227,7 @@ class _Socket:
 
 
 @websocket("/api/v1/sync/ws")
-async def sync_socket(socket: WebSocket[Actor, str, Any], channels: NamedDependency[ChannelsPlugin]) -> None:
+async def sync_socket(socket: WebSocket[Actor, str, Any]) -> None:
     """Pokes and stock updates for the scopes a device subscribes to (see sync/PROTOCOL.md, "Websocket").
 
     Authenticated like the notifications socket (bearer header, or the session cookie from our own pages)."""
@@ -241,7 +237,7 @@ async def sync_socket(socket: WebSocket[Actor, str, Any], channels: NamedDepende
         await socket.close(code=CLOSE_CROSS_SITE, reason="cross-site websocket refused")
         return
     await socket.accept()
-    live = _Socket(socket, hub_of(channels))
+    live = _Socket(socket, hub_of(socket.app))
     try:
         async with anyio.create_task_group() as tasks:
             await live.send({"type": "ready", "cursor": cursor_at(await anyio.to_thread.run_sync(_clock, db))})

@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 from sqlalchemy import update
@@ -125,7 +124,7 @@ def test_a_salesperson_watching_an_item_sees_its_warehouse_stock_change_live(cli
 def test_sockets_of_one_process_share_one_subscription_per_scope_and_each_gets_the_poke(client, worker, world):
     from sync.live import hub_of
 
-    hub = hub_of(client.app.plugins.get(ChannelsPlugin))
+    hub = hub_of(client.app)
     with client.websocket_connect(WS, headers=worker) as first, client.websocket_connect(WS, headers=worker) as second:
         for socket in (first, second):
             socket.receive_json(timeout=10)
