@@ -24,6 +24,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 let noticeTimer = null;
+let drawn = null;  // the hash of the screen drawn last
 
 /** A notice under the scan bar: an error stays until the next thing happens, good news fades after a few seconds. */
 export function say(kind, text) {
@@ -50,6 +51,8 @@ const HOLDERS = ["data-po", "data-so", "data-task", "data-op", "data-sku", "data
  * the server must not throw the keyboard user back to the top). */
 function focusKey(element) {
   if (!element || element === document.body || !main.contains(element)) return null;
+  const marked = HOLDERS.find((a) => element.hasAttribute(a));  // a control that names itself: a task tile, a row's button
+  if (marked) return `${element.tagName.toLowerCase()}[${marked}="${CSS.escape(element.getAttribute(marked))}"]`;
   const own = element.dataset.action ? `[data-action="${CSS.escape(element.dataset.action)}"]`
     : element.name ? `[name="${CSS.escape(element.name)}"]` : element.tagName.toLowerCase();
   const holder = element.parentElement?.closest(HOLDERS.map((a) => `[${a}]`).join(","));
@@ -63,6 +66,7 @@ export function screen(title, ...content) {
   const key = focusKey(document.activeElement);
   main.replaceChildren(h("h2", {}, title), ...content);
   if (key) main.querySelector(key)?.focus();
+  drawn = location.hash;
   main.dataset.screen = (location.hash.replace(/^#\//, "").split("/")[0]) || "home";
 }
 
@@ -70,7 +74,10 @@ export function screen(title, ...content) {
 export function working(onScan) {
   scanbar.hidden = !onScan;
   scan.onScan(onScan || null);
-  if (onScan) scanField.focus();
+  // Drawn again (something arrived) while the user is on one of its controls: the focus stays there, not in the
+  // scan field — a keyboard user who tabbed to a tile must not lose it to a sync.
+  const redrawn = drawn === location.hash && main.contains(document.activeElement);
+  if (onScan && !redrawn) scanField.focus();
 }
 
 /** Whether the screen that started drawing is still the one showing (a slow redraw must not cover the next screen). */

@@ -164,3 +164,20 @@ def test_a_desk_user_signs_in_receives_and_goes_home_with_the_keyboard_alone(bro
         page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=15000)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_home_screen_drawn_again_keeps_the_focus_on_the_tile_that_had_it(browser, client, live_server, busy_day):
+    context = browser.new_context(**SIZES["desk"], locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        page.locator("input[name=username]").fill("lead")
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.locator("[data-task=pick]").focus()
+        page.evaluate("() => { window.before = document.activeElement; window.dispatchEvent(new HashChangeEvent('hashchange')); }")
+        page.wait_for_function("() => document.querySelector('[data-task=pick]') !== window.before")  # drawn again
+        assert page.evaluate("document.activeElement.dataset.task") == "pick"  # Enter now opens what the worker chose
+    finally:
+        context.close()
