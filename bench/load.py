@@ -66,7 +66,7 @@ HANDHELD_USERS = 20  # handhelds share these accounts (several devices each)
 
 def served(url: str, tmp: Path, redis_prefix: str | None) -> ServedProcess:
     """`cangku serve` as its own process on the benchmark database (with Redis between processes when prefixed)."""
-    return ServedProcess(tmp, "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "false", "CANGKU_DATA_DIR": str(tmp),
+    return ServedProcess(tmp, "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_DATA_DIR": str(tmp),
                                                      "CANGKU_REDIS_URL": REDIS if redis_prefix else "",
                                                      "CANGKU_REDIS_PREFIX": redis_prefix or "cangku"})
 

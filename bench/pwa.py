@@ -116,7 +116,7 @@ RESOLVE_ALL = """async (codes) => {
 @contextlib.contextmanager
 def serving(url: str, data_dir: Path, port: int | None) -> Iterator[str]:
     """`cangku serve` as its own process on the benchmark database (as bench/sync.py runs it); stopped on the way out."""
-    with ServedProcess(data_dir, "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_DATA_DIR": str(data_dir), "CANGKU_SCHEDULER": "0"},
+    with ServedProcess(data_dir, "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_DATA_DIR": str(data_dir)},
                        port=port) as server:
         server.wait_healthy()
         yield server.url

@@ -166,7 +166,7 @@ def pulls(backend: str, tmp: Path, big: int) -> None:
 
 def served(url: str, port: int) -> ServedProcess:
     """`cangku serve` as its own process on a benchmark database, answering."""
-    server = ServedProcess(Path(tempfile.gettempdir()), "--no-scheduler", env={"CANGKU_DATABASE_URL": url, "CANGKU_SCHEDULER": "0"}, port=port)
+    server = ServedProcess(Path(tempfile.gettempdir()), "--no-scheduler", env={"CANGKU_DATABASE_URL": url}, port=port)
     server.wait_healthy()
     return server
 

@@ -209,16 +209,18 @@ class LiveServer:
     """The app served by uvicorn on a free local port, in a background thread: real sockets, real concurrency."""
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        import socket
         import threading
 
         import uvicorn
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        from server.cli import UVICORN_OPTIONS
+        from server.testing import free_port
+
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        # As `cangku serve` runs it (keep-alive, websocket options), so the browser tests see the production server.
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+                                                    **UVICORN_OPTIONS))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:
