@@ -12,7 +12,9 @@ Prints, in one run (figures only, nothing is asserted about timings):
     in the same browser context, offline, opened at "/": navigation start to the home tiles drawn with the scan field
     focused, measured in the page, several rounds: median and max (goal < 1 s);
   - JS + CSS the app ships (the .js and .css of sw.js's SHELL, without the wasm decoder): raw and gzip bytes
-    (goal < 250 KB), the biggest files, and, to cross-check, what a first online page load actually fetched.
+    (goal < 250 KB), the biggest files, and, to cross-check, what a first online page load actually fetched;
+  - floor work (bench/floor.py, on a small company of its own): scans, taps and typed entries per receipt line and per
+    pick, and the time from a scan to the screen showing it.
 
 Chromium is Debian's /usr/bin/chromium (or CANGKU_CHROMIUM), driven by Playwright; no browser is downloaded.
 """
@@ -36,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.floor import measure as floor_work  # noqa: E402
 from bench.ledger import fresh, setup_catalog  # noqa: E402
 from bench.sync import grow_catalog  # noqa: E402
 from server.auth.permissions import SYSTEM  # noqa: E402
@@ -203,6 +206,13 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         finally:
             browser.close()
     report_shell(shell, fetched)
+    print("floor work:", flush=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            floor_work(browser, tmp / "floor", args.scans)
+        finally:
+            browser.close()
 
 
 def measure(context, base: str, args: argparse.Namespace, codes: list[tuple[str, str]], skus: list[str],  # type: ignore[no-untyped-def]
@@ -337,6 +347,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000, help="items in the catalog (a barcode each)")
     parser.add_argument("--lookups", type=int, default=500, help="codes resolved on the device")
     parser.add_argument("--rounds", type=int, default=7, help="offline cold starts")
+    parser.add_argument("--scans", type=int, default=40, help="scans timed from the scan field to the screen (floor work)")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     args = parser.parse_args()
     if args.items < 10 or args.lookups < 10 or args.rounds < 1:

@@ -57,7 +57,8 @@ def parse_gs1(code: str) -> GS1Data | None:
             message = result.gs1_message
     except Exception:  # noqa: BLE001 - an unparseable string is simply not GS1
         return None
-    if message is None or not message.element_strings:
+    # biip lets AIs 30 and 7004 go empty; GS1 gives every element at least one character, so an empty one is no GS1.
+    if message is None or not message.element_strings or not all(es.value for es in message.element_strings):
         return None
     elements: dict[str, str] = {}
     fields: dict[str, object] = {}
@@ -222,13 +223,18 @@ def gs1_date(day: dt.date) -> str:
     return day.strftime("%y%m%d")
 
 
+# The AIs whose value biip reads as a YYMMDD date, with a time after it where one follows, refusing the scan when it is none
+# (biip's GS1ElementString._with_date_and_datetime).
+_DATED = frozenset({"11", "12", "13", "15", "16", "17", "4324", "4325", "4326", "7003", "7006", "7007", "7011", "8008"})
+
+
 def ai_table() -> dict[str, dict[str, object]]:
-    """Every GS1 application identifier as biip knows it (pattern, separator, whether it is a YYMMDD date): the table the
+    """Every GS1 application identifier as biip knows it (pattern, separator, whether it starts with a date): the table the
     app's local resolver (pwa/gs1-ais.json) parses scans with, so the phone and the server read a scan alike."""
     from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS
 
     return {
-        ai.ai: {"pattern": ai.pattern, "separator": ai.separator_required, "date": "(YYMMDD)" in ai.description, "title": ai.data_title}
+        ai.ai: {"pattern": ai.pattern, "separator": ai.separator_required, "date": ai.ai in _DATED, "title": ai.data_title}
         for ai in sorted(_GS1_APPLICATION_IDENTIFIERS.values(), key=lambda a: a.ai)
     }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 from xml.sax.saxutils import escape
@@ -11,7 +13,6 @@ from xml.sax.saxutils import escape
 from PIL import Image, ImageDraw, ImageFont
 
 from labels.layout import MM_PER_INCH, SVG_FONTS, Code, Label, Text, cjk_font, dots, module_dots
-from labels.symbols import Symbol
 
 THERMAL_DPI = 203  # 8 dots per mm: most desktop and industrial label printers
 
@@ -235,13 +236,36 @@ class Sheet:
 # ZPL II -------------------------------------------------------------------------------------------------
 
 
+# Text reaches the printer's command stream in one place, `_field`: every field is ^FH\ ^FD … ^FS, and in the data every
+# character that could act as ZPL (the prefixes ^ and ~, the escape \ itself) or as a control character of any protocol
+# (C0, DEL, C1, the Unicode line and paragraph separators) is written as ^FH hex escapes of its UTF-8 bytes. The printer
+# prints the same characters; the stream carries none of them raw. The only control character in a ZPL job is the line
+# feed that ends each command line.
+_ESCAPED = frozenset("^~\\")
+FONT_NAME = re.compile(r"[A-Z]:[A-Za-z0-9_.\-]+")
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPED or unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        return "".join(f"\\{byte:02X}" for byte in char.encode("utf-8"))
+    if unicodedata.category(char) == "Cs":  # half a surrogate pair is no character: it cannot be sent as UTF-8
+        return "\uFFFD"
+    return char
+
+
 def zpl_field(text: str) -> str:
-    """Field data for ^FH\\ : the characters ZPL would read as commands (^ ~) and the escape itself, as hex."""
-    return text.replace("\\", "\\5C").replace("^", "\\5E").replace("~", "\\7E")
+    """Field data for ^FH\\ : ZPL's command prefixes (^ ~), the escape itself and every control character, as hex."""
+    return "".join(_escaped(char) for char in text)
+
+
+def _field(data: str) -> str:
+    return f"^FH\\^FD{zpl_field(data)}^FS"
 
 
 def zpl(label: Label, dpi: int = THERMAL_DPI, *, font: str = "E:SIMSUN.TTF", copies: int = 1) -> str:
     """One label in ZPL II: UTF-8 text (^CI28) in the printer's CJK font, barcodes as the printer's own commands."""
+    if not FONT_NAME.fullmatch(font):
+        raise ValueError(f"{font!r} is not a printer font name (like E:SIMSUN.TTF)")
     lines = ["^XA", "^CI28", f"^PW{dots(label.width, dpi)}", f"^LL{dots(label.height, dpi)}", "^LH0,0", f"^CW1,{font}"]
     for item in label.items:
         if isinstance(item, Text):
@@ -249,7 +273,7 @@ def zpl(label: Label, dpi: int = THERMAL_DPI, *, font: str = "E:SIMSUN.TTF", cop
             h = max(10, dots(size, dpi))
             width = dots(item.width, dpi)
             justify = {"left": "L", "center": "C", "right": "R"}[item.align]
-            lines.append(f"^FO{dots(item.x, dpi)},{dots(item.y, dpi)}^A1N,{h},{h}^FB{width},1,0,{justify}^FH\\^FD{zpl_field(item.text)}^FS")
+            lines.append(f"^FO{dots(item.x, dpi)},{dots(item.y, dpi)}^A1N,{h},{h}^FB{width},1,0,{justify}{_field(item.text)}")
         else:
             lines.append(_zpl_symbol(item, dpi))
     if copies > 1:
@@ -272,24 +296,24 @@ def _zpl_symbol(code: Code, dpi: int) -> str:
     match symbol.symbology:
         case "code128":
             # ^BC reads ">" as the start of a subset code: a literal one is "><".
-            return f"{origin}^BCN,{h},N,N,N^FH\\^FD{zpl_field(data.replace('>', '><'))}^FS"
+            return f"{origin}^BCN,{h},N,N,N{_field(data.replace('>', '><'))}"
         case "gs1_128":
             # Mode D: UCC/EAN-128 from the bracketed AIs; the printer puts FNC1 first and after variable-length fields.
-            return f"{origin}^BCN,{h},N,N,N,D^FH\\^FD{zpl_field(data)}^FS"
+            return f"{origin}^BCN,{h},N,N,N,D{_field(data)}"
         case "ean13":
-            return f"{origin}^BEN,{h},N,N^FD{data[:12]}^FS"
+            return f"{origin}^BEN,{h},N,N{_field(data[:12])}"
         case "ean8":
-            return f"{origin}^B8N,{h},N,N^FD{data[:7]}^FS"
+            return f"{origin}^B8N,{h},N,N{_field(data[:7])}"
         case "upca":
-            return f"{origin}^BUN,{h},N,N,Y^FD{data[:11]}^FS"
+            return f"{origin}^BUN,{h},N,N,Y{_field(data[:11])}"
         case "qr":
-            return f"^FO{x},{y}^BQN,2,{min(module, 10)}^FH\\^FDMA,{zpl_field(data)}^FS"
+            return f"^FO{x},{y}^BQN,2,{min(module, 10)}{_field('MA,' + data)}"
         case "datamatrix":
-            return f"^FO{x},{y}^BXN,{module},200^FH\\^FD{zpl_field(data)}^FS"
+            return f"^FO{x},{y}^BXN,{module},200{_field(data)}"
         case "gs1_datamatrix":
             # Escape character ` (not in the GS1 character set): `1 is FNC1, first and after each variable-length field.
             assert symbol.elements is not None
-            return f"^FO{x},{y}^BXN,{module},200,,,,`^FD`1{symbol.elements.data('`1')}^FS"
+            return f"^FO{x},{y}^BXN,{module},200,,,,`{_field('`1' + symbol.elements.data('`1'))}"
     raise ValueError(symbol.symbology)
 
 

@@ -4,10 +4,11 @@
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as scan from "./scan.js";
-import { language, setLanguage, t } from "./i18n.js";
+import { browserLanguage, inBoth, inLanguage, language, languageTag, said, setLanguage, shown, t } from "./i18n.js";
 import { scanWithCamera } from "./camera.js";
 import { office } from "./office.js";
-import { h, say, quiet, noticeKind, dec, fmt, screen, working, showing, go, table, saveFile } from "./ui.js";
+import { customers, newOrder, orders } from "./selling.js";
+import { h, say, quiet, noticeKind, dec, fmt, money, screen, working, showing, go, table, saveFile, frame } from "./ui.js";
 
 const syncBadge = document.getElementById("sync");
 const homeButton = document.getElementById("home");
@@ -18,8 +19,40 @@ async function warehouse() {
   return (await store.get("warehouse")) || null;
 }
 
-function scopesFor(code) {
-  return ["catalog", `wh:${code}`, `stock:${code}`];
+/** A warehouse's slices: its bins and stock; its open tasks only for those who do them. */
+function scopesFor(code, current) {
+  return ["catalog", `wh:${code}`, `stock:${code}`, ...(worksInWarehouse(current) ? [`tasks:${code}`] : [])];
+}
+
+// What a user may do is the permissions the server sends with them (server/auth/permissions.py); the screens follow.
+// Whoever may move stock, receive or pick works in a warehouse: they choose it first and see its tasks. Everyone else
+// (approvers, sales, finance) goes straight home, to what their permissions reach.
+const WAREHOUSE_WORK = ["stock.move", "purchase.receive", "sales.fulfil"];
+const WAREHOUSE_SCREENS = ["receive", "pick", "putaway", "transfer", "count", "scan", "pack", "warehouse"];
+// A session kept from before the server sent permissions, with no signal to ask: every screen, as before.
+const can = (current, permission) => !current.user.permissions || current.user.permissions.includes(permission);
+const worksInWarehouse = (current) => WAREHOUSE_WORK.some((permission) => can(current, permission));
+const mayApprove = (current) => can(current, "purchase.approve");
+
+/** A session kept from before the server sent permissions learns them once, when there is a signal. */
+async function withPermissions(current) {
+  if (!current || current.user.permissions) return current;
+  try {
+    const session = { ...current, user: await sync.api("/api/v1/auth/me") };
+    await store.set("session", session);
+    return session;
+  } catch {
+    return current;
+  }
+}
+
+/** What the device keeps in step: a worker's warehouse (once chosen); for anyone else, the stock of each item in each
+ *  warehouse they may see, and their own warehouse's bins when they have just one. */
+async function startSync(current) {
+  const wh = await warehouse();
+  if (wh) return sync.start(scopesFor(wh, current));
+  if (worksInWarehouse(current)) return;
+  sync.start(["catalog", ...(await warehousesOf(current)).map((code) => `stock:${code}`)]);
 }
 
 function installCamera() {
@@ -41,7 +74,7 @@ function installCamera() {
     } catch (error) {
       close();
       scan.error();
-      say("error", `${t("no camera")}: ${error.message || error}`);
+      say("error", error.name === "NotAllowedError" ? t("camera refused") : t("no camera"));
     }
   });
   document.getElementById("camera-close").addEventListener("click", close);
@@ -49,24 +82,68 @@ function installCamera() {
 }
 
 async function start() {
-  setLanguage((await store.get("language")) || language());
+  showLanguage((await store.get("language")) || browserLanguage());
   scan.installWedge(document.getElementById("scan"));
   installCamera();
   homeButton.addEventListener("click", () => go("#/home"));
+  document.getElementById("language").addEventListener("click", switchLanguage);
   sync.events.addEventListener("status", (event) => showStatus(event.detail));
   sync.events.addEventListener("signed-out", () => signOut());
-  const tell = (event) => say("error", `${event.detail.op.label || event.detail.op.type}: ${inLanguage(event.detail.result.details, event.detail.result.message)}`);
+  const tell = (event) => say("error", `${shown(event.detail.op.label) || event.detail.op.type}: ${inLanguage(event.detail.result.details, event.detail.result.message)}`);
   sync.events.addEventListener("issue", tell);
   sync.events.addEventListener("exception", tell);
   window.addEventListener("hashchange", route);
   registerWorker();
   navigator.storage?.persist?.();
-  const current = await sync.session();
-  const wh = await warehouse();
-  if (current && wh) sync.start(scopesFor(wh));
+  const current = await withPermissions(await sync.session());
+  if (current) startSync(current);
   if (current) listenForNotifications();
   showStatus(await sync.status());
   route();
+  if (current) followUser();
+}
+
+// Language: a first visit shows the browser's; a choice is kept on the device and sent to the server, and the user's
+// choice there wins at sign-in and start (so another device of theirs starts in it). Without a signal the device's stands.
+
+function showLanguage(value) {
+  setLanguage(value);
+  frame();
+}
+
+/** The header's language button: the whole page, header and all, is drawn again in the other language. */
+async function switchLanguage() {
+  await useLanguage(language() === "zh" ? "en" : "zh");
+  await store.set("language-unsent", true);
+  await sendLanguage();
+}
+
+async function useLanguage(value) {
+  showLanguage(value);
+  await store.set("language", language());
+  quiet();  // a notice said in the other language
+  showStatus(await sync.status());
+  route();
+}
+
+/** The device's choice becomes the signed-in user's; without a signal it waits on the device for the next start or sign-in. */
+async function sendLanguage() {
+  const current = await sync.session();
+  if (!current) return;
+  try {
+    const user = await sync.api("/api/v1/auth/me", { method: "PATCH", body: { language: languageTag() } });
+    await store.set("session", { ...current, user });
+    await store.del("language-unsent");
+  } catch { /* offline: sent later */ }
+}
+
+/** Signed in at start: a choice made here without a signal goes to the server; else the user's choice there is shown. */
+async function followUser() {
+  if (await store.get("language-unsent")) return sendLanguage();
+  try {
+    const user = await sync.api("/api/v1/auth/me");
+    if (user.language && user.language !== languageTag()) await useLanguage(user.language);
+  } catch { /* offline: the device's choice stands */ }
 }
 
 async function registerWorker() {
@@ -75,7 +152,9 @@ async function registerWorker() {
   if (!registration) return;  // service workers blocked (private mode, policy): the app works online only
   // A new version waits until nothing is left to send, then takes over (and the page reloads into it).
   const activateWhenEmpty = async () => {
-    if (registration.waiting && (await sync.status()).pending === 0) registration.waiting.postMessage({ type: "activate" });
+    if (!registration.waiting || (await sync.status()).pending !== 0) return;
+    // Asked again after the wait: the first version ever installed takes over by itself meanwhile, and is waiting no more.
+    registration.waiting?.postMessage({ type: "activate" });
   };
   registration.addEventListener("updatefound", () => {
     const next = registration.installing;
@@ -84,6 +163,9 @@ async function registerWorker() {
   activateWhenEmpty();  // one that was already waiting when the page opened
   sync.events.addEventListener("status", activateWhenEmpty);
   let reloaded = false;
+  // Controlled already (the first version claimed the page before this listener was there, or an earlier visit's): the
+  // next change of controller is a new version, and the page reloads into it.
+  if (navigator.serviceWorker.controller) sessionStorage.setItem("cangku-controlled", "1");
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (!reloaded && navigator.serviceWorker.controller && sessionStorage.getItem("cangku-controlled")) {
       reloaded = true;
@@ -95,7 +177,7 @@ async function registerWorker() {
 
 function showStatus(status) {
   const issues = status.issues.length;
-  const when = status.lastSync ? new Date(status.lastSync).toLocaleTimeString(language() === "zh" ? "zh-CN" : "en") : t("never");
+  const when = status.lastSync ? new Date(status.lastSync).toLocaleTimeString(languageTag()) : t("never");
   syncBadge.dataset.state = issues ? "issues" : status.online ? "online" : "offline";
   syncBadge.dataset.pending = String(status.pending);
   syncBadge.textContent = `${status.online ? "" : `${t("offline")} · `}${t("pending ops")} ${status.pending}${issues ? ` · ⚠ ${issues}` : ""} · ${when}`;
@@ -118,7 +200,9 @@ async function route() {
   const [path, arg, ...rest] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
   if (!current) return login();
   if (path === "office") return office(current, arg, ...rest);  // the desk works across warehouses
-  if (!(await warehouse())) return chooseWarehouse(current);
+  const worker = worksInWarehouse(current);
+  if (worker && !(await warehouse())) return chooseWarehouse(current);
+  if (!worker && WAREHOUSE_SCREENS.includes(path)) return go("#/home");
   homeButton.hidden = path === "home" || !path;
   switch (path) {
     case "receive": return arg ? receiveOrder(arg) : receiveList();
@@ -128,6 +212,9 @@ async function route() {
     case "transfer": return transfer(arg);
     case "count": return arg ? countBins(arg) : counts();
     case "stock": return stockLookup(arg);
+    case "customers": return customers(arg);
+    case "orders": return orders(arg);
+    case "order": return newOrder(arg);
     case "scan": return scanAnything(arg);
     case "pack": return arg ? packOrder(arg) : packList();
     case "issues": return issueInbox();
@@ -154,10 +241,14 @@ function login() {
         body: { username: username.value, password: password.value, device_id: await sync.clientId(), ...(totp.value ? { totp: totp.value } : {}) },
       });
       await store.set("session", { token: answer.token, user: answer.user });
-      if (answer.user.language) setLanguage(answer.user.language);
+      if (await store.get("language-unsent")) {
+        await sendLanguage();  // chosen on this screen (or without a signal): newer than the server's
+      } else if (answer.user.language) {
+        showLanguage(answer.user.language);
+        await store.set("language", language());
+      }
       if (answer.user.warehouses.length === 1) await store.set("warehouse", answer.user.warehouses[0]);
-      const wh = await warehouse();
-      if (wh) sync.start(scopesFor(wh));
+      startSync(await sync.session());
       listenForNotifications();
       go("#/home");
     } catch (error) {
@@ -165,30 +256,31 @@ function login() {
         totpLabel.hidden = false;
         totp.focus();
       }
-      say("error", error.status === 0 ? t("offline") : error.body.message || t("bad sign in"));
+      say("error", said(error, t("bad sign in")));
     }
   } },
   h("label", {}, t("username"), username), h("label", {}, t("password"), password), totpLabel,
-  h("button", { class: "primary", type: "submit" }, t("sign in")),
-  h("button", { type: "button", onclick: async () => { setLanguage(language() === "zh" ? "en" : "zh"); await store.set("language", language()); login(); } },
-    t("language")));
+  h("button", { class: "primary", type: "submit" }, t("sign in")));
   screen(t("sign in"), form);
   username.focus();
 }
 
+/** The warehouses a user may work in: theirs, or every one when none is named (none without a signal). */
+async function warehousesOf(current) {
+  if (current.user.warehouses.length) return current.user.warehouses;
+  try {
+    return (await sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } })).items.map((w) => w.code);
+  } catch {
+    return [];
+  }
+}
+
 async function chooseWarehouse(current) {
   working(null);
-  let codes = current.user.warehouses;
-  if (!codes.length) {
-    try {
-      codes = (await sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } })).items.map((w) => w.code);
-    } catch {
-      codes = [];
-    }
-  }
+  const codes = await warehousesOf(current);
   screen(t("warehouse"), h("div", { class: "tiles" }, codes.map((code) => h("button", { onclick: async () => {
     await store.set("warehouse", code);
-    sync.start(scopesFor(code));
+    sync.start(scopesFor(code, current));
     go("#/home");
   } }, code))));
 }
@@ -197,7 +289,8 @@ async function chooseWarehouse(current) {
 
 async function home(current, refreshed = false) {
   const here = location.hash;
-  working(async (code) => go(`#/scan/${encodeURIComponent(code)}`));
+  const worker = worksInWarehouse(current);
+  working(async (code) => go(`#/${worker ? "scan" : "stock"}/${encodeURIComponent(code)}`));  // what a scan here looks up
   const status = await sync.status();
   const wh = await warehouse();
   const counts = {
@@ -211,27 +304,28 @@ async function home(current, refreshed = false) {
   if (!showing(here)) return;  // nothing is awaited from here on: another screen cannot be drawn over
   const badge = (n) => (n ? h("span", { class: "badge" }, n) : null);
   const tile = (task, label, n) => h("button", { onclick: () => go(`#/${task}`), "data-task": task }, t(label), " ", badge(n));
-  screen(`${current.user.display_name || current.user.username} · ${wh}`,
+  screen(`${current.user.display_name || current.user.username}${wh ? ` · ${wh}` : ""}`,
     h("div", { class: "tiles" },
-      tile("receive", "receive", counts.receive),
-      tile("pick", "pick", counts.pick),
-      tile("putaway", "putaway", counts.putaway),
-      tile("pack", "pack", counts.pack),
-      tile("transfer", "transfer", 0),
-      tile("count", "count", counts.count),
-      tile("scan", "scan anything", 0),
+      worker ? [
+        tile("receive", "receive", counts.receive),
+        tile("pick", "pick", counts.pick),
+        tile("putaway", "putaway", counts.putaway),
+        tile("pack", "pack", counts.pack),
+        tile("transfer", "transfer", 0),
+        tile("count", "count", counts.count),
+        tile("scan", "scan anything", 0),
+      ] : null,
       tile("stock", "stock", 0),
+      can(current, "sales.write") ? [tile("order", "new order", 0), tile("orders", "my orders", 0), tile("customers", "customers", 0)] : null,
       mayApprove(current) ? tile("approvals", "approvals", counts.approvals) : null,
       tile("issues", "issues", status.issues.length),
       tile("office", "office", 0),
-      h("button", { onclick: () => sync.syncNow() }, t("sync now")),
-      h("button", { onclick: () => go("#/warehouse") }, t("warehouse")),
-      h("button", { "data-action": "language", onclick: async () => { setLanguage(language() === "zh" ? "en" : "zh"); await store.set("language", language()); route(); } },
-        t("language")),
+      worker ? h("button", { onclick: () => sync.syncNow() }, t("sync now")) : null,
+      worker ? h("button", { onclick: () => go("#/warehouse") }, t("warehouse")) : null,
       h("button", { onclick: () => signOut() }, t("sign out"))));
   if (refreshed) return;
   // The tasks of the day, fetched again when online; the tiles are drawn again with their new counts.
-  await Promise.all([refreshOrders(), refreshWaves(), refreshPutaways(), refreshCounts(), refreshShipments(),
+  await Promise.all([...(worker ? [refreshOrders(), refreshTasks(), refreshCounts(), refreshShipments()] : []),
     mayApprove(current) ? refreshApprovals() : null]);
   if (showing(here)) home(current, true);
 }
@@ -290,6 +384,9 @@ async function pendingFor(number) {
   return by;
 }
 
+/** Receiving against an order by scanning. A lot-tracked item asks its lot (and expiry) once: that item and lot is the
+ *  current line, and every further scan of the item adds to it (a carton its pack) until "new lot" starts another. The
+ *  quantity field sets the current line's count at once; "receiving done" inspects and completes the receipt. */
 async function receiveOrder(number) {
   const po = await store.getDoc("po", number);
   if (!po) return receiveList();
@@ -297,6 +394,16 @@ async function receiveOrder(number) {
   const table = h("tbody");
   const lots = new Map();  // lots received here on this visit: their labels can be printed once the receipt reached the server
   const labels = h("div", { class: "actions" });
+  const counted = new Map();  // "sku|lot" -> {sku, lot, expiry, tracked, qty}: what this visit counted, line by line
+  const lotOf = new Map();  // sku -> the line its scans count into
+  const panel = h("div", { id: "current" });
+  let current = null;  // the line shown, which the quantity field sets
+  let lotForm = null;  // the lot form while it is open: scans go into it
+  const lineOf = (sku, lot, expiry, tracked) => {
+    const key = `${sku}|${lot || ""}`;
+    if (!counted.has(key)) counted.set(key, { sku, lot, expiry, tracked, qty: 0 });
+    return counted.get(key);
+  };
   const draw = async () => {
     const order = await store.getDoc("po", number);
     const pending = await pendingFor(number);
@@ -315,98 +422,298 @@ async function receiveOrder(number) {
     } catch { /* offline: the copy on the device stands */ }
     await draw();
   };
-  working(async (code) => {
+  /** Whether the order takes `qty` more of `sku` (the server says how much more it will take); says why not. */
+  const fits = async (sku, qty) => {
+    const line = (await store.getDoc("po", number)).lines.find((l) => l.sku === sku);
+    const pending = (await pendingFor(number))[sku] || 0;
+    if (pending + qty <= dec(line.may_receive) + 1e-9) return true;
+    scan.error();
+    say("error", `${t("over receipt")}: ${sku} ${fmt(dec(line.received) + pending + qty)} / ${line.qty}`);
+    return false;
+  };
+  const count = async (line, qty) => {
+    const payload = { po: number, sku: line.sku, qty: fmt(qty), ...(line.lot ? { lot: line.lot } : {}), ...(line.expiry ? { expiry: line.expiry } : {}) };
+    await sync.queue("receive.line", payload, inBoth((t) => `${t("receive")} ${number} ${line.sku}${line.lot ? ` · ${line.lot}` : ""} × ${fmt(qty)}`));
+    line.qty += qty;
+    current = line;
+    if (line.lot) lots.set(`${line.sku}|${line.lot}`, { sku: line.sku, lot: line.lot });
+    scan.ok();
+    say("ok", `${t("received one")} ${line.sku} × ${fmt(qty)}`);
+    drawCurrent();
+    await draw();
+  };
+  const askFor = async (sku) => {
+    lotForm = lotForm?.sku === sku ? lotForm : askLot(sku);  // two quick scans of a new item share its one form
+    const answer = await lotForm.answer;
+    lotForm = null;
+    return answer;
+  };
+  const newLot = async () => {
+    if (!current || lotForm) return;
+    const answer = await askFor(current.sku);
+    if (!answer) return;
+    current = lineOf(current.sku, answer.lot, answer.expiry, true);
+    lotOf.set(current.sku, current);
+    drawCurrent();
+  };
+  const setCount = async (value) => {
+    const wanted = dec(value);
+    if (!String(value).trim() || !(wanted >= 0)) {
+      scan.error();
+      return say("error", `${t("bad qty")}: ${value}`);
+    }
+    const more = Math.round((wanted - current.qty) * 10000) / 10000;
+    if (more < 0) {
+      scan.error();
+      return say("error", `${t("count only goes up")} (${fmt(current.qty)})`);
+    }
+    if (more > 0 && (await fits(current.sku, more))) await count(current, more);
+  };
+  const drawCurrent = () => {
+    if (!current) return panel.replaceChildren();
+    const qty = h("input", { name: "qty", inputmode: "decimal", autocomplete: "off", value: fmt(current.qty) });
+    panel.replaceChildren(h("form", { class: "stack", "data-sku": current.sku, "data-lot": current.lot || "",
+      onsubmit: (event) => { event.preventDefault(); setCount(qty.value); } },
+    h("p", {}, h("strong", {}, current.sku), current.lot ? ` · ${t("lot")} ` : "", current.lot ? h("strong", { "data-field": "lot" }, current.lot) : "",
+      current.expiry ? ` · ${current.expiry}` : "", " · ", t("counted here"), " ", h("strong", { "data-field": "count" }, fmt(current.qty))),
+    h("label", {}, t("qty"), qty),
+    h("div", { class: "actions" },
+      h("button", { class: "primary", type: "submit", "data-action": "set-qty" }, t("set qty")),
+      current.tracked ? h("button", { type: "button", "data-action": "new-lot", onclick: newLot }, t("new lot")) : null)));
+  };
+  const receiving = async (code) => {
+    if (lotForm) return lotForm.take(code);
     const found = await scan.resolve(code);
     const order = await store.getDoc("po", number);
+    if (found.kind === "lot" && order.lines.some((l) => l.sku === found.sku)) {  // a lot label: its item's scans count into it
+      current = lineOf(found.sku, found.lot, found.expiry || null, true);
+      lotOf.set(found.sku, current);
+      scan.ok();
+      return drawCurrent();
+    }
     if (found.kind !== "item") {
       scan.error();
       return say("error", `${t("unknown code")}: ${code}`);
     }
-    const line = order.lines.find((l) => l.sku === found.sku);
-    if (!line) {
+    if (!order.lines.some((l) => l.sku === found.sku)) {
       scan.error();
       return say("error", `${t("not on order")}: ${found.sku}`);
     }
     const qty = dec(found.qty || 1);
-    const pending = (await pendingFor(number))[found.sku] || 0;
-    if (pending + qty > dec(line.may_receive) + 1e-9) {  // the server says how much more it will take
-      scan.error();
-      return say("error", `${t("over receipt")}: ${found.sku} ${fmt(dec(line.received) + pending + qty)} / ${line.qty}`);
-    }
-    let lot = found.lot || null;
-    let expiry = found.expiry || null;
-    if (found.item && found.item.tracking === "lot" && !lot) {
-      const answer = await askLot(found.sku);
+    if (!(await fits(found.sku, qty))) return;
+    const tracked = found.item?.tracking === "lot";
+    let line = !tracked ? lineOf(found.sku, null, null, false) : found.lot ? lineOf(found.sku, found.lot, found.expiry || null, true) : lotOf.get(found.sku);
+    if (!line) {
+      const answer = await askFor(found.sku);
       if (!answer) return;
-      ({ lot, expiry } = answer);
+      line = lineOf(found.sku, answer.lot, answer.expiry, true);
     }
-    const payload = { po: number, sku: found.sku, qty: fmt(qty), ...(lot ? { lot } : {}), ...(expiry ? { expiry } : {}) };
-    await sync.queue("receive.line", payload, `${t("receive")} ${number} ${found.sku} × ${fmt(qty)}`);
-    if (lot) lots.set(`${found.sku}|${lot}`, { sku: found.sku, lot });
-    scan.ok();
-    say("ok", `${t("received one")} ${found.sku} × ${fmt(qty)}`);
-    await draw();
-  });
-  screen(`${t("receive")} ${number}`,
-    h("p", { class: "muted" }, po.supplier, " · ", t("scan an item")),
-    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("ordered")),
-      h("th", { class: "num" }, t("received")), h("th", { class: "num" }, t("to send")))), table), labels);
-  await draw();
+    if (tracked) lotOf.set(found.sku, line);
+    await count(line, qty);
+  };
+  const scanning = () => {
+    working(receiving);
+    screen(`${t("receive")} ${number}`,
+      h("p", { class: "muted" }, po.supplier, " · ", t("scan an item")),
+      panel,
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("ordered")),
+        h("th", { class: "num" }, t("received")), h("th", { class: "num" }, t("to send")))), table),
+      h("div", { class: "actions" },
+        h("button", { class: "primary", "data-action": "receiving-done", onclick: () => receivingDone(number, scanning) }, t("receiving done"))),
+      labels);
+    drawCurrent();
+    return draw();
+  };
+  await scanning();
   const redraw = () => refresh();
   sync.events.addEventListener("pushed", redraw);
   window.addEventListener("hashchange", () => sync.events.removeEventListener("pushed", redraw), { once: true });
   refresh();
 }
 
+/** The lot (and expiry) of an item being received: {answer, take}. A scan while it is open fills it — a lot label goes
+ *  into the lot field; a GS1 code carrying its lot (10) and expiry (17) fills both and answers at once. */
 function askLot(sku) {
-  return new Promise((resolve) => {
-    const lot = h("input", { name: "lot", required: true });
-    const expiry = h("input", { name: "expiry", type: "date" });
-    const form = h("form", { class: "stack", onsubmit: (event) => {
-      event.preventDefault();
-      form.remove();
-      resolve({ lot: lot.value.trim(), expiry: expiry.value || null });
-    } }, h("strong", {}, sku), h("label", {}, t("lot"), lot), h("label", {}, t("expiry"), expiry),
-    h("button", { class: "primary", type: "submit" }, t("ok")),
-    h("button", { type: "button", onclick: () => { form.remove(); resolve(null); } }, t("cancel")));
-    document.getElementById("app").prepend(form);
-    lot.focus();
-  });
+  let resolve = null;
+  const answer = new Promise((done) => { resolve = done; });
+  const lot = h("input", { name: "lot", required: true, autocomplete: "off" });
+  const expiry = h("input", { name: "expiry", type: "date" });
+  const close = (value) => {
+    form.remove();
+    document.getElementById("scan").focus();
+    resolve(value);
+  };
+  const form = h("form", { class: "stack", "data-form": "lot", onsubmit: (event) => {
+    event.preventDefault();
+    close({ lot: lot.value.trim(), expiry: expiry.value || null });
+  } }, h("strong", {}, `${sku} · ${t("lot asked once")}`), h("label", {}, t("lot"), lot), h("label", {}, t("expiry"), expiry),
+  h("button", { class: "primary", type: "submit", "data-action": "lot-ok" }, t("ok")),
+  h("button", { type: "button", onclick: () => close(null) }, t("cancel")));
+  document.getElementById("app").prepend(form);
+  lot.focus();
+  const take = async (code) => {
+    const found = await scan.resolve(code);
+    if (found.gs1?.lot) {
+      lot.value = found.gs1.lot;
+      if (found.gs1.expiry) expiry.value = found.gs1.expiry;
+      scan.ok();
+      return found.gs1.expiry ? form.requestSubmit() : expiry.focus();
+    }
+    if (found.kind === "item") {
+      scan.error();
+      return say("error", t("scan the lot"));
+    }
+    lot.value = found.kind === "lot" ? found.lot : code;
+    if (found.kind === "lot" && found.sku === sku && found.expiry) expiry.value = found.expiry;
+    scan.ok();
+    expiry.focus();
+  };
+  return { sku, answer, take };
+}
+
+/** Receiving done: the receipt's lines as the server has them, each accepted or partly rejected with a reason. The
+ *  decision goes through the outbox and completes the receipt; the next scan of the order starts a new one. */
+async function receivingDone(number, back) {
+  const here = location.hash;
+  await sync.push().catch(() => {});
+  if (Object.keys(await pendingFor(number)).length) {
+    scan.error();
+    return say("error", t("send scans first"));
+  }
+  let receipt = null;
+  try {
+    receipt = (await sync.api("/api/v1/receipts", { params: { po: number, status: "open", limit: 100 } })).items
+      .sort((a, b) => a.number.localeCompare(b.number))[0];
+  } catch (error) {
+    scan.error();
+    return say("error", error.status === 0 ? t("needs network") : said(error));
+  }
+  if (!showing(here)) return;
+  if (!receipt) {
+    scan.error();
+    return say("error", t("nothing received yet"));
+  }
+  const order = await store.getDoc("po", number);
+  const name = (sku) => {
+    const line = order.lines.find((l) => l.sku === sku);
+    return line ? (language() === "zh" ? line.name_zh : line.name_en || line.name_zh) : "";
+  };
+  const rows = receipt.lines.map((line) => decisionRow(line, name(line.sku)));
+  const complete = async () => {
+    const lines = [];
+    for (const row of rows) {
+      const { line, qty, rejected, reason } = row.decision();
+      if (!(rejected >= 0) || rejected > qty) {
+        scan.error();
+        row.focus("rejected");
+        return say("error", `${t("bad qty")}: ${line} · ${fmt(rejected)} / ${fmt(qty)}`);
+      }
+      if (rejected > 0 && !reason) {
+        scan.error();
+        row.focus("reason");
+        return say("error", t("reject needs reason"));
+      }
+      lines.push({ line, accepted: fmt(qty - rejected), rejected: fmt(rejected), ...(rejected > 0 ? { reason } : {}) });
+    }
+    await sync.queue("receipt.complete", { receipt: receipt.number, version: receipt.version, lines },
+      inBoth((t) => `${t("receiving done")} ${receipt.number}`));
+    scan.ok();
+    say("ok", `${t("receipt completed")} ${receipt.number}`);
+    go(`#/receive/${encodeURIComponent(number)}`);
+  };
+  working(null);
+  screen(`${t("receiving done")} ${receipt.number}`,
+    h("p", { class: "muted" }, t("inspect each line")),
+    h("ul", { class: "list decisions" }, rows.map((row) => row.element)),
+    h("div", { class: "actions" },
+      h("button", { class: "primary", "data-action": "complete-receipt", onclick: complete }, t("complete receipt")),
+      h("button", { "data-action": "back", onclick: back }, t("back to scanning"))));
+}
+
+/** One receipt line to inspect: accepted as a whole, or a rejected quantity and its reason. */
+function decisionRow(line, name) {
+  const rejected = h("input", { name: "rejected", inputmode: "decimal", autocomplete: "off", value: line.qty });
+  const reason = h("input", { name: "reason", autocomplete: "off" });
+  const rejecting = h("div", { hidden: true }, h("label", {}, t("rejected qty"), rejected), h("label", {}, t("reject reason"), reason));
+  const verdict = h("strong", { "data-field": "verdict" }, t("qc accepted"));
+  const choose = (reject) => {
+    rejecting.hidden = !reject;
+    verdict.textContent = t(reject ? "qc rejecting" : "qc accepted");
+    if (reject) rejected.focus();
+  };
+  const element = h("li", { "data-line": line.line, "data-sku": line.sku },
+    h("span", {}, h("strong", {}, line.sku), ` ${name}`, line.lot ? ` · ${t("lot")} ${line.lot}` : "", " × ",
+      h("strong", { "data-field": "qty" }, line.qty), " · ", verdict),
+    h("div", { class: "actions" },
+      h("button", { type: "button", "data-action": "accept", onclick: () => choose(false) }, t("qc accept")),
+      h("button", { type: "button", class: "danger", "data-action": "reject", onclick: () => choose(true) }, t("qc reject"))),
+    rejecting);
+  return {
+    element,
+    decision: () => ({ line: line.line, qty: dec(line.qty), rejected: rejecting.hidden ? 0 : dec(rejected.value), reason: reason.value.trim() }),
+    focus: (field) => (field === "reason" ? reason : rejected).focus(),
+  };
 }
 
 // Picking ------------------------------------------------------------------------------------------
 
-/** The open waves of this warehouse, with their tasks, kept on the device. */
-async function refreshWaves() {
+/** The warehouse's open picks and put-aways are a synced slice (`tasks:<warehouse>`), pulled with the others: a task
+ * done anywhere leaves it, a new one arrives, at once while the websocket is up (its poke starts a pull). */
+async function refreshTasks() {
+  await sync.pull();
+}
+
+/** A kind of task of this warehouse as last synced, less those confirmed on this device: waiting to be sent (or refused
+ * and in the inbox), or applied and not pulled as done yet. So a task done here never shows again. */
+async function openTasks(kind, confirmedBy) {
   const wh = await warehouse();
-  return keep("wave", async () => (await sync.api("/api/v1/waves", { params: { warehouse: wh, status: "open" } })).items);
+  const confirmed = new Set((await sync.ownOps()).filter((op) => op.type === confirmedBy).map((op) => op.payload.task));
+  return (await store.inScope(`tasks:${wh}`)).filter((row) => row.kind === kind && !confirmed.has(Number(row.key)))
+    .map((row) => ({ ...row.data, id: Number(row.key) }));
 }
 
 /** Open pick tasks not yet confirmed on this device, in route order (wave, then bin order). */
 async function openPicks() {
-  const wh = await warehouse();
-  const sent = new Set((await store.outbox()).filter((op) => op.type === "pick.confirm").map((op) => op.payload.task));
-  return (await store.docs("wave")).filter((d) => d.warehouse === wh)
-    .sort((a, b) => a.number.localeCompare(b.number))
-    .flatMap((wave) => wave.tasks.filter((task) => task.status === "open" && !sent.has(task.id)).map((task) => ({ ...task, wave: wave.number })));
+  return (await openTasks("pick", "pick.confirm")).sort((a, b) => a.wave.localeCompare(b.wave) || a.seq - b.seq);
+}
+
+/** Call `draw` again whenever a pull changes the warehouse's tasks, for as long as `panel` is on screen. */
+async function followTasks(panel, draw) {
+  const scope = `tasks:${await warehouse()}`;
+  const changed = (event) => {
+    if (!panel.isConnected) sync.events.removeEventListener("changed", changed);
+    else if (event.detail.scope === scope) draw();
+  };
+  sync.events.addEventListener("changed", changed);
+  refreshTasks();  // what changed while the phone slept shows now, not at the next timer
 }
 
 async function pickRoute() {
   const here = location.hash;
-  let bin = null;
-  let scannedSku = null;
+  // The task on screen and what was scanned for it (its bin, its item, the quantity typed): another task on screen
+  // starts again with nothing ticked, so a scan never counts for a task it was not made for.
+  let picking = null;
+  let onScreen = "";
   const panel = h("div", { id: "pick" });
   screen(t("pick"), panel);
   const draw = async () => {
     const [task, ...rest] = await openPicks();
-    if (!showing(here)) return;
-    if (!task) {
-      panel.replaceChildren(h("p", { class: "muted" }, t("no picks")));
-      return;
+    if (!showing(here) || !panel.isConnected) return;
+    if (picking?.id !== task?.id) {
+      picking = task ? { id: task.id, bin: null, sku: null, qty: h("input", { name: "qty", inputmode: "decimal", value: task.qty }),
+        reason: h("input", { name: "short_reason", placeholder: t("short reason") }) } : null;
     }
-    const qty = h("input", { name: "qty", inputmode: "decimal", value: task.qty });
-    const reason = h("input", { name: "short_reason", placeholder: t("short reason") });
+    const view = JSON.stringify([task, rest.length, picking?.bin, picking?.sku]);
+    if (view === onScreen) return;  // nothing shown changes: a quantity being typed is left alone
+    onScreen = view;
+    if (!task) {
+      working(null);
+      return panel.replaceChildren(h("p", { class: "muted" }, t("no picks")));
+    }
+    const ticks = picking;
+    const { qty, reason } = ticks;
     const confirm = async () => {
+      if (picking !== ticks || !ticks.sku) return;  // sent already (a second tap), or no longer the task on screen
       const taken = dec(qty.value);
       if (!(taken >= 0) || taken > dec(task.qty)) {
         scan.error();
@@ -419,9 +726,9 @@ async function pickRoute() {
       }
       const payload = { task: task.id, qty: fmt(taken), location: task.location, ...(task.lot ? { lot: task.lot } : {}),
         ...(taken < dec(task.qty) ? { short_reason: reason.value.trim() } : {}) };
-      bin = null;
-      scannedSku = null;
-      await sync.queue("pick.confirm", payload, `${t("pick")} ${task.order} ${task.sku} × ${fmt(taken)} @ ${task.location}`);
+      ticks.bin = null;
+      ticks.sku = null;
+      await sync.queue("pick.confirm", payload, inBoth((t) => `${t("pick")} ${task.order} ${task.sku} × ${fmt(taken)} @ ${task.location}`));
       scan.ok();
       say("ok", `${t("picked")} ${task.sku} × ${fmt(taken)}`);
       draw();
@@ -429,20 +736,21 @@ async function pickRoute() {
     panel.replaceChildren(
       h("p", { class: "muted" }, `${task.wave} · ${task.order} · ${rest.length + 1} ${t("to pick")}`),
       h("table", {}, h("tbody", {},
-        h("tr", {}, h("th", {}, t("location")), h("td", { "data-field": "location", class: bin ? "done" : "" }, task.location, bin ? " ✓" : "")),
-        h("tr", {}, h("th", {}, t("item")), h("td", { "data-field": "sku", class: scannedSku ? "done" : "" },
-          task.sku, " ", language() === "zh" ? task.name_zh : task.name_en, scannedSku ? " ✓" : "")),
+        h("tr", {}, h("th", {}, t("location")), h("td", { "data-field": "location", class: ticks.bin ? "done" : "" }, task.location, ticks.bin ? " ✓" : "")),
+        h("tr", {}, h("th", {}, t("item")), h("td", { "data-field": "sku", class: ticks.sku ? "done" : "" },
+          task.sku, " ", language() === "zh" ? task.name_zh : task.name_en, ticks.sku ? " ✓" : "")),
         task.lot ? h("tr", {}, h("th", {}, t("lot")), h("td", {}, task.lot)) : null,
         h("tr", {}, h("th", {}, t("qty")), h("td", { class: "num" }, task.qty)))),
-      h("p", {}, !bin ? t("scan the bin") : !scannedSku ? t("scan the item") : t("confirm the qty")),
-      bin && scannedSku ? h("form", { class: "stack", onsubmit: (event) => { event.preventDefault(); confirm(); } },
+      h("p", {}, !ticks.bin ? t("scan the bin") : !ticks.sku ? t("scan the item") : t("confirm the qty")),
+      ticks.bin && ticks.sku ? h("form", { class: "stack", onsubmit: (event) => { event.preventDefault(); confirm(); } },
         h("label", {}, t("qty"), qty), h("label", {}, t("short reason"), reason),
         h("button", { class: "primary", type: "submit", "data-action": "confirm-pick" }, t("confirm"))) : "");
     working(async (code) => {
       const found = await scan.resolve(code);
-      if (!bin) {
+      if (picking !== ticks) return scan.error();  // another task came on screen while the scan was read: look again
+      if (!ticks.bin) {
         if (code === task.location || (found.kind === "location" && found.code === task.location)) {
-          bin = task.location;
+          ticks.bin = task.location;
           scan.ok();
           quiet();
         } else {
@@ -450,7 +758,7 @@ async function pickRoute() {
           say("error", `${t("wrong bin")}: ${code} ≠ ${task.location}`);
         }
       } else if (found.kind === "item" && found.sku === task.sku && (!found.lot || !task.lot || found.lot === task.lot)) {
-        scannedSku = found.sku;
+        ticks.sku = found.sku;
         scan.ok();
         quiet();
       } else {
@@ -460,30 +768,29 @@ async function pickRoute() {
       draw();
     });
   };
+  await followTasks(panel, draw);
   await draw();
-  if (await refreshWaves()) await draw();
 }
 
 // Put-away ---------------------------------------------------------------------------------------
 
-async function refreshPutaways() {
-  const wh = await warehouse();
-  return keep("putaway", async () => (await sync.api("/api/v1/putaway-tasks", { params: { warehouse: wh, status: "open" } })).items
-    .map((task) => ({ ...task, number: String(task.id) })));
-}
-
+/** Open put-away tasks not yet confirmed on this device, oldest first. */
 async function openPutaways() {
-  const sent = new Set((await store.outbox()).filter((op) => op.type === "putaway.confirm").map((op) => op.payload.task));
-  return (await store.docs("putaway")).filter((task) => !sent.has(task.id)).sort((a, b) => a.id - b.id);
+  return (await openTasks("putaway", "putaway.confirm")).sort((a, b) => a.id - b.id);
 }
 
 async function putaway() {
   const here = location.hash;
   const panel = h("div", { id: "putaway" });
+  const sent = new Set();  // tasks put away from this screen: a scanner reading one label twice puts a task away once
+  let onScreen = "";
   screen(t("putaway"), panel);
   const draw = async () => {
     const [task, ...rest] = await openPutaways();
-    if (!showing(here)) return;
+    if (!showing(here) || !panel.isConnected) return;
+    const view = JSON.stringify([task, rest.length]);
+    if (view === onScreen) return;
+    onScreen = view;
     if (!task) {
       working(null);
       return panel.replaceChildren(h("p", { class: "muted" }, t("nothing to put away")));
@@ -491,7 +798,7 @@ async function putaway() {
     panel.replaceChildren(
       h("p", { class: "muted" }, `${task.receipt} · ${rest.length + 1} ${t("to put away")}`),
       h("table", {}, h("tbody", {},
-        h("tr", {}, h("th", {}, t("item")), h("td", {}, task.sku, " ", language() === "zh" ? task.name_zh : task.name_en)),
+        h("tr", {}, h("th", {}, t("item")), h("td", { "data-field": "sku" }, task.sku, " ", language() === "zh" ? task.name_zh : task.name_en)),
         task.lot ? h("tr", {}, h("th", {}, t("lot")), h("td", {}, task.lot)) : null,
         h("tr", {}, h("th", {}, t("qty")), h("td", { class: "num" }, task.qty)),
         h("tr", {}, h("th", {}, t("from")), h("td", {}, task.from)),
@@ -503,14 +810,16 @@ async function putaway() {
         scan.error();
         return say("error", `${t("not a bin")}: ${code}`);
       }
-      await sync.queue("putaway.confirm", { task: task.id, location: found.code }, `${t("putaway")} ${task.sku} × ${task.qty} → ${found.code}`);
+      if (sent.has(task.id)) return;  // the same scan read twice before the next task came on screen
+      sent.add(task.id);
+      await sync.queue("putaway.confirm", { task: task.id, location: found.code }, inBoth((t) => `${t("putaway")} ${task.sku} × ${task.qty} → ${found.code}`));
       scan.ok();
       say("ok", `${task.sku} × ${task.qty} → ${found.code}${task.suggested && found.code !== task.suggested ? ` (${t("not the suggested bin")})` : ""}`);
       draw();
     });
   };
+  await followTasks(panel, draw);
   await draw();
-  if (await refreshPutaways()) await draw();
 }
 
 // Transfer ---------------------------------------------------------------------------------------
@@ -548,9 +857,9 @@ async function transfer(startAt) {
         draw();
         for (const line of carried) {
           await sync.queue("transfer.confirm", { sku: line.sku, qty: fmt(line.qty), from: source, to: found.code, ...(line.lot ? { lot: line.lot } : {}) },
-            `${t("transfer")} ${line.sku} × ${fmt(line.qty)} ${source} → ${found.code}`);
+            inBoth((t) => `${t("transfer")} ${line.sku} × ${fmt(line.qty)} ${source} → ${found.code}`));
         }
-        say("ok", `${t("moved")} ${carried.length} ${t("lines")} ${source} → ${found.code}`);
+        say("ok", `${t("moved")} ${carried.length} ${t(carried.length === 1 ? "line" : "lines")} ${source} → ${found.code}`);
       }
       scan.ok();
       return draw();
@@ -641,7 +950,7 @@ async function countBins(number) {
     for (const line of expected.filter((l) => l.location === where)) {
       if (!found.has(`${line.sku}|${line.lot || ""}`)) lines.push({ location: where, sku: line.sku, qty: "0", ...(line.lot ? { lot: line.lot } : {}) });
     }
-    if (lines.length) await sync.queue("count.record", { count: number, lines }, `${t("count")} ${number} ${where}: ${lines.length} ${t("lines")}`);
+    if (lines.length) await sync.queue("count.record", { count: number, lines }, inBoth((t) => `${t("count")} ${number} ${where}: ${lines.length} ${t(lines.length === 1 ? "line" : "lines")}`));
     scan.ok();
     say("ok", `${where} ${t("counted")}`);
   };
@@ -669,50 +978,49 @@ async function countBins(number) {
 
 // Approvals ----------------------------------------------------------------------------------------
 
-const APPROVERS = ["admin", "approver", "director"];
-const mayApprove = (current) => current.user.roles.some((role) => APPROVERS.includes(role));
-
-/** Orders waiting for this user's decision, kept on the device; true when the list changed. */
+/** Orders waiting for this user's decision, kept on the device (as they were, without a signal). */
 async function refreshApprovals() {
   try {
     const list = await sync.api("/api/v1/purchase-orders", { params: { awaiting_me: "true", limit: 100 } });
-    const decided = new Set((await store.outbox()).filter((op) => op.type.startsWith("po.")).map((op) => op.payload.po));
-    const waiting = list.items.filter((po) => !decided.has(po.number));
-    const before = (await store.docs("approval")).map((po) => `${po.number}@${po.version}`).sort().join();
-    await store.replaceDocs("approval", waiting);
-    return before !== waiting.map((po) => `${po.number}@${po.version}`).sort().join();
-  } catch {
-    return false;
-  }
+    // A decision still waiting to be sent hides its order; one the server refused (a conflict) does not: it is to be made again.
+    const decided = new Set((await store.outbox()).filter((op) => op.type.startsWith("po.") && op.state === "pending").map((op) => op.payload.po));
+    await store.replaceDocs("approval", list.items.filter((po) => !decided.has(po.number)));
+  } catch { /* offline: the list on the device stands */ }
 }
 
-const money = (po) => `${po.total ?? "—"} ${po.currency}`;
+const totalOf = (po) => `${po.total == null ? "—" : money(po.total)} ${po.currency}`;
 
 async function approvals() {
   const here = location.hash;
   working(null);
+  let drawn = null;  // the orders on screen: drawn again when the device's list differs (whoever refreshed it)
   const draw = async () => {
     const list = (await store.docs("approval")).sort((a, b) => a.number.localeCompare(b.number));
-    if (!showing(here)) return;
+    const seen = list.map((po) => `${po.number}@${po.version}`).join();
+    if (!showing(here) || seen === drawn) return;
+    drawn = seen;
     screen(t("approvals"), list.length ? h("ul", { class: "list" }, list.map((po) => h("li", { "data-po": po.number },
-      h("span", {}, h("strong", {}, po.number), " ", po.supplier, h("div", { class: "muted" }, money(po))),
+      h("span", {}, h("strong", {}, po.number), " ", po.supplier, h("div", { class: "muted" }, totalOf(po))),
       h("button", { class: "primary", onclick: () => go(`#/approvals/${encodeURIComponent(po.number)}`) }, t("review")))))
       : h("p", { class: "muted" }, t("no approvals")));
   };
   await draw();
-  if (await refreshApprovals()) await draw();
+  await refreshApprovals();
+  await draw();
 }
 
 async function approval(number) {
   const here = location.hash;
   working(null);
+  let po = null;
   try {  // online: the version to decide on is the newest one
     const fresh = await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}`);
-    if (fresh.status === "pending") await store.putDoc("approval", fresh);
+    if (fresh.status === "pending") await store.putDoc("approval", po = fresh);
     else await store.dropDoc("approval", number);
-  } catch { /* offline: decide on the version the device has; a newer one on the server makes it a conflict */ }
+  } catch {  // offline: decide on the version the device has; a newer one on the server makes it a conflict
+    po = await store.getDoc("approval", number);
+  }
   if (!showing(here)) return;
-  const po = await store.getDoc("approval", number);
   if (!po) return approvals();
   const changes = h("div", { id: "changes" });
   const comment = h("input", { name: "comment", maxlength: 500 });
@@ -723,7 +1031,7 @@ async function approval(number) {
       return say("error", t("reject needs comment"));
     }
     await sync.queue(type, { po: number, version: po.version, comment: comment.value.trim() },
-      `${type === "po.approve" ? t("approve") : t("reject")} ${number} v${po.version}`);
+      inBoth((t) => `${type === "po.approve" ? t("approve") : t("reject")} ${number} v${po.version}`));
     await store.dropDoc("approval", number);
     for (const stale of (await sync.status()).issues.filter((op) => op.type.startsWith("po.") && op.payload.po === number)) await sync.discard(stale);
     scan.ok();
@@ -731,12 +1039,12 @@ async function approval(number) {
     go("#/approvals");
   };
   screen(`${number} · ${po.supplier}`,
-    h("p", {}, h("strong", {}, money(po)), " · ", po.warehouse, " · v", po.version),
+    h("p", {}, h("strong", {}, totalOf(po)), " · ", po.warehouse, " · v", po.version),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("qty")), h("th", { class: "num" }, t("price")),
       h("th", { class: "num" }, t("net")))),
       h("tbody", {}, po.lines.map((line) => h("tr", {}, h("td", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
-        h("td", { class: "num" }, line.qty), h("td", { class: "num" }, line.unit_price ?? ""), h("td", { class: "num" }, line.net ?? ""))))),
-    po.approvals.length ? h("p", { class: "muted" }, po.approvals.filter((a) => !a.void).map((a) => `${a.role} ${a.user}: ${a.decision}`).join(" · ")) : null,
+        h("td", { class: "num" }, line.qty), h("td", { class: "num" }, money(line.unit_price)), h("td", { class: "num" }, money(line.net)))))),
+    po.approvals.length ? h("p", { class: "muted" }, po.approvals.filter((a) => !a.void).map((a) => `${t(`office.role ${a.role}`)} ${a.user}: ${t(`office.decision ${a.decision}`)}`).join(" · ")) : null,
     changes,
     h("form", { class: "stack", onsubmit: (event) => event.preventDefault() },
       h("label", {}, t("comment"), comment),
@@ -746,10 +1054,8 @@ async function approval(number) {
     try {
       const version = await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}/versions/${po.version}`);
       if (!showing(here)) return;
-      changes.replaceChildren(h("h3", {}, t("changed since")), version.changes_since_previous.length
-        ? h("ul", { class: "list" }, version.changes_since_previous.map((c) => h("li", { "data-change": c.field },
-          `${c.line ? `${t("line")} ${c.line} ` : ""}${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`)))
-        : h("p", { class: "muted" }, t("no changes")));
+      changes.replaceChildren(h("h3", {}, t("changed since")),
+        changeList(version.changes_since_previous, po.lines) || h("p", { class: "muted" }, t("no changes")));
     } catch { /* offline: the changes are shown when the server can be asked */ }
   }
 }
@@ -861,7 +1167,7 @@ async function printLabels(request) {
     say("ok", t("labels ready"));
   } catch (error) {
     scan.error();
-    say("error", error.status === 0 ? t("needs network") : error.message);
+    say("error", error.status === 0 ? t("needs network") : said(error));
   }
 }
 
@@ -870,8 +1176,12 @@ async function printLabels(request) {
 /** Orders of this warehouse being picked or packed, kept on the device to pack with no signal. */
 async function refreshShipments() {
   const wh = await warehouse();
+  // An order shipped on this device and not refused stays off the list, though the server may not have applied it yet.
+  const shipped = new Set((await sync.ownOps()).filter((op) => op.type === "so.ship" && !["rejected", "conflict"].includes(op.state))
+    .map((op) => op.payload.order));
   return keep("so", async () => (await Promise.all(["picking", "packed"].map((status) =>
-    sync.api("/api/v1/sales-orders", { params: { status, limit: 100 } })))).flatMap((list) => list.items).filter((so) => so.warehouse === wh));
+    sync.api("/api/v1/sales-orders", { params: { status, limit: 100 } })))).flatMap((list) => list.items)
+    .filter((so) => so.warehouse === wh && !shipped.has(so.number)));
 }
 
 async function packList() {
@@ -915,7 +1225,7 @@ async function packOrder(number) {
     closeBox();
     if (!boxes.length) return say("error", t("box empty"));
     const packages = boxes.map((b) => ({ lines: [...b.lines].map(([line, qty]) => ({ line, qty: fmt(qty) })), ...(b.weight ? { weight_kg: b.weight } : {}) }));
-    await sync.queue("so.pack", { order: number, packages }, `${t("pack")} ${number} · ${packages.length} ${t("boxes")}`);
+    await sync.queue("so.pack", { order: number, packages }, inBoth((t) => `${t("pack")} ${number} · ${packages.length} ${t("boxes")}`));
     for (const b of boxes) for (const [lineNo, qty] of b.lines) {
       const line = so.lines.find((l) => l.line === lineNo);
       line.packed = fmt(dec(line.packed) + qty);
@@ -934,10 +1244,16 @@ async function packOrder(number) {
       scan.error();
       return say("error", t("not all packed"));
     }
-    await sync.queue("so.ship", { order: number }, `${t("ship")} ${number}`);
+    const short = so.lines.filter((line) => dec(line.picked) < dec(line.qty));
+    const decided = short.length ? await askRemainder(short) : null;
+    if (short.length && !decided) return;  // back to packing
+    const remainder = decided?.remainder;
+    const rest = (t) => (remainder ? ` · ${t(`rest ${remainder}`)}` : "");
+    await sync.queue("so.ship", { order: number, ...(remainder ? { remainder } : {}), ...(decided?.reason ? { reason: decided.reason } : {}) },
+      inBoth((t) => `${t("ship")} ${number}${rest(t)}`));
     await store.dropDoc("so", number);
     scan.ok();
-    say("ok", `${t("shipped")} ${number}`);
+    say("ok", `${t("shipped")} ${number}${rest(t)}`);
     go("#/pack");
   };
   const draw = () => {
@@ -977,6 +1293,31 @@ async function packOrder(number) {
   draw();
 }
 
+/** Shipping less than was ordered: what is short, and what becomes of the rest — {remainder: "backorder" | "cancel",
+ *  reason} (the reason told to the customer's order when the rest is cancelled), or null (back to packing). */
+function askRemainder(short) {
+  return new Promise((resolve) => {
+    const reason = h("input", { name: "reason", autocomplete: "off", maxlength: 500 });
+    const dialog = h("dialog", { id: "ship-short", "aria-labelledby": "ship-short-title" },
+      h("h3", { id: "ship-short-title" }, t("short to ship")),
+      table([t("item"), { text: t("ordered"), num: true }, { text: t("picked"), num: true }],
+        short.map((line) => h("tr", { "data-line": line.line, "data-sku": line.sku },
+          h("td", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
+          h("td", { class: "num", "data-field": "ordered" }, line.qty), h("td", { class: "num", "data-field": "picked" }, line.picked)))),
+      h("div", { class: "actions" },
+        h("button", { class: "primary", "data-action": "backorder", onclick: () => dialog.close("backorder") }, t("ship and backorder")),
+        h("button", { "data-action": "cancel-rest", onclick: () => dialog.close("cancel") }, t("ship and cancel the rest")),
+        h("button", { "data-action": "back", onclick: () => dialog.close("") }, t("back"))),
+      h("label", {}, t("cancel reason"), reason));
+    dialog.addEventListener("close", () => {  // Escape closes it too, as Back
+      dialog.remove();
+      resolve(dialog.returnValue ? { remainder: dialog.returnValue, reason: dialog.returnValue === "cancel" ? reason.value.trim() : "" } : null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 // Stock look-up -------------------------------------------------------------------------------------
 
 async function stockLookup(code) {
@@ -1005,7 +1346,7 @@ async function stockLookup(code) {
         h("th", { class: "num" }, t("available")))),
         h("tbody", {}, bins.sort((a, b) => a.location.localeCompare(b.location)).map((b) => h("tr", {},
           h("td", {}, b.location), h("td", {}, b.lot || ""), h("td", { class: "num" }, b.qty), h("td", { class: "num" }, b.available))))),
-      h("p", { class: "muted" }, `${t("as of")} ${lastSync ? new Date(lastSync).toLocaleString() : t("never")}${navigator.onLine ? "" : ` (${t("offline")})`}`));
+      h("p", { class: "muted" }, `${t("as of")} ${lastSync ? new Date(lastSync).toLocaleString(languageTag()) : t("never")}${navigator.onLine ? "" : ` (${t("offline")})`}`));
   };
   await draw();
   sync.watch([sku]);
@@ -1030,11 +1371,63 @@ async function stockLookup(code) {
 // Fields of a refused operation a person may correct before sending it again.
 const EDITABLE = ["qty", "location", "from", "to", "lot", "short_reason", "comment"];
 const STALE = "stale_version";
+// Why an operation was refused decides what can be done about it. Sent again as it is, it passes only when what refused
+// it can pass by itself: stock arriving, a recount finished, credit freed, the goods picked and packed meanwhile.
+const LATER = ["insufficient_stock", "recount_pending", "credit_limit_exceeded", "not_picked", "not_packed", "nothing_to_ship"];
+// A refusal about a value the person gave is corrected by editing that field; anything else (not found, not allowed, done
+// by someone else) can only be let go.
+const PLACES = ["unknown_location", "virtual_location", "inactive_location", "outside_warehouse", "warehouse_not_allowed", "wrong_warehouse",
+  "warehouse_mismatch", "wrong_bin", "wrong_location", "same_location", "not_a_transfer", "location_required", "outside_count"];
+const CAUSES = {
+  qty: ["insufficient_stock", "over_receipt", "bad_pick_qty", "qty_required", "over_allocation", "over_return"],
+  location: PLACES, from: PLACES, to: PLACES,
+  lot: ["unknown_lot", "lot_required", "wrong_lot", "lot_not_tracked", "lot_expiry_differs", "expiry_mismatch", "lot_required_for_date"],
+  short_reason: ["reason_required"],
+  comment: ["comment_required"],
+};
 
-const inLanguage = (details, fallback) => (details && details[language() === "zh" ? "message_zh" : "message_en"]) || fallback || "";
+/** The fields of a refused operation its refusal is about: the field the server names (a malformed one in `$.field`),
+ *  else those its kind of refusal concerns, narrowed to the one holding the place or lot it names (a transfer has two). */
+function causes(op, details) {
+  const present = EDITABLE.filter((field) => field in op.payload);
+  const named = details.field ?? /`\$\.(\w+)`/.exec(details.message_en || "")?.[1];
+  if (present.includes(named)) return [named];
+  const about = present.filter((field) => CAUSES[field].includes(details.error));
+  const holding = (about.length ? about : present).filter((field) => field !== "qty" && Object.values(details).includes(op.payload[field]));
+  return holding.length ? holding : about;
+}
 
-function changeText(c) {
-  return `${c.line ? `${t("line")} ${c.line} ` : ""}${c.field}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`;
+// What changed in an order, as a person reads it. Only what they decide on is shown; bookkeeping (who approved, the
+// status) is left out. How each field's values read:
+const CHANGED = {
+  supplier: String, expected_date: String, note: String, total: money,
+  sku: String, qty: String, unit_price: money, vat_rate: (rate) => `${rate}%`,
+};
+
+/** A text with its {placeholders} filled in. */
+const fill = (key, values) => t(key).replace(/\{(\w+)\}/g, (_, name) => values[name]);
+
+const changed = (field, value) => (value === null || value === undefined || value === "" ? "—" : CHANGED[field](value));
+
+/** One change ({line, field, before, after}) in words, or null for one a person need not read; `lines` (the order's
+ *  lines now) name the item of a line that changed. */
+function changeText(c, lines = []) {
+  if (c.field === "line") {
+    const { sku, qty, unit_price: price } = c.after || c.before;
+    const what = fill(price == null ? "change line goods" : "change line goods at", { sku, qty, price: money(price) });
+    return fill(c.before === null ? "change line added" : "change line removed", { n: c.line, what });
+  }
+  if (!Object.hasOwn(CHANGED, c.field)) return null;
+  const text = `${t(`change ${c.field}`)} ${changed(c.field, c.before)} → ${changed(c.field, c.after)}`;
+  if (!c.line) return text;
+  const sku = lines.find((line) => line.line === c.line)?.sku;
+  return `${sku ? fill("change in line of", { n: c.line, sku }) : fill("change in line", { n: c.line })}${text}`;
+}
+
+/** The changes a person reads, as a list; null when none is left to read. */
+function changeList(changes, lines = []) {
+  const items = changes.map((c) => [c, changeText(c, lines)]).filter(([, text]) => text);
+  return items.length ? h("ul", { class: "changes" }, items.map(([c, text]) => h("li", { "data-change": c.field }, text))) : null;
 }
 
 /** Every operation the server refused, judged a conflict, or applied with an exception, with what can be done about it. */
@@ -1072,26 +1465,28 @@ function issueRow(op, again) {
   const row = h("li", { "data-op": op.op_id, "data-state": op.state, "data-error": details.error || null });
   const actions = h("div", { class: "actions" });
   const body = h("div", { class: "issue" },
-    h("strong", {}, op.label || op.type), " ",
+    h("strong", {}, shown(op.label) || op.type), " ",
     h("span", { class: `state ${op.state}` }, t(`state ${op.state}`)),
     h("p", { class: "message" }, inLanguage(details, op.result?.message)));
-  if (details.changes?.length) {
-    body.append(h("h3", {}, t("changed since")), h("ul", { class: "changes" }, details.changes.map((c) => h("li", { "data-change": c.field }, changeText(c)))));
-  }
+  const changes = changeList(details.changes || []);
+  if (changes) body.append(h("h3", {}, t("changed since")), changes);
   if (op.state === "applied_with_exception") {
     body.append(h("p", { class: "muted", "data-field": "exception" },
       `${t("book had")} ${details.book_available ?? "?"} · ${t("taken")} ${details.taken ?? "?"} · ${t("shortfall")} ${details.shortfall ?? "?"}`,
       details.recount ? ` · ${t("recount doc")} ${details.recount}` : ""));
     actions.append(h("button", { class: "primary", "data-action": "acknowledge", onclick: async () => { await sync.discard(op); again(); } }, t("noted")));
   } else {
+    // Signed on a version that is gone: decided again on the current one. Else sent again only when that can pass, and
+    // corrected only in the fields the refusal is about.
+    const fields = details.error === STALE ? [] : causes(op, details);
     if (details.error === STALE && op.payload.po) {
       actions.append(h("button", { class: "primary", "data-action": "review", onclick: () => go(`#/approvals/${encodeURIComponent(op.payload.po)}`) },
         t("review current")));
-    } else {
+    } else if (!details.error || LATER.includes(details.error)) {
       actions.append(h("button", { "data-action": "retry", onclick: async () => { await sync.retry(op); again(); } }, t("retry")));
     }
-    if (details.error !== STALE && EDITABLE.some((field) => field in op.payload)) {
-      actions.append(h("button", { "data-action": "edit", onclick: () => row.append(editForm(op, again)) }, t("edit")));
+    if (fields.length) {
+      actions.append(h("button", { "data-action": "edit", onclick: () => row.append(editForm(op, again, fields)) }, t("edit")));
     }
     actions.append(h("button", { "data-action": "discard", onclick: () => {
       actions.replaceChildren(h("span", { class: "muted" }, t("discard?")),
@@ -1103,9 +1498,9 @@ function issueRow(op, again) {
   return row;
 }
 
-/** The refused operation's own fields, to correct and send as a new operation. */
-function editForm(op, again) {
-  const inputs = EDITABLE.filter((field) => field in op.payload).map((field) => [field, h("input", { name: field, value: op.payload[field] ?? "" })]);
+/** The refused operation's fields at fault, to correct and send as a new operation. */
+function editForm(op, again, fields) {
+  const inputs = fields.map((field) => [field, h("input", { name: field, value: op.payload[field] ?? "" })]);
   const form = h("form", { class: "stack", "data-form": "edit", onsubmit: async (event) => {
     event.preventDefault();
     const payload = { ...op.payload };
@@ -1116,7 +1511,7 @@ function editForm(op, again) {
     }
     await sync.replace(op, payload);
     scan.ok();
-    say("ok", `${t("sent again")}: ${op.label || op.type}`);
+    say("ok", `${t("sent again")}: ${shown(op.label) || op.type}`);
     again();
   } },
   inputs.map(([field, input]) => h("label", {}, t(`field ${field}`), input)),

@@ -9,6 +9,13 @@
 
 const GS = "\x1d";
 const PREFIXES = ["]C1", "]d2", "]Q3", "]e0", "]J1"];
+// A symbology identifier is "]", the symbology's code character and a modifier. Read as the server reads one (biip):
+// EAN/UPC and ITF-14 carry a GTIN, never element strings; a code character ISO 15424 does not define is not a scan of
+// anything; any other symbology's data is read as element strings.
+const GTIN_ONLY = ["]E0", "]E3", "]E4", "]I1"];
+const CODE_CHARACTERS = "ABCDEFGHIKLMNOPQRSTUXYZcdeopsz";
+// What Python's str.strip() takes off both ends: whitespace and the separators \x1c-\x1f (GS among them).
+const ENDS = /^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/g;
 
 export async function loadAiTable(url = new URL("./gs1-ais.json", import.meta.url)) {
   const response = await fetch(url);
@@ -16,7 +23,7 @@ export async function loadAiTable(url = new URL("./gs1-ais.json", import.meta.ur
   return response.json();
 }
 
-/** Whether a scan should be read as GS1 at all (the server's looks_like_gs1). */
+/** Whether a scan is read as GS1 only, without looking it up as a barcode, SKU, bin or lot first (the server's looks_like_gs1). */
 export function looksLikeGS1(code) {
   return PREFIXES.some((p) => code.startsWith(p)) || code.startsWith("(") || code.includes(GS) || (/^\d+$/.test(code) && code.length > 14);
 }
@@ -51,6 +58,9 @@ function aiAt(text, ais) {
   return null;
 }
 
+/** The value a pattern matched: its groups together (an AI such as 253 has two). */
+const valueOf = (found) => found.slice(1).filter((group) => group !== undefined).join("");
+
 /** A YYMMDD date as YYYY-MM-DD (GS1 General Specifications 7.12: the century within -49..+50 years of today;
  *  day 00 is the last day of the month), or null if it is no date. */
 export function gs1Date(value, today = new Date()) {
@@ -68,58 +78,63 @@ export function gs1Date(value, today = new Date()) {
   return `${String(year).padStart(4, "0")}-${String(mm).padStart(2, "0")}-${String(dd).padStart(2, "0")}`;
 }
 
-function split(code, ais) {
+/** Whether the time after a date (HH, MM, SS as far as given; 9999 for "no time") is one, as the server checks it. */
+function timeOk(value) {
+  const [hour, minute = 0, second = 0] = (value.match(/\d\d/g) || []).map(Number);
+  return hour === undefined || (hour === 99 && minute === 99) || (hour < 24 && minute < 60 && second < 60);
+}
+
+/** (AI)value pairs of the human-readable form; spaces and separators anywhere are left out, as on paper. */
+function splitBracketed(code, ais) {
   const pairs = [];
-  if (code.startsWith("(")) {
-    const re = /\((\d{2,4})\)([^()]*)/y;
-    let at = 0;
-    while (at < code.length) {
-      re.lastIndex = at;
-      const found = re.exec(code);
-      if (!found) return null;
-      const [, ai, value] = found;
-      const spec = ais[ai];
-      if (!spec || !spec.full.test(ai + value)) return null;
-      pairs.push([ai, value]);
-      at = re.lastIndex;
-    }
-    return pairs;
-  }
-  let rest = code;
-  while (rest.length) {
-    if (rest.startsWith(GS)) {
-      rest = rest.slice(1);
-      continue;
-    }
-    const ai = aiAt(rest, ais);
-    if (!ai) return null;
-    const found = ais[ai].start.exec(rest);
+  for (const [, ai, value] of code.replace(/[\s\x1c-\x1f\x85]/g, "").matchAll(/\((\d+)\)([^(]+)/g)) {
+    const found = ais[ai]?.full.exec(ai + value);
     if (!found) return null;
-    pairs.push([ai, found[1]]);
-    rest = rest.slice(found[0].length);
-    if (rest.length && !rest.startsWith(GS) && ais[ai].separator) return null;
+    pairs.push([ai, valueOf(found)]);
   }
   return pairs;
+}
+
+/** AI + value pairs of the raw form: a variable-length value runs to a GS, to the end, or to its longest. */
+function splitRaw(code, ais) {
+  const pairs = [];
+  let rest = code.replace(ENDS, "");
+  while (rest.length) {
+    const ai = aiAt(rest, ais);
+    if (!ai) return null;
+    const found = ais[ai].start.exec(rest.split(GS, 1)[0]);
+    if (!found) return null;
+    const value = valueOf(found);
+    pairs.push([ai, value]);
+    rest = rest.slice(ai.length + value.length).replace(/^\x1d+/, "");
+  }
+  return pairs;
+}
+
+/** The element strings a scan carries (its symbology identifier taken off), or null. */
+function split(scan, ais) {
+  if (scan.startsWith("(")) return splitBracketed(scan, ais);
+  const code = scan.replace(ENDS, "");
+  if (!code.startsWith("]")) return splitRaw(code, ais);
+  const prefix = code.slice(0, 3);
+  if (prefix.length < 3 || GTIN_ONLY.includes(prefix) || !CODE_CHARACTERS.includes(prefix[1])) return null;
+  return splitRaw(code.slice(3), ais);
 }
 
 /** What a scan means under the GS1 rules, or null when it is not a GS1 element string (then it may be a plain barcode,
  *  a bin code or a SKU). */
 export function parseGS1(scan, table, today = new Date()) {
-  if (!scan || !looksLikeGS1(scan)) return null;
+  if (!scan) return null;
   const ais = compile(table);
-  let code = scan;
-  const prefix = PREFIXES.find((p) => code.startsWith(p));
-  if (prefix) code = code.slice(prefix.length);
-  if (code.startsWith(GS)) code = code.slice(1);  // a leading FNC1 some scanners pass on
-  const pairs = split(code, ais);
-  if (!pairs || !pairs.length) return null;
+  const pairs = split(scan, ais);
+  if (!pairs || !pairs.length || pairs.some(([, value]) => !value)) return null;  // an empty element is no GS1
   const result = { elements: {}, gtin: null, lot: null, expiry: null, serial: null, qty: null, sscc: null };
   for (const [ai, value] of pairs) {
     const spec = ais[ai];
     let date = null;
     if (spec.date) {
       date = gs1Date(value, today);
-      if (date === null) return null;
+      if (date === null || !timeOk(value.slice(6))) return null;
     }
     result.elements[ai] = value;
     if (ai === "01" && checkDigit(value.slice(0, 13)) === value[13]) result.gtin = value;

@@ -1,4 +1,5 @@
-// Every text a person reads, in Chinese and English. The language follows the browser until the user picks one.
+// Every text a person reads, in Chinese and English, shown one language at a time. A first visit follows the browser;
+// the user's own choice (kept on the device and by the server) wins from then on.
 
 const TEXT = {
   "sign in": ["登录", "Sign in"],
@@ -27,6 +28,26 @@ const TEXT = {
   "over receipt": ["超出订购数量（允许 5%）", "More than ordered (5 % allowed)"],
   "unknown code": ["未知条码", "Unknown code"],
   "received one": ["已收货", "Received"],
+  "counted here": ["本次已点", "counted here"],
+  "set qty": ["设为此数量", "Set the count"],
+  "count only goes up": ["数量只能增加；已点", "The count can only go up; already counted"],
+  "new lot": ["新批次", "New lot"],
+  "lot asked once": ["请输入或扫描批号（每批只问一次）", "type or scan the lot (asked once per lot)"],
+  "scan the lot": ["这是商品条码：请扫描或输入批号", "That is an item code: scan or type the lot"],
+  "receiving done": ["收货完成", "Receiving done"],
+  "send scans first": ["还有扫描未上传：联网后再完成收货", "Some scans are not sent yet: finish receiving once online"],
+  "nothing received yet": ["此订单还没有收货", "Nothing received on this order yet"],
+  "inspect each line": ["逐行验收：合格或拒收（拒收须填数量和原因）", "Inspect each line: accept it, or reject a quantity with its reason"],
+  "qc accept": ["合格", "Accept"],
+  "qc reject": ["拒收", "Reject"],
+  "qc accepted": ["合格", "accepted"],
+  "qc rejecting": ["拒收", "rejecting"],
+  "rejected qty": ["拒收数量", "Quantity rejected"],
+  "reject reason": ["拒收原因", "Reason"],
+  "reject needs reason": ["拒收时请填写原因", "Say why the goods are rejected"],
+  "complete receipt": ["确认完成收货", "Complete the receipt"],
+  "back to scanning": ["继续扫描", "Back to scanning"],
+  "receipt completed": ["收货单已完成", "Receipt completed"],
   lot: ["批号", "Lot"],
   expiry: ["有效期", "Expiry"],
   ok: ["确定", "OK"],
@@ -96,6 +117,11 @@ const TEXT = {
   "send boxes first": ["先提交装箱", "Send the packing first"],
   "not all packed": ["还有已拣未装箱的商品", "Some picked goods are not packed yet"],
   "nothing left to pack": ["已全部装箱", "nothing left to pack"],
+  "short to ship": ["以下商品未拣足，其余部分怎么办？", "Not everything was picked. What becomes of the rest?"],
+  "ship and backorder": ["发货并保留欠货单", "Ship and keep a backorder"],
+  "ship and cancel the rest": ["发货并取消其余", "Ship and cancel the rest"],
+  "rest backorder": ["其余转为欠货单", "the rest kept on a backorder"],
+  "rest cancel": ["其余已取消", "the rest cancelled"],
   "discard?": ["确定放弃此操作？服务器不会收到它。", "Discard this operation? The server will not get it."],
   "no issues": ["没有问题", "No issues"],
   loading: ["正在下载数据…", "Loading data…"],
@@ -131,6 +157,20 @@ const TEXT = {
   "reject needs comment": ["驳回时请填写意见", "Say why you reject it"],
   "changed since": ["与上一版相比的变化", "Changed since the last version"],
   "no changes": ["没有变化", "No changes"],
+  "change line added": ["第 {n} 行新增：{what}", "Line {n} added: {what}"],
+  "change line removed": ["第 {n} 行删除：{what}", "Line {n} removed: {what}"],
+  "change line goods": ["{sku} × {qty}", "{sku} × {qty}"],
+  "change line goods at": ["{sku} × {qty}，单价 {price}", "{sku} × {qty} at {price}"],
+  "change in line": ["第 {n} 行：", "Line {n}: "],
+  "change in line of": ["第 {n} 行（{sku}）：", "Line {n} ({sku}): "],
+  "change supplier": ["供应商", "Supplier"],
+  "change expected_date": ["预计到货日期", "Expected date"],
+  "change note": ["备注", "Note"],
+  "change total": ["合计", "Total"],
+  "change sku": ["商品", "item"],
+  "change qty": ["数量", "quantity"],
+  "change unit_price": ["单价", "price"],
+  "change vat_rate": ["税率", "VAT"],
   line: ["行", "line"],
   price: ["单价", "Price"],
   net: ["金额", "Net"],
@@ -148,21 +188,60 @@ const TEXT = {
   "short reason": ["少拣原因", "Reason for a short pick"],
   "short needs reason": ["少拣时请填写原因", "A short pick needs a reason"],
   "bad qty": ["数量无效", "Not a valid quantity"],
+  "app name": ["仓库", "Cangku"],
+  home: ["首页", "Home"],
+  "scan or type": ["扫码或输入", "Scan or type"],
+  "scan field": ["扫码", "Scan"],
+  "scan with the camera": ["相机扫码", "Scan with the camera"],
+  "close the camera": ["关闭相机", "Close the camera"],
+  "camera refused": ["没有使用相机的权限", "The camera is not allowed"],
+  "request failed": ["请求失败", "The request failed"],
+  "cancel reason": ["取消其余的原因（可选）", "Reason for cancelling the rest (optional)"],
 };
 
-let lang = (navigator.language || "zh-CN").toLowerCase().startsWith("zh") ? "zh" : "en";
+/** The browser's language: Chinese when the language it asks for first is Chinese, else English. */
+export function browserLanguage() {
+  const asked = navigator.languages?.length ? navigator.languages : [navigator.language || ""];
+  return asked[0].toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+let lang = browserLanguage();
 
 /** Texts a module brings along ({key: [zh, en]}), kept next to the screens that show them. */
 export function addText(texts) {
   Object.assign(TEXT, texts);
 }
 
+/** Show `value` from now on: "zh" or "en", or the server's "zh-CN"; the page's `lang` follows (and with it the
+ *  language the server answers in). */
 export function setLanguage(value) {
-  lang = value === "en" ? "en" : "zh";
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  lang = String(value).toLowerCase().startsWith("zh") ? "zh" : "en";
+  document.documentElement.lang = languageTag();
 }
 
 export const language = () => lang;
+
+/** The language as the server and the browser's date formats name it: "zh-CN" or "en". */
+export const languageTag = () => (lang === "zh" ? "zh-CN" : "en");
+
+/** A text made in both languages ({zh, en}) by `build(t)`, for what is kept and shown later (an operation's label):
+ *  it shows in whichever language is chosen by then. */
+export function inBoth(build) {
+  const inOne = (index) => (key) => (TEXT[key] ? TEXT[key][index] : t(key));
+  return { zh: build(inOne(0)), en: build(inOne(1)) };
+}
+
+/** A text kept by inBoth() in the language showing; a plain text (kept before there were both) as it is. */
+export const shown = (kept) => (kept && typeof kept === "object" ? kept[lang] : kept);
+
+/** What the server said, in the language showing: the message_zh or message_en of its details, else its message. */
+export const inLanguage = (details, fallback) => (details && details[lang === "zh" ? "message_zh" : "message_en"]) || fallback || "";
+
+/** What went wrong with a call to the server, in the language showing. */
+export function said(error, fallback = t("request failed")) {
+  if (error.status === 0) return t("offline");
+  return inLanguage(error.body?.details, error.body?.message) || fallback;
+}
 
 // Keys asked for that have no text: a screen showing one is a bug (the screen walk test reads this).
 export const missing = new Set();

@@ -3,7 +3,7 @@
 // with a tone and a vibration: one for OK, another for an error.
 
 import * as store from "./store.js";
-import { loadAiTable, parseGS1 } from "./gs1.js";
+import { loadAiTable, looksLikeGS1, parseGS1 } from "./gs1.js";
 
 const BURST_GAP_MS = 50;  // scanners send keys a few ms apart; people type slower
 const BURST_MIN = 2;  // bin codes can be short; two keys 50 ms apart and an Enter are still no person typing
@@ -105,31 +105,40 @@ function firstData(rows) {
   return rows.length ? rows[0].data : null;
 }
 
-/** What a code is, from the device's own catalog: an item (and how many one scan counts), a location, a lot, GS1. */
+/** What a code is, from the device's own catalog: an item (and how many one scan counts), a location, a lot, GS1 — tried in
+ *  the server's order (server/scan/services.py): a code shaped like GS1 is read as GS1 only; any other is looked up first,
+ *  and read as GS1 when nothing has that code (a lot code may look like element strings: "2405A" is AI 240). */
 export async function resolve(code) {
+  const found = looksLikeGS1(code) ? null : await lookUp(code);
+  if (found) return found;
+  aiTable = aiTable || await loadAiTable().catch(() => null);
+  const gs1 = aiTable ? parseGS1(code, aiTable) : null;
+  if (gs1) return withItem(gs1);
+  return { kind: "unknown", code };
+}
+
+async function lookUp(code) {
   const barcode = firstData(await store.byCode("barcode", code));
   if (barcode) return { kind: "item", sku: barcode.sku, qty: barcode.qty, item: firstData(await store.bySku("item", barcode.sku)) };
   const item = firstData(await store.bySku("item", code));
   if (item) return { kind: "item", sku: item.sku, qty: "1", item };
   const place = firstData(await store.byCode("location", code));
   if (place) return { kind: "location", code: place.code, location: place };
-  aiTable = aiTable || await loadAiTable().catch(() => null);
-  const gs1 = aiTable ? parseGS1(code, aiTable) : null;
-  if (gs1) {
-    const gtin = gs1.gtin;
-    let found = null;
-    if (gtin) {
-      for (const candidate of [gtin, gtin.replace(/^0+/, ""), gtin.slice(1)]) {
-        found = found || firstData(await store.byCode("barcode", candidate));
-      }
-    }
-    if (found) {
-      return { kind: "item", sku: found.sku, qty: gs1.qty || found.qty, lot: gs1.lot, expiry: gs1.expiry, serial: gs1.serial,
-               item: firstData(await store.bySku("item", found.sku)), gs1 };
-    }
-    return { kind: "gs1", gs1 };
-  }
   const lots = (await store.byCode("lot", code)).map((row) => row.data);
   if (lots.length === 1) return { kind: "lot", sku: lots[0].sku, lot: lots[0].code, expiry: lots[0].expiry };
-  return { kind: "unknown", code };
+  return null;
+}
+
+/** A GS1 scan with the item its GTIN is registered for, when the device knows it. */
+async function withItem(gs1) {
+  const gtin = gs1.gtin;
+  let found = null;
+  if (gtin) {
+    for (const candidate of [gtin, gtin.replace(/^0+/, ""), gtin.slice(1)]) {
+      found = found || firstData(await store.byCode("barcode", candidate));
+    }
+  }
+  if (!found) return { kind: "gs1", gs1 };
+  return { kind: "item", sku: found.sku, qty: gs1.qty || found.qty, lot: gs1.lot, expiry: gs1.expiry, serial: gs1.serial,
+           item: firstData(await store.bySku("item", found.sku)), gs1 };
 }

@@ -66,6 +66,16 @@ export function enqueue(op) {
 }
 
 export const outbox = () => tx(["outbox"], "readonly", (t) => done(t.objectStore("outbox").getAll()));
+
+/** Number operations again in one transaction: the rows under `oldSeqs` go, `rows` come under their new seq. */
+export function renumber(oldSeqs, rows, nextSeq) {
+  return tx(["kv", "outbox"], "readwrite", (t) => {
+    const outbox = t.objectStore("outbox");
+    for (const seq of oldSeqs) outbox.delete(seq);
+    for (const row of rows) outbox.put(row);
+    t.objectStore("kv").put(nextSeq, "nextSeq");
+  });
+}
 export const putOp = (op) => tx(["outbox"], "readwrite", (t) => done(t.objectStore("outbox").put(op)));
 export const dropOp = (seq) => tx(["outbox"], "readwrite", (t) => done(t.objectStore("outbox").delete(seq)));
 

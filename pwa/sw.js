@@ -2,10 +2,10 @@
 // A new version installs alongside and waits; the page lets it take over only when its outbox is empty,
 // so no scan is ever held by a version that is going away. API calls always go to the network.
 
-const VERSION = "2026.11.26-8";
+const VERSION = "2026.12.03-4";
 const CACHE = `cangku-shell-${VERSION}`;
 const SHELL = [
-  "/", "/index.html", "/style.css", "/office.css", "/app.js", "/i18n.js", "/store.js", "/sync.js", "/scan.js", "/ui.js", "/office.js", "/gs1.js", "/gs1-ais.json",
+  "/", "/index.html", "/style.css", "/office.css", "/app.js", "/i18n.js", "/store.js", "/sync.js", "/scan.js", "/ui.js", "/office.js", "/desk.js", "/desk/masterdata.js", "/desk/purchasing.js", "/desk/sales.js", "/desk/stock.js", "/desk/finance.js", "/selling.js", "/gs1.js", "/gs1-ais.json",
   "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512.png", "/camera.js",
   "/vendor/barcode-detector/ponyfill.js", "/vendor/barcode-detector/zxing-exported.js", "/vendor/zxing-wasm/zxing_reader.wasm",
 ];
@@ -25,7 +25,8 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "activate") self.skipWaiting();
-  if (event.data && event.data.type === "version") event.source.postMessage({ type: "version", version: VERSION });
+  // A page that asked and is gone meanwhile has no one to answer.
+  if (event.data && event.data.type === "version") event.source?.postMessage({ type: "version", version: VERSION });
 });
 
 self.addEventListener("fetch", (event) => {

@@ -8,6 +8,7 @@ export const events = new EventTarget();
 const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { detail }));
 
 const TIMER_MS = 30_000;
+const KEEP_SENT = 500;  // applied operations kept, to send again if the server loses them (restored from a backup)
 let scopes = [];
 let watched = [];
 let socket = null;
@@ -109,6 +110,7 @@ export async function queue(type, payload, label) {
 }
 
 let pushAgain = false;
+let askNumbering = false;
 
 /** Push the outbox; asked while a push runs (the network just came back, a new scan), it runs again after it. */
 export function push() {
@@ -129,7 +131,8 @@ export function push() {
 async function pushNow() {
   for (let round = 0; round < 50; round++) {
     const pending = (await store.outbox()).filter((op) => op.state === "pending").sort((a, b) => a.seq - b.seq).slice(0, 200);
-    if (!pending.length || !(await session())) break;
+    if ((!pending.length && !askNumbering) || !(await session())) break;
+    askNumbering = false;  // an empty push asks where the server's numbering of this client stands
     let answer;
     try {
       answer = await api("/api/v1/sync/push", {
@@ -144,22 +147,31 @@ async function pushNow() {
       if (error.status === 0) return;  // offline: the outbox keeps them
       throw error;
     }
+    // By op id first: an operation the server already applied under an earlier number answers with that number.
+    const byId = new Map(pending.map((op) => [op.op_id, op]));
     const bySeq = new Map(pending.map((op) => [op.seq, op]));
     let progressed = false;
+    let reused = false;
+    const done = [];
     for (const result of answer.results) {
-      const op = bySeq.get(result.seq);
+      const op = byId.get(result.op_id) || bySeq.get(result.seq);
       if (!op) continue;
       if (result.status === "applied") {
+        // Kept before it leaves the outbox (under the number the server applied it at): a screen that reads the outbox,
+        // then what was sent (see ownOps), finds it in one or the other, never in neither.
+        await keepSent([{ ...op, seq: result.seq }]);
         await store.dropOp(op.seq);
         progressed = true;
       } else if (result.status === "applied_with_exception") {
         // Done, but what was found differs from the book: it stays in the inbox until someone has read it.
         await store.putOp({ ...op, state: result.status, result });
+        done.push({ ...op, seq: result.seq });  // kept under the number the server applied it at
         emit("exception", { op, result });
         progressed = true;
       } else if (result.details && result.details.error === "seq_reused") {
         await renumber(result.details.last_seq);
         progressed = true;
+        reused = true;
         break;
       } else {
         await store.putOp({ ...op, state: result.status, result });
@@ -167,6 +179,8 @@ async function pushNow() {
         progressed = true;
       }
     }
+    await keepSent(done);
+    if (!reused && (await refill(answer))) progressed = true;
     emit("pushed", answer);
     await announce();
     if (!progressed) break;
@@ -175,15 +189,52 @@ async function pushNow() {
   await announce();
 }
 
-/** The server knows this client further on than the outbox does (restored phone): number the waiting ops after it. */
+/** The server knows this client further on than the outbox does (restored phone): number the waiting ops after it.
+ * Everything behind the server's `last_seq` moves too (its answers were lost with it), and in one transaction: an op
+ * put where another still stands would overwrite it, and nothing the user did may be lost. */
 async function renumber(lastSeq) {
-  const pending = (await store.outbox()).filter((op) => op.state === "pending").sort((a, b) => a.seq - b.seq);
-  let next = lastSeq + 1;
-  for (const op of pending) {
-    await store.dropOp(op.seq);
-    await store.putOp({ ...op, seq: next++ });
-  }
-  await store.set("nextSeq", next);
+  const moving = (await store.outbox()).filter((op) => op.state === "pending" || op.seq > lastSeq);
+  await sendAgainAfter(lastSeq, moving, moving);
+}
+
+/** Put `ops` back in the outbox as waiting, in their order, numbered from `lastSeq` + 1, in place of the rows `replacing`
+ * (one transaction: an op put where another still stands would overwrite it). */
+function sendAgainAfter(lastSeq, ops, replacing) {
+  const again = [...ops].sort((a, b) => a.seq - b.seq)
+    .map(({ state, result, ...op }, i) => ({ ...op, seq: lastSeq + 1 + i, state: "pending" }));
+  return store.renumber(replacing.map((op) => op.seq), again, lastSeq + 1 + again.length);
+}
+
+/** What this device did: every operation in its outbox (waiting, or refused and in the inbox), then those the server
+ * applied lately. Read in that order, as an applied operation is kept before it leaves the outbox. */
+export async function ownOps() {
+  const outbox = await store.outbox();
+  return [...outbox, ...((await store.get("sent")) || [])];
+}
+
+async function keepSent(ops) {
+  if (!ops.length) return;
+  const kept = (await store.get("sent")) || [];
+  const rows = ops.map(({ op_id, seq, type, payload, label, device_time }) => ({ op_id, seq, type, payload, label, device_time }));
+  await store.set("sent", [...kept, ...rows].slice(-KEEP_SENT));
+}
+
+/** The server keeps each result together with this client's last seq, so an applied operation beyond its `last_seq`
+ * is one it lost: it was restored from a backup taken before. Those are sent again, first and in their order, with
+ * every operation behind them (waiting, or refused and still in the inbox: the server lost that answer too), numbered
+ * from the server's `last_seq` + 1, so no gap blocks the outbox and nothing the user did is lost. */
+async function refill(answer) {
+  const last = answer.last_seq;
+  const kept = (await store.get("sent")) || [];
+  const lost = kept.filter((op) => op.seq > last);
+  const behind = (await store.outbox()).filter((op) => op.seq > last);
+  const firstPending = Math.min(...behind.filter((op) => op.state === "pending").map((op) => op.seq));
+  const gap = answer.resend_from != null && firstPending > answer.resend_from && firstPending !== Infinity;
+  if (!lost.length && !gap) return false;
+  const inOutbox = new Set(behind.map((op) => op.op_id));
+  await sendAgainAfter(last, [...lost.filter((op) => !inOutbox.has(op.op_id)), ...behind], behind);
+  await store.set("sent", kept.filter((op) => op.seq <= last));
+  return true;
 }
 
 /** Try an operation that was refused again, as a new operation with its own number. */
@@ -225,11 +276,13 @@ export async function bootstrap(scope) {
   await store.set("cursors", cursors);
 }
 
-async function pullScope(scope) {
+/** Catch a slice up from its cursor (bootstrapping it first if it has none); true when the server said to start it again. */
+async function pullScope(scope, again = true) {
   let cursors = (await store.get("cursors")) || {};
   if (!cursors[scope]) {
     await bootstrap(scope);
     cursors = await store.get("cursors");
+    emit("changed", { scope, changes: [] });  // a screen drawn before the slice arrived draws again
   }
   let cursor = cursors[scope];
   for (;;) {
@@ -239,7 +292,17 @@ async function pullScope(scope) {
       await store.set("cursors", cursors);
       await store.dropScope(scope);
       emit("reset", { scope });
-      return;
+      // Started again at once, no one need do anything: a scope the user may no longer see is refused by the
+      // bootstrap (403) and stays dropped; one answered reset again is left for the next sync.
+      if (again) {
+        try {
+          await pullScope(scope, false);
+        } catch (error) {
+          if (error.status !== 403) throw error;
+        }
+        emit("changed", { scope, changes: [] });
+      }
+      return true;
     }
     await store.applyRows(page.changes);
     cursor = page.cursor;
@@ -248,13 +311,21 @@ async function pullScope(scope) {
   }
   cursors[scope] = cursor;
   await store.set("cursors", cursors);
+  return false;
 }
 
 export function pull(which = scopes) {
   if (!pulling) {
     pulling = (async () => {
-      for (const scope of which) await pullScope(scope);
+      let reset = false;
+      for (const scope of which) reset = (await pullScope(scope)) || reset;
       await store.set("lastSync", new Date().toISOString());
+      if (reset && ((await store.get("sent")) || []).length) {
+        // The server may have been restored from a backup: ask where its numbering of this client stands (an empty
+        // push), so what it lost goes back in the outbox and is pushed again (see refill).
+        askNumbering = true;
+        await push().catch(() => {});
+      }
     })().catch((error) => {
       if (error.status !== 0) emit("error", error);
     }).finally(async () => {

@@ -1,6 +1,7 @@
 // What every screen draws with: an element builder, the notice line, the screen frame, the scan bar and navigation.
 
 import * as scan from "./scan.js";
+import { language, t } from "./i18n.js";
 
 const main = document.getElementById("app");
 const scanbar = document.getElementById("scanbar");
@@ -21,6 +22,22 @@ export function h(tag, attrs = {}, ...children) {
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return element;
+}
+
+/** The page around the screens in the language showing: the window's title, the header and the scan bar. The language
+ *  button names the other language in that language (and says so with its `lang`), so it can be found by whoever
+ *  cannot read the one showing. */
+export function frame() {
+  document.title = t("app name");
+  document.querySelector("#bar h1").textContent = t("app name");
+  document.getElementById("home").setAttribute("aria-label", t("home"));
+  scanField.placeholder = t("scan or type");
+  scanField.setAttribute("aria-label", t("scan field"));
+  document.getElementById("camera").setAttribute("aria-label", t("scan with the camera"));
+  document.getElementById("camera-close").setAttribute("aria-label", t("close the camera"));
+  const switcher = document.getElementById("language");
+  switcher.textContent = t("language");
+  switcher.lang = language() === "zh" ? "en" : "zh-CN";
 }
 
 let noticeTimer = null;
@@ -45,6 +62,16 @@ export const noticeKind = () => (notice.hidden ? null : notice.dataset.kind);
 export const dec = (value) => Number(value || 0);
 export const fmt = (n) => String(Math.round(n * 10000) / 10000);
 
+/** An amount of money as people read one: thousands separated, at least two decimals (a unit price may carry more),
+ *  from the API's decimal string, never through a float: "12345.6" → "12,345.60". Empty stays empty. */
+export function money(value) {
+  if (value === null || value === undefined || value === "") return "";
+  const parts = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(value));
+  if (!parts) return String(value);
+  const [, sign, whole, fraction = ""] = parts;
+  return `${sign}${whole.replace(/\B(?=(\d{3})+$)/g, ",")}.${fraction.replace(/0+$/, "").padEnd(2, "0")}`;
+}
+
 const HOLDERS = ["data-po", "data-so", "data-task", "data-op", "data-sku", "data-warehouse", "data-line"];
 
 /** A selector for the focused control that still finds it once the screen is drawn again (a list refreshed from
@@ -64,7 +91,7 @@ function focusKey(element) {
 /** Draw a screen: its title and content replace what <main> showed; the focus stays on the same control. */
 export function screen(title, ...content) {
   const key = focusKey(document.activeElement);
-  main.replaceChildren(h("h2", {}, title), ...content);
+  main.replaceChildren(h("h2", {}, title), ...content.filter((part) => part !== null && part !== undefined && part !== false));
   if (key) main.querySelector(key)?.focus();
   drawn = location.hash;
   main.dataset.screen = (location.hash.replace(/^#\//, "").split("/")[0]) || "home";
@@ -88,6 +115,25 @@ export function showing(hash) {
 export function go(hash) {
   if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
   else location.hash = hash;
+}
+
+// A box that scrolls sideways (a wide table on a narrow screen) takes the keyboard's focus, so it can be scrolled
+// without a mouse; one that fits takes none, so a desk user does not tab through every table.
+const sideways = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    const box = target.classList.contains("scroll") ? target : target.parentElement;
+    if (!box?.isConnected) continue;
+    if (box.scrollWidth > box.clientWidth + 1) box.tabIndex = 0;
+    else box.removeAttribute("tabindex");
+  }
+});
+
+/** A wrapper that scrolls `content` sideways when it is wider than the screen (and is then reachable by keyboard). */
+export function scroller(content, attrs = {}) {
+  const box = h("div", { ...attrs, class: ["scroll", attrs.class].filter(Boolean).join(" ") }, content);
+  sideways.observe(box);
+  sideways.observe(content);
+  return box;
 }
 
 /** A table from column titles and rows of cells; a cell is text or {text, num: true}. */

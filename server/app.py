@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from server.api import EXCEPTION_HANDLERS, TokenAuthentication, provide_actor, provide_db
 from server.audit.routes import AuditController
 from server.auth.routes import AuthController, UserController
+from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
 from server.catalog.routes import ItemController, LotController
 from server.counts.routes import CountController
 from server.db import Database
@@ -157,13 +158,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ),
             security=[{"BearerToken": []}],
         ),
-        request_max_body_size=1_048_576,
+        # JSON bodies: size limited here (a route may allow more), depth and type checked by JsonRequest before and as it parses.
+        request_max_body_size=settings.max_json_bytes,
+        request_class=JsonRequest,
+        before_request=refuse_control_characters,
         on_startup=[adopt_server_loggers],
         on_shutdown=[on_shutdown],
         before_send=[security_headers(settings)],
         logging_config=None,  # configure_logging above: JSON lines or text, with request ids
         # Commits publish live events and the scheduler runs only while the channels are up.
-        plugins=[channels, WhileLive(publishing_commits, scheduling)],
+        plugins=[channels, WhileLive(publishing_commits, scheduling), DecimalSchemas()],
         debug=False,
     )
     app.state.db = database

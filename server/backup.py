@@ -8,6 +8,9 @@ pg_dump dumps exactly that snapshot (`--snapshot`), and the same transaction run
 of `cangku check`, so they vouch for the data in the file. The file is then read back with
 `pg_restore --list`. A full proof is a test restore into a scratch database, which
 `cangku restore` verifies the same way.
+
+Each backup appends the audit chain's head it holds to the audit anchor file, and each restore the head it put the
+database back to (server/audit/anchors.py), so `cangku check` can tell a rewound audit log from a restored one.
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from server.audit.anchors import anchor_file, append_anchor, chain_head, sync_directory
+from server.audit.chain import GENESIS
 from server.db import normalize_url
 from server.errors import CangkuError
 from server.inventory.check import CheckReport
 from server.migrate import SchemaState, schema_state
 from server.settings import Settings
+from sync.feed import start_new_epoch
 
 Check = Callable[[Session], CheckReport]  # what `cangku check` runs, handed in by the CLI
 
@@ -57,6 +63,7 @@ class Outcome:
     problems: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     removed: list[Path] = dataclasses.field(default_factory=list)
+    audit_head: tuple[int, str] | None = None  # the audit chain's head in the copy (seq, hash); None before the chain
 
     @property
     def size(self) -> int:
@@ -103,8 +110,9 @@ def backup(settings: Settings, target: Path | None, *, check: Check, keep: int |
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
-    _sync_directory(path.parent)
+    sync_directory(path.parent)
     outcome.path = path
+    _anchor(settings, outcome, "backup", path)
     if keep is not None and outcome.ok:
         outcome.removed = prune(path.parent, keep)
     return outcome
@@ -214,7 +222,12 @@ def restore(settings: Settings, source: Path, *, check: Check, force: bool = Fal
             f"restore it with the database settings of a {names[kind]} database (--database-url / --data-dir)",
             f"{source} 是 {names[kind]} 备份，而目标数据库是 {names[backend]}：请用 {names[kind]} 数据库的设置恢复（--database-url / --data-dir）",
         )
-    return _restore_sqlite(source, _sqlite_path(settings), check, force) if backend == "sqlite" else _restore_postgresql(settings, source, check, force)
+    if backend == "sqlite":
+        outcome = _restore_sqlite(source, _sqlite_path(settings), check, force)
+    else:
+        outcome = _restore_postgresql(settings, source, check, force)
+    _anchor(settings, outcome, "restore", source)
+    return outcome
 
 
 def _restore_sqlite(source: Path, target: Path, check: Check, force: bool) -> Outcome:
@@ -236,7 +249,11 @@ def _restore_sqlite(source: Path, target: Path, check: Check, force: bool) -> Ou
         raise BackupError(f"cannot restore into {target}: {exc} (is the server still running? stop it first)",
                           f"无法恢复到 {target}：{exc}（服务是否仍在运行？请先停止）") from None
     with _sqlite_engine(target, "rw") as engine:
-        return _verify_sqlite(engine, source, check, "the restored database", "恢复后的数据库")
+        with engine.begin() as connection:
+            epoch = start_new_epoch(connection)
+        outcome = _verify_sqlite(engine, source, check, "the restored database", "恢复后的数据库")
+    _note_new_epoch(outcome, epoch)
+    return outcome
 
 
 def _restore_postgresql(settings: Settings, source: Path, check: Check, force: bool) -> Outcome:
@@ -260,10 +277,42 @@ def _restore_postgresql(settings: Settings, source: Path, check: Check, force: b
                 exc.zh += "（--force 已先清空目标数据库；排除原因后请重新恢复）"
             raise
         with _connect(engine, settings) as connection:
+            epoch = start_new_epoch(connection)
+            connection.commit()
             state = schema_state(connection)
             outcome = Outcome(path=source, revision=state.current, verified=[listed])
             _check_into(outcome, check, connection, state, "the restored database", "恢复后的数据库")
+    _note_new_epoch(outcome, epoch)
     return outcome
+
+
+def _note_new_epoch(outcome: Outcome, epoch: int | None) -> None:
+    if epoch is not None:
+        outcome.notes.append("the sync feed starts a new epoch: each phone downloads its data again on its next sync, and sends again "
+                             "what it did after the backup / 同步变更流进入新纪元：各手机下次同步时重新下载数据，并重新发送备份之后所做的操作")
+
+
+def _anchor(settings: Settings, outcome: Outcome, source: str, backup: Path) -> None:
+    """Write the audit chain's head to the anchor file (server/audit/anchors.py): for a backup, the head it holds; for a
+    restore, the head the database is now back at, which sets aside the anchors written since beyond it."""
+    head = outcome.audit_head
+    if head is None:
+        if source == "backup":
+            return  # a schema older than the audit chain: nothing to anchor
+        head = (0, GENESIS)  # the chain, built by `cangku migrate`, starts again from nothing
+    seq, path = head[0], anchor_file(settings)
+    try:
+        append_anchor(path, seq, head[1], source, backup=backup)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        outcome.problems.append(f"the audit chain head #{seq} could not be written to the anchor file {path}: {reason} / "
+                                f"审计链头（第 {seq} 条）无法写入锚点文件 {path}：{reason}")
+        return
+    if source == "backup":
+        outcome.verified.append(f"audit chain head #{seq} anchored in {path} / 审计链头（第 {seq} 条）已记入锚点文件 {path}")
+    else:
+        outcome.notes.append(f"the audit chain is back at entry #{seq}, as recorded in {path}: `cangku check` sets aside the anchors "
+                             f"written before beyond it / 审计链回到第 {seq} 条，已记入 {path}：`cangku check` 不再核对此前写下、超出此处的锚点")
 
 
 def _not_empty(where: str, objects: list[str]) -> BackupError:
@@ -295,7 +344,8 @@ def _verify_sqlite(engine: Engine, path: Path, check: Check, what_en: str, what_
 
 def _check_into(outcome: Outcome, check: Check, connection: Connection, state: SchemaState, what_en: str, what_zh: str) -> None:
     """Run the checks of `cangku check` in `connection`'s transaction and note the result; a schema other than this code's
-    is not checked (the models would not match it), which is said."""
+    is not checked (the models would not match it), which is said. The audit chain's head is read in the same transaction."""
+    outcome.audit_head = chain_head(connection)
     if not state.at_head:
         outcome.notes.append(
             f"schema revision {state.current} is not this version's ({state.head}): the ledger check was skipped; "
@@ -442,17 +492,3 @@ def _sqlite_tables(path: Path) -> list[str]:
             return [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     except sqlite3.Error as exc:
         return [f"{path.name}: {exc}"]
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make the rename that published the backup durable."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

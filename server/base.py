@@ -11,7 +11,10 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy.exc import DontWrapMixin
 from sqlalchemy.orm import DeclarativeBase
+
+from server.errors import InvalidInput
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -26,6 +29,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class TooLargeToStore(InvalidInput, DontWrapMixin):
+    """A figure (a line total, say) too large for its column: refused alike on both databases, as the request's fault."""
+
+    code = "too_large_to_store"
+
+
+def storable_limit(scale: int, precision: int = 20) -> Decimal:
+    """NUMERIC(precision, scale) on PostgreSQL; a scaled 64-bit integer on SQLite: the smaller bound holds for both."""
+    return min(Decimal(10) ** (precision - scale), Decimal(2**63 - 1).scaleb(-scale))
+
+
+def check_storable(value: Decimal, limit: Decimal) -> Decimal:
+    if abs(value) >= limit:
+        raise TooLargeToStore(
+            f"The figure {value} is too large to be stored (it must stay below {limit:,.0f}); use smaller quantities or prices.",
+            f"数值 {value} 过大，无法保存（必须小于 {limit:,.0f}）；请减小数量或价格。",
+        )
+    return value
+
+
 class FixedDecimal(TypeDecorator[Decimal]):
     """An exact decimal with a fixed number of places: NUMERIC on PostgreSQL, scaled BIGINT on SQLite."""
 
@@ -37,6 +60,7 @@ class FixedDecimal(TypeDecorator[Decimal]):
         self.scale = scale
         self.precision = precision
         self._unit = Decimal(1).scaleb(-scale)
+        self._limit = storable_limit(scale, precision)
 
     def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
         if dialect.name == "sqlite":
@@ -50,6 +74,7 @@ class FixedDecimal(TypeDecorator[Decimal]):
         exact = value.quantize(self._unit)
         if exact != value:
             raise ValueError(f"{value} has more than {self.scale} decimal places")
+        check_storable(exact, self._limit)
         if dialect.name == "sqlite":
             return int(exact.scaleb(self.scale))
         return exact

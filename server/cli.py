@@ -198,12 +198,34 @@ def demo(settings: Settings) -> None:
 
 @main.command()
 @database_options
-def check(settings: Settings) -> None:
-    """Verify the ledger invariants; exit 1 with a report if one fails / 校验库存账不变量。"""
+@click.option("--anchor", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Audit anchor file to hold the audit chain to (default: the anchor file, if there is one; "
+                   "env CANGKU_AUDIT_ANCHOR_FILE) / 用以核对审计链的锚点文件（默认：已有的锚点文件）")
+def check(settings: Settings, anchor: Path | None) -> None:
+    """Verify the ledger invariants and the audit chain, also against the audit anchors; exit 1 with a report if one fails
+    / 校验库存账不变量与审计链（并核对审计锚点）。"""
+    from server.audit.anchors import anchor_file, chain_head, verify_anchors
+
+    anchors = anchor if anchor is not None else anchor_file(settings)
+    if anchor is not None and not anchor.is_file():
+        raise click.ClickException(f"找不到锚点文件 {anchor}\nNo anchor file at {anchor}")
     db = _open(settings)
-    with db.read() as session:
-        report = _database_checks(session)
+    try:
+        with db.read() as session:
+            report = _database_checks(session)
+            head = chain_head(session.connection())
+            anchored = verify_anchors(session, anchors) if anchors.is_file() else None
+    except OSError as exc:
+        raise click.ClickException(f"无法读取锚点文件 {anchors}：{exc.strerror}\nCannot read the anchor file {anchors}: {exc.strerror}") from None
     click.echo(f"checked {report.checked.get('moves', 0)} moves, {report.checked.get('balances', 0)} balances")
+    if head is not None:
+        click.echo(f"audit chain head / 审计链头: #{head[0]} {head[1]}")
+    if anchored is not None:
+        click.echo(anchored.summary())
+        report.problems += [f"[anchor] {b.en} / {b.zh}" for b in anchored.breaks]
+    else:
+        click.echo(f"no audit anchor file at {anchors}: a rewound audit chain would go unnoticed / "
+                   f"{anchors} 处没有审计锚点文件：审计链被回拨将无法发现")
     if report.ok:
         click.echo("OK: all invariants hold / 所有不变量成立")
         return
@@ -335,13 +357,14 @@ def jobs_list(settings: Settings) -> None:
         slot = spec.current_slot(utcnow(), settings)
         last = runs[spec.name][0][0] if runs[spec.name] else None
         state = f"last: {last.slot} {last.status}" if last else "never run / 从未运行"
-        click.echo(f"{spec.name:<22} {spec.describe()[1]:<24} slot {slot.key:<11} {state}  {spec.title_zh} / {spec.title_en}")
+        click.echo(f"{spec.name:<22} {spec.describe()[1]:<24} slot {slot.key:<13} {state}  {spec.title_zh} / {spec.title_en}")
 
 
 @jobs.command("run")
 @database_options
 @click.argument("name")
-@click.option("--slot", default=None, help="2026-11-26 (daily) or 2026-W48 (weekly); default: the current one / 默认当前时段")
+@click.option("--slot", default=None,
+              help="2026-11-26T13 (hourly), 2026-11-26 (daily) or 2026-W48 (weekly); default: the current one / 默认当前时段")
 @click.option("--force", is_flag=True, help="Run again a slot that already succeeded / 重新运行已成功的时段")
 def jobs_run(settings: Settings, name: str, slot: str | None, force: bool) -> None:
     """Run a job now; exit 1 if it fails or already ran / 立即运行任务。"""

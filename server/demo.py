@@ -28,7 +28,8 @@ from server.partners.models import PriceList
 from server.partners.schemas import PartnerCreate
 from server.partners.services import create_partner
 
-DEMO_PASSWORD = "demo"
+# Follows the password policy like any other (server/auth/services.py check_password).
+DEMO_PASSWORD = "cangku-demo"
 DEMO_USERS = [
     ("admin", "系统管理员 Admin", ["admin"], []),
     ("warehouse", "仓库员 王强", ["warehouse"], ["SH"]),
@@ -135,7 +136,7 @@ def _load(session: Session, today: dt.date) -> None:
     for username, name, roles, warehouses in DEMO_USERS:
         create_user(
             session, SYSTEM, username=username, password=DEMO_PASSWORD, roles=roles, display_name=name,
-            warehouses=warehouses, allow_weak=True,
+            warehouses=warehouses,
         )
 
     for code, zh, en, address, tax_id in SUPPLIERS:

@@ -23,6 +23,22 @@ class CangkuError(Exception):
         return self.zh if lang.startswith("zh") else self.en
 
 
+class MalformedRequest(CangkuError):
+    """The request cannot be read: not JSON, nested too deep, a control character in its path."""
+
+    code = "invalid_request"
+
+
+class RequestTooLarge(CangkuError):
+    status_code = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(CangkuError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidInput(CangkuError):
     status_code = 422
     code = "invalid"

@@ -1,7 +1,7 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from server.audit.models import AuditEntry, IdempotencyKey
-from server.auth.models import AuthSession, LoginAttempt, User
+from server.auth.models import AuthSession, LoginAttempt, SignInThrottle, User
 from server.base import Base
 from server.catalog.models import Barcode, Item, Lot, Serial
 from server.counts.models import Stocktake, StocktakeLine, StocktakeLocation
@@ -44,7 +44,7 @@ from sync.models import Device, Discrepancy, SyncChange, SyncClient, SyncClock, 
 
 __all__ = [
     "Account", "AuditEntry", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
-    "Location", "LoginAttempt", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
+    "Location", "LoginAttempt", "SignInThrottle", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
     "Serial", "User", "JobRun", "Notification",
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",
     "PriceListItem", "Printer", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -15,8 +16,20 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     session_hours: int = 12
+    # Sign-in throttling (README "Security"): failures per (account, client address), and per address over all accounts.
     login_max_failures: int = 5
     login_window_seconds: int = 300
+    login_address_max_failures: int = 50
+    # Behind a reverse proxy: the networks of the proxies whose client-address header is believed, and that header.
+    trusted_proxies: tuple[str, ...] = ()
+    client_address_header: str = "X-Forwarded-For"
+    # Label printers on loopback, link-local or this server's own service ports are refused unless this is on.
+    allow_local_printers: bool = False
+    # Request bodies: JSON larger or nested deeper than this is refused before it is parsed.
+    max_json_bytes: int = 2_000_000
+    max_json_depth: int = 32
+    # The audit chain's head is written here by every backup and by a scheduled job (None: data_dir/audit-anchors.log).
+    audit_anchor_file: Path | None = None
     # Argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -69,6 +82,17 @@ def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return default if raw is None else tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _env_networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Networks (CIDR) from a comma-separated variable; a typo stops the server at start-up, not at the first request."""
+    networks = _env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{name}: {network!r} is not a network (e.g. 10.0.0.0/8 or 127.0.0.1/32)") from None
+    return networks
+
+
 def _env_bool(name: str) -> bool | None:
     raw = os.environ.get(name, "").strip().lower()
     return None if not raw else raw in ("1", "true", "yes", "on")
@@ -83,6 +107,13 @@ def load_settings() -> Settings:
         session_hours=_env_int("CANGKU_SESSION_HOURS", 12),
         login_max_failures=_env_int("CANGKU_LOGIN_MAX_FAILURES", 5),
         login_window_seconds=_env_int("CANGKU_LOGIN_WINDOW_SECONDS", 300),
+        login_address_max_failures=_env_int("CANGKU_LOGIN_ADDRESS_MAX_FAILURES", 50),
+        trusted_proxies=_env_networks("CANGKU_TRUSTED_PROXIES", ()),
+        client_address_header=os.environ.get("CANGKU_CLIENT_ADDRESS_HEADER") or "X-Forwarded-For",
+        allow_local_printers=bool(_env_bool("CANGKU_ALLOW_LOCAL_PRINTERS")),
+        max_json_bytes=_env_int("CANGKU_MAX_JSON_BYTES", 2_000_000),
+        max_json_depth=_env_int("CANGKU_MAX_JSON_DEPTH", 32),
+        audit_anchor_file=Path(os.environ["CANGKU_AUDIT_ANCHOR_FILE"]) if os.environ.get("CANGKU_AUDIT_ANCHOR_FILE") else None,
         argon2_time_cost=_env_int("CANGKU_ARGON2_TIME_COST", 3),
         argon2_memory_kib=_env_int("CANGKU_ARGON2_MEMORY_KIB", 65536),
         timezone=os.environ.get("CANGKU_TIMEZONE") or "Asia/Shanghai",
@@ -97,7 +128,7 @@ def load_settings() -> Settings:
         log_level=(os.environ.get("CANGKU_LOG_LEVEL") or "INFO").upper(),
         slow_request_ms=_env_int("CANGKU_SLOW_REQUEST_MS", 500),
         metrics_token=os.environ.get("CANGKU_METRICS_TOKEN") or None,
-        metrics_allow=_env_list("CANGKU_METRICS_ALLOW", ("127.0.0.0/8", "::1/128")),
+        metrics_allow=_env_networks("CANGKU_METRICS_ALLOW", ("127.0.0.0/8", "::1/128")),
         metrics_multiprocess_dir=Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else None,
         ready_timeout_seconds=_env_float("CANGKU_READY_TIMEOUT_SECONDS", 1.5),
         served_over_https=bool(_env_bool("CANGKU_SERVED_OVER_HTTPS")),

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
+from server.auth.visibility import feed_hidden, redact_row
 from server.base import Qty
 from server.catalog.models import Item, Lot
 from server.errors import CangkuError, Forbidden, InvalidInput
@@ -27,9 +28,9 @@ from server.inventory.models import Balance
 from server.locations.models import Location
 from server.schemas import Out, fmt
 from sync.catalog import CATALOG, CatalogKind
-from sync.feed import Cursor
-from sync.models import SyncClock
+from sync.feed import Cursor, head
 from sync.pull import SCOPES_EN, SCOPES_ZH
+from sync.tasks import TASKS, TaskKind
 
 TOKEN_VERSION = 1
 MAX_TOKEN = 512
@@ -38,7 +39,7 @@ Key = tuple[int, ...]
 
 class BootstrapPage(Out):
     scope: str
-    kind: str  # what the rows are: balance, stock, item, barcode, location, lot
+    kind: str  # what the rows are: balance, stock, item, barcode, location, lot, pick, putaway
     fields: list[str]  # the meaning of each position in a row
     items: list[list[Any]]
     next_page_token: str | None  # None: the slice is complete; pull from `cursor` next
@@ -136,6 +137,16 @@ def _stock(session: Session, warehouse: int | None, after: Key, limit: int) -> S
     )
 
 
+def _tasks(kind: TaskKind) -> Callable[[Session, int | None, Key, int], Slice]:
+    """A warehouse's open tasks of one kind, in id order (the key its rows start with, as in the change feed)."""
+
+    def read(session: Session, warehouse: int | None, after: Key, limit: int) -> Slice:
+        rows, last = kind.page(session, warehouse, after[0] if after else 0, limit)
+        return Slice(rows, (last,) if last is not None else None)
+
+    return read
+
+
 def _names(session: Session, id_column: Any, name_column: Any, ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
@@ -149,10 +160,11 @@ KINDS = {
         Kind("balance", ("key", "sku", "location", "lot", "qty", "reserved", "available"), 3, _balances),
         Kind("stock", ("key", "sku", "warehouse", "qty", "reserved", "available"), 1, _stock),
         *(Kind(c.name, c.fields, 1, _catalog(c)) for c in CATALOG.values()),
+        *(Kind(t.name, t.fields, 1, _tasks(t)) for t in TASKS.values()),
     )
 }
-WAREHOUSE_KINDS = ("balance",)
-STOCK_KINDS = ("stock",)
+# The kinds of each warehouse scope, by the scope's prefix.
+WAREHOUSE_SCOPES = {"wh": ("balance",), "stock": ("stock",), "tasks": ("pick", "putaway")}
 CATALOG_KINDS = ("item", "barcode", "location", "lot")
 
 
@@ -165,13 +177,13 @@ def _slice_of(session: Session, actor: Actor, scope: str) -> tuple[tuple[str, ..
         return CATALOG_KINDS, None
     kind, _, code = scope.partition(":")
     warehouse = None
-    if kind in ("wh", "stock") and code:
+    if kind in WAREHOUSE_SCOPES and code:
         warehouse = session.scalar(select(Location.id).where(Location.code == code, Location.kind == "warehouse"))
     if warehouse is None:
         raise InvalidInput(f"Unknown scope {scope!r}; {SCOPES_EN}.", f"未知范围 {scope!r}；{SCOPES_ZH}。", code="unknown_scope", scope=scope)
     if not actor.may_use_warehouse(warehouse):
         raise Forbidden(f"You may not sync warehouse {code}.", f"您无权同步仓库 {code}。", code="warehouse_not_allowed", warehouse=code)
-    return (WAREHOUSE_KINDS if kind == "wh" else STOCK_KINDS), warehouse
+    return WAREHOUSE_SCOPES[kind], warehouse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,8 +225,7 @@ def bootstrap(session: Session, actor: Actor, scope: str, page_token: str | None
     if page_token:
         position = Position.parse(page_token, scope, kinds)
     else:
-        version = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
-        position = Position(scope, kinds[0], (), Cursor(version, 0))
+        position = Position(scope, kinds[0], (), head(session))
     kind = KINDS[position.kind]
     page = kind.read(session, warehouse, position.after, limit)
     following = None
@@ -222,7 +233,11 @@ def bootstrap(session: Session, actor: Actor, scope: str, page_token: str | None
         following = Position(scope, kind.name, page.after, position.cursor)
     elif kinds.index(kind.name) + 1 < len(kinds):
         following = Position(scope, kinds[kinds.index(kind.name) + 1], (), position.cursor)
+    rows = page.rows
+    hide = feed_hidden(actor).get(kind.name)  # the same fields the change feed nulls for this user
+    if hide:
+        rows = [redact_row(kind.fields, row, hide) for row in rows]
     return BootstrapPage(
-        scope=scope, kind=kind.name, fields=list(kind.fields), items=page.rows,
+        scope=scope, kind=kind.name, fields=list(kind.fields), items=rows,
         next_page_token=following.token() if following else None, cursor=str(position.cursor),
     )

@@ -16,6 +16,10 @@ with the result it stored. With `state_path` (say `phone.json`), every change to
 the results and the cursors is written to that JSON file, and the view to `phone.view.json`, atomically,
 before the call returns, so a restarted client built on the same path carries on where the old one
 stopped. The bearer token is not written.
+
+A server restored from a backup forgets what came after it: a pull then answers `reset_required` (its
+cursors are of the feed before the restore) and the slices start again, and the ops the server lost,
+still kept in `sent`, go back to the outbox to be pushed again (see `push`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 MAX_BATCH = 500  # the server's limit per push
+KEEP_SENT = 1000  # ops kept after their result, to send again if the server loses them (restored from a backup)
 STATE_FORMAT = 1
 ViewKey = tuple[str, str, str]  # (scope, kind, key)
 
@@ -65,6 +70,7 @@ class PushReport:
     last_seq: int
     resend_from: int | None = None
     renumbered_from: int | None = None  # the outbox was renumbered from this seq (see SyncClient.push)
+    resent: int = 0  # ops that had a result, put back in the outbox because the server no longer has them
     cursor: str | None = None
     clock_offset_ms: int = 0
 
@@ -120,6 +126,7 @@ class SyncClient:
         self.next_seq = 1
         self.server_last_seq = 0  # as the last push answer said
         self.outbox: list[PendingOp] = []
+        self.sent: list[PendingOp] = []  # the last KEEP_SENT ops that got a result, oldest first
         self.results: dict[str, dict[str, Any]] = {}  # op_id -> the result the server gave it
         self.cursors: dict[str, str] = {}  # scope -> the cursor its last complete pull ended at
         self.view: dict[ViewKey, dict[str, Any]] = {}
@@ -190,16 +197,21 @@ class SyncClient:
     def push(self, *, limit: int | None = None) -> PushReport:
         """Send the first ops of the outbox (at most `limit`, default `batch_size`) and take in the answer.
 
-        An op with a result leaves the outbox; its result stays in `results`. A gap (`resend_from`) means
-        the next push starts there. `seq_reused` means the server's numbering for this client is ahead of
-        ours (the state file was older than the server's log): the ops still waiting are renumbered after
-        the server's last seq, in their order, and sent again. Transport errors propagate and change nothing.
+        An op with a result leaves the outbox; its result stays in `results`, and an applied one is kept a while in
+        `sent`. An answer whose `last_seq` is below a kept op's seq, or a gap (`resend_from`), means the server's
+        numbering for this client is behind ours: it was restored from a backup and lost the ops after it. The
+        kept ops beyond its last seq go back to the outbox, before those waiting, and all of them are numbered
+        from there, in their order, so the gap closes and what the server lost is done again (a refused op it lost
+        is not: refused, it changed nothing). `seq_reused` means the server's numbering is ahead of ours (the state file was older than
+        the server's log): the ops still waiting are renumbered after the server's last seq, in their order, and
+        sent again. Transport errors propagate and change nothing.
         """
-        batch = self.outbox[: min(limit or self.batch_size, MAX_BATCH)]
+        batch = self.outbox[: min(self.batch_size if limit is None else limit, MAX_BATCH)]
         body = {"client_id": self.client_id, "device_time": _now(), "schema_version": SCHEMA_VERSION, "ops": [op.wire() for op in batch]}
         answer = self._answer(self.http.post("/api/v1/sync/push", json=body, headers=self.headers()))
         sent = {op.op_id for op in batch}
         done: set[str] = set()
+        kept: dict[str, int] = {}  # op id -> the seq the server applied it at (an earlier one for an op applied before)
         reused = False
         for result in answer["results"]:
             op_id = result["op_id"]
@@ -210,19 +222,28 @@ class SyncClient:
                 continue
             self.results[op_id] = result
             done.add(op_id)
+            if result["status"] in ("applied", "applied_with_exception"):  # done: kept in case the server loses it
+                kept[op_id] = result["seq"]
+        self.sent = (self.sent + [dataclasses.replace(op, seq=kept[op.op_id]) for op in self.outbox if op.op_id in kept])[-KEEP_SENT:]
         self.outbox = [op for op in self.outbox if op.op_id not in done]
-        self.server_last_seq = answer["last_seq"]
+        last_seq = self.server_last_seq = answer["last_seq"]
         renumbered = None
         resend_from = answer.get("resend_from")
+        # The server stores each result with the client's last seq, so a kept op beyond its last seq is one it lost:
+        # it was restored from a backup taken before that op.
+        lost = [] if reused else [op for op in self.sent if op.seq > last_seq]
         if reused:
-            renumbered = self._renumber(answer["last_seq"] + 1)
-        elif resend_from is not None and self.outbox and self.outbox[0].seq > resend_from:
-            # The ops between were lost on this side for good (only a result takes an op out of the outbox,
-            # so this takes a damaged state file): close the gap rather than block everything behind it.
-            renumbered = self._renumber(resend_from)
+            renumbered = self._renumber(last_seq + 1)
+        elif lost or (resend_from is not None and self.outbox and self.outbox[0].seq > resend_from):
+            # Send the lost ops again, first and in their order, and close the gap rather than block everything behind
+            # it (an op lost on both sides, older than what is kept, cannot be sent again).
+            self.sent = [op for op in self.sent if op.seq <= last_seq]
+            self.outbox = sorted(lost, key=lambda op: op.seq) + self.outbox
+            renumbered = self._renumber(last_seq + 1)
         self.save()
         return PushReport(sent=len(batch), results=answer["results"], last_seq=answer["last_seq"], resend_from=resend_from,
-                          renumbered_from=renumbered, cursor=answer.get("cursor"), clock_offset_ms=answer.get("clock_offset_ms", 0))
+                          renumbered_from=renumbered, resent=len(lost), cursor=answer.get("cursor"),
+                          clock_offset_ms=answer.get("clock_offset_ms", 0))
 
     def push_all(self, *, max_rounds: int = 10_000) -> list[PushReport]:
         """Push until the outbox is empty (or a push makes no progress, which raises)."""
@@ -250,6 +271,8 @@ class SyncClient:
         Scopes that stand at the same cursor are pulled together; a scope new to this client starts from
         the beginning. `reset_required` drops the scopes' data and pulls them again from the beginning,
         one by one; one that still answers `reset_required` is one the user may not see (report.refused).
+        A cursor the server's feed never reached (the server was restored from a backup) resets every scope
+        pulled with it.
         """
         report = PullReport()
         groups: dict[str | None, list[str]] = {}
@@ -258,6 +281,10 @@ class SyncClient:
         for cursor, group in groups.items():
             self._pull_group(group, cursor, limit, report)
         self.save()
+        if report.reset and self.sent:
+            # The feed was restored from a backup, perhaps, and the op log with it: an empty push asks where this
+            # client's numbering stands, and puts the ops the server lost back in the outbox (see push).
+            self.push(limit=0)
         return report
 
     def _pull_group(self, group: list[str], cursor: str | None, limit: int, report: PullReport) -> None:
@@ -362,7 +389,8 @@ class SyncClient:
         """What the state file holds (the view goes in a file of its own: it is big, and changes only on a pull)."""
         return {
             "format": STATE_FORMAT, "client_id": self.client_id, "next_seq": self.next_seq, "server_last_seq": self.server_last_seq,
-            "outbox": [op.wire() for op in self.outbox], "results": self.results, "cursors": self.cursors,
+            "outbox": [op.wire() for op in self.outbox], "sent": [op.wire() for op in self.sent], "results": self.results,
+            "cursors": self.cursors,
         }
 
     @property
@@ -393,6 +421,7 @@ class SyncClient:
         self.next_seq = state["next_seq"]
         self.server_last_seq = state.get("server_last_seq", 0)
         self.outbox = [PendingOp(**op) for op in state["outbox"]]
+        self.sent = [PendingOp(**op) for op in state.get("sent", [])]
         self.results = state["results"]
         self.cursors = state["cursors"]
         if self.view_path.exists():

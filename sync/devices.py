@@ -1,8 +1,10 @@
 """Devices a user syncs from: registered on their first sync, seen on each one, revocable by an administrator.
 
 A device is named by the `X-Device-Id` header (or the session's device, see server/api.py), else by the
-push's `client_id`. Revoking one refuses its later pushes and pulls and ends the sessions signed in
-from it; nothing it sent before is touched: its moves and its op log stay as they were applied.
+push's `client_id`; a session signed in without a device name takes the client id it first syncs with.
+Revoking one refuses its later pushes and pulls, ends the sessions signed in from it (their REST calls
+too) and refuses signing in from it again; nothing it sent before is touched: its moves and its op log
+stay as they were applied.
 """
 
 from __future__ import annotations
@@ -55,16 +57,32 @@ def check_in(db: Database, actor: Actor, client_id: str | None) -> None:
     if actor.user_id is None or name is None:
         return
     now = utcnow()
+    # A session signed in without a device name that syncs naming itself only by its client id is bound to that
+    # device (once: then it has a name). A device named by its X-Device-Id header names the request, not the session.
+    unbound = actor.device_id is None and actor.unnamed_session_id is not None
     with db.lookup() as session:
         known = session.execute(
             select(Device.revoked_at, Device.last_seen_at).where(Device.user_id == actor.user_id, Device.device_id == name)
         ).first()
     if known is not None:
         if known.revoked_at is not None:
+            if unbound:
+                db.run_write(lambda session: _bind_session(session, actor, name, known.revoked_at))
             raise revoked(name, known.revoked_at)
-        if known.last_seen_at is not None and now - known.last_seen_at < SEEN_EVERY:
+        if not unbound and known.last_seen_at is not None and now - known.last_seen_at < SEEN_EVERY:
             return
     db.run_write(lambda session: _see(session, actor, name, now))
+
+
+def _bind_session(session: Session, actor: Actor, name: str, revoked_at: dt.datetime | None) -> None:
+    """Name the acting session's device, when it was signed in without one; a revoked device's session ends with it."""
+    if actor.device_id is not None or actor.unnamed_session_id is None:
+        return
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == actor.unnamed_session_id, AuthSession.user_id == actor.user_id, AuthSession.device_id.is_(None))
+        .values(device_id=name, revoked_at=revoked_at)
+    )
 
 
 def _see(session: Session, actor: Actor, name: str, now: dt.datetime) -> Device:
@@ -79,10 +97,12 @@ def _see(session: Session, actor: Actor, name: str, now: dt.datetime) -> Device:
         except IntegrityError:  # the same device's other request registered it first
             device = session.scalars(query).one()
         else:
+            _bind_session(session, actor, name, None)
             record(session, actor, "device.register", "device", device.id, device_id=name)
             return device
     if device.revoked_at is not None:
         raise revoked(name, device.revoked_at)
+    _bind_session(session, actor, name, None)
     device.last_seen_at = now
     return device
 

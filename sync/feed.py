@@ -5,17 +5,22 @@ next version from the one-row clock (holding that row's lock until it commits, s
 commit order on PostgreSQL as on SQLite) and writes the current state of each touched thing. A
 cursor is the (version, id) of the last change a client has: everything after it is safe to serve,
 and a transaction that commits late can only get a later version, never one behind a cursor.
+A database restored from a backup starts a new epoch of the feed: the versions after the backup were
+lost and are handed out again to other changes, so a cursor of another epoch, or beyond the head, is
+answered `reset_required`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import msgspec
 from psycopg.types.json import Json
-from sqlalchemy import Text, cast, event, insert, select, tuple_
+from sqlalchemy import Connection, Text, cast, event, insert, inspect, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -28,6 +33,7 @@ from server.locations.models import Location
 from server.schemas import fmt
 from sync.catalog import CATALOG, CatalogKind, feed_rows
 from sync.models import SyncChange, SyncClock
+from sync.tasks import TASKS
 
 PENDING = "sync_changes"
 Loader = Callable[[Session, Sequence[Any]], Iterable[tuple[str, str, dict[str, Any] | None]]]
@@ -268,6 +274,14 @@ for _kind in CATALOG.values():
         event.listen(_kind.model, _event, _note_record(_kind.name))
 
 
+# Pick and put-away tasks likewise: a wave's tasks arrive as they are inserted, and a task confirmed (or cancelled) is
+# updated, whichever service does it; the loader then finds it no longer open and takes it out of its warehouse's scope.
+for _task in TASKS.values():
+    LOADERS[_task.name] = _task.feed_rows
+    for _event in ("after_insert", "after_update"):
+        event.listen(_task.model, _event, _note_record(_task.name))
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -276,27 +290,71 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 # Reading the feed -------------------------------------------------------------------------------
 
 
+EPOCH_ROW = 2  # the clock's second row holds the feed's epoch (none: never restored, epoch 0)
+# version[.id[.epoch]], plain ASCII digits; 18 digits fit a 64-bit integer on SQLite and PostgreSQL alike.
+_CURSOR = re.compile(r"([0-9]{1,18})(?:\.([0-9]{1,18})(?:\.([0-9]{1,18}))?)?")
+MAX_CURSOR = 64
+
+
+def _bad_cursor(text: str) -> InvalidInput:
+    shown = text if len(text) <= MAX_CURSOR else text[:MAX_CURSOR] + "…"
+    return InvalidInput(f"The cursor {shown!r} is not one this server gave out; pull without a cursor to start again.",
+                        f"游标 {shown!r} 不是本服务器给出的；请不带游标重新开始同步。", code="bad_cursor")
+
+
 @dataclasses.dataclass(frozen=True)
 class Cursor:
     version: int = 0
     id: int = 0
+    epoch: int = 0  # which history of the feed the cursor belongs to (see `start_new_epoch`)
 
     def __str__(self) -> str:
-        return f"{self.version}.{self.id}"
+        return f"{self.version}.{self.id}.{self.epoch}" if self.epoch else f"{self.version}.{self.id}"
+
+    @property
+    def at_start(self) -> bool:
+        """Before every change, in whichever epoch: nothing held, nothing to distrust."""
+        return self.version == 0 and self.id == 0
 
     @classmethod
     def parse(cls, text: str | None) -> Cursor:
         if not text:
             return cls()
-        try:
-            version, _, row = text.partition(".")
-            cursor = cls(int(version), int(row or 0))
-        except ValueError:
-            raise InvalidInput(f"The cursor {text!r} is not one this server gave out.", f"游标 {text!r} 不是本服务器给出的。",
-                               code="bad_cursor") from None
-        if cursor.version < 0 or cursor.id < 0:
-            raise InvalidInput(f"The cursor {text!r} is not one this server gave out.", f"游标 {text!r} 不是本服务器给出的。", code="bad_cursor")
-        return cursor
+        match = _CURSOR.fullmatch(text) if len(text) <= MAX_CURSOR else None
+        if match is None:
+            raise _bad_cursor(text)
+        version, row, epoch = match.groups()
+        return cls(int(version), int(row or 0), int(epoch or 0))
+
+
+def head(session: Session) -> Cursor:
+    """Where the feed stands: its newest committed version, in its current epoch."""
+    rows = dict(session.execute(select(SyncClock.id, SyncClock.version).where(SyncClock.id.in_((1, EPOCH_ROW)))).all())  # type: ignore[arg-type]
+    return Cursor(rows.get(1) or 0, 0, rows.get(EPOCH_ROW) or 0)
+
+
+def reached(cursor: Cursor, now: Cursor) -> bool:
+    """Whether the feed standing at `now` could have given out `cursor`. One of another epoch (the database was restored
+    from a backup since) or beyond the head (the device holds what the feed lost) was not: what the device holds
+    cannot be trusted, and its slices start again. A cursor equal to the head is current."""
+    return cursor.at_start or (cursor.epoch == now.epoch and cursor.version <= now.version)
+
+
+def start_new_epoch(connection: Connection) -> int | None:
+    """A database restored from a backup starts a new epoch of the feed (run by `cangku restore`): the versions after the
+    backup were lost and will be given to other changes, so every cursor given out before is of another history. Returns
+    the epoch; None for a schema older than the feed."""
+    if not inspect(connection).has_table(SyncClock.__tablename__):
+        return None
+    old = connection.scalar(select(SyncClock.version).where(SyncClock.id == EPOCH_ROW))
+    epoch = old
+    while epoch == old or not epoch:
+        epoch = secrets.randbelow(10**15)
+    if old is None:
+        connection.execute(insert(SyncClock).values(id=EPOCH_ROW, version=epoch))
+    else:
+        connection.execute(update(SyncClock).where(SyncClock.id == EPOCH_ROW).values(version=epoch))
+    return epoch
 
 
 class FeedRow(Protocol):
@@ -323,12 +381,14 @@ _PAGE = select(SyncChange.id, SyncChange.version, SyncChange.scope, SyncChange.k
                cast(SyncChange.data, Text).label("data"))
 
 
-def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit: int) -> Page:
+def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit: int, now: Cursor | None = None) -> Page:
     """The changes in `scopes` after `cursor`, oldest first; the cursor to ask from next.
 
-    The clock is read first: every version up to it had committed by then, so the changes read
-    next include all of them, and an empty answer may move the cursor up to it."""
-    newest = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
+    The clock is read first (or handed in as `now`, read just before): every version up to it had
+    committed by then, so the changes read next include all of them, and an empty answer may move the
+    cursor up to it. Cursors given out carry the feed's epoch."""
+    now = now or head(session)
+    newest, epoch = now.version, now.epoch
     after = tuple_(SyncChange.version, SyncChange.id) > tuple_(cursor.version, cursor.id)  # a row-value range the index serves
     rows: Sequence[FeedRow] = session.execute(
         _PAGE.where(SyncChange.scope.in_(scopes), after, SyncChange.version <= newest)
@@ -339,7 +399,7 @@ def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit
     rows = rows[:limit]
     if rows:
         last = rows[-1]
-        return Page(rows, Cursor(last.version, last.id) if has_more else Cursor(max(last.version, newest), last.id if newest == last.version else 0), has_more,
-                    newest)
-    return Page([], Cursor(newest, 0) if newest > cursor.version else cursor, False, newest)
-
+        following = (Cursor(last.version, last.id, epoch) if has_more
+                     else Cursor(max(last.version, newest), last.id if newest == last.version else 0, epoch))
+        return Page(rows, following, has_more, newest)
+    return Page([], Cursor(newest, 0, epoch) if newest > cursor.version else Cursor(cursor.version, cursor.id, epoch), False, newest)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
 from server.auth.services import actor_for, resolve_token
+from server.auth.visibility import redact_data, stock_hidden
 from server.db import Database
 from server.errors import CangkuError
 from server.notifications.live import send_after_commit
@@ -162,10 +163,12 @@ def hub_of(app: Litestar) -> Hub:
 class _Socket:
     """One open sync socket: what it watches, and what it has still to be sent."""
 
-    def __init__(self, socket: WebSocket[Actor, str, Any], hub: Hub | None) -> None:
+    def __init__(self, socket: WebSocket[Actor, str, Any], hub: Hub | None, actor: Actor | None = None) -> None:
         self.socket = socket
         self.hub = hub
         self.watch = Watch()
+        # The stock fields this socket's user may not see (server.auth.visibility); re-read when the session is re-checked.
+        self.hide: tuple[str, ...] = stock_hidden(actor) if actor is not None else ()
         self._sending = anyio.Lock()  # the sending task and the receiving loop both send
         # What came since the last send: the newest cursor per scope, the newest stock message per balance.
         self._pokes: dict[str, str] = {}
@@ -199,12 +202,23 @@ class _Socket:
         self._pokes[scope] = cursor
         watch = self.watch
         if watch.items or watch.locations:
-            for balance in event.get("stock") or ():
+            for balance in self._stock_of(event):
                 if watch.wants(balance):
                     key = (scope, balance.get("sku"), balance.get("warehouse"), balance.get("location"), balance.get("lot"))
                     self._stock.pop(key, None)
                     self._stock[key] = {"type": "stock", "scope": scope, **balance, "cursor": cursor}
         self._pending.set()
+
+    def _stock_of(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The event's balances as this socket's user may see them. The event is shared by every socket of the scope, so
+        each variant (at most one per set of hidden fields) is made once per event, not once per socket."""
+        stock = event.get("stock") or []
+        if not self.hide or not stock:
+            return stock
+        variants = event.setdefault("_shown", {})
+        if self.hide not in variants:
+            variants[self.hide] = [redact_data(balance, self.hide) for balance in stock]
+        return variants[self.hide]  # type: ignore[no-any-return]
 
     async def forward(self) -> None:
         """Send what was offered: at once when the socket was quiet, else at most every POKE_INTERVAL, what came in
@@ -237,7 +251,7 @@ async def sync_socket(socket: WebSocket[Actor, str, Any]) -> None:
         await socket.close(code=CLOSE_CROSS_SITE, reason="cross-site websocket refused")
         return
     await socket.accept()
-    live = _Socket(socket, hub_of(socket.app))
+    live = _Socket(socket, hub_of(socket.app), actor)
     try:
         async with anyio.create_task_group() as tasks:
             await live.send({"type": "ready", "cursor": cursor_at(await anyio.to_thread.run_sync(_clock, db))})
@@ -267,6 +281,7 @@ async def _serve(live: _Socket, db: Database, actor: Actor, token: str) -> None:
                 await live.socket.close(code=CLOSE_SESSION_ENDED, reason="session ended")
                 return
             actor = fresh
+            live.hide = stock_hidden(actor)
             if live.watch.scopes:
                 kept, _ = await anyio.to_thread.run_sync(_check_scopes, db, actor, live.watch.scopes)
                 lost = [s for s in live.watch.scopes if s not in kept]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from server.schemas import Out, Struct
+from server.schemas import Out, Struct, line
 
 SCHEMA_VERSION = 1
 OpId = Annotated[str, msgspec.Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
@@ -21,7 +21,7 @@ class Op(Struct):
 
     op_id: OpId
     seq: Seq
-    type: Annotated[str, msgspec.Meta(max_length=32)]
+    type: Annotated[str, line(32)]
     payload: dict[str, Any]
     device_time: dt.datetime | None = None
 

@@ -26,9 +26,9 @@ from server.inventory.services import OCCURRED_AT
 from server.monitoring.metrics import SYNC_OPS
 from server.schemas import fmt
 from sync.discrepancies import PHYSICAL, describe, record_shortfall
-from sync.feed import Cursor
+from sync.feed import head
 from sync.messages import SCHEMA_VERSION, Op, OpResult, PushRequest, PushResponse
-from sync.models import SyncClient, SyncClock
+from sync.models import SyncClient
 from sync.registry import Context, OpType, parse
 
 
@@ -98,8 +98,8 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
         results.append(result)
         SYNC_OPS.labels(result.status).inc()  # its transaction has committed
     with db.lookup() as session:
-        version = session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
-    return PushResponse(results=results, cursor=str(Cursor(version, 0)), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
+        now = head(session)
+    return PushResponse(results=results, cursor=str(now), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
 
 
 # Each op touches the op log with these; they run on the driver's cursor (see server.inventory.ledger_sql).
@@ -224,6 +224,8 @@ def _as_physical_fact(
         details={
             **msgspec.to_builtins(details), "discrepancy": found.id, "book_available": info["available"], "taken": info["requested"],
             "shortfall": fmt(found.shortfall), "recount": found.count_number,
+            # Both languages, as a refusal carries them: the phone shows the one its user reads at the time.
+            "message_zh": describe(found, info["sku"], info["location"], "zh"), "message_en": describe(found, info["sku"], info["location"], "en"),
         },
     )
 

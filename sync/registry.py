@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from server.errors import InvalidInput
 from server.inventory.schemas import MoveCreate
 from server.purchasing.schemas import Comment, Version
 from server.sales.schemas import PackageIn
-from server.schemas import Code, ScanText, Struct
+from server.schemas import Code, Quantity, ScanText, Struct, convert_request, line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +55,7 @@ def parse(op_type: str, payload: dict[str, Any]) -> tuple[OpType, Any]:
             code="unknown_operation",
         )
     try:
-        return spec, msgspec.convert(payload, spec.payload, str_keys=True)
+        return spec, convert_request(payload, spec.payload)
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"The {op_type} payload is not valid: {exc}", f"{op_type} 的内容无效：{exc}", code="invalid_payload") from None
 
@@ -79,7 +79,7 @@ def _stock_move(session: Session, actor: Actor, data: MoveCreate, ctx: Context) 
 
 class TransferConfirm(Struct):
     sku: Code
-    qty: Decimal
+    qty: Quantity
     from_: Code = msgspec.field(name="from")
     to: Code
     lot: Code | None = None
@@ -106,7 +106,7 @@ def _transfer(session: Session, actor: Actor, data: TransferConfirm, ctx: Contex
 
 class ReceiveLineOp(Struct):
     sku: Code
-    qty: Decimal
+    qty: Quantity
     receipt: Code | None = None  # the receipt, or
     po: Code | None = None  # the order: its open receipt, or a new one (a phone offline knows the order, not the receipt)
     line: Annotated[int, msgspec.Meta(ge=1)] | None = None
@@ -125,6 +125,32 @@ def _receive(session: Session, actor: Actor, data: ReceiveLineOp, ctx: Context) 
     line = receive_line(session, actor, receipt, sku=data.sku, qty=data.qty, po_line=data.line, lot=data.lot, expiry=data.expiry,
                         serials=data.serials, op_id=ctx.op_id)
     return {"receipt": receipt, "line": line.line_no, "move": line.move_id}
+
+
+class LineDecisionOp(Struct):
+    line: Annotated[int, msgspec.Meta(ge=1)]
+    accepted: Quantity
+    rejected: Quantity = Decimal(0)
+    reason: Comment = ""
+    rejected_serials: Serials = []
+
+
+class ReceiptCompleteOp(Struct):
+    receipt: Code
+    version: Version | None = None  # the version the worker saw the lines at
+    lines: Annotated[list[LineDecisionOp], msgspec.Meta(max_length=10_000)] = []
+    quarantine: Code | None = None
+
+
+@operation("receipt.complete", ReceiptCompleteOp)
+def _complete_receipt(session: Session, actor: Actor, data: ReceiptCompleteOp, ctx: Context) -> dict[str, Any]:
+    """Receiving done on the phone: every line accepted or (partly) rejected with a reason, in one go."""
+    from server.purchasing.services import Decision, complete_receipt
+
+    receipt = complete_receipt(session, actor, data.receipt, version=data.version, quarantine=data.quarantine, decisions=[
+        Decision(line=d.line, accepted=d.accepted, rejected=d.rejected, reason=d.reason, rejected_serials=tuple(d.rejected_serials))
+        for d in data.lines])
+    return {"receipt": receipt.number, "status": receipt.status, "version": receipt.version}
 
 
 class PutawayConfirmOp(Struct):
@@ -167,11 +193,11 @@ def _reject(session: Session, actor: Actor, data: Decision, ctx: Context) -> dic
 
 class PickConfirmOp(Struct):
     task: Annotated[int, msgspec.Meta(ge=1)]
-    qty: Decimal
+    qty: Quantity
     location: Code | None = None
     lot: Code | None = None
     serials: Serials = []
-    short_reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    short_reason: Annotated[str, line(200)] = ""
 
 
 @operation("pick.confirm", PickConfirmOp)
@@ -186,7 +212,7 @@ def _pick(session: Session, actor: Actor, data: PickConfirmOp, ctx: Context) -> 
 class CountLineOp(Struct):
     location: Code
     sku: Code
-    qty: Decimal
+    qty: Quantity
     lot: Code | None = None
 
 
@@ -222,11 +248,13 @@ def _pack(session: Session, actor: Actor, data: PackOp, ctx: Context) -> dict[st
 
 class ShipOp(Struct):
     order: Code
+    remainder: Literal["backorder", "cancel"] | None = None  # the decision on what was not picked; none, and a short order is refused
+    reason: Comment = ""
 
 
 @operation("so.ship", ShipOp)
 def _ship(session: Session, actor: Actor, data: ShipOp, ctx: Context) -> dict[str, Any]:
-    from server.sales.services import ship
+    from server.sales.services import backorders_of, ship
 
-    so = ship(session, actor, data.order, op_id=ctx.op_id)
-    return {"order": so.number, "status": so.status}
+    so = ship(session, actor, data.order, remainder=data.remainder, reason=data.reason, op_id=ctx.op_id)
+    return {"order": so.number, "status": so.status, "backorders": backorders_of(session, so)}

@@ -39,7 +39,7 @@ class SyncController(Controller):
     def pull(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor],
         scopes: Annotated[list[str], QueryParameter(name="scope", min_items=1, max_items=20)],
-        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        cursor: Annotated[str | None, QueryParameter(description="the cursor the last pull gave (opaque); none: from the start")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
         client_id: ClientParam = None,
     ) -> PullResponse:

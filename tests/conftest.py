@@ -9,6 +9,7 @@ under CI=true, where that is a failure.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 
 # Cheaper Argon2id parameters keep sign-in fast in tests; the algorithm and code path are the production ones.
@@ -16,6 +17,7 @@ os.environ.setdefault("CANGKU_ARGON2_TIME_COST", "1")
 os.environ.setdefault("CANGKU_ARGON2_MEMORY_KIB", "1024")
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +26,7 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from server.auth.permissions import SYSTEM
@@ -81,6 +84,41 @@ def unavailable(message: str) -> None:
     pytest.skip(message)
 
 
+@contextlib.contextmanager
+def postgres_database(purpose: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (a backup holds a whole database), dropped afterwards."""
+    require_postgres()
+    name = f"cangku_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class Clock:
+    """The clock sign-in reads (throttle waits, TOTP time steps), moved by hand; it starts a few seconds into a time step."""
+
+    def __init__(self) -> None:
+        step = int(dt.datetime.now(dt.UTC).timestamp()) // 30
+        self.now = dt.datetime.fromtimestamp(step * 30 + 5, dt.UTC)  # a few seconds into a time step
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    monkeypatch.setattr("server.auth.services.utcnow", clock)
+    return clock
+
+
 def worker_name(request: pytest.FixtureRequest) -> str:
     return getattr(request.config, "workerinput", {}).get("workerid", "main")
 
@@ -135,7 +173,12 @@ class Backends:
         else:
             tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
             with self._pg.engine.begin() as conn:
+                # The audit tables refuse TRUNCATE (migration 0011): the owner lifts that for the reset, in its transaction.
+                for table in ("audit_log", "audit_chain"):
+                    conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_truncate"))
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for table in ("audit_log", "audit_chain"):
+                    conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_no_truncate"))
             with self._pg.write() as session:
                 ensure_virtual_locations(session)
                 ensure_chart_of_accounts(session)
@@ -189,6 +232,19 @@ def db(backends: Backends, backend: str) -> Iterator[Database]:
         database.dispose()
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's backups, restores and anchor jobs write the audit anchor file in its own folder, and `cangku check`
+    reads that one: anchors of one test's database never meet another's (nor land in ./cangku-data)."""
+    from server.settings import get_settings
+
+    path = tmp_path / "audit-anchors.log"
+    monkeypatch.setenv("CANGKU_AUDIT_ANCHOR_FILE", str(path))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, database_url=None, login_max_failures=5, login_window_seconds=300)
@@ -240,7 +296,9 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def live_server(app, client) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    # After the test client (and so stopped before it): the app's shutdown, which the client runs, must not find the
+    # live server's websockets still subscribed on the server's own event loop.
     with LiveServer(app) as server:
         yield server
 

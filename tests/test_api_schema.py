@@ -43,3 +43,18 @@ def test_the_api_never_fails_and_always_answers_as_documented(world, live_server
                 failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     assert exercised > 25
     assert not failures, "\n\n".join(failures)
+
+
+def test_request_decimals_and_texts_are_documented_with_their_rules(app):
+    import re
+
+    schemas = app.openapi_schema.to_schema()["components"]["schemas"]
+    qty = schemas["MoveCreate"]["properties"]["qty"]
+    assert qty["type"] == "string" and "1,000,000,000,000" in qty["description"]
+    assert re.search(qty["pattern"], "12.5", re.ASCII) and not any(re.search(qty["pattern"], bad, re.ASCII) for bad in (" 1", "１", "1e3", "-1", "1.00001"))
+    amount = schemas["PaymentCreate"]["properties"]["amount"]
+    assert re.search(amount["pattern"], "9999999999999.99") and not re.search(amount["pattern"], "10000000000000")
+    name = schemas["ItemCreate"]["properties"]["name_en"]
+    assert re.search(name["pattern"], "中性笔 Gel pen") and not re.search(name["pattern"], "pen\x00") and not re.search(name["pattern"], "a\nb")
+    address = schemas["PartnerCreate"]["properties"]["address"]
+    assert re.search(address["pattern"], "1 Road\n\tShanghai") and not re.search(address["pattern"], "1 Road\x00")

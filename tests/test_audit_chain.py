@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, text
 
+from server.audit.anchors import AnchorReport, anchor_file, append_anchor, verify_anchors
 from server.audit.chain import GENESIS, AuditChainBroken, content_digest, link, verify_chain
 from server.audit.models import AuditChainHead, AuditEntry
 from server.audit.services import record
@@ -26,7 +28,9 @@ from server.db import Database
 from server.errors import InsufficientStock
 from server.inventory.check import check_ledger
 from server.inventory.services import move
+from server.jobs.services import run_job
 from server.migrate import alembic_config, upgrade
+from server.settings import Settings
 
 
 def receive(db: Database, qty: int, sku: str = "PEN", target: str = "B1") -> None:
@@ -224,6 +228,126 @@ def test_the_chain_head_only_moves_forward(audited):
         with audited.write() as session:
             session.execute(text("DELETE FROM audit_chain"))
     assert audit_problems(audited) == []
+
+
+def test_truncating_the_audit_log_or_its_chain_head_is_refused(audited):
+    """PostgreSQL's TRUNCATE skips row triggers: statement triggers refuse it, also when a TRUNCATE of users cascades to
+    the log. SQLite has no TRUNCATE; a DELETE without a WHERE still fires the row triggers that refuse it."""
+    log = entries(audited)
+    if audited.dialect == "postgresql":
+        statements = ["TRUNCATE audit_log", "TRUNCATE audit_chain", "TRUNCATE audit_log, audit_chain", "TRUNCATE users CASCADE"]
+    else:
+        statements = ["DELETE FROM audit_log", "DELETE FROM audit_chain"]
+    for statement in statements:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only|only moves forward|cannot be truncated"):
+            with audited.engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+    assert [e.hash for e in entries(audited)] == [e.hash for e in log]
+    assert audit_problems(audited) == []
+
+
+# Anchors: the head written outside the database ----------------------------------------------------------------------
+
+
+def rewind(db: Database, seq: int) -> None:
+    """What someone able to lift the triggers can do unseen by the chain alone: delete every entry after #seq and wind the
+    chain head back to #seq, leaving a shorter chain that is whole."""
+    kept = next(e for e in entries(db) if e.seq == seq)
+    as_attacker(db, "DELETE FROM audit_log WHERE seq > :seq", seq=seq)
+    as_attacker(db, "UPDATE audit_chain SET seq = :seq, prev_hash = :prev, hash = :hash", seq=seq, prev=kept.prev_hash, hash=kept.hash)
+
+
+def anchored(db: Database, path: Path) -> AnchorReport:
+    with db.read() as session:
+        return verify_anchors(session, path)
+
+
+def run_anchor_job(db: Database, settings: Settings, hour: str) -> None:
+    run = run_job(db, "audit_anchor", actor=SYSTEM, settings=settings, slot=hour)
+    assert run.status == "succeeded", run.error
+
+
+def test_a_chain_cut_short_and_wound_back_behind_an_anchor_is_found_by_the_anchor(audited, settings):
+    run_anchor_job(audited, settings, "2026-12-01T09")
+    path = anchor_file(settings)
+    (line,) = path.read_text().splitlines()
+    anchor = msgspec.json.decode(line)
+    log = entries(audited)
+    assert log[-1].action == "job.run"  # recorded with the run, after the head the job anchored
+    assert (anchor["seq"], anchor["hash"], anchor["source"]) == (log[-2].seq, log[-2].hash, "schedule")
+    receive(audited, 2)
+    receive(audited, 3)
+    rewind(audited, anchor["seq"] - 3)
+
+    with audited.read() as session:
+        assert verify_chain(session).ok  # the chain alone cannot tell
+    report = anchored(audited, path)
+    assert (report.anchors, report.checked) == (1, 1) and len(report.breaks) == 1, report.breaks
+    found = report.breaks[0]
+    assert f"the audit log ends at entry #{anchor['seq'] - 3} but the anchor on line 1 of {path}" in found.en
+    assert f"records entry #{anchor['seq']}" in found.en and "by the hourly job" in found.en and "wound back" in found.en
+    assert f"审计日志止于第 {anchor['seq'] - 3} 条" in found.zh and "链头被回拨" in found.zh
+
+
+def test_a_chain_wound_back_and_written_on_past_an_anchor_is_found_by_the_anchor(audited, settings):
+    """After the rewind the application keeps writing: the anchored place is filled again, by another entry."""
+    run_anchor_job(audited, settings, "2026-12-01T09")
+    anchor_seq = msgspec.json.decode(anchor_file(settings).read_text())["seq"]
+    rewind(audited, anchor_seq - 2)
+    for qty in (1, 2, 3):
+        receive(audited, qty)
+    with audited.read() as session:
+        assert verify_chain(session).ok
+    (found,) = anchored(audited, anchor_file(settings)).breaks
+    assert f"audit entry #{anchor_seq} does not match the anchor on line 1" in found.en and "rewritten" in found.en
+    assert f"审计日志第 {anchor_seq} 条与锚点文件" in found.zh
+
+
+def test_an_honest_chain_passes_every_anchor_and_a_rewind_after_the_last_one_is_not_seen(audited, settings):
+    for hour in ("2026-12-01T09", "2026-12-01T10", "2026-12-01T11"):
+        run_anchor_job(audited, settings, hour)
+        receive(audited, 1)
+    report = anchored(audited, anchor_file(settings))
+    assert report.ok and (report.anchors, report.checked) == (3, 3), report.breaks
+    assert "audit anchors: 3 of 3 checked" in report.summary()
+    # What the anchors cannot see: entries written after the last anchor, removed before the next one.
+    last_anchored = msgspec.json.decode(anchor_file(settings).read_text().splitlines()[-1])["seq"]
+    rewind(audited, last_anchored)
+    assert anchored(audited, anchor_file(settings)).ok
+
+
+def test_anchors_written_before_a_restore_beyond_the_restored_head_are_set_aside(audited, tmp_path):
+    """A restore puts the chain back legitimately: its line in the file says where to, and only anchors written before it
+    beyond that place are set aside; one at or below it must still match."""
+    path = tmp_path / "anchors.log"
+    log = entries(audited)
+    append_anchor(path, log[3].seq, log[3].hash, "schedule")
+    append_anchor(path, log[-1].seq, log[-1].hash, "backup", backup=tmp_path / "cangku-20261201T020000Z.sqlite3")
+    receive(audited, 5)
+    later = entries(audited)[-1]
+    append_anchor(path, later.seq, later.hash, "schedule")
+    rewind(audited, log[-1].seq)  # as restoring the backup does
+    assert [b.kind for b in anchored(audited, path).breaks] == ["rewound"]  # without the restore's line: a rewind
+
+    append_anchor(path, log[-1].seq, log[-1].hash, "restore", backup=tmp_path / "cangku-20261201T020000Z.sqlite3")
+    report = anchored(audited, path)
+    assert report.ok and (report.anchors, report.checked, report.set_aside) == (4, 3, 1), report.breaks
+    assert "1 written before a restore" in report.summary()
+
+    append_anchor(path, log[3].seq, "f" * 64, "schedule")  # an anchor the restored chain does not match is still found
+    assert [b.kind for b in anchored(audited, path).breaks] == ["rewritten"]
+
+
+def test_a_damaged_anchor_file_line_is_reported_and_the_next_anchor_starts_a_line_of_its_own(audited, tmp_path):
+    path = tmp_path / "anchors.log"
+    last = entries(audited)[-1]
+    path.write_text('{"time": "2026-12-01T09:00:00.000000Z", "seq": 3, "hash": "abc"}\n{"time": "2026-12-01T10:00:00')
+    append_anchor(path, last.seq, last.hash, "schedule")
+    assert len(path.read_text().splitlines()) == 3
+    report = anchored(audited, path)
+    assert report.checked == 1 and [b.kind for b in report.breaks] == ["anchor", "anchor"]
+    assert f"line 1 of {path} is not an audit anchor (no hash)" in report.breaks[0].en and "锚点文件" in report.breaks[0].zh
+    assert "line 2" in report.breaks[1].en and "not JSON" in report.breaks[1].en
 
 
 def _log_table() -> sa.TableClause:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from server.audit.models import AuditEntry
+from tests.conftest import Clock
 from tests.helpers import PASSWORD, add_user, post_move, sign_in
 
 
@@ -76,7 +80,9 @@ def test_totp_second_factor(client, db):
     assert without.status_code == 401 and without.json()["error"] == "totp_required"
     wrong = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": "123456" if totp.now() != "123456" else "654321"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "bad_totp"
-    right = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": totp.now()})
+    # The code that turned it on is used up: signing in takes the next one (a phone a little ahead gives it early).
+    upcoming = totp.at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
+    right = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": upcoming})
     assert right.status_code == 200 and right.json()["user"]["totp_enabled"] is True
 
 
@@ -131,3 +137,90 @@ def test_the_audit_log_is_readable_by_admin_and_finance_only(client, admin, as_r
     assert client.get("/api/v1/audit", headers=admin).status_code == 200
     assert client.get("/api/v1/audit", headers=as_role("finance")).status_code == 200
     assert client.get("/api/v1/audit", headers=as_role("warehouse")).status_code == 403
+
+
+# Two-step codes are used up by their first use ------------------------------------------------------
+
+
+def with_totp(client, clock: Clock, username: str) -> tuple[dict[str, str], pyotp.TOTP]:  # type: ignore[no-untyped-def]
+    """Signs in and turns two-step verification on with the current step's code."""
+    headers = sign_in(client, username)
+    totp = pyotp.TOTP(client.post("/api/v1/auth/totp/setup", headers=headers).json()["secret"])
+    assert client.post("/api/v1/auth/totp/enable", headers=headers, json={"code": totp.at(clock.now)}).status_code == 200
+    return headers, totp
+
+
+def test_a_two_step_code_signs_in_only_once(client, db, clock):
+    add_user(db, "li", ["finance"])
+    _, totp = with_totp(client, clock, "li")
+    clock.advance(30)
+    code = totp.at(clock.now)
+    first = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": code})
+    assert first.status_code == 200
+    replayed = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": code})
+    assert replayed.status_code == 401 and replayed.json()["error"] == "totp_used"
+    assert "已使用" in replayed.json()["details"]["message_zh"]
+
+
+def test_the_code_that_turned_two_step_verification_on_cannot_sign_in(client, db, clock):
+    add_user(db, "li", ["finance"])
+    _, totp = with_totp(client, clock, "li")
+    replayed = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": totp.at(clock.now)})
+    assert replayed.status_code == 401 and replayed.json()["error"] == "totp_used"
+
+
+def test_the_previous_windows_code_is_refused_and_the_next_ones_is_accepted(client, db, clock):
+    add_user(db, "li", ["finance"])
+    _, totp = with_totp(client, clock, "li")
+    clock.advance(60)
+    previous = totp.at(clock.now - dt.timedelta(seconds=30))  # never used, but its window has passed
+    late = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": previous})
+    assert late.status_code == 401 and late.json()["error"] == "bad_totp"
+    two_ahead = totp.at(clock.now + dt.timedelta(seconds=60))
+    assert client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": two_ahead}).json()["error"] == "bad_totp"
+    ahead = totp.at(clock.now + dt.timedelta(seconds=30))  # a phone whose clock runs a little fast
+    assert client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": ahead}).status_code == 200
+    # Once the next window's code is used, the current window's code is older than it and refused too.
+    current = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": totp.at(clock.now)})
+    assert current.status_code == 401 and current.json()["error"] == "totp_used"
+
+
+def test_turning_two_step_verification_off_needs_an_unused_code(client, db, clock):
+    add_user(db, "li", ["finance"])
+    headers, totp = with_totp(client, clock, "li")
+    used = client.post("/api/v1/auth/totp/disable", headers=headers, json={"code": totp.at(clock.now)})
+    assert used.status_code == 422 and used.json()["error"] == "totp_used"
+    clock.advance(30)
+    assert client.post("/api/v1/auth/totp/disable", headers=headers, json={"code": totp.at(clock.now)}).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=headers).json()["totp_enabled"] is False
+
+
+# Password policy -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["1234567890", "qwertyuiop", "Password123", "iloveyou12"])
+def test_a_common_password_is_refused_however_long(client, admin, password):
+    refused = client.post("/api/v1/users", headers=admin, json={"username": "sun", "password": password, "roles": ["viewer"]})
+    assert refused.status_code == 422 and refused.json()["error"] == "common_password"
+    assert "常见" in refused.json()["details"]["message_zh"] and "common" in refused.json()["message"]
+
+
+def test_a_password_needs_ten_characters(client, admin):
+    refused = client.post("/api/v1/users", headers=admin, json={"username": "sun", "password": "Kx9#mQ2$v", "roles": ["viewer"]})
+    assert refused.status_code == 422 and refused.json()["error"] == "weak_password" and "10" in refused.json()["message"]
+    assert client.post("/api/v1/users", headers=admin, json={"username": "sun", "password": "Kx9#mQ2$vT", "roles": ["viewer"]}).status_code == 201
+
+
+def test_a_password_change_follows_the_same_policy(client, admin, db):
+    add_user(db, "temp", ["viewer"])
+    refused = client.patch("/api/v1/users/temp", headers=admin, json={"password": "password1234"})
+    assert refused.status_code == 422 and refused.json()["error"] == "common_password"
+    assert client.post("/api/v1/auth/login", json={"username": "temp", "password": PASSWORD}).status_code == 200
+
+
+def test_the_demo_users_password_follows_the_policy():
+    from server.auth.services import check_password
+    from server.demo import DEMO_PASSWORD
+
+    check_password(DEMO_PASSWORD)  # raises when it does not
+    check_password(PASSWORD)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
+import json
 import sqlite3
 import threading
 import uuid
@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from server.audit.models import AuditChainHead
 from server.auth.permissions import SYSTEM
 from server.backup import _target_path, prune
 from server.cli import main
@@ -27,8 +27,8 @@ from server.db import Database
 from server.inventory.models import Move
 from server.inventory.services import move
 from server.migrate import head_revision, prepare, upgrade
-from server.settings import Settings
-from tests.conftest import POSTGRES_URL, build_world, require_postgres
+from server.settings import Settings, get_settings
+from tests.conftest import POSTGRES_URL, build_world, postgres_database, require_postgres
 
 
 def cangku(*args: str) -> Result:
@@ -36,20 +36,6 @@ def cangku(*args: str) -> Result:
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
-
-
-@contextlib.contextmanager
-def postgres_database(purpose: str) -> Iterator[str]:
-    """A PostgreSQL database of its own (a backup holds a whole database), dropped afterwards."""
-    require_postgres()
-    name = f"cangku_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -283,3 +269,79 @@ def test_a_second_backup_in_the_same_second_is_kept_even_after_an_earlier_one_of
     newest.write_bytes(b"three")
     prune(tmp_path, 1)
     assert [p.name for p in tmp_path.iterdir()] == [newest.name]
+
+
+# The audit anchor -----------------------------------------------------------------------------------
+
+
+def anchors(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def audit_head(db: Database) -> tuple[int, str]:
+    with db.read() as session:
+        head = session.get_one(AuditChainHead, 1)
+        return head.seq, head.hash
+
+
+def test_a_backup_anchors_the_audit_chain_head_it_holds(backend, warehouse, tmp_path, audit_anchor_file):
+    backed_up = cangku("backup", "--database-url", warehouse.url, str(tmp_path))
+    assert backed_up.exit_code == 0, backed_up.output
+    backup = the_backup(tmp_path)
+    seq, hash_ = audit_head(warehouse)
+    (anchor,) = anchors(audit_anchor_file)
+    assert (anchor["seq"], anchor["hash"], anchor["source"], anchor["backup"]) == (seq, hash_, "backup", str(backup.resolve()))
+    assert f"audit chain head #{seq} anchored in {audit_anchor_file}" in backed_up.output and "已记入锚点文件" in backed_up.output
+
+
+def test_a_backup_without_a_setting_anchors_in_the_data_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("CANGKU_AUDIT_ANCHOR_FILE")
+    get_settings.cache_clear()
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'cangku.db'}")
+    prepare(db)
+    build_world(db)
+    db.dispose()
+    assert cangku("backup", "--data-dir", str(tmp_path / "data")).exit_code == 0
+    (anchor,) = anchors(tmp_path / "data" / "audit-anchors.log")
+    assert anchor["source"] == "backup" and anchor["backup"] == str(the_backup(tmp_path / "data" / "backups").resolve())
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_backup_whose_anchor_cannot_be_written_is_kept_but_fails(warehouse, tmp_path, monkeypatch):
+    (tmp_path / "a-folder").mkdir()
+    monkeypatch.setenv("CANGKU_AUDIT_ANCHOR_FILE", str(tmp_path / "a-folder"))
+    get_settings.cache_clear()
+    failed = cangku("backup", "--database-url", warehouse.url, str(tmp_path))
+    assert failed.exit_code == 1 and "FAILED" in failed.output
+    assert f"could not be written to the anchor file {tmp_path / 'a-folder'}" in failed.output and "无法写入锚点文件" in failed.output
+    assert the_backup(tmp_path).stat().st_size > 0
+
+
+def test_a_restore_marks_where_it_put_the_audit_chain_back_so_later_anchors_are_not_taken_for_a_rewind(
+    backend, warehouse, tmp_path, audit_anchor_file
+):
+    assert cangku("backup", "--database-url", warehouse.url, str(tmp_path)).exit_code == 0
+    backup = the_backup(tmp_path)
+    backed_up_seq, _ = audit_head(warehouse)
+    for _ in range(3):
+        with warehouse.write() as session:
+            move(session, SYSTEM, sku="PEN", qty=Decimal(7), source="SUPPLIER", target="B1")
+    assert cangku("jobs", "run", "audit_anchor", "--database-url", warehouse.url).exit_code == 0
+    assert anchors(audit_anchor_file)[-1]["seq"] > backed_up_seq  # the job anchored history the restore will take away
+    warehouse.dispose()  # the server is stopped for a restore
+
+    restored = cangku("restore", "--force", "--database-url", warehouse.url, str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert f"the audit chain is back at entry #{backed_up_seq}" in restored.output and "审计链回到" in restored.output
+    marker = anchors(audit_anchor_file)[-1]
+    assert (marker["source"], marker["seq"], marker["backup"]) == ("restore", backed_up_seq, str(backup.resolve()))
+    check = cangku("check", "--database-url", warehouse.url)
+    assert check.exit_code == 0, check.output
+    assert "audit anchors: 2 of 3 checked" in check.output and "1 written before a restore" in check.output
+
+    # Without the restore's line the same database is a chain wound back behind the job's anchor.
+    audit_anchor_file.write_text("".join(line + "\n" for line in audit_anchor_file.read_text().splitlines()[:-1]))
+    rewound = cangku("check", "--database-url", warehouse.url)
+    assert rewound.exit_code == 1
+    assert f"[anchor] the audit log ends at entry #{backed_up_seq} but the anchor on line 2 of {audit_anchor_file}" in rewound.output
+    assert "by the hourly job" in rewound.output and "链头被回拨" in rewound.output

@@ -37,7 +37,8 @@ def test_two_receipts_at_different_costs_give_the_moving_average(client, worker,
     assert valuation(client, finance, "PEN") == {"sku": "PEN", "qty": "20", "value": "120", "average_cost": "6"}
     assert journal(client, finance, first["id"]) == [("1405", "50", "0"), ("220202", "0", "50")]
     shipped = post_move(client, worker, "PEN", 5, "B1", "CUSTOMER").json()
-    assert shipped["unit_cost"] == "6"
+    assert shipped["unit_cost"] is None  # the warehouse moves the goods; what they cost is for those who may see costs
+    assert client.get(f"/api/v1/stock/moves/{shipped['id']}", headers=finance).json()["unit_cost"] == "6"
     assert journal(client, finance, shipped["id"]) == [("6401", "30", "0"), ("1405", "0", "30")]
     balances = books_balance(client, finance, world)
     assert balances["1405"] == "90" and balances["6401"] == "30" and balances["220202"] == "-120"
@@ -78,7 +79,8 @@ def test_reversing_a_shipment_brings_the_goods_back_at_the_cost_they_left_with(c
     shipped = post_move(client, worker, "PEN", 2, "B1", "CUSTOMER").json()
     post_move(client, worker, "PEN", 10, "SUPPLIER", "B1", unit_cost="10.00")  # the average moves on to 7.50
     back = client.post(f"/api/v1/stock/moves/{shipped['id']}/reverse", headers=worker, json={}).json()
-    assert back["unit_cost"] == "4" and journal(client, finance, back["id"]) == [("1405", "8", "0"), ("6401", "0", "8")]
+    assert client.get(f"/api/v1/stock/moves/{back['id']}", headers=finance).json()["unit_cost"] == "4"
+    assert journal(client, finance, back["id"]) == [("1405", "8", "0"), ("6401", "0", "8")]
     books_balance(client, finance, world)
 
 

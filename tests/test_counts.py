@@ -100,6 +100,7 @@ def test_a_count_with_a_gain_a_loss_an_unchanged_line_and_a_found_item_posts_exa
 
     posted = admin_api.post(f"/api/v1/counts/{number}/post", {"version": review["version"]})
     assert posted["status"] == "posted" and posted["posted_by"] == "admin0"
+    assert (posted["lines_with_variance"], posted["gain_value"], posted["loss_value"]) == (3, "10", "2")  # the same figures once posted
     assert moves_of_count(world, number) == [
         ("PEN", "ADJUSTMENT", "B1", "2", "4"), ("PEN", "B2", "ADJUSTMENT", "1", "2"), ("RICE", "ADJUSTMENT", "B3", "1.5", "6"),
     ]

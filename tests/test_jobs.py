@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import threading
 import time
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select, update
 
 from server.app import create_app
+from server.audit.anchors import anchor_file
+from server.audit.models import AuditEntry
 from server.auth.models import User
 from server.auth.permissions import SYSTEM
 from server.catalog.models import Lot
@@ -105,6 +108,21 @@ def test_a_daily_slot_is_the_company_date_in_shanghai(settings):
             expiry.slot(wrong, settings)
     with pytest.raises(InvalidInput, match="2026-W48"):
         stocktake.slot("2026-11-26", settings)
+
+
+def test_an_hourly_slot_is_the_company_hour_and_is_due_at_its_minutes(settings, register):
+    register("hourly_probe", lambda session, actor, slot: {}, schedule="hourly", at="00:15")
+    probe = get_job("hourly_probe")
+    late_evening_utc = dt.datetime(2026, 11, 25, 17, 30, tzinfo=dt.UTC)  # 01:30 on the 26th in Shanghai
+    slot = probe.current_slot(late_evening_utc, settings)
+    assert (slot.key, slot.day) == ("2026-11-26T01", dt.date(2026, 11, 26))
+    assert (slot.start, slot.end) == (dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC), dt.datetime(2026, 11, 25, 18, 0, tzinfo=dt.UTC))
+    assert probe.due_at(slot) == dt.datetime(2026, 11, 25, 17, 15, tzinfo=dt.UTC) <= late_evening_utc
+    assert probe.describe() == ("每小时第 15 分", "hourly at :15")
+    for wrong in ("2026-11-26", "2026-11-26T24", "2026-11-26T1", "2026-W48"):
+        with pytest.raises(InvalidInput, match="2026-11-26T13") as refused:
+            probe.slot(wrong, settings)
+        assert "每小时任务" in refused.value.zh
 
 
 # Exactly once -------------------------------------------------------------------------------------
@@ -382,3 +400,38 @@ def test_the_cli_lists_and_runs_jobs(db, world):
     again = cli.invoke(main, ["jobs", "run", "stocktake_reminders", "--slot", "2026-W48", "--database-url", db.url])
     assert again.exit_code == 1 and "already ran" in again.output
     assert "last: 2026-W48 succeeded" in cli.invoke(main, ["jobs", "list", "--database-url", db.url]).output
+
+
+def test_the_audit_anchor_job_writes_the_chain_head_to_the_anchor_file_each_hour(db, world, settings):
+    """Outside the database, so `cangku check` can tell a chain wound back behind it (tests/test_audit_chain.py)."""
+    spec = get_job("audit_anchor")
+    assert (spec.schedule, spec.describe()) == ("hourly", ("每小时第 00 分", "hourly at :00"))
+    ten = dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
+    slots = []
+    for now in (ten, ten + dt.timedelta(minutes=20), ten + dt.timedelta(hours=1)):
+        ran = {r.job: r for r in run_due_jobs(db, settings, now=now)}
+        if now.minute == 20:
+            assert "audit_anchor" not in ran  # its slot for 10:00 already ran
+            continue
+        run = ran["audit_anchor"]
+        assert run.status == "succeeded" and run.summary["file"] == str(anchor_file(settings)), run.error
+        slots.append(run.slot)
+    assert slots == ["2026-11-30T10", "2026-11-30T11"]
+    lines = [json.loads(line) for line in anchor_file(settings).read_text().splitlines()]
+    assert [a["source"] for a in lines] == ["schedule", "schedule"] and lines[1]["seq"] > lines[0]["seq"]
+    with db.read() as session:
+        log = {e.seq: e for e in session.scalars(select(AuditEntry))}
+    for anchor in lines:  # the head as committed when the job ran: the entry just before the run's own
+        assert log[anchor["seq"]].hash == anchor["hash"]
+        ran_it = log[anchor["seq"] + 1]
+        assert (ran_it.action, ran_it.target_id) == ("job.run", "audit_anchor")
+
+
+def test_an_anchor_that_cannot_be_written_fails_the_job_and_tells_the_administrators(db, world, settings):
+    add_user(db, "boss", ["admin"])
+    blocked = dataclasses.replace(settings, audit_anchor_file=settings.data_dir / "a-folder")
+    (settings.data_dir / "a-folder").mkdir()
+    runs = {r.job: r for r in run_due_jobs(db, blocked, now=dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI))}
+    assert runs["audit_anchor"].status == "failed" and "a-folder" in runs["audit_anchor"].error
+    (told,) = notifications_of(db, "boss", "job_failed")
+    assert "Audit chain anchor" in told.title_en and "审计链锚点" in told.title_zh

@@ -4,6 +4,7 @@ sheets hold their labels with Chinese text that is really text."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -11,20 +12,24 @@ import re
 import socket
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
 import zxingcpp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
 from labels import render, templates
 from labels.gs1 import GS1Error, ai_table, check_digit, element_string, gtin14, parse_gs1, sscc
 from labels.layout import Code, Label, Text, cjk_font
-from labels.printers import PrinterError, send
+from labels.printers import PRINTER_PORTS, AddressPolicy, AddressRefused, PrinterError, checked_addresses, send
 from labels.symbols import SymbolError, encode
 
 F = zxingcpp.BarcodeFormat
+LOCAL = AddressPolicy(allow_local=True)  # the fake printers listen on 127.0.0.1, as a print server on this machine would
 
 
 def decode(png: bytes, formats: F = F.All) -> list[zxingcpp.Barcode]:
@@ -212,6 +217,73 @@ def test_zpl_is_one_well_formed_utf8_job_with_native_barcodes_and_escaped_field_
     assert "^BXN," in matrix and "^FD`10109506000134352" + "10L7`1" + "21SN-0042`1" + "3724^FS" in matrix
 
 
+# Text of any kind: ZPL carries it as data, never as a command or a control character --------------
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=24)  # every code point: controls, separators, surrogates
+ASCII_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=127), max_size=24)  # what Code 128 may carry, and more
+TEXT = st.one_of(ANY_TEXT, ASCII_TEXT, st.sampled_from(["x\r\nSET k 1\r\n", "^XZ^XA^FDx", "~JA", "\\5E", "a\u2028b\x85c\x00"]))
+CODE = st.one_of(st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=24), TEXT)  # printable mostly: a barcode takes it
+LABELS_OF_ANY_TEXT = st.one_of(
+    st.builds(lambda *a: ("item", templates.Product(*a)), CODE, TEXT, TEXT, TEXT, st.none() | TEXT, st.sampled_from([None, "6901234000016"]) | CODE),
+    st.builds(lambda *a: ("location", templates.Bin(*a)), CODE, TEXT, TEXT),
+    st.builds(lambda *a: ("lot", templates.Lot(*a)), CODE, TEXT, TEXT, CODE, st.none() | st.just(dt.date(2027, 3, 31)),
+              st.sampled_from([None, "09506000134352"])),
+    st.builds(lambda *a: ("package", templates.Package("106141411234567897", *a)), TEXT, TEXT, TEXT, TEXT, TEXT),
+)
+
+
+def unescaped(field: str) -> str:
+    """Field data as the printer reads it under ^FH\\ : each \\XX is the byte XX."""
+    out, i = bytearray(), 0
+    while i < len(field):
+        if field[i] == "\\":
+            out.append(int(field[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out += field[i].encode("utf-8")
+            i += 1
+    return out.decode("utf-8")
+
+
+def commands(job: str) -> list[str]:
+    return re.findall(r"[\^~][A-Z0-9@]{1,2}", job)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LABELS_OF_ANY_TEXT, st.sampled_from(list(templates.SIZES)))
+def test_no_zpl_for_any_text_carries_a_control_character_or_a_command_of_its_own(kind_and_data, size):
+    """Every text field of every template, with any text at all: the ZPL holds no control character but the line feed
+    that ends each command line (every line starts with ^), no ~ at all, the same commands as the label with plain text,
+    and each text field reads back, through ^FH, as exactly the text."""
+    kind, data = kind_and_data
+    try:
+        label = templates.build(kind, data, size)
+    except (templates.TemplateError, SymbolError, GS1Error):
+        return  # a barcode that cannot carry the text: refused, nothing is printed
+    job = render.zpl(label)
+    sent = job.encode("utf-8")
+    assert all(byte >= 0x20 and byte != 0x7F for byte in sent.replace(b"\n", b""))
+    assert not any(unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") for char in job.replace("\n", ""))
+    lines = job.split("\n")
+    assert lines[-1] == "" and all(line.startswith("^") for line in lines[:-1])
+    assert "~" not in job
+    plain = Label(label.width, label.height, tuple(dataclasses.replace(i, text="x") if isinstance(i, Text) else i for i in label.items))
+    assert commands(job) == commands(render.zpl(plain))
+    fields = re.findall(r"\^FD(.*?)\^FS", job)
+    assert len(fields) == len(label.items)
+    for item, field in zip(label.items, fields, strict=True):
+        if isinstance(item, Text):
+            # Half a surrogate pair is no character (no UTF-8 can carry it): it prints as the replacement character.
+            assert unescaped(field) == "".join("\ufffd" if unicodedata.category(c) == "Cs" else c for c in item.text)
+
+
+def test_an_item_named_to_speak_to_redis_prints_its_name_as_text_on_one_line():
+    job = render.zpl(templates.build("item", templates.Product("PEN", "x\r\nSET k 1\r\n", "pen\x00\x1b~JA^XZ")))
+    assert "\r" not in job and "\nSET" not in job and "\x00" not in job and "\x1b" not in job
+    assert "^FH\\^FDx\\0D\\0ASET k 1\\0D\\0A^FS" in job and "^FDpen\\00\\1B\\7EJA\\5EXZ^FS" in job
+    assert job.count("^XZ") == 1
+
+
 class FakePrinter:
     """A socket on 127.0.0.1 that takes print jobs as a Zebra printer on port 9100 does, and keeps the bytes."""
 
@@ -219,6 +291,7 @@ class FakePrinter:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.jobs: list[bytes] = []
+        self.connections = 0
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -228,6 +301,7 @@ class FakePrinter:
                 conn, _ = self.server.accept()
             except OSError:
                 return
+            self.connections += 1
             with conn:
                 chunks = []
                 while data := conn.recv(65536):
@@ -247,7 +321,7 @@ def printer():  # type: ignore[no-untyped-def]
 
 def test_a_batch_sent_to_a_network_printer_arrives_as_sent(printer):
     job = render.zpl_batch([templates.build("location", templates.Bin(f"WH1-A-{n:02}")) for n in range(1, 25)])
-    sent = send("127.0.0.1", job, port=printer.port, timeout=5)
+    sent = send("127.0.0.1", job, port=printer.port, timeout=5, policy=LOCAL)
     deadline = time.monotonic() + 5
     while not printer.jobs and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -260,7 +334,7 @@ def test_a_printer_that_is_off_gives_a_clear_error():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(PrinterError) as refused:
-        send("127.0.0.1", "^XA^XZ", port=port, timeout=2)
+        send("127.0.0.1", "^XA^XZ", port=port, timeout=2, policy=LOCAL)
     assert f"127.0.0.1:{port}" in refused.value.en and "无法连接" in refused.value.zh
 
 
@@ -272,9 +346,92 @@ def test_a_printer_that_stops_taking_data_gives_a_clear_error_within_the_timeout
         stuck.listen(1)  # the connection completes in the backlog; nobody ever reads from it
         started = time.monotonic()
         with pytest.raises(PrinterError) as refused:
-            send("127.0.0.1", b"^XA" + b"0" * 64_000_000 + b"^XZ", port=stuck.getsockname()[1], timeout=0.5)
+            send("127.0.0.1", b"^XA" + b"0" * 64_000_000 + b"^XZ", port=stuck.getsockname()[1], timeout=0.5, policy=LOCAL)
         assert time.monotonic() - started < 3
     assert "did not answer within 0.5 s" in refused.value.en and "0.5 秒内没有响应" in refused.value.zh
+
+
+# Where a job may go ----------------------------------------------------------------------------------
+
+SERVER = AddressPolicy(service_ports=frozenset({8000, 5432, 6379}))  # this server's web, database and Redis ports
+SERVER_WITH_LOCAL = AddressPolicy(allow_local=True, service_ports=SERVER.service_ports)
+
+
+@pytest.mark.parametrize(("host", "code"), [
+    ("127.0.0.1", "printer_address_loopback"),
+    ("127.8.9.10", "printer_address_loopback"),
+    ("localhost", "printer_address_loopback"),  # a name is judged by the addresses it resolves to
+    ("2130706433", "printer_address_loopback"),  # 127.0.0.1 written as one number
+    ("0:0:0:0:0:0:0:1", "printer_address_loopback"),  # ::1
+    ("0:0:0:0:0:ffff:7f00:1", "printer_address_loopback"),  # ::ffff:127.0.0.1, IPv4 in IPv6 clothing
+    ("64:ff9b::7f00:1", "printer_address_loopback"),  # the same through NAT64
+    ("2002:7f00:1::1", "printer_address_loopback"),  # and through 6to4
+    ("169.254.169.254", "printer_address_link_local"),  # where clouds answer with their credentials
+    ("fe80::1", "printer_address_link_local"),
+    ("0.0.0.0", "printer_address_invalid"),  # Linux connects it to this machine
+    ("0.1.2.3", "printer_address_invalid"),
+    ("224.0.0.1", "printer_address_invalid"),
+    ("255.255.255.255", "printer_address_invalid"),
+])
+def test_a_printer_on_this_machine_on_a_link_local_address_or_on_no_single_machine_is_refused(host, code):
+    with pytest.raises(AddressRefused) as refused:
+        checked_addresses(host, 9100, SERVER)
+    assert refused.value.code == code and host in refused.value.en and host in refused.value.zh
+
+
+def test_a_network_printer_takes_jobs_on_a_printing_port_only():
+    assert checked_addresses("10.0.0.9", 9100, SERVER) == [(socket.AF_INET, ("10.0.0.9", 9100))]
+    assert checked_addresses("192.168.1.20", 6101, SERVER)  # Zebra's other raw port
+    assert {9100, 9109, 6101} <= PRINTER_PORTS
+    for port in (22, 80, 443, 9110, 6379):
+        with pytest.raises(AddressRefused) as refused:
+            checked_addresses("10.0.0.9", port, SERVER)
+        assert refused.value.code == "printer_port_refused" and str(port) in refused.value.en and str(port) in refused.value.zh
+
+
+def test_local_printers_allowed_let_loopback_and_link_local_through_but_never_the_servers_own_ports():
+    assert checked_addresses("127.0.0.1", 9100, SERVER_WITH_LOCAL) == [(socket.AF_INET, ("127.0.0.1", 9100))]
+    assert checked_addresses("169.254.10.20", 40000, SERVER_WITH_LOCAL)  # a print server's own port
+    for host, port in (("127.0.0.1", 8000), ("127.0.0.1", 5432), ("127.0.0.1", 6379), ("10.0.0.9", 6379)):
+        with pytest.raises(AddressRefused) as refused:
+            checked_addresses(host, port, SERVER_WITH_LOCAL)
+        assert refused.value.code == "printer_port_refused" and "Redis" in refused.value.en
+    with pytest.raises(AddressRefused):
+        checked_addresses("0.0.0.0", 9100, SERVER_WITH_LOCAL)
+
+
+def test_a_name_that_resolves_to_any_refused_address_is_refused(monkeypatch):
+    def resolves(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.9", port)), (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolves)
+    with pytest.raises(AddressRefused) as refused:
+        checked_addresses("zebra.example", 9100, SERVER)
+    assert refused.value.code == "printer_address_loopback"
+
+
+def test_a_job_goes_to_the_address_that_was_checked_not_to_the_name_again(printer, monkeypatch):
+    """A name looked up once: a second answer (DNS rebinding, say) is never asked for, so never followed."""
+    lookups = []
+    real = socket.getaddrinfo
+
+    def resolves(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        lookups.append(host)
+        return real("127.0.0.1", port, *args, **kwargs) if len(lookups) == 1 else real("10.255.255.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolves)
+    sent = send("zebra.example", "^XA^XZ", port=printer.port, timeout=5, policy=LOCAL)
+    deadline = time.monotonic() + 5
+    while not printer.jobs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert lookups == ["zebra.example"] and printer.jobs == [b"^XA^XZ"] and sent == 6
+
+
+def test_a_job_for_a_refused_address_is_never_sent(printer):
+    with pytest.raises(AddressRefused):
+        send("127.0.0.1", "^XA^XZ", port=printer.port, timeout=2)  # local printers not allowed: the default
+    time.sleep(0.1)
+    assert printer.connections == 0 and printer.jobs == []
 
 
 # PDF ----------------------------------------------------------------------------------------------

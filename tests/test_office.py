@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+import httpx
 import openpyxl
 import pytest
 
@@ -16,7 +17,9 @@ from tests.stories import Api, customer_and_areas, supplier_and_dock
 pytestmark = pytest.mark.browser
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", "accept_downloads": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
-SECTIONS = ["items", "partners", "locations", "purchase-orders", "sales-orders", "reports"]
+# The clerk is an administrator: the last two sections are theirs.
+SECTIONS = ["items", "partners", "locations", "requisitions", "purchase-orders", "receipts", "bills", "quotes", "sales-orders", "waves", "invoices",
+            "returns", "stocktakes", "moves", "reservations", "payments", "journal", "trial-balance", "ageing", "reports", "users", "printers"]
 REPORTS = "/api/v1/reports"
 
 
@@ -53,10 +56,18 @@ def open_office(browser, live_server, context_options=DESK):  # type: ignore[no-
     return context, page
 
 
+def open_section(page, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose a section from the menu as a person does: its group opened first when it is folded away."""
+    link = page.locator(f".office-nav [data-nav={key}]")
+    if not link.is_visible():
+        page.locator(".office-nav details", has=page.locator(f"[data-nav={key}]")).locator("summary").click()
+    link.click()
+
+
 def use_language(page, lang: str) -> None:  # type: ignore[no-untyped-def]
-    """Switch with the navigation's language button, and wait until the screen is drawn again in that language."""
+    """Switch with the header's language button, and wait until the screen is drawn again in that language."""
     if not page.evaluate("document.documentElement.lang").startswith(lang):
-        page.locator(".office-nav [data-nav=language]").click()
+        page.locator("header [data-action=language]").click()
         page.wait_for_function(f"() => document.documentElement.lang.startsWith('{lang}')")
     title = {"en": "Back office", "zh": "后台"}[lang]
     page.wait_for_function(f"() => document.querySelector('#app h2').textContent.startsWith('{title}') && !document.querySelector('[aria-busy=true]')")
@@ -69,6 +80,12 @@ def visit(page, hash_: str, ready: str) -> None:  # type: ignore[no-untyped-def]
 
 def cells(page, selector: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
     return page.evaluate("(s) => [...document.querySelectorAll(s)].map((r) => [...r.cells].map((c) => c.textContent))", selector)
+
+
+def money(value: str) -> str:
+    """An amount as the screens show the API's figure: thousands separated, at least two decimals (12,345.60)."""
+    whole, _, fraction = value.partition(".")
+    return f"{int(whole):,}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def walk_every_section(page, company) -> None:  # type: ignore[no-untyped-def]
@@ -85,6 +102,8 @@ def walk_every_section(page, company) -> None:  # type: ignore[no-untyped-def]
     page.locator("#po-changes h5").wait_for()
     visit(page, "#/office/sales-orders", f"tr[data-so='{company['so']}']")
     visit(page, f"#/office/sales-orders/{company['so']}", "#so-lines tr[data-sku=PEN]")
+    visit(page, "#/office/users", "#user-list tr[data-user=clerk]")
+    visit(page, "#/office/printers", "#printer-form")
     visit(page, "#/office/reports", "#report-list li[data-report=stock_balance]")
     visit(page, "#/office/reports/stock_balance", "#report-table tbody tr")
 
@@ -165,16 +184,17 @@ def test_a_purchase_order_shows_its_lines_totals_and_versions_and_a_customer_its
         page.locator(f"a[href='#/office/purchase-orders/{po['number']}']").click()
         page.locator("#po-lines tr[data-sku=PEN]").wait_for()
         assert cells(page, "#po-lines tbody tr") == [
-            [str(l["line"]), l["sku"], l["name_en"], l["qty"], l["unit_price"], l["vat_rate"], l["net"], l["received"], l["accepted"], l["billed"]]
+            [str(l["line"]), l["sku"], l["name_en"], l["qty"], money(l["unit_price"]), l["vat_rate"], money(l["net"]), l["received"], l["accepted"],
+             l["billed"]]
             for l in po["lines"]]
-        assert page.locator("[data-field=total] td").inner_text() == f"{po['total']} CNY"
+        assert page.locator("[data-field=total] td").inner_text() == f"{money(po['total'])} CNY"
         assert page.locator("#po-lines td.num").count() == 8 * len(po["lines"])  # figures are right-aligned
         assert page.locator(".facts [data-field=status] dd").inner_text() == "Draft"
 
         credit = api.get("/api/v1/customers/CUS1/credit")
         visit(page, "#/office/partners/CUS1", "#partner-credit tr[data-field=credit]")
-        assert cells(page, "#partner-credit tbody tr") == [[credit["credit_limit"], credit["open_receivables"], credit["open_orders"],
-                                                            credit["exposure"], credit["available_credit"]]]
+        assert cells(page, "#partner-credit tbody tr") == [[money(credit[key]) for key in
+                                                            ("credit_limit", "open_receivables", "open_orders", "exposure", "available_credit")]]
     finally:
         context.close()
 
@@ -195,10 +215,11 @@ def test_a_report_runs_as_the_api_answers_and_exports_the_same_csv_and_a_workboo
         params = {"tz": "Asia/Shanghai", "group_by": "warehouse"}
         body = api.get(f"{REPORTS}/stock_balance", **params)
         keys = [c["key"] for c in body["columns"]]
-        shown = lambda value: "" if value is None else str(value)  # noqa: E731
+        amounts = {c["key"] for c in body["columns"] if c["type"] in ("money", "cost")}
+        shown = lambda key, value: "" if value is None else money(str(value)) if key in amounts else str(value)  # noqa: E731
         assert cells(page, "#report-table thead tr") == [[c["title_en"] for c in body["columns"]]]
-        assert cells(page, "#report-table tbody tr") == [[shown(row[k]) for k in keys] for row in body["rows"]]
-        assert cells(page, "#report-table tfoot tr") == [["Total" if i == 0 else shown(body["totals"].get(k)) for i, k in enumerate(keys)]]
+        assert cells(page, "#report-table tbody tr") == [[shown(k, row[k]) for k in keys] for row in body["rows"]]
+        assert cells(page, "#report-table tfoot tr") == [["Total" if i == 0 else shown(k, body["totals"].get(k)) for i, k in enumerate(keys)]]
         assert [r[0] for r in cells(page, "#report-table tbody tr")] == ["PEN", "RICE"]
 
         with page.expect_download() as download:
@@ -313,7 +334,8 @@ def test_on_a_phone_the_sections_are_buttons_above_the_content_and_nothing_scrol
                              ("#/office/partners/CUS1", "#partner-credit tr"), ("#/office/locations", "li[data-location=WH1]"),
                              (f"#/office/purchase-orders/{company['po']}", "#po-lines tr[data-sku=PEN]"),
                              (f"#/office/sales-orders/{company['so']}", "#so-lines tr"),
-                             ("#/office/reports/stock_balance", "#report-table tbody tr")]:
+                             ("#/office/reports/stock_balance", "#report-table tbody tr"), ("#/office/users", "#user-list tr[data-user=clerk]"),
+                             ("#/office/printers", "#printer-form")]:
             visit(page, hash_, ready)
             nav_box, body_box = page.locator(".office-nav").bounding_box(), page.locator("#office-body").bounding_box()
             assert nav_box["y"] + nav_box["height"] <= body_box["y"], hash_
@@ -323,5 +345,153 @@ def test_on_a_phone_the_sections_are_buttons_above_the_content_and_nothing_scrol
                               ".filter((e) => e.offsetParent).map((e) => e.getBoundingClientRect().height)")
         assert sizes and min(sizes) >= 48
         assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_administrator_sees_an_account_locked_by_failed_sign_ins_and_unlocks_it(browser, client, live_server, company, db):
+    add_user(db, "wang", ["warehouse"])
+    sign_in = f"{live_server.url}/api/v1/auth/login"
+    for _ in range(5):
+        assert httpx.post(sign_in, json={"username": "wang", "password": "a wrong guess"}).status_code == 401
+    assert httpx.post(sign_in, json={"username": "wang", "password": PASSWORD}).status_code == 429
+    context, page = open_office(browser, live_server)
+    try:
+        use_language(page, "en")
+        visit(page, "#/office/users", "#user-list tr[data-user=wang]")
+        assert page.locator("[data-field=locked-count]").inner_text() == "Accounts locked after too many failed sign-ins: 1"
+        assert "Locked until" in page.locator("tr[data-user=wang]").inner_text()
+        assert "Not locked" in page.locator("tr[data-user=clerk]").inner_text()
+        assert page.locator("[data-action=unlock]").count() == 1
+        page.get_by_role("button", name="Unlock wang").click()
+        page.locator("tr[data-user=wang]", has_text="Not locked").wait_for()
+        assert page.locator("#notice").inner_text() == "Unlocked: wang"
+        assert page.locator("[data-action=unlock]").count() == 0
+        assert page.evaluate("document.activeElement.dataset.field") == "locked-count"
+        use_language(page, "zh")
+        visit(page, "#/office/users", "#user-list tr[data-user=wang]")
+        assert page.locator("[data-field=locked-count]").inner_text() == "没有被锁定的账号"
+        assert "正常" in page.locator("tr[data-user=wang]").inner_text()
+        assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+    finally:
+        context.close()
+    assert httpx.post(sign_in, json={"username": "wang", "password": PASSWORD}).status_code == 200
+    entries = company["api"].get("/api/v1/audit", action="user.unlock")["items"]
+    assert [(e["username"], e["target_id"]) for e in entries] == [("clerk", "wang")]
+
+
+def save_printer(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#printer-form [data-action=save]").click()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_administrator_adds_a_label_printer_is_told_why_an_address_is_refused_and_that_a_test_print_did_not_arrive(
+        browser, client, live_server, company):
+    api = company["api"]
+    context, page = open_office(browser, live_server)
+    try:
+        use_language(page, "en")
+        open_section(page, "printers")
+        page.locator("#printer-form").wait_for()
+        assert page.locator("#printer-list").inner_text() == "No label printer yet"
+        assert page.locator("#printer-form input[name=port]").input_value() == "9100"
+        assert page.locator("#printer-form select[name=active]").is_hidden()  # a new printer is active
+
+        # A printer on this server itself: refused, said in the form and the notice, what was typed still there.
+        page.locator("#printer-form select[name=warehouse]").select_option("WH1")
+        page.get_by_label("Name", exact=True).fill("Dock 1")
+        page.get_by_label("Host (IP address or name)", exact=True).fill("127.0.0.1")
+        save_printer(page)
+        page.locator("[data-field=form-error]", has_text="loopback").wait_for()
+        assert page.locator("[data-field=form-error]").inner_text().startswith("127.0.0.1:9100 is this server itself (a loopback address)")
+        assert page.locator("#notice").get_attribute("data-kind") == "error"
+        assert "loopback" in page.locator("#notice").inner_text()
+        host = page.locator("#printer-form input[name=host]")
+        assert (host.input_value(), host.get_attribute("aria-invalid")) == ("127.0.0.1", "true")
+        assert page.evaluate("document.activeElement.name") == "host"
+        assert page.locator("#printer-form input[name=name]").input_value() == "Dock 1"
+        assert api.get("/api/v1/printers")["items"] == []
+
+        # An address on the network: saved and listed; its test print does not arrive, and the page says so.
+        host.fill("192.0.2.10")
+        save_printer(page)
+        page.locator("#printer-list tr[data-printer]").wait_for()
+        assert cells(page, "#printer-list tbody tr") == [
+            ["Dock 1", "Test printEdit", "WH1", "192.0.2.10:9100", "E:SIMSUN.TTF", "50 × 30 mm", "203", "Active"]]
+        assert page.locator("#printer-form input[name=host]").input_value() == ""  # the form is ready for the next one
+        page.get_by_role("button", name="Test print Dock 1").click()
+        page.get_by_role("alert").filter(has_text="did not take the job").wait_for(timeout=15000)
+        assert page.locator("#notice").inner_text().startswith("The label printer Dock 1 (192.0.2.10:9100) did not take the job")
+        assert page.locator("#notice").get_attribute("data-kind") == "error"
+
+        # Changed: another printer port, then this server's database port, which is refused.
+        page.get_by_role("button", name="Edit Dock 1").click()
+        assert page.locator("#printer-form-title").inner_text() == "Change label printer Dock 1"
+        assert page.locator("#printer-form input[name=host]").input_value() == "192.0.2.10"
+        assert page.locator("#printer-form select[name=active]").is_visible()
+        assert page.locator("#printer-form select[name=warehouse]").is_disabled()  # a printer stays in its warehouse
+        page.locator("#printer-form input[name=port]").fill("9101")
+        save_printer(page)
+        page.locator("#printer-list td", has_text="192.0.2.10:9101").wait_for()
+
+        use_language(page, "zh")
+        page.locator("#printer-list tr[data-printer]").wait_for()
+        page.get_by_role("button", name="修改 Dock 1").click()
+        page.locator("#printer-form input[name=port]").fill("5432")
+        save_printer(page)
+        page.locator("[data-field=form-error]", has_text="端口 5432 是本服务器自身服务").wait_for()
+        assert page.locator("#printer-form input[name=port]").input_value() == "5432"
+        assert page.evaluate("document.activeElement.name") == "port"
+        page.locator("#printer-form [data-action=cancel]").click()
+        assert page.locator("#printer-form-title").inner_text() == "添加标签打印机"
+
+        page.get_by_label("名称", exact=True).fill("二号机")
+        page.get_by_label("主机（IP 地址或主机名）", exact=True).fill("127.0.0.1")
+        save_printer(page)
+        page.locator("[data-field=form-error]", has_text="127.0.0.1:9100 是本服务器自身（环回地址），不是标签打印机。").wait_for()
+        assert page.locator("#printer-form input[name=name]").input_value() == "二号机"
+        page.get_by_role("button", name="打印测试标签 Dock 1").click()
+        page.get_by_role("alert").filter(has_text="无法连接标签打印机 Dock 1（192.0.2.10:9101）").wait_for(timeout=15000)
+        assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+    finally:
+        context.close()
+    assert [(p["name"], p["host"], p["port"]) for p in api.get("/api/v1/printers")["items"]] == [("Dock 1", "192.0.2.10", 9101)]
+    assert [e["action"] for e in api.get("/api/v1/audit", target_type="printer")["items"]].count("printer.create") == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_warehouse_keeper_sees_the_quantities_and_a_dash_where_costs_and_prices_would_be(browser, client, live_server, company, db):
+    add_user(db, "keeper", ["warehouse"], ["WH1"])
+    context = browser.new_context(**DESK)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        page.locator("input[name=username]").fill("keeper")
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form button[type=submit]").click()
+        page.locator("[data-task=stock]").wait_for()
+        page.evaluate("location.hash = '#/stock/PEN'")  # the stock look-up: quantities, as for everyone
+        page.locator("#stock-result tr[data-warehouse=WH1] [data-field=qty]").wait_for()
+        assert page.locator("#stock-result tr[data-warehouse=WH1] [data-field=qty]").inner_text() == "17"
+
+        page.evaluate("location.hash = '#/office/items'")
+        page.locator("#office-body table").first.wait_for()
+        use_language(page, "en")
+        visit(page, f"#/office/purchase-orders/{company['po']}", "#po-lines tr[data-sku=PEN]")
+        assert [(r[3], r[4], r[6]) for r in cells(page, "#po-lines tbody tr")] == [("20", "—", "—"), ("5", "—", "—")]
+        assert cells(page, "table.totals tbody tr") == [["Subtotal", "—"], ["Tax", "—"], ["Total", "—"]]
+        visit(page, "#/office/purchase-orders", f"tr[data-po='{company['po']}']")
+        assert cells(page, f"tr[data-po='{company['po']}']")[0][5] == "—"
+        visit(page, f"#/office/sales-orders/{company['so']}", "#so-lines tr[data-sku=PEN]")
+        assert [(r[3], r[4], r[5]) for r in cells(page, "#so-lines tbody tr")] == [("5", "—", "—")]
+        assert cells(page, "table.totals tbody tr") == [["Subtotal", "—"], ["Tax", "—"], ["Total", "—"]]
+        visit(page, "#/office/sales-orders", f"tr[data-so='{company['so']}']")
+        assert cells(page, f"tr[data-so='{company['so']}']")[0][4] == "—"
+        visit(page, "#/office/items/PEN", "#item-stock tr[data-location=B1]")
+        visit(page, "#/office/reports/stock_balance", "#report-table tbody tr")
+        assert not {"Value", "Average unit cost"} & set(cells(page, "#report-table thead tr")[0])
+        for text in (page.locator("#office-body").inner_text(), page.locator("#app").inner_text()):
+            assert "undefined" not in text and "NaN" not in text and "null" not in text
     finally:
         context.close()

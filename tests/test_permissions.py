@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 
 import pytest
 from litestar.routes import HTTPRoute
 
 from server.auth.permissions import ROLES
+from tests.helpers import add_user, sign_in
+from tests.stories import Api, customer_and_areas, supplier_and_dock
 
 ALL = set(ROLES)
 PARTNERS = {"admin", "purchaser", "sales", "finance"}
@@ -20,12 +23,16 @@ SELL = {"admin", "sales"}
 FULFIL = {"admin", "warehouse"}
 CREDIT = {"admin", "finance", "director"}
 PRICES = {"admin", "purchaser", "approver", "director", "sales", "finance"}
+SALES_PRICE_LISTS = {"admin", "sales"}
+PURCHASE_PRICE_LISTS = {"admin", "purchaser"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # (method, path template, concrete path, body, roles allowed)
 MATRIX = [
     ("POST", "/api/v1/items", "/api/v1/items", {"sku": "X1"}, {"admin", "purchaser"}),
     ("PATCH", "/api/v1/items/{sku}", "/api/v1/items/PEN", {"name_en": "x"}, {"admin", "purchaser"}),
+    ("POST", "/api/v1/items/{sku}/barcodes", "/api/v1/items/RICE/barcodes", {"code": "RICE-X"}, {"admin", "purchaser"}),
+    ("POST", "/api/v1/items/{sku}/barcodes/remove", "/api/v1/items/RICE/barcodes/remove", {"code": "RICE-X"}, {"admin", "purchaser"}),
     ("POST", "/api/v1/lots", "/api/v1/lots", {"sku": "MILK", "code": "LX"}, {"admin", "purchaser", "warehouse"}),
     ("PATCH", "/api/v1/lots/{sku}/{code}", "/api/v1/lots/MILK/L1", {"expiry": "2027-01-01"}, {"admin", "purchaser", "warehouse"}),
     ("POST", "/api/v1/locations", "/api/v1/locations", {"code": "NEWWH", "kind": "warehouse"}, {"admin"}),
@@ -38,19 +45,26 @@ MATRIX = [
     ("POST", "/api/v1/stock/reservations/{reservation_id}/release", "/api/v1/stock/reservations/1/release", None, {"admin", "sales", "warehouse"}),
     ("POST", "/api/v1/users", "/api/v1/users", {"username": "newbie", "password": "long enough pw", "roles": ["viewer"]}, {"admin"}),
     ("PATCH", "/api/v1/users/{username}", "/api/v1/users/nobody", {"display_name": "x"}, {"admin"}),
+    ("POST", "/api/v1/users/{username}/unlock", "/api/v1/users/nobody/unlock", None, {"admin"}),
     ("POST", "/api/v1/auth/totp/setup", "/api/v1/auth/totp/setup", None, ALL),
     ("POST", "/api/v1/auth/totp/enable", "/api/v1/auth/totp/enable", {"code": "123456"}, ALL),
     ("POST", "/api/v1/auth/totp/disable", "/api/v1/auth/totp/disable", {"code": "123456"}, ALL),
+    ("PATCH", "/api/v1/auth/me", "/api/v1/auth/me", {"language": "en"}, ALL),
     ("POST", "/api/v1/import/{kind}", "/api/v1/import/items?dry_run=true", None, {"admin"}),
     # Notifications (one's own) and scheduled jobs
     ("POST", "/api/v1/notifications/{notification_id}/read", "/api/v1/notifications/1/read", None, ALL),
     ("POST", "/api/v1/notifications/read-all", "/api/v1/notifications/read-all", None, ALL),
     ("POST", "/api/v1/jobs/{name}/run", "/api/v1/jobs/stocktake_reminders/run", {}, {"admin"}),
     # Purchasing, price lists and payments
-    ("POST", "/api/v1/price-lists", "/api/v1/price-lists", {"code": "PL1", "kind": "sales"}, PARTNERS),
-    ("PUT", "/api/v1/price-lists/{code}/prices", "/api/v1/price-lists/PL0/prices", {"prices": []}, PARTNERS),
+    # Each kind of price list has its own writers: finance edits neither, sales no purchase list, purchasers no sales list.
+    ("POST", "/api/v1/price-lists", "/api/v1/price-lists", {"code": "SPL1", "kind": "sales"}, SALES_PRICE_LISTS),
+    ("POST", "/api/v1/price-lists", "/api/v1/price-lists", {"code": "PPL1", "kind": "purchase"}, PURCHASE_PRICE_LISTS),
+    ("PUT", "/api/v1/price-lists/{code}/prices", "/api/v1/price-lists/SPL1/prices", {"prices": []}, SALES_PRICE_LISTS),
+    ("PUT", "/api/v1/price-lists/{code}/prices", "/api/v1/price-lists/PPL1/prices", {"prices": []}, PURCHASE_PRICE_LISTS),
+    ("PUT", "/api/v1/price-lists/{code}/prices", "/api/v1/price-lists/PL0/prices", {"prices": []}, SALES_PRICE_LISTS | PURCHASE_PRICE_LISTS),
     ("POST", "/api/v1/requisitions", "/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, REQUEST),
     ("POST", "/api/v1/requisitions/{number}/cancel", "/api/v1/requisitions/REQ-0/cancel", {}, REQUEST),
+    ("POST", "/api/v1/requisitions/{number}/order", "/api/v1/requisitions/REQ-0/order", {}, BUY),
     ("PUT", "/api/v1/reorder-rules", "/api/v1/reorder-rules",
      {"sku": "PEN", "warehouse": "WH1", "min_qty": "1", "reorder_qty": "1", "supplier": "NOBODY"}, BUY),
     ("POST", "/api/v1/reorder-rules/check", "/api/v1/reorder-rules/check", None, REQUEST),
@@ -106,7 +120,8 @@ MATRIX = [
     # Sync: anyone signed in may push; each operation checks its own permission.
     ("POST", "/api/v1/sync/push", "/api/v1/sync/push", {"client_id": "matrix-client", "device_time": "2026-11-26T00:00:00Z", "schema_version": 1,
                                                          "ops": []}, ALL),
-    # Devices: only an administrator revokes or restores one (device 1 is the admin's, registered by the push above).
+    # Devices: only an administrator revokes or restores one (device 1 is a scanner's, registered before the matrix runs:
+    # revoking the device a role's own session syncs from would end that session).
     ("POST", "/api/v1/devices/{device}/revoke", "/api/v1/devices/1/revoke", None, {"admin"}),
     ("POST", "/api/v1/devices/{device}/restore", "/api/v1/devices/1/restore", None, {"admin"}),
     # Labels: printing a batch (as a PDF here: no printer named); printers are settings, kept by an administrator.
@@ -153,6 +168,9 @@ def test_write_endpoints_refuse_anonymous_requests(client, world, method, templa
 
 
 def test_every_role_is_refused_what_it_must_not_do_and_let_through_what_it_may(client, world, as_role):
+    add_user(world, "scanner", ["warehouse"])
+    scanner = Api(client, sign_in(client, "scanner"))
+    scanner.post("/api/v1/sync/push", {"client_id": "matrix-scanner", "device_time": "2026-11-26T00:00:00Z", "schema_version": 1, "ops": []})
     refused, let_through = [], []
     headers = {role: as_role(role) for role in ROLES}
     for method, _template_path, path, body, allowed in MATRIX:
@@ -173,3 +191,98 @@ def test_admin_only_reads_are_refused_to_other_roles(client, world, as_role):
         for role in ROLES:
             status = client.get(path, headers=as_role(role)).status_code
             assert (status != 403) if role in allowed else (status == 403), (path, role, status)
+
+
+# Field visibility: costs and prices appear exactly for the roles whose permission covers them ------------------------
+
+COSTS = {"admin", "finance", "purchaser", "director"}
+COST_FIELDS = ("unit_cost", "value")
+PRICE_FIELDS = ("unit_price", "net", "subtotal", "tax", "total")
+FIGURES = {"unit_cost", "value", "average_cost", "cost", "unit_price", "price", "net", "subtotal", "tax", "total", "amount"}
+
+
+def _shown(document: dict, fields: tuple[str, ...]) -> bool:
+    """Whether the document (and each of its lines) shows these fields: all with a figure, or all null."""
+    parts = [document, *document.get("lines", [])]
+    values = [part[f] for part in parts for f in fields if f in part]
+    assert values, (fields, document)
+    assert all(v is None for v in values) or all(v is not None for v in values), document
+    return values[0] is not None
+
+
+def _figures_in(value: object) -> set[str]:
+    """Cost and price keys anywhere in a JSON answer that carry a figure."""
+    if isinstance(value, dict):
+        return {k for k, v in value.items() if k in FIGURES and isinstance(v, str)} | {k for v in value.values() for k in _figures_in(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _figures_in(v)}
+    return set()
+
+
+def test_costs_and_prices_appear_exactly_for_the_roles_that_may_see_them(client, world, as_role):
+    admin, sales, worker = Api(client, as_role("admin")), Api(client, as_role("sales")), Api(client, as_role("warehouse"))
+    supplier_and_dock(admin)
+    customer_and_areas(admin)
+    received = worker.post("/api/v1/stock/moves", {"sku": "PEN", "qty": "20", "from": "SUPPLIER", "to": "B1", "unit_cost": "2.5"}, expect=201)
+    assert received["unit_cost"] is None and received["value"] is None  # the warehouse posts the move, and is not told its cost
+    assert admin.post("/api/v1/stock/moves", {"sku": "PEN", "qty": "1", "from": "B1", "to": "B2"}, expect=201)["unit_cost"] == "2.5"
+    po = Api(client, as_role("purchaser")).post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1",
+                                                                              "lines": [{"sku": "PEN", "qty": "10", "unit_price": "3"}]}, expect=201)
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "2", "unit_price": "9"}]},
+                       expect=201)
+    sales.post(f"/api/v1/sales-orders/{order['number']}/confirm", {"version": order["version"]})
+    delivery = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "3", "unit_price": "9"}]},
+                          expect=201)
+    sales.post(f"/api/v1/sales-orders/{delivery['number']}/confirm", {"version": delivery["version"]})
+    wave = worker.post("/api/v1/waves", {"warehouse": "WH1", "orders": [delivery["number"]]}, expect=201)
+    worker.post(f"/api/v1/pick-tasks/{wave['tasks'][0]['id']}/confirm", {"qty": "3"})
+    shipped = worker.post(f"/api/v1/sales-orders/{delivery['number']}/ship")
+    assert not _shown(shipped, PRICE_FIELDS)  # the shipping answer is the warehouse's too
+    move_id = received["id"]
+
+    seen: dict[str, set[str]] = {}
+    for role in ROLES:
+        api = Api(client, as_role(role))
+        shows: set[str] = set()
+        if _shown(api.get(f"/api/v1/stock/moves/{move_id}"), COST_FIELDS):
+            shows.add("move")
+        ledger = api.get("/api/v1/stock/moves", sku="PEN")["items"]
+        assert {_shown(m, COST_FIELDS) for m in ledger} == {"move" in shows}, (role, ledger)
+        assert not _figures_in(api.get("/api/v1/stock/balances", sku="PEN")), role  # balances are quantities
+        if _shown(api.get(f"/api/v1/purchase-orders/{po['number']}"), PRICE_FIELDS):
+            shows.add("po")
+        if _shown(api.get(f"/api/v1/sales-orders/{order['number']}"), PRICE_FIELDS):
+            shows.add("so")
+        assert {_shown(o, PRICE_FIELDS) for o in api.get("/api/v1/sales-orders")["items"]} == {"so" in shows}, role
+        if _shown(api.get(f"/api/v1/sales-orders/{delivery['number']}"), PRICE_FIELDS):
+            shows.add("delivery")
+        columns = {c["key"] for c in api.get("/api/v1/reports/stock_balance")["columns"]}
+        if {"unit_cost", "value"} <= columns:
+            shows.add("report")
+        header = client.get("/api/v1/reports/stock_balance", headers=api.headers, params={"format": "csv", "lang": "en"}).text.splitlines()[0]
+        if "Value" in header:
+            shows.add("export")
+        assert not _figures_in(api.get("/api/v1/sync/pull", scope="wh:WH1")), role  # the feed carries quantities only
+        seen[role] = shows
+
+    # One move, watched by a socket of every role at once.
+    messages: dict[str, dict] = {}
+    with ExitStack() as stack:
+        sockets = {role: stack.enter_context(client.websocket_connect("/api/v1/sync/ws", headers=as_role(role))) for role in ROLES}
+        for socket in sockets.values():
+            assert socket.receive_json(timeout=10)["type"] == "ready"
+            socket.send_json({"type": "subscribe", "scopes": ["wh:WH1"], "items": ["PEN"]})
+            while socket.receive_json(timeout=10)["type"] != "subscribed":
+                pass
+        admin.post("/api/v1/stock/moves", {"sku": "PEN", "qty": "1", "from": "B2", "to": "B3"}, expect=201)
+        for role, socket in sockets.items():
+            while (message := socket.receive_json(timeout=10))["type"] != "stock":
+                pass
+            messages[role] = message
+    for role, message in messages.items():
+        assert message["sku"] == "PEN" and not _figures_in(message), (role, message)
+
+    for role in ROLES:
+        costs = {"move", "report", "export"} if role in COSTS else set()
+        prices = {"po", "so", "delivery"} if role in PRICES else set()
+        assert seen[role] == costs | prices, role

@@ -25,6 +25,20 @@ def picked_order(client, as_role, qty: str = "5") -> str:  # type: ignore[no-unt
     return order["number"]
 
 
+def packed_one_pen(context, live_server, number: str):  # type: ignore[no-untyped-def]
+    """The packer's phone, signed in, with one pen of the order scanned into a box and the packing sent."""
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    sign_in(page, "packer")
+    catalog_on_the_phone(page)
+    page.locator("[data-task=pack] .badge").filter(has_text="1").wait_for()
+    page.evaluate(f"location.hash = '#/pack/{number}'")
+    page.locator("#scan").focus()
+    wedge(page, PEN_EACH)
+    page.locator("[data-action=send-packing]").click()
+    return page
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_packer_packs_two_boxes_by_scanning_offline_prints_their_labels_and_ships(browser, client, live_server, world, as_role, db):
     number = picked_order(client, as_role)
@@ -89,15 +103,7 @@ def test_shipping_before_everything_picked_is_packed_is_refused_on_the_phone(bro
     add_user(db, "packer", ["warehouse"], ["WH1"])
     context = browser.new_context(**PHONE)
     try:
-        page = context.new_page()
-        page.goto(live_server.url + "/")
-        sign_in(page, "packer")
-        catalog_on_the_phone(page)
-        page.locator("[data-task=pack] .badge").filter(has_text="1").wait_for()
-        page.evaluate(f"location.hash = '#/pack/{number}'")
-        page.locator("#scan").focus()
-        wedge(page, PEN_EACH)
-        page.locator("[data-action=send-packing]").click()
+        page = packed_one_pen(context, live_server, number)
         page.get_by_role("alert").filter(has_text=f"已包装 {number}").wait_for()
         page.locator("[data-action=ship]").click()
         page.get_by_role("alert").filter(has_text="还有已拣未装箱的商品").wait_for()
@@ -165,3 +171,26 @@ def test_pack_and_ship_sent_as_sync_operations_are_applied_once(client, world, a
     assert shipped["status"] == "applied" and shipped["details"]["status"] == "shipped"
     order = Api(client, worker).get(f"/api/v1/sales-orders/{number}")
     assert order["status"] == "shipped" and len(order["packages"]) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_order_shipped_on_the_phone_does_not_come_back_to_the_pack_list_before_the_server_has_it(
+        browser, client, live_server, world, as_role, db):
+    number = picked_order(client, as_role, qty="1")
+    add_user(db, "packer", ["warehouse"], ["WH1"])
+    context = browser.new_context(**PHONE)
+    try:
+        page = packed_one_pen(context, live_server, number)
+        sent(page)
+        page.route("**/api/v1/sync/push", lambda route: route.abort())  # the shipment waits in the outbox; the server still says packed
+        with page.expect_response(lambda r: "/api/v1/sales-orders" in r.url and "status=packed" in r.url):
+            page.locator("[data-action=ship]").click()
+        page.locator("main[data-screen=pack]").get_by_text("没有待包装的订单").or_(page.locator("main[data-screen=pack] .list")).wait_for()
+        page.wait_for_timeout(300)  # the list drawn again from what the server said
+        assert page.locator(f"[data-so='{number}']").count() == 0
+        page.unroute("**/api/v1/sync/push")
+        page.evaluate("import('/sync.js').then((sync) => sync.syncNow())")
+        sent(page)
+    finally:
+        context.close()
+    assert Api(client, as_role("warehouse")).get(f"/api/v1/sales-orders/{number}")["status"] == "shipped"

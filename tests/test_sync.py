@@ -153,6 +153,39 @@ def test_a_scope_the_user_may_not_see_answers_reset_required(client, world, as_r
     assert bad.status_code == 422 and bad.json()["error"] == "bad_cursor"
 
 
+def test_a_malformed_or_oversized_pull_cursor_is_refused_as_bad_cursor_never_a_server_error(client, worker, world):
+    post_move(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    for cursor in ("99999999999999999999", "5.99999999999999999999", "1.0.99999999999999999999", "nan", "NaN.0", "inf", "-inf",
+                   "-1", "-1.0", "1.-1", "1e3", "1_0", "٣", " 5", "5 ", "5.", ".5", "1.2.3.4", "0x10", "+5", "5,0", "x" * 5000):
+        answer = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH1", "cursor": cursor})
+        assert answer.status_code == 422 and answer.json()["error"] == "bad_cursor", (cursor[:40], answer.text[:300])
+        details = answer.json()["details"]
+        assert "not one this server gave out" in details["message_en"] and "不是本服务器给出的" in details["message_zh"]
+        assert len(answer.text) < 1000  # an absurd cursor is not echoed whole
+    fine = client.get("/api/v1/sync/pull", headers=worker, params={"scope": "wh:WH1", "cursor": "0.0"})
+    assert fine.status_code == 200 and len(fine.json()["changes"]) == 1
+
+
+def test_a_cursor_beyond_the_feeds_head_makes_the_device_start_its_slices_again(client, worker, world):
+    post_move(client, worker, "PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    scopes = {"scope": ["wh:WH1", "stock:WH1"]}
+    current = client.get("/api/v1/sync/pull", headers=worker, params=scopes).json()
+    version = int(current["cursor"].split(".")[0])
+    # At the head is current, not the future: nothing new, no reset.
+    again = client.get("/api/v1/sync/pull", headers=worker, params={**scopes, "cursor": current["cursor"]}).json()
+    assert again["reset_required"] is False and again["changes"] == [] and again["cursor"] == current["cursor"]
+    for future in ("999999999.0", f"{version + 1}.0", "999999999999999999.999999999999999999"):
+        page = client.get("/api/v1/sync/pull", headers=worker, params={**scopes, "cursor": future}).json()
+        assert page["reset_required"] is True and page["reset_scopes"] == ["wh:WH1", "stock:WH1"], future
+        assert page["changes"] == [] and page["cursor"] == ""
+    # A cursor of another epoch of the feed (given out before a restore from a backup) is not trusted either.
+    other = client.get("/api/v1/sync/pull", headers=worker, params={**scopes, "cursor": f"{version}.0.4242"}).json()
+    assert other["reset_required"] is True and other["reset_scopes"] == ["wh:WH1", "stock:WH1"]
+    # Starting again from nothing works, and brings the stock.
+    fresh = client.get("/api/v1/sync/pull", headers=worker, params=scopes).json()
+    assert fresh["reset_required"] is False and {c["data"]["qty"] for c in fresh["changes"]} == {"5"}
+
+
 def test_a_change_that_commits_late_is_still_pulled(db, world, backend):
     """One transaction stays open while a later one commits and is pulled; the first, committed afterwards, is pulled next."""
     with db.write() as early_session:

@@ -89,9 +89,13 @@ def test_a_device_without_a_header_is_revoked_by_its_client_id(client, world, as
     device = admin.get("/api/v1/devices", user=username(client, worker))["items"][0]
     assert device["device_id"] == "phone-0003-abcd"
     admin.post(f"/api/v1/devices/{device['id']}/revoke")
-    assert push(client, worker, [op(2, "1")], client_id="phone-0003-abcd", expect=403)["error"] == "device_revoked"
+    # The session that synced as the phone ended with it; signed in again, the phone is still refused.
+    assert push(client, worker, [op(2, "1")], client_id="phone-0003-abcd", expect=401)["error"] == "session_expired"
+    again = sign_in(client, device["user"])
+    assert push(client, again, [op(2, "1")], client_id="phone-0003-abcd", expect=403)["error"] == "device_revoked"
     # The same user on another device still works.
-    assert push(client, worker, [op(1, "1")], client_id="phone-0004-abcd")["results"][0]["status"] == "applied"
+    elsewhere = sign_in(client, device["user"])
+    assert push(client, elsewhere, [op(1, "1")], client_id="phone-0004-abcd")["results"][0]["status"] == "applied"
 
 
 def test_revoking_a_device_ends_the_sessions_signed_in_from_it(client, world, as_role):
@@ -107,6 +111,38 @@ def test_revoking_a_device_ends_the_sessions_signed_in_from_it(client, world, as
     admin.post(f"/api/v1/devices/{device['id']}/revoke")
     assert client.get("/api/v1/auth/me", headers=on_scanner).status_code == 401
     assert client.get("/api/v1/auth/me", headers=on_desktop).status_code == 200
+
+
+def test_a_session_signed_in_without_a_device_name_ends_when_the_device_it_synced_as_is_revoked(client, world, as_role):
+    as_role("warehouse")  # creates warehouse0
+    admin = Api(client, as_role("admin"))
+    on_phone = sign_in(client, "warehouse0")  # a sync client that names itself only by its client id
+    on_desktop = sign_in(client, "warehouse0")
+    push(client, on_phone, [op(1, "1")], client_id="phone-0005-abcd")
+    assert client.get("/api/v1/items", headers=on_phone).status_code == 200
+    device = admin.get("/api/v1/devices", user="warehouse0")["items"][0]
+    admin.post(f"/api/v1/devices/{device['id']}/revoke")
+    refused = client.get("/api/v1/items", headers=on_phone)
+    assert refused.status_code == 401 and refused.json()["error"] == "session_expired"
+    assert client.get("/api/v1/items", headers=on_desktop).status_code == 200
+
+
+def test_signing_in_again_from_a_revoked_device_is_refused_until_it_is_restored(client, world, as_role):
+    as_role("warehouse")  # creates warehouse0
+    admin = Api(client, as_role("admin"))
+    body = {"username": "warehouse0", "password": PASSWORD, "device_id": "zebra-tc21-0077"}
+    token = client.post("/api/v1/auth/login", json=body).json()["token"]
+    client.cookies.clear()
+    push(client, {"Authorization": f"Bearer {token}"}, [op(1, "1")])
+    device = admin.get("/api/v1/devices", user="warehouse0")["items"][0]
+    admin.post(f"/api/v1/devices/{device['id']}/revoke")
+    refused = client.post("/api/v1/auth/login", json=body)
+    assert refused.status_code == 403 and refused.json()["error"] == "device_revoked"
+    assert "停用" in refused.json()["details"]["message_zh"]
+    client.cookies.clear()
+    admin.post(f"/api/v1/devices/{device['id']}/restore")
+    assert client.post("/api/v1/auth/login", json=body).status_code == 200
+    client.cookies.clear()
 
 
 def test_a_user_sees_only_their_own_devices_and_an_administrator_sees_all(client, world, as_role):

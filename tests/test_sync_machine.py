@@ -401,6 +401,25 @@ def test_a_phone_restored_from_an_old_state_file_renumbers_after_the_servers_seq
     assert restored.balances(SCOPE)[("PEN", "B1", None)]["qty"] == "4"
 
 
+def test_a_phone_restored_from_an_old_state_file_sends_each_later_op_once_even_those_the_server_took_under_old_numbers(
+        client, picker, tmp_path):
+    sync = phone(client, tmp_path)
+    old_state = (tmp_path / "phone.json").read_text()  # a backup taken before anything was queued
+    for _ in range(2):
+        sync.move("PEN", 5, "SUPPLIER", "B1", unit_cost="1")
+    sync.push_all()  # the server holds seqs 1 and 2 of this client
+    (tmp_path / "phone.json").write_text(old_state)
+    restored = SyncClient(client, state_path=tmp_path / "phone.json", token=sync.token)
+    ops = [restored.move("PEN", 1, "B1", "B2") for _ in range(4)]
+    assert [op.seq for op in ops] == [1, 2, 3, 4]  # two of them are numbers the server has seen, two are new to it
+    restored.push_all()
+    assert not restored.outbox and [restored.results[op.op_id]["status"] for op in ops] == ["applied"] * 4
+    restored.push_all()
+    assert not restored.outbox  # nothing comes back as lost: each op is kept under the number the server took it at
+    restored.pull([SCOPE])
+    assert {k[1]: v["qty"] for k, v in restored.balances(SCOPE).items()} == {"B1": "6", "B2": "4"}
+
+
 def test_ops_lost_from_a_damaged_outbox_leave_a_gap_the_phone_closes(client, picker, tmp_path):
     sync = phone(client, tmp_path)
     sync.move("PEN", 5, "SUPPLIER", "B1", unit_cost="1")

@@ -10,8 +10,9 @@ Each entry stores the hash of the one before it (`prev_hash`) and its own `hash`
 chain follows commit order (ids come from a sequence and may skip). The `audit_chain` row holds the head: the last
 seq and hash, updated in the same transaction as the entries, so deleting the newest entries shows too.
 
-An attacker who can rewrite the whole chain and its head from the first changed entry on is not caught by this
-alone; anchoring the head elsewhere (the check prints it) closes that.
+An attacker who can lift the triggers and rewrite the chain and its head from the first changed entry on (deleting
+the newest entries and winding the head back is the simplest case) is not caught by this alone: anchors.py writes
+the head outside the database, and `cangku check` holds the chain to those anchors.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def link(seq: int, prev_hash: str, digest: str) -> str:
 class Break:
     """One place where the chain is broken, said in English and Chinese."""
 
-    kind: str  # changed | missing | inserted | unlinked | head
+    kind: str  # changed | missing | inserted | unlinked | head; against anchors (anchors.py): rewound | rewritten | anchor
     en: str
     zh: str
 

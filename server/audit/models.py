@@ -1,4 +1,4 @@
-"""Audit entries (append-only: the database refuses updates and deletes; hash-chained, see chain.py), the chain's head,
+"""Audit entries (append-only: the database refuses updates, deletes and TRUNCATE; hash-chained, see chain.py), the chain's head,
 and idempotency keys."""
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""User, session and login-attempt rows."""
+"""User, session, login-attempt and sign-in throttle rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.base import Base, UTCDateTime, utcnow
@@ -20,9 +20,12 @@ class User(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Empty: every warehouse. Otherwise the ids of the warehouses this user may change stock in.
     warehouse_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    # "zh-CN" or "en" as the user chose it; empty until they choose, and meanwhile each device shows its own language.
+    language: Mapped[str] = mapped_column(String(8), default="")
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The time step of the last code accepted: that code, and any earlier one, is refused from then on.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -46,10 +49,28 @@ class AuthSession(Base):
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_lookup", "username", "at"),)
+    __table_args__ = (Index("ix_login_attempts_lookup", "username", "at"), Index("ix_login_attempts_address", "ip", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64), default="")
     success: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignInThrottle(Base):
+    """Consecutive failed sign-ins of one account from one client address, and until when that pair is refused.
+
+    A success or an administrator's unlock clears it; an address an account has signed in from before is known
+    to it, and the address-wide limit leaves it alone."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

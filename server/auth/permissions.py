@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from server.errors import Forbidden
 
@@ -25,6 +26,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "lots.write": frozenset({"admin", "purchaser", "warehouse"}),
     "locations.write": frozenset({"admin"}),
     "partners.write": frozenset({"admin", "purchaser", "sales", "finance"}),
+    # How much a customer may owe: set by those who answer for the receivables, not by the buyers.
+    "partners.credit": frozenset({"admin", "sales", "finance"}),
+    # Price lists: what customers pay is the sales side's, what suppliers charge the buyers'.
+    "pricelists.sales.write": frozenset({"admin", "sales"}),
+    "pricelists.purchase.write": frozenset({"admin", "purchaser"}),
     "stock.move": frozenset({"admin", "warehouse"}),
     "stock.reverse": frozenset({"admin", "warehouse"}),
     "stock.reserve": frozenset({"admin", "sales", "warehouse"}),
@@ -57,6 +63,9 @@ PERMISSION_NAMES = {
     "lots.write": ("维护批次", "maintain lots"),
     "locations.write": ("维护库位", "maintain locations"),
     "partners.write": ("维护往来单位", "maintain partners"),
+    "partners.credit": ("设置客户信用额度", "set customers' credit limits"),
+    "pricelists.sales.write": ("维护销售价目表", "maintain sales price lists"),
+    "pricelists.purchase.write": ("维护采购价目表", "maintain purchase price lists"),
     "stock.move": ("移动库存", "move stock"),
     "stock.reverse": ("冲销库存移动", "reverse stock moves"),
     "stock.reserve": ("预留库存", "reserve stock"),
@@ -84,6 +93,12 @@ PERMISSION_NAMES = {
 }
 
 
+def permissions_of(roles: Iterable[str]) -> list[str]:
+    """Every permission the roles hold between them, in the order of the table."""
+    held = frozenset(roles)
+    return [permission for permission, allowed in PERMISSIONS.items() if allowed & held]
+
+
 @dataclasses.dataclass(frozen=True)
 class Actor:
     """Who is acting, from which device: passed to every service function that writes."""
@@ -94,6 +109,9 @@ class Actor:
     warehouse_ids: frozenset[int] = frozenset()
     device_id: str | None = None
     language: str = "en"
+    # The acting session, when it was signed in without naming its device: the first device it syncs as names it,
+    # so that revoking that device ends the session too (sync/devices.py).
+    unnamed_session_id: int | None = None
 
     def can(self, permission: str) -> bool:
         return bool(self.roles & PERMISSIONS[permission])

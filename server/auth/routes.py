@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -12,17 +13,33 @@ from sqlalchemy.orm import Session
 
 from server.api import CSRF_COOKIE, DEVICE_HEADER, ERRORS, SESSION_COOKIE, run_idempotent
 from server.auth import services
+from server.auth.client_address import request_address
 from server.auth.models import User
-from server.auth.permissions import Actor
-from server.auth.schemas import LoginRequest, LoginResponse, Ok, TotpConfirm, TotpSetup, UserCreate, UserOut, UserUpdate
+from server.auth.permissions import ROLE_NAMES, ROLES, Actor, permissions_of
+from server.auth.schemas import (
+    AccountRules,
+    LanguageChoice,
+    LoginRequest,
+    LoginResponse,
+    Ok,
+    RoleOut,
+    TotpConfirm,
+    TotpSetup,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
 from server.db import Database
 
 
-def user_out(session: Session, user: User) -> UserOut:
+def user_out(session: Session, user: User, locked: dict[str, dt.datetime] | None = None) -> UserOut:
+    """A user as the API shows it; `locked` (from services.locked_until) is looked up when not given."""
+    if locked is None:
+        locked = services.locked_until(session, [user.username])
     return UserOut(
         id=user.id, username=user.username, display_name=user.display_name, roles=list(user.roles),
-        warehouses=services.warehouse_codes(session, user.warehouse_ids or ()), language=user.language,
-        totp_enabled=user.totp_enabled, active=user.active,
+        permissions=permissions_of(user.roles or ()), warehouses=services.warehouse_codes(session, user.warehouse_ids or ()), language=user.language or None,
+        totp_enabled=user.totp_enabled, active=user.active, version=user.version, sign_in_locked_until=locked.get(user.username),
     )
 
 
@@ -33,13 +50,13 @@ class AuthController(Controller):
     @post("/login", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Sign in / 登录", opt={"exclude_from_auth": True}, security=[{}])
     def login(self, request: Request[Any, Any, Any], db: NamedDependency[Database], data: JSONBody[LoginRequest]) -> Response[LoginResponse]:
         settings = request.app.state.settings
-        ip = request.client.host if request.client else ""
+        ip = request_address(request, settings)
         device = data.device_id or request.headers.get(DEVICE_HEADER)
         token, auth_session, user = services.login(
             db, settings, username=data.username, password=data.password, totp=data.totp, ip=ip, device_id=device
         )
         with db.read() as session:
-            body = LoginResponse(token=token, csrf_token=auth_session.csrf_token, user=user_out(session, user))
+            body = LoginResponse(token=token, csrf_token=auth_session.csrf_token, user=user_out(session, user, {}))
         max_age = settings.session_hours * 3600
         return Response(
             body,
@@ -61,6 +78,18 @@ class AuthController(Controller):
     def me(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> UserOut:
         with db.read() as session:
             return user_out(session, session.get_one(User, actor.user_id))
+
+    @get("/account-rules", sync_to_thread=True, responses=ERRORS, summary="Roles and password rules of an account / 账号的角色和密码规则")
+    def account_rules(self, actor: NamedDependency[Actor]) -> AccountRules:
+        actor.require("users.manage")
+        return AccountRules(
+            roles=[RoleOut(role=role, name_zh=ROLE_NAMES[role][0], name_en=ROLE_NAMES[role][1]) for role in ROLES],
+            password_min_length=services.MIN_PASSWORD,
+        )
+
+    @patch("/me", sync_to_thread=True, responses=ERRORS, summary="Choose my language / 选择我的语言")
+    def choose_language(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[LanguageChoice]) -> UserOut:
+        return db.run_write(lambda session: user_out(session, services.choose_language(session, actor, data.language)))
 
     @post("/totp/setup", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Start two-step verification / 开始设置两步验证")
     def totp_setup(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> TotpSetup:
@@ -85,7 +114,9 @@ class UserController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="List users / 用户列表")
     def list_users(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[UserOut]:
         with db.read() as session:
-            return [user_out(session, u) for u in services.list_users(session, actor)]
+            users = services.list_users(session, actor)
+            locked = services.locked_until(session)
+            return [user_out(session, u, locked) for u in users]
 
     @get("/{username:str}", sync_to_thread=True, responses=ERRORS, summary="One user / 单个用户")
     def get_user(self, db: NamedDependency[Database], actor: NamedDependency[Actor], username: FromPath[str]) -> UserOut:
@@ -110,8 +141,13 @@ class UserController(Controller):
         def action(session: Session) -> UserOut:
             user = services.update_user(
                 session, actor, username, roles=data.roles, warehouses=data.warehouses, display_name=data.display_name,
-                active=data.active, password=data.password, language=data.language,
+                active=data.active, password=data.password, language=data.language, version=data.version,
             )
             return user_out(session, user)
 
         return db.run_write(action)
+
+    @post("/{username:str}/unlock", sync_to_thread=True, responses=ERRORS, status_code=200,
+          summary="Unlock sign-in after failed attempts / 解除登录锁定")
+    def unlock(self, db: NamedDependency[Database], actor: NamedDependency[Actor], username: FromPath[str]) -> UserOut:
+        return db.run_write(lambda session: user_out(session, services.unlock_sign_in(session, actor, username)))

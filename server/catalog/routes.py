@@ -12,7 +12,18 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
 from server.catalog import services
-from server.catalog.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate, LotCreate, LotOut, LotPage, LotUpdate
+from server.catalog.schemas import (
+    BarcodeAdd,
+    BarcodeRemove,
+    ItemCreate,
+    ItemOut,
+    ItemPage,
+    ItemUpdate,
+    LotCreate,
+    LotOut,
+    LotPage,
+    LotUpdate,
+)
 from server.db import Database
 from server.schemas import Limit, Offset
 
@@ -48,6 +59,17 @@ class ItemController(Controller):
     @patch("/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="Change an item / 修改商品")
     def update_item(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[ItemUpdate]) -> ItemOut:
         return db.run_write(lambda s: ItemOut.of(services.update_item(s, actor, sku, data)))
+
+    @post("/{sku:str}/barcodes", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Add a barcode to an item / 添加商品条码")
+    def add_barcode(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[BarcodeAdd]) -> ItemOut:
+        return db.run_write(lambda s: ItemOut.of(services.add_barcode(s, actor, sku, data)))
+
+    @post("/{sku:str}/barcodes/remove", sync_to_thread=True, responses=ERRORS, status_code=200,
+          summary="Remove a barcode from an item / 删除商品条码")
+    def remove_barcode(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[BarcodeRemove]
+    ) -> ItemOut:
+        return db.run_write(lambda s: ItemOut.of(services.remove_barcode(s, actor, sku, data)))
 
 
 class LotController(Controller):

@@ -11,18 +11,29 @@ import msgspec
 from server.catalog.models import Barcode as BarcodeRow
 from server.catalog.models import Item as ItemRow
 from server.catalog.models import Lot as LotRow
-from server.schemas import Code, DecimalStr, Name, Out, ScanText, Struct, fmt
+from server.schemas import Code, DecimalStr, Name, Out, Quantity, ScanText, Struct, fmt, line
 
 Tracking = Literal["none", "lot", "serial"]
-Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+Unit = Annotated[str, line(16, min_length=1)]
 Decimals = Annotated[int, msgspec.Meta(ge=0, le=4)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=36500)]
 
 
 class BarcodeIn(Struct):
     code: ScanText
-    pack: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] = "each"
-    qty: Decimal = Decimal(1)
+    pack: Annotated[str, line(32, min_length=1)] = "each"
+    qty: Quantity = Decimal(1)
+
+
+class BarcodeAdd(BarcodeIn):
+    """One barcode added to an item, on the version of the item the person saw."""
+
+    version: int | None = None
+
+
+class BarcodeRemove(Struct):
+    code: ScanText
+    version: int | None = None
 
 
 # Value-added tax rates in percent (13 goods, 9 farm produce/transport, 6 services, 3 and 1 small-scale, 0 exempt/export).
@@ -37,8 +48,8 @@ class ItemCreate(Struct):
     unit_decimals: Decimals = 0
     tracking: Tracking = "none"
     shelf_life_days: Days | None = None
-    reorder_point: Decimal | None = None
-    reorder_qty: Decimal | None = None
+    reorder_point: Quantity | None = None
+    reorder_qty: Quantity | None = None
     vat_rate: VatRate = "13"
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
 
@@ -51,8 +62,8 @@ class ItemUpdate(Struct):
     unit_decimals: Decimals | None = None
     tracking: Tracking | None = None
     shelf_life_days: Days | None = None
-    reorder_point: Decimal | None = None
-    reorder_qty: Decimal | None = None
+    reorder_point: Quantity | None = None
+    reorder_qty: Quantity | None = None
     vat_rate: VatRate | None = None
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None

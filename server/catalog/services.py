@@ -8,12 +8,12 @@ from decimal import Decimal
 from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from labels.gs1 import gtin14
+from labels.gs1 import check_digit, gtin14
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Barcode, Item, Lot
-from server.catalog.schemas import BarcodeIn, ItemCreate, ItemUpdate, LotCreate, LotUpdate
+from server.catalog.schemas import BarcodeAdd, BarcodeIn, BarcodeRemove, ItemCreate, ItemUpdate, LotCreate, LotUpdate
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
 
@@ -53,12 +53,12 @@ def item_for_move(session: Session, sku: str) -> Item:
 def list_items(session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None) -> tuple[list[Item], int]:
     query = select(Item)
     if search:
-        pattern = f"%{search.strip()}%"
+        term = search.strip()  # % and _ are matched as themselves (autoescape), not as wildcards
         query = query.where(
             or_(
-                Item.sku.ilike(pattern),
-                Item.name_zh.ilike(pattern),
-                Item.name_en.ilike(pattern),
+                Item.sku.icontains(term, autoescape=True),
+                Item.name_zh.icontains(term, autoescape=True),
+                Item.name_en.icontains(term, autoescape=True),
                 exists().where(Barcode.item_id == Item.id, Barcode.code == search.strip()),
             )
         )
@@ -69,27 +69,49 @@ def list_items(session: Session, *, search: str | None, limit: int, offset: int,
     return list(rows), total
 
 
+def _owner_of(session: Session, code: str):  # type: ignore[no-untyped-def]
+    """The SKU and id of the item a barcode belongs to, if any."""
+    return session.execute(select(Item.sku, Item.id).join(Barcode, Barcode.item_id == Item.id).where(Barcode.code == code)).first()
+
+
+def _duplicate_barcode(code: str, sku: str, field: str) -> Conflict:
+    return Conflict(
+        f"Barcode {code} already belongs to item {sku}.",
+        f"条码 {code} 已属于商品 {sku}。",
+        code="duplicate_barcode",
+        barcode=code,
+        sku=sku,
+        field=field,
+    )
+
+
 def _checked_barcodes(session: Session, barcodes: list[BarcodeIn], *, item_id: int | None, decimals: int) -> list[Barcode]:
     seen: set[str] = set()
     rows = []
     for entry in barcodes:
         if entry.code in seen:
-            raise InvalidInput(f"Barcode {entry.code} is listed twice.", f"条码 {entry.code} 重复出现。", barcode=entry.code)
+            raise InvalidInput(f"Barcode {entry.code} is listed twice.", f"条码 {entry.code} 重复出现。", barcode=entry.code, field="barcodes")
         seen.add(entry.code)
         qty = positive_qty(entry.qty, decimals=decimals, field="barcode qty")
-        owner = session.execute(
-            select(Item.sku, Item.id).join(Barcode, Barcode.item_id == Item.id).where(Barcode.code == entry.code)
-        ).first()
+        owner = _owner_of(session, entry.code)
         if owner is not None and owner.id != item_id:
-            raise Conflict(
-                f"Barcode {entry.code} already belongs to item {owner.sku}.",
-                f"条码 {entry.code} 已属于商品 {owner.sku}。",
-                code="duplicate_barcode",
-                barcode=entry.code,
-                sku=owner.sku,
-            )
+            raise _duplicate_barcode(entry.code, owner.sku, "barcodes")
         rows.append(Barcode(code=entry.code, gtin=gtin14(entry.code), pack=entry.pack, qty=qty))
     return rows
+
+
+def check_gtin_digit(code: str) -> None:
+    """A barcode typed in that has the length of a GTIN (8, 12, 13 or 14 digits) must end in its check digit: a wrong
+    one is a typing slip, since no scanner reads a GTIN whose check digit is wrong."""
+    if code.isdigit() and len(code) in (8, 12, 13, 14) and gtin14(code) is None:
+        right = check_digit(code[:-1])
+        raise InvalidInput(
+            f"Barcode {code} has the length of a GTIN but a wrong check digit (it should end in {right}); check the digits.",
+            f"条码 {code} 的长度是 GTIN，但校验位错误（应以 {right} 结尾），请核对数字。",
+            code="bad_check_digit",
+            barcode=code,
+            field="code",
+        )
 
 
 def _check_reorder(data: ItemCreate | ItemUpdate) -> None:
@@ -100,7 +122,9 @@ def _check_reorder(data: ItemCreate | ItemUpdate) -> None:
 def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
     actor.require("catalog.write")
     if find_item(session, data.sku) is not None:
-        raise Conflict(f"An item with SKU {data.sku} already exists.", f"SKU {data.sku} 已存在。", code="duplicate_sku", sku=data.sku)
+        raise Conflict(
+            f"An item with SKU {data.sku} already exists.", f"SKU {data.sku} 已存在。", code="duplicate_sku", sku=data.sku, field="sku"
+        )
     _check_reorder(data)
     item = Item(
         sku=data.sku,
@@ -127,6 +151,9 @@ def _has_moves(session: Session, item_id: int) -> bool:
     return session.scalar(select(exists().where(Move.item_id == item_id))) or False
 
 
+_FROZEN_NAMES = {"unit": ("unit", "单位"), "unit_decimals": ("quantity decimals", "数量小数位"), "tracking": ("tracking", "追踪方式")}
+
+
 def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> Item:
     actor.require("catalog.write")
     item = get_item(session, sku)
@@ -145,9 +172,10 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
         value = getattr(data, field)
         if value is not None and value != getattr(item, field):
             if _has_moves(session, item.id):
+                en, zh = _FROZEN_NAMES[field]
                 raise Conflict(
-                    f"The {field} of {sku} cannot change once it has stock moves.",
-                    f"商品 {sku} 已有库存移动，不能再修改 {field}。",
+                    f"Item {sku} has stock moves, so its {en} can no longer change.",
+                    f"商品 {sku} 已有库存移动，{zh}不能再修改。",
                     code="frozen_field",
                     field=field,
                 )
@@ -175,6 +203,39 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
         session.flush()
         record(session, actor, "item.update", "item", sku, changes=changed)
     return item
+
+
+def _touched(session: Session, actor: Actor, item: Item, action: str, **details: object) -> Item:
+    item.version += 1
+    item.updated_at = utcnow()
+    session.flush()
+    record(session, actor, action, "item", item.sku, **details)
+    return item
+
+
+def add_barcode(session: Session, actor: Actor, sku: str, data: BarcodeAdd) -> Item:
+    """One more barcode of an item: its each code, or a pack's (a carton of 12) with how many it holds."""
+    actor.require("catalog.write")
+    item = get_item(session, sku)
+    check_version("Item", "商品", sku, item.version, data.version)
+    check_gtin_digit(data.code)
+    owner = _owner_of(session, data.code)
+    if owner is not None:
+        raise _duplicate_barcode(data.code, owner.sku, "code")
+    qty = positive_qty(data.qty, decimals=item.unit_decimals, field="qty")
+    item.barcodes.append(Barcode(code=data.code, gtin=gtin14(data.code), pack=data.pack, qty=qty))
+    return _touched(session, actor, item, "item.barcode_add", barcode=data.code, pack=data.pack, qty=str(qty))
+
+
+def remove_barcode(session: Session, actor: Actor, sku: str, data: BarcodeRemove) -> Item:
+    actor.require("catalog.write")
+    item = get_item(session, sku)
+    check_version("Item", "商品", sku, item.version, data.version)
+    kept = [b for b in item.barcodes if b.code != data.code]
+    if len(kept) == len(item.barcodes):
+        raise NotFound(f"Item {sku} has no barcode {data.code}.", f"商品 {sku} 没有条码 {data.code}。", barcode=data.code, field="code")
+    item.barcodes = kept
+    return _touched(session, actor, item, "item.barcode_remove", barcode=data.code)
 
 
 # Lots -------------------------------------------------------------------------------------------
@@ -278,7 +339,7 @@ def list_lots(session: Session, *, sku: str | None, search: str | None, expiring
     if sku:
         query = query.where(Item.sku == sku)
     if search:
-        query = query.where(Lot.code.ilike(f"%{search.strip()}%"))
+        query = query.where(Lot.code.icontains(search.strip(), autoescape=True))
     if expiring_before:
         query = query.where(Lot.expiry.is_not(None), Lot.expiry < expiring_before)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -99,4 +99,4 @@ class CountController(Controller):
 
     @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel a stocktake / 取消盘点")
     def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[CountCancel]) -> CountOut:
-        return db.run_write(lambda s: count_out(s, actor, services.cancel_count(s, actor, number, reason=data.reason)))
+        return db.run_write(lambda s: count_out(s, actor, services.cancel_count(s, actor, number, reason=data.reason, version=data.version)))

@@ -7,14 +7,13 @@ In a blind count (see `server.counts.services`) the book side of a line — `boo
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 
-from server.schemas import Code, DecimalStr, Out, Struct, Text
+from server.schemas import Amount, Code, DecimalStr, Out, Quantity, Struct, Text, lines
 
-Comment = Annotated[str, msgspec.Meta(max_length=500)]
+Comment = Annotated[str, lines(500)]
 LineNo = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
 Version = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
 LineState = Literal["open", "counted", "recount"]
@@ -35,7 +34,7 @@ class CountedLine(Struct):
 
     location: Code
     sku: Code
-    qty: Decimal
+    qty: Quantity
     lot: Code | None = None
 
 
@@ -47,8 +46,8 @@ class RecountRequest(Struct):
     """Lines to count again: by number, and/or every counted line whose variance reaches a quantity or a value."""
 
     lines: Annotated[list[LineNo], msgspec.Meta(max_length=10_000)] = []
-    min_qty: Decimal | None = None
-    min_value: Decimal | None = None
+    min_qty: Quantity | None = None
+    min_value: Amount | None = None
     comment: Comment = ""
 
 
@@ -61,6 +60,9 @@ class CountPost(Struct):
 
 
 class CountCancel(Struct):
+    """Cancel; `version` (if given) must be the version seen."""
+
+    version: Version | None = None
     reason: Comment = ""
 
 
@@ -110,6 +112,7 @@ class CountOut(CountSummary):
     loss_value: DecimalStr | None
     lines: list[CountLineOut]  # one page, in line order
     lines_matching: int  # lines matching the filter, for paging
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class CountPage(Out):

@@ -272,9 +272,8 @@ def variances(session: Session, count: Stocktake) -> Variances:
             .outerjoin(Move, Move.id == StocktakeLine.move_id)
             .where(StocktakeLine.stocktake_id == count.id, StocktakeLine.variance != 0)
         ).all()
-        return Variances(
-            len(rows), sum((v for q, v in rows if q > 0 and v), ZERO), -sum((v for q, v in rows if q < 0 and v), ZERO)
-        )
+        # A posted line's value is its adjustment move's, which is never negative: a loss is the value that went out.
+        return Variances(len(rows), sum((v for q, v in rows if q > 0 and v), ZERO), sum((v for q, v in rows if q < 0 and v), ZERO))
     found = _counted_variances(session, count)
     return Variances(len(found), sum((v for *_, q, v in found if q > 0), ZERO), -sum((v for *_, q, v in found if q < 0), ZERO))
 
@@ -773,12 +772,14 @@ def _gain_costs(session: Session, item_ids: set[int]) -> dict[int, Decimal]:
 # Cancelling ---------------------------------------------------------------------------------------
 
 
-def cancel_count(session: Session, actor: Actor, number: str, *, reason: str = "") -> Stocktake:
+def cancel_count(session: Session, actor: Actor, number: str, *, reason: str = "", version: int | None = None) -> Stocktake:
     """Abandon a stocktake: nothing is posted, the counts stay on it for the record."""
     _require_reviewer(actor)
     count = get_count(session, number, lock=True)
     _require_warehouse(session, actor, count)
-    count.status = flows.COUNT.target(number, count.status, "cancel")
+    target = flows.COUNT.target(number, count.status, "cancel")
+    check_version("Stocktake", "盘点单", number, count.version, version)
+    count.status = target
     _touch(count)
     _save(session, actor, count, "cancel")
     record(session, actor, "count.cancel", "stocktake", number, reason=reason)

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.auth.permissions import Actor
+from server.auth.visibility import visible
 from server.counts import services
 from server.counts.models import Stocktake
 from server.counts.schemas import CountedOut, CountLineOut, CountOut, CountSummary
+from server.documents import flows
 from server.locations.models import Location
 from server.schemas import fmt
 
@@ -52,13 +54,13 @@ def count_out(
     rows, matching = services.count_lines(session, actor, count, status=status, variance_only=variance_only, limit=limit, offset=offset)
     blind, costs = services.hides_book(actor, count), actor.can("costs.read")
     totals = None if blind else services.variances(session, count)
-    return CountOut(
+    return visible(actor, CountOut(
         **{f: getattr(head, f) for f in head.__struct_fields__},
         lines_with_variance=totals.lines if totals else None,
         gain_value=fmt(totals.gain_value) if totals and costs else None,
         loss_value=fmt(totals.loss_value) if totals and costs else None,
-        lines=[line_out(r) for r in rows], lines_matching=matching,
-    )
+        lines=[line_out(r) for r in rows], lines_matching=matching, actions=flows.COUNT.actions_for(count.status, actor),
+    ))
 
 
 def counted_out(session: Session, actor: Actor, count: Stocktake, line_nos: list[int]) -> CountedOut:
@@ -66,4 +68,4 @@ def counted_out(session: Session, actor: Actor, count: Stocktake, line_nos: list
     wanted = set(line_nos)
     found, _ = services.count_lines(session, actor, count, lines=wanted, limit=max(len(wanted), 1))
     rows = {r.line: r for r in found}
-    return CountedOut(number=count.number, version=count.version, lines=[line_out(rows[n]) for n in line_nos])
+    return visible(actor, CountedOut(number=count.number, version=count.version, lines=[line_out(rows[n]) for n in line_nos]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from typing import Protocol
 
 from server.errors import Conflict
 
@@ -71,12 +72,27 @@ ACTION_NAMES = {
 }
 
 
+class Permitted(Protocol):
+    def can(self, permission: str) -> bool: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class Flow:
     name_zh: str
     name_en: str
     transitions: dict[str, dict[str, str]]  # action -> {from state: to state}
     editable: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # state -> fields that may change
+    # What a person does from the document's page: door (its route, `POST …/{number}/{door}`; `edit` is the PATCH) ->
+    # (the transition it takes, the permission it needs), in the order the page offers them.
+    doors: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+
+    def actions_for(self, state: str, actor: Permitted) -> list[str]:
+        """The doors `actor` may take now: those the state allows (or, for `edit`, has fields to change in) and the
+        user's permissions reach. Documents' responses carry them as `actions`, so the app offers exactly these."""
+        return [
+            door for door, (action, permission) in self.doors.items()
+            if actor.can(permission) and (bool(self.editable.get(state)) if action == "edit" else self.allows(state, action))
+        ]
 
     def target(self, number: str, state: str, action: str) -> str:
         """The state `action` leads to from `state`, or a Conflict saying why it cannot be done."""
@@ -115,6 +131,7 @@ REQUISITION = Flow(
     "请购单", "Requisition",
     {"order": {"open": "ordered"}, "cancel": {"open": "cancelled"}},
     {"open": frozenset({"lines", "note", "supplier", "needed_by"})},
+    {"order": ("order", "purchase.write"), "cancel": ("cancel", "purchase.request")},
 )
 
 PURCHASE_ORDER = Flow(
@@ -137,6 +154,11 @@ PURCHASE_ORDER = Flow(
         "rejected": frozenset({"note"}),
         "approved": frozenset({"expected_date", "note"}),
         "partially_received": frozenset({"expected_date", "note"}),
+    },
+    {
+        "submit": ("submit", "purchase.write"), "approve": ("approve", "purchase.approve"), "reject": ("reject", "purchase.approve"),
+        "edit": ("edit", "purchase.write"), "withdraw": ("withdraw", "purchase.write"), "revise": ("revise", "purchase.write"),
+        "close": ("close", "purchase.write"), "cancel": ("cancel", "purchase.write"),
     },
 )
 
@@ -170,6 +192,7 @@ BILL = Flow(
         "posted": frozenset({"note"}),
         "partially_paid": frozenset({"note"}),
     },
+    {"post": ("post", "purchase.bill"), "edit": ("edit", "purchase.bill"), "cancel": ("cancel", "purchase.bill")},
 )
 
 QUOTE = Flow(
@@ -181,6 +204,7 @@ QUOTE = Flow(
         "cancel": {"draft": "cancelled", "sent": "cancelled"},
     },
     {"draft": frozenset({"customer", "lines", "valid_until", "note"}), "sent": frozenset({"note", "valid_until"})},
+    {"send": ("send", "sales.write"), "accept": ("accept", "sales.write"), "cancel": ("cancel", "sales.write")},
 )
 
 SALES_ORDER = Flow(
@@ -196,6 +220,10 @@ SALES_ORDER = Flow(
         "cancel": {"draft": "cancelled", "confirmed": "cancelled"},
     },
     {"draft": frozenset({"customer", "warehouse", "lines", "note", "ship_to"}), "confirmed": frozenset({"note", "ship_to"})},
+    {
+        "confirm": ("confirm", "sales.write"), "credit-release": ("confirm", "sales.credit_override"), "edit": ("edit", "sales.write"),
+        "invoice": ("invoice", "sales.invoice"), "cancel": ("cancel", "sales.write"),
+    },
 )
 
 INVOICE = Flow(
@@ -207,12 +235,15 @@ INVOICE = Flow(
         "cancel": {"draft": "cancelled"},
     },
     {"draft": frozenset({"lines", "note", "due_date"}), "posted": frozenset({"note"}), "partially_paid": frozenset({"note"})},
+    {"post": ("post", "sales.invoice"), "cancel": ("cancel", "sales.invoice")},
 )
 
 RETURN = Flow(
     "退货单", "Return",
     {"receive": {"open": "received"}, "close": {"received": "done"}, "cancel": {"open": "cancelled"}},
     {"open": frozenset({"lines", "note"})},
+    # `dispose` (restock or scrap a line, `POST …/lines/{n}/dispose`) is offered once the goods are in, until every line is done.
+    {"receive": ("receive", "sales.fulfil"), "dispose": ("close", "sales.fulfil")},
 )
 
 # A stocktake stays `counting` while lines are counted, reviewed and sent back for recount; posting ends it.
@@ -225,4 +256,5 @@ COUNT = Flow(
         "cancel": {"counting": "cancelled"},
     },
     {"counting": frozenset({"lines", "note"})},
+    {"recount": ("recount", "stock.count_post"), "post": ("post", "stock.count_post"), "cancel": ("cancel", "stock.count_post")},
 )

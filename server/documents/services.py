@@ -112,21 +112,35 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> list[dict[
     return out
 
 
+# Bookkeeping a version records that is no change to the document a person decides on.
+_BOOKKEEPING = frozenset({"approvals", "status"})
+_FIELD_NAMES = {
+    "supplier": ("供应商", "supplier"), "customer": ("客户", "customer"), "expected_date": ("预计到货日期", "expected date"),
+    "note": ("备注", "note"), "total": ("合计", "total"), "sku": ("商品", "item"), "qty": ("数量", "quantity"),
+    "unit_price": ("单价", "price"), "vat_rate": ("税率", "VAT rate"),
+}
+
+
 def describe_changes(changes: list[dict[str, Any]]) -> tuple[str, str]:
-    """The changes as short sentences in English and Chinese."""
+    """The changes as short sentences in English and Chinese; bookkeeping (who approved, the status) is left out."""
     en, zh = [], []
     for c in changes:
+        if c["field"] in _BOOKKEEPING:
+            continue
         if c["field"] == "line":
             what_en = "added" if c["before"] is None else "removed"
             what_zh = "新增" if c["before"] is None else "删除"
             en.append(f"line {c['line']} {what_en}")
             zh.append(f"第 {c['line']} 行{what_zh}")
-        elif c["line"] is None:
-            en.append(f"{c['field']} {c['before']} → {c['after']}")
-            zh.append(f"{c['field']} {c['before']} → {c['after']}")
+            continue
+        name_zh, name_en = _FIELD_NAMES.get(c["field"], (c["field"], c["field"]))
+        before, after = ("—" if value is None or value == "" else value for value in (c["before"], c["after"]))
+        if c["line"] is None:
+            en.append(f"{name_en} {before} → {after}")
+            zh.append(f"{name_zh} {before} → {after}")
         else:
-            en.append(f"line {c['line']} {c['field']} {c['before']} → {c['after']}")
-            zh.append(f"第 {c['line']} 行 {c['field']} {c['before']} → {c['after']}")
+            en.append(f"line {c['line']} {name_en} {before} → {after}")
+            zh.append(f"第 {c['line']} 行{name_zh} {before} → {after}")
     return "; ".join(en), "；".join(zh)
 
 

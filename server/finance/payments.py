@@ -160,8 +160,16 @@ def allocations_of(session: Session, payment: Payment) -> list[tuple[str, Decima
     return out
 
 
-def list_payments(session: Session, *, kind: str | None, partner: str | None, limit: int, offset: int) -> tuple[list[Payment], int]:
+def list_payments(
+    session: Session, *, kind: str | None, partner: str | None, limit: int, offset: int, date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> tuple[list[Payment], int]:
+    """Payments, newest first: of a kind, of a partner, paid on days `date_from` through `date_to`."""
     query = select(Payment)
+    if date_from:
+        query = query.where(Payment.paid_on >= date_from)
+    if date_to:
+        query = query.where(Payment.paid_on <= date_to)
     if kind:
         query = query.where(Payment.kind == kind)
     if partner:

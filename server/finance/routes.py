@@ -1,7 +1,9 @@
-"""Finance endpoints: the trial balance, the journal of a source document, stock valuation."""
+"""Finance endpoints: the trial balance, the journal (of a source document, or filtered and paged), stock valuation, payments."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
+from server.auth.visibility import visible
 from server.db import Database
 from server.finance import payments, services
 from server.finance.schemas import (
@@ -18,6 +21,7 @@ from server.finance.schemas import (
     AllocationOut,
     JournalEntryOut,
     JournalLineOut,
+    JournalPage,
     PaymentCreate,
     PaymentOut,
     PaymentPage,
@@ -34,9 +38,12 @@ class FinanceController(Controller):
     tags = ["finance"]
 
     @get("/trial-balance", sync_to_thread=True, responses=ERRORS, summary="Trial balance / 试算平衡表")
-    def trial_balance(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> TrialBalance:
+    def trial_balance(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], date_from: dt.date | None = Parameter(default=None),
+        date_to: dt.date | None = Parameter(default=None),
+    ) -> TrialBalance:
         with db.read() as session:
-            rows, debit, credit = services.trial_balance(session, actor)
+            rows, debit, credit = services.trial_balance(session, actor, date_from=date_from, date_to=date_to)
         return TrialBalance(
             lines=[
                 TrialBalanceLine(
@@ -64,15 +71,49 @@ class FinanceController(Controller):
             JournalEntryOut(
                 id=e.id, at=e.at, source_type=e.source_type, source_id=e.source_id, memo=e.memo,
                 lines=[JournalLineOut(account=code, debit=fmt(d) or "0", credit=fmt(c) or "0") for code, d, c in lines],
+                debit=fmt(sum((d for _, d, _ in lines), Decimal(0))) or "0", credit=fmt(sum((c for _, _, c in lines), Decimal(0))) or "0",
             )
             for e, lines in entries
         ]
+
+    @get("/journal-entries", sync_to_thread=True, responses=ERRORS, summary="The journal, filtered and paged / 会计分录列表")
+    def journal_entries(
+        self,
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+        date_from: dt.date | None = Parameter(default=None),
+        date_to: dt.date | None = Parameter(default=None),
+        account: str | None = Parameter(default=None, max_length=32),
+        source_type: str | None = Parameter(default=None, max_length=32),
+        source_id: str | None = Parameter(default=None, max_length=64),
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> JournalPage:
+        with db.read() as session:
+            entries, total = services.journal_entries(
+                session, actor, date_from=date_from, date_to=date_to, account=account, source_type=source_type, source_id=source_id,
+                limit=limit, offset=offset,
+            )
+        return JournalPage(
+            items=[
+                JournalEntryOut(
+                    id=e.id, at=e.at, source_type=e.source_type, source_id=e.source_id, memo=e.memo,
+                    lines=[
+                        JournalLineOut(account=x.account, name_zh=x.name_zh, name_en=x.name_en, debit=fmt(x.debit) or "0", credit=fmt(x.credit) or "0")
+                        for x in lines
+                    ],
+                    debit=fmt(sum((x.debit for x in lines), Decimal(0))) or "0", credit=fmt(sum((x.credit for x in lines), Decimal(0))) or "0",
+                )
+                for e, lines in entries
+            ],
+            total=total,
+        )
 
     @get("/valuation/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="Stock valuation of an item / 商品库存估值")
     def valuation(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str]) -> ValuationOut:
         with db.read() as session:
             qty, value, average = valuation_of(session, actor, sku)
-        return ValuationOut(sku=sku, qty=fmt(qty) or "0", value=fmt(value) or "0", average_cost=fmt(average) or "0")
+        return visible(actor, ValuationOut(sku=sku, qty=fmt(qty) or "0", value=fmt(value) or "0", average_cost=fmt(average) or "0"))
 
 
 def payment_out(session: Session, row: Any) -> PaymentOut:
@@ -93,11 +134,14 @@ class PaymentController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Payments made and received / 收付款列表")
     def list_payments(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: FromQuery[Literal["supplier", "customer"] | None] = None,
-        partner: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        partner: str | None = Parameter(default=None, max_length=64), date_from: dt.date | None = Parameter(default=None),
+        date_to: dt.date | None = Parameter(default=None), limit: Limit = 50, offset: Offset = 0,
     ) -> PaymentPage:
         actor.require("finance.read")
         with db.read() as session:
-            rows, total = payments.list_payments(session, kind=kind, partner=partner, limit=limit, offset=offset)
+            rows, total = payments.list_payments(
+                session, kind=kind, partner=partner, limit=limit, offset=offset, date_from=date_from, date_to=date_to
+            )
             return PaymentPage(items=[payment_out(session, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One payment / 单笔收付款")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 
-from server.schemas import Code, DecimalStr, Out, Struct
+from server.schemas import Amount, Code, DecimalStr, Out, Struct, line
 
 
 class TrialBalanceLine(Out):
@@ -32,6 +31,8 @@ class JournalLineOut(Out):
     account: str
     debit: DecimalStr
     credit: DecimalStr
+    name_zh: str = ""
+    name_en: str = ""
 
 
 class JournalEntryOut(Out):
@@ -41,27 +42,34 @@ class JournalEntryOut(Out):
     source_id: str
     memo: str
     lines: list[JournalLineOut]
+    debit: DecimalStr = "0"  # the entry's debits and credits, equal in a balanced entry
+    credit: DecimalStr = "0"
+
+
+class JournalPage(Out):
+    items: list[JournalEntryOut]
+    total: int
 
 
 class ValuationOut(Out):
     sku: str
     qty: DecimalStr
-    value: DecimalStr
-    average_cost: DecimalStr
+    value: DecimalStr | None
+    average_cost: DecimalStr | None
 
 
 class AllocationIn(Struct):
     document: Code
-    amount: Decimal
+    amount: Amount
 
 
 class PaymentCreate(Struct):
     kind: Literal["supplier", "customer"]
     partner: Code
-    amount: Decimal
+    amount: Amount
     paid_on: dt.date | None = None
-    method: Annotated[str, msgspec.Meta(max_length=32)] = "bank"
-    reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    method: Annotated[str, line(32)] = "bank"
+    reference: Annotated[str, line(100)] = ""
     allocations: Annotated[list[AllocationIn], msgspec.Meta(max_length=500)] = []
 
 

@@ -8,12 +8,14 @@ out, scrapped, sent into or back from transit. Transfers between the company's o
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.base import MONEY_SCALE, utcnow
+from server.errors import NotFound
 from server.finance.models import Account, JournalEntry, JournalLine
 
 BANK, AR, INVENTORY, AP, GRNI, VAT_IN, VAT_OUT, REVENUE, COGS, PRICE_VARIANCE = (
@@ -85,17 +87,30 @@ class TrialBalanceRow:
     credit: Decimal
 
 
-def trial_balance(session: Session, actor) -> tuple[list[TrialBalanceRow], Decimal, Decimal]:  # type: ignore[no-untyped-def]
-    """Debit and credit totals per account; the two grand totals are equal when the books balance."""
+def trial_balance(  # type: ignore[no-untyped-def]
+    session: Session, actor, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
+) -> tuple[list[TrialBalanceRow], Decimal, Decimal]:
+    """Debit and credit totals per account, of the entries made on local days `date_from` through `date_to` (either
+    open: all of them by default); the two grand totals are equal when the books balance."""
+    from server.inventory.services import day_range
+
     actor.require("finance.read")
-    rows = session.execute(
+    start, end = day_range(date_from, date_to)
+    query = (
         select(
             Account.code, Account.name_zh, Account.name_en, Account.kind,
             func.coalesce(func.sum(JournalLine.debit), 0), func.coalesce(func.sum(JournalLine.credit), 0),
         )
         .join(JournalLine, JournalLine.account_id == Account.id)
-        .group_by(Account.id, Account.code, Account.name_zh, Account.name_en, Account.kind)
-        .order_by(Account.code)
+    )
+    if start or end:
+        query = query.join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        if start:
+            query = query.where(JournalEntry.at >= start)
+        if end:
+            query = query.where(JournalEntry.at < end)
+    rows = session.execute(
+        query.group_by(Account.id, Account.code, Account.name_zh, Account.name_en, Account.kind).order_by(Account.code)
     ).all()
     out = [TrialBalanceRow(code, zh, en, kind, Decimal(d), Decimal(c)) for code, zh, en, kind, d, c in rows]
     return out, sum((r.debit for r in out), Decimal(0)), sum((r.credit for r in out), Decimal(0))
@@ -142,3 +157,52 @@ def journal_of(session: Session, actor, *, source_type: str, source_id: str) -> 
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class EntryLine:
+    account: str
+    name_zh: str
+    name_en: str
+    debit: Decimal
+    credit: Decimal
+
+
+def _lines_of(session: Session, entry_ids: list[int]) -> dict[int, list[EntryLine]]:
+    lines: dict[int, list[EntryLine]] = {i: [] for i in entry_ids}
+    for entry_id, code, zh, en, debit, credit in session.execute(
+        select(JournalLine.entry_id, Account.code, Account.name_zh, Account.name_en, JournalLine.debit, JournalLine.credit)
+        .join(Account, JournalLine.account_id == Account.id)
+        .where(JournalLine.entry_id.in_(entry_ids))
+        .order_by(JournalLine.entry_id, JournalLine.id)
+    ):
+        lines[entry_id].append(EntryLine(code, zh, en, debit, credit))
+    return lines
+
+
+def journal_entries(  # type: ignore[no-untyped-def]
+    session: Session, actor, *, date_from: dt.date | None = None, date_to: dt.date | None = None, account: str | None = None,
+    source_type: str | None = None, source_id: str | None = None, limit: int = 50, offset: int = 0,
+) -> tuple[list[tuple[JournalEntry, list[EntryLine]]], int]:
+    """The journal, newest first: entries made on local days `date_from` through `date_to`, with a line on `account`,
+    or from a source document (`source_type`, `source_id`); each with all its lines."""
+    from server.inventory.services import day_range
+
+    actor.require("finance.read")
+    start, end = day_range(date_from, date_to)
+    query = select(JournalEntry)
+    if account:
+        account_id = session.scalar(select(Account.id).where(Account.code == account))
+        if account_id is None:
+            raise NotFound(f"No account {account}.", f"没有科目 {account}。", code="unknown_account", field="account")
+        query = query.where(JournalEntry.id.in_(select(JournalLine.entry_id).where(JournalLine.account_id == account_id)))
+    if start:
+        query = query.where(JournalEntry.at >= start)
+    if end:
+        query = query.where(JournalEntry.at < end)
+    if source_type:
+        query = query.where(JournalEntry.source_type == source_type)
+    if source_id:
+        query = query.where(JournalEntry.source_id == source_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    entries = list(session.scalars(query.order_by(JournalEntry.id.desc()).limit(limit).offset(offset)))
+    lines = _lines_of(session, [e.id for e in entries])
+    return [(e, lines[e.id]) for e in entries], total

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
 
-from server.schemas import Code, Out, ScanText, Struct
+from server.schemas import Code, Out, Price, Quantity, ScanText, Struct
 
 ImportKind = Literal["items", "partners", "locations", "stock"]
 
@@ -27,8 +26,8 @@ class OpeningStockRow(Struct):
 
     sku: Code
     location: Code
-    qty: Decimal
-    unit_cost: Decimal | None = None
+    qty: Quantity
+    unit_cost: Price | None = None
     lot: Code | None = None
     expiry: dt.date | None = None
     produced_on: dt.date | None = None

@@ -59,6 +59,7 @@ from server.locations.schemas import LocationCreate
 from server.locations.services import create_location, find_location
 from server.partners.schemas import PartnerCreate
 from server.partners.services import create_partner
+from server.schemas import decimal_hook_signed, plain_decimals
 
 log = logging.getLogger("cangku")
 
@@ -416,22 +417,28 @@ class _Run:
                 )
                 return _FAILED
             value = iso
-        elif base in (Decimal, int):
+        elif base is int or (isinstance(base, type) and issubclass(base, Decimal)):
             value = _number_text(text)
         elif choices or base is bool or typing.get_origin(base) is Literal:
             value = choices.get(text.lower(), choices.get(text, text.lower()))
         try:
-            return msgspec.convert(value, field_type, strict=False)
+            return _cell_value(value, field_type)
         except msgspec.ValidationError as exc:
             en, zh = _reason(str(exc), base, choices)
             self.problem(line, "invalid_value", f"{label} {text!r} {en}.", f"{label}「{text}」{zh}。", name)
+            return _FAILED
+        except InvalidInput as exc:  # a number this column cannot hold (too large, too fine, negative)
+            self.problem(line, "invalid_value", f"{label} {text!r}: {exc.en}", f"{label}「{text}」：{exc.zh}", name)
             return _FAILED
 
     def listed(self, line: int, name: str, parts: list[Any], what: tuple[str, str], texts: list[str]) -> Any:
         """A list cell (barcodes, serials) checked against its field's rules, naming the entry that is wrong."""
         field_type = self.fields[name].type
         try:
-            return msgspec.convert(parts, field_type, strict=False)
+            return _cell_value(parts, field_type)
+        except InvalidInput as exc:
+            self.problem(line, "invalid_value", f"{what[0]}: {exc.en}", f"{what[1]}：{exc.zh}", name)
+            return _FAILED
         except msgspec.ValidationError as exc:
             message = str(exc)
             match = re.search(r"`\$\[(\d+)\]", message)
@@ -559,6 +566,11 @@ def _key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "_", text)
 
 
+def _cell_value(value: Any, field_type: Any) -> Any:
+    """A cell's text as its field's type: leniently (cells are text), the field's own rules checked."""
+    return plain_decimals(msgspec.convert(value, field_type, strict=False, dec_hook=decimal_hook_signed))
+
+
 def _base(field_type: Any) -> Any:
     """The type under Annotated[...] and `| None`."""
     while True:
@@ -624,6 +636,8 @@ def _reason(message: str, base: Any, choices: dict[str, str]) -> tuple[str, str]
     if match := re.fullmatch(r"Expected `array` of length <= (\d+)", detail):
         return f"lists more than {match.group(1)} entries", f"超过 {match.group(1)} 项"
     if "matching regex" in detail:
+        if "x00" in detail:  # the text patterns of server.schemas: no control characters
+            return "holds a control character", "含有控制字符"
         if "x21" in detail:
             return "may only hold letters, digits and symbols, without spaces or Chinese", "只能包含字母、数字和符号，不能有空格或中文"
         return (

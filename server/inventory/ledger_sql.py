@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.base import COST_SCALE, MONEY_SCALE, QTY_SCALE
+from server.base import COST_SCALE, MONEY_SCALE, QTY_SCALE, check_storable, storable_limit
+
+_QTY_LIMIT, _COST_LIMIT, _MONEY_LIMIT = (storable_limit(scale) for scale in (QTY_SCALE, COST_SCALE, MONEY_SCALE))
 
 _RESOLVE = """
 SELECT i.id, i.sku, i.unit, i.unit_decimals, i.tracking, i.active,
@@ -73,13 +75,17 @@ class LedgerSQL:
 
     # -- conversions --------------------------------------------------------------------------
 
+    # Figures too large for their columns are refused here, as the mapped columns refuse them (server.base).
     def qty(self, value: Decimal) -> Any:
+        check_storable(value, _QTY_LIMIT)
         return int(value.scaleb(QTY_SCALE)) if self.sqlite else value
 
     def cost(self, value: Decimal) -> Any:
+        check_storable(value, _COST_LIMIT)
         return int(value.quantize(Decimal(1).scaleb(-COST_SCALE)).scaleb(COST_SCALE)) if self.sqlite else value
 
     def money(self, value: Decimal) -> Any:
+        check_storable(value, _MONEY_LIMIT)
         return int(value.scaleb(MONEY_SCALE)) if self.sqlite else value
 
     def qty_out(self, value: Any) -> Decimal:

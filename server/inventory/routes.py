@@ -1,7 +1,8 @@
-"""Stock endpoints: post and reverse moves, read balances and the ledger, reserve stock."""
+"""Stock endpoints: post and reverse moves, read balances and the ledger, reserve stock and list reservations."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -22,8 +23,9 @@ from server.inventory.schemas import (
     MoveReverse,
     ReservationCreate,
     ReservationOut,
+    ReservationPage,
 )
-from server.inventory.views import move_out, reservation_out
+from server.inventory.views import move_out, reservation_out, reservations_out
 from server.schemas import Limit, Offset, RowId, fmt
 
 
@@ -41,7 +43,7 @@ class StockController(Controller):
                 serials=data.serials, reason=data.reason, unit_cost=data.unit_cost, reservation_id=data.reservation,
                 op_id=request.headers.get("idempotency-key"),
             )
-            return move_out(session, [row])[0]
+            return move_out(session, actor, [row])[0]
 
         return run_idempotent(db, actor, request, data, action, MoveOut)
 
@@ -52,7 +54,7 @@ class StockController(Controller):
     ) -> Response[MoveOut]:
         def action(session: Session) -> MoveOut:
             row = services.reverse_move(session, actor, move_id, reason=data.reason, op_id=request.headers.get("idempotency-key"))
-            return move_out(session, [row])[0]
+            return move_out(session, actor, [row])[0]
 
         return run_idempotent(db, actor, request, data, action, MoveOut)
 
@@ -60,19 +62,27 @@ class StockController(Controller):
     def list_moves(
         self,
         db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
         sku: str | None = Parameter(default=None, max_length=64),
         location: str | None = Parameter(default=None, max_length=64),
+        warehouse: str | None = Parameter(default=None, max_length=64),
+        date_from: dt.date | None = Parameter(default=None),
+        date_to: dt.date | None = Parameter(default=None),
+        ref: str | None = Parameter(default=None, max_length=100),
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> MovePage:
         with db.read() as session:
-            rows, total = services.moves_of(session, sku=sku, location=location, limit=limit, offset=offset)
-            return MovePage(items=move_out(session, rows), total=total)
+            rows, total = services.moves_of(
+                session, sku=sku, location=location, warehouse=warehouse, date_from=date_from, date_to=date_to, ref=ref,
+                limit=limit, offset=offset,
+            )
+            return MovePage(items=move_out(session, actor, rows), total=total)
 
     @get("/moves/{move_id:int}", sync_to_thread=True, responses=ERRORS, summary="One move / 单条移动")
-    def get_move(self, db: NamedDependency[Database], move_id: RowId) -> MoveOut:
+    def get_move(self, db: NamedDependency[Database], actor: NamedDependency[Actor], move_id: RowId) -> MoveOut:
         with db.read() as session:
-            return move_out(session, [services.get_move(session, move_id)])[0]
+            return move_out(session, actor, [services.get_move(session, move_id)])[0]
 
     @get("/balances", sync_to_thread=True, responses=ERRORS, summary="Stock balances / 库存余额")
     def list_balances(
@@ -100,6 +110,23 @@ class StockController(Controller):
             ],
             total=total,
         )
+
+    @get("/reservations", sync_to_thread=True, responses=ERRORS, summary="Reservations / 库存预留列表")
+    def list_reservations(
+        self,
+        db: NamedDependency[Database],
+        sku: str | None = Parameter(default=None, max_length=64),
+        warehouse: str | None = Parameter(default=None, max_length=64),
+        ref: str | None = Parameter(default=None, max_length=64, description="a document number; a sales order's finds its lines'"),
+        include_closed: FromQuery[bool] = False,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> ReservationPage:
+        with db.read() as session:
+            rows, total = services.reservations_of(
+                session, sku=sku, warehouse=warehouse, ref=ref, open_only=not include_closed, limit=limit, offset=offset
+            )
+            return ReservationPage(items=reservations_out(session, rows), total=total)
 
     @post("/reservations", sync_to_thread=True, responses=ERRORS, summary="Reserve stock / 预留库存")
     def reserve(

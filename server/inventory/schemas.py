@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated
 
 import msgspec
 
-from server.schemas import Code, DecimalStr, Out, ScanText, Struct
+from server.schemas import Code, DecimalStr, Out, Price, Quantity, ScanText, Struct, line
 
-Reason = Annotated[str, msgspec.Meta(max_length=200)]
+Reason = Annotated[str, line(200)]
 
 
 class MoveCreate(Struct):
     sku: Code
-    qty: Decimal
+    qty: Quantity
     from_: Code = msgspec.field(name="from")
     to: Code
     lot: Code | None = None
     serials: Annotated[list[ScanText], msgspec.Meta(max_length=10000)] = []
     reason: Reason = ""
-    unit_cost: Decimal | None = None
+    unit_cost: Price | None = None
     reservation: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)] | None = None  # pick against this reservation
 
 
@@ -37,12 +36,15 @@ class MoveOut(Out):
     to: str
     lot: str | None = None
     serials: list[str] = []
-    unit_cost: DecimalStr = "0"
-    value: DecimalStr = "0"  # at moving-average cost; non-zero where stock enters or leaves the company's books
+    # Null for those who may not see costs (server.auth.visibility).
+    unit_cost: DecimalStr | None = None
+    value: DecimalStr | None = None  # at moving-average cost; non-zero where stock enters or leaves the company's books
     reason: str = ""
     ref_type: str | None = None  # the document that caused the move (receipt, so, return, ...)
     ref_id: str | None = None
     reverses: int | None = None
+    reversed_by: int | None = None  # the move that reversed this one, if any
+    actions: list[str] = []  # what this user may do to it now: "reverse"
     user: str | None = None
     device_id: str | None = None
     created_at: dt.datetime | None = None
@@ -73,10 +75,10 @@ class BalancePage(Out):
 class ReservationCreate(Struct):
     sku: Code
     location: Code
-    qty: Decimal
+    qty: Quantity
     lot: Code | None = None
-    ref_type: Annotated[str, msgspec.Meta(max_length=32)] | None = None
-    ref_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    ref_type: Annotated[str, line(32)] | None = None
+    ref_id: Annotated[str, line(64)] | None = None
 
 
 class ReservationOut(Out):
@@ -87,3 +89,10 @@ class ReservationOut(Out):
     open: bool
     ref_type: str | None
     ref_id: str | None
+    created_at: dt.datetime | None = None
+    order: str | None = None  # the sales order, when held for one of its lines
+
+
+class ReservationPage(Out):
+    items: list[ReservationOut]
+    total: int

@@ -636,14 +636,110 @@ def get_move(session: Session, move_id: int) -> Move:
     return move
 
 
-def moves_of(session: Session, *, sku: str | None, location: str | None, limit: int, offset: int) -> tuple[list[Move], int]:
-    _check_filters_exist(session, sku=sku, location=location, warehouse=None)
+def day_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The instants [start, end) of local calendar days `date_from` through `date_to` in the company's zone (either open)."""
+    from server.documents.services import COMPANY_ZONE
+
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if day is not None and not dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31):
+            raise InvalidInput(
+                f"{name} {day.isoformat()} is out of range (1900 to 9998).", f"{name} {day.isoformat()} 超出范围（1900 至 9998 年）。",
+                code="invalid_parameter", field=name,
+            )
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput(
+            f"The range starts after it ends ({date_from} to {date_to}).", f"起始日期晚于结束日期（{date_from} 至 {date_to}）。",
+            code="invalid_range", field="date_from",
+        )
+    start = dt.datetime.combine(date_from, dt.time(), COMPANY_ZONE).astimezone(dt.UTC) if date_from else None
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), COMPANY_ZONE).astimezone(dt.UTC) if date_to else None
+    return start, end
+
+
+def moves_of(
+    session: Session, *, sku: str | None, location: str | None, limit: int, offset: int, warehouse: str | None = None,
+    date_from: dt.date | None = None, date_to: dt.date | None = None, ref: str | None = None,
+) -> tuple[list[Move], int]:
+    """The ledger, newest first: moves of an item, touching a location or a warehouse (either end), in a range of local
+    days, or caused by a document (`ref`: its number, or `type:number`)."""
+    _check_filters_exist(session, sku=sku, location=location, warehouse=warehouse)
     query = select(Move)
     if sku:
         query = query.where(Move.item_id == select(Item.id).where(Item.sku == sku).scalar_subquery())
     if location:
         loc_id = select(Location.id).where(Location.code == location).scalar_subquery()
         query = query.where((Move.from_location_id == loc_id) | (Move.to_location_id == loc_id))
+    if warehouse:
+        inside = select(Location.id).where(
+            Location.warehouse_id == select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse").scalar_subquery()
+        )
+        query = query.where(Move.from_location_id.in_(inside) | Move.to_location_id.in_(inside))
+    start, end = day_range(date_from, date_to)
+    if start:
+        query = query.where(Move.created_at >= start)
+    if end:
+        query = query.where(Move.created_at < end)
+    if ref:
+        kind, _, number = ref.partition(":") if ":" in ref else ("", "", ref)
+        query = query.where(Move.ref_id == number)
+        if kind:
+            query = query.where(Move.ref_type == kind)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Move.id.desc()).limit(limit).offset(offset)))
     return rows, total
+
+
+def reversals_of(session: Session, move_ids: Sequence[int]) -> dict[int, int]:
+    """For each of these moves that was reversed, the move that reversed it."""
+    if not move_ids:
+        return {}
+    return dict(session.execute(select(Move.reverses_id, Move.id).where(Move.reverses_id.in_(list(move_ids)))).all())  # type: ignore[arg-type]
+
+
+# Reservations a sales order holds name its line (ref_id is the line's id), before and after picking.
+ORDER_LINE_REFS = ("so_line", "so_staged")
+
+
+def orders_of(session: Session, rows: Sequence[Reservation]) -> dict[int, str]:
+    """The sales order number behind each reservation held for an order line."""
+    from sqlalchemy import String, cast
+
+    from server.sales.models import SalesOrder, SalesOrderLine
+
+    line_ids = {r.ref_id for r in rows if r.ref_type in ORDER_LINE_REFS and r.ref_id}
+    if not line_ids:
+        return {}
+    numbers = dict(session.execute(
+        select(cast(SalesOrderLine.id, String), SalesOrder.number)
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.so_id)
+        .where(cast(SalesOrderLine.id, String).in_(line_ids))
+    ).all())
+    return {r.id: numbers[r.ref_id] for r in rows if r.ref_type in ORDER_LINE_REFS and r.ref_id in numbers}
+
+
+def reservations_of(
+    session: Session, *, sku: str | None = None, warehouse: str | None = None, ref: str | None = None, open_only: bool = True,
+    limit: int = 50, offset: int = 0,
+) -> tuple[list[Reservation], int]:
+    """Reservations, newest first: of an item, in a warehouse, or held for a document (`ref`: its number; a sales order's
+    number finds those of its lines)."""
+    from sqlalchemy import String, cast
+
+    from server.sales.models import SalesOrder, SalesOrderLine
+
+    _check_filters_exist(session, sku=sku, location=None, warehouse=warehouse)
+    query = select(Reservation)
+    if sku:
+        query = query.where(Reservation.item_id == select(Item.id).where(Item.sku == sku).scalar_subquery())
+    if warehouse:
+        wh = select(Location.id).where(Location.code == warehouse, Location.kind == "warehouse").scalar_subquery()
+        query = query.where(Reservation.location_id.in_(select(Location.id).where(Location.warehouse_id == wh)))
+    if ref:
+        order_lines = select(cast(SalesOrderLine.id, String)).join(SalesOrder, SalesOrder.id == SalesOrderLine.so_id).where(
+            SalesOrder.number == ref
+        )
+        query = query.where((Reservation.ref_id == ref) | (Reservation.ref_type.in_(ORDER_LINE_REFS) & Reservation.ref_id.in_(order_lines)))
+    if open_only:
+        query = query.where(Reservation.open.is_(True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Reservation.id.desc()).limit(limit).offset(offset))), total

@@ -8,16 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from server.auth.models import User
+from server.auth.permissions import Actor
+from server.auth.visibility import visible
 from server.catalog.models import Item, Lot, Serial
 from server.inventory.models import Move, MoveSerial, Reservation
 from server.inventory.schemas import MoveOut, ReservationOut
-from server.inventory.services import PostedMove
+from server.inventory.services import DOCUMENT_MOVES, PostedMove, orders_of, reversals_of
 from server.locations.models import Location
 from server.schemas import fmt
 
 
-def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveOut]:
-    """Moves with SKU, location, lot and user codes: one query for the codes (two when an item is serial-tracked)."""
+def move_out(session: Session, actor: Actor, moves: Sequence[Move | PostedMove]) -> list[MoveOut]:
+    """Moves with SKU, location, lot and user codes: one query for the codes (two when an item is serial-tracked).
+    Unit cost and value only for those who may see costs."""
     if not moves:
         return []
     source, target = aliased(Location), aliased(Location)
@@ -34,6 +37,8 @@ def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveO
             .where(Move.id.in_([m.id for m in moves]))
         )
     }
+    reversed_by = reversals_of(session, [m.id for m in moves])
+    may_reverse = actor.can("stock.reverse")
     serials: dict[int, list[str]] = {}
     tracked = [m.id for m in moves if codes[m.id].tracking == "serial"]
     if tracked:
@@ -44,7 +49,7 @@ def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveO
             .order_by(Serial.serial)
         ):
             serials.setdefault(move_id, []).append(serial)
-    return [
+    return visible(actor, [
         MoveOut(
             id=m.id,
             sku=codes[m.id].sku,
@@ -59,15 +64,31 @@ def move_out(session: Session, moves: Sequence[Move | PostedMove]) -> list[MoveO
             ref_type=m.ref_type,
             ref_id=m.ref_id,
             reverses=m.reverses_id,
+            reversed_by=reversed_by.get(m.id),
+            actions=["reverse"] if may_reverse and m.ref_type not in DOCUMENT_MOVES and m.reverses_id is None and m.id not in reversed_by else [],
             user=codes[m.id].username,
             device_id=m.device_id,
             created_at=m.created_at,
         )
         for m in moves
-    ]
+    ])
 
 
 def reservation_out(session: Session, row: Reservation) -> ReservationOut:
-    sku = session.scalar(select(Item.sku).where(Item.id == row.item_id)) or ""
-    code = session.scalar(select(Location.code).where(Location.id == row.location_id)) or ""
-    return ReservationOut(id=row.id, sku=sku, location=code, qty=fmt(row.qty) or "0", open=row.open, ref_type=row.ref_type, ref_id=row.ref_id)
+    return reservations_out(session, [row])[0]
+
+
+def reservations_out(session: Session, rows: Sequence[Reservation]) -> list[ReservationOut]:
+    """Reservations with SKU and location codes and, for an order line's, the order's number: read in bulk."""
+    if not rows:
+        return []
+    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({r.item_id for r in rows}))).all())
+    codes = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_({r.location_id for r in rows}))).all())
+    orders = orders_of(session, rows)
+    return [
+        ReservationOut(
+            id=r.id, sku=skus.get(r.item_id, ""), location=codes.get(r.location_id, ""), qty=fmt(r.qty) or "0", open=r.open,
+            ref_type=r.ref_type, ref_id=r.ref_id, created_at=r.created_at, order=orders.get(r.id),
+        )
+        for r in rows
+    ]

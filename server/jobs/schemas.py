@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import msgspec
-
-from server.schemas import Out, Struct
+from server.schemas import Out, Struct, line
 
 
 class JobRunRequest(Struct):
     # Default: the slot the current moment falls in. Daily jobs: "2026-11-26"; weekly: "2026-W48".
-    slot: Annotated[str, msgspec.Meta(min_length=1, max_length=16)] | None = None
+    slot: Annotated[str, line(16, min_length=1)] | None = None
     force: bool = False  # run a slot that already succeeded again
 
 

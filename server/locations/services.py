@@ -83,7 +83,9 @@ def codes_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 def create_location(session: Session, actor: Actor, data: LocationCreate) -> Location:
     actor.require("locations.write")
     if find_location(session, data.code) is not None:
-        raise Conflict(f"Location {data.code} already exists.", f"库位 {data.code} 已存在。", code="duplicate_location", location=data.code)
+        raise Conflict(
+            f"Location {data.code} already exists.", f"库位 {data.code} 已存在。", code="duplicate_location", location=data.code, field="code"
+        )
     parent = None
     allowed = ALLOWED_PARENTS[data.kind]
     if data.parent:
@@ -154,8 +156,8 @@ def list_locations(
         parent_row = get_location(session, parent)
         query = query.where(Location.parent_id == parent_row.id)
     if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(or_(Location.code.ilike(pattern), Location.name_zh.ilike(pattern), Location.name_en.ilike(pattern)))
+        term = search.strip()  # % and _ are matched as themselves (autoescape), not as wildcards
+        query = query.where(or_(*(column.icontains(term, autoescape=True) for column in (Location.code, Location.name_zh, Location.name_en))))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Location.code).limit(limit).offset(offset)))
     return rows, total

@@ -9,17 +9,17 @@ import msgspec
 
 from server.partners.models import Partner as PartnerRow
 from server.partners.models import PriceList as PriceListRow
-from server.schemas import Code, DecimalStr, Name, Out, Struct, Text, fmt
+from server.schemas import Amount, Code, DecimalStr, Name, Out, Price, Quantity, Struct, Text, fmt, line
 
 PartnerKind = Literal["supplier", "customer", "both"]
-Short = Annotated[str, msgspec.Meta(max_length=100)]
+Short = Annotated[str, line(100)]
 Terms = Annotated[int, msgspec.Meta(ge=0, le=3650)]
-Fifty = Annotated[str, msgspec.Meta(max_length=50)]  # phone numbers and tax ids (the columns hold 50)
+Fifty = Annotated[str, line(50)]  # phone numbers and tax ids (the columns hold 50)
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 
 
 class ContactIn(Struct):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[str, line(100, min_length=1)]
     role: Short = ""
     phone: Fifty = ""
     email: Name = ""
@@ -43,7 +43,7 @@ class PartnerCreate(Struct):
     tax_id: Fifty = ""
     address: Text = ""
     payment_terms_days: Terms = 30
-    credit_limit: Decimal | None = None
+    credit_limit: Amount | None = None
     currency: Currency = "CNY"
     price_list: Code | None = None
     contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=50)] = []
@@ -59,7 +59,7 @@ class PartnerUpdate(Struct):
     tax_id: Fifty | None = None
     address: Text | None = None
     payment_terms_days: Terms | None = None
-    credit_limit: Decimal | None = None
+    credit_limit: Amount | None = None
     currency: Currency | None = None
     price_list: Code | None = None
     contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=50)] | None = None
@@ -104,8 +104,8 @@ class PartnerPage(Out):
 
 class PriceIn(Struct):
     sku: Code
-    price: Decimal
-    min_qty: Decimal = Decimal(0)
+    price: Price
+    min_qty: Quantity = Decimal(0)
 
 
 class PriceListCreate(Struct):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.catalog.models import Item
-from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference, check_version
 from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
 from server.partners.schemas import ContactIn, PartnerCreate, PartnerUpdate, PriceIn, PriceListCreate, PriceListPrices
 from server.quantities import optional_non_negative
@@ -47,7 +47,7 @@ def _price_list_id(session: Session, code: str | None, kind: str) -> int | None:
         return None
     row = session.scalar(select(PriceList).where(PriceList.code == code))
     if row is None:
-        raise UnknownReference(f"No price list {code}.", f"没有价目表 {code}。", price_list=code)
+        raise UnknownReference(f"No price list {code}.", f"没有价目表 {code}。", price_list=code, field="price_list")
     return row.id
 
 
@@ -55,11 +55,22 @@ def _contacts(data: list[ContactIn]) -> list[PartnerContact]:
     return [PartnerContact(name=c.name, role=c.role, phone=c.phone, email=c.email) for c in data]
 
 
+def _require_credit(actor: Actor) -> None:
+    """Setting a credit limit needs its own permission; the refusal names the field, so a form can point at it."""
+    try:
+        actor.require("partners.credit")
+    except Forbidden as refused:
+        refused.details["field"] = "credit_limit"
+        raise
+
+
 def create_partner(session: Session, actor: Actor, data: PartnerCreate) -> Partner:
     actor.require("partners.write")
     if session.scalar(select(Partner.id).where(Partner.code == data.code)) is not None:
-        raise Conflict(f"Partner {data.code} already exists.", f"往来单位 {data.code} 已存在。", code="duplicate_partner")
+        raise Conflict(f"Partner {data.code} already exists.", f"往来单位 {data.code} 已存在。", code="duplicate_partner", field="code")
     optional_non_negative(data.credit_limit, "credit_limit", scale=2)
+    if data.credit_limit is not None:
+        _require_credit(actor)
     partner = Partner(code=data.code, kind=data.kind, **{f: getattr(data, f) for f in _FIELDS if f != "active"})
     partner.price_list_id = _price_list_id(session, data.price_list, "sales" if data.kind == "customer" else "purchase")
     partner.contacts = _contacts(data.contacts)
@@ -74,6 +85,8 @@ def update_partner(session: Session, actor: Actor, code: str, data: PartnerUpdat
     partner = get_partner(session, code)
     check_version("Partner", "往来单位", code, partner.version, data.version)
     optional_non_negative(data.credit_limit, "credit_limit", scale=2)
+    if data.credit_limit is not None and data.credit_limit != partner.credit_limit:
+        _require_credit(actor)
     changes = {}
     for field in _FIELDS:
         value = getattr(data, field)
@@ -100,8 +113,8 @@ def list_partners(session: Session, *, kind: str | None, search: str | None, lim
     if kind:
         query = query.where(Partner.kind.in_((kind, "both")))
     if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(or_(Partner.code.ilike(pattern), Partner.name_zh.ilike(pattern), Partner.name_en.ilike(pattern)))
+        term = search.strip()  # % and _ are matched as themselves (autoescape), not as wildcards
+        query = query.where(or_(*(column.icontains(term, autoescape=True) for column in (Partner.code, Partner.name_zh, Partner.name_en))))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(session.scalars(query.order_by(Partner.code).limit(limit).offset(offset))), total
 
@@ -147,8 +160,20 @@ def _set_prices(session: Session, price_list: PriceList, prices: list[PriceIn]) 
     session.flush()
 
 
+PRICE_LIST_WRITE = {"sales": "pricelists.sales.write", "purchase": "pricelists.purchase.write"}
+
+
+def _require_price_list_write(actor: Actor, kind: str | None) -> None:
+    """Each kind of list has its own permission; without either, the list is not even looked up."""
+    if kind is None:
+        if not any(actor.can(permission) for permission in PRICE_LIST_WRITE.values()):
+            actor.require(PRICE_LIST_WRITE["sales"])
+        return
+    actor.require(PRICE_LIST_WRITE[kind])
+
+
 def create_price_list(session: Session, actor: Actor, data: PriceListCreate) -> PriceList:
-    actor.require("partners.write")
+    _require_price_list_write(actor, data.kind)
     if session.scalar(select(PriceList.id).where(PriceList.code == data.code)) is not None:
         raise Conflict(f"Price list {data.code} already exists.", f"价目表 {data.code} 已存在。", code="duplicate_price_list")
     row = PriceList(code=data.code, kind=data.kind, name_zh=data.name_zh, name_en=data.name_en, currency=data.currency)
@@ -160,8 +185,9 @@ def create_price_list(session: Session, actor: Actor, data: PriceListCreate) -> 
 
 
 def replace_prices(session: Session, actor: Actor, code: str, data: PriceListPrices) -> PriceList:
-    actor.require("partners.write")
+    _require_price_list_write(actor, None)
     row = get_price_list(session, code)
+    _require_price_list_write(actor, row.kind)
     check_version("Price list", "价目表", code, row.version, data.version)
     _set_prices(session, row, data.prices)
     row.version += 1

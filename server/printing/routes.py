@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from labels.printers import AddressPolicy
 from server.api import ERRORS
 from server.auth.permissions import Actor
 from server.db import Database
@@ -26,6 +27,10 @@ def _file(name: str) -> tuple[str, str]:
     if not dot or extension not in FORMATS or not stem:
         raise InvalidInput(f"Ask for {name}.svg, .png, .pdf or .zpl.", "请使用 .svg、.png、.pdf 或 .zpl 结尾。", code="bad_label_format")
     return stem, extension
+
+
+def _policy(request: Request[Any, Any, Any]) -> AddressPolicy:
+    return services.address_policy(request.app.state.settings)
 
 
 def _answer(content: bytes, extension: str, stem: str) -> Response[bytes]:
@@ -68,7 +73,8 @@ class LabelController(Controller):
 
     @post("/print", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Print a batch of labels / 批量打印标签",
           media_type="application/json")
-    def print_batch(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PrintRequest]) -> Response[Any]:
+    def print_batch(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
+                    data: JSONBody[PrintRequest]) -> Response[Any]:
         """With `printer`: the labels go to it as ZPL and the answer says how many. Without: the answer is the PDF (A4 sheets
         for the a4-3x8 size, one page per label otherwise) or the ZPL, for the browser to print or save."""
         if data.printer is None:
@@ -78,7 +84,7 @@ class LabelController(Controller):
             return _answer(content, data.format, f"{data.kind}-{len(labels)}")
         with db.read() as session:
             job = services.print_job(session, actor, data)
-        sent = services.send_job(job)
+        sent = services.send_job(job, _policy(request))
         db.run_write(lambda s: services.record_print(s, actor, job, sent))
         return Response(PrintOut(printer=job.where, labels=len(job.labels), bytes=sent))
 
@@ -93,19 +99,23 @@ class PrinterController(Controller):
             return PrinterList(items=[PrinterOut(**services.printer_out(session, p)) for p in services.list_printers(session, actor, warehouse)])
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Add a label printer / 添加标签打印机")
-    def create_printer(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PrinterCreate]) -> Response[PrinterOut]:
-        out = db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.create_printer(s, actor, data))))
+    def create_printer(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
+                       data: JSONBody[PrinterCreate]) -> Response[PrinterOut]:
+        policy = _policy(request)
+        out = db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.create_printer(s, actor, data, policy))))
         return Response(out, status_code=201)
 
     @patch("/{printer_id:int}", sync_to_thread=True, responses=ERRORS, summary="Change a label printer / 修改标签打印机")
-    def update_printer(self, db: NamedDependency[Database], actor: NamedDependency[Actor], printer_id: FromPath[RowId],
-                       data: JSONBody[PrinterUpdate]) -> PrinterOut:
-        return db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.update_printer(s, actor, printer_id, data))))
+    def update_printer(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
+                       printer_id: FromPath[RowId], data: JSONBody[PrinterUpdate]) -> PrinterOut:
+        policy = _policy(request)
+        return db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.update_printer(s, actor, printer_id, data, policy))))
 
     @post("/{printer_id:int}/test", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Print a test label / 打印测试标签")
-    def test_printer(self, db: NamedDependency[Database], actor: NamedDependency[Actor], printer_id: FromPath[RowId]) -> PrintOut:
+    def test_printer(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
+                     printer_id: FromPath[RowId]) -> PrintOut:
         with db.read() as session:
             job = services.printer_test_job(session, actor, printer_id)
-        sent = services.send_job(job)
+        sent = services.send_job(job, _policy(request))
         db.run_write(lambda s: services.record_print(s, actor, job, sent))
         return PrintOut(printer=job.where, labels=1, bytes=sent)

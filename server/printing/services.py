@@ -4,16 +4,20 @@ warehouse's label printer; the printers themselves."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from labels import render, templates
 from labels.gs1 import GS1Error
 from labels.layout import Label
-from labels.printers import PrinterError, send
+from labels.printers import AddressPolicy, AddressRefused, PrinterError, checked_addresses, send
 from labels.symbols import SymbolError
 from server.audit.services import record
 from server.auth.permissions import Actor
@@ -31,6 +35,9 @@ from server.printing.schemas import PrinterCreate, PrinterUpdate, PrintRequest
 from server.purchasing.models import Receipt
 from server.sales.models import Package, SalesOrder, SalesOrderLine
 from server.schemas import fmt
+from server.settings import Settings
+
+log = logging.getLogger("cangku.printing")
 
 MAX_LABELS = 5000
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "zpl": "application/vnd.zebra.zpl; charset=utf-8"}
@@ -38,9 +45,19 @@ MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/p
 
 class PrinterUnreachable(Conflict):
     """The printer did not take the job: the request was fine, the printer's state (off, unplugged, out of reach) is
-    what stands in the way, and a person fixes that (or picks another printer) — a 409, not a server failure."""
+    what stands in the way, and a person fixes that (or picks another printer) — a 409, not a server failure.
+
+    One answer whatever the reason (refused, timed out, reset, or an address no printer may have): a print, or a test
+    print, tells nothing about what listens at an address. The reason goes to the server's log."""
 
     code = "printer_unreachable"
+
+    def __init__(self, printer: Printer) -> None:
+        where = f"{printer.host}:{printer.port}"
+        super().__init__(f"The label printer {printer.name} ({where}) did not take the job; check that it is on and on the network, "
+                         "and its address and port.",
+                         f"无法连接标签打印机 {printer.name}（{where}），打印未完成；请检查打印机是否开机并已联网，以及其地址和端口。",
+                         printer=printer.name)
 
 
 def _label_error(error: GS1Error | SymbolError | templates.TemplateError) -> InvalidInput:
@@ -207,14 +224,16 @@ def _job(session: Session, printer: Printer, labels: list[Label]) -> Job:
     return Job(printer, f"{printer.name} ({printer.host}:{printer.port})", labels)
 
 
-def send_job(job: Job) -> int:
-    """Send the job's ZPL to its printer (outside any transaction: a slow printer holds no lock)."""
+def send_job(job: Job, policy: AddressPolicy) -> int:
+    """Send the job's ZPL to its printer (outside any transaction: a slow printer holds no lock). The address is checked
+    again here, as it resolves now, and the job goes to the address checked."""
     printer = job.printer
     data = "".join(render.zpl(label, printer.dpi, font=printer.font) for label in job.labels)
     try:
-        return send(printer.host, data, port=printer.port)
+        return send(printer.host, data, port=printer.port, policy=policy)
     except PrinterError as error:
-        raise PrinterUnreachable(error.en, error.zh, printer=printer.name) from None
+        log.warning("label printer %s (%s:%s) did not take the job: %s", printer.name, printer.host, printer.port, error.en)
+        raise PrinterUnreachable(printer) from None
 
 
 def record_print(session: Session, actor: Actor, job: Job, sent: int) -> None:
@@ -223,6 +242,39 @@ def record_print(session: Session, actor: Actor, job: Job, sent: int) -> None:
 
 
 # Printers -----------------------------------------------------------------------------------------
+
+def address_policy(settings: Settings) -> AddressPolicy:
+    """Where this server's print jobs may go. Never to its own services: its web port, its database's and Redis's (as
+    configured, and PostgreSQL's and Redis's usual ports in any case); loopback and link-local printers, on any other
+    port, only when the administrator allows local printers (CANGKU_ALLOW_LOCAL_PRINTERS)."""
+    ports = {settings.port, 5432, 6379}
+    try:
+        database = make_url(settings.effective_database_url)
+        if database.get_backend_name() != "sqlite":
+            ports.add(database.port or 5432)
+    except ArgumentError:
+        pass
+    if settings.redis_url:
+        try:
+            ports.add(urlsplit(settings.redis_url).port or 6379)
+        except ValueError:
+            pass
+    return AddressPolicy(allow_local=settings.allow_local_printers, service_ports=frozenset(ports))
+
+
+def _check_address(host: str, port: int, policy: AddressPolicy) -> None:
+    """A printer's address is refused before it is stored (422) when no print job could go there."""
+    try:
+        checked_addresses(host, port, policy)
+    except AddressRefused as refused:
+        hint_en = hint_zh = ""
+        if refused.code in ("printer_address_loopback", "printer_address_link_local"):
+            hint_en = " A print server on this machine or on a link-local network needs the setting CANGKU_ALLOW_LOCAL_PRINTERS=1."
+            hint_zh = " 若打印服务器在本机或链路本地网络上，需要将服务器设置 CANGKU_ALLOW_LOCAL_PRINTERS 设为 1。"
+        elif refused.code == "printer_port_refused" and port not in policy.service_ports:
+            hint_en = " A print server listening on another port needs the setting CANGKU_ALLOW_LOCAL_PRINTERS=1."
+            hint_zh = " 若打印服务器监听其他端口，需要将服务器设置 CANGKU_ALLOW_LOCAL_PRINTERS 设为 1。"
+        raise InvalidInput(refused.en + hint_en, refused.zh + hint_zh, code=refused.code, host=host, port=port) from None
 
 
 def _warehouse(session: Session, actor: Actor, code: str) -> Location:
@@ -256,10 +308,11 @@ def _unique(session: Session, warehouse_id: int, name: str, but: int | None = No
         raise Conflict(f"This warehouse already has a printer named {name}.", f"此仓库已有名为 {name} 的打印机。", code="duplicate_printer")
 
 
-def create_printer(session: Session, actor: Actor, data: PrinterCreate) -> Printer:
+def create_printer(session: Session, actor: Actor, data: PrinterCreate, policy: AddressPolicy) -> Printer:
     actor.require("settings.write")
     warehouse = _warehouse(session, actor, data.warehouse)
     _unique(session, warehouse.id, data.name)
+    _check_address(data.host, data.port, policy)
     printer = Printer(warehouse_id=warehouse.id, name=data.name, host=data.host, port=data.port, dpi=data.dpi, size=data.size, font=data.font)
     session.add(printer)
     session.flush()
@@ -267,7 +320,7 @@ def create_printer(session: Session, actor: Actor, data: PrinterCreate) -> Print
     return printer
 
 
-def update_printer(session: Session, actor: Actor, printer_id: int, data: PrinterUpdate) -> Printer:
+def update_printer(session: Session, actor: Actor, printer_id: int, data: PrinterUpdate, policy: AddressPolicy) -> Printer:
     actor.require("settings.write")
     printer = get_printer(session, actor, printer_id)
     check_version("Printer", "打印机", str(printer_id), printer.version, data.version)
@@ -278,6 +331,8 @@ def update_printer(session: Session, actor: Actor, printer_id: int, data: Printe
             changed[field] = value
     if "name" in changed:
         _unique(session, printer.warehouse_id, changed["name"], but=printer.id)
+    if "host" in changed or "port" in changed:
+        _check_address(changed.get("host", printer.host), changed.get("port", printer.port), policy)
     if changed:
         for field, value in changed.items():
             setattr(printer, field, value)

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
+from server.auth.visibility import visible_snapshot
 from server.db import Database
 from server.documents.services import changes_between, snapshot_of
 from server.errors import Conflict, NotFound
 from server.purchasing import reorder, services
+from server.purchasing.history import describe_change
 from server.purchasing.schemas import (
     ApprovalRuleOut,
     ApprovalRules,
@@ -35,6 +37,7 @@ from server.purchasing.schemas import (
     PutawayOut,
     PutawayPage,
     Reason,
+    ReceiptComplete,
     ReceiptCreate,
     ReceiptLineOut,
     ReceiptOut,
@@ -45,6 +48,7 @@ from server.purchasing.schemas import (
     ReorderRuleIn,
     ReorderRuleOut,
     RequisitionCreate,
+    RequisitionOrder,
     RequisitionOut,
     RequisitionPage,
     Signed,
@@ -64,23 +68,29 @@ def _bill_lines(data: Any) -> list[services.BillLineIn]:
     return [services.BillLineIn(line=line.line, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate) for line in data]
 
 
+def _decisions(data: Any) -> list[services.Decision]:
+    return [services.Decision(line=d.line, accepted=d.accepted, rejected=d.rejected, reason=d.reason, rejected_serials=tuple(d.rejected_serials))
+            for d in data]
+
+
 class RequisitionController(Controller):
     path = "/api/v1/requisitions"
     tags = ["purchasing"]
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Requisitions / 请购单列表")
     def list_requisitions(
-        self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24),
-        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        warehouse: str | None = Parameter(default=None, max_length=64), supplier: str | None = Parameter(default=None, max_length=64),
+        limit: Limit = 50, offset: Offset = 0,
     ) -> RequisitionPage:
         with db.read() as session:
-            rows, total = services.list_requisitions(session, status=status, warehouse=warehouse, limit=limit, offset=offset)
-            return RequisitionPage(items=[requisition_out(session, r) for r in rows], total=total)
+            rows, total = services.list_requisitions(session, status=status, warehouse=warehouse, supplier=supplier, limit=limit, offset=offset)
+            return RequisitionPage(items=[requisition_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One requisition / 单个请购单")
-    def get_requisition(self, db: NamedDependency[Database], number: DocNumber) -> RequisitionOut:
+    def get_requisition(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> RequisitionOut:
         with db.read() as session:
-            return requisition_out(session, services.get_requisition(session, number))
+            return requisition_out(session, actor, services.get_requisition(session, number))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Request a purchase / 新建请购单")
     def create_requisition(
@@ -91,13 +101,19 @@ class RequisitionController(Controller):
                 session, actor, warehouse=data.warehouse, supplier=data.supplier, needed_by=data.needed_by, note=data.note,
                 lines=[services.LineIn(sku=line.sku, qty=line.qty) for line in data.lines],
             )
-            return requisition_out(session, req)
+            return requisition_out(session, actor, req)
 
         return run_idempotent(db, actor, request, data, action, RequisitionOut)
 
+    @post("/{number:str}/order", sync_to_thread=True, responses=ERRORS, status_code=201, summary="Order a requisition / 请购单转采购订单")
+    def order_requisition(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[RequisitionOrder]
+    ) -> POOut:
+        return db.run_write(lambda s: po_out(s, actor, services.order_requisition(s, actor, number, supplier=data.supplier, version=data.version)))
+
     @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel a requisition / 取消请购单")
     def cancel_requisition(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> RequisitionOut:
-        return db.run_write(lambda s: requisition_out(s, services.cancel_requisition(s, actor, number, reason=data.reason)))
+        return db.run_write(lambda s: requisition_out(s, actor, services.cancel_requisition(s, actor, number, reason=data.reason)))
 
 
 class ReorderController(Controller):
@@ -190,12 +206,11 @@ class PurchaseOrderController(Controller):
             if snap is None:
                 raise NotFound(f"Purchase order {number} has no version {version}.", f"采购订单 {number} 没有版本 {version}。")
             before = snapshot_of(session, "po", po.id, version - 1) or {}
-            if not actor.can("prices.read"):
-                snap = _without_prices(snap)
-                before = _without_prices(before)
+            snap, before = visible_snapshot(actor, "po", snap), visible_snapshot(actor, "po", before)
+            changes = changes_between(before, snap) if before else []
             return POVersionOut(
                 number=number, version=version, snapshot=snap,
-                changes_since_previous=[ChangeOut(**c) for c in changes_between(before, snap)] if before else [],
+                changes_since_previous=[ChangeOut(**c, said_en=en, said_zh=zh) for c in changes for en, zh in [describe_change(c, before, snap)]],
             )
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a purchase order / 新建采购订单")
@@ -247,12 +262,6 @@ class PurchaseOrderController(Controller):
     @post("/{number:str}/close", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Close, short of the rest / 关闭（不再收货）")
     def close(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Reason]) -> POOut:
         return db.run_write(lambda s: po_out(s, actor, services.close_po(s, actor, number, version=data.version, reason=data.reason)))
-
-
-def _without_prices(snapshot: dict[str, Any]) -> dict[str, Any]:
-    header = {k: v for k, v in snapshot.get("header", {}).items() if k != "total"}
-    lines = {n: {k: v for k, v in line.items() if k != "unit_price"} for n, line in snapshot.get("lines", {}).items()}
-    return {"header": header, "lines": lines}
 
 
 class ReceiptController(Controller):
@@ -310,9 +319,14 @@ class ReceiptController(Controller):
 
         return run_idempotent(db, actor, request, data, action, ReceiptOut)
 
-    @post("/{number:str}/complete", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Finish receiving / 完成收货")
-    def complete(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReceiptOut:
-        return db.run_write(lambda s: receipt_out(s, services.complete_receipt(s, actor, number)))
+    @post("/{number:str}/complete", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Finish receiving, inspected at once / 完成收货")
+    def complete(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[ReceiptComplete | None] = None,
+    ) -> ReceiptOut:
+        body = data or ReceiptComplete()
+        return db.run_write(lambda s: receipt_out(s, services.complete_receipt(
+            s, actor, number, version=body.version, decisions=_decisions(body.lines), quarantine=body.quarantine,
+        )))
 
     @post("/{number:str}/lines/{line:int}/inspect", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Quality inspection / 质检")
     def inspect(
@@ -360,18 +374,19 @@ class BillController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Supplier bills / 供应商发票列表")
     def list_bills(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
-        supplier: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        supplier: str | None = Parameter(default=None, max_length=64), po: str | None = Parameter(default=None, max_length=64),
+        limit: Limit = 50, offset: Offset = 0,
     ) -> BillPage:
         actor.require("prices.read")
         with db.read() as session:
-            rows, total = services.list_bills(session, status=status, supplier=supplier, limit=limit, offset=offset)
-            return BillPage(items=[bill_out(session, r) for r in rows], total=total)
+            rows, total = services.list_bills(session, status=status, supplier=supplier, po=po, limit=limit, offset=offset)
+            return BillPage(items=[bill_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One bill / 单个供应商发票")
     def get_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> BillOut:
         actor.require("prices.read")
         with db.read() as session:
-            return bill_out(session, services.get_bill(session, number))
+            return bill_out(session, actor, services.get_bill(session, number))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Enter a supplier bill / 登记供应商发票")
     def create_bill(
@@ -382,14 +397,14 @@ class BillController(Controller):
                 session, actor, po=data.po, lines=_bill_lines(data.lines), supplier_ref=data.supplier_ref, bill_date=data.bill_date,
                 due_date=data.due_date, note=data.note,
             )
-            return bill_out(session, bill)
+            return bill_out(session, actor, bill)
 
         return run_idempotent(db, actor, request, data, action, BillOut)
 
     @patch("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Correct a bill before posting / 修改发票")
     def update_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[BillUpdate]) -> BillOut:
         return db.run_write(
-            lambda s: bill_out(s, services.update_bill(
+            lambda s: bill_out(s, actor, services.update_bill(
                 s, actor, number, version=data.version, lines=_bill_lines(data.lines) if data.lines is not None else None,
                 supplier_ref=data.supplier_ref, due_date=data.due_date, note=data.note,
             ))
@@ -397,7 +412,7 @@ class BillController(Controller):
 
     @post("/{number:str}/post", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Match and post / 匹配并过账")
     def post_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[BillPost]) -> BillOut:
-        out = db.run_write(lambda s: bill_out(s, services.post_bill(s, actor, number, version=data.version)))
+        out = db.run_write(lambda s: bill_out(s, actor, services.post_bill(s, actor, number, version=data.version)))
         if out.status == "blocked":
             # The block itself is committed (finance sees the bill and why); the caller is told it did not post.
             raise Conflict(
@@ -411,4 +426,4 @@ class BillController(Controller):
 
     @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel an unposted bill / 取消发票")
     def cancel_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> BillOut:
-        return db.run_write(lambda s: bill_out(s, services.cancel_bill(s, actor, number)))
+        return db.run_write(lambda s: bill_out(s, actor, services.cancel_bill(s, actor, number)))

@@ -9,24 +9,24 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.catalog.schemas import VatRate
-from server.schemas import Code, DecimalStr, Out, Struct, Text
+from server.schemas import Amount, Code, DecimalStr, Out, Price, Quantity, Struct, Text, line, lines
 
 Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
-Comment = Annotated[str, msgspec.Meta(max_length=500)]
+Comment = Annotated[str, lines(500)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
 ApproverRole = Literal["approver", "director", "admin"]
 
 
 class LineCreate(Struct):
     sku: Code
-    qty: Decimal
-    unit_price: Decimal | None = None
+    qty: Quantity
+    unit_price: Price | None = None
     vat_rate: VatRate | None = None
 
 
 class RequisitionLineCreate(Struct):
     sku: Code
-    qty: Decimal
+    qty: Quantity
 
 
 class RequisitionCreate(Struct):
@@ -35,6 +35,13 @@ class RequisitionCreate(Struct):
     supplier: Code | None = None
     needed_by: dt.date | None = None
     note: Text = ""
+
+
+class RequisitionOrder(Struct):
+    """Turn one requisition into a purchase order: from its own supplier, or the one named here."""
+
+    version: Version | None = None
+    supplier: Code | None = None
 
 
 class RequisitionLineOut(Out):
@@ -55,6 +62,7 @@ class RequisitionOut(Out):
     version: int
     lines: list[RequisitionLineOut]
     created_at: dt.datetime
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class RequisitionPage(Out):
@@ -116,6 +124,7 @@ class POLineOut(Out):
     accepted: DecimalStr
     billed: DecimalStr
     may_receive: DecimalStr  # how much more may still be received (the over-receipt tolerance included)
+    to_bill: DecimalStr  # accepted and not yet billed: what a bill for this line may carry now
 
 
 class POOut(Out):
@@ -135,6 +144,7 @@ class POOut(Out):
     lines: list[POLineOut]
     created_by: str | None
     created_at: dt.datetime
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class POPage(Out):
@@ -147,6 +157,8 @@ class ChangeOut(Out):
     field: str
     before: Any
     after: Any
+    said_en: str = ""  # the change as a person reads it ("line 2 (PEN) quantity 10 → 12")
+    said_zh: str = ""
 
 
 class POVersionOut(Out):
@@ -164,7 +176,7 @@ class ReceiptCreate(Struct):
 
 class ReceiveLine(Struct):
     sku: Code
-    qty: Decimal
+    qty: Quantity
     line: Lines | None = None
     lot: Code | None = None
     expiry: dt.date | None = None
@@ -176,11 +188,29 @@ class ReceiveBatch(Struct):
 
 
 class Inspection(Struct):
-    accepted: Decimal
-    rejected: Decimal = Decimal(0)
+    accepted: Quantity
+    rejected: Quantity = Decimal(0)
     note: Comment = ""
     quarantine: Code | None = None
     rejected_serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
+
+
+class LineDecision(Struct):
+    """What inspection decided for one receipt line: accepted + rejected is what the line received."""
+
+    line: Lines
+    accepted: Quantity
+    rejected: Quantity = Decimal(0)
+    reason: Comment = ""  # required when something is rejected
+    rejected_serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
+
+
+class ReceiptComplete(Struct):
+    """Receiving done: with `lines` (every line of the receipt) it is inspected at once; without, it waits for inspection."""
+
+    version: Version | None = None
+    lines: Annotated[list[LineDecision], msgspec.Meta(max_length=10_000)] = []
+    quarantine: Code | None = None  # where rejected goods go; the warehouse's first quarantine location by default
 
 
 class ReceiptLineOut(Out):
@@ -243,15 +273,15 @@ class ReceiptPage(Out):
 
 class BillLineCreate(Struct):
     line: Lines
-    qty: Decimal
-    unit_price: Decimal
+    qty: Quantity
+    unit_price: Price
     vat_rate: VatRate | None = None
 
 
 class BillCreate(Struct):
     po: Code
     lines: Annotated[list[BillLineCreate], msgspec.Meta(min_length=1, max_length=5000)]
-    supplier_ref: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    supplier_ref: Annotated[str, line(64)] = ""
     bill_date: dt.date | None = None
     due_date: dt.date | None = None
     note: Text = ""
@@ -260,7 +290,7 @@ class BillCreate(Struct):
 class BillUpdate(Struct):
     version: Version
     lines: Annotated[list[BillLineCreate], msgspec.Meta(min_length=1, max_length=5000)] | None = None
-    supplier_ref: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    supplier_ref: Annotated[str, line(64)] | None = None
     due_date: dt.date | None = None
     note: Text | None = None
 
@@ -284,10 +314,10 @@ class BillLineOut(Out):
     po_line: int
     sku: str
     qty: DecimalStr
-    unit_price: DecimalStr
+    unit_price: DecimalStr | None
     vat_rate: DecimalStr
-    net: DecimalStr
-    tax: DecimalStr
+    net: DecimalStr | None
+    tax: DecimalStr | None
 
 
 class BillOut(Out):
@@ -298,15 +328,16 @@ class BillOut(Out):
     supplier_ref: str
     bill_date: dt.date
     due_date: dt.date
-    subtotal: DecimalStr
-    tax: DecimalStr
-    total: DecimalStr
-    paid: DecimalStr
-    open: DecimalStr
+    subtotal: DecimalStr | None
+    tax: DecimalStr | None
+    total: DecimalStr | None
+    paid: DecimalStr | None
+    open: DecimalStr | None
     match_issues: list[MatchIssue]
     note: str
     version: int
     lines: list[BillLineOut]
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class BillPage(Out):
@@ -315,8 +346,8 @@ class BillPage(Out):
 
 
 class ApprovalRuleIn(Struct):
-    above: Decimal
-    up_to: Decimal | None
+    above: Amount
+    up_to: Amount | None
     levels: Annotated[list[ApproverRole], msgspec.Meta(min_length=1, max_length=5)]
 
 
@@ -333,8 +364,8 @@ class ApprovalRuleOut(Out):
 class ReorderRuleIn(Struct):
     sku: Code
     warehouse: Code
-    min_qty: Decimal
-    reorder_qty: Decimal
+    min_qty: Quantity
+    reorder_qty: Quantity
     supplier: Code
     active: bool = True
 

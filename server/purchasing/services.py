@@ -7,9 +7,11 @@ of the new version and writes the audit log, all in the caller's transaction.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +24,7 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.catalog.schemas import LotCreate
-from server.catalog.services import create_lot, find_lot, item_for_move
+from server.catalog.services import create_lot, find_lot, item_for_move, lot_for_move
 from server.documents import flows
 from server.documents.models import Approval, ApprovalRule
 from server.documents.services import check_signed_version, get_document, local_today, next_number, page, save_version, stale_version, touch
@@ -74,8 +76,31 @@ class LineIn:
 def _warehouse(session: Session, code: str) -> Location:
     row = session.scalar(select(Location).where(Location.code == code))
     if row is None or row.kind != "warehouse":
-        raise UnknownReference(f"No warehouse {code}.", f"没有仓库 {code}。", warehouse=code)
+        raise UnknownReference(f"No warehouse {code}.", f"没有仓库 {code}。", warehouse=code, field="warehouse")
     return row
+
+
+@contextlib.contextmanager
+def _at_line(index: int) -> Iterator[None]:
+    """A refusal about one line of a document names the line's field (`lines[0].qty`, as a malformed request's would),
+    so a form can mark the very input it is about."""
+    try:
+        yield
+    except InvalidInput as error:
+        field = error.details.get("field") or ("sku" if "sku" in error.details else None)
+        if field and not str(field).startswith("lines["):
+            error.details["field"] = f"lines[{index}].{field}"
+        error.details.setdefault("line", index + 1)
+        raise
+
+
+@contextlib.contextmanager
+def _about_supplier() -> Iterator[None]:
+    try:
+        yield
+    except UnknownReference as error:
+        error.details.setdefault("field", "supplier")
+        raise
 
 
 def _require_warehouse(actor: Actor, warehouse: Location) -> None:
@@ -91,7 +116,8 @@ def _vat(value: object | None, item: Item) -> Decimal:
     rate = as_decimal(value, "vat_rate")
     if str(rate.normalize()) not in ("13", "9", "6", "3", "1", "0"):
         raise InvalidInput(
-            f"VAT rate {value} is not one of 13, 9, 6, 3, 1, 0 %.", f"增值税率 {value} 不是 13、9、6、3、1、0 % 之一。", code="bad_vat_rate"
+            f"VAT rate {value} is not one of 13, 9, 6, 3, 1, 0 %.", f"增值税率 {value} 不是 13、9、6、3、1、0 % 之一。", code="bad_vat_rate",
+            field="vat_rate",
         )
     return rate
 
@@ -199,14 +225,16 @@ def create_requisition(
     _require_warehouse(actor, wh)
     if not lines:
         raise InvalidInput("A requisition needs at least one line.", "请购单至少需要一行。", code="no_lines")
-    supplier_row = partner_reference(session, supplier, "supplier") if supplier else None
+    with _about_supplier():
+        supplier_row = partner_reference(session, supplier, "supplier") if supplier else None
     req = Requisition(
         number=next_number(session, "REQ"), status="open", warehouse_id=wh.id, supplier_id=supplier_row.id if supplier_row else None,
         needed_by=needed_by, note=note, source=source, created_by=actor.user_id,
     )
     for n, line in enumerate(lines, 1):
-        item = item_for_move(session, line.sku)
-        req.lines.append(RequisitionLine(line_no=n, item_id=item.id, qty=positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)))
+        with _at_line(n - 1):
+            item = item_for_move(session, line.sku)
+            req.lines.append(RequisitionLine(line_no=n, item_id=item.id, qty=positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)))
     session.add(req)
     session.flush()
     record(session, actor, "requisition.create", "requisition", req.number, source=source, lines=len(lines))
@@ -220,6 +248,22 @@ def cancel_requisition(session: Session, actor: Actor, number: str, *, reason: s
     touch(req)
     record(session, actor, "requisition.cancel", "requisition", number, reason=reason)
     return req
+
+
+def order_requisition(session: Session, actor: Actor, number: str, *, supplier: str | None = None, version: int | None = None) -> PurchaseOrder:
+    """A draft purchase order for one open requisition, from its supplier (or the one given)."""
+    actor.require("purchase.write")
+    req = get_requisition(session, number, lock=True)
+    check_signed_version(req, version, "Requisition", "请购单")
+    flows.REQUISITION.target(number, req.status, "order")
+    code = supplier or (session.scalar(select(Partner.code).where(Partner.id == req.supplier_id)) if req.supplier_id else None)
+    if not code:
+        raise InvalidInput(
+            f"Requisition {number} names no supplier; say which supplier to order from.", f"请购单 {number} 未指定供应商，请选择向哪个供应商下单。",
+            code="supplier_required", field="supplier",
+        )
+    warehouse = session.scalar(select(Location.code).where(Location.id == req.warehouse_id)) or ""
+    return create_po(session, actor, supplier=code, warehouse=warehouse, requisitions=[number], expected_date=req.needed_by)
 
 
 # Purchase orders --------------------------------------------------------------------------------
@@ -258,10 +302,11 @@ def _po_lines(session: Session, supplier: Partner, lines: Sequence[LineIn]) -> l
         raise InvalidInput("A purchase order needs at least one line.", "采购订单至少需要一行。", code="no_lines")
     out = []
     for n, line in enumerate(lines, 1):
-        item = item_for_move(session, line.sku)
-        qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
-        price = _price(line.unit_price) if line.unit_price is not None else _default_price(session, supplier, item, qty)
-        out.append(PurchaseOrderLine(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=_vat(line.vat_rate, item)))
+        with _at_line(n - 1):
+            item = item_for_move(session, line.sku)
+            qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
+            price = _price(line.unit_price) if line.unit_price is not None else _default_price(session, supplier, item, qty)
+            out.append(PurchaseOrderLine(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=_vat(line.vat_rate, item)))
     return out
 
 
@@ -300,7 +345,8 @@ def create_po(
 ) -> PurchaseOrder:
     """A draft purchase order, by hand or from open requisitions (whose lines it takes over)."""
     actor.require("purchase.write")
-    supplier_row = partner_reference(session, supplier, "supplier")
+    with _about_supplier():
+        supplier_row = partner_reference(session, supplier, "supplier")
     wh = _warehouse(session, warehouse)
     _require_warehouse(actor, wh)
     po = PurchaseOrder(
@@ -642,7 +688,10 @@ def receive_line(
 
 
 def receive_lines(session: Session, actor: Actor, number: str, lines: Sequence[ReceiveIn]) -> list[ReceiptLine]:
-    """Several receipt lines in one transaction, all or nothing: the order gets one new version, not one per line."""
+    """Several receipt lines in one transaction, all or nothing: the order gets one new version, not one per line.
+
+    Goods of an order line, item and lot already on the receipt add to that receipt line (one line however many scans
+    counted them), so inspection decides, and put-away carries, each item and lot once."""
     actor.require("purchase.receive")
     if not lines:
         raise InvalidInput("Nothing to receive.", "没有要收货的内容。", code="no_lines")
@@ -654,11 +703,9 @@ def receive_lines(session: Session, actor: Actor, number: str, lines: Sequence[R
     for po_line in po.lines:
         by_item.setdefault(po_line.item_id, []).append(po_line)
     dock = session.get_one(Location, receipt.dock_id)
-    next_no = (session.scalar(select(func.max(ReceiptLine.line_no)).where(ReceiptLine.receipt_id == receipt.id)) or 0) + 1
     # Received quantities accumulate on the order lines in memory and are written once, at the end.
     with session.no_autoflush:
-        rows = _receive_each(session, actor, number, receipt, po, lines, by_item, dock, next_no)
-    session.add_all(rows)
+        rows = _receive_each(session, actor, number, receipt, po, lines, by_item, dock)
     po.status = flows.PURCHASE_ORDER.target(po.number, po.status, "receive")
     touch(po)
     _save(session, actor, po)
@@ -669,10 +716,12 @@ def receive_lines(session: Session, actor: Actor, number: str, lines: Sequence[R
 
 def _receive_each(
     session: Session, actor: Actor, number: str, receipt: Receipt, po: PurchaseOrder, lines: Sequence[ReceiveIn],
-    by_item: dict[int, list[PurchaseOrderLine]], dock: Location, next_no: int,
+    by_item: dict[int, list[PurchaseOrderLine]], dock: Location,
 ) -> list[ReceiptLine]:
     items: dict[str, Item] = {}
     mover = _as_mover(actor)
+    on_receipt = {(r.po_line_id, r.item_id, r.lot_id): r for r in receipt.lines}
+    next_no = max((r.line_no for r in receipt.lines), default=0) + 1
     rows = []
     for entry in lines:
         item = items.get(entry.sku) or items.setdefault(entry.sku, item_for_move(session, entry.sku))
@@ -681,18 +730,41 @@ def _receive_each(
         _within_tolerance(line, item, quantity)
         if entry.lot and item.tracking == "lot":
             _receive_lot(session, actor, item, entry.lot, entry.expiry)
+        lot = lot_for_move(session, item, entry.lot)
+        row = on_receipt.get((line.id, item.id, lot.id if lot else None))
+        before = row.qty if row is not None else Decimal(0)
         move = ledger.move(
             session, mover, sku=item.sku, qty=quantity, source="SUPPLIER", target=dock.code, lot=entry.lot, serials=entry.serials,
-            unit_cost=line.unit_price, reason=f"receipt {number}", ref_type="receipt", ref_id=number, op_id=entry.op_id,
+            unit_cost=scan_cost(before, quantity, line.unit_price), reason=f"receipt {number}", ref_type="receipt", ref_id=number,
+            op_id=entry.op_id,
         )
         line.received_qty += quantity
-        rows.append(ReceiptLine(
-            receipt_id=receipt.id, line_no=next_no, po_line_id=line.id, item_id=item.id, lot_id=move.lot_id, serials=list(entry.serials),
-            qty=quantity, move_id=move.id, op_id=entry.op_id,
-        ))
-        next_no += 1
-        record(session, actor, "receipt.line", "receipt", number, sku=item.sku, qty=fmt(quantity), lot=entry.lot, po_line=line.line_no, move=move.id)
+        if row is None:
+            row = ReceiptLine(
+                line_no=next_no, po_line_id=line.id, item_id=item.id, lot_id=move.lot_id, serials=list(entry.serials), qty=quantity,
+                move_id=move.id, op_id=entry.op_id,
+            )
+            receipt.lines.append(row)
+            on_receipt[(line.id, item.id, move.lot_id)] = row
+            next_no += 1
+        else:
+            row.qty += quantity
+            row.serials = [*row.serials, *entry.serials]
+            row.move_id = move.id  # the line names the move that last counted goods onto it
+        rows.append(row)
+        record(
+            session, actor, "receipt.line", "receipt", number, sku=item.sku, qty=fmt(quantity), lot=entry.lot, po_line=line.line_no,
+            line=row.line_no, line_qty=fmt(row.qty), move=move.id,
+        )
     return rows
+
+
+def scan_cost(before: Decimal, qty: Decimal, price: Decimal) -> Decimal:
+    """The unit cost one scan is valued at, so that a receipt line is worth its whole quantity at the order's price rounded
+    once to the cent (what the bill clears from goods received not invoiced), however many scans counted it."""
+    value = money((before + qty) * price) - money(before * price)
+    cost = (value / qty).quantize(ledger.COST_UNIT)
+    return cost if money(qty * cost) == value else price
 
 
 def _order_line(po: PurchaseOrder, candidates: list[PurchaseOrderLine], item: Item, entry: ReceiveIn) -> PurchaseOrderLine:
@@ -748,16 +820,75 @@ def _as_lot_writer(actor: Actor) -> Actor:
     return dataclasses.replace(actor, roles=actor.roles | {"warehouse"})
 
 
-def complete_receipt(session: Session, actor: Actor, number: str) -> Receipt:
-    """Receiving is finished: the receipt waits for inspection."""
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """Inspection of one receipt line when receiving is done: how much is accepted, how much rejected and why."""
+
+    line: int
+    accepted: object
+    rejected: object = 0
+    reason: str = ""
+    rejected_serials: Sequence[str] = ()
+
+
+def complete_receipt(
+    session: Session, actor: Actor, number: str, *, version: int | None = None, decisions: Sequence[Decision] = (),
+    quarantine: str | None = None,
+) -> Receipt:
+    """Receiving is finished; further goods for the order start a new receipt.
+
+    Without decisions the receipt waits for inspection line by line. With a decision for every line it is inspected at
+    once: rejected goods move from the dock to the warehouse's quarantine with the reason, accepted goods get one put-away
+    task per line, and the order counts them as accepted (only accepted goods can be billed)."""
     actor.require("purchase.receive")
     receipt = get_receipt(session, number, lock=True)
     if not receipt.lines:
         raise Conflict(f"Receipt {number} has no lines yet.", f"收货单 {number} 还没有收货行。", code="no_lines")
-    receipt.status = flows.RECEIPT.target(number, receipt.status, "complete")
+    status = flows.RECEIPT.target(number, receipt.status, "complete")
+    check_signed_version(receipt, version, "Receipt", "收货单")
+    if decisions:
+        _check_decisions(receipt, decisions)
+    receipt.status = status
     touch(receipt)
-    record(session, actor, "receipt.complete", "receipt", number, lines=len(receipt.lines))
+    record(session, actor, "receipt.complete", "receipt", number, lines=len(receipt.lines), inspected=bool(decisions))
+    for decision in decisions:
+        inspect_line(
+            session, actor, number, decision.line, accepted=decision.accepted, rejected=decision.rejected, note=decision.reason,
+            quarantine=quarantine, rejected_serials=decision.rejected_serials,
+        )
     return receipt
+
+
+def _check_decisions(receipt: Receipt, decisions: Sequence[Decision]) -> None:
+    """One decision for each line of the receipt, and a reason for every rejection."""
+    numbers = [d.line for d in decisions]
+    known = {line.line_no for line in receipt.lines}
+    unknown = sorted(set(numbers) - known)
+    if unknown:
+        raise InvalidInput(
+            f"Receipt {receipt.number} has no line {', '.join(map(str, unknown))}.",
+            f"收货单 {receipt.number} 没有第 {'、'.join(map(str, unknown))} 行。",
+            code="unknown_line", lines=unknown,
+        )
+    twice = sorted(n for n, times in Counter(numbers).items() if times > 1)
+    if twice:
+        raise InvalidInput(
+            f"Line {', '.join(map(str, twice))} is decided twice.", f"第 {'、'.join(map(str, twice))} 行重复填写。",
+            code="duplicate_line", lines=twice,
+        )
+    missing = sorted(known - set(numbers))
+    if missing:
+        raise InvalidInput(
+            f"Say what is accepted and rejected on every line; line {', '.join(map(str, missing))} is missing.",
+            f"请为每一行填写合格数与不合格数；缺少第 {'、'.join(map(str, missing))} 行。",
+            code="undecided_lines", lines=missing,
+        )
+    for decision in decisions:
+        if as_decimal(decision.rejected, "rejected") > 0 and not decision.reason.strip():
+            raise InvalidInput(
+                f"Line {decision.line}: say why goods are rejected.", f"第 {decision.line} 行：请填写不合格原因。",
+                code="reason_required", line=decision.line,
+            )
 
 
 def inspect_line(
@@ -932,11 +1063,13 @@ def _bill_lines(session: Session, po: PurchaseOrder, lines: Sequence[BillLineIn]
     for n, entry in enumerate(lines, 1):
         po_line = by_no.get(entry.line)
         if po_line is None:
-            raise InvalidInput(f"Purchase order {po.number} has no line {entry.line}.", f"采购订单 {po.number} 没有第 {entry.line} 行。", code="unknown_line")
+            raise InvalidInput(f"Purchase order {po.number} has no line {entry.line}.", f"采购订单 {po.number} 没有第 {entry.line} 行。", code="unknown_line",
+                               field=f"lines[{n - 1}].line")
         item = session.get_one(Item, po_line.item_id)
-        qty = positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)
-        price = _price(entry.unit_price)
-        rate = _vat(entry.vat_rate, item) if entry.vat_rate is not None else po_line.vat_rate
+        with _at_line(n - 1):
+            qty = positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)
+            price = _price(entry.unit_price)
+            rate = _vat(entry.vat_rate, item) if entry.vat_rate is not None else po_line.vat_rate
         net, tax = _line_amounts(qty, price, rate)
         out.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=item.id, qty=qty, unit_price=price, vat_rate=rate, net=net, tax=tax))
     return out
@@ -1089,12 +1222,16 @@ def _warehouse_id(code: str) -> Any:
     return select(Location.id).where(Location.code == code).scalar_subquery()
 
 
-def list_requisitions(session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int) -> tuple[list[Requisition], int]:
+def list_requisitions(
+    session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int, supplier: str | None = None,
+) -> tuple[list[Requisition], int]:
     query = select(Requisition)
     if status:
         query = query.where(Requisition.status == status)
     if warehouse:
         query = query.where(Requisition.warehouse_id == _warehouse_id(warehouse))
+    if supplier:
+        query = query.where(Requisition.supplier_id == _partner_id(supplier))
     return page(session, query, Requisition, limit, offset)
 
 
@@ -1113,12 +1250,12 @@ def list_pos(
         return page(session, query, PurchaseOrder, limit, offset)
     rows = [
         po for po in session.scalars(query.where(PurchaseOrder.status == "pending").order_by(PurchaseOrder.id))
-        if _may_approve_next(session, awaiting, po)
+        if may_approve_next(session, awaiting, po)
     ]
     return rows[offset : offset + limit], len(rows)
 
 
-def _may_approve_next(session: Session, actor: Actor, po: PurchaseOrder) -> bool:
+def may_approve_next(session: Session, actor: Actor, po: PurchaseOrder) -> bool:
     given = _valid_approvals(session, po)
     if po.created_by == actor.user_id or any(a.user_id == actor.user_id for a in given) or len(given) >= len(po.approval_roles):
         return False
@@ -1137,10 +1274,14 @@ def list_receipts(session: Session, *, status: str | None, po: str | None, wareh
     return page(session, query, Receipt, limit, offset)
 
 
-def list_bills(session: Session, *, status: str | None, supplier: str | None, limit: int, offset: int) -> tuple[list[Bill], int]:
+def list_bills(
+    session: Session, *, status: str | None, supplier: str | None, limit: int, offset: int, po: str | None = None,
+) -> tuple[list[Bill], int]:
     query = select(Bill)
     if status:
         query = query.where(Bill.status == status)
     if supplier:
         query = query.where(Bill.supplier_id == _partner_id(supplier))
+    if po:
+        query = query.where(Bill.po_id == select(PurchaseOrder.id).where(PurchaseOrder.number == po).scalar_subquery())
     return page(session, query, Bill, limit, offset)

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.auth.permissions import Actor
+from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
+from server.documents import flows
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.purchasing import services
@@ -41,11 +43,11 @@ def _items(session: Session, ids: set[int]) -> dict[int, Item]:
     return {row.id: row for row in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
 
 
-def requisition_out(session: Session, req: Requisition) -> RequisitionOut:
+def requisition_out(session: Session, actor: Actor, req: Requisition) -> RequisitionOut:
     items = _items(session, {line.item_id for line in req.lines})
     po = session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == req.po_id)) if req.po_id else None
     return RequisitionOut(
-        number=req.number, status=req.status, source=req.source,
+        number=req.number, status=req.status, actions=flows.REQUISITION.actions_for(req.status, actor), source=req.source,
         warehouse=_codes(session, Location, {req.warehouse_id})[req.warehouse_id],
         supplier=_codes(session, Partner, {req.supplier_id}).get(req.supplier_id) if req.supplier_id else None,  # type: ignore[arg-type]
         needed_by=req.needed_by, note=req.note, po=po, version=req.version, created_at=req.created_at,
@@ -53,8 +55,15 @@ def requisition_out(session: Session, req: Requisition) -> RequisitionOut:
     )
 
 
+def po_actions(session: Session, actor: Actor, po: PurchaseOrder) -> list[str]:
+    """What `actor` may do to the order now; approving and rejecting only when the next signature awaited is theirs."""
+    actions = flows.PURCHASE_ORDER.actions_for(po.status, actor)
+    if "approve" in actions and not services.may_approve_next(session, actor, po):
+        actions = [a for a in actions if a not in ("approve", "reject")]
+    return actions
+
+
 def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
-    prices = actor.can("prices.read")
     items = _items(session, {line.item_id for line in po.lines})
     creator = session.scalar(select(User.username).where(User.id == po.created_by)) if po.created_by else None
 
@@ -62,25 +71,25 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         item = items[line.item_id]
         return POLineOut(
             line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=fmt(line.qty) or "0",
-            unit_price=fmt(line.unit_price) if prices else None, vat_rate=fmt(line.vat_rate) or "0",
-            net=fmt(services.money(line.qty * line.unit_price)) if prices else None,
+            unit_price=fmt(line.unit_price), vat_rate=fmt(line.vat_rate) or "0", net=fmt(services.money(line.qty * line.unit_price)),
             received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
             may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
+            to_bill=fmt(max(line.accepted_qty - line.billed_qty, Decimal(0))) or "0",
         )
 
-    return POOut(
-        number=po.number, status=po.status, supplier=_codes(session, Partner, {po.supplier_id})[po.supplier_id],
+    return visible(actor, POOut(
+        number=po.number, status=po.status, actions=po_actions(session, actor, po), supplier=_codes(session, Partner, {po.supplier_id})[po.supplier_id],
         warehouse=_codes(session, Location, {po.warehouse_id})[po.warehouse_id], currency=po.currency, expected_date=po.expected_date,
         note=po.note, version=po.version,
-        subtotal=fmt(po.subtotal) if prices else None, tax=fmt(po.tax) if prices else None, total=fmt(po.total) if prices else None,
+        subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total),
         approval_roles=list(po.approval_roles or []),
         approvals=[
             ApprovalOut(level=a.level, role=a.role, user=user, decision=a.decision, version=a.version, comment=a.comment, void=a.void, at=a.at)
             for a, user in services.approvals_of(session, po)
         ],
         lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at,
-    )
+    ))
 
 
 def putaway_out(session: Session, tasks: list[PutawayTask]) -> list[PutawayOut]:
@@ -131,11 +140,11 @@ def receipt_out(session: Session, receipt: Receipt) -> ReceiptOut:
     )
 
 
-def bill_out(session: Session, bill: Bill) -> BillOut:
+def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
     skus = {i: item.sku for i, item in _items(session, {line.item_id for line in bill.lines}).items()}
     po_lines = dict(session.execute(select(PurchaseOrderLine.id, PurchaseOrderLine.line_no).where(PurchaseOrderLine.po_id == bill.po_id)).all())
-    return BillOut(
-        number=bill.number, status=bill.status, supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
+    return visible(actor, BillOut(
+        number=bill.number, status=bill.status, actions=flows.BILL.actions_for(bill.status, actor), supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
         po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == bill.po_id)) or "", supplier_ref=bill.supplier_ref,
         bill_date=bill.bill_date, due_date=bill.due_date, subtotal=fmt(bill.subtotal) or "0", tax=fmt(bill.tax) or "0",
         total=fmt(bill.total) or "0", paid=fmt(bill.paid) or "0", open=fmt(bill.total - bill.paid) or "0",
@@ -147,4 +156,4 @@ def bill_out(session: Session, bill: Bill) -> BillOut:
             )
             for line in bill.lines
         ],
-    )
+    ))

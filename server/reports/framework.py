@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import PERMISSIONS, Actor
+from server.auth.visibility import COSTS, PRICES, guards_money
 from server.base import utcnow
 from server.errors import InvalidInput
 
@@ -23,7 +24,7 @@ ColumnType = Literal["text", "qty", "money", "cost", "date", "datetime", "int"]
 COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
 NUMERIC_TYPES = ("qty", "money", "cost", "int")
 
-COSTS = "costs.read"
+MONEY_TYPES = ("money", "cost")  # figures that are costs or prices: guarded by the column's permission or the report's
 DEFAULT_ZONE = "Asia/Shanghai"
 ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 # A report that would run past this many rows asks for narrower filters instead of filling the server's memory.
@@ -136,6 +137,8 @@ class Report(Generic[P]):
                 problems.append(f"column {c.key}: unknown permission {c.permission}")
             if c.total and c.type not in NUMERIC_TYPES:
                 problems.append(f"column {c.key}: only numbers have totals")
+            if c.type in MONEY_TYPES and not guards_money(c.permission or self.permission):
+                problems.append(f"column {c.key}: a {c.type} column needs {COSTS} or {PRICES} (on the column or the report)")
         clash = {n for f in msgspec.structs.fields(self.params) for n in (f.name, f.encode_name)} & RESERVED
         if clash:
             problems.append(f"filter names {sorted(clash)} are reserved")

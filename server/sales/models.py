@@ -55,6 +55,7 @@ class SalesOrder(_Document, Base):
     credit_override_amount: Mapped[Decimal | None] = mapped_column(Money())
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    backorder_of: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), index=True)  # the order whose rest this one delivers
 
     lines: Mapped[list[SalesOrderLine]] = relationship(cascade="all, delete-orphan", order_by="SalesOrderLine.line_no")
 
@@ -76,6 +77,8 @@ class SalesOrderLine(Base):
     shipped_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     invoiced_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     returned_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    backordered_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # not picked when it shipped: on the backorder now
+    cancelled_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # not picked when it shipped: no longer delivered
     cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # value of the stock shipped (for gross profit)
 
 

@@ -17,8 +17,8 @@ from server.purchasing.services import LineIn
 from server.sales import services
 from server.sales.models import Invoice, Quote, Return, SalesOrder
 from server.sales.schemas import (
-    WavePage,
     CreditOverride,
+    CustomerPriceOut,
     Disposition,
     ExposureOut,
     InvoiceCreate,
@@ -33,6 +33,7 @@ from server.sales.schemas import (
     ReturnCreate,
     ReturnOut,
     ReturnPage,
+    ShipBody,
     SOCreate,
     SOOut,
     SOPage,
@@ -40,8 +41,9 @@ from server.sales.schemas import (
     VersionBody,
     WaveCreate,
     WaveOut,
+    WavePage,
 )
-from server.sales.views import exposure_out, invoice_out, quote_out, return_out, so_out, wave_out
+from server.sales.views import customer_price_out, exposure_out, invoice_out, quote_out, return_out, so_out, wave_out
 from server.schemas import Limit, Offset, RowId
 
 DocNumber = FromPath[str]
@@ -68,13 +70,13 @@ class QuoteController(Controller):
         _require_prices(actor)
         with db.read() as session:
             rows, total = services.list_documents(session, Quote, status=status, customer=customer, limit=limit, offset=offset)
-            return QuotePage(items=[quote_out(session, r) for r in rows], total=total)
+            return QuotePage(items=[quote_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One quote / 单个报价单")
     def get_quote(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> QuoteOut:
         _require_prices(actor)
         with db.read() as session:
-            return quote_out(session, services.get_quote(session, number))
+            return quote_out(session, actor, services.get_quote(session, number))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Make a quote / 新建报价单")
     def create_quote(
@@ -84,21 +86,21 @@ class QuoteController(Controller):
             quote = services.create_quote(
                 session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), valid_until=data.valid_until, note=data.note
             )
-            return quote_out(session, quote)
+            return quote_out(session, actor, quote)
 
         return run_idempotent(db, actor, request, data, action, QuoteOut)
 
     @post("/{number:str}/send", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Mark as sent / 标记已发送")
     def send(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> QuoteOut:
-        return db.run_write(lambda s: quote_out(s, services.send_quote(s, actor, number, version=data.version)))
+        return db.run_write(lambda s: quote_out(s, actor, services.send_quote(s, actor, number, version=data.version)))
 
     @post("/{number:str}/accept", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Accepted: make the sales order / 接受并生成销售订单")
     def accept(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> SOOut:
-        return db.run_write(lambda s: so_out(s, services.accept_quote(s, actor, number, version=data.version)))
+        return db.run_write(lambda s: so_out(s, actor, services.accept_quote(s, actor, number, version=data.version)))
 
     @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel / 取消")
     def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> QuoteOut:
-        return db.run_write(lambda s: quote_out(s, services.cancel_quote(s, actor, number)))
+        return db.run_write(lambda s: quote_out(s, actor, services.cancel_quote(s, actor, number)))
 
 
 class SalesOrderController(Controller):
@@ -107,17 +109,20 @@ class SalesOrderController(Controller):
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Sales orders / 销售订单列表")
     def list_orders(
-        self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24),
-        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        customer: str | None = Parameter(default=None, max_length=64), warehouse: str | None = Parameter(default=None, max_length=64),
+        limit: Limit = 50, offset: Offset = 0,
     ) -> SOPage:
         with db.read() as session:
-            rows, total = services.list_documents(session, SalesOrder, status=status, customer=customer, limit=limit, offset=offset)
-            return SOPage(items=[so_out(session, r) for r in rows], total=total)
+            rows, total = services.list_documents(
+                session, SalesOrder, status=status, customer=customer, warehouse=warehouse, limit=limit, offset=offset
+            )
+            return SOPage(items=[so_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One sales order / 单个销售订单")
-    def get_order(self, db: NamedDependency[Database], number: DocNumber) -> SOOut:
+    def get_order(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> SOOut:
         with db.read() as session:
-            return so_out(session, services.get_so(session, number))
+            return so_out(session, actor, services.get_so(session, number))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Take an order / 新建销售订单")
     def create_order(
@@ -125,27 +130,27 @@ class SalesOrderController(Controller):
     ) -> Response[SOOut]:
         def action(session: Session) -> SOOut:
             so = services.create_so(session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), ship_to=data.ship_to, note=data.note)
-            return so_out(session, so)
+            return so_out(session, actor, so)
 
         return run_idempotent(db, actor, request, data, action, SOOut)
 
     @patch("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Change a draft order / 修改销售订单")
     def update_order(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[SOUpdate]) -> SOOut:
-        return db.run_write(lambda s: so_out(s, services.update_so(
+        return db.run_write(lambda s: so_out(s, actor, services.update_so(
             s, actor, number, version=data.version, lines=_lines(data.lines) if data.lines is not None else None, ship_to=data.ship_to, note=data.note,
         )))
 
     @post("/{number:str}/confirm", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Confirm: credit check and reservation / 确认（信用检查并预留）")
     def confirm(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> SOOut:
-        return db.run_write(lambda s: so_out(s, services.confirm_so(s, actor, number, version=data.version)))
+        return db.run_write(lambda s: so_out(s, actor, services.confirm_so(s, actor, number, version=data.version)))
 
     @post("/{number:str}/credit-release", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Release over the credit limit / 超信用额度放行")
     def credit_release(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[CreditOverride]) -> SOOut:
-        return db.run_write(lambda s: so_out(s, services.override_credit(s, actor, number, version=data.version, reason=data.reason)))
+        return db.run_write(lambda s: so_out(s, actor, services.override_credit(s, actor, number, version=data.version, reason=data.reason)))
 
     @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel and release the stock / 取消并释放预留")
     def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[VersionBody]) -> SOOut:
-        return db.run_write(lambda s: so_out(s, services.cancel_so(s, actor, number, version=data.version, reason=data.reason)))
+        return db.run_write(lambda s: so_out(s, actor, services.cancel_so(s, actor, number, version=data.version, reason=data.reason)))
 
     @post("/{number:str}/pack", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Pack into packages with SSCC / 装箱（SSCC）")
     def pack(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[PackBody]) -> SOOut:
@@ -153,16 +158,26 @@ class SalesOrderController(Controller):
 
         def action(session: Session) -> SOOut:
             services.pack(session, actor, number, packages)
-            return so_out(session, services.get_so(session, number))
+            return so_out(session, actor, services.get_so(session, number))
 
         return db.run_write(action)
 
-    @post("/{number:str}/ship", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Ship what was picked / 发货")
-    def ship(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> Response[SOOut]:
-        return run_idempotent(
-            db, actor, request, None, lambda s: so_out(s, services.ship(s, actor, number, op_id=request.headers.get("idempotency-key"))), SOOut,
-            status_code=200,
-        )
+    @post(
+        "/{number:str}/ship", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Ship what was picked / 发货",
+        description="An order picked short ships only with `remainder`: `backorder` (the rest on a new order) or `cancel`; without it, "
+                    "409 `short_shipment` lists the short lines. / 未拣足的订单须指定 remainder：backorder（其余转欠货单）或 cancel（取消其余）。",
+    )
+    def ship(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber,
+        data: JSONBody[ShipBody | None] = None,
+    ) -> Response[SOOut]:
+        decision = data or ShipBody()
+
+        def action(session: Session) -> SOOut:
+            so = services.ship(session, actor, number, remainder=decision.remainder, reason=decision.reason, op_id=request.headers.get("idempotency-key"))
+            return so_out(session, actor, so)
+
+        return run_idempotent(db, actor, request, data, action, SOOut, status_code=200)
 
     @post("/{number:str}/invoice", sync_to_thread=True, responses=ERRORS, summary="Invoice what was shipped / 开具发票")
     def invoice(
@@ -171,7 +186,7 @@ class SalesOrderController(Controller):
     ) -> Response[InvoiceOut]:
         return run_idempotent(
             db, actor, request, data,
-            lambda s: invoice_out(s, services.create_invoice(s, actor, number, invoice_date=data.invoice_date, post=data.post)), InvoiceOut,
+            lambda s: invoice_out(s, actor, services.create_invoice(s, actor, number, invoice_date=data.invoice_date, post=data.post)), InvoiceOut,
         )
 
 
@@ -183,7 +198,19 @@ class CreditController(Controller):
     def credit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str]) -> ExposureOut:
         _require_prices(actor)
         with db.read() as session:
-            return exposure_out(session, get_partner(session, code, kind="customer"))
+            return exposure_out(session, actor, get_partner(session, code, kind="customer"))
+
+    @get(
+        "/{code:str}/price", sync_to_thread=True, responses=ERRORS, summary="A customer's list price for an item / 客户价目表价格",
+        description="What a quote or order line takes when no unit price is given: the price list's price for the quantity, or null. "
+                    "/ 报价或订单行未填单价时采用的价格：客户价目表中该数量的价格，没有则为 null。",
+    )
+    def price(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], sku: str = Parameter(max_length=64),
+        qty: str = Parameter(default="1", max_length=32),
+    ) -> CustomerPriceOut:
+        with db.read() as session:
+            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty))
 
 
 class WaveController(Controller):
@@ -242,26 +269,28 @@ class InvoiceController(Controller):
     def list_invoices(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         customer: str | None = Parameter(default=None, max_length=64), kind: FromQuery[Literal["invoice", "credit_note"] | None] = None,
-        limit: Limit = 50, offset: Offset = 0,
+        order: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
     ) -> InvoicePage:
         _require_prices(actor)
         with db.read() as session:
-            rows, total = services.list_documents(session, Invoice, status=status, customer=customer, kind=kind, limit=limit, offset=offset)
-            return InvoicePage(items=[invoice_out(session, r) for r in rows], total=total)
+            rows, total = services.list_documents(
+                session, Invoice, status=status, customer=customer, kind=kind, order=order, limit=limit, offset=offset
+            )
+            return InvoicePage(items=[invoice_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One invoice / 单张发票")
     def get_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
         _require_prices(actor)
         with db.read() as session:
-            return invoice_out(session, services.get_invoice(session, number))
+            return invoice_out(session, actor, services.get_invoice(session, number))
 
     @post("/{number:str}/cancel", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Cancel a draft invoice / 取消草稿发票")
     def cancel_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
-        return db.run_write(lambda s: invoice_out(s, services.cancel_invoice(s, actor, number)))
+        return db.run_write(lambda s: invoice_out(s, actor, services.cancel_invoice(s, actor, number)))
 
     @post("/{number:str}/post", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Post a draft invoice / 发票过账")
     def post_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
-        return db.run_write(lambda s: invoice_out(s, services.post_invoice(s, actor, number)))
+        return db.run_write(lambda s: invoice_out(s, actor, services.post_invoice(s, actor, number)))
 
 
 class ReturnController(Controller):
@@ -271,16 +300,17 @@ class ReturnController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Customer returns / 退货单列表")
     def list_returns(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
-        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        customer: str | None = Parameter(default=None, max_length=64), order: str | None = Parameter(default=None, max_length=64),
+        limit: Limit = 50, offset: Offset = 0,
     ) -> ReturnPage:
         with db.read() as session:
-            rows, total = services.list_documents(session, Return, status=status, customer=customer, limit=limit, offset=offset)
-            return ReturnPage(items=[return_out(session, r, costs=actor.can("costs.read")) for r in rows], total=total)
+            rows, total = services.list_documents(session, Return, status=status, customer=customer, order=order, limit=limit, offset=offset)
+            return ReturnPage(items=[return_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One return / 单个退货单")
     def get_return(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReturnOut:
         with db.read() as session:
-            return return_out(session, services.get_return(session, number), costs=actor.can("costs.read"))
+            return return_out(session, actor, services.get_return(session, number))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Open a return (RMA) / 新建退货单")
     def create_return(
@@ -289,19 +319,18 @@ class ReturnController(Controller):
         lines = [services.ReturnLineIn(line=line.line, qty=line.qty, lot=line.lot, serials=line.serials, reason=line.reason) for line in data.lines]
         return run_idempotent(
             db, actor, request, data,
-            lambda s: return_out(s, services.create_return(s, actor, so=data.order, lines=lines, note=data.note), costs=actor.can("costs.read")), ReturnOut,
+            lambda s: return_out(s, actor, services.create_return(s, actor, so=data.order, lines=lines, note=data.note)), ReturnOut,
         )
 
     @post("/{number:str}/receive", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Receive the returned goods / 退货收货")
     def receive(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReturnOut:
-        return db.run_write(lambda s: return_out(s, services.receive_return(s, actor, number), costs=actor.can("costs.read")))
+        return db.run_write(lambda s: return_out(s, actor, services.receive_return(s, actor, number)))
 
     @post("/{number:str}/lines/{line:int}/dispose", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Restock or scrap / 重新入库或报废")
     def dispose(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, line: RowId, data: JSONBody[Disposition]
     ) -> ReturnOut:
         return db.run_write(
-            lambda s: return_out(s, services.dispose_return(s, actor, number, line, disposition=data.disposition, location=data.location),
-                                 costs=actor.can("costs.read"))
+            lambda s: return_out(s, actor, services.dispose_return(s, actor, number, line, disposition=data.disposition, location=data.location))
         )
 

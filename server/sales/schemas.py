@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 
 from server.purchasing.schemas import Comment, LineCreate, Lines, Version
-from server.schemas import Code, DecimalStr, Out, Struct, Text
+from server.schemas import Code, DecimalStr, Out, Quantity, Struct, Text, Weight, line, lines
 
 
 class QuoteCreate(Struct):
@@ -42,7 +41,7 @@ class VersionBody(Struct):
 
 class CreditOverride(Struct):
     version: Version
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason: Annotated[str, lines(500, min_length=1)]
 
 
 class SalesLineOut(Out):
@@ -51,9 +50,9 @@ class SalesLineOut(Out):
     name_zh: str
     name_en: str
     qty: DecimalStr
-    unit_price: DecimalStr
+    unit_price: DecimalStr | None
     vat_rate: DecimalStr
-    net: DecimalStr
+    net: DecimalStr | None
     reserved: DecimalStr
     picked: DecimalStr
     short: DecimalStr
@@ -61,6 +60,9 @@ class SalesLineOut(Out):
     shipped: DecimalStr
     invoiced: DecimalStr
     returned: DecimalStr
+    backordered: DecimalStr = "0"  # not picked when the order shipped, and kept on its backorder
+    cancelled: DecimalStr = "0"  # not picked when the order shipped, and cancelled
+    returnable: DecimalStr = "0"  # shipped and not yet returned: what a return may still take back
 
 
 class QuoteOut(Out):
@@ -71,11 +73,12 @@ class QuoteOut(Out):
     valid_until: dt.date | None
     note: str
     version: int
-    subtotal: DecimalStr
-    tax: DecimalStr
-    total: DecimalStr
+    subtotal: DecimalStr | None
+    tax: DecimalStr | None
+    total: DecimalStr | None
     sales_order: str | None
     lines: list[SalesLineOut]
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class PackageContentOut(Out):
@@ -98,14 +101,18 @@ class SOOut(Out):
     ship_to: str
     note: str
     version: int
-    subtotal: DecimalStr
-    tax: DecimalStr
-    total: DecimalStr
+    subtotal: DecimalStr | None
+    tax: DecimalStr | None
+    total: DecimalStr | None
     credit_released_by: str | None
     credit_release_reason: str
     lines: list[SalesLineOut]
     packages: list[PackageOut]
     created_at: dt.datetime
+    backorder_of: str | None = None  # the order whose rest this one delivers
+    backorders: list[str] = []  # the orders delivering what this one shipped short of
+    credit_hold: bool = False  # a draft over its customer's credit limit, not released: confirming it waits for a release
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class QuotePage(Out):
@@ -121,10 +128,21 @@ class SOPage(Out):
 class ExposureOut(Out):
     customer: str
     credit_limit: DecimalStr | None
-    open_receivables: DecimalStr
-    open_orders: DecimalStr
-    exposure: DecimalStr
+    open_receivables: DecimalStr | None
+    open_orders: DecimalStr | None
+    exposure: DecimalStr | None
     available_credit: DecimalStr | None
+
+
+class CustomerPriceOut(Out):
+    """What a customer's price list asks for an item at a quantity (null when it lists none), and the item's VAT rate."""
+
+    customer: str
+    sku: str
+    qty: DecimalStr
+    price_list: str | None
+    unit_price: DecimalStr | None
+    vat_rate: DecimalStr
 
 
 class WaveCreate(Struct):
@@ -148,6 +166,8 @@ class PickTaskOut(Out):
     status: str
     short_reason: str
     version: int
+    done_by: str | None = None  # who picked it
+    done_at: dt.datetime | None = None
 
 
 class WaveOut(Out):
@@ -156,6 +176,12 @@ class WaveOut(Out):
     status: str
     version: int
     tasks: list[PickTaskOut]
+    orders: list[str] = []  # the orders picked in this wave, in the order they were named
+    created_at: dt.datetime | None = None
+    tasks_open: int = 0  # progress: tasks still to pick, picked in full, picked short, cancelled (their order shipped without them)
+    tasks_done: int = 0
+    tasks_short: int = 0
+    tasks_cancelled: int = 0
 
 
 class WavePage(Out):
@@ -163,25 +189,32 @@ class WavePage(Out):
 
 
 class PickConfirm(Struct):
-    qty: Decimal
+    qty: Quantity
     location: Code | None = None
     lot: Code | None = None
     serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
-    short_reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    short_reason: Annotated[str, line(200)] = ""
 
 
 class PackageLineIn(Struct):
     line: Lines
-    qty: Decimal
+    qty: Quantity
 
 
 class PackageIn(Struct):
     lines: Annotated[list[PackageLineIn], msgspec.Meta(min_length=1, max_length=500)]
-    weight_kg: Decimal | None = None
+    weight_kg: Weight | None = None
 
 
 class PackBody(Struct):
     packages: Annotated[list[PackageIn], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class ShipBody(Struct):
+    """What becomes of what was ordered and not picked: kept to deliver on a backorder, or cancelled (with a reason)."""
+
+    remainder: Literal["backorder", "cancel"] | None = None
+    reason: Comment = ""
 
 
 class InvoiceCreate(Struct):
@@ -194,10 +227,10 @@ class InvoiceLineOut(Out):
     order_line: int
     sku: str
     qty: DecimalStr
-    unit_price: DecimalStr
+    unit_price: DecimalStr | None
     vat_rate: DecimalStr
-    net: DecimalStr
-    tax: DecimalStr
+    net: DecimalStr | None
+    tax: DecimalStr | None
 
 
 class InvoiceOut(Out):
@@ -209,14 +242,15 @@ class InvoiceOut(Out):
     credits: str | None
     invoice_date: dt.date
     due_date: dt.date
-    subtotal: DecimalStr
-    tax: DecimalStr
-    total: DecimalStr
-    paid: DecimalStr
-    credited: DecimalStr
-    open: DecimalStr
+    subtotal: DecimalStr | None
+    tax: DecimalStr | None
+    total: DecimalStr | None
+    paid: DecimalStr | None
+    credited: DecimalStr | None
+    open: DecimalStr | None
     version: int
     lines: list[InvoiceLineOut]
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class InvoicePage(Out):
@@ -226,10 +260,10 @@ class InvoicePage(Out):
 
 class ReturnLineCreate(Struct):
     line: Lines
-    qty: Decimal
+    qty: Quantity
     lot: Code | None = None
     serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
-    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    reason: Annotated[str, line(200)] = ""
 
 
 class ReturnCreate(Struct):
@@ -263,6 +297,8 @@ class ReturnOut(Out):
     credit_note: str | None
     version: int
     lines: list[ReturnLineOut]
+    warehouse: str = ""  # where the goods come back to (its bins are where they may be restocked)
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
 class ReturnPage(Out):

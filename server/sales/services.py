@@ -1,5 +1,5 @@
 """Sales rules: quotes, orders (credit check, reservation), waves and picking (FEFO, bin route), packing (SSCC),
-shipping, invoices and credit notes, returns.
+shipping (short: the rest kept on a backorder or cancelled), invoices and credit notes, returns.
 
 Stock moves through the warehouse's areas by convention: picked goods go from their bin to the
 shipping area `<WAREHOUSE>-OUT` (still reserved for the order), shipping moves them to CUSTOMER,
@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from server.inventory import services as ledger
 from server.inventory.models import Balance, Move, Reservation
 from server.locations.models import Location
 from server.locations.services import get_location
-from server.partners.models import Partner
+from server.partners.models import Partner, PriceList
 from server.partners.services import partner_reference, price_for
 from server.purchasing.services import LineIn, _replace_lines, _vat, _warehouse
 from server.quantities import as_decimal, optional_non_negative, positive_qty
@@ -54,6 +54,7 @@ from server.schemas import fmt
 from server.settings import get_settings
 
 OPEN_SO_STATES = ("confirmed", "picking", "packed", "shipped")
+Remainder = Literal["backorder", "cancel"]  # what becomes of what an order ships short of
 
 
 def get_quote(session: Session, number: str, *, lock: bool = False) -> Quote:
@@ -119,6 +120,26 @@ def _totals(doc: Any) -> None:
         subtotal += net
         tax += money(net * line.vat_rate / 100)
     doc.subtotal, doc.tax, doc.total = subtotal, tax, subtotal + tax
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerPrice:
+    qty: Decimal
+    price_list: str | None
+    unit_price: Decimal | None
+    vat_rate: Decimal
+
+
+def customer_price(session: Session, actor: Actor, customer: str, sku: str, qty: object) -> CustomerPrice:
+    """The price a line of a quote or order would take when none is typed: the customer's list price for the quantity
+    (the highest break reached), or none; and the item's VAT rate."""
+    actor.require("prices.read")
+    customer_row = partner_reference(session, customer, "customer")
+    item = item_for_move(session, sku)
+    amount = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
+    listed = price_for(session, customer_row, item.id, amount)
+    code = session.scalar(select(PriceList.code).where(PriceList.id == customer_row.price_list_id)) if customer_row.price_list_id else None
+    return CustomerPrice(qty=amount, price_list=code, unit_price=listed, vat_rate=item.vat_rate)
 
 
 # Quotes -----------------------------------------------------------------------------------------
@@ -243,6 +264,20 @@ class Exposure:
     def total(self) -> Decimal:
         return self.open_ar + self.open_orders + self.this_order
 
+    @property
+    def over_limit(self) -> bool:
+        return self.limit is not None and self.total > self.limit
+
+
+def credit_released(so: SalesOrder) -> bool:
+    """Released by someone allowed to, for at least the order's current amount (a change above it needs a new release)."""
+    return so.credit_override_amount is not None and so.total <= so.credit_override_amount
+
+
+def credit_hold(session: Session, so: SalesOrder) -> bool:
+    """Whether confirming the order now would be refused for its customer's credit limit: it waits for a release."""
+    return not credit_released(so) and exposure(session, so.customer_id, so).over_limit
+
 
 def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -> Exposure:
     """What the customer owes (posted invoices not paid or credited, less unallocated payments) plus open orders not invoiced."""
@@ -271,9 +306,10 @@ def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -
 
 
 def _uninvoiced(order: SalesOrder) -> Decimal:
+    """What is left to bill on an order: not what went to a backorder (that order counts it) nor what was cancelled."""
     total = Decimal(0)
     for line in order.lines:
-        net = money((line.qty - line.invoiced_qty) * line.unit_price)
+        net = money((line.qty - line.backordered_qty - line.cancelled_qty - line.invoiced_qty) * line.unit_price)
         total += net + money(net * line.vat_rate / 100)
     return total
 
@@ -300,8 +336,8 @@ def confirm_so(session: Session, actor: Actor, number: str, *, version: int | No
     so.status = flows.SALES_ORDER.target(number, so.status, "confirm")
     customer = session.get_one(Partner, so.customer_id, with_for_update=True)
     seen = exposure(session, customer.id, so)
-    released = so.credit_override_amount is not None and so.total <= so.credit_override_amount
-    if seen.limit is not None and seen.total > seen.limit and not released:
+    released = credit_released(so)
+    if seen.over_limit and not released:
         raise Conflict(
             f"Customer {customer.code}'s credit limit is {fmt(seen.limit)}: open receivables {fmt(seen.open_ar)} + open orders "
             f"{fmt(seen.open_orders)} + this order {fmt(seen.this_order)} = {fmt(seen.total)}. Ask finance to release it.",
@@ -311,18 +347,26 @@ def confirm_so(session: Session, actor: Actor, number: str, *, version: int | No
             limit=fmt(seen.limit), open_ar=fmt(seen.open_ar), open_orders=fmt(seen.open_orders), this_order=fmt(seen.this_order),
             exposure=fmt(seen.total),
         )
-    warehouse = session.get_one(Location, so.warehouse_id)
-    for line in so.lines:
-        _reserve_fefo(session, actor, warehouse, line)
-    so.confirmed_at = utcnow()
-    touch(so)
-    session.flush()
+    _reserve_order(session, actor, so)
     record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released)
     return so
 
 
-def _reserve_fefo(session: Session, actor: Actor, warehouse: Location, line: SalesOrderLine) -> None:
-    """Reserve a line's quantity from the warehouse's bins, earliest expiry first, then by bin code."""
+def _reserve_order(session: Session, actor: Actor, so: SalesOrder, *, all_or_nothing: bool = True) -> None:
+    """Reserve every line of an order being confirmed: in full or not at all, or (a backorder) as far as stock allows."""
+    warehouse = session.get_one(Location, so.warehouse_id)
+    for line in so.lines:
+        _reserve_fefo(session, actor, warehouse, line, line.qty, all_or_nothing=all_or_nothing)
+    so.confirmed_at = utcnow()
+    touch(so)
+    session.flush()
+
+
+def _reserve_fefo(
+    session: Session, actor: Actor, warehouse: Location, line: SalesOrderLine, need: Decimal, *, all_or_nothing: bool = True
+) -> None:
+    """Reserve `need` of a line from the warehouse's bins, earliest expiry first, then by bin code; short of stock, refused
+    (`all_or_nothing`) or reserved as far as it goes."""
     item = session.get_one(Item, line.item_id)
     rows = session.execute(
         select(Balance.location_id, Location.code, Balance.lot_id, Lot.code, Lot.expiry, Balance.qty - Balance.reserved)
@@ -337,8 +381,9 @@ def _reserve_fefo(session: Session, actor: Actor, warehouse: Location, line: Sal
     if item.tracking == "lot":
         today = local_today()
         rows = [r for r in rows if r[4] is None or r[4] >= today]  # never reserve expired stock
-    need = line.qty
     available = sum((r[5] for r in rows), Decimal(0))
+    if available < need and not all_or_nothing:
+        need = available
     if available < need:
         raise InsufficientStock(
             f"Only {fmt(available)} {item.unit} of {item.sku} is available in {warehouse.code}; line {line.line_no} needs {fmt(need)}.",
@@ -404,6 +449,8 @@ def create_wave(session: Session, actor: Actor, *, warehouse: str, orders: Seque
             flows.SALES_ORDER.target(number, so.status, "pick")
             if session.scalar(select(func.count()).select_from(PickTask).where(PickTask.so_line_id.in_([line.id for line in so.lines]))):
                 raise Conflict(f"Sales order {number} is already in a wave.", f"销售订单 {number} 已在波次中。", code="already_in_wave")
+        if so.status == "confirmed" and so.backorder_of is not None:
+            _top_up(session, actor, so)
         so.status = flows.SALES_ORDER.target(number, so.status, "pick")
         touch(so)
         for reservation in _open_reservations(session, [line.id for line in so.lines]):
@@ -423,6 +470,17 @@ def create_wave(session: Session, actor: Actor, *, warehouse: str, orders: Seque
     session.flush()
     record(session, actor, "wave.create", "wave", wave.number, orders=list(orders), tasks=len(tasks))
     return wave
+
+
+def _top_up(session: Session, actor: Actor, so: SalesOrder) -> None:
+    """A backorder was reserved as far as stock allowed when it was made; what has come in since is reserved before picking."""
+    held = {line.id: Decimal(0) for line in so.lines}
+    for reservation in _open_reservations(session, list(held)):
+        held[int(reservation.ref_id or 0)] += reservation.qty
+    warehouse = session.get_one(Location, so.warehouse_id)
+    for line in so.lines:
+        if line.qty > held[line.id]:
+            _reserve_fefo(session, actor, warehouse, line, line.qty - held[line.id], all_or_nothing=False)
 
 
 def list_waves(session: Session, actor: Actor, *, warehouse: str | None, status: str | None, limit: int) -> list[Wave]:
@@ -449,6 +507,11 @@ def confirm_pick(
     task = session.get(PickTask, task_id, with_for_update=True)
     if task is None:
         raise NotFound(f"No pick task {task_id}.", f"没有拣货任务 {task_id}。")
+    if task.status == "cancelled":
+        raise Conflict(
+            f"Pick task {task_id} is cancelled: its order shipped without it. Put the goods back.",
+            f"拣货任务 {task_id} 已取消：订单已不含此项发货。请把货物放回。", code="pick_cancelled", status=task.status,
+        )
     if task.status != "open":
         raise Conflict(f"Pick task {task_id} was already confirmed.", f"拣货任务 {task_id} 已确认。", code="already_picked", status=task.status)
     bin_ = session.get_one(Location, task.location_id)
@@ -493,12 +556,17 @@ def confirm_pick(
     line.short_qty += task.qty - taken
     touch(so)
     session.flush()
-    wave = session.get_one(Wave, task.wave_id, with_for_update=True)
+    _wave_progress(session, task.wave_id)
+    record(session, actor, "pick.confirm", "pick_task", task_id, so=so.number, sku=item.sku, qty=fmt(taken), short=fmt(task.qty - taken), reason=short_reason)
+    return task
+
+
+def _wave_progress(session: Session, wave_id: int) -> None:
+    """A task of the wave was done or cancelled: the wave is done once none is open."""
+    wave = session.get_one(Wave, wave_id, with_for_update=True)
     if not session.scalar(select(func.count()).select_from(PickTask).where(PickTask.wave_id == wave.id, PickTask.status == "open")):
         wave.status = "done"
     wave.version += 1
-    record(session, actor, "pick.confirm", "pick_task", task_id, so=so.number, sku=item.sku, qty=fmt(taken), short=fmt(task.qty - taken), reason=short_reason)
-    return task
 
 
 # Packing and shipping ---------------------------------------------------------------------------
@@ -563,8 +631,13 @@ def packages_of(session: Session, so: SalesOrder) -> list[Package]:
     return list(session.scalars(select(Package).where(Package.so_id == so.id).order_by(Package.id)))
 
 
-def ship(session: Session, actor: Actor, number: str, *, op_id: str | None = None) -> SalesOrder:
-    """Everything picked leaves: moves from the shipping area to CUSTOMER at moving-average cost (cost of goods sold)."""
+def ship(
+    session: Session, actor: Actor, number: str, *, remainder: Remainder | None = None, reason: str = "", op_id: str | None = None
+) -> SalesOrder:
+    """Everything picked leaves: moves from the shipping area to CUSTOMER at moving-average cost (cost of goods sold).
+
+    An order with less picked than ordered ships only with a decision on the rest (`remainder`): kept to deliver on a
+    backorder, or cancelled. Without one it is refused with the short lines, and nothing moves."""
     actor.require("sales.fulfil")
     so = get_so(session, number, lock=True)
     so.status = flows.SALES_ORDER.target(number, so.status, "ship")
@@ -592,11 +665,95 @@ def ship(session: Session, actor: Actor, number: str, *, op_id: str | None = Non
             shipped_any = True
     if not shipped_any:
         raise Conflict(f"Sales order {number} has nothing picked to ship.", f"销售订单 {number} 没有已拣货的商品可发。", code="nothing_to_ship")
+    short = _short_lines(session, so)
+    if short and remainder is None:
+        raise _short_shipment(number, short)
     so.shipped_at = utcnow()
     touch(so)
     session.flush()
     record(session, actor, "so.ship", "so", number, lines={line.line_no: fmt(line.shipped_qty) for line in so.lines})
+    if short:
+        _release_rest(session, actor, so)
+        if remainder == "backorder":
+            _backorder(session, actor, so, short, reason)
+        else:
+            for s in short:
+                s.line.cancelled_qty += s.qty
+            record(session, actor, "so.cancel_rest", "so", number, reason=reason, lines={s.line.line_no: fmt(s.qty) for s in short})
     return so
+
+
+@dataclasses.dataclass(frozen=True)
+class Shortfall:
+    line: SalesOrderLine
+    item: Item
+    qty: Decimal  # ordered and not picked
+
+
+def _short_lines(session: Session, so: SalesOrder) -> list[Shortfall]:
+    items = {row.id: row for row in session.scalars(select(Item).where(Item.id.in_({line.item_id for line in so.lines})))}
+    return [Shortfall(line, items[line.item_id], line.qty - line.picked_qty) for line in so.lines if line.picked_qty < line.qty]
+
+
+def _short_shipment(number: str, short: list[Shortfall]) -> Conflict:
+    """Shipping short needs a decision on the rest; the refusal lists what is short so the person can make it."""
+    en = "; ".join(f"line {s.line.line_no} ({s.item.sku}) ordered {fmt(s.line.qty)}, picked {fmt(s.line.picked_qty)}, {fmt(s.qty)} short" for s in short)
+    zh = "；".join(f"第 {s.line.line_no} 行（{s.item.sku}）订购 {fmt(s.line.qty)}，已拣 {fmt(s.line.picked_qty)}，缺 {fmt(s.qty)}" for s in short)
+    return Conflict(
+        f"Sales order {number} is short: {en}. Ship it with a decision on the rest: keep it on a backorder, or cancel it.",
+        f"销售订单 {number} 未拣足：{zh}。发货时请决定其余部分：保留为欠货单，或取消。",
+        code="short_shipment",
+        lines=[
+            {"line": s.line.line_no, "sku": s.item.sku, "ordered": fmt(s.line.qty), "picked": fmt(s.line.picked_qty), "packed": fmt(s.line.packed_qty),
+             "short": fmt(s.qty)}
+            for s in short
+        ],
+        choices=["backorder", "cancel"],
+    )
+
+
+def _release_rest(session: Session, actor: Actor, so: SalesOrder) -> None:
+    """What was never picked is no longer held for the order: its reservations are released, its open pick tasks cancelled."""
+    ids = [line.id for line in so.lines]
+    for reservation in _open_reservations(session, ids):
+        ledger.release(session, _as_reserver(actor), reservation.id)
+    waves = set()
+    for task in session.scalars(select(PickTask).where(PickTask.so_line_id.in_(ids), PickTask.status == "open").with_for_update()):
+        task.status, task.version = "cancelled", task.version + 1
+        waves.add(task.wave_id)
+    session.flush()
+    for wave_id in sorted(waves):
+        _wave_progress(session, wave_id)
+
+
+def _backorder(session: Session, actor: Actor, so: SalesOrder, short: list[Shortfall], reason: str) -> SalesOrder:
+    """The rest of a shipped order as a new order: same customer, warehouse, address and prices, confirmed at once and
+    reserved as far as stock allows. Its credit is not checked again: the amount was part of the order it comes from,
+    checked (or released) when that was confirmed, and the customer's exposure does not grow by it."""
+    backorder = SalesOrder(
+        number=next_number(session, "SO"), status="draft", customer_id=so.customer_id, warehouse_id=so.warehouse_id, ship_to=so.ship_to,
+        note=so.note, backorder_of=so.id, created_by=actor.user_id,
+    )
+    backorder.lines = [
+        SalesOrderLine(line_no=n, item_id=s.line.item_id, qty=s.qty, unit_price=s.line.unit_price, vat_rate=s.line.vat_rate)
+        for n, s in enumerate(short, 1)
+    ]
+    for s in short:
+        s.line.backordered_qty += s.qty
+    _totals(backorder)
+    session.add(backorder)
+    session.flush()
+    record(session, actor, "so.backorder", "so", so.number, backorder=backorder.number, reason=reason,
+           lines={s.line.line_no: fmt(s.qty) for s in short})
+    record(session, actor, "so.create", "so", backorder.number, backorder_of=so.number, total=fmt(backorder.total))
+    backorder.status = flows.SALES_ORDER.target(backorder.number, backorder.status, "confirm")
+    _reserve_order(session, actor, backorder, all_or_nothing=False)
+    record(session, actor, "so.confirm", "so", backorder.number, total=fmt(backorder.total), credit_checked_on=so.number)
+    return backorder
+
+
+def backorders_of(session: Session, so: SalesOrder) -> list[str]:
+    return list(session.scalars(select(SalesOrder.number).where(SalesOrder.backorder_of == so.id).order_by(SalesOrder.id)))
 
 
 # Invoices and credit notes ----------------------------------------------------------------------
@@ -854,13 +1011,19 @@ def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *,
 
 def list_documents(
     session: Session, model: Any, *, status: str | None = None, customer: str | None = None, limit: int = 50, offset: int = 0,
-    kind: str | None = None,
+    kind: str | None = None, warehouse: str | None = None, order: str | None = None,
 ) -> tuple[list[Any], int]:
+    """A page of quotes, orders, invoices or returns, newest first, narrowed by state, customer, warehouse, or the sales order
+    (an invoice's or a return's) they belong to."""
     query = select(model)
     if status:
         query = query.where(model.status == status)
     if customer:
         query = query.where(model.customer_id == select(Partner.id).where(Partner.code == customer).scalar_subquery())
+    if warehouse and hasattr(model, "warehouse_id"):
+        query = query.where(model.warehouse_id == select(Location.id).where(Location.code == warehouse).scalar_subquery())
+    if order and hasattr(model, "so_id"):
+        query = query.where(model.so_id == select(SalesOrder.id).where(SalesOrder.number == order).scalar_subquery())
     if kind and model is Invoice:
         query = query.where(Invoice.kind == kind)
     return page(session, query, model, limit, offset)

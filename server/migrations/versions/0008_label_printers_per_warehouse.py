@@ -10,7 +10,6 @@ from alembic import op
 
 import server.base
 
-
 revision = '0008'
 down_revision = '0007'
 branch_labels = None

@@ -1,0 +1,699 @@
+// Purchasing in the back office: requisitions and reorder suggestions, purchase orders from draft to approval and their
+// history, receipts with their inspection and put-away, and supplier bills with the three-way match.
+
+import * as sync from "../sync.js";
+import { language } from "../i18n.js";
+import { h, say, showing, go, scroller } from "../ui.js";
+import {
+  amount, back, deskTexts, documentActions, enc, facts, fail, formField, grid, link, load, may, named, num, pagedList, put, recordForm, row,
+  totals, when,
+} from "../desk.js";
+
+const { t, known, stateOptions } = deskTexts({
+  requisitions: ["请购单", "Requisitions"],
+  receipts: ["收货单", "Receipts"],
+  bills: ["供应商发票", "Supplier bills"],
+  "state open": ["进行中", "Open"],
+  "state ordered": ["已下单", "Ordered"],
+  "state inspecting": ["待质检", "Awaiting inspection"],
+  "state putaway": ["待上架", "Awaiting put-away"],
+  "state done": ["已完成", "Done"],
+  "state blocked": ["匹配不符已冻结", "Blocked by a mismatch"],
+  "state posted": ["已过账", "Posted"],
+  "state partially_paid": ["部分付款", "Partially paid"],
+  "state paid": ["已结清", "Paid"],
+  "source manual": ["手工", "By hand"],
+  "source reorder": ["再订货建议", "Reorder suggestion"],
+  "qc pending": ["待质检", "Awaiting inspection"],
+  "qc accepted": ["合格", "Accepted"],
+  "qc rejected": ["拒收", "Rejected"],
+  "qc partial": ["部分拒收", "Partly rejected"],
+  "task open": ["待上架", "To put away"],
+  "task done": ["已上架", "Put away"],
+  "task cancelled": ["已取消", "Cancelled"],
+  source: ["来源", "Source"],
+  "needed by": ["需求日期", "Needed by"],
+  po: ["采购订单", "Purchase order"],
+  "new requisition": ["新建请购单", "New requisition"],
+  "check reorder": ["立即检查再订货点", "Check reorder levels now"],
+  "reorder raised": ["再订货检查新建的请购单：", "Requisitions the reorder check raised:"],
+  "reorder none": ["再订货检查完成：没有商品低于再订货点。", "Reorder check done: no item is below its reorder level."],
+  select: ["选择", "Select"],
+  "select requisition": ["选择请购单", "Select requisition"],
+  "make po": ["生成采购订单", "Make a purchase order"],
+  "make po from": ["用所选请购单生成采购订单", "Make a purchase order from the selected requisitions"],
+  "selected requisitions": ["已选请购单", "Selected requisitions"],
+  "optional supplier": ["供应商（可选）", "Supplier (optional)"],
+  "add line": ["添加一行", "Add a line"],
+  "remove line": ["删除行", "Remove line"],
+  "no lines yet": ["还没有行，请添加一行。", "No line yet: add one."],
+  "unit price": ["单价", "Unit price"],
+  "vat rate": ["税率 %", "VAT %"],
+  "price hint": ["留空：用供应商价目表或上次价格", "Empty: the supplier's list or last price"],
+  "vat hint": ["留空：用商品税率", "Empty: the item's rate"],
+  "new po": ["新建采购订单", "New purchase order"],
+  "edit po": ["修改采购订单", "Change the purchase order"],
+  "awaiting me": ["待我审批", "Awaiting my approval"],
+  "expected date": ["预计到货日期", "Expected date"],
+  create: ["创建", "Create"],
+  history: ["修改历史", "History"],
+  "no changes": ["这个版本没有可读的修改。", "Nothing a person decides on changed in this version."],
+  "enter bill": ["登记供应商发票", "Enter a bill"],
+  "enter bill for": ["为采购订单登记发票", "Enter a bill for a purchase order"],
+  "po number": ["采购订单号", "Purchase order number"],
+  "supplier ref": ["供应商发票号", "Supplier's bill number"],
+  "bill date": ["发票日期", "Bill date"],
+  "due date": ["到期日", "Due date"],
+  "po line": ["订单行", "Order line"],
+  paid: ["已付", "Paid"],
+  open: ["未付", "Open"],
+  "why blocked": ["为什么这张发票被冻结", "Why this bill is blocked"],
+  "what to do": ["怎么办：把各行改成供应商发票上的实际数量、单价和税率（数量不能超过已收货合格且未开票的数量；单价与订单不符时请供应商开正确的发票），保存后再过账；或取消这张发票。",
+    "What to do: correct the lines to what the supplier really billed (no more than was received, accepted and not yet billed; if the price differs from the order, ask the supplier for a corrected bill), save, and post again — or cancel this bill."],
+  "correct lines": ["更正各行", "Correct the lines"],
+  "edit bill": ["更正发票", "Correct the bill"],
+  problem: ["问题", "Problem"],
+  "record payment": ["登记付款", "Record a payment"],
+  dock: ["收货区", "Dock"],
+  serials: ["序列号", "Serials"],
+  rejected: ["拒收", "Rejected"],
+  inspection: ["质检", "Inspection"],
+  "qc note": ["质检说明", "Inspection note"],
+  putaway: ["上架任务", "Put-away tasks"],
+  from: ["从", "From"],
+  suggested: ["建议库位", "Suggested bin"],
+  "put to": ["上架到", "Put away to"],
+  "nothing billable": ["这张采购订单没有已收货合格且未开票的数量。", "Nothing on this purchase order is received, accepted and not yet billed."],
+}, "purchasing");
+
+const REQ_STATES = ["open", "ordered", "cancelled"];
+const PO_STATES = ["draft", "pending", "approved", "rejected", "partially_received", "received", "closed", "cancelled"];
+const RECEIPT_STATES = ["open", "inspecting", "putaway", "done", "cancelled"];
+const BILL_STATES = ["draft", "blocked", "posted", "partially_paid", "paid", "cancelled"];
+
+const said = (zh, en) => (language() === "zh" ? zh : en);
+
+function heading(text) {
+  return h("h3", { tabindex: "-1" }, text);
+}
+
+/** After a redraw, the cursor goes to the record's heading, where a keyboard user reads on. */
+function focusTitle(panel) {
+  panel.querySelector("h3")?.focus();
+}
+
+function toolbar(...buttons) {
+  const shown = buttons.filter(Boolean);
+  return shown.length ? h("p", { class: "actions" }, shown) : null;
+}
+
+// Lines typed in a form --------------------------------------------------------------------------
+
+/**
+ * The lines of a form, typed into a table: one row per line, added and removed with buttons. Each input is named
+ * `line-<row>-<field>` (one name a refusal can point at; desk.js's fieldOf keeps only what comes before a "." or "[").
+ *   columns: [{name, label, type, inputmode, hint, width}]; fixed: a read-only first cell per row (e.g. the order line).
+ */
+function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
+  const body = h("tbody");
+  const empty = h("p", { class: "muted", "data-field": "no-lines", hidden: true }, t("no lines yet"));
+  const renumber = () => {
+    [...body.rows].forEach((tr, i) => {
+      tr.dataset.row = String(i);
+      for (const input of tr.querySelectorAll("[data-name]")) {
+        input.name = `line-${i}-${input.dataset.name}`;
+        input.setAttribute("aria-label", `${input.dataset.label} · ${t("line")} ${i + 1}`);
+      }
+      const remove = tr.querySelector("[data-action=remove-line]");
+      remove.setAttribute("aria-label", `${t("remove line")} ${i + 1}`);
+    });
+    empty.hidden = body.rows.length > 0;
+  };
+  const add = (values = {}) => {
+    const tr = h("tr", { dataset: { fixed: values.fixed ?? "" } },
+      fixed ? h("td", { "data-field": "fixed" }, fixed(values)) : null,
+      columns.map((c) => h("td", {}, h("input", {
+        type: c.type || "text", "data-name": c.name, "data-label": c.label, value: values[c.name] ?? "", autocomplete: "off",
+        inputmode: c.inputmode || null, placeholder: c.hint || null, size: c.size || 10,
+      }))),
+      h("td", {}, h("button", { type: "button", "data-action": "remove-line", onclick: () => {
+        const at = [...body.rows].indexOf(tr);
+        tr.remove();
+        renumber();
+        (body.rows[Math.min(at, body.rows.length - 1)]?.querySelector("input") || addButton || body.closest("form")?.querySelector("button"))?.focus();
+      } }, "×")));
+    body.append(tr);
+    renumber();
+    return tr;
+  };
+  const addButton = addable ? h("button", { type: "button", "data-action": "add-line", onclick: () => add().querySelector("input").focus() }, t("add line")) : null;
+  rows.forEach(add);
+  if (!rows.length && addable) add();
+  // A group, not a fieldset: a fieldset grows to its table's width, and the table must scroll inside it on a phone.
+  const element = h("div", { class: "lines", id, role: "group", "aria-labelledby": `${id}-title` },
+    h("h4", { id: `${id}-title` }, t("lines")),
+    scroller(h("table", {},
+      h("thead", {}, h("tr", {}, fixed ? h("th", { scope: "col" }, t("po line")) : null, columns.map((c) => h("th", { scope: "col" }, c.label)),
+        h("th", { scope: "col" }, h("span", { class: "muted" }, "")))),
+      body)),
+    empty, addButton ? h("p", {}, addButton) : null);
+  renumber();
+  return {
+    element,
+    /** The lines as typed (rows left wholly empty are not sent), and the rows they came from, in the same order. */
+    read() {
+      const sent = [...body.rows].filter((tr) => [...tr.querySelectorAll("input")].some((input) => input.value.trim()));
+      const lines = sent.map((tr) => {
+        const line = tr.dataset.fixed ? { line: Number(tr.dataset.fixed) } : {};
+        for (const input of tr.querySelectorAll("[data-name]")) if (input.value.trim()) line[input.dataset.name] = input.value.trim();
+        return line;
+      });
+      return { lines, rows: sent };
+    },
+  };
+}
+
+/** Point a refusal at the input it is about: the server names a line's field as `lines[2].qty` (the third line sent). */
+function pointAt(error, sentRows = []) {
+  const details = error?.body?.details;
+  if (!details) return error;
+  const key = String(details.field || details.errors?.[0]?.key || details.fields?.[0] || "").replace(/^\$\.?/, "");
+  const line = key.match(/^lines\[(\d+)\](?:\.(\w+))?/);
+  if (line) {
+    const tr = sentRows[Number(line[1])];
+    const input = tr && (tr.querySelector(`[data-name="${line[2]}"]`) || tr.querySelector("input"));
+    if (input) details.field = input.name;
+  } else if (key) {
+    details.field = key.split(/[.[]/)[0];
+  }
+  return error;
+}
+
+/** Send what a form of a document with lines says; a refusal comes back pointed at its input. */
+async function sending(request, sentRows) {
+  try {
+    return await request;
+  } catch (error) {
+    throw pointAt(error, sentRows);
+  }
+}
+
+// Requisitions -----------------------------------------------------------------------------------
+
+// The requisitions picked to go on one purchase order, kept while the purchaser pages and filters.
+const picked = new Map();
+let lastCheck = null;  // what the last reorder check raised, shown above the list until another is run
+
+const linesText = (lines) => lines.map((l) => `${l.sku} × ${l.qty}`).join(", ");
+
+async function requisitions(here, panel, number) {
+  if (number === "new") return requisitionForm(here, panel);
+  if (number) return requisition(here, panel, number);
+  const order = h("div", { id: "order-box" });
+  const drawOrder = () => put(order, picked.size ? orderForm(here, [...picked.values()], () => { picked.clear(); drawOrder(); redraw(); }) : null);
+  const choose = (req) => {
+    if (!req.actions.includes("order")) return "";
+    return h("input", { type: "checkbox", "data-pick": req.number, "aria-label": `${t("select requisition")} ${req.number}`, checked: picked.has(req.number),
+      onchange: (event) => {
+        for (const box of document.querySelectorAll(`[data-pick="${req.number}"]`)) box.checked = event.currentTarget.checked;
+        if (event.currentTarget.checked) picked.set(req.number, req);
+        else picked.delete(req.number);
+        drawOrder();
+      } });
+  };
+  const columns = [t("select"), t("number"), t("status"), t("source"), t("warehouse"), t("supplier"), t("needed by"), t("lines"), t("po"), t("created")];
+  const draw = (req) => row({ "data-req": req.number }, [choose(req), link("requisitions", req.number), known("state", req.status), known("source", req.source),
+    req.warehouse, req.supplier || "", req.needed_by || "", { text: linesText(req.lines), wrap: true }, req.po ? link("purchase-orders", req.po) : "", when(req.created_at)]);
+  const raised = h("div", { id: "reorder-result", "aria-live": "polite" });
+  const showRaised = async () => {
+    if (!lastCheck) return put(raised);
+    if (!lastCheck.length) return put(raised, h("p", { class: "muted" }, t("reorder none")));
+    const found = await Promise.all(lastCheck.map((n) => sync.api(`/api/v1/requisitions/${enc(n)}`).catch(() => null)));
+    if (!showing(here)) return;
+    put(raised, h("h4", {}, t("reorder raised")), grid(columns, found.filter(Boolean).map(draw)));
+  };
+  const check = async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      lastCheck = (await sync.api("/api/v1/reorder-rules/check", { method: "POST", body: {} })).requisitions;
+    } catch (error) {
+      return fail(error);
+    } finally {
+      button.disabled = false;
+    }
+    say("ok", lastCheck.length ? `${t("reorder raised")} ${lastCheck.join(", ")}` : t("reorder none"));
+    if (showing(here)) redraw();
+  };
+  const redraw = () => {
+    put(panel,
+      toolbar(may("purchase.request") ? h("button", { type: "button", "data-action": "new-requisition", onclick: () => go("#/office/requisitions/new") },
+        t("new requisition")) : null,
+      may("purchase.request") ? h("button", { type: "button", "data-action": "check-reorder", onclick: check }, t("check reorder")) : null),
+      raised,
+      pagedList(here, {
+        key: "requisitions",
+        filters: [{ name: "status", label: t("status"), options: stateOptions(REQ_STATES) },
+          { name: "warehouse", label: t("warehouse"), placeholder: t("code") }, { name: "supplier", label: t("supplier"), placeholder: t("code") }],
+        columns,
+        fetchPage: (params) => sync.api("/api/v1/requisitions", { params }),
+        draw,
+      }),
+      order);
+    showRaised();
+    drawOrder();
+  };
+  redraw();
+}
+
+/** Make one purchase order of open requisitions (their warehouse's, from one supplier); it opens when made. */
+function orderForm(here, reqs, cleared) {
+  const first = reqs[0];
+  return recordForm({
+    id: "order-form",
+    title: t("make po from"),
+    label: t("make po"),
+    fields: [
+      h("p", { "data-field": "selected" }, `${t("selected requisitions")}: ${reqs.map((r) => r.number).join(", ")}`),
+      { name: "supplier", label: t("supplier"), value: reqs.find((r) => r.supplier)?.supplier || "", required: true },
+      { name: "warehouse", label: t("warehouse"), value: first.warehouse, required: true },
+      { name: "expected_date", label: t("expected date"), type: "date", value: reqs.map((r) => r.needed_by).filter(Boolean).sort()[0] || "" },
+    ],
+    submit: (values) => sending(sync.api("/api/v1/purchase-orders", { method: "POST", body: {
+      supplier: values.supplier, warehouse: values.warehouse, requisitions: reqs.map((r) => r.number),
+      ...(values.expected_date ? { expected_date: values.expected_date } : {}) } })),
+    saved: (po) => {
+      picked.clear();
+      say("ok", `${po.number} · ${t("saved")}`);
+      go(`#/office/purchase-orders/${enc(po.number)}`);
+    },
+    cancel: cleared,
+  });
+}
+
+function requisitionForm(here, panel) {
+  const editor = lineEditor({ id: "requisition-lines", columns: [
+    { name: "sku", label: t("sku") }, { name: "qty", label: t("qty"), inputmode: "decimal" }] });
+  let sent = [];
+  put(panel, back("requisitions"), recordForm({
+    id: "requisition-form",
+    title: t("new requisition"),
+    label: t("create"),
+    fields: [
+      { name: "warehouse", label: t("warehouse"), required: true },
+      { name: "supplier", label: t("optional supplier") },
+      { name: "needed_by", label: t("needed by"), type: "date" },
+      { name: "note", label: t("note"), type: "textarea" },
+      editor.element,
+    ],
+    submit: (values) => {
+      const { lines, rows } = editor.read();
+      sent = rows;
+      const body = { warehouse: values.warehouse || "", lines };
+      for (const key of ["supplier", "needed_by", "note"]) if (values[key]) body[key] = values[key];
+      return sending(sync.api("/api/v1/requisitions", { method: "POST", body }), sent);
+    },
+    saved: (req) => {
+      say("ok", `${req.number} · ${t("saved")}`);
+      go(`#/office/requisitions/${enc(req.number)}`);
+    },
+    cancel: () => go("#/office/requisitions"),
+  }));
+  panel.querySelector("[name=warehouse]").focus();
+}
+
+async function requisition(here, panel, number) {
+  const req = await load(here, panel, sync.api(`/api/v1/requisitions/${enc(number)}`));
+  if (!req) return;
+  const extra = h("div", { id: "req-order" });
+  put(panel,
+    back("requisitions"),
+    heading(`${req.number}${req.supplier ? ` · ${req.supplier}` : ""}`),
+    facts([[t("status"), known("state", req.status), { "data-field": "status" }], [t("source"), known("source", req.source)],
+      [t("warehouse"), req.warehouse], [t("supplier"), req.supplier ? link("partners", req.supplier) : null], [t("needed by"), req.needed_by],
+      [t("po"), req.po ? link("purchase-orders", req.po) : null, { "data-field": "po" }], [t("note"), req.note], [t("created"), when(req.created_at)]]),
+    h("h4", {}, t("lines")),
+    grid([num(t("line")), t("sku"), num(t("qty"))], req.lines.map((l) => row({ "data-sku": l.sku }, [num(String(l.line)), link("items", l.sku), num(l.qty)])),
+      { id: "req-lines" }),
+    documentActions(req, {
+      path: `/api/v1/requisitions/${enc(number)}`,
+      ask: { cancel: "reason" },
+      run: { order: () => {
+        put(extra, recordForm({
+          id: "order-form",
+          title: t("make po"),
+          label: t("make po"),
+          fields: [{ name: "supplier", label: t("supplier"), value: req.supplier || "", required: true }],
+          submit: (values) => sending(sync.api(`/api/v1/requisitions/${enc(number)}/order`, { method: "POST",
+            body: { version: req.version, supplier: values.supplier || "" } })),
+          saved: (po) => {
+            say("ok", `${po.number} · ${t("saved")}`);
+            go(`#/office/purchase-orders/${enc(po.number)}`);
+          },
+          cancel: () => put(extra),
+        }));
+        extra.querySelector("[name=supplier]").focus();
+      } },
+      done: async () => {
+        await requisition(here, panel, number);
+        focusTitle(panel);
+      },
+    }),
+    extra);
+}
+
+// Purchase orders --------------------------------------------------------------------------------
+
+async function purchaseOrders(here, panel, number) {
+  if (number === "new") return poForm(here, panel);
+  if (number) return purchaseOrder(here, panel, number);
+  put(panel,
+    toolbar(may("purchase.write") ? h("button", { type: "button", "data-action": "new-po", onclick: () => go("#/office/purchase-orders/new") }, t("new po")) : null),
+    pagedList(here, {
+      key: "purchase-orders",
+      filters: [{ name: "status", label: t("status"), options: stateOptions(PO_STATES) },
+        { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "warehouse", label: t("warehouse"), placeholder: t("code") },
+        ...(may("purchase.approve") ? [{ name: "awaiting_me", label: t("awaiting me"), options: [["", t("all")], ["true", t("awaiting me")]] }] : [])],
+      columns: [t("number"), t("status"), t("supplier"), t("warehouse"), t("expected"), num(t("total")), t("currency"), t("created")],
+      fetchPage: (params) => sync.api("/api/v1/purchase-orders", { params }),
+      draw: (po) => row({ "data-po": po.number }, [link("purchase-orders", po.number), known("state", po.status), po.supplier, po.warehouse,
+        po.expected_date || "", amount(po.total), po.currency, when(po.created_at)]),
+    }));
+}
+
+const PO_LINE_COLUMNS = () => [
+  { name: "sku", label: t("sku") }, { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 },
+  { name: "unit_price", label: t("unit price"), inputmode: "decimal", hint: t("price hint"), size: 14 },
+  { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", hint: t("vat hint"), size: 8 },
+];
+
+function poForm(here, panel) {
+  const editor = lineEditor({ id: "po-form-lines", columns: PO_LINE_COLUMNS() });
+  put(panel, back("purchase-orders"), recordForm({
+    id: "po-form",
+    title: t("new po"),
+    label: t("create"),
+    fields: [
+      { name: "supplier", label: t("supplier"), required: true },
+      { name: "warehouse", label: t("warehouse"), required: true },
+      { name: "expected_date", label: t("expected date"), type: "date" },
+      { name: "currency", label: t("currency"), value: "CNY", maxlength: 3, size: 4 },
+      { name: "note", label: t("note"), type: "textarea" },
+      editor.element,
+    ],
+    submit: (values) => {
+      const { lines, rows } = editor.read();
+      const body = { supplier: values.supplier || "", warehouse: values.warehouse || "", lines };
+      for (const key of ["expected_date", "currency", "note"]) if (values[key]) body[key] = values[key];
+      return sending(sync.api("/api/v1/purchase-orders", { method: "POST", body }), rows);
+    },
+    saved: (po) => {
+      say("ok", `${po.number} · ${t("saved")}`);
+      go(`#/office/purchase-orders/${enc(po.number)}`);
+    },
+    cancel: () => go("#/office/purchase-orders"),
+  }));
+  panel.querySelector("[name=supplier]").focus();
+}
+
+/** Change an order where its state lets it change: only what was changed is sent, so a frozen field is refused only
+ *  when the person really changed it (the server says which, at the field). */
+function poEditForm(po, saved, cancel) {
+  const key = (l) => [l.sku, l.qty, l.unit_price ?? "", l.vat_rate ?? ""].join("|");
+  const editor = lineEditor({ id: "po-edit-lines", columns: PO_LINE_COLUMNS(), rows: po.lines });
+  return recordForm({
+    id: "po-edit",
+    title: t("edit po"),
+    fields: [
+      { name: "expected_date", label: t("expected date"), type: "date", value: po.expected_date || "" },
+      { name: "note", label: t("note"), type: "textarea", value: po.note },
+      editor.element,
+    ],
+    submit: (values) => {
+      const { lines, rows } = editor.read();
+      const body = { version: po.version };
+      if (lines.map(key).join("\n") !== po.lines.map(key).join("\n")) body.lines = lines;
+      if ((values.expected_date || "") !== (po.expected_date || "") && values.expected_date) body.expected_date = values.expected_date;
+      if ((values.note || "") !== po.note) body.note = values.note || "";
+      return sending(sync.api(`/api/v1/purchase-orders/${enc(po.number)}`, { method: "PATCH", body }), rows);
+    },
+    saved,
+    cancel,
+  });
+}
+
+/** The changes of one version, as the server words them in the language showing. */
+function changeList(changes) {
+  const read = changes.map((c) => [c, said(c.said_zh, c.said_en)]).filter(([, text]) => text);
+  return read.length ? h("ul", { class: "changes" }, read.map(([c, text]) => h("li", { "data-change": c.field, "data-line": c.line ?? "" }, text)))
+    : h("p", { class: "muted" }, t("no changes"));
+}
+
+async function purchaseOrder(here, panel, number) {
+  const path = `/api/v1/purchase-orders/${enc(number)}`;
+  const [po, receipts, bills] = await Promise.all([
+    load(here, panel, sync.api(path)),
+    sync.api("/api/v1/receipts", { params: { po: number, limit: 100 } }).catch(() => null),
+    may("prices.read") ? sync.api("/api/v1/bills", { params: { po: number, limit: 100 } }).catch(() => null) : null,
+  ]);
+  if (!po || !showing(here)) return;
+  const again = async () => {
+    await purchaseOrder(here, panel, number);
+    focusTitle(panel);
+  };
+  const changes = h("div", { id: "po-changes" });
+  const editing = h("div", { id: "po-editing" });
+  const showVersion = async (version) => {
+    for (const button of panel.querySelectorAll("[data-version]")) button.setAttribute("aria-pressed", String(button.dataset.version === String(version)));
+    const answer = await load(here, changes, sync.api(`${path}/versions/${version}`));
+    if (!answer) return;
+    put(changes, h("h5", {}, `v${version} · ${t("changes in")}`),
+      version === 1 ? h("p", { class: "muted" }, t("first version")) : changeList(answer.changes_since_previous));
+  };
+  const billable = may("purchase.bill") && po.lines.some((l) => l.to_bill !== "0");
+  put(panel,
+    back("purchase-orders"),
+    heading(`${po.number} · ${po.supplier}`),
+    facts([[t("status"), known("state", po.status), { "data-field": "status" }], [t("supplier"), link("partners", po.supplier)],
+      [t("warehouse"), po.warehouse], [t("currency"), po.currency], [t("expected"), po.expected_date, { "data-field": "expected_date" }],
+      [t("note"), po.note, { "data-field": "note" }],
+      [t("version"), po.version, { "data-field": "version" }], [t("approval roles"), po.approval_roles.map((r) => known("role", r)).join(" → ")],
+      [t("created by"), po.created_by], [t("created"), when(po.created_at)]]),
+    documentActions(po, {
+      path,
+      ask: { reject: "comment", cancel: "reason", close: "reason" },
+      run: { edit: () => {
+        put(editing, poEditForm(po, async (saved) => {
+          say("ok", `${saved.number} v${saved.version} · ${t("saved")}`);
+          await again();
+        }, () => put(editing)));
+        editing.querySelector("input, textarea")?.focus();
+      } },
+      done: again,
+    }),
+    editing,
+    h("h4", {}, t("lines")),
+    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("received")), num(t("accepted")),
+      num(t("billed"))],
+    po.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), link("items", l.sku), named(l), num(l.qty), amount(l.unit_price),
+      num(l.vat_rate), amount(l.net), num(l.received), num(l.accepted), num(l.billed)])), { id: "po-lines" }),
+    totals(po),
+    po.approvals.length ? [h("h4", {}, t("approvals")), grid([t("role"), t("decision"), t("comment"), t("version"), t("at")],
+      po.approvals.map((a) => row({ class: a.void ? "void" : null, "data-approval": a.level }, [`${a.level} · ${known("role", a.role)} · ${a.user}`,
+        known("decision", a.decision), a.comment, `v${a.version}`, when(a.at)])), { id: "po-approvals" })] : null,
+    receipts?.items.length ? [h("h4", {}, t("receipts")), grid([t("number"), t("status"), t("dock"), t("lines"), t("created")],
+      receipts.items.map((r) => row({ "data-receipt": r.number }, [link("receipts", r.number), known("state", r.status), r.dock,
+        { text: linesText(r.lines), wrap: true }, when(r.created_at)])), { id: "po-receipts" })] : null,
+    bills?.items.length ? [h("h4", {}, t("bills")), grid([t("number"), t("status"), t("supplier ref"), num(t("total"))],
+      bills.items.map((b) => row({ "data-bill": b.number }, [link("bills", b.number), known("state", b.status), b.supplier_ref, amount(b.total)])),
+      { id: "po-bills" })] : null,
+    billable ? h("p", {}, h("button", { type: "button", "data-action": "enter-bill", onclick: () => go(`#/office/bills/new/${enc(po.number)}`) },
+      t("enter bill"))) : null,
+    h("h4", {}, t("history")),
+    h("p", { class: "versions" }, Array.from({ length: po.version }, (_, i) => i + 1).map((v) =>
+      h("button", { type: "button", "data-version": v, "aria-pressed": "false", onclick: () => showVersion(v) }, `v${v}`))),
+    changes);
+  if (po.version > 1) await showVersion(po.version);  // what changed last is what a person opening the order asks first
+}
+
+// Receipts ---------------------------------------------------------------------------------------
+
+async function receipts(here, panel, number) {
+  if (number) return receipt(here, panel, number);
+  put(panel, pagedList(here, {
+    key: "receipts",
+    filters: [{ name: "status", label: t("status"), options: stateOptions(RECEIPT_STATES) },
+      { name: "po", label: t("po"), placeholder: "PO-…" }, { name: "warehouse", label: t("warehouse"), placeholder: t("code") }],
+    columns: [t("number"), t("status"), t("po"), t("warehouse"), t("dock"), t("lines"), t("created")],
+    fetchPage: (params) => sync.api("/api/v1/receipts", { params }),
+    draw: (r) => row({ "data-receipt": r.number }, [link("receipts", r.number), known("state", r.status), link("purchase-orders", r.po), r.warehouse, r.dock,
+      { text: linesText(r.lines), wrap: true }, when(r.created_at)]),
+  }));
+}
+
+async function receipt(here, panel, number) {
+  const r = await load(here, panel, sync.api(`/api/v1/receipts/${enc(number)}`));
+  if (!r) return;
+  put(panel,
+    back("receipts"),
+    heading(`${r.number} · ${r.po}`),
+    facts([[t("status"), known("state", r.status), { "data-field": "status" }], [t("po"), link("purchase-orders", r.po)], [t("warehouse"), r.warehouse],
+      [t("dock"), r.dock], [t("note"), r.note], [t("created"), when(r.created_at)]]),
+    h("h4", {}, t("lines")),
+    grid([num(t("line")), num(t("po line")), t("sku"), t("lot"), t("expiry"), t("serials"), num(t("received")), num(t("accepted")), num(t("rejected")),
+      t("inspection"), t("qc note")],
+    r.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku }, [num(String(l.line)), num(String(l.po_line)), link("items", l.sku), l.lot || "",
+      l.expiry || "", { text: l.serials.join(", "), wrap: true }, num(l.qty), num(l.accepted), num(l.rejected), known("qc", l.qc_status),
+      { text: l.qc_note, wrap: true }])), { id: "receipt-lines" }),
+    r.putaway.length ? [h("h4", {}, t("putaway")), grid([t("sku"), t("lot"), num(t("qty")), t("from"), t("suggested"), t("put to"), t("status")],
+      r.putaway.map((p) => row({ "data-task": p.id, "data-sku": p.sku }, [p.sku, p.lot || "", num(p.qty), p.from, p.suggested || "", p.to || "",
+        known("task", p.status)])), { id: "receipt-putaway" })] : null);
+}
+
+// Supplier bills ---------------------------------------------------------------------------------
+
+async function bills(here, panel, number, po) {
+  if (number === "new") return billForm(here, panel, po);
+  if (number) return bill(here, panel, number);
+  const start = may("purchase.bill") ? h("form", { class: "filters", id: "bill-start", "aria-label": t("enter bill for"), onsubmit: (event) => {
+    event.preventDefault();
+    const code = new FormData(event.currentTarget).get("po").trim();
+    if (code) go(`#/office/bills/new/${enc(code)}`);
+  } }, formField({ name: "po", label: t("po number"), placeholder: "PO-…", required: true }),
+  h("button", { type: "submit", "data-action": "enter-bill" }, t("enter bill"))) : null;
+  put(panel, start, pagedList(here, {
+    key: "bills",
+    filters: [{ name: "status", label: t("status"), options: stateOptions(BILL_STATES) },
+      { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "po", label: t("po"), placeholder: "PO-…" }],
+    columns: [t("number"), t("status"), t("supplier"), t("po"), t("supplier ref"), t("bill date"), t("due date"), num(t("total")), num(t("open"))],
+    fetchPage: (params) => sync.api("/api/v1/bills", { params }),
+    draw: (b) => row({ "data-bill": b.number }, [link("bills", b.number), known("state", b.status), b.supplier, link("purchase-orders", b.po), b.supplier_ref,
+      b.bill_date, b.due_date, amount(b.total), amount(b.open)]),
+  }));
+}
+
+const BILL_LINE_COLUMNS = () => [
+  { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 }, { name: "unit_price", label: t("unit price"), inputmode: "decimal", size: 14 },
+  { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", size: 6 },
+];
+
+/** A bill entered from its purchase order: a line for each order line with something received and not billed, at the
+ *  order's price; the clerk types what the supplier's bill says. */
+async function billForm(here, panel, number) {
+  const po = number && await load(here, panel, sync.api(`/api/v1/purchase-orders/${enc(number)}`));
+  if (!po) return;
+  const open = po.lines.filter((l) => l.to_bill !== "0");
+  const orderLine = (values) => {
+    const l = po.lines.find((x) => String(x.line) === String(values.fixed));
+    return l ? `${l.line} · ${l.sku} · ${named(l)}` : values.fixed;
+  };
+  const editor = lineEditor({ id: "bill-form-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: orderLine,
+    rows: open.map((l) => ({ fixed: l.line, qty: l.to_bill, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
+  put(panel, back("bills"), open.length ? recordForm({
+    id: "bill-form",
+    title: `${t("enter bill")} · ${po.number} · ${po.supplier}`,
+    label: t("create"),
+    fields: [
+      { name: "supplier_ref", label: t("supplier ref") },
+      { name: "bill_date", label: t("bill date"), type: "date" },
+      { name: "due_date", label: t("due date"), type: "date" },
+      { name: "note", label: t("note"), type: "textarea" },
+      editor.element,
+    ],
+    submit: (values) => {
+      const { lines, rows } = editor.read();
+      const body = { po: po.number, lines };
+      for (const key of ["supplier_ref", "bill_date", "due_date", "note"]) if (values[key]) body[key] = values[key];
+      return sending(sync.api("/api/v1/bills", { method: "POST", body }), rows);
+    },
+    saved: (b) => {
+      say("ok", `${b.number} · ${t("saved")}`);
+      go(`#/office/bills/${enc(b.number)}`);
+    },
+    cancel: () => go(`#/office/purchase-orders/${enc(po.number)}`),
+  }) : [heading(`${t("enter bill")} · ${po.number}`), h("p", { class: "muted", "data-field": "nothing-billable" }, t("nothing billable"))]);
+  panel.querySelector("[name=supplier_ref]")?.focus();
+}
+
+function billEditForm(b, saved, cancel) {
+  const editor = lineEditor({ id: "bill-edit-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: (values) => `${values.fixed} · ${values.sku}`,
+    rows: b.lines.map((l) => ({ fixed: l.po_line, sku: l.sku, qty: l.qty, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
+  return recordForm({
+    id: "bill-edit",
+    title: t("edit bill"),
+    fields: [
+      { name: "supplier_ref", label: t("supplier ref"), value: b.supplier_ref },
+      { name: "due_date", label: t("due date"), type: "date", value: b.due_date },
+      { name: "note", label: t("note"), type: "textarea", value: b.note },
+      editor.element,
+    ],
+    submit: (values) => {
+      const { lines, rows } = editor.read();
+      const body = { version: b.version, lines, supplier_ref: values.supplier_ref || "", note: values.note || "" };
+      if (values.due_date) body.due_date = values.due_date;
+      return sending(sync.api(`/api/v1/bills/${enc(b.number)}`, { method: "PATCH", body }), rows);
+    },
+    saved,
+    cancel,
+  });
+}
+
+async function bill(here, panel, number) {
+  const path = `/api/v1/bills/${enc(number)}`;
+  const b = await load(here, panel, sync.api(path));
+  if (!b) return;
+  const again = async () => {
+    await bill(here, panel, number);
+    focusTitle(panel);
+  };
+  const editing = h("div", { id: "bill-editing" });
+  const correct = () => {
+    put(editing, billEditForm(b, async (saved) => {
+      say("ok", `${saved.number} · ${t("saved")}`);
+      await again();
+    }, () => put(editing)));
+    editing.querySelector("[name^=line-]")?.focus();  // the lines are what a blocked bill needs corrected
+  };
+  // Posting a bill that does not match blocks it (the server keeps why): the page then shows the reasons.
+  const post = async () => {
+    try {
+      await sync.api(`${path}/post`, { method: "POST", body: { version: b.version } });
+      say("ok", `${t("action post")} · ${t("done")}`);
+    } catch (error) {
+      fail(error);
+      if (error.body?.error !== "bill_mismatch") return;
+    }
+    if (showing(here)) await again();
+  };
+  const issuesOf = (line) => b.match_issues.filter((i) => i.line === line.line).map((i) => said(i.message_zh, i.message_en)).join(" ");
+  put(panel,
+    back("bills"),
+    heading(`${b.number} · ${b.supplier}`),
+    facts([[t("status"), known("state", b.status), { "data-field": "status" }], [t("supplier"), link("partners", b.supplier)],
+      [t("po"), link("purchase-orders", b.po)], [t("supplier ref"), b.supplier_ref], [t("bill date"), b.bill_date], [t("due date"), b.due_date],
+      [t("paid"), amount(b.paid).text], [t("open"), amount(b.open).text, { "data-field": "open" }], [t("note"), b.note], [t("version"), b.version]]),
+    b.match_issues.length ? h("section", { class: "form-error", id: "bill-issues", "aria-labelledby": "bill-issues-title" },
+      h("h4", { id: "bill-issues-title" }, t("why blocked")),
+      h("ul", {}, b.match_issues.map((i) => h("li", { "data-issue": i.kind, "data-line": i.line }, said(i.message_zh, i.message_en)))),
+      h("p", { "data-field": "what-to-do" }, t("what to do")),
+      b.actions.includes("edit") ? h("p", {}, h("button", { type: "button", class: "primary", "data-action": "correct", onclick: correct }, t("correct lines"))) : null)
+      : null,
+    documentActions(b, { path, run: { edit: correct, post }, done: again, skip: b.match_issues.length ? ["edit"] : [] }),
+    editing,
+    h("h4", {}, t("lines")),
+    grid([num(t("line")), num(t("po line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax")), t("problem")],
+      b.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku, class: issuesOf(l) ? "pending" : null }, [num(String(l.line)), num(String(l.po_line)),
+        link("items", l.sku), num(l.qty), amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax), { text: issuesOf(l), wrap: true }])),
+      { id: "bill-lines" }),
+    totals(b),
+    ["posted", "partially_paid"].includes(b.status) ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment")))
+      : null);
+}
+
+/** The purchasing sections of the back office: each draws into `panel`; `may` says who sees it in the menu. */
+export const sections = {
+  requisitions: { draw: requisitions, group: "purchasing", may: () => may("purchase.request") || may("purchase.write"), label: () => t("requisitions") },
+  "purchase-orders": { draw: purchaseOrders, group: "purchasing", label: () => t("purchase-orders") },
+  receipts: { draw: receipts, group: "purchasing", label: () => t("receipts") },
+  bills: { draw: bills, group: "purchasing", may: () => may("prices.read"), label: () => t("bills") },
+};

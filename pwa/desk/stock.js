@@ -1,0 +1,366 @@
+// Stock in the back office: stocktakes (start, review the variances, ask a recount, post), the moves ledger with
+// reversals, and reservations.
+
+import * as sync from "../sync.js";
+import { h, say, showing } from "../ui.js";
+import {
+  amount, askText, back, deskTexts, documentActions, enc, facts, fail, formField, grid, kept, link, load, may, named, num, pagedList, put,
+  recordForm, row, when,
+} from "../desk.js";
+
+const { t, known } = deskTexts({
+  stocktakes: ["盘点", "Stocktakes"],
+  moves: ["库存流水", "Stock moves"],
+  reservations: ["库存预留", "Reservations"],
+  "new stocktake": ["新建盘点", "New stocktake"],
+  "start stocktake": ["开始盘点", "Start the stocktake"],
+  "count zones": ["盘点的库区", "Zones to count"],
+  "count bins": ["其他库位（编码，用逗号或空格分隔）", "Other locations (codes, separated by commas or spaces)"],
+  "count skus": ["只盘这些商品（SKU，用逗号或空格分隔）", "Only these items (SKUs, separated by commas or spaces)"],
+  "count scope hint": ["不选库区、库位和商品，则盘点整个仓库。", "With no zone, location or item chosen, the whole warehouse is counted."],
+  "no zones": ["该仓库没有库区", "This warehouse has no zones"],
+  scope: ["盘点范围", "Scope"],
+  "whole warehouse": ["整个仓库", "The whole warehouse"],
+  progress: ["进度", "Progress"],
+  "lines total": ["行数", "Lines"],
+  "lines open": ["未盘", "Not counted"],
+  "lines counted": ["已盘", "Counted"],
+  "lines recount": ["待复盘", "To recount"],
+  "lines with variance": ["有差异的行", "Lines with a variance"],
+  "gain value": ["盘盈金额", "Gain value"],
+  "loss value": ["盘亏金额", "Loss value"],
+  "blind count": ["盲盘：账面数在过账前不显示", "Blind count: the book is hidden until it is posted"],
+  started: ["开始时间", "Started"],
+  "posted at": ["过账时间", "Posted"],
+  "posted by": ["过账人", "Posted by"],
+  "line status": ["行状态", "Line status"],
+  "variance only": ["只看有差异的行", "Only lines with a variance"],
+  "line state open": ["未盘", "Not counted"],
+  "line state counted": ["已盘", "Counted"],
+  "line state recount": ["待复盘", "To recount"],
+  "book qty": ["账面数", "Book"],
+  "counted qty": ["实盘数", "Counted"],
+  "moved qty": ["盘点中移动", "Moved since"],
+  "expected qty": ["应有数", "Expected"],
+  variance: ["差异", "Variance"],
+  "counted by": ["盘点人", "Counted by"],
+  move: ["移动", "Move"],
+  choose: ["选择", "Choose"],
+  "choose line": ["选择第", "Choose line"],
+  "not on book": ["账外发现", "found, not on the book"],
+  "zero uncounted": ["未盘的行按 0 过账", "Post lines nobody counted as 0"],
+  "choose lines first": ["请先勾选要复盘的行（已盘的行）", "Tick the counted lines to recount first"],
+  "recount asked": ["已要求复盘的行数：", "Lines sent back for a recount:"],
+  "comment optional": ["意见（可不填）：", "Comment (optional):"],
+  "state counting": ["盘点中", "Counting"],
+  "state posted": ["已过账", "Posted"],
+  "lines shown": ["显示", "Showing"],
+  item: ["商品", "Item"],
+  "date from": ["起始日期", "From"],
+  "date to": ["截止日期", "To"],
+  reference: ["单据", "Document"],
+  "reference hint": ["单据号", "Document number"],
+  from: ["从", "From"],
+  to: ["到", "To"],
+  reason: ["原因", "Reason"],
+  user: ["操作人", "User"],
+  reversal: ["冲销", "Reversal"],
+  reverses: ["冲销了移动", "Reverses move"],
+  "reversed by": ["已被移动冲销", "Reversed by move"],
+  "move no": ["移动", "Move"],
+  "unit cost": ["单位成本", "Unit cost"],
+  serials: ["序列号", "Serial numbers"],
+  device: ["设备", "Device"],
+  "reverse move": ["冲销移动", "Reverse move"],
+  "reversal reason": ["冲销原因：", "Why is it reversed:"],
+  "moves of": ["相关移动", "Its moves"],
+  order: ["订单", "Order"],
+  "reservation no": ["预留号", "Reservation"],
+  "show closed": ["包括已关闭的", "Include closed ones"],
+  open: ["未关闭", "Open"],
+  "reservation open": ["有效", "Open"],
+  "reservation closed": ["已关闭", "Closed"],
+  release: ["释放", "Release"],
+  "release reservation": ["释放预留", "Release reservation"],
+  released: ["已释放预留", "Reservation released"],
+}, "stock");
+
+const COUNT_STATES = ["counting", "posted", "cancelled"];
+const LINE_STATES = ["open", "counted", "recount"];
+const codes = (text) => (text || "").split(/[\s,，]+/).filter(Boolean);
+const stateOptions = (states, prefix = "state") => [["", t("all")], ...states.map((s) => [s, known(prefix, s)])];
+
+/** A document a move or reservation belongs to, as a link to its page where the desk has one. */
+function reference(type, number) {
+  if (!number) return "";
+  const section = { so: "sales-orders", stocktake: "stocktakes", po: "purchase-orders", bill: "bills", invoice: "invoices" }[type];
+  return section ? link(section, number) : `${type ?? ""} ${number}`.trim();
+}
+
+// Stocktakes -------------------------------------------------------------------------------------
+
+async function stocktakes(here, panel, number) {
+  if (number === "new") return newStocktake(here, panel);
+  if (number) return stocktake(here, panel, number);
+  put(panel,
+    may("stock.move") ? h("p", {}, h("a", { href: "#/office/stocktakes/new", class: "button primary", "data-action": "new-stocktake" }, t("new stocktake")))
+      : null,
+    pagedList(here, {
+      key: "stocktakes",
+      filters: [{ name: "warehouse", label: t("warehouse"), placeholder: t("code") }, { name: "status", label: t("status"), options: stateOptions(COUNT_STATES) }],
+      columns: [t("number"), t("status"), t("warehouse"), t("scope"), num(t("lines total")), num(t("lines open")), num(t("lines counted")),
+        num(t("lines recount")), t("started"), t("created by")],
+      fetchPage: (params) => sync.api("/api/v1/counts", { params }),
+      draw: (c) => row({ "data-count": c.number }, [link("stocktakes", c.number), known("state", c.status), c.warehouse, scopeOf(c),
+        num(String(c.lines_total)), num(String(c.lines_open)), num(String(c.lines_counted)), num(String(c.lines_recount)), when(c.started_at),
+        c.created_by || ""]),
+    }));
+}
+
+const scopeOf = (c) => [...c.locations, ...c.skus].join(", ") || t("whole warehouse");
+
+async function newStocktake(here, panel) {
+  const warehouses = await load(here, panel, sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } }));
+  if (!warehouses) return;
+  const zones = h("fieldset", { class: "zones", "data-field": "zones" });
+  const showZones = async (warehouse) => {
+    put(zones, h("legend", {}, t("count zones")), h("p", { class: "muted" }, t("loading")));
+    let page;
+    try {
+      page = await sync.api("/api/v1/locations", { params: { warehouse, kind: "zone", limit: 100 } });
+    } catch (error) {
+      if (showing(here)) fail(error);
+      return;
+    }
+    if (!showing(here)) return;
+    put(zones, h("legend", {}, t("count zones")), page.items.length
+      ? page.items.map((z) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "zone", value: z.code }), `${z.code} · ${named(z)}`))
+      : h("p", { class: "muted" }, t("no zones")));
+  };
+  const first = warehouses.items[0]?.code || "";
+  const form = recordForm({
+    id: "stocktake-form",
+    title: t("new stocktake"),
+    label: t("start stocktake"),
+    fields: [
+      formField({ name: "warehouse", label: t("warehouse"), options: warehouses.items.map((w) => [w.code, `${w.code} · ${named(w)}`]), value: first,
+        onchange: (event) => showZones(event.currentTarget.value) }),
+      zones,
+      formField({ name: "locations", label: t("count bins") }),
+      formField({ name: "skus", label: t("count skus") }),
+      formField({ name: "note", label: t("note") }),
+      h("p", { class: "muted" }, t("count scope hint")),
+    ],
+    submit: (values, element) => {
+      const chosen = [...element.querySelectorAll("input[name=zone]:checked")].map((box) => box.value);
+      return sync.api("/api/v1/counts", { method: "POST", body: {
+        warehouse: values.warehouse, locations: [...chosen, ...codes(values.locations)], skus: codes(values.skus), note: values.note || "",
+      } });
+    },
+    saved: (count) => {
+      say("ok", `${t("saved")}: ${count.number}`);
+      location.hash = `#/office/stocktakes/${enc(count.number)}`;
+    },
+    cancel: () => { location.hash = "#/office/stocktakes"; },
+  });
+  put(panel, back("stocktakes"), form);
+  form.querySelector("select[name=warehouse]").focus();
+  if (first) await showZones(first);
+}
+
+const LINES_AT_ONCE = 200;
+
+async function stocktake(here, panel, number) {
+  const view = { status: "", variance_only: false, offset: 0 };
+  const path = `/api/v1/counts/${enc(number)}`;
+  const draw = async () => {
+    const count = await load(here, panel, sync.api(path, { params: { limit: LINES_AT_ONCE, offset: view.offset,
+      ...(view.status ? { status: view.status } : {}), ...(view.variance_only ? { variance_only: true } : {}) } }));
+    if (!count) return;
+    const recounting = count.actions.includes("recount");
+    const zero = count.actions.includes("post") && count.lines_open > 0
+      ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "zero_uncounted" }), t("zero uncounted")) : null;
+    const chosenLines = () => [...panel.querySelectorAll("#count-lines input[name=line]:checked")].map((box) => Number(box.value));
+    const after = async () => {
+      await draw();
+      panel.querySelector("[data-field=actions] button, h3")?.focus();
+    };
+    const actions = documentActions(count, {
+      path,
+      ask: { cancel: "reason" },
+      done: after,
+      run: {
+        recount: async () => {
+          const lines = chosenLines();
+          if (!lines.length) {
+            say("error", t("choose lines first"));
+            return panel.querySelector("#count-lines input[name=line]")?.focus();
+          }
+          const comment = await askText(t("action recount"), t("comment optional"), { required: false });
+          if (comment === null) return;
+          try {
+            await sync.api(`${path}/recount`, { method: "POST", body: { lines, comment } });
+          } catch (error) {
+            return fail(error);
+          }
+          say("ok", `${t("recount asked")} ${lines.length}`);
+          await after();
+        },
+        post: async () => {
+          try {
+            await sync.api(`${path}/post`, { method: "POST", body: { version: count.version, zero_uncounted: Boolean(zero?.querySelector("input").checked) } });
+          } catch (error) {
+            return fail(error);
+          }
+          say("ok", `${t("action post")} · ${t("done")}`);
+          await after();
+        },
+      },
+    });
+    const filter = h("form", { class: "filters", role: "search", "aria-label": t("lines"), onsubmit: (event) => {
+      event.preventDefault();
+      const data = new FormData(event.currentTarget);
+      Object.assign(view, { status: data.get("status") || "", variance_only: data.get("variance_only") === "on", offset: 0 });
+      draw();
+    } },
+    h("label", {}, t("line status"), h("select", { name: "status" }, stateOptions(LINE_STATES, "line state").map(([v, shown]) =>
+      h("option", { value: v, selected: v === view.status }, shown)))),
+    count.blind ? null : h("label", { class: "check" }, h("input", { type: "checkbox", name: "variance_only", checked: view.variance_only }), t("variance only")),
+    h("button", { type: "submit", class: "primary" }, t("find")));
+    const turn = (by) => () => { view.offset = Math.max(0, view.offset + by); draw(); };
+    put(panel,
+      back("stocktakes"),
+      h("h3", { tabindex: "-1" }, `${count.number} · ${count.warehouse}`),
+      facts([[t("status"), known("state", count.status), { "data-field": "status" }], [t("warehouse"), count.warehouse],
+        [t("scope"), scopeOf(count)], [t("note"), count.note], [t("started"), when(count.started_at)], [t("created by"), count.created_by],
+        count.posted_at ? [t("posted at"), when(count.posted_at)] : null, count.posted_by ? [t("posted by"), count.posted_by] : null,
+        [t("version"), count.version],
+        [t("progress"), h("span", {}, h("progress", { max: count.lines_total || 1, value: count.lines_counted, "aria-label": t("progress") }),
+          ` ${count.lines_counted} / ${count.lines_total}`), { "data-field": "progress" }],
+        [t("lines open"), String(count.lines_open), { "data-field": "lines-open" }],
+        [t("lines counted"), String(count.lines_counted), { "data-field": "lines-counted" }],
+        [t("lines recount"), String(count.lines_recount), { "data-field": "lines-recount" }],
+        count.lines_with_variance === null ? null : [t("lines with variance"), String(count.lines_with_variance), { "data-field": "lines-with-variance" }],
+        count.gain_value === null ? null : [t("gain value"), amount(count.gain_value).text, { "data-field": "gain-value" }],
+        count.loss_value === null ? null : [t("loss value"), amount(count.loss_value).text, { "data-field": "loss-value" }]]),
+      count.blind ? h("p", { class: "muted" }, t("blind count")) : null,
+      zero ? h("p", {}, zero) : null,
+      actions,
+      count.status === "posted" ? h("p", {}, h("a", { href: "#/office/moves", "data-action": "count-moves", onclick: (event) => {
+        event.preventDefault();
+        showMovesOf("stocktake", count.number);
+      } }, t("moves of"))) : null,
+      h("h4", {}, t("lines")),
+      filter,
+      grid([recounting ? t("choose") : null, num(t("line")), t("location"), t("sku"), t("name"), t("lot"), t("status"), num(t("book qty")),
+        num(t("counted qty")), num(t("moved qty")), num(t("expected qty")), num(t("variance")), num(t("value")), t("counted by"), t("move")].filter((c) => c !== null),
+      count.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku, "data-location": l.location, "data-status": l.status }, [
+        recounting ? (l.status === "open" ? "" : h("input", { type: "checkbox", name: "line", value: l.line, "aria-label": `${t("choose line")} ${l.line}` })) : null,
+        num(String(l.line)), l.location, link("items", l.sku), named(l) + (l.on_book ? "" : ` (${t("not on book")})`), l.lot || "",
+        known("line state", l.status), num(l.book_qty), num(l.counted_qty), num(l.moved_qty), num(l.expected_qty), num(l.variance), amount(l.value),
+        l.counted_by || "", l.move ? link("moves", String(l.move)) : ""].filter((v) => v !== null))), { id: "count-lines" }),
+      count.lines_matching > LINES_AT_ONCE ? h("nav", { class: "pager", "aria-label": t("pages") },
+        h("button", { type: "button", disabled: view.offset === 0, onclick: turn(-LINES_AT_ONCE) }, t("previous")),
+        h("span", { class: "muted" }, `${view.offset + 1}–${view.offset + count.lines.length} / ${count.lines_matching}`),
+        h("button", { type: "button", disabled: view.offset + LINES_AT_ONCE >= count.lines_matching, onclick: turn(LINES_AT_ONCE) }, t("next"))) : null);
+  };
+  await draw();
+}
+
+// Moves ------------------------------------------------------------------------------------------
+
+const MOVES_KEY = "moves";
+
+/** The ledger filtered to one document's moves. */
+function showMovesOf(type, number) {
+  kept.set(MOVES_KEY, { values: { ref: `${type}:${number}` }, offset: 0 });
+  location.hash = "#/office/moves";
+}
+
+async function moves(here, panel, id) {
+  if (id) return moveRecord(here, panel, id);
+  put(panel, pagedList(here, {
+    key: MOVES_KEY,
+    filters: [{ name: "sku", label: t("item"), placeholder: t("sku") }, { name: "location", label: t("location"), placeholder: t("code") },
+      { name: "warehouse", label: t("warehouse"), placeholder: t("code") }, { name: "date_from", label: t("date from"), type: "date" },
+      { name: "date_to", label: t("date to"), type: "date" }, { name: "ref", label: t("reference"), placeholder: t("reference hint") }],
+    columns: [num(t("move no")), t("at"), t("sku"), num(t("qty")), t("from"), t("to"), t("lot"), num(t("value")), t("reason"), t("reference"),
+      t("user"), t("reversal")],
+    fetchPage: (params) => sync.api("/api/v1/stock/moves", { params }),
+    draw: (m) => row({ "data-move": m.id }, [{ text: link("moves", String(m.id)), num: true }, when(m.created_at), m.sku, num(m.qty), m.from, m.to,
+      m.lot || "", amount(m.value), { text: m.reason, wrap: true }, reference(m.ref_type, m.ref_id), m.user || "", reversalOf(m)]),
+  }));
+}
+
+const reversalOf = (m) => (m.reverses ? h("span", {}, `${t("reverses")} `, link("moves", String(m.reverses)))
+  : m.reversed_by ? h("span", {}, `${t("reversed by")} `, link("moves", String(m.reversed_by))) : "");
+
+async function moveRecord(here, panel, id) {
+  const m = await load(here, panel, sync.api(`/api/v1/stock/moves/${enc(id)}`));
+  if (!m) return;
+  const reverse = async (event) => {
+    const button = event.currentTarget;
+    const reason = await askText(`${t("reverse move")} ${m.id}`, t("reversal reason"));
+    if (reason === null) return;
+    button.disabled = true;
+    let reversal;
+    try {
+      reversal = await sync.api(`/api/v1/stock/moves/${enc(m.id)}/reverse`, { method: "POST", body: { reason } });
+    } catch (error) {
+      button.disabled = false;
+      return fail(error);
+    }
+    say("ok", `${t("action reverse")} · ${t("done")}: ${t("move no")} ${reversal.id}`);
+    location.hash = `#/office/moves/${reversal.id}`;
+  };
+  put(panel,
+    back("moves"),
+    h("h3", { tabindex: "-1" }, `${t("move no")} ${m.id} · ${m.sku}`),
+    facts([[t("at"), when(m.created_at)], [t("sku"), link("items", m.sku)], [t("qty"), m.qty], [t("from"), m.from], [t("to"), m.to],
+      [t("lot"), m.lot], m.serials.length ? [t("serials"), m.serials.join(", ")] : null,
+      m.unit_cost === null ? null : [t("unit cost"), amount(m.unit_cost).text], m.value === null ? null : [t("value"), amount(m.value).text],
+      [t("reason"), m.reason, { "data-field": "reason" }], [t("reference"), reference(m.ref_type, m.ref_id)], [t("user"), m.user], [t("device"), m.device_id],
+      m.reverses ? [t("reverses"), link("moves", String(m.reverses)), { "data-field": "reverses" }] : null,
+      m.reversed_by ? [t("reversed by"), link("moves", String(m.reversed_by)), { "data-field": "reversed-by" }] : null]),
+    m.actions.includes("reverse") ? h("div", { class: "actions", "data-field": "actions" },
+      h("button", { type: "button", class: "primary", "data-action": "reverse", onclick: reverse }, t("reverse move"))) : null);
+}
+
+// Reservations -----------------------------------------------------------------------------------
+
+async function reservations(here, panel) {
+  const list = pagedList(here, {
+    key: "reservations",
+    filters: [{ name: "sku", label: t("item"), placeholder: t("sku") }, { name: "warehouse", label: t("warehouse"), placeholder: t("code") },
+      { name: "ref", label: t("order"), placeholder: t("reference hint") },
+      { name: "include_closed", label: t("status"), options: [["", t("reservation open")], ["true", t("all")]] }],
+    columns: [num(t("reservation no")), t("created"), t("sku"), t("location"), num(t("qty")), t("order"), t("status"), t("actions")],
+    fetchPage: (params) => sync.api("/api/v1/stock/reservations", { params }),
+    draw: (r) => row({ "data-reservation": r.id }, [num(String(r.id)), when(r.created_at), link("items", r.sku), r.location, num(r.qty),
+      r.order ? link("sales-orders", r.order) : reference(r.ref_type, r.ref_id), r.open ? t("reservation open") : t("reservation closed"),
+      r.open && may("stock.reserve") ? h("button", { type: "button", "data-action": "release", "aria-label": `${t("release reservation")} ${r.id}`,
+        onclick: (event) => release(here, panel, r, event.currentTarget) }, t("release")) : ""]),
+  });
+  put(panel, list);
+}
+
+async function release(here, panel, r, button) {
+  button.disabled = true;
+  try {
+    await sync.api(`/api/v1/stock/reservations/${enc(r.id)}/release`, { method: "POST" });
+  } catch (error) {
+    button.disabled = false;
+    return fail(error);
+  }
+  say("ok", `${t("released")} ${r.id}`);
+  if (!showing(here)) return;
+  await reservations(here, panel);
+  panel.querySelector("form.filters button[type=submit]")?.focus();
+}
+
+/** The stock sections of the back office. */
+export const sections = {
+  stocktakes: { draw: stocktakes, group: "stock", label: () => t("stocktakes") },
+  moves: { draw: moves, group: "stock", label: () => t("moves") },
+  reservations: { draw: reservations, group: "stock", label: () => t("reservations") },
+};
