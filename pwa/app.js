@@ -187,6 +187,7 @@ async function signOut() {
   await sync.api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
   await store.del("session");
   sync.stop();
+  unfinished.clear();  // the next user starts with nothing of this one's
   go("#/login");
 }
 
@@ -824,35 +825,45 @@ async function putaway() {
 
 // Transfer ---------------------------------------------------------------------------------------
 
+// Work on a working screen that is not sent yet — a transfer's lines, a bin's count, boxes being packed — outlives the
+// screen: drawn again in the other language, or left for a look-up and come back to, it is as it was left.
+const unfinished = new Map();
+
+function unfinishedWork(key, fresh) {
+  if (!unfinished.has(key)) unfinished.set(key, fresh());
+  return unfinished.get(key);
+}
+
 /** Bin to bin: scan where from, the items (each scan counts its pack), then where to; every line goes to the outbox. */
 async function transfer(startAt) {
-  let from = startAt || null;  // started from a bin's scan screen: that bin is the source
-  const lines = new Map();  // sku|lot -> {sku, lot, qty}
+  const work = unfinishedWork("transfer", () => ({ from: null, lines: new Map() }));  // lines: sku|lot -> {sku, lot, qty}
+  if (startAt && !work.lines.size) work.from = startAt;  // started from a bin's scan screen: that bin is the source
+  const lines = work.lines;
   const panel = h("div", { id: "transfer" });
   screen(t("transfer"), panel);
   const draw = () => {
     panel.replaceChildren(
-      h("p", {}, !from ? t("scan the from bin") : !lines.size ? t("scan the items") : t("scan the to bin")),
-      h("p", {}, `${t("from")}: `, h("strong", { "data-field": "from" }, from || "—")),
+      h("p", {}, !work.from ? t("scan the from bin") : !lines.size ? t("scan the items") : t("scan the to bin")),
+      h("p", {}, `${t("from")}: `, h("strong", { "data-field": "from" }, work.from || "—")),
       h("ul", { class: "list" }, [...lines.values()].map((l) => h("li", { "data-sku": l.sku }, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`,
         h("strong", {}, fmt(l.qty))))),
-      from ? h("button", { type: "button", onclick: () => { from = null; lines.clear(); quiet(); draw(); } }, t("cancel")) : "");
+      work.from ? h("button", { type: "button", onclick: () => { work.from = null; lines.clear(); quiet(); draw(); } }, t("cancel")) : "");
   };
   working(async (code) => {
     const found = await scan.resolve(code);
     if (found.kind === "location") {
-      if (!from) {
-        from = found.code;
+      if (!work.from) {
+        work.from = found.code;
       } else if (!lines.size) {
-        from = found.code;  // a second bin before any item: the picker changed their mind
+        work.from = found.code;  // a second bin before any item: the picker changed their mind
       } else {
-        if (found.code === from) {
+        if (found.code === work.from) {
           scan.error();
           return say("error", t("same bin"));
         }
         // Taken off the screen at once, so a scan arriving meanwhile starts the next transfer.
-        const [source, carried] = [from, [...lines.values()]];
-        from = null;
+        const [source, carried] = [work.from, [...lines.values()]];
+        work.from = null;
         lines.clear();
         draw();
         for (const line of carried) {
@@ -864,9 +875,9 @@ async function transfer(startAt) {
       scan.ok();
       return draw();
     }
-    if (found.kind !== "item" || !from) {
+    if (found.kind !== "item" || !work.from) {
       scan.error();
-      return say("error", from ? `${t("unknown code")}: ${code}` : t("scan the from bin"));
+      return say("error", work.from ? `${t("unknown code")}: ${code}` : t("scan the from bin"));
     }
     const key = `${found.sku}|${found.lot || ""}`;
     const line = lines.get(key) || { sku: found.sku, lot: found.lot || null, qty: 0 };
@@ -919,8 +930,8 @@ async function counts() {
  *  in that bin and was not scanned is counted as none; the book's quantities are never shown. */
 async function countBins(number) {
   const here = location.hash;
-  let bin = null;
-  const counted = new Map();  // sku|lot -> {sku, lot, qty}
+  const work = unfinishedWork(`count:${number}`, () => ({ bin: null, counted: new Map() }));  // counted: sku|lot -> {sku, lot, qty}
+  const counted = work.counted;
   let expected;  // the count's lines (location, sku, lot): fresh when online, else as the device last had them
   try {
     expected = await countLines(number);
@@ -934,16 +945,33 @@ async function countBins(number) {
     const recount = [...new Set(expected.filter((l) => l.status === "recount").map((l) => l.location))];
     panel.replaceChildren(
       recount.length ? h("p", { class: "pending" }, `${t("recount")}: ${recount.join(", ")}`) : "",
-      h("p", {}, bin ? `${t("location")}: ` : t("scan the bin"), bin ? h("strong", { "data-field": "bin" }, bin) : null),
-      h("ul", { class: "list" }, [...counted.values()].map((l) => h("li", { "data-sku": l.sku }, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`,
-        h("strong", {}, fmt(l.qty))))),
-      bin ? h("button", { class: "primary", type: "button", "data-action": "bin-done", onclick: finish }, t("bin done")) : "");
+      h("p", {}, work.bin ? `${t("location")}: ` : t("scan the bin"), work.bin ? h("strong", { "data-field": "bin" }, work.bin) : null),
+      h("ul", { class: "list counted" }, [...counted.entries()].map(([key, l]) => h("li", { "data-sku": l.sku, "data-lot": l.lot || "" },
+        h("span", {}, `${l.sku}${l.lot ? ` · ${l.lot}` : ""}`),
+        h("input", { name: "qty", inputmode: "decimal", autocomplete: "off", size: 7, value: fmt(l.qty), "aria-label": `${t("qty")} ${l.sku}${l.lot ? ` ${l.lot}` : ""}`,
+          onchange: (event) => setCount(key, event.target), onkeydown: (event) => { if (event.key === "Enter") event.target.blur(); } })))),
+      work.bin ? h("button", { class: "primary", type: "button", "data-action": "bin-done", onclick: finish }, t("bin done")) : "");
+  };
+  // A line's count typed in: a weight, a box counted by hand, or a scan too many taken back.
+  const setCount = (key, input) => {
+    const line = counted.get(key);
+    if (!line) return;
+    const value = input.value.trim().replace(",", ".");
+    if (!/^\d+(\.\d{1,4})?$/.test(value)) {
+      scan.error();
+      say("error", `${t("bad qty")}: ${input.value}`);
+      input.value = fmt(line.qty);
+      return input.focus();
+    }
+    line.qty = dec(value);
+    scan.ok();
+    draw();
   };
   const finish = async () => {
     // The bin is closed at once: a scan that arrives while the count is being saved starts the next bin.
-    const where = bin;
+    const where = work.bin;
     const found = new Map(counted);
-    bin = null;
+    work.bin = null;
     counted.clear();
     draw();
     const lines = [...found.values()].map((l) => ({ location: where, sku: l.sku, qty: fmt(l.qty), ...(l.lot ? { lot: l.lot } : {}) }));
@@ -957,14 +985,14 @@ async function countBins(number) {
   working(async (code) => {
     const found = await scan.resolve(code);
     if (found.kind === "location") {
-      if (bin && counted.size) await finish();
-      bin = found.code;
+      if (work.bin && counted.size) await finish();
+      work.bin = found.code;
       scan.ok();
       return draw();
     }
-    if (!bin || found.kind !== "item") {
+    if (!work.bin || found.kind !== "item") {
       scan.error();
-      return say("error", bin ? `${t("unknown code")}: ${code}` : t("scan the bin"));
+      return say("error", work.bin ? `${t("unknown code")}: ${code}` : t("scan the bin"));
     }
     const key = `${found.sku}|${found.lot || ""}`;
     const line = counted.get(key) || { sku: found.sku, lot: found.lot || null, qty: 0 };
@@ -1209,17 +1237,18 @@ async function packOrder(number) {
     say("error", `${t("unknown code")}: ${number}`);
     return go("#/pack");
   }
-  const boxes = [];  // closed boxes not sent yet: [{lines: Map(line -> qty), weight}]
-  let box = new Map();
-  const weight = h("input", { name: "weight", inputmode: "decimal", placeholder: "kg" });
+  // Closed boxes not sent yet ([{lines: Map(line -> qty), weight}]), the box being filled, and its weight as typed.
+  const work = unfinishedWork(`pack:${number}`, () => ({ boxes: [], box: new Map(), weight: "" }));
+  const boxes = work.boxes;
+  const weight = h("input", { name: "weight", inputmode: "decimal", placeholder: "kg", value: work.weight, oninput: () => { work.weight = weight.value; } });
   const panel = h("div", { id: "pack" });
-  const inBoxes = (lineNo) => [...boxes.map((b) => b.lines), box].reduce((sum, lines) => sum + (lines.get(lineNo) || 0), 0);
+  const inBoxes = (lineNo) => [...boxes.map((b) => b.lines), work.box].reduce((sum, lines) => sum + (lines.get(lineNo) || 0), 0);
   const open = (line) => dec(line.picked) - dec(line.packed) - inBoxes(line.line);
   const closeBox = () => {
-    if (!box.size) return;
-    boxes.push({ lines: box, weight: weight.value.trim() || null });
-    box = new Map();
-    weight.value = "";
+    if (!work.box.size) return;
+    boxes.push({ lines: work.box, weight: weight.value.trim() || null });
+    work.box = new Map();
+    weight.value = work.weight = "";
   };
   const send = async () => {
     closeBox();
@@ -1239,7 +1268,7 @@ async function packOrder(number) {
     draw();
   };
   const shipIt = async () => {
-    if (box.size || boxes.length) return say("error", t("send boxes first"));
+    if (work.box.size || boxes.length) return say("error", t("send boxes first"));
     if (so.lines.some((line) => dec(line.packed) > 0) && so.lines.some((line) => dec(line.picked) > dec(line.packed))) {
       scan.error();
       return say("error", t("not all packed"));
@@ -1252,6 +1281,7 @@ async function packOrder(number) {
     await sync.queue("so.ship", { order: number, ...(remainder ? { remainder } : {}), ...(decided?.reason ? { reason: decided.reason } : {}) },
       inBoth((t) => `${t("ship")} ${number}${rest(t)}`));
     await store.dropDoc("so", number);
+    unfinished.delete(`pack:${number}`);
     scan.ok();
     say("ok", `${t("shipped")} ${number}${rest(t)}`);
     go("#/pack");
@@ -1263,8 +1293,8 @@ async function packOrder(number) {
       table([t("item"), { text: t("picked"), num: true }, { text: t("packed"), num: true }, { text: t("this box"), num: true }],
         so.lines.filter((line) => dec(line.picked) > 0).map((line) => h("tr", { "data-line": line.line, "data-sku": line.sku },
           h("td", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
-          h("td", { class: "num" }, line.picked), h("td", { class: "num", "data-field": "packed" }, fmt(dec(line.packed) + inBoxes(line.line) - (box.get(line.line) || 0))),
-          h("td", { class: "num", "data-field": "box" }, fmt(box.get(line.line) || 0))))),
+          h("td", { class: "num" }, line.picked), h("td", { class: "num", "data-field": "packed" }, fmt(dec(line.packed) + inBoxes(line.line) - (work.box.get(line.line) || 0))),
+          h("td", { class: "num", "data-field": "box" }, fmt(work.box.get(line.line) || 0))))),
       h("p", { class: "muted" }, `${t("boxes")}: ${boxes.length} ${t("closed")}${so.sent_boxes ? ` · ${so.sent_boxes} ${t("sent")}` : ""}`),
       h("div", { class: "actions" },
         h("label", {}, t("weight"), weight),
@@ -1285,7 +1315,7 @@ async function packOrder(number) {
       return say("error", so.lines.some((l) => l.sku === found.sku) ? `${found.sku}: ${t("nothing left to pack")}` : `${found.sku}: ${t("not on order")}`);
     }
     const qty = Math.min(dec(found.qty || 1), open(line));
-    box.set(line.line, (box.get(line.line) || 0) + qty);
+    work.box.set(line.line, (work.box.get(line.line) || 0) + qty);
     scan.ok();
     draw();
   });

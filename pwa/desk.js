@@ -54,6 +54,12 @@ export const ZONE = "Asia/Shanghai";  // times are shown in the company's zone, 
 export const named = (row) => (language() === "zh" ? row.name_zh || row.name_en : row.name_en || row.name_zh) || "";
 export const enc = encodeURIComponent;
 export const num = (value) => ({ text: value ?? "—", num: true });
+/** A list's column the list can be sorted by: the field the API sorts on (`sort=<field>`), or a plain column when `allowed`
+ * is false (a cost or price the user may not see is no order to sort by either). */
+export const by = (field, column, allowed = true) => {
+  if (!allowed) return column;
+  return column && typeof column === "object" && !(column instanceof Node) ? { ...column, sort: field } : { text: column, sort: field };
+};
 /** An amount of money in a cell (12,345.60); one the user may not see, or there is none of, shows `otherwise`. */
 export const amount = (value, otherwise = "—") => num(value === null || value === undefined ? otherwise : money(value));
 export const link = (section, key, label = key) => h("a", { href: `#/office/${section}/${enc(key)}` }, label);
@@ -75,7 +81,7 @@ export const row = (attrs, values) => h("tr", attrs, values.map((value) => cell(
 
 export function grid(columns, rows, attrs = {}) {
   return scroller(h("table", attrs,
-    h("thead", {}, h("tr", {}, columns.map((c) => cell("th", c, { scope: "col" })))), h("tbody", {}, rows)));
+    h("thead", {}, h("tr", {}, columns.map((c) => cell("th", c, { scope: "col", "aria-sort": c?.sorted || null })))), h("tbody", {}, rows)));
 }
 
 /** Label and value pairs of one record. */
@@ -128,7 +134,23 @@ export function pagedList(here, { key, filters = [], columns, fetchPage, draw, s
   const previous = h("button", { type: "button", "data-page": "previous", onclick: turn(-size) }, t("previous"));
   const next = h("button", { type: "button", "data-page": "next", onclick: turn(size) }, t("next"));
   const range = h("span", { class: "muted", "data-field": "range" });
-  const pager = h("nav", { class: "pager", "aria-label": t("pages") }, previous, range, next);
+  const saving = h("span", { class: "export" },
+    h("button", { type: "button", "data-export": "xlsx", onclick: () => saveList("xlsx") }, t("export xlsx")),
+    h("button", { type: "button", "data-export": "csv", onclick: () => saveList("csv") }, t("export csv")));
+  const pager = h("nav", { class: "pager", "aria-label": t("pages") }, previous, range, next, saving);
+  // A column that names a `sort` field sorts the list by it: once ascending, again descending.
+  const sortBy = (field) => () => {
+    state.values = { ...state.values, sort: state.values.sort === field ? `-${field}` : field };
+    state.offset = 0;
+    show();
+  };
+  const header = (c) => {
+    if (!c || typeof c !== "object" || c instanceof Node || !c.sort) return c;
+    const order = state.values.sort === c.sort ? "ascending" : state.values.sort === `-${c.sort}` ? "descending" : null;
+    const { sort, ...shown } = c;
+    return { ...shown, text: h("button", { type: "button", class: "sort", "data-sort": sort, onclick: sortBy(sort) },
+      c.text, h("span", { "aria-hidden": "true" }, order === "ascending" ? " ▲" : order === "descending" ? " ▼" : "")), sorted: order };
+  };
   let ticket = 0;
   const show = async () => {
     const mine = ++ticket;
@@ -149,25 +171,75 @@ export function pagedList(here, { key, filters = [], columns, fetchPage, draw, s
       state.offset = 0;
       return show();
     }
-    put(result, page.items.length ? grid(columns, page.items.map(draw)) : h("p", { class: "muted" }, t("nothing found")));
+    const focusedSort = document.activeElement?.dataset?.sort;
+    put(result, page.items.length ? grid(columns.map(header), page.items.map(draw)) : h("p", { class: "muted" }, t("nothing found")));
+    if (focusedSort) result.querySelector(`[data-sort="${focusedSort}"]`)?.focus();
     // The pager's buttons stay the same elements, so a keyboard user paging on keeps the focus.
     const focused = document.activeElement;
     previous.disabled = state.offset === 0;
     next.disabled = state.offset + size >= page.total;
     range.textContent = page.total ? `${state.offset + 1}–${state.offset + page.items.length} / ${page.total}` : "0";
     for (const button of [previous, next]) button.hidden = page.total <= size;
+    saving.hidden = !page.total;
     if (focused?.disabled) (focused === next ? previous : next).focus();
+  };
+  // Saving the list: every page under the same filters and sort, each row as the screen draws it, as a file.
+  const saveList = async (format) => {
+    const busy = saving.querySelectorAll("button");
+    for (const button of busy) button.disabled = true;
+    try {
+      const items = [];
+      for (let offset = 0; ; offset += EXPORT_PAGE) {
+        const page = await fetchPage({ ...state.values, limit: EXPORT_PAGE, offset });
+        if (page.total > EXPORT_MAX) return say("error", t("export too large").replace("{n}", EXPORT_MAX.toLocaleString()));
+        items.push(...page.items);
+        if (!page.items.length || offset + EXPORT_PAGE >= page.total || !showing(here)) break;
+      }
+      if (!showing(here)) return;
+      const drawn = items.map(draw);
+      // Columns of controls (a checkbox to choose rows, a button per row) are not data: left out, as are untitled ones.
+      const controls = (i) => drawn.every((tr) => tr.children[i]?.querySelector("button, input, select") && cellText(tr.children[i]) === null);
+      const titled = columns.map((c, i) => [i, textOf(c)]).filter(([i, title]) => title && !controls(i));
+      const isFigure = (i) => drawn.some((tr) => tr.children[i]?.classList.contains("num"));
+      const heading = document.querySelector("#app h2")?.textContent.split(" · ").pop() || key;
+      await download("/api/v1/exports", { method: "POST", body: {
+        name: key || "list", title: heading, format, lang: language(),
+        columns: titled.map(([i, title]) => ({ title, type: isFigure(i) ? "number" : "text" })),
+        rows: drawn.map((tr) => titled.map(([i]) => cellText(tr.children[i]))),
+        filters: filterLines(),
+      } });
+    } finally {
+      for (const button of busy) button.disabled = false;
+    }
   };
   const form = filters.length ? h("form", { class: "filters", role: "search", onsubmit: (event) => {
     event.preventDefault();
-    state.values = valuesOf(event.currentTarget);
+    state.values = { ...valuesOf(event.currentTarget), ...(state.values.sort ? { sort: state.values.sort } : {}) };
     state.offset = 0;
     show();
   }, onchange: (event) => { if (event.target.tagName === "SELECT") event.currentTarget.requestSubmit(); } },
   filters.map((f) => control({ ...f, value: state.values[f.name] })),
   h("button", { type: "submit", class: "primary" }, t("find"))) : null;
+  // What the list was filtered by, as the form reads: "状态: 已审批".
+  const filterLines = () => (form ? [...form.querySelectorAll("label")].map((label) => {
+    const input = label.querySelector("input, select");
+    const value = input?.tagName === "SELECT" ? (input.value ? input.selectedOptions[0]?.textContent : "") : input?.value.trim();
+    return value ? `${label.firstChild.textContent.trim()}: ${value}` : null;
+  }).filter(Boolean) : []);
   show();
   return h("div", {}, form, result, pager);
+}
+
+const EXPORT_PAGE = 500;  // the most one request of a list gives
+const EXPORT_MAX = 10_000;  // rows in one saved file (the server takes no more)
+const textOf = (c) => (c && typeof c === "object" && !(c instanceof Node) ? String(c.text ?? "") : c instanceof Node ? c.textContent : String(c ?? "")).trim();
+/** A cell as the reader sees it: its text, without controls (a button in a row is not data). */
+function cellText(td) {
+  if (!td) return null;
+  const copy = td.cloneNode(true);
+  for (const control of copy.querySelectorAll("button, input, select")) control.remove();
+  const shown = copy.textContent.replace(/\s+/g, " ").trim();
+  return shown === "" ? null : shown.slice(0, 2000);
 }
 
 
@@ -351,4 +423,41 @@ export function documentActions(doc, { path, ask = {}, run = {}, done, skip = []
     },
   }, t(`action ${action}`)));
   return buttons.length ? h("div", { class: "actions", "data-field": "actions" }, buttons) : null;
+}
+
+/**
+ * A document's history — who did what to it and when — folded away under its page until opened, then read from the
+ * server (GET /api/v1/history/<kind>/<number>). What was changed is shown to those who may read the audit log.
+ */
+export function history(kind, number) {
+  const body = h("div", { class: "history-body" });
+  let loaded = false;
+  const panel = h("details", { class: "history", "data-field": "history", ontoggle: async () => {
+    if (!panel.open || loaded) return;
+    loaded = true;
+    put(body, h("p", { class: "muted" }, t("loading")));
+    let answer;
+    try {
+      answer = await sync.api(`/api/v1/history/${enc(kind)}/${enc(number)}`, { params: { limit: 500 } });
+    } catch (error) {
+      loaded = false;
+      return put(body, h("p", { class: "muted" }, said(error)));
+    }
+    put(body, answer.items.length
+      ? grid([t("when"), t("who"), t("what"), t("details")], answer.items.map((entry) => row({ "data-action": entry.action }, [
+        when(entry.at), entry.user || "—", language() === "zh" ? entry.said_zh : capitalised(entry.said_en), { text: detailsText(entry.details), wrap: true }])))
+      : h("p", { class: "muted" }, t("no history")));
+  } }, h("summary", {}, t("history")), body);
+  return panel;
+}
+
+const capitalised = (text) => (text ? text[0].toUpperCase() + text.slice(1) : "");
+
+/** What an audit entry recorded, as "field: value" pairs: lists joined with commas, pairs within them with spaces. */
+function detailsText(details) {
+  if (!details) return "";
+  const plain = (value) => (Array.isArray(value) ? value.map((v) => (Array.isArray(v) ? v.join(" ") : plain(v))).join(", ")
+    : value && typeof value === "object" ? Object.entries(value).map(([k, v]) => `${k} ${plain(v)}`).join(", ") : String(value));
+  return Object.entries(details).filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([key, value]) => `${key}: ${plain(value)}`).join(" · ");
 }

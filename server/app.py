@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server.api import EXCEPTION_HANDLERS, TokenAuthentication, provide_actor, provide_db
-from server.audit.routes import AuditController
+from server.audit.routes import AuditController, HistoryController
 from server.auth.routes import AuthController, UserController
 from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
 from server.catalog.routes import ItemController, LotController
@@ -46,6 +46,7 @@ from server.purchasing.routes import (
     RequisitionController,
 )
 from server.reports.routes import reports_router
+from server.reports.tables import export_table
 from server.sales.routes import (
     CreditController,
     InvoiceController,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         notification_socket,
         JobController,
         AuditController,
+        HistoryController,
         FinanceController,
         PaymentController,
         PriceListController,
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         sync_socket,
         DiscrepancyController,
         reports_router,
+        export_table,
         ImportController,
     ]
     if PWA_DIR.is_dir():

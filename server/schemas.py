@@ -34,6 +34,14 @@ Text = Annotated[str, lines(500)]
 # Query parameters for paging (constraints a query string is checked against).
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]
+# A list's order: one of the fields it offers, "-" in front for descending (server.sorting checks which ones).
+Sort = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=40, pattern=r"^-?[a-z_]+$",
+        description='a field to sort by, "-" in front for descending (e.g. number, -created_at) / 排序字段，前加“-”为降序',
+    ),
+]
 # A record id in a path: within the database's integer range.
 RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 DecimalStr = Annotated[str, msgspec.Meta(pattern=r"^-?\d+(\.\d+)?$", examples=["12", "1.5"])]

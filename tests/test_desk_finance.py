@@ -171,3 +171,46 @@ def test_the_trial_balance_balances_in_chinese_and_an_account_opens_onto_its_jou
         assert page.evaluate("[...globalThis.cangkuMissingText]") == []
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_money_received_before_its_invoice_is_allocated_later_from_the_payment_and_its_history_says_who_did_what(browser, client, live_server, books):
+    finance, first, second = books["finance"], books["first"], books["second"]
+    # A customer paid more than one invoice's worth without saying what for: the rest waits on the payment.
+    paid = finance.post("/api/v1/payments", {"kind": "customer", "partner": "CUS1", "amount": "100", "reference": "BANK 0002",
+                                             "allocations": [{"document": first["number"], "amount": first["open"]}]}, expect=201)
+    rest = Decimal("100") - Decimal(first["open"])
+    assert Decimal(paid["unallocated"]) == rest
+    context, page = open_office(browser, live_server)
+    try:
+        use_language(page, "en")
+        visit(page, f"#/office/payments/{paid['number']}", "[data-action=allocate-rest]")
+        page.locator("[data-action=allocate-rest]").click()
+        page.locator(f"#allocate-form tr[data-document='{second['number']}']").wait_for()
+        assert page.locator(f"#allocate-form tr[data-document='{first['number']}']").count() == 0  # paid in full already
+        assert page.get_by_label(f"Allocate to {second['number']}").evaluate("(e) => e === document.activeElement")
+        page.get_by_role("button", name=f"Allocate in full to {second['number']}").click()
+        assert page.locator("#allocate-form [data-field=allocated]").inner_text() == f"{Decimal(second['open']):,.2f}"
+        page.locator("#allocate-form [data-action=save]").click()
+        page.locator(f"#payment-allocations tr[data-document='{second['number']}']").wait_for()
+        left = rest - Decimal(second["open"])
+        assert page.locator("[data-field=unallocated] dd").inner_text() == f"{left:,.2f}"
+
+        # With every invoice paid, allocating the rest finds nothing open, and going back leaves the page as it was.
+        page.locator("[data-action=allocate-rest]").click()
+        page.locator("#allocate-form [data-field=no-open]").wait_for()  # nothing open any more
+        page.locator("#allocate-form [data-action=cancel]").click()
+        assert page.locator("#allocate-form").count() == 0
+
+        page.locator("[data-field=history] summary").click()
+        page.locator("[data-field=history] tr[data-action='payment.allocate']").wait_for()
+        actions = page.evaluate("() => [...document.querySelectorAll('[data-field=history] tbody tr')].map((tr) => tr.dataset.action)")
+        assert actions == ["payment.record", "payment.allocate"]
+        said = page.locator("[data-field=history] tr[data-action='payment.allocate'] td").all_inner_texts()
+        assert said[1:] == ["clerk", "Allocate to documents", f"allocations: {second['number']} {Decimal(second['open']).normalize():f}"], said
+    finally:
+        context.close()
+    payment = finance.get(f"/api/v1/payments/{paid['number']}")
+    assert [a["document"] for a in payment["allocations"]] == [first["number"], second["number"]]
+    assert Decimal(payment["unallocated"]) == left
+    assert finance.get(f"/api/v1/invoices/{second['number']}")["status"] == "paid"

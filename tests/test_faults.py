@@ -97,7 +97,7 @@ def test_killing_one_of_two_servers_under_sync_load_loses_and_doubles_no_operati
                 client = SyncClient(balancer, batch_size=3)
                 client.login(f"picker{n}", PASSWORD)
                 clients.append(client)
-                for i in range(ops_each):
+                for _ in range(ops_each):
                     client.move("PEN", 1, "SUPPLIER", "B1", unit_cost="1")
                 started.wait(timeout=60)
                 while client.pending():

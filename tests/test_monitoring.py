@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import json
+import re
 import socket
 import time
 import uuid

@@ -186,7 +186,7 @@ def test_a_purchase_order_shows_its_lines_totals_and_versions_and_a_customer_its
         assert cells(page, "#po-lines tbody tr") == [
             [str(l["line"]), l["sku"], l["name_en"], l["qty"], money(l["unit_price"]), l["vat_rate"], money(l["net"]), l["received"], l["accepted"],
              l["billed"]]
-            for l in po["lines"]]
+            for l in po["lines"]]  # noqa: E741
         assert page.locator("[data-field=total] td").inner_text() == f"{money(po['total'])} CNY"
         assert page.locator("#po-lines td.num").count() == 8 * len(po["lines"])  # figures are right-aligned
         assert page.locator(".facts [data-field=status] dd").inner_text() == "Draft"

@@ -50,6 +50,9 @@ MATRIX = [
     ("POST", "/api/v1/auth/totp/enable", "/api/v1/auth/totp/enable", {"code": "123456"}, ALL),
     ("POST", "/api/v1/auth/totp/disable", "/api/v1/auth/totp/disable", {"code": "123456"}, ALL),
     ("PATCH", "/api/v1/auth/me", "/api/v1/auth/me", {"language": "en"}, ALL),
+    # Saving a list as a file: any signed-in user, of the rows they were shown.
+    ("POST", "/api/v1/exports", "/api/v1/exports", {"name": "items", "title": "Items", "format": "csv", "columns": [{"title": "SKU"}],
+                                                     "rows": [["PEN"]]}, ALL),
     ("POST", "/api/v1/import/{kind}", "/api/v1/import/items?dry_run=true", None, {"admin"}),
     # Notifications (one's own) and scheduled jobs
     ("POST", "/api/v1/notifications/{notification_id}/read", "/api/v1/notifications/1/read", None, ALL),

@@ -265,7 +265,7 @@ def test_a_worker_moves_stock_bin_to_bin_and_counts_bins_blind_offline(browser, 
         page.locator("#scan").focus()
         for code in ("B3", PEN_EACH, PEN_EACH):
             wedge(page, code)
-        page.locator("#count li[data-sku=PEN] strong").filter(has_text="2").wait_for()
+        page.wait_for_function("() => document.querySelector('#count li[data-sku=PEN] input').value === '2'")
         page.locator("[data-action=bin-done]").click()
         wedge(page, "B2")  # nothing found in B2: the book's milk there is counted as none, without being shown
         page.locator("[data-action=bin-done]").click()

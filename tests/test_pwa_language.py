@@ -224,3 +224,64 @@ def test_a_user_chooses_their_own_language_and_nobody_elses(client, as_role):
     assert worker.get("/api/v1/auth/me")["language"] == "en"
     changes = [e for e in admin.get("/api/v1/audit", action="user.language")["items"]]
     assert [(e["username"], e["details"]["language"]) for e in changes] == [("warehouse0", "en")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_switching_language_mid_task_keeps_what_was_scanned_on_a_transfer_a_count_and_a_box(browser, client, live_server, world, as_role, db):
+    from tests.helpers import add_user
+    from tests.test_pwa import sign_in
+    from tests.test_pwa_pack import picked_order
+
+    number = picked_order(client, as_role)  # 5 pens picked for an order, 3 left in B1
+    admin = Api(client, as_role("admin"))
+    count = admin.post("/api/v1/counts", {"warehouse": "WH1", "locations": ["B2"]}, expect=201)["number"]
+    add_user(db, "keeper", ["warehouse"], ["WH1"])
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        sign_in(page, "keeper")
+        catalog_on_the_phone(page)
+        page.locator("[data-task=count] .badge").wait_for()
+        switch = page.locator("header [data-action=language]")
+
+        page.evaluate("location.hash = '#/transfer'")
+        page.locator("#transfer").wait_for()
+        page.locator("#scan").focus()
+        for code in ("B1", PEN_EACH, PEN_EACH):
+            wedge(page, code)
+        page.locator("#transfer li[data-sku=PEN] strong").filter(has_text="2").wait_for()
+        switch.click()
+        page.get_by_text("Scan more items, or the bin to put them in").wait_for()
+        assert page.locator("#transfer [data-field=from]").inner_text() == "B1"
+        assert page.locator("#transfer li[data-sku=PEN] strong").inner_text() == "2"
+        page.locator("#scan").focus()
+        wedge(page, "B3")
+        page.get_by_role("alert").filter(has_text="B1 → B3").wait_for()
+
+        page.evaluate(f"location.hash = '#/count/{count}'")
+        page.locator("#count").wait_for()
+        page.locator("#scan").focus()
+        for code in ("B2", PEN_EACH):
+            wedge(page, code)
+        pens = page.locator("#count li[data-sku=PEN] input[name=qty]")
+        pens.fill("4")
+        pens.press("Enter")
+        page.wait_for_function("() => document.querySelector('#count li[data-sku=PEN] input').value === '4'")
+        switch.click()
+        page.get_by_role("button", name="本库位盘完").wait_for()  # the second switch: Chinese again
+        assert page.locator("#count [data-field=bin]").inner_text() == "B2"
+        assert pens.input_value() == "4"
+
+        page.evaluate(f"location.hash = '#/pack/{number}'")
+        page.locator("#pack").wait_for()
+        page.locator("#scan").focus()
+        wedge(page, PEN_EACH)
+        page.locator("input[name=weight]").fill("0.4")
+        page.wait_for_function("() => document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '1'")
+        switch.click()
+        page.get_by_role("button", name="Close the box").wait_for()  # the third switch: English again
+        assert page.locator("#pack tr[data-sku=PEN] [data-field=box]").inner_text() == "1"
+        assert page.locator("input[name=weight]").input_value() == "0.4"
+    finally:
+        context.close()

@@ -49,7 +49,7 @@ def sent(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def shows_counted(page, sku: str, qty: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator(f"#count li[data-sku='{sku}'] strong").filter(has_text=qty).wait_for()
+    page.wait_for_function("([sku, qty]) => document.querySelector(`#count li[data-sku='${sku}'] input[name=qty]`)?.value === qty", arg=[sku, qty])
 
 
 def open_count(page, number: str) -> None:  # type: ignore[no-untyped-def]
@@ -217,14 +217,22 @@ def test_stocktake_day_a_zone_counted_blind_on_two_phones_while_stock_moves_reco
         phone_a.locator("#count").wait_for()
         wedge(phone_a, "B3")
         phone_a.locator("#count [data-field=bin]").filter(has_text="B3").wait_for()
-        for code in [PEN_CARTON, PEN_CARTON] + [PEN_EACH] * 6 + ["RICE"] * 3:
+        for code in [PEN_CARTON, PEN_CARTON] + [PEN_EACH] * 7 + ["RICE"] * 3:
             wedge(phone_a, code)
-        shows_counted(phone_a, "PEN", "30")
+        shows_counted(phone_a, "PEN", "31")
         shows_counted(phone_a, "RICE", "3")
         floor_guide.step(phone_a, "扫描库位 B3，再扫描库位里的商品：箱码一次算一箱（12 支），单件条码一次算 1。"
                                   "屏幕只显示你点到的数量，不显示账面数。",
                          "Scan bin B3, then scan what is in it: a carton's code counts the carton (12 pens), an "
                          "item's own code counts one. The screen shows what you counted, never the book.")
+        # One pen was scanned twice: the count is typed over.
+        pens = phone_a.locator("#count li[data-sku=PEN] input[name=qty]")
+        pens.fill("30")
+        pens.press("Enter")
+        shows_counted(phone_a, "PEN", "30")
+        floor_guide.step(phone_a, "同一件扫了两次？直接在该行的数量框里改成实点数（称重的商品也可以输入重量，如 2.35），按回车。",
+                         "Scanned the same one twice? Type the right count into the line's quantity box (for goods sold by weight, "
+                         "the weight, such as 2.35) and press Enter.")
         bin_done(phone_a, lang, "B3")
         floor_guide.step(phone_a, "点“本库位盘完”：B3 的结果发送到服务器（没有信号时先存在手机上）。账面上有、但你没扫到的商品按 0 计。",
                          "Choose Bin done: B3's count goes to the server (kept on the phone until there is a signal). Anything the book "

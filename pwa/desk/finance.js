@@ -6,7 +6,7 @@ import { language } from "../i18n.js";
 import { h, say, showing, money, scroller } from "../ui.js";
 import {
   amount, back, cell, control, deskTexts, enc, facts, fail, formField, grid, kept, link, load, may, num, pagedList, put, recordForm, row,
-  valuesOf, when,
+  valuesOf, when, history, by,
 } from "../desk.js";
 
 const { t, known } = deskTexts({
@@ -32,6 +32,7 @@ const { t, known } = deskTexts({
   unallocated: ["未分配", "Unallocated"],
   allocations: ["核销明细", "Allocations"],
   allocate: ["本次核销", "Allocate"],
+  "allocate rest": ["分配余款", "Allocate the rest"],
   "allocate to": ["核销到", "Allocate to"],
   "pay in full": ["全额", "In full"],
   "pay in full of": ["全额核销", "Allocate in full to"],
@@ -127,7 +128,8 @@ async function payments(here, panel, number) {
       filters: [{ name: "kind", label: t("payment kind"), options: [["", t("all")], ["customer", t("payment kind customer")], ["supplier", t("payment kind supplier")]] },
         { name: "partner", label: t("partner"), placeholder: t("code") }, { name: "date_from", label: t("date from"), type: "date" },
         { name: "date_to", label: t("date to"), type: "date" }],
-      columns: [t("number"), t("paid on"), t("payment kind"), t("partner"), num(t("payment amount")), num(t("unallocated")), t("method"), t("payment reference"),
+      columns: [by("number", t("number")), by("paid_on", t("paid on")), by("kind", t("payment kind")), by("partner", t("partner")),
+        by("amount", num(t("payment amount"))), by("unallocated", num(t("unallocated"))), by("method", t("method")), by("reference", t("payment reference")),
         t("allocations")],
       fetchPage: (params) => sync.api("/api/v1/payments", { params }),
       draw: (p) => row({ "data-payment": p.number }, [link("payments", p.number), p.paid_on, known("payment kind", p.kind), link("partners", p.partner),
@@ -143,6 +145,54 @@ function cents(text) {
 }
 const fromCents = (c) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, "0")}`;
 
+/**
+ * A partner's open invoices (a customer) or bills (a supplier) with a field each for what to allocate to it, a "pay in
+ * full" button, and the running total in `tally`. Drawn into `documents`; false when nothing was drawn.
+ */
+async function openDocuments(here, documents, tally, kind, partner) {
+  put(documents, h("p", { class: "muted" }, t("loading")));
+  let report;
+  try {
+    report = await sync.api(`/api/v1/reports/${kind === "customer" ? "ar_ageing" : "ap_ageing"}`,
+      { params: { group_by: "document", partner, format: "json" } });
+  } catch (error) {
+    if (showing(here)) put(documents, h("p", { class: "form-error" }, error.body?.message || String(error.message || error)));
+    return false;
+  }
+  if (!showing(here)) return false;
+  const open = report.rows.filter((r) => r.kind === "invoice" || r.kind === "bill");
+  if (!open.length) {
+    put(documents, h("p", { class: "muted", "data-field": "no-open" }, t("no open documents")));
+    return true;
+  }
+  put(documents, h("h4", {}, t("open documents")), grid(
+    [t("document"), t("doc date"), t("due date"), num(t("days past due")), num(t("open amount")), t("allocate"), ""],
+    open.map((r) => {
+      const input = h("input", { type: "text", inputmode: "decimal", name: `allocate:${r.document}`, autocomplete: "off", size: 10,
+        "aria-label": `${t("allocate to")} ${r.document}`, "data-open": String(r.total_open) });
+      return row({ "data-document": r.document }, [documentLink(r.kind, r.document), r.date, r.due_date, num(String(r.days_past_due ?? "")),
+        amount(String(r.total_open)), input,
+        h("button", { type: "button", "data-action": "in-full", "aria-label": `${t("pay in full of")} ${r.document}`, onclick: () => {
+          input.value = String(r.total_open);
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        } }, t("pay in full"))]);
+    }), { id: "allocation-table" }),
+  h("p", {}, `${t("allocated so far")}: `, tally));
+  return true;
+}
+
+/** What a form's allocation fields say, for the API; and their running total into `tally` as they are typed. */
+const allocationsOf = (values) => Object.entries(values).filter(([key, value]) => key.startsWith("allocate:") && value)
+  .map(([key, value]) => ({ document: key.slice("allocate:".length), amount: value }));
+
+function tallyAllocations(form, tally) {
+  form.addEventListener("input", (event) => {
+    if (!event.target.name?.startsWith("allocate:")) return;
+    const typed = [...form.querySelectorAll("input[name^='allocate:']")].map((input) => cents(input.value)).filter((c) => c !== null);
+    tally.textContent = money(fromCents(typed.reduce((a, b) => a + b, 0)));
+  });
+}
+
 async function newPayment(here, panel) {
   const documents = h("div", { id: "open-documents", "aria-live": "polite" }, h("p", { class: "muted" }, t("enter partner")));
   const tally = h("output", { "data-field": "allocated" }, "0.00");
@@ -153,32 +203,7 @@ async function newPayment(here, panel) {
     if (`${kind}:${partner}` === shownFor) return;
     shownFor = `${kind}:${partner}`;
     if (!partner) return put(documents, h("p", { class: "muted" }, t("enter partner")));
-    put(documents, h("p", { class: "muted" }, t("loading")));
-    let report;
-    try {
-      report = await sync.api(`/api/v1/reports/${kind === "customer" ? "ar_ageing" : "ap_ageing"}`,
-        { params: { group_by: "document", partner, format: "json" } });
-    } catch (error) {
-      shownFor = "";
-      if (showing(here)) put(documents, h("p", { class: "form-error" }, error.body?.message || String(error.message || error)));
-      return;
-    }
-    if (!showing(here) || shownFor !== `${kind}:${partner}`) return;
-    const open = report.rows.filter((r) => r.kind === "invoice" || r.kind === "bill");
-    if (!open.length) return put(documents, h("p", { class: "muted", "data-field": "no-open" }, t("no open documents")));
-    put(documents, h("h4", {}, t("open documents")), grid(
-      [t("document"), t("doc date"), t("due date"), num(t("days past due")), num(t("open amount")), t("allocate"), ""],
-      open.map((r) => {
-        const input = h("input", { type: "text", inputmode: "decimal", name: `allocate:${r.document}`, autocomplete: "off", size: 10,
-          "aria-label": `${t("allocate to")} ${r.document}`, "data-open": String(r.total_open) });
-        return row({ "data-document": r.document }, [documentLink(r.kind, r.document), r.date, r.due_date, num(String(r.days_past_due ?? "")),
-          amount(String(r.total_open)), input,
-          h("button", { type: "button", "data-action": "in-full", "aria-label": `${t("pay in full of")} ${r.document}`, onclick: () => {
-            input.value = String(r.total_open);
-            input.dispatchEvent(new Event("input", { bubbles: true }));
-          } }, t("pay in full"))]);
-      }), { id: "allocation-table" }),
-    h("p", {}, `${t("allocated so far")}: `, tally));
+    if (!(await openDocuments(here, documents, tally, kind, partner)) && shownFor === `${kind}:${partner}`) shownFor = "";
   };
   const form = recordForm({
     id: "payment-form",
@@ -194,14 +219,10 @@ async function newPayment(here, panel) {
       formField({ name: "reference", label: t("payment reference") }),
       documents,
     ],
-    submit: (values) => {
-      const allocations = Object.entries(values).filter(([key]) => key.startsWith("allocate:"))
-        .map(([key, value]) => ({ document: key.slice("allocate:".length), amount: value }));
-      return sync.api("/api/v1/payments", { method: "POST", body: {
-        kind: values.kind, partner: values.partner, amount: values.amount, ...(values.paid_on ? { paid_on: values.paid_on } : {}),
-        method: values.method, reference: values.reference || "", allocations,
-      } });
-    },
+    submit: (values) => sync.api("/api/v1/payments", { method: "POST", body: {
+      kind: values.kind, partner: values.partner, amount: values.amount, ...(values.paid_on ? { paid_on: values.paid_on } : {}),
+      method: values.method, reference: values.reference || "", allocations: allocationsOf(values),
+    } }),
     saved: (p) => {
       say("ok", `${t("saved")}: ${p.number}`);
       location.hash = `#/office/payments/${enc(p.number)}`;
@@ -213,11 +234,7 @@ async function newPayment(here, panel) {
   partnerField.after(h("button", { type: "button", "data-action": "show-open", onclick: () => showDocuments(form) }, t("show open documents")));
   partnerField.addEventListener("change", () => showDocuments(form));
   form.elements.kind.addEventListener("change", () => showDocuments(form));
-  form.addEventListener("input", (event) => {
-    if (!event.target.name?.startsWith("allocate:")) return;
-    const typed = [...form.querySelectorAll("input[name^='allocate:']")].map((input) => cents(input.value)).filter((c) => c !== null);
-    tally.textContent = money(fromCents(typed.reduce((a, b) => a + b, 0)));
-  });
+  tallyAllocations(form, tally);
   put(panel, back("payments"), form);
   form.elements.kind.focus();
 }
@@ -227,6 +244,26 @@ async function payment(here, panel, number) {
   if (!p) return;
   const docType = p.kind === "customer" ? "invoice" : "bill";
   const journal = h("div", { id: "payment-journal" });
+  const allocating = h("div", { id: "allocate-rest" });
+  const allocateRest = async () => {
+    const documents = h("div", { id: "open-documents", "aria-live": "polite" });
+    const tally = h("output", { "data-field": "allocated" }, "0.00");
+    const form = recordForm({
+      id: "allocate-form",
+      title: `${t("allocate rest")} · ${money(p.unallocated)}`,
+      label: t("allocate"),
+      fields: [documents],
+      submit: (values) => sync.api(`/api/v1/payments/${enc(p.number)}/allocate`, { method: "POST", body: { allocations: allocationsOf(values) } }),
+      saved: async () => {
+        say("ok", `${p.number} · ${t("saved")}`);
+        await payment(here, panel, number);
+      },
+      cancel: () => put(allocating),
+    });
+    tallyAllocations(form, tally);
+    put(allocating, form);
+    if (await openDocuments(here, documents, tally, p.kind, p.partner)) form.querySelector("input[name^='allocate:']")?.focus();
+  };
   put(panel,
     back("payments"),
     h("h3", { tabindex: "-1" }, `${p.number} · ${p.partner}`),
@@ -237,8 +274,12 @@ async function payment(here, panel, number) {
     p.allocations.length ? grid([t("document"), num(t("amountcol"))],
       p.allocations.map((a) => row({ "data-document": a.document }, [documentLink(docType, a.document), amount(a.amount)])), { id: "payment-allocations" })
       : h("p", { class: "muted" }, t("no rows")),
+    Number(p.unallocated) > 0 && may("payments.write")
+      ? h("p", {}, h("button", { type: "button", class: "primary", "data-action": "allocate-rest", onclick: allocateRest }, t("allocate rest"))) : null,
+    allocating,
     h("h4", {}, t("journal of payment")),
-    journal);
+    journal,
+    history("payment", p.number));
   const entries = await load(here, journal, sync.api("/api/v1/finance/journal", { params: { source_type: "payment", source_id: p.number } }));
   if (entries) put(journal, entriesTable(entries));
 }

@@ -2,10 +2,10 @@
 // and changed here), and label printers for administrators.
 
 import * as sync from "../sync.js";
-import { said } from "../i18n.js";
+import { language, said } from "../i18n.js";
 import { h, say, showing, money } from "../ui.js";
 import {
-  amount, back, control, deskTexts, download, enc, facts, fail, grid, link, load, may, named, num, pagedList, put, recordForm, row, when,
+  amount, back, control, deskTexts, download, enc, facts, fail, grid, link, load, may, named, num, pagedList, put, recordForm, row, when, by,
 } from "../desk.js";
 
 const { t, known } = deskTexts({
@@ -102,7 +102,8 @@ async function items(here, panel, sku, then) {
       key: "items",
       filters: [{ name: "search", label: t("search"), type: "search" },
         { name: "active", label: t("status"), options: [["", t("all")], ["true", t("active")], ["false", t("inactive")]] }],
-      columns: [t("sku"), t("name"), t("unit"), t("tracking"), t("status")],
+      columns: [by("sku", t("sku")), by(language() === "zh" ? "name_zh" : "name_en", t("name")), by("unit", t("unit")), by("tracking", t("tracking")),
+        by("active", t("status"))],
       fetchPage: (params) => sync.api("/api/v1/items", { params }),
       draw: (it) => row({ "data-sku": it.sku },
         [link("items", it.sku), named(it), it.unit, known("tracking", it.tracking), active(it)]),
@@ -213,7 +214,8 @@ async function item(here, panel, sku, then, reloaded = false) {
     adding,
     h("h4", {}, t("stock")),
     h("div", { id: "item-stock" }, pagedList(here, {
-      columns: [t("warehouse"), t("location"), t("lot"), t("expiry"), num(t("on hand")), num(t("reserved")), num(t("available"))],
+      columns: [by("warehouse", t("warehouse")), by("location", t("location")), by("lot", t("lot")), by("expiry", t("expiry")), by("qty", num(t("on hand"))),
+        by("reserved", num(t("reserved"))), by("available", num(t("available")))],
       fetchPage: (params) => sync.api("/api/v1/stock/balances", { params: { ...params, sku: found.sku } }),
       draw: (b) => row({ "data-location": b.location },
         [b.warehouse || "", b.location, b.lot || "", b.expiry || "", num(b.qty), num(b.reserved), num(b.available)]),
@@ -236,7 +238,8 @@ async function partners(here, panel, code, then) {
       key: "partners",
       filters: [{ name: "search", label: t("search"), type: "search" },
         { name: "kind", label: t("kind"), options: [["", t("all")], ["supplier", t("kind supplier")], ["customer", t("kind customer")]] }],
-      columns: [t("code"), t("name"), t("kind"), t("contact"), t("phone"), num(t("terms")), num(t("credit limit")), t("currency")],
+      columns: [by("code", t("code")), by(language() === "zh" ? "name_zh" : "name_en", t("name")), by("kind", t("kind")), by("contact", t("contact")),
+        by("phone", t("phone")), by("payment_terms_days", num(t("terms"))), by("credit_limit", num(t("credit limit"))), by("currency", t("currency"))],
       fetchPage: (params) => sync.api("/api/v1/partners", { params }),
       draw: (p) => row({ "data-partner": p.code }, [link("partners", p.code), named(p), known("kind", p.kind), p.contact, p.phone,
         num(String(p.payment_terms_days)), amount(p.credit_limit, ""), p.currency]),

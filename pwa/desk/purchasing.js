@@ -6,7 +6,7 @@ import { language } from "../i18n.js";
 import { h, say, showing, go, scroller } from "../ui.js";
 import {
   amount, back, deskTexts, documentActions, enc, facts, fail, formField, grid, link, load, may, named, num, pagedList, put, recordForm, row,
-  totals, when,
+  totals, when, history, by,
 } from "../desk.js";
 
 const { t, known, stateOptions } = deskTexts({
@@ -56,7 +56,6 @@ const { t, known, stateOptions } = deskTexts({
   "awaiting me": ["待我审批", "Awaiting my approval"],
   "expected date": ["预计到货日期", "Expected date"],
   create: ["创建", "Create"],
-  history: ["修改历史", "History"],
   "no changes": ["这个版本没有可读的修改。", "Nothing a person decides on changed in this version."],
   "enter bill": ["登记供应商发票", "Enter a bill"],
   "enter bill for": ["为采购订单登记发票", "Enter a bill for a purchase order"],
@@ -221,7 +220,8 @@ async function requisitions(here, panel, number) {
         drawOrder();
       } });
   };
-  const columns = [t("select"), t("number"), t("status"), t("source"), t("warehouse"), t("supplier"), t("needed by"), t("lines"), t("po"), t("created")];
+  const columns = [t("select"), by("number", t("number")), by("status", t("status")), by("source", t("source")), by("warehouse", t("warehouse")),
+    by("supplier", t("supplier")), by("needed_by", t("needed by")), t("lines"), by("po", t("po")), by("created_at", t("created"))];
   const draw = (req) => row({ "data-req": req.number }, [choose(req), link("requisitions", req.number), known("state", req.status), known("source", req.source),
     req.warehouse, req.supplier || "", req.needed_by || "", { text: linesText(req.lines), wrap: true }, req.po ? link("purchase-orders", req.po) : "", when(req.created_at)]);
   const raised = h("div", { id: "reorder-result", "aria-live": "polite" });
@@ -359,7 +359,8 @@ async function requisition(here, panel, number) {
         focusTitle(panel);
       },
     }),
-    extra);
+    extra,
+    history("requisition", req.number));
 }
 
 // Purchase orders --------------------------------------------------------------------------------
@@ -374,7 +375,8 @@ async function purchaseOrders(here, panel, number) {
       filters: [{ name: "status", label: t("status"), options: stateOptions(PO_STATES) },
         { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "warehouse", label: t("warehouse"), placeholder: t("code") },
         ...(may("purchase.approve") ? [{ name: "awaiting_me", label: t("awaiting me"), options: [["", t("all")], ["true", t("awaiting me")]] }] : [])],
-      columns: [t("number"), t("status"), t("supplier"), t("warehouse"), t("expected"), num(t("total")), t("currency"), t("created")],
+      columns: [by("number", t("number")), by("status", t("status")), by("supplier", t("supplier")), by("warehouse", t("warehouse")),
+        by("expected_date", t("expected")), by("total", num(t("total")), may("prices.read")), by("currency", t("currency")), by("created_at", t("created"))],
       fetchPage: (params) => sync.api("/api/v1/purchase-orders", { params }),
       draw: (po) => row({ "data-po": po.number }, [link("purchase-orders", po.number), known("state", po.status), po.supplier, po.warehouse,
         po.expected_date || "", amount(po.total), po.currency, when(po.created_at)]),
@@ -509,10 +511,11 @@ async function purchaseOrder(here, panel, number) {
       { id: "po-bills" })] : null,
     billable ? h("p", {}, h("button", { type: "button", "data-action": "enter-bill", onclick: () => go(`#/office/bills/new/${enc(po.number)}`) },
       t("enter bill"))) : null,
-    h("h4", {}, t("history")),
+    h("h4", {}, t("versions")),
     h("p", { class: "versions" }, Array.from({ length: po.version }, (_, i) => i + 1).map((v) =>
       h("button", { type: "button", "data-version": v, "aria-pressed": "false", onclick: () => showVersion(v) }, `v${v}`))),
-    changes);
+    changes,
+    history("po", po.number));
   if (po.version > 1) await showVersion(po.version);  // what changed last is what a person opening the order asks first
 }
 
@@ -524,7 +527,8 @@ async function receipts(here, panel, number) {
     key: "receipts",
     filters: [{ name: "status", label: t("status"), options: stateOptions(RECEIPT_STATES) },
       { name: "po", label: t("po"), placeholder: "PO-…" }, { name: "warehouse", label: t("warehouse"), placeholder: t("code") }],
-    columns: [t("number"), t("status"), t("po"), t("warehouse"), t("dock"), t("lines"), t("created")],
+    columns: [by("number", t("number")), by("status", t("status")), by("po", t("po")), by("warehouse", t("warehouse")), by("dock", t("dock")), t("lines"),
+      by("created_at", t("created"))],
     fetchPage: (params) => sync.api("/api/v1/receipts", { params }),
     draw: (r) => row({ "data-receipt": r.number }, [link("receipts", r.number), known("state", r.status), link("purchase-orders", r.po), r.warehouse, r.dock,
       { text: linesText(r.lines), wrap: true }, when(r.created_at)]),
@@ -547,7 +551,8 @@ async function receipt(here, panel, number) {
       { text: l.qc_note, wrap: true }])), { id: "receipt-lines" }),
     r.putaway.length ? [h("h4", {}, t("putaway")), grid([t("sku"), t("lot"), num(t("qty")), t("from"), t("suggested"), t("put to"), t("status")],
       r.putaway.map((p) => row({ "data-task": p.id, "data-sku": p.sku }, [p.sku, p.lot || "", num(p.qty), p.from, p.suggested || "", p.to || "",
-        known("task", p.status)])), { id: "receipt-putaway" })] : null);
+        known("task", p.status)])), { id: "receipt-putaway" })] : null,
+    history("receipt", r.number));
 }
 
 // Supplier bills ---------------------------------------------------------------------------------
@@ -565,7 +570,8 @@ async function bills(here, panel, number, po) {
     key: "bills",
     filters: [{ name: "status", label: t("status"), options: stateOptions(BILL_STATES) },
       { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "po", label: t("po"), placeholder: "PO-…" }],
-    columns: [t("number"), t("status"), t("supplier"), t("po"), t("supplier ref"), t("bill date"), t("due date"), num(t("total")), num(t("open"))],
+    columns: [by("number", t("number")), by("status", t("status")), by("supplier", t("supplier")), by("po", t("po")), by("supplier_ref", t("supplier ref")),
+      by("bill_date", t("bill date")), by("due_date", t("due date")), by("total", num(t("total"))), by("open", num(t("open")))],
     fetchPage: (params) => sync.api("/api/v1/bills", { params }),
     draw: (b) => row({ "data-bill": b.number }, [link("bills", b.number), known("state", b.status), b.supplier, link("purchase-orders", b.po), b.supplier_ref,
       b.bill_date, b.due_date, amount(b.total), amount(b.open)]),
@@ -687,7 +693,8 @@ async function bill(here, panel, number) {
       { id: "bill-lines" }),
     totals(b),
     ["posted", "partially_paid"].includes(b.status) ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment")))
-      : null);
+      : null,
+    history("bill", b.number));
 }
 
 /** The purchasing sections of the back office: each draws into `panel`; `may` says who sees it in the menu. */

@@ -5,7 +5,7 @@ import { said } from "../i18n.js";
 import { h, go, say, showing, money, scroller } from "../ui.js";
 import {
   amount, back, deskTexts, documentActions, enc, facts, fail, formField, grid, link, load, may, named, num, pagedList, put, recordForm, row,
-  totals, when,
+  totals, when, history, by,
 } from "../desk.js";
 
 const { t, known, stateOptions } = deskTexts({
@@ -258,7 +258,8 @@ async function quotes(here, panel, number) {
     pagedList(here, {
       key: "quotes",
       filters: [{ name: "status", label: t("status"), options: stateOptions(QUOTE_STATES) }, { name: "customer", label: t("customer"), placeholder: t("code") }],
-      columns: [t("number"), t("status"), t("customer"), t("warehouse"), t("valid until"), num(t("total")), t("sales order")],
+      columns: [by("number", t("number")), by("status", t("status")), by("customer", t("customer")), by("warehouse", t("warehouse")),
+        by("valid_until", t("valid until")), by("total", num(t("total"))), by("sales_order", t("sales order"))],
       fetchPage: (params) => api("/api/v1/quotes", { params }),
       draw: (q) => row({ "data-quote": q.number }, [link("quotes", q.number), known("state", q.status), q.customer, q.warehouse, q.valid_until || "",
         amount(q.total), q.sales_order ? link("sales-orders", q.sales_order) : ""]),
@@ -282,7 +283,8 @@ async function quote(here, panel, number) {
     grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net"))],
       q.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), link("items", l.sku), named(l), num(l.qty), amount(l.unit_price),
         num(l.vat_rate), amount(l.net)])), { id: "quote-lines" }),
-    totals(q));
+    totals(q),
+    history("quote", q.number));
 }
 
 // Sales orders -----------------------------------------------------------------------------------
@@ -303,7 +305,8 @@ async function salesOrders(here, panel, number) {
       key: "sales-orders",
       filters: [{ name: "status", label: t("status"), options: stateOptions(SO_STATES) }, { name: "customer", label: t("customer"), placeholder: t("code") },
         { name: "warehouse", label: t("warehouse"), placeholder: t("code") }],
-      columns: [t("number"), t("status"), t("customer"), t("warehouse"), num(t("total")), t("created")],
+      columns: [by("number", t("number")), by("status", t("status")), by("customer", t("customer")), by("warehouse", t("warehouse")),
+        by("total", num(t("total")), may("prices.read")), by("created_at", t("created"))],
       fetchPage: (params) => api("/api/v1/sales-orders", { params }),
       draw: (so) => row({ "data-so": so.number }, [link("sales-orders", so.number), known("state", so.status), so.customer, so.warehouse, amount(so.total),
         when(so.created_at)]),
@@ -377,7 +380,8 @@ async function salesOrder(here, panel, number) {
     so.packages.length ? [h("h4", {}, t("packages")), grid([t("sscc"), num(t("weight")), t("contents")],
       so.packages.map((p) => row({ "data-sscc": p.sscc }, [p.sscc, num(p.weight_kg ?? ""),
         p.contents.map((c) => `${c.sku ?? ""} × ${c.qty ?? ""}`).join(", ")])))] : null,
-    related);
+    related,
+    history("so", so.number));
   // While the order can still be confirmed, whoever sees prices sees the customer's credit as it stands.
   if (may("prices.read") && (so.actions.includes("confirm") || so.actions.includes("credit-release"))) {
     const credit = await load(here, h("div"), api(`/api/v1/customers/${enc(so.customer)}/credit`).catch(() => null));
@@ -515,7 +519,8 @@ async function wave(here, panel, number) {
       t("picked by"), t("picked at")],
     w.tasks.map((task) => row({ "data-task-id": task.id, "data-location": task.location }, [num(String(task.seq)), task.location, link("items", task.sku), named(task),
       task.lot || "", task.expiry || "", num(task.qty), num(task.picked), known("task", task.status), task.short_reason, `${task.order} / ${task.order_line}`,
-      task.done_by || "", when(task.done_at)])), { id: "wave-tasks" }));
+      task.done_by || "", when(task.done_at)])), { id: "wave-tasks" }),
+    history("wave", w.number));
 }
 
 // Invoices ---------------------------------------------------------------------------------------
@@ -527,7 +532,8 @@ async function invoices(here, panel, number) {
     filters: [{ name: "status", label: t("status"), options: stateOptions(INVOICE_STATES) },
       { name: "kind", label: t("kind"), options: [["", t("all")], ["invoice", t("kind invoice")], ["credit_note", t("kind credit_note")]] },
       { name: "customer", label: t("customer"), placeholder: t("code") }],
-    columns: [t("number"), t("kind"), t("status"), t("customer"), t("order"), t("invoice date"), t("due"), num(t("total")), num(t("open"))],
+    columns: [by("number", t("number")), by("kind", t("kind")), by("status", t("status")), by("customer", t("customer")), by("order", t("order")),
+      by("invoice_date", t("invoice date")), by("due_date", t("due")), by("total", num(t("total"))), by("open", num(t("open")))],
     fetchPage: (params) => api("/api/v1/invoices", { params }),
     draw: (i) => row({ "data-invoice": i.number, class: i.kind === "credit_note" ? "credit-note" : null }, [link("invoices", i.number), known("kind", i.kind),
       known("state", i.status), i.customer, link("sales-orders", i.order), i.invoice_date, i.due_date, amount(i.total), amount(i.open)]),
@@ -553,7 +559,8 @@ async function invoice(here, panel, number) {
     grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],
       inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), num(l.qty),
         amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax)])), { id: "invoice-lines" }),
-    totals(inv));
+    totals(inv),
+    history("invoice", inv.number));
 }
 
 // Returns ----------------------------------------------------------------------------------------
@@ -566,7 +573,8 @@ async function returns(here, panel, number, order) {
     pagedList(here, {
       key: "returns",
       filters: [{ name: "status", label: t("status"), options: stateOptions(RETURN_STATES) }, { name: "customer", label: t("customer"), placeholder: t("code") }],
-      columns: [t("number"), t("status"), t("order"), t("customer"), t("warehouse"), num(t("lines")), t("credit note")],
+      columns: [by("number", t("number")), by("status", t("status")), by("order", t("order")), by("customer", t("customer")), by("warehouse", t("warehouse")),
+        num(t("lines")), by("credit_note", t("credit note"))],
       fetchPage: (params) => api("/api/v1/returns", { params }),
       draw: (r) => row({ "data-return": r.number }, [link("returns", r.number), known("state", r.status), link("sales-orders", r.order), r.customer, r.warehouse,
         num(String(r.lines.length)), r.credit_note ? link("invoices", r.credit_note) : ""]),
@@ -663,7 +671,8 @@ async function customerReturn(here, panel, number) {
     grid([num(t("line")), num(t("order line")), t("sku"), t("lot"), num(t("qty")), t("reason"), t("disposition"), disposing ? t("actions") : null].filter(Boolean),
       rma.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), l.lot || "", num(l.qty),
         l.reason, known("disposition", l.disposition), ...(disposing ? [l.disposition === "pending" ? dispose(l) : ""] : [])])), { id: "return-lines" }),
-    bins ? datalist("return-bins", bins.items, named) : null);
+    bins ? datalist("return-bins", bins.items, named) : null,
+    history("return", rma.number));
 }
 
 /** The sales sections of the back office, in the menu's order. */

@@ -5,7 +5,7 @@ import * as sync from "../sync.js";
 import { h, say, showing } from "../ui.js";
 import {
   amount, askText, back, deskTexts, documentActions, enc, facts, fail, formField, grid, kept, link, load, may, named, num, pagedList, put,
-  recordForm, row, when,
+  recordForm, row, when, history, by,
 } from "../desk.js";
 
 const { t, known } = deskTexts({
@@ -108,8 +108,8 @@ async function stocktakes(here, panel, number) {
     pagedList(here, {
       key: "stocktakes",
       filters: [{ name: "warehouse", label: t("warehouse"), placeholder: t("code") }, { name: "status", label: t("status"), options: stateOptions(COUNT_STATES) }],
-      columns: [t("number"), t("status"), t("warehouse"), t("scope"), num(t("lines total")), num(t("lines open")), num(t("lines counted")),
-        num(t("lines recount")), t("started"), t("created by")],
+      columns: [by("number", t("number")), by("status", t("status")), by("warehouse", t("warehouse")), t("scope"), num(t("lines total")), num(t("lines open")),
+        num(t("lines counted")), num(t("lines recount")), by("started_at", t("started")), t("created by")],
       fetchPage: (params) => sync.api("/api/v1/counts", { params }),
       draw: (c) => row({ "data-count": c.number }, [link("stocktakes", c.number), known("state", c.status), c.warehouse, scopeOf(c),
         num(String(c.lines_total)), num(String(c.lines_open)), num(String(c.lines_counted)), num(String(c.lines_recount)), when(c.started_at),
@@ -262,7 +262,8 @@ async function stocktake(here, panel, number) {
       count.lines_matching > LINES_AT_ONCE ? h("nav", { class: "pager", "aria-label": t("pages") },
         h("button", { type: "button", disabled: view.offset === 0, onclick: turn(-LINES_AT_ONCE) }, t("previous")),
         h("span", { class: "muted" }, `${view.offset + 1}–${view.offset + count.lines.length} / ${count.lines_matching}`),
-        h("button", { type: "button", disabled: view.offset + LINES_AT_ONCE >= count.lines_matching, onclick: turn(LINES_AT_ONCE) }, t("next"))) : null);
+        h("button", { type: "button", disabled: view.offset + LINES_AT_ONCE >= count.lines_matching, onclick: turn(LINES_AT_ONCE) }, t("next"))) : null,
+      history("stocktake", count.number));
   };
   await draw();
 }
@@ -284,8 +285,8 @@ async function moves(here, panel, id) {
     filters: [{ name: "sku", label: t("item"), placeholder: t("sku") }, { name: "location", label: t("location"), placeholder: t("code") },
       { name: "warehouse", label: t("warehouse"), placeholder: t("code") }, { name: "date_from", label: t("date from"), type: "date" },
       { name: "date_to", label: t("date to"), type: "date" }, { name: "ref", label: t("reference"), placeholder: t("reference hint") }],
-    columns: [num(t("move no")), t("at"), t("sku"), num(t("qty")), t("from"), t("to"), t("lot"), num(t("value")), t("reason"), t("reference"),
-      t("user"), t("reversal")],
+    columns: [by("id", num(t("move no"))), by("created_at", t("at")), by("sku", t("sku")), by("qty", num(t("qty"))), by("from", t("from")), by("to", t("to")),
+      by("lot", t("lot")), by("value", num(t("value")), may("costs.read")), by("reason", t("reason")), by("ref_id", t("reference")), t("user"), t("reversal")],
     fetchPage: (params) => sync.api("/api/v1/stock/moves", { params }),
     draw: (m) => row({ "data-move": m.id }, [{ text: link("moves", String(m.id)), num: true }, when(m.created_at), m.sku, num(m.qty), m.from, m.to,
       m.lot || "", amount(m.value), { text: m.reason, wrap: true }, reference(m.ref_type, m.ref_id), m.user || "", reversalOf(m)]),
@@ -334,7 +335,8 @@ async function reservations(here, panel) {
     filters: [{ name: "sku", label: t("item"), placeholder: t("sku") }, { name: "warehouse", label: t("warehouse"), placeholder: t("code") },
       { name: "ref", label: t("order"), placeholder: t("reference hint") },
       { name: "include_closed", label: t("status"), options: [["", t("reservation open")], ["true", t("all")]] }],
-    columns: [num(t("reservation no")), t("created"), t("sku"), t("location"), num(t("qty")), t("order"), t("status"), t("actions")],
+    columns: [by("id", num(t("reservation no"))), by("created_at", t("created")), by("sku", t("sku")), by("location", t("location")), by("qty", num(t("qty"))),
+      by("ref_id", t("order")), by("open", t("status")), t("actions")],
     fetchPage: (params) => sync.api("/api/v1/stock/reservations", { params }),
     draw: (r) => row({ "data-reservation": r.id }, [num(String(r.id)), when(r.created_at), link("items", r.sku), r.location, num(r.qty),
       r.order ? link("sales-orders", r.order) : reference(r.ref_type, r.ref_id), r.open ? t("reservation open") : t("reservation closed"),

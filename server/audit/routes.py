@@ -1,16 +1,16 @@
-"""Reading the audit log."""
+"""Reading the audit log, and a document's history from it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter, PathParameter
 
 from server.api import ERRORS
-from server.audit import services
+from server.audit import history, services
 from server.auth.permissions import Actor
 from server.db import Database
 from server.schemas import Limit, Offset, Out
@@ -62,3 +62,40 @@ class AuditController(Controller):
             for r in rows
         ]
         return AuditPage(items=items, total=total)
+
+
+DocumentKindName = Annotated[str, PathParameter(description=f"the kind of document: {', '.join(history.KINDS)} / 单据类型")]
+
+
+class HistoryEntryOut(Out):
+    at: dt.datetime
+    user: str
+    action: str  # as recorded: so.confirm
+    said_zh: str  # the action as a person reads it: 确认
+    said_en: str  # confirm
+    details: dict[str, Any] | None  # what the entry recorded; null for those who may not read the audit log (it may hold amounts)
+
+
+class HistoryPage(Out):
+    items: list[HistoryEntryOut]
+    total: int
+
+
+class HistoryController(Controller):
+    path = "/api/v1/history"
+    tags = ["audit"]
+
+    @get("/{kind:str}/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Who did what to a document, and when / 单据历史")
+    def document_history(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: DocumentKindName, number: FromPath[str],
+        limit: Limit = 100, offset: Offset = 0,
+    ) -> HistoryPage:
+        with db.read() as session:
+            rows, total = history.document_history(session, actor, kind, number, limit=limit, offset=offset)
+        return HistoryPage(
+            items=[
+                HistoryEntryOut(at=r.at, user=r.username, action=r.action, said_zh=zh, said_en=en, details=history.details_for(actor, r))
+                for r in rows for zh, en in [history.said(r.action)]
+            ],
+            total=total,
+        )

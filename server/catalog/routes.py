@@ -25,7 +25,7 @@ from server.catalog.schemas import (
     LotUpdate,
 )
 from server.db import Database
-from server.schemas import Limit, Offset
+from server.schemas import Limit, Offset, Sort
 
 
 class ItemController(Controller):
@@ -40,9 +40,10 @@ class ItemController(Controller):
         active: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
+        sort: Sort = None,
     ) -> ItemPage:
         with db.read() as session:
-            rows, total = services.list_items(session, search=search, active=active, limit=limit, offset=offset)
+            rows, total = services.list_items(session, search=search, active=active, limit=limit, offset=offset, sort=sort)
             return ItemPage(items=[ItemOut.of(r) for r in rows], total=total)
 
     @get("/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="One item / 单个商品")

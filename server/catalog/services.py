@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +17,7 @@ from server.catalog.models import Barcode, Item, Lot
 from server.catalog.schemas import BarcodeAdd, BarcodeIn, BarcodeRemove, ItemCreate, ItemUpdate, LotCreate, LotUpdate
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
+from server.sorting import sorted_by
 
 # Built once: the scan and move paths look these up on every request.
 _ITEM_BY_SKU = select(Item).where(Item.sku == bindparam("sku"))
@@ -50,7 +52,17 @@ def item_for_move(session: Session, sku: str) -> Item:
     return item
 
 
-def list_items(session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None) -> tuple[list[Item], int]:
+def item_sort() -> dict[str, Any]:
+    """What the item list may be sorted by, named as its answer's fields."""
+    return {
+        "sku": Item.sku, "name_zh": Item.name_zh, "name_en": Item.name_en, "unit": Item.unit, "tracking": Item.tracking,
+        "shelf_life_days": Item.shelf_life_days, "reorder_point": Item.reorder_point, "active": Item.active, "updated_at": Item.updated_at,
+    }
+
+
+def list_items(
+    session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None, sort: str | None = None
+) -> tuple[list[Item], int]:
     query = select(Item)
     if search:
         term = search.strip()  # % and _ are matched as themselves (autoescape), not as wildcards
@@ -64,8 +76,9 @@ def list_items(session: Session, *, search: str | None, limit: int, offset: int,
         )
     if active is not None:
         query = query.where(Item.active == active)
+    ordered = sorted_by(query, sort, item_sort(), default=(Item.sku,), tiebreak=Item.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Item.sku).limit(limit).offset(offset).options(selectinload(Item.barcodes)))
+    rows = session.scalars(ordered.limit(limit).offset(offset).options(selectinload(Item.barcodes)))
     return list(rows), total
 
 

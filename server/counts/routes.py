@@ -26,7 +26,7 @@ from server.counts.schemas import (
 )
 from server.counts.views import count_out, counted_out, summaries
 from server.db import Database
-from server.schemas import Limit, Offset
+from server.schemas import Limit, Offset, Sort
 
 DocNumber = FromPath[str]
 
@@ -38,10 +38,10 @@ class CountController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Stocktakes / 盘点单列表")
     def list_counts(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: CountState | None = Parameter(default=None),
-        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> CountPage:
         with db.read() as session:
-            rows, total = services.list_counts(session, status=status, warehouse=warehouse, limit=limit, offset=offset)
+            rows, total = services.list_counts(session, status=status, warehouse=warehouse, limit=limit, offset=offset, sort=sort)
             return CountPage(items=summaries(session, actor, rows), total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One stocktake with a page of its lines / 单个盘点单")

@@ -50,6 +50,7 @@ from server.locations.models import Location
 from server.locations.services import unknown_location
 from server.quantities import optional_non_negative
 from server.schemas import fmt
+from server.sorting import looked_up, sorted_by
 
 LINE_STATES = ("open", "counted", "recount")
 ZERO = Decimal(0)
@@ -97,8 +98,16 @@ def get_count(session: Session, number: str, *, lock: bool = False) -> Stocktake
     return count
 
 
+def count_sort() -> dict[str, Any]:
+    """What the stocktake list may be sorted by, named as its answer's fields."""
+    return {
+        "number": Stocktake.number, "status": Stocktake.status, "warehouse": looked_up(Location.code, Location.id == Stocktake.warehouse_id),
+        "started_at": Stocktake.started_at, "posted_at": Stocktake.posted_at,
+    }
+
+
 def list_counts(
-    session: Session, *, status: str | None = None, warehouse: str | None = None, limit: int = 50, offset: int = 0
+    session: Session, *, status: str | None = None, warehouse: str | None = None, limit: int = 50, offset: int = 0, sort: str | None = None
 ) -> tuple[list[Stocktake], int]:
     query = select(Stocktake)
     if status:
@@ -108,8 +117,9 @@ def list_counts(
         if wh is None:
             raise NotFound(f"No warehouse with code {warehouse}.", f"没有编码为 {warehouse} 的仓库。", warehouse=warehouse)
         query = query.where(Stocktake.warehouse_id == wh)
+    ordered = sorted_by(query, sort, count_sort(), default=(Stocktake.id.desc(),), tiebreak=Stocktake.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Stocktake.id.desc()).limit(limit).offset(offset))), total
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
 
 
 def tallies(session: Session, ids: Sequence[int]) -> dict[int, dict[str, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.documents.models import DocumentSequence, DocumentVersion
 from server.errors import Conflict, NotFound
+from server.sorting import sorted_by
 
 COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -55,10 +57,14 @@ def get_document(session: Session, model: Any, number: str, name_en: str, name_z
     return row
 
 
-def page(session: Session, query: Any, model: Any, limit: int, offset: int) -> tuple[list[Any], int]:
-    """One page of documents, newest first, and how many there are in all."""
+def page(
+    session: Session, query: Any, model: Any, limit: int, offset: int, *, sort: str | None = None, fields: Mapping[str, Any] | None = None,
+    hidden: Collection[str] = (),
+) -> tuple[list[Any], int]:
+    """One page of documents, newest first or as `sort` asks (one of `fields`, see `server.sorting`), and how many there are in all."""
+    ordered = sorted_by(query, sort, fields or {}, default=(model.id.desc(),), tiebreak=model.id, hidden=hidden)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(model.id.desc()).limit(limit).offset(offset))), total
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
 
 
 def touch(doc: Any) -> None:

@@ -26,6 +26,7 @@ from server.finance.services import AP, AR, BANK, post_journal
 from server.partners.services import partner_reference
 from server.quantities import as_decimal
 from server.schemas import fmt
+from server.sorting import looked_up, sorted_by
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,11 +161,22 @@ def allocations_of(session: Session, payment: Payment) -> list[tuple[str, Decima
     return out
 
 
+def payment_sort() -> dict[str, Any]:
+    """What the payment list may be sorted by, named as its answer's fields."""
+    from server.partners.models import Partner
+
+    return {
+        "number": Payment.number, "kind": Payment.kind, "partner": looked_up(Partner.code, Partner.id == Payment.partner_id), "amount": Payment.amount,
+        "unallocated": Payment.unallocated, "paid_on": Payment.paid_on, "method": Payment.method, "reference": Payment.reference,
+        "created_at": Payment.created_at,
+    }
+
+
 def list_payments(
     session: Session, *, kind: str | None, partner: str | None, limit: int, offset: int, date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_to: dt.date | None = None, sort: str | None = None,
 ) -> tuple[list[Payment], int]:
-    """Payments, newest first: of a kind, of a partner, paid on days `date_from` through `date_to`."""
+    """Payments, newest first or as `sort` asks: of a kind, of a partner, paid on days `date_from` through `date_to`."""
     query = select(Payment)
     if date_from:
         query = query.where(Payment.paid_on >= date_from)
@@ -176,5 +188,6 @@ def list_payments(
         from server.partners.models import Partner
 
         query = query.where(Payment.partner_id == select(Partner.id).where(Partner.code == partner).scalar_subquery())
+    ordered = sorted_by(query, sort, payment_sort(), default=(Payment.id.desc(),), tiebreak=Payment.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Payment.id.desc()).limit(limit).offset(offset))), total
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total

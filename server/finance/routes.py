@@ -30,7 +30,7 @@ from server.finance.schemas import (
     ValuationOut,
 )
 from server.inventory.services import valuation_of
-from server.schemas import Limit, Offset, fmt
+from server.schemas import Limit, Offset, Sort, fmt
 
 
 class FinanceController(Controller):
@@ -135,12 +135,12 @@ class PaymentController(Controller):
     def list_payments(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: FromQuery[Literal["supplier", "customer"] | None] = None,
         partner: str | None = Parameter(default=None, max_length=64), date_from: dt.date | None = Parameter(default=None),
-        date_to: dt.date | None = Parameter(default=None), limit: Limit = 50, offset: Offset = 0,
+        date_to: dt.date | None = Parameter(default=None), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> PaymentPage:
         actor.require("finance.read")
         with db.read() as session:
             rows, total = payments.list_payments(
-                session, kind=kind, partner=partner, limit=limit, offset=offset, date_from=date_from, date_to=date_to
+                session, kind=kind, partner=partner, limit=limit, offset=offset, date_from=date_from, date_to=date_to, sort=sort
             )
             return PaymentPage(items=[payment_out(session, r) for r in rows], total=total)
 

@@ -26,7 +26,8 @@ from server.inventory.schemas import (
     ReservationPage,
 )
 from server.inventory.views import move_out, reservation_out, reservations_out
-from server.schemas import Limit, Offset, RowId, fmt
+from server.schemas import Limit, Offset, RowId, Sort, fmt
+from server.sorting import unseen
 
 
 class StockController(Controller):
@@ -71,11 +72,12 @@ class StockController(Controller):
         ref: str | None = Parameter(default=None, max_length=100),
         limit: Limit = 100,
         offset: Offset = 0,
+        sort: Sort = None,
     ) -> MovePage:
         with db.read() as session:
             rows, total = services.moves_of(
                 session, sku=sku, location=location, warehouse=warehouse, date_from=date_from, date_to=date_to, ref=ref,
-                limit=limit, offset=offset,
+                limit=limit, offset=offset, sort=sort, hidden=unseen(actor, MoveOut),
             )
             return MovePage(items=move_out(session, actor, rows), total=total)
 
@@ -94,10 +96,11 @@ class StockController(Controller):
         include_zero: FromQuery[bool] = False,
         limit: Limit = 500,
         offset: Offset = 0,
+        sort: Sort = None,
     ) -> BalancePage:
         with db.lookup() as session:  # stock changes all the time; a snapshot across the page and its count buys nothing
             rows, total = services.balances(
-                session, sku=sku, location=location, warehouse=warehouse, include_zero=include_zero, limit=limit, offset=offset
+                session, sku=sku, location=location, warehouse=warehouse, include_zero=include_zero, limit=limit, offset=offset, sort=sort
             )
         return BalancePage(
             items=[
@@ -121,10 +124,11 @@ class StockController(Controller):
         include_closed: FromQuery[bool] = False,
         limit: Limit = 50,
         offset: Offset = 0,
+        sort: Sort = None,
     ) -> ReservationPage:
         with db.read() as session:
             rows, total = services.reservations_of(
-                session, sku=sku, warehouse=warehouse, ref=ref, open_only=not include_closed, limit=limit, offset=offset
+                session, sku=sku, warehouse=warehouse, ref=ref, open_only=not include_closed, limit=limit, offset=offset, sort=sort
             )
             return ReservationPage(items=reservations_out(session, rows), total=total)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -30,6 +31,7 @@ from server.locations.services import inactive_location, location_for_move, unkn
 from server.monitoring.metrics import MOVE_POSTED
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt
+from server.sorting import looked_up, sorted_by
 from sync.feed import note_change
 
 COST_UNIT = Decimal(1).scaleb(-COST_SCALE)
@@ -571,11 +573,21 @@ _BALANCE_COLUMNS = (
 )
 
 
+def balance_sort() -> dict[str, Any]:
+    """What the balance list may be sorted by, named as its answer's fields."""
+    return {
+        "sku": Item.sku, "location": Location.code, "warehouse": _WAREHOUSE.c.code, "lot": Lot.code, "expiry": Lot.expiry, "qty": Balance.qty,
+        "reserved": Balance.reserved,
+        "available": case((or_(Location.quarantine.is_(True), Balance.internal.is_(False)), 0), else_=Balance.qty - Balance.reserved),
+        "quarantine": Location.quarantine,
+    }
+
+
 def balances(
     session: Session, *, sku: str | None = None, location: str | None = None, warehouse: str | None = None,
-    include_zero: bool = False, include_virtual: bool = False, limit: int = 500, offset: int = 0,
+    include_zero: bool = False, include_virtual: bool = False, limit: int = 500, offset: int = 0, sort: str | None = None,
 ) -> tuple[list[BalanceRow], int]:
-    """Balances by item, location and lot; filters are codes. An unknown code is a 404, not an empty list."""
+    """Balances by item, location and lot, or as `sort` asks; filters are codes. An unknown code is a 404, not an empty list."""
     query = (
         select(*_BALANCE_COLUMNS)
         .select_from(Balance)
@@ -594,7 +606,8 @@ def balances(
         query = query.where(Balance.internal.is_(True))
     if not include_zero:
         query = query.where(Balance.qty != 0)
-    rows = session.execute(query.order_by(Item.sku, Location.code, Balance.lot_key).limit(limit).offset(offset)).all()
+    ordered = sorted_by(query, sort, balance_sort(), default=(Item.sku, Location.code, Balance.lot_key), tiebreak=Balance.id)
+    rows = session.execute(ordered.limit(limit).offset(offset)).all()
     if not rows:
         _check_filters_exist(session, sku=sku, location=location, warehouse=warehouse)
     # A first page that is not full is the whole answer; count only when there may be more.
@@ -656,12 +669,23 @@ def day_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.da
     return start, end
 
 
+def move_sort() -> dict[str, Any]:
+    """What the ledger may be sorted by, named as its answer's fields (unit cost and value only for those who may see costs)."""
+    return {
+        "id": Move.id, "created_at": Move.created_at, "sku": looked_up(Item.sku, Item.id == Move.item_id), "qty": Move.qty,
+        "from": looked_up(Location.code, Location.id == Move.from_location_id), "to": looked_up(Location.code, Location.id == Move.to_location_id),
+        "lot": looked_up(Lot.code, Lot.id == Move.lot_id), "unit_cost": Move.unit_cost, "value": Move.value, "reason": Move.reason,
+        "ref_type": Move.ref_type, "ref_id": Move.ref_id,
+    }
+
+
 def moves_of(
     session: Session, *, sku: str | None, location: str | None, limit: int, offset: int, warehouse: str | None = None,
-    date_from: dt.date | None = None, date_to: dt.date | None = None, ref: str | None = None,
+    date_from: dt.date | None = None, date_to: dt.date | None = None, ref: str | None = None, sort: str | None = None,
+    hidden: Collection[str] = (),
 ) -> tuple[list[Move], int]:
-    """The ledger, newest first: moves of an item, touching a location or a warehouse (either end), in a range of local
-    days, or caused by a document (`ref`: its number, or `type:number`)."""
+    """The ledger, newest first or as `sort` asks (not by the fields in `hidden`): moves of an item, touching a location or a
+    warehouse (either end), in a range of local days, or caused by a document (`ref`: its number, or `type:number`)."""
     _check_filters_exist(session, sku=sku, location=location, warehouse=warehouse)
     query = select(Move)
     if sku:
@@ -684,9 +708,9 @@ def moves_of(
         query = query.where(Move.ref_id == number)
         if kind:
             query = query.where(Move.ref_type == kind)
+    ordered = sorted_by(query, sort, move_sort(), default=(Move.id.desc(),), tiebreak=Move.id, hidden=hidden)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(session.scalars(query.order_by(Move.id.desc()).limit(limit).offset(offset)))
-    return rows, total
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
 
 
 def reversals_of(session: Session, move_ids: Sequence[int]) -> dict[int, int]:
@@ -717,12 +741,21 @@ def orders_of(session: Session, rows: Sequence[Reservation]) -> dict[int, str]:
     return {r.id: numbers[r.ref_id] for r in rows if r.ref_type in ORDER_LINE_REFS and r.ref_id in numbers}
 
 
+def reservation_sort() -> dict[str, Any]:
+    """What the reservation list may be sorted by, named as its answer's fields."""
+    return {
+        "id": Reservation.id, "created_at": Reservation.created_at, "sku": looked_up(Item.sku, Item.id == Reservation.item_id),
+        "location": looked_up(Location.code, Location.id == Reservation.location_id), "qty": Reservation.qty, "open": Reservation.open,
+        "ref_type": Reservation.ref_type, "ref_id": Reservation.ref_id,
+    }
+
+
 def reservations_of(
     session: Session, *, sku: str | None = None, warehouse: str | None = None, ref: str | None = None, open_only: bool = True,
-    limit: int = 50, offset: int = 0,
+    limit: int = 50, offset: int = 0, sort: str | None = None,
 ) -> tuple[list[Reservation], int]:
-    """Reservations, newest first: of an item, in a warehouse, or held for a document (`ref`: its number; a sales order's
-    number finds those of its lines)."""
+    """Reservations, newest first or as `sort` asks: of an item, in a warehouse, or held for a document (`ref`: its number; a
+    sales order's number finds those of its lines)."""
     from sqlalchemy import String, cast
 
     from server.sales.models import SalesOrder, SalesOrderLine
@@ -741,5 +774,6 @@ def reservations_of(
         query = query.where((Reservation.ref_id == ref) | (Reservation.ref_type.in_(ORDER_LINE_REFS) & Reservation.ref_id.in_(order_lines)))
     if open_only:
         query = query.where(Reservation.open.is_(True))
+    ordered = sorted_by(query, sort, reservation_sort(), default=(Reservation.id.desc(),), tiebreak=Reservation.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Reservation.id.desc()).limit(limit).offset(offset))), total
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total

@@ -14,7 +14,7 @@ from server.auth.permissions import Actor
 from server.db import Database
 from server.partners import services
 from server.partners.schemas import PartnerCreate, PartnerOut, PartnerPage, PartnerUpdate, PriceListCreate, PriceListOut, PriceListPrices
-from server.schemas import Limit, Offset
+from server.schemas import Limit, Offset, Sort
 
 
 class PartnerController(Controller):
@@ -29,9 +29,10 @@ class PartnerController(Controller):
         search: str | None = Parameter(default=None, max_length=200),
         limit: Limit = 50,
         offset: Offset = 0,
+        sort: Sort = None,
     ) -> PartnerPage:
         with db.read() as session:
-            rows, total = services.list_partners(session, kind=kind, search=search, limit=limit, offset=offset)
+            rows, total = services.list_partners(session, kind=kind, search=search, limit=limit, offset=offset, sort=sort)
             return PartnerPage(items=[PartnerOut.of(r, services.price_list_code(session, r)) for r in rows], total=total)
 
     @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="One partner / 单个往来单位")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownRe
 from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
 from server.partners.schemas import ContactIn, PartnerCreate, PartnerUpdate, PriceIn, PriceListCreate, PriceListPrices
 from server.quantities import optional_non_negative
+from server.sorting import sorted_by
 
 _FIELDS = ("name_zh", "name_en", "contact", "phone", "email", "tax_id", "address", "payment_terms_days", "credit_limit", "currency", "active")
 
@@ -108,15 +110,27 @@ def update_partner(session: Session, actor: Actor, code: str, data: PartnerUpdat
     return partner
 
 
-def list_partners(session: Session, *, kind: str | None, search: str | None, limit: int, offset: int) -> tuple[list[Partner], int]:
+def partner_sort() -> dict[str, Any]:
+    """What the partner list may be sorted by, named as its answer's fields."""
+    return {
+        "code": Partner.code, "kind": Partner.kind, "name_zh": Partner.name_zh, "name_en": Partner.name_en, "contact": Partner.contact,
+        "phone": Partner.phone, "payment_terms_days": Partner.payment_terms_days, "credit_limit": Partner.credit_limit, "currency": Partner.currency,
+        "active": Partner.active,
+    }
+
+
+def list_partners(
+    session: Session, *, kind: str | None, search: str | None, limit: int, offset: int, sort: str | None = None
+) -> tuple[list[Partner], int]:
     query = select(Partner)
     if kind:
         query = query.where(Partner.kind.in_((kind, "both")))
     if search:
         term = search.strip()  # % and _ are matched as themselves (autoescape), not as wildcards
         query = query.where(or_(*(column.icontains(term, autoescape=True) for column in (Partner.code, Partner.name_zh, Partner.name_en))))
+    ordered = sorted_by(query, sort, partner_sort(), default=(Partner.code,), tiebreak=Partner.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Partner.code).limit(limit).offset(offset))), total
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
 
 
 # Price lists ------------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ from server.purchasing.schemas import (
     Signed,
 )
 from server.purchasing.views import bill_out, po_out, putaway_out, receipt_out, requisition_out
-from server.schemas import Limit, Offset, RowId, fmt
+from server.schemas import Limit, Offset, RowId, Sort, fmt
+from server.sorting import unseen
 
 DocNumber = FromPath[str]
 Status = str | None
@@ -81,10 +82,12 @@ class RequisitionController(Controller):
     def list_requisitions(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         warehouse: str | None = Parameter(default=None, max_length=64), supplier: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0,
+        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> RequisitionPage:
         with db.read() as session:
-            rows, total = services.list_requisitions(session, status=status, warehouse=warehouse, supplier=supplier, limit=limit, offset=offset)
+            rows, total = services.list_requisitions(
+                session, status=status, warehouse=warehouse, supplier=supplier, limit=limit, offset=offset, sort=sort
+            )
             return RequisitionPage(items=[requisition_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One requisition / 单个请购单")
@@ -185,11 +188,12 @@ class PurchaseOrderController(Controller):
     def list_pos(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         supplier: str | None = Parameter(default=None, max_length=64), warehouse: str | None = Parameter(default=None, max_length=64),
-        awaiting_me: FromQuery[bool] = False, limit: Limit = 50, offset: Offset = 0,
+        awaiting_me: FromQuery[bool] = False, limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> POPage:
         with db.read() as session:
             rows, total = services.list_pos(
-                session, status=status, supplier=supplier, warehouse=warehouse, awaiting=actor if awaiting_me else None, limit=limit, offset=offset
+                session, status=status, supplier=supplier, warehouse=warehouse, awaiting=actor if awaiting_me else None, limit=limit, offset=offset,
+                sort=sort, hidden=unseen(actor, POOut),
             )
             return POPage(items=[po_out(session, actor, r) for r in rows], total=total)
 
@@ -271,10 +275,10 @@ class ReceiptController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Receipts / 收货单列表")
     def list_receipts(
         self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24), po: str | None = Parameter(default=None, max_length=64),
-        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> ReceiptPage:
         with db.read() as session:
-            rows, total = services.list_receipts(session, status=status, po=po, warehouse=warehouse, limit=limit, offset=offset)
+            rows, total = services.list_receipts(session, status=status, po=po, warehouse=warehouse, limit=limit, offset=offset, sort=sort)
             return ReceiptPage(items=[receipt_out(session, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One receipt / 单个收货单")
@@ -375,11 +379,13 @@ class BillController(Controller):
     def list_bills(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         supplier: str | None = Parameter(default=None, max_length=64), po: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0,
+        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> BillPage:
         actor.require("prices.read")
         with db.read() as session:
-            rows, total = services.list_bills(session, status=status, supplier=supplier, po=po, limit=limit, offset=offset)
+            rows, total = services.list_bills(
+                session, status=status, supplier=supplier, po=po, limit=limit, offset=offset, sort=sort, hidden=unseen(actor, BillOut)
+            )
             return BillPage(items=[bill_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One bill / 单个供应商发票")

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +49,7 @@ from server.purchasing.models import (
 )
 from server.quantities import as_decimal, optional_non_negative, positive_qty
 from server.schemas import fmt
+from server.sorting import looked_up, sorted_by
 
 OVER_RECEIPT_TOLERANCE = Decimal("0.05")  # may receive up to 5 % more than ordered
 BILL_PRICE_TOLERANCE = Decimal("0.01")  # a bill's unit price may differ from the order's by 1 %
@@ -1222,8 +1223,50 @@ def _warehouse_id(code: str) -> Any:
     return select(Location.id).where(Location.code == code).scalar_subquery()
 
 
+def _supplier(model: Any) -> Any:
+    return looked_up(Partner.code, Partner.id == model.supplier_id)
+
+
+def _warehouse_code(model: Any) -> Any:
+    return looked_up(Location.code, Location.id == model.warehouse_id)
+
+
+def _po_number(model: Any) -> Any:
+    return looked_up(PurchaseOrder.number, PurchaseOrder.id == model.po_id)
+
+
+# What each list may be sorted by, named as its answer's fields (see server.sorting).
+def requisition_sort() -> dict[str, Any]:
+    return {
+        "number": Requisition.number, "status": Requisition.status, "source": Requisition.source, "warehouse": _warehouse_code(Requisition),
+        "supplier": _supplier(Requisition), "needed_by": Requisition.needed_by, "po": _po_number(Requisition), "created_at": Requisition.created_at,
+    }
+
+
+def po_sort() -> dict[str, Any]:
+    return {
+        "number": PurchaseOrder.number, "status": PurchaseOrder.status, "supplier": _supplier(PurchaseOrder), "warehouse": _warehouse_code(PurchaseOrder),
+        "currency": PurchaseOrder.currency, "expected_date": PurchaseOrder.expected_date, "total": PurchaseOrder.total,
+        "created_at": PurchaseOrder.created_at,
+    }
+
+
+def receipt_sort() -> dict[str, Any]:
+    return {
+        "number": Receipt.number, "status": Receipt.status, "po": _po_number(Receipt), "warehouse": _warehouse_code(Receipt),
+        "dock": looked_up(Location.code, Location.id == Receipt.dock_id), "created_at": Receipt.created_at,
+    }
+
+
+def bill_sort() -> dict[str, Any]:
+    return {
+        "number": Bill.number, "status": Bill.status, "supplier": _supplier(Bill), "po": _po_number(Bill), "supplier_ref": Bill.supplier_ref,
+        "bill_date": Bill.bill_date, "due_date": Bill.due_date, "total": Bill.total, "paid": Bill.paid, "open": Bill.total - Bill.paid,
+    }
+
+
 def list_requisitions(
-    session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int, supplier: str | None = None,
+    session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int, supplier: str | None = None, sort: str | None = None,
 ) -> tuple[list[Requisition], int]:
     query = select(Requisition)
     if status:
@@ -1232,13 +1275,15 @@ def list_requisitions(
         query = query.where(Requisition.warehouse_id == _warehouse_id(warehouse))
     if supplier:
         query = query.where(Requisition.supplier_id == _partner_id(supplier))
-    return page(session, query, Requisition, limit, offset)
+    return page(session, query, Requisition, limit, offset, sort=sort, fields=requisition_sort())
 
 
 def list_pos(
-    session: Session, *, status: str | None, supplier: str | None, warehouse: str | None, awaiting: Actor | None = None, limit: int, offset: int
+    session: Session, *, status: str | None, supplier: str | None, warehouse: str | None, awaiting: Actor | None = None, limit: int, offset: int,
+    sort: str | None = None, hidden: Collection[str] = (),
 ) -> tuple[list[PurchaseOrder], int]:
-    """Purchase orders; with `awaiting`, only those pending at a level that user may approve and has not approved."""
+    """Purchase orders, newest first or as `sort` asks (not by the fields in `hidden`); with `awaiting`, only those pending at a
+    level that user may approve and has not approved (oldest first without a sort)."""
     query = select(PurchaseOrder)
     if status:
         query = query.where(PurchaseOrder.status == status)
@@ -1247,11 +1292,10 @@ def list_pos(
     if warehouse:
         query = query.where(PurchaseOrder.warehouse_id == _warehouse_id(warehouse))
     if awaiting is None:
-        return page(session, query, PurchaseOrder, limit, offset)
-    rows = [
-        po for po in session.scalars(query.where(PurchaseOrder.status == "pending").order_by(PurchaseOrder.id))
-        if may_approve_next(session, awaiting, po)
-    ]
+        return page(session, query, PurchaseOrder, limit, offset, sort=sort, fields=po_sort(), hidden=hidden)
+    pending = sorted_by(query.where(PurchaseOrder.status == "pending"), sort, po_sort(), default=(PurchaseOrder.id,), tiebreak=PurchaseOrder.id,
+                        hidden=hidden)
+    rows = [po for po in session.scalars(pending) if may_approve_next(session, awaiting, po)]
     return rows[offset : offset + limit], len(rows)
 
 
@@ -1263,7 +1307,9 @@ def may_approve_next(session: Session, actor: Actor, po: PurchaseOrder) -> bool:
     return role in actor.roles or "admin" in actor.roles
 
 
-def list_receipts(session: Session, *, status: str | None, po: str | None, warehouse: str | None, limit: int, offset: int) -> tuple[list[Receipt], int]:
+def list_receipts(
+    session: Session, *, status: str | None, po: str | None, warehouse: str | None, limit: int, offset: int, sort: str | None = None,
+) -> tuple[list[Receipt], int]:
     query = select(Receipt)
     if status:
         query = query.where(Receipt.status == status)
@@ -1271,11 +1317,12 @@ def list_receipts(session: Session, *, status: str | None, po: str | None, wareh
         query = query.where(Receipt.po_id == select(PurchaseOrder.id).where(PurchaseOrder.number == po).scalar_subquery())
     if warehouse:
         query = query.where(Receipt.warehouse_id == _warehouse_id(warehouse))
-    return page(session, query, Receipt, limit, offset)
+    return page(session, query, Receipt, limit, offset, sort=sort, fields=receipt_sort())
 
 
 def list_bills(
-    session: Session, *, status: str | None, supplier: str | None, limit: int, offset: int, po: str | None = None,
+    session: Session, *, status: str | None, supplier: str | None, limit: int, offset: int, po: str | None = None, sort: str | None = None,
+    hidden: Collection[str] = (),
 ) -> tuple[list[Bill], int]:
     query = select(Bill)
     if status:
@@ -1284,4 +1331,4 @@ def list_bills(
         query = query.where(Bill.supplier_id == _partner_id(supplier))
     if po:
         query = query.where(Bill.po_id == select(PurchaseOrder.id).where(PurchaseOrder.number == po).scalar_subquery())
-    return page(session, query, Bill, limit, offset)
+    return page(session, query, Bill, limit, offset, sort=sort, fields=bill_sort(), hidden=hidden)

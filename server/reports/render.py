@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -175,8 +176,9 @@ def _put(ws: Any, row: int, col: int, column: Column, value: Any, result: Result
     return cell
 
 
-def to_xlsx(result: Result, lang: str) -> bytes:
-    """One sheet: a bold, frozen, filterable header; typed cells; a bold totals row. A second sheet says what was asked."""
+def to_xlsx(result: Result, lang: str, about: Iterable[str] = ()) -> bytes:
+    """One sheet: a bold, frozen, filterable header; typed cells; a bold totals row. A second sheet says what was asked
+    (and `about`: lines such as the filters a list was shown under)."""
     report = result.report
     wb = Workbook()
     ws = wb.active
@@ -210,7 +212,7 @@ def to_xlsx(result: Result, lang: str) -> bytes:
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 60)
     ws.freeze_panes = "A2"
-    _about_sheet(wb, result, lang)
+    _about_sheet(wb, result, lang, about)
     wb.properties.title = report.title(lang)
     wb.properties.creator = "Cangku"
     out = io.BytesIO()
@@ -224,7 +226,7 @@ def _sheet_title(title: str) -> str:
     return title[:31] or "Report"
 
 
-def _about_sheet(wb: Workbook, result: Result, lang: str) -> None:
+def _about_sheet(wb: Workbook, result: Result, lang: str, about: Iterable[str] = ()) -> None:
     ws = wb.create_sheet(_sheet_title(in_language(lang, "说明", "About")))
     generated = _local(result.generated_at, result)
     lines: list[tuple[str, Any]] = [
@@ -233,6 +235,7 @@ def _about_sheet(wb: Workbook, result: Result, lang: str) -> None:
         (in_language(lang, "时区", "Time zone"), result.params.tz),
     ]
     lines += [(f"{in_language(lang, '参数', 'Parameter')} {k}", "" if v is None else _clean(str(v))) for k, v in msgspec.to_builtins(result.params).items()]
+    lines += [(in_language(lang, "筛选", "Filter"), _clean(line)) for line in about]
     for r, (label, value) in enumerate(lines, start=1):
         ws.cell(row=r, column=1, value=label).font = Font(bold=True)
         cell = ws.cell(row=r, column=2, value=value)

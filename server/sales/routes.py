@@ -44,7 +44,8 @@ from server.sales.schemas import (
     WavePage,
 )
 from server.sales.views import customer_price_out, exposure_out, invoice_out, quote_out, return_out, so_out, wave_out
-from server.schemas import Limit, Offset, RowId
+from server.schemas import Limit, Offset, RowId, Sort
+from server.sorting import unseen
 
 DocNumber = FromPath[str]
 Status = str | None
@@ -65,11 +66,13 @@ class QuoteController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Quotes / 报价单列表")
     def list_quotes(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
-        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        customer: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> QuotePage:
         _require_prices(actor)
         with db.read() as session:
-            rows, total = services.list_documents(session, Quote, status=status, customer=customer, limit=limit, offset=offset)
+            rows, total = services.list_documents(
+                session, Quote, status=status, customer=customer, limit=limit, offset=offset, sort=sort, hidden=unseen(actor, QuoteOut)
+            )
             return QuotePage(items=[quote_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One quote / 单个报价单")
@@ -111,11 +114,12 @@ class SalesOrderController(Controller):
     def list_orders(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         customer: str | None = Parameter(default=None, max_length=64), warehouse: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0,
+        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> SOPage:
         with db.read() as session:
             rows, total = services.list_documents(
-                session, SalesOrder, status=status, customer=customer, warehouse=warehouse, limit=limit, offset=offset
+                session, SalesOrder, status=status, customer=customer, warehouse=warehouse, limit=limit, offset=offset, sort=sort,
+                hidden=unseen(actor, SOOut),
             )
             return SOPage(items=[so_out(session, actor, r) for r in rows], total=total)
 
@@ -269,12 +273,13 @@ class InvoiceController(Controller):
     def list_invoices(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         customer: str | None = Parameter(default=None, max_length=64), kind: FromQuery[Literal["invoice", "credit_note"] | None] = None,
-        order: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
+        order: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> InvoicePage:
         _require_prices(actor)
         with db.read() as session:
             rows, total = services.list_documents(
-                session, Invoice, status=status, customer=customer, kind=kind, order=order, limit=limit, offset=offset
+                session, Invoice, status=status, customer=customer, kind=kind, order=order, limit=limit, offset=offset, sort=sort,
+                hidden=unseen(actor, InvoiceOut),
             )
             return InvoicePage(items=[invoice_out(session, actor, r) for r in rows], total=total)
 
@@ -301,10 +306,13 @@ class ReturnController(Controller):
     def list_returns(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         customer: str | None = Parameter(default=None, max_length=64), order: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0,
+        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> ReturnPage:
         with db.read() as session:
-            rows, total = services.list_documents(session, Return, status=status, customer=customer, order=order, limit=limit, offset=offset)
+            rows, total = services.list_documents(
+                session, Return, status=status, customer=customer, order=order, limit=limit, offset=offset, sort=sort,
+                hidden=unseen(actor, ReturnOut),
+            )
             return ReturnPage(items=[return_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One return / 单个退货单")
