@@ -144,7 +144,7 @@ def test_an_unreachable_printer_is_a_clear_409_and_printers_belong_to_their_ware
     response = client.post("/api/v1/labels/print", headers=as_role("warehouse"), json={"kind": "location", "codes": ["B1"], "printer": made["id"]})
     assert response.status_code == 409 and response.json()["error"] == "printer_unreachable"
     assert "127.0.0.1:9" in response.json()["message"]
-    chinese = client.post("/api/v1/printers/%d/test" % made["id"], headers={**as_role("warehouse"), "Accept-Language": "zh-CN"})
+    chinese = client.post(f"/api/v1/printers/{made['id']}/test", headers={**as_role("warehouse"), "Accept-Language": "zh-CN"})
     assert chinese.status_code == 409 and "无法连接标签打印机" in chinese.json()["message"]
     # Someone working in WH2 neither sees nor uses WH1's printers.
     other = as_role("warehouse", ("WH2",))
