@@ -291,6 +291,8 @@ deskTexts({
   "action reverse": ["冲销", "Reverse"],
   "action edit": ["修改", "Edit"],
   "action dispose": ["处理退货", "Restock or scrap"],
+  "action complete": ["收货完成（待质检）", "Receiving done (to inspection)"],
+  "action inspect": ["质检", "Inspect"],
 });
 
 /** The field a refusal is about: the one the server names (`details.field`, or a validation error's `$.name[0]…`). */

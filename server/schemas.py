@@ -59,6 +59,11 @@ def fmt(value: Decimal | None) -> str | None:
     return "0" if text in ("-0", "0") else text
 
 
+def given(value: Any) -> Any:
+    """A field of a partial update (PATCH) as a value to check, or None when it was left out (msgspec.UNSET)."""
+    return None if value is msgspec.UNSET else value
+
+
 class Struct(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base for request bodies: unknown fields are an error, not silently ignored."""
 

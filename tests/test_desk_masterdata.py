@@ -216,6 +216,35 @@ def test_an_administrator_adds_a_customer_with_a_credit_limit_and_a_contact_whic
 
 @pytest.mark.browser
 @pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_customer_gets_a_price_list_chosen_by_name_and_later_loses_its_credit_limit_and_list_by_emptying_them(browser, client, live_server, staff):
+    staff.post("/api/v1/price-lists", {"code": "VIP", "kind": "sales", "name_en": "Good customers", "name_zh": "优质客户"}, expect=201)
+    staff.post("/api/v1/partners", {"code": "C-78", "kind": "customer", "name_en": "Corner shop", "credit_limit": "800"}, expect=201)
+    context, page = open_desk(browser, live_server, "clerk")
+    try:
+        visit(page, "#/office/partners/C-78", "#partner-credit tr[data-field=credit]")
+        page.locator("#office-body [data-action=edit]").click()
+        form = page.locator("#partner-form")
+        form.get_by_label("Price list").select_option(label="VIP · Good customers · sales · CNY")
+        form.get_by_role("button", name="Save").click()
+        page.locator(".facts [data-field=version] dd", has_text="2").wait_for()
+        assert staff.get("/api/v1/partners/C-78")["price_list"] == "VIP"
+
+        page.locator("#office-body [data-action=edit]").click()
+        form = page.locator("#partner-form")
+        assert form.get_by_label("Price list").input_value() == "VIP"
+        form.get_by_label("Credit limit").fill("")
+        form.get_by_label("Price list").select_option("")
+        form.get_by_role("button", name="Save").click()
+        page.locator(".facts [data-field=version] dd", has_text="3").wait_for()
+        assert page.locator(".facts [data-field=credit_limit] dd").inner_text() == "No limit"
+    finally:
+        context.close()
+    customer = staff.get("/api/v1/partners/C-78")
+    assert (customer["credit_limit"], customer["price_list"], customer["name_en"]) == (None, None, "Corner shop")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_an_administrator_adds_a_quarantine_bin_under_a_zone_from_the_location_tree(browser, client, live_server, staff):
     context, page = open_desk(browser, live_server, "clerk")
     try:
@@ -371,6 +400,26 @@ def test_a_purchaser_keeps_partners_but_only_sales_finance_and_administrators_se
     assert sales.post("/api/v1/partners", {"code": "C-1", "kind": "customer"}, expect=409)["details"]["field"] == "code"
     me = client.get("/api/v1/auth/me", headers=purchaser.headers).json()
     assert "partners.write" in me["permissions"] and "partners.credit" not in me["permissions"]
+
+
+def test_a_credit_limit_price_list_or_reorder_point_set_by_mistake_is_cleared_with_null_and_what_is_left_out_stays(client, world, as_role):
+    sales, finance, purchaser = Api(client, as_role("sales")), Api(client, as_role("finance")), Api(client, as_role("purchaser"))
+    sales.post("/api/v1/price-lists", {"code": "VIP", "kind": "sales", "name_en": "Good customers"}, expect=201)
+    customer = sales.post("/api/v1/partners", {"code": "C-2", "kind": "customer", "credit_limit": "5000", "price_list": "VIP"}, expect=201)
+    assert [(p["code"], p["kind"]) for p in sales.get("/api/v1/price-lists", kind="sales")["items"]] == [("VIP", "sales")]
+    assert sales.get("/api/v1/price-lists", kind="purchase")["items"] == []
+    Api(client, as_role("warehouse")).get("/api/v1/price-lists", expect=403)
+    # Left out stays; null clears. A limit cleared is a change of credit: not the purchaser's to make.
+    assert purchaser.patch("/api/v1/partners/C-2", {"version": customer["version"], "credit_limit": None}, expect=403)["details"]["field"] == "credit_limit"
+    changed = sales.patch("/api/v1/partners/C-2", {"version": customer["version"], "phone": "021-2"})
+    assert (changed["credit_limit"], changed["price_list"]) == ("5000", "VIP")
+    changed = finance.patch("/api/v1/partners/C-2", {"version": changed["version"], "credit_limit": None, "price_list": None})
+    assert (changed["credit_limit"], changed["price_list"], changed["phone"]) == (None, None, "021-2")
+    assert Api(client, as_role("admin")).get("/api/v1/audit", target_type="partner", target_id="C-2", action="partner.update")["items"][0]["details"][
+        "changes"] == {"credit_limit": None, "price_list": None}
+    item = purchaser.patch("/api/v1/items/PEN", {"reorder_point": "10", "reorder_qty": "50", "shelf_life_days": 30})
+    item = purchaser.patch("/api/v1/items/PEN", {"version": item["version"], "reorder_point": None, "shelf_life_days": None})
+    assert (item["reorder_point"], item["reorder_qty"], item["shelf_life_days"]) == (None, "50", None)
 
 
 def test_a_user_change_on_a_stale_version_is_refused_and_the_account_rules_are_told(client, world, as_role):

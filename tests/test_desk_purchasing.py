@@ -385,3 +385,45 @@ def test_an_order_line_says_what_may_still_be_billed_and_bills_filter_by_order(c
     draft = finance.post("/api/v1/bills", {"po": numbers[1], "lines": [{"line": 1, "qty": "1", "unit_price": "2"}]}, expect=201)
     assert draft["actions"] == ["post", "edit", "cancel"]
     assert finance.post(f"/api/v1/bills/{draft['number']}/cancel", {"version": draft["version"]})["status"] == "cancelled"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_storekeeper_finishes_a_receipt_at_the_desk_and_inspects_each_line_rejecting_damaged_goods_with_a_reason(
+        browser, client, live_server, purchasing):
+    purchaser, worker = purchasing["purchaser"], purchasing["warehouse"]
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": [
+        {"sku": "PEN", "qty": "12", "unit_price": "1"}, {"sku": "RICE", "qty": "5", "unit_price": "4"}]}, expect=201)
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    purchasing["approver"].post(f"/api/v1/purchase-orders/{po['number']}/approve", {"version": po["version"]})
+    grn = worker.post("/api/v1/receipts", {"po": po["number"]}, expect=201)["number"]
+    worker.post(f"/api/v1/receipts/{grn}/lines", {"sku": "PEN", "qty": "12"}, expect=201)
+    worker.post(f"/api/v1/receipts/{grn}/lines", {"sku": "RICE", "qty": "5"}, expect=201)
+    context, page = open_desk(browser, live_server, "keeper")
+    try:
+        visit(page, f"#/office/receipts/{grn}", "#receipt-lines")
+        assert page.locator("form[id^=inspect-]").count() == 0  # still receiving: nothing to inspect yet
+        page.locator("[data-field=actions] [data-action=complete]").click()
+        status_shows(page, "awaiting inspection")
+        pens = page.locator("#inspect-1")
+        pens.get_by_label("Accepted").fill("10")
+        pens.get_by_label("Rejected", exact=True).fill("2")
+        pens.get_by_role("button", name="Record the inspection").click()
+        pens.locator("[data-field=form-error]").wait_for()  # a reject without a reason is refused, the figures stay
+        assert pens.get_by_label("Accepted").input_value() == "10"
+        pens.get_by_label("Inspection note").fill("two crushed in transit")
+        pens.get_by_role("button", name="Record the inspection").click()
+        page.locator("#receipt-lines tr[data-line='1'] td", has_text="Partly rejected").wait_for()
+        page.locator("#inspect-2").get_by_role("button", name="Record the inspection").click()  # the rice: all of it accepted
+        page.locator("#receipt-lines tr[data-line='2'] td", has_text="Accepted").wait_for()
+        assert page.locator("form[id^=inspect-]").count() == 0
+        page.locator("#receipt-putaway tr[data-sku=RICE]").wait_for()
+        page.locator("[data-field=history] summary").click()
+        page.locator("[data-field=history] tr[data-action='receipt.inspect']").first.wait_for()
+    finally:
+        context.close()
+    receipt = worker.get(f"/api/v1/receipts/{grn}")
+    assert [(l["sku"], l["accepted"], l["rejected"], l["qc_status"], l["qc_note"]) for l in receipt["lines"]] == [  # noqa: E741
+        ("PEN", "10", "2", "partial", "two crushed in transit"), ("RICE", "5", "0", "accepted", "")]
+    assert sorted((t["sku"], t["qty"]) for t in receipt["putaway"]) == [("PEN", "10"), ("RICE", "5")]
+    assert worker.stock("PEN", "QC") == ("2", "0")  # rejected goods in the quarantine bin

@@ -54,19 +54,19 @@ def problems(report: dict) -> list[tuple[int, str, str | None]]:
 ITEM_HEADER = ["sku", "中文名称", "name_en", "单位", "tracking", "保质期天数", "条码"]
 BROKEN_ITEMS = [
     ITEM_HEADER,
-    ["TEA-1", "绿茶", "Green tea 绿茶", "瓶", "lot", 365, "6901234500012;16901234500019:24"],
-    ["CUP-1", "保温杯", "Vacuum flask 保温杯", "个", "none", "", "6901234500012"],  # barcode already on line 2
+    ["TEA-1", "绿茶", "Green tea 绿茶", "瓶", "lot", 365, "6901234500011;16901234500018:24"],
+    ["CUP-1", "保温杯", "Vacuum flask 保温杯", "个", "none", "", "6901234500011"],  # barcode already on line 2
     [],
     ["PEN-2", "中性笔 蓝色", "Gel pen, blue 蓝", "支", "", "", PEN_EACH],  # barcode of PEN, already in the database
     ["SOAP-1", "香皂", "Soap 香皂", "块", "", "一年", ""],  # not a number of days
-    ["NOTE-1", "笔记本", "Notebook 笔记本", "本", "", "", "6901234500029"],
+    ["NOTE-1", "笔记本", "Notebook 笔记本", "本", "", "", "6901234500028"],
 ]
 FIXED_ITEMS = [
     ITEM_HEADER,
     BROKEN_ITEMS[1],
-    ["CUP-1", "保温杯", "Vacuum flask 保温杯", "个", "none", "", "6901234500036"],
+    ["CUP-1", "保温杯", "Vacuum flask 保温杯", "个", "none", "", "6901234500035"],
     [],
-    ["PEN-2", "中性笔 蓝色", "Gel pen, blue 蓝", "支", "", "", "6901234500043"],
+    ["PEN-2", "中性笔 蓝色", "Gel pen, blue 蓝", "支", "", "", "6901234500042"],
     ["SOAP-1", "香皂", "Soap 香皂", "块", "", 730, ""],
     BROKEN_ITEMS[6],
 ]
@@ -105,7 +105,7 @@ def test_a_broken_file_is_reported_line_by_line_refused_whole_and_imports_once_c
     assert report["dry_run"] is True and report["rows"] == 5 and report["created"] == 2
     assert problems(report) == [(3, "duplicate_in_file", "条码"), (5, "duplicate_barcode", "条码"), (6, "invalid_value", "保质期天数")]
     duplicate = next(e for e in report["errors"] if e["line"] == 3)
-    assert "line 2" in duplicate["message_en"] and "line 3" in duplicate["message_en"] and "6901234500012" in duplicate["message_en"]
+    assert "line 2" in duplicate["message_en"] and "line 3" in duplicate["message_en"] and "6901234500011" in duplicate["message_en"]
     assert "第 2 行" in duplicate["message_zh"] and "第 3 行" in duplicate["message_zh"]
     in_database = next(e for e in report["errors"] if e["line"] == 5)
     assert "PEN" in in_database["message_en"] and "已属于商品 PEN" in in_database["message_zh"]
@@ -151,7 +151,7 @@ def test_a_broken_file_is_reported_line_by_line_refused_whole_and_imports_once_c
 
     tea = client.get("/api/v1/items/TEA-1", headers=admin).json()
     assert (tea["name_zh"], tea["name_en"], tea["unit"], tea["tracking"], tea["shelf_life_days"]) == ("绿茶", "Green tea 绿茶", "瓶", "lot", 365)
-    assert {(b["code"], b["pack"], b["qty"]) for b in tea["barcodes"]} == {("6901234500012", "each", "1"), ("16901234500019", "carton", "24")}
+    assert {(b["code"], b["pack"], b["qty"]) for b in tea["barcodes"]} == {("6901234500011", "each", "1"), ("16901234500018", "carton", "24")}
     pen2 = client.get("/api/v1/items/PEN-2", headers=admin).json()
     assert (pen2["name_zh"], pen2["name_en"], pen2["unit"]) == ("中性笔 蓝色", "Gel pen, blue 蓝", "支")
     assert client.get("/api/v1/lots/TEA-1/T2601", headers=admin).json()["expiry"] == "2026-12-31"

@@ -178,8 +178,9 @@ def test_serial_numbered_goods_are_received_inspected_and_put_away_by_serial(cli
     worker.post(f"/api/v1/receipts/{grn}/lines", {"sku": "PHONE", "qty": "2", "serials": ["IMEI-1"]}, expect=422)  # one serial per unit
     worker.post(f"/api/v1/receipts/{grn}/lines", {"sku": "PHONE", "qty": "2", "serials": ["IMEI-1", "IMEI-2"]}, expect=201)
     worker.post(f"/api/v1/receipts/{grn}/complete")
-    worker.post(f"/api/v1/receipts/{grn}/lines/1/inspect", {"accepted": "1", "rejected": "1", "rejected_serials": ["IMEI-9"]}, expect=422)
-    receipt = worker.post(f"/api/v1/receipts/{grn}/lines/1/inspect", {"accepted": "1", "rejected": "1", "rejected_serials": ["IMEI-2"]})
+    assert worker.post(f"/api/v1/receipts/{grn}/lines/1/inspect", {"accepted": "1", "rejected": "1", "note": "screen cracked", "rejected_serials": ["IMEI-9"]},
+                expect=422)["error"] == "serials_mismatch"
+    receipt = worker.post(f"/api/v1/receipts/{grn}/lines/1/inspect", {"accepted": "1", "rejected": "1", "note": "screen cracked", "rejected_serials": ["IMEI-2"]})
     task = receipt["putaway"][0]
     assert (task["serials"], task["suggested"]) == (["IMEI-1"], "B1")  # the first empty bin by code
     worker.post(f"/api/v1/putaway-tasks/{task['id']}/confirm", {"location": "B3"})

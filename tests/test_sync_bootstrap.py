@@ -232,7 +232,7 @@ def test_catalog_changes_made_after_a_bootstrap_reach_the_device_by_pull(client,
     pages, cursor = bootstrap_all(client, worker, "catalog", 1000)
     created = client.post("/api/v1/items", headers=admin, json={
         "sku": "TEA-01", "name_zh": "西湖龙井", "name_en": "Longjing tea", "unit": "g", "tracking": "lot",
-        "barcodes": [{"code": "6900000000017"}]})
+        "barcodes": [{"code": "6900000000014"}]})
     assert created.status_code == 201, created.text
     pen = client.get("/api/v1/items/PEN", headers=admin).json()
     renamed = client.patch("/api/v1/items/PEN", headers=admin, json={
@@ -251,7 +251,7 @@ def test_catalog_changes_made_after_a_bootstrap_reach_the_device_by_pull(client,
     assert next(row for (kind, _), row in device.items() if kind == "item" and row["sku"] == "PEN")["name_zh"] == "中性笔（黑）"
     assert next(row for (kind, _), row in device.items() if kind == "location" and row["code"] == "B2")["quarantine"] is True
     barcodes = {row["code"] for (kind, _), row in device.items() if kind == "barcode"}
-    assert PEN_CARTON in barcodes and "6900000000017" in barcodes and len(barcodes) == 4  # PEN's each barcode is gone
+    assert PEN_CARTON in barcodes and "6900000000014" in barcodes and len(barcodes) == 4  # PEN's each barcode is gone
 
 
 def test_a_salesperson_pulls_each_items_stock_per_warehouse_all_bins_together(client, world, db, as_role):

@@ -9,6 +9,9 @@ import {
 } from "../desk.js";
 
 const { t, known } = deskTexts({
+  "no price list": ["无（按商品标准价）", "None (the items' own prices)"],
+  "list kind sales": ["销售价", "sales"],
+  "list kind purchase": ["采购价", "purchase"],
   "new item": ["新建商品", "New item"],
   "edit item": ["修改商品", "Change item"],
   "new partner": ["新建往来单位", "New partner"],
@@ -62,6 +65,12 @@ const goTo = (hash, redraw) => {
 };
 const numbers = (values, names) => {
   for (const name of names) if (name in values) values[name] = Number(values[name]);
+  return values;
+};
+
+/** An edit's values with the fields emptied that had a value: sent as null, which clears them (no limit, no list). */
+const cleared = (values, found, names) => {
+  for (const name of names) if (found && !(name in values) && found[name] !== null && found[name] !== undefined) values[name] = null;
   return values;
 };
 
@@ -137,6 +146,7 @@ async function itemForm(here, panel, found) {
     fields: itemFields(found),
     submit: (values) => {
       numbers(values, ["unit_decimals", "shelf_life_days"]);
+      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty"]);
       return found
         ? sync.api(`/api/v1/items/${enc(found.sku)}`, { method: "PATCH", body: { ...values, version: found.version } })
         : sync.api("/api/v1/items", { method: "POST", body: values });
@@ -278,6 +288,13 @@ async function partnerForm(here, panel, found) {
     ? { name: "credit_limit", label: t("credit limit"), inputmode: "decimal", value: value("credit_limit"), hint: t("credit limit hint") }
     : h("p", { class: "muted", "data-field": "credit-limit-note" }, `${t("credit limit")}: ${found?.credit_limit == null ? t("no limit") : money(found.credit_limit)} · ${t("credit limit not yours")}`);
   const contacts = contactRows(found ? found.contacts : []);
+  // The price list is chosen from those there are; without the right to read prices, its code is typed.
+  const lists = may("prices.read") ? await sync.api("/api/v1/price-lists").catch(() => null) : null;
+  const priceList = lists
+    ? { name: "price_list", label: t("price list"), value: value("price_list"),
+      options: [["", t("no price list")], ...lists.items.map((l) => [l.code, `${l.code} · ${named(l) || l.code} · ${known("list kind", l.kind)} · ${l.currency}`])] }
+    : { name: "price_list", label: t("price list"), value: value("price_list"), maxlength: 64, spellcheck: "false" };
+  if (!showing(here)) return null;
   const form = editForm({
     id: "partner-form",
     title: found ? `${t("edit partner")} ${found.code}` : t("new partner"),
@@ -293,13 +310,14 @@ async function partnerForm(here, panel, found) {
       { name: "address", label: t("address"), value: value("address"), type: "textarea", maxlength: 500 },
       { name: "payment_terms_days", label: t("terms"), type: "number", min: 0, max: 3650, value: value("payment_terms_days", 30), required: true },
       credit,
-      { name: "price_list", label: t("price list"), value: value("price_list"), maxlength: 64, spellcheck: "false" },
+      priceList,
       { name: "currency", label: t("currency"), value: value("currency", "CNY"), maxlength: 3, pattern: "[A-Z]{3}", required: true },
       found ? { name: "active", label: t("active"), type: "checkbox", value: found.active } : null,
       contacts.node,
     ].filter(Boolean),
     submit: (values) => {
-      const body = { ...numbers(values, ["payment_terms_days"]), contacts: contacts.values() };
+      const body = { ...cleared(numbers(values, ["payment_terms_days"]), found, may("partners.credit") ? ["credit_limit", "price_list"] : ["price_list"]),
+        contacts: contacts.values() };
       return found
         ? sync.api(`/api/v1/partners/${enc(found.code)}`, { method: "PATCH", body: { ...body, version: found.version } })
         : sync.api("/api/v1/partners", { method: "POST", body });

@@ -78,6 +78,9 @@ const { t, known, stateOptions } = deskTexts({
   rejected: ["拒收", "Rejected"],
   inspection: ["质检", "Inspection"],
   "qc note": ["质检说明", "Inspection note"],
+  "inspect lines": ["质检", "Inspection"],
+  "record inspection": ["保存质检结果", "Record the inspection"],
+  "reject needs reason": ["有拒收时必须写明原因", "Say why when anything is rejected"],
   putaway: ["上架任务", "Put-away tasks"],
   from: ["从", "From"],
   suggested: ["建议库位", "Suggested bin"],
@@ -538,17 +541,43 @@ async function receipts(here, panel, number) {
 async function receipt(here, panel, number) {
   const r = await load(here, panel, sync.api(`/api/v1/receipts/${enc(number)}`));
   if (!r) return;
+  const path = `/api/v1/receipts/${enc(r.number)}`;
+  const again = async () => {
+    await receipt(here, panel, number);
+    focusTitle(panel);
+  };
+  // Inspection at the desk: each line awaiting it gets what was accepted and rejected (a reason with any reject;
+  // rejected goods go to the warehouse's quarantine), and accepted goods a put-away task.
+  const pending = r.actions.includes("inspect") ? r.lines.filter((l) => l.qc_status === "pending") : [];
+  const inspection = pending.length ? [h("h4", {}, t("inspect lines")), ...pending.map((l) => recordForm({
+    id: `inspect-${l.line}`,
+    title: `${t("line")} ${l.line} · ${l.sku}${l.lot ? ` · ${l.lot}` : ""} · ${t("received")} ${l.qty}`,
+    label: t("record inspection"),
+    fields: [
+      { name: "accepted", label: t("accepted"), inputmode: "decimal", value: l.qty, required: true, size: 8 },
+      { name: "rejected", label: t("rejected"), inputmode: "decimal", value: "0", size: 8 },
+      { name: "note", label: t("qc note"), maxlength: 500, hint: t("reject needs reason") },
+    ],
+    submit: (values) => sync.api(`${path}/lines/${l.line}/inspect`, { method: "POST", body: {
+      accepted: values.accepted || "0", rejected: values.rejected || "0", note: values.note || "" } }),
+    saved: async () => {
+      say("ok", `${t("line")} ${l.line} · ${t("saved")}`);
+      await again();
+    },
+  }))] : null;
   put(panel,
     back("receipts"),
     heading(`${r.number} · ${r.po}`),
     facts([[t("status"), known("state", r.status), { "data-field": "status" }], [t("po"), link("purchase-orders", r.po)], [t("warehouse"), r.warehouse],
       [t("dock"), r.dock], [t("note"), r.note], [t("created"), when(r.created_at)]]),
+    documentActions(r, { path, done: again, skip: ["inspect"] }),
     h("h4", {}, t("lines")),
     grid([num(t("line")), num(t("po line")), t("sku"), t("lot"), t("expiry"), t("serials"), num(t("received")), num(t("accepted")), num(t("rejected")),
       t("inspection"), t("qc note")],
     r.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku }, [num(String(l.line)), num(String(l.po_line)), link("items", l.sku), l.lot || "",
       l.expiry || "", { text: l.serials.join(", "), wrap: true }, num(l.qty), num(l.accepted), num(l.rejected), known("qc", l.qc_status),
       { text: l.qc_note, wrap: true }])), { id: "receipt-lines" }),
+    inspection,
     r.putaway.length ? [h("h4", {}, t("putaway")), grid([t("sku"), t("lot"), num(t("qty")), t("from"), t("suggested"), t("put to"), t("status")],
       r.putaway.map((p) => row({ "data-task": p.id, "data-sku": p.sku }, [p.sku, p.lot || "", num(p.qty), p.from, p.suggested || "", p.to || "",
         known("task", p.status)])), { id: "receipt-putaway" })] : null,

@@ -55,15 +55,17 @@ class ItemCreate(Struct):
 
 
 class ItemUpdate(Struct):
+    """Fields left out stay as they are; `null` clears those that may be empty (shelf life, reorder point and quantity)."""
+
     version: int | None = None
     name_zh: Name | None = None
     name_en: Name | None = None
     unit: Unit | None = None
     unit_decimals: Decimals | None = None
     tracking: Tracking | None = None
-    shelf_life_days: Days | None = None
-    reorder_point: Quantity | None = None
-    reorder_qty: Quantity | None = None
+    shelf_life_days: Days | None | msgspec.UnsetType = msgspec.UNSET
+    reorder_point: Quantity | None | msgspec.UnsetType = msgspec.UNSET
+    reorder_qty: Quantity | None | msgspec.UnsetType = msgspec.UNSET
     vat_rate: VatRate | None = None
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None

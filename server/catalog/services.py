@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,6 +18,7 @@ from server.catalog.models import Barcode, Item, Lot
 from server.catalog.schemas import BarcodeAdd, BarcodeIn, BarcodeRemove, ItemCreate, ItemUpdate, LotCreate, LotUpdate
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
+from server.schemas import given
 from server.sorting import sorted_by
 
 # Built once: the scan and move paths look these up on every request.
@@ -105,6 +107,7 @@ def _checked_barcodes(session: Session, barcodes: list[BarcodeIn], *, item_id: i
         if entry.code in seen:
             raise InvalidInput(f"Barcode {entry.code} is listed twice.", f"条码 {entry.code} 重复出现。", barcode=entry.code, field="barcodes")
         seen.add(entry.code)
+        check_gtin_digit(entry.code, "barcodes")
         qty = positive_qty(entry.qty, decimals=decimals, field="barcode qty")
         owner = _owner_of(session, entry.code)
         if owner is not None and owner.id != item_id:
@@ -113,7 +116,7 @@ def _checked_barcodes(session: Session, barcodes: list[BarcodeIn], *, item_id: i
     return rows
 
 
-def check_gtin_digit(code: str) -> None:
+def check_gtin_digit(code: str, field: str = "code") -> None:
     """A barcode typed in that has the length of a GTIN (8, 12, 13 or 14 digits) must end in its check digit: a wrong
     one is a typing slip, since no scanner reads a GTIN whose check digit is wrong."""
     if code.isdigit() and len(code) in (8, 12, 13, 14) and gtin14(code) is None:
@@ -123,13 +126,13 @@ def check_gtin_digit(code: str) -> None:
             f"条码 {code} 的长度是 GTIN，但校验位错误（应以 {right} 结尾），请核对数字。",
             code="bad_check_digit",
             barcode=code,
-            field="code",
+            field=field,
         )
 
 
 def _check_reorder(data: ItemCreate | ItemUpdate) -> None:
-    optional_non_negative(data.reorder_point, "reorder_point")
-    optional_non_negative(data.reorder_qty, "reorder_qty")
+    optional_non_negative(given(data.reorder_point), "reorder_point")
+    optional_non_negative(given(data.reorder_qty), "reorder_qty")
 
 
 def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
@@ -176,10 +179,15 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
     if data.vat_rate is not None and Decimal(data.vat_rate) != item.vat_rate:
         changed["vat_rate"] = data.vat_rate
         item.vat_rate = Decimal(data.vat_rate)
-    for field in ("name_zh", "name_en", "shelf_life_days", "reorder_point", "reorder_qty", "active"):
+    for field in ("name_zh", "name_en", "active"):
         value = getattr(data, field)
         if value is not None and value != getattr(item, field):
             changed[field] = str(value)
+            setattr(item, field, value)
+    for field in ("shelf_life_days", "reorder_point", "reorder_qty"):  # null clears them
+        value = getattr(data, field)
+        if value is not msgspec.UNSET and value != getattr(item, field):
+            changed[field] = None if value is None else str(value)
             setattr(item, field, value)
     for field in ("unit", "unit_decimals", "tracking"):
         value = getattr(data, field)

@@ -173,6 +173,7 @@ RECEIPT = Flow(
         "cancel": {"open": "cancelled"},
     },
     {"open": frozenset({"note"}), "inspecting": frozenset({"note"})},
+    {"complete": ("complete", "purchase.receive"), "inspect": ("inspect", "purchase.receive")},
 )
 
 PUTAWAY_TASK = Flow("上架任务", "Put-away task", {"put_away": {"open": "done"}, "cancel": {"open": "cancelled"}})

@@ -13,7 +13,17 @@ from server.api import ERRORS, run_idempotent
 from server.auth.permissions import Actor
 from server.db import Database
 from server.partners import services
-from server.partners.schemas import PartnerCreate, PartnerOut, PartnerPage, PartnerUpdate, PriceListCreate, PriceListOut, PriceListPrices
+from server.partners.schemas import (
+    PartnerCreate,
+    PartnerOut,
+    PartnerPage,
+    PartnerUpdate,
+    PriceListCreate,
+    PriceListIndex,
+    PriceListOut,
+    PriceListPrices,
+    PriceListSummary,
+)
 from server.schemas import Limit, Offset, Sort
 
 
@@ -62,6 +72,17 @@ def _price_list_out(session: Session, row) -> PriceListOut:  # type: ignore[no-u
 class PriceListController(Controller):
     path = "/api/v1/price-lists"
     tags = ["partners"]
+
+    @get("/", sync_to_thread=True, responses=ERRORS, summary="Price lists / 价目表列表")
+    def list_price_lists(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: Literal["sales", "purchase"] | None = None
+    ) -> PriceListIndex:
+        actor.require("prices.read")
+        with db.read() as session:
+            return PriceListIndex(items=[
+                PriceListSummary(code=r.code, kind=r.kind, name_zh=r.name_zh, name_en=r.name_en, currency=r.currency)
+                for r in services.list_price_lists(session, kind)
+            ])
 
     @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="A price list / 价目表")
     def get_price_list(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str]) -> PriceListOut:

@@ -50,6 +50,8 @@ class PartnerCreate(Struct):
 
 
 class PartnerUpdate(Struct):
+    """Fields left out stay as they are; `null` clears the credit limit (no limit) or the price list (list prices)."""
+
     version: int | None = None
     name_zh: Name | None = None
     name_en: Name | None = None
@@ -59,9 +61,9 @@ class PartnerUpdate(Struct):
     tax_id: Fifty | None = None
     address: Text | None = None
     payment_terms_days: Terms | None = None
-    credit_limit: Amount | None = None
+    credit_limit: Amount | None | msgspec.UnsetType = msgspec.UNSET
     currency: Currency | None = None
-    price_list: Code | None = None
+    price_list: Code | None | msgspec.UnsetType = msgspec.UNSET
     contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=50)] | None = None
     active: bool | None = None
 
@@ -128,6 +130,20 @@ class PriceOut(Out):
     sku: str
     price: DecimalStr
     min_qty: DecimalStr
+
+
+class PriceListSummary(Out):
+    """A price list without its prices: what a form offers to choose from."""
+
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    currency: str
+
+
+class PriceListIndex(Out):
+    items: list[PriceListSummary]
 
 
 class PriceListOut(Out):

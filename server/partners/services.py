@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownRe
 from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
 from server.partners.schemas import ContactIn, PartnerCreate, PartnerUpdate, PriceIn, PriceListCreate, PriceListPrices
 from server.quantities import optional_non_negative
+from server.schemas import given
 from server.sorting import sorted_by
 
 _FIELDS = ("name_zh", "name_en", "contact", "phone", "email", "tax_id", "address", "payment_terms_days", "credit_limit", "currency", "active")
@@ -53,6 +55,11 @@ def _price_list_id(session: Session, code: str | None, kind: str) -> int | None:
     return row.id
 
 
+def list_price_lists(session: Session, kind: str | None) -> list[PriceList]:
+    query = select(PriceList).order_by(PriceList.code)
+    return list(session.scalars(query.where(PriceList.kind == kind) if kind else query))
+
+
 def _contacts(data: list[ContactIn]) -> list[PartnerContact]:
     return [PartnerContact(name=c.name, role=c.role, phone=c.phone, email=c.email) for c in data]
 
@@ -86,17 +93,21 @@ def update_partner(session: Session, actor: Actor, code: str, data: PartnerUpdat
     actor.require("partners.write")
     partner = get_partner(session, code)
     check_version("Partner", "往来单位", code, partner.version, data.version)
-    optional_non_negative(data.credit_limit, "credit_limit", scale=2)
-    if data.credit_limit is not None and data.credit_limit != partner.credit_limit:
+    optional_non_negative(given(data.credit_limit), "credit_limit", scale=2)
+    changes: dict[str, str | None] = {}
+    if data.credit_limit is not msgspec.UNSET and data.credit_limit != partner.credit_limit:  # null: no limit
         _require_credit(actor)
-    changes = {}
+        changes["credit_limit"] = None if data.credit_limit is None else str(data.credit_limit)
+        partner.credit_limit = data.credit_limit
     for field in _FIELDS:
+        if field == "credit_limit":
+            continue
         value = getattr(data, field)
         if value is not None and value != getattr(partner, field):
             changes[field] = str(value)
             setattr(partner, field, value)
-    if data.price_list is not None:
-        list_id = _price_list_id(session, data.price_list, "sales")
+    if data.price_list is not msgspec.UNSET:  # null: the customer pays list prices
+        list_id = None if data.price_list is None else _price_list_id(session, data.price_list, "sales")
         if list_id != partner.price_list_id:
             partner.price_list_id = list_id
             changes["price_list"] = data.price_list

@@ -274,24 +274,24 @@ class ReceiptController(Controller):
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Receipts / 收货单列表")
     def list_receipts(
-        self, db: NamedDependency[Database], status: Status = Parameter(default=None, max_length=24), po: str | None = Parameter(default=None, max_length=64),
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24), po: str | None = Parameter(default=None, max_length=64),
         warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> ReceiptPage:
         with db.read() as session:
             rows, total = services.list_receipts(session, status=status, po=po, warehouse=warehouse, limit=limit, offset=offset, sort=sort)
-            return ReceiptPage(items=[receipt_out(session, r) for r in rows], total=total)
+            return ReceiptPage(items=[receipt_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One receipt / 单个收货单")
-    def get_receipt(self, db: NamedDependency[Database], number: DocNumber) -> ReceiptOut:
+    def get_receipt(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> ReceiptOut:
         with db.read() as session:
-            return receipt_out(session, services.get_receipt(session, number))
+            return receipt_out(session, actor, services.get_receipt(session, number))
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Start receiving against a purchase order / 新建收货单")
     def create_receipt(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ReceiptCreate]
     ) -> Response[ReceiptOut]:
         return run_idempotent(
-            db, actor, request, data, lambda s: receipt_out(s, services.create_receipt(s, actor, po=data.po, dock=data.dock, note=data.note)), ReceiptOut
+            db, actor, request, data, lambda s: receipt_out(s, actor, services.create_receipt(s, actor, po=data.po, dock=data.dock, note=data.note)), ReceiptOut
         )
 
     @post("/{number:str}/lines", sync_to_thread=True, responses=ERRORS, summary="Receive goods / 收货")
@@ -304,7 +304,7 @@ class ReceiptController(Controller):
                 session, actor, number, sku=data.sku, qty=data.qty, po_line=data.line, lot=data.lot, expiry=data.expiry,
                 serials=data.serials, op_id=request.headers.get("idempotency-key"),
             )
-            out = receipt_out(session, services.get_receipt(session, number))
+            out = receipt_out(session, actor, services.get_receipt(session, number))
             return next(r for r in out.lines if r.line == line.line_no)
 
         return run_idempotent(db, actor, request, data, action, ReceiptLineOut)
@@ -319,7 +319,7 @@ class ReceiptController(Controller):
                 services.ReceiveIn(sku=line.sku, qty=line.qty, po_line=line.line, lot=line.lot, expiry=line.expiry, serials=tuple(line.serials))
                 for line in data.lines
             ])
-            return receipt_out(session, services.get_receipt(session, number))
+            return receipt_out(session, actor, services.get_receipt(session, number))
 
         return run_idempotent(db, actor, request, data, action, ReceiptOut)
 
@@ -328,7 +328,7 @@ class ReceiptController(Controller):
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[ReceiptComplete | None] = None,
     ) -> ReceiptOut:
         body = data or ReceiptComplete()
-        return db.run_write(lambda s: receipt_out(s, services.complete_receipt(
+        return db.run_write(lambda s: receipt_out(s, actor, services.complete_receipt(
             s, actor, number, version=body.version, decisions=_decisions(body.lines), quarantine=body.quarantine,
         )))
 
@@ -341,7 +341,7 @@ class ReceiptController(Controller):
                 session, actor, number, line, accepted=data.accepted, rejected=data.rejected, note=data.note, quarantine=data.quarantine,
                 rejected_serials=data.rejected_serials,
             )
-            return receipt_out(session, services.get_receipt(session, number))
+            return receipt_out(session, actor, services.get_receipt(session, number))
 
         return db.run_write(action)
 

@@ -256,6 +256,7 @@ class PutawayConfirm(Struct):
 class ReceiptOut(Out):
     number: str
     status: str
+    actions: list[str]  # what this user may do now: complete (receiving done), inspect (the lines awaiting inspection)
     po: str
     warehouse: str
     dock: str

@@ -914,6 +914,11 @@ def inspect_line(
             f"合格数与不合格数不能为负，且合计须等于收货数 {fmt(line.qty)}（收到 {fmt(ok)} + {fmt(bad)}）。",
             code="inspection_mismatch",
         )
+    if bad > 0 and not note.strip():  # whoever sorts out the quarantine later reads why
+        raise InvalidInput(
+            f"Line {line_no}: say why goods are rejected.", f"第 {line_no} 行：请填写不合格原因。",
+            code="reason_required", line=line_no, field="note",
+        )
     serials_bad = tuple(rejected_serials)
     if item.tracking == "serial":
         if len(serials_bad) != bad or not set(serials_bad) <= set(line.serials):

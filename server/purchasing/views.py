@@ -116,7 +116,7 @@ def putaway_out(session: Session, tasks: list[PutawayTask]) -> list[PutawayOut]:
     ]
 
 
-def receipt_out(session: Session, receipt: Receipt) -> ReceiptOut:
+def receipt_out(session: Session, actor: Actor, receipt: Receipt) -> ReceiptOut:
     items = _items(session, {line.item_id for line in receipt.lines})
     lots = {row.id: row for row in session.scalars(select(Lot).where(Lot.id.in_({line.lot_id for line in receipt.lines if line.lot_id})))}
     po_lines = dict(
@@ -124,7 +124,7 @@ def receipt_out(session: Session, receipt: Receipt) -> ReceiptOut:
     )
     locations = _codes(session, Location, {receipt.warehouse_id, receipt.dock_id})
     return ReceiptOut(
-        number=receipt.number, status=receipt.status, po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == receipt.po_id)) or "",
+        number=receipt.number, status=receipt.status, actions=flows.RECEIPT.actions_for(receipt.status, actor), po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == receipt.po_id)) or "",
         warehouse=locations[receipt.warehouse_id], dock=locations[receipt.dock_id], note=receipt.note, version=receipt.version,
         created_at=receipt.created_at,
         lines=[
