@@ -208,6 +208,8 @@ export function pagedList(here, { key, filters = [], columns, fetchPage, draw, s
         rows: drawn.map((tr) => titled.map(([i]) => cellText(tr.children[i]))),
         filters: filterLines(),
       } });
+    } catch (error) {
+      fail(error);  // a page of the list could not be read (offline, signed out): said, nothing saved
     } finally {
       for (const button of busy) button.disabled = false;
     }
