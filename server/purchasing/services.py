@@ -861,7 +861,7 @@ def complete_receipt(
 
 
 def _check_decisions(receipt: Receipt, decisions: Sequence[Decision]) -> None:
-    """One decision for each line of the receipt, and a reason for every rejection."""
+    """One decision for each line of the receipt (a reason for every rejection is inspect_line's rule, on every path)."""
     numbers = [d.line for d in decisions]
     known = {line.line_no for line in receipt.lines}
     unknown = sorted(set(numbers) - known)
@@ -884,12 +884,6 @@ def _check_decisions(receipt: Receipt, decisions: Sequence[Decision]) -> None:
             f"请为每一行填写合格数与不合格数；缺少第 {'、'.join(map(str, missing))} 行。",
             code="undecided_lines", lines=missing,
         )
-    for decision in decisions:
-        if as_decimal(decision.rejected, "rejected") > 0 and not decision.reason.strip():
-            raise InvalidInput(
-                f"Line {decision.line}: say why goods are rejected.", f"第 {decision.line} 行：请填写不合格原因。",
-                code="reason_required", line=decision.line,
-            )
 
 
 def inspect_line(
