@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from labels.gs1 import with_check_digit
-from tests.helpers import PASSWORD, PEN_EACH, add_user, post_move
+from tests.desk import open_desk
+from tests.helpers import PEN_EACH, add_user, post_move
 from tests.stories import Api
 from tests.test_office import open_section
 
-DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
 TEA_EACH = with_check_digit("690123499001")
 TEA_CARTON = with_check_digit("1690123499001")
 
@@ -24,27 +24,6 @@ def staff(client, world, as_role, db):  # type: ignore[no-untyped-def]
     add_user(db, "clerk", ["admin"])
     add_user(db, "buyer", ["purchaser"])
     return Api(client, as_role("admin"))
-
-
-def open_desk(browser, live_server, username: str = "clerk", lang: str = "en"):  # type: ignore[no-untyped-def]
-    """A signed-in page on the back office, in `lang`."""
-    context = browser.new_context(**DESK)
-    page = context.new_page()
-    page.goto(live_server.url + "/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    first = page.locator("[data-task=office], #app button:text-is('WH1')").first
-    first.wait_for()
-    if first.get_attribute("data-task") != "office":  # someone who may work in every warehouse is asked which one first
-        first.click()
-    page.locator("[data-task=office]").click()
-    page.locator("#office-body table").first.wait_for()
-    if not page.evaluate("document.documentElement.lang").startswith(lang):
-        page.locator("header [data-action=language]").click()
-        page.wait_for_function(f"() => document.documentElement.lang.startsWith('{lang}')")
-    page.wait_for_function("() => !document.querySelector('[aria-busy=true]')")
-    return context, page
 
 
 def visit(page, hash_: str, ready: str) -> None:  # type: ignore[no-untyped-def]

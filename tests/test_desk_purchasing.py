@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import PASSWORD, add_user
+from tests.desk import open_desk
+from tests.helpers import add_user
 from tests.stories import Api, books_are_sound, supplier_and_dock
 
-DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
 browser_test = pytest.mark.browser
 
 
@@ -25,22 +25,6 @@ def purchasing(client, world, as_role, db):  # type: ignore[no-untyped-def]
         add_user(db, username, [role], ["WH1"])
     return {"admin": admin, "purchaser": Api(client, as_role("purchaser", ("WH1",))), "approver": Api(client, as_role("approver", ("WH1",))),
             "warehouse": Api(client, as_role("warehouse", ("WH1",))), "finance": Api(client, as_role("finance", ("WH1",)))}
-
-
-def open_desk(browser, live_server, username: str, lang: str = "en"):  # type: ignore[no-untyped-def]
-    """A signed-in person's page on the back office, in `lang`."""
-    context = browser.new_context(**(DESK | {"locale": "zh-CN" if lang == "zh" else "en-US"}))
-    page = context.new_page()
-    page.goto(live_server.url + "/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.locator("[data-task=office]").click()
-    page.locator("#office-body").wait_for()
-    if not page.evaluate("document.documentElement.lang").startswith(lang):
-        page.locator("header [data-action=language]").click()
-        page.wait_for_function(f"() => document.documentElement.lang.startsWith('{lang}')")
-    return context, page
 
 
 def open_section(page, key: str) -> None:  # type: ignore[no-untyped-def]

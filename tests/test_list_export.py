@@ -8,9 +8,10 @@ import io
 import openpyxl
 import pytest
 
-from tests.helpers import PASSWORD, add_user
+from tests.desk import open_desk
+from tests.helpers import add_user
 from tests.stories import Api, supplier_and_dock
-from tests.test_office import DESK, cells, open_section
+from tests.test_office import cells, open_section
 
 EXPORTS = "/api/v1/exports"
 
@@ -88,14 +89,8 @@ def test_a_clerk_saves_every_page_of_a_filtered_list_as_excel_and_csv_with_the_r
     cancelled = purchaser.post(f"/api/v1/purchase-orders/{numbers[0]}/cancel", {"reason": "no longer needed"})
     assert cancelled["status"] == "cancelled"
     add_user(db, "clerk", ["purchaser"], ["WH1"])
-    context = browser.new_context(**DESK)
+    context, page = open_desk(browser, live_server, "clerk")
     try:
-        page = context.new_page()
-        page.goto(live_server.url + "/")
-        page.locator("input[name=username]").fill("clerk")
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button[type=submit]").click()
-        page.locator("[data-task=office]").click()
         open_section(page, "purchase-orders")
         page.locator("select[name=status]").select_option("draft")
         page.wait_for_function("() => document.querySelector('[data-field=range]').textContent === '1–50 / 52'")
