@@ -197,7 +197,15 @@ async function route() {
   // An error stays until the person goes somewhere else; a screen drawn again by something arriving keeps it.
   if (noticeKind() === "error" && location.hash !== lastRouted) quiet();
   lastRouted = location.hash;
-  const current = await sync.session();
+  scan.hold();
+  try {
+    await openScreen(await sync.session());
+  } finally {
+    scan.settle();
+  }
+}
+
+async function openScreen(current) {
   const [path, arg, ...rest] = location.hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
   if (!current) return login();
   if (path === "office") return office(current, arg, ...rest);  // the desk works across warehouses
@@ -208,7 +216,7 @@ async function route() {
   switch (path) {
     case "receive": return arg ? receiveOrder(arg) : receiveList();
     case "pick": return pickRoute();
-    case "approvals": return arg ? approval(arg) : approvals();
+    case "approvals": return arg === "requisition" && rest[0] ? requisitionApproval(rest[0]) : arg ? approval(arg) : approvals();
     case "putaway": return putaway();
     case "transfer": return transfer(arg);
     case "count": return arg ? countBins(arg) : counts();
@@ -1006,30 +1014,44 @@ async function countBins(number) {
 
 // Approvals ----------------------------------------------------------------------------------------
 
-/** Orders waiting for this user's decision, kept on the device (as they were, without a signal). */
+/** Orders and requisitions waiting for this user's decision, kept on the device (as they were, without a signal). */
 async function refreshApprovals() {
   try {
-    const list = await sync.api("/api/v1/purchase-orders", { params: { awaiting_me: "true", limit: 100 } });
-    // A decision still waiting to be sent hides its order; one the server refused (a conflict) does not: it is to be made again.
-    const decided = new Set((await store.outbox()).filter((op) => op.type.startsWith("po.") && op.state === "pending").map((op) => op.payload.po));
-    await store.replaceDocs("approval", list.items.filter((po) => !decided.has(po.number)));
+    const [orders, requests] = await Promise.all(["purchase-orders", "requisitions"].map((path) =>
+      sync.api(`/api/v1/${path}`, { params: { awaiting_me: "true", limit: 100 } })));
+    // A decision still waiting to be sent hides its document; one the server refused (a conflict) does not: it is to be made again.
+    const decided = new Set((await store.outbox()).filter((op) => op.state === "pending" && DECISIONS[op.type.split(".")[0]])
+      .map((op) => op.payload[DECISIONS[op.type.split(".")[0]].key]));
+    await store.replaceDocs("approval", [...orders.items, ...requests.items.map((req) => ({ ...req, what: "requisition" }))]
+      .filter((doc) => !decided.has(doc.number)));
   } catch { /* offline: the list on the device stands */ }
 }
+
+// What is decided on the phone: a purchase order (#/approvals/<number>) or a requisition (#/approvals/requisition/<number>).
+const DECISIONS = {
+  po: { key: "po", path: "purchase-orders", hash: (number) => `#/approvals/${encodeURIComponent(number)}` },
+  requisition: { key: "requisition", path: "requisitions", hash: (number) => `#/approvals/requisition/${encodeURIComponent(number)}` },
+};
 
 const totalOf = (po) => `${po.total == null ? "—" : money(po.total)} ${po.currency}`;
 
 async function approvals() {
   const here = location.hash;
   working(null);
-  let drawn = null;  // the orders on screen: drawn again when the device's list differs (whoever refreshed it)
+  let drawn = null;  // the documents on screen: drawn again when the device's list differs (whoever refreshed it)
   const draw = async () => {
     const list = (await store.docs("approval")).sort((a, b) => a.number.localeCompare(b.number));
-    const seen = list.map((po) => `${po.number}@${po.version}`).join();
+    const seen = list.map((doc) => `${doc.number}@${doc.version}`).join();
     if (!showing(here) || seen === drawn) return;
     drawn = seen;
-    screen(t("approvals"), list.length ? h("ul", { class: "list" }, list.map((po) => h("li", { "data-po": po.number },
-      h("span", {}, h("strong", {}, po.number), " ", po.supplier, h("div", { class: "muted" }, totalOf(po))),
-      h("button", { class: "primary", onclick: () => go(`#/approvals/${encodeURIComponent(po.number)}`) }, t("review")))))
+    const review = (hash) => h("button", { class: "primary", onclick: () => go(hash) }, t("review"));
+    screen(t("approvals"), list.length ? h("ul", { class: "list" }, list.map((doc) => (doc.what === "requisition"
+      ? h("li", { "data-req": doc.number },
+        h("span", {}, h("strong", {}, doc.number), " ", t("requisition"), h("div", { class: "muted" }, `${doc.warehouse} · ${doc.requested_by} · ${doc.lines.length} ${t("lines")}`)),
+        review(DECISIONS.requisition.hash(doc.number)))
+      : h("li", { "data-po": doc.number },
+        h("span", {}, h("strong", {}, doc.number), " ", doc.supplier, h("div", { class: "muted" }, totalOf(doc))),
+        review(DECISIONS.po.hash(doc.number))))))
       : h("p", { class: "muted" }, t("no approvals")));
   };
   await draw();
@@ -1037,47 +1059,62 @@ async function approvals() {
   await draw();
 }
 
-async function approval(number) {
-  const here = location.hash;
-  working(null);
-  let po = null;
-  try {  // online: the version to decide on is the newest one
-    const fresh = await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}`);
-    if (fresh.status === "pending") await store.putDoc("approval", po = fresh);
-    else await store.dropDoc("approval", number);
-  } catch {  // offline: decide on the version the device has; a newer one on the server makes it a conflict
-    po = await store.getDoc("approval", number);
+/** The newest version of a document waiting for a decision, online; the device's, offline (a newer one on the server
+ *  makes the decision a conflict). Null when it waits no more. */
+async function toDecide(kind, number) {
+  try {
+    const fresh = await sync.api(`/api/v1/${DECISIONS[kind].path}/${encodeURIComponent(number)}`);
+    if (fresh.status !== "pending") {
+      await store.dropDoc("approval", number);
+      return null;
+    }
+    const doc = kind === "requisition" ? { ...fresh, what: "requisition" } : fresh;
+    await store.putDoc("approval", doc);
+    return doc;
+  } catch {
+    return (await store.getDoc("approval", number)) || null;
   }
-  if (!showing(here)) return;
-  if (!po) return approvals();
-  const changes = h("div", { id: "changes" });
+}
+
+/** A comment and the two decisions; the decision goes to the outbox (offline too) signed on the version shown. */
+function decisionForm(kind, number, version) {
+  const { key } = DECISIONS[kind];
   const comment = h("input", { name: "comment", maxlength: 500 });
-  const decide = async (type) => {
-    if (type === "po.reject" && !comment.value.trim()) {
+  const decide = async (verdict) => {
+    if (verdict === "reject" && !comment.value.trim()) {
       scan.error();
       comment.focus();
       return say("error", t("reject needs comment"));
     }
-    await sync.queue(type, { po: number, version: po.version, comment: comment.value.trim() },
-      inBoth((t) => `${type === "po.approve" ? t("approve") : t("reject")} ${number} v${po.version}`));
+    await sync.queue(`${kind}.${verdict}`, { [key]: number, version, comment: comment.value.trim() },
+      inBoth((t) => `${t(verdict)} ${number} v${version}`));
     await store.dropDoc("approval", number);
-    for (const stale of (await sync.status()).issues.filter((op) => op.type.startsWith("po.") && op.payload.po === number)) await sync.discard(stale);
+    for (const stale of (await sync.status()).issues.filter((op) => op.type.startsWith(`${kind}.`) && op.payload[key] === number)) await sync.discard(stale);
     scan.ok();
-    say("ok", `${type === "po.approve" ? t("approved") : t("rejected")} ${number}`);
+    say("ok", `${verdict === "approve" ? t("approved") : t("rejected")} ${number}`);
     go("#/approvals");
   };
+  return h("form", { class: "stack", onsubmit: (event) => event.preventDefault() },
+    h("label", {}, t("comment"), comment),
+    h("button", { class: "primary", type: "button", "data-action": "approve", onclick: () => decide("approve") }, t("approve")),
+    h("button", { type: "button", "data-action": "reject", onclick: () => decide("reject") }, t("reject")));
+}
+
+async function approval(number) {
+  const here = location.hash;
+  working(null);
+  const po = await toDecide("po", number);
+  if (!showing(here)) return;
+  if (!po) return approvals();
+  const changes = h("div", { id: "changes" });
   screen(`${number} · ${po.supplier}`,
     h("p", {}, h("strong", {}, totalOf(po)), " · ", po.warehouse, " · v", po.version),
-    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("item")), h("th", { class: "num" }, t("qty")), h("th", { class: "num" }, t("price")),
-      h("th", { class: "num" }, t("net")))),
-      h("tbody", {}, po.lines.map((line) => h("tr", {}, h("td", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
-        h("td", { class: "num" }, line.qty), h("td", { class: "num" }, money(line.unit_price)), h("td", { class: "num" }, money(line.net)))))),
+    table([t("item"), { text: t("qty"), num: true }, { text: t("price"), num: true }, { text: t("net"), num: true }],
+      po.lines.map((line) => [h("span", {}, line.sku, h("div", { class: "muted" }, language() === "zh" ? line.name_zh : line.name_en)),
+        { text: line.qty, num: true }, { text: money(line.unit_price), num: true }, { text: money(line.net), num: true }])),
     po.approvals.length ? h("p", { class: "muted" }, po.approvals.filter((a) => !a.void).map((a) => `${t(`office.role ${a.role}`)} ${a.user}: ${t(`office.decision ${a.decision}`)}`).join(" · ")) : null,
     changes,
-    h("form", { class: "stack", onsubmit: (event) => event.preventDefault() },
-      h("label", {}, t("comment"), comment),
-      h("button", { class: "primary", type: "button", "data-action": "approve", onclick: () => decide("po.approve") }, t("approve")),
-      h("button", { type: "button", "data-action": "reject", onclick: () => decide("po.reject") }, t("reject"))));
+    decisionForm("po", number, po.version));
   if (po.version > 1) {
     try {
       const version = await sync.api(`/api/v1/purchase-orders/${encodeURIComponent(number)}/versions/${po.version}`);
@@ -1086,6 +1123,24 @@ async function approval(number) {
         changeList(version.changes_since_previous, po.lines) || h("p", { class: "muted" }, t("no changes")));
     } catch { /* offline: the changes are shown when the server can be asked */ }
   }
+}
+
+/** A requisition raised by someone who may only ask: what, where, by when and why, then approve or reject. */
+async function requisitionApproval(number) {
+  const here = location.hash;
+  working(null);
+  const req = await toDecide("requisition", number);
+  if (!showing(here)) return;
+  if (!req) return approvals();
+  const name = (line) => (language() === "zh" ? line.name_zh : line.name_en || line.name_zh) || "";
+  screen(`${number} · ${t("requisition")}`,
+    table([t("warehouse"), t("requested by"), t("needed by")], [[req.warehouse, req.requested_by, req.needed_by || "—"]], { id: "req-facts" }),
+    req.supplier ? h("p", { "data-field": "supplier" }, `${t("supplier")}: ${req.supplier}`) : null,
+    table([t("item"), { text: t("qty"), num: true }],
+      req.lines.map((line) => h("tr", { "data-sku": line.sku }, h("td", {}, line.sku, h("div", { class: "muted" }, name(line))),
+        h("td", { class: "num" }, `${line.qty}${line.unit ? ` ${line.unit}` : ""}`))), { id: "req-lines" }),
+    req.note ? h("p", { "data-field": "note" }, `${t("note")}: ${req.note}`) : null,
+    decisionForm("requisition", number, req.version));
 }
 
 /** The user's notifications as they commit: a new approval shows up (badge and notice) while the app is open. */
@@ -1509,8 +1564,9 @@ function issueRow(op, again) {
     // Signed on a version that is gone: decided again on the current one. Else sent again only when that can pass, and
     // corrected only in the fields the refusal is about.
     const fields = details.error === STALE ? [] : causes(op, details);
-    if (details.error === STALE && op.payload.po) {
-      actions.append(h("button", { class: "primary", "data-action": "review", onclick: () => go(`#/approvals/${encodeURIComponent(op.payload.po)}`) },
+    const decision = DECISIONS[op.type.split(".")[0]];
+    if (details.error === STALE && decision && op.payload[decision.key]) {
+      actions.append(h("button", { class: "primary", "data-action": "review", onclick: () => go(decision.hash(op.payload[decision.key])) },
         t("review current")));
     } else if (!details.error || LATER.includes(details.error)) {
       actions.append(h("button", { "data-action": "retry", onclick: async () => { await sync.retry(op); again(); } }, t("retry")));

@@ -11,9 +11,34 @@ let handler = null;
 let burst = { keys: "", last: 0, target: null, before: null };
 let aiTable = null;
 
-/** Route every scan to `fn(code)`: the screen that is showing decides what a scan means. */
+let held = null;  // scans that came while the next screen was opening: they are that screen's
+let opening = 0;  // screens being opened now (one may start before the last has said what scans mean on it)
+
+/** Route every scan to `fn(code)`: the screen that is showing decides what a scan means. Scans that came while it
+ *  was opening are its first ones (a screen that takes no scans drops them). */
 export function onScan(fn) {
   handler = fn;
+  const waiting = held;
+  held = null;
+  if (fn && waiting?.length) setTimeout(() => { for (const code of waiting) if (handler === fn) fn(code); });
+}
+
+/** Another screen is opening: a scan made meanwhile (the worker scans as soon as they tap) waits for it instead of
+ *  meaning what it meant on the screen being left. Only a screen that takes scans holds them. */
+export function hold() {
+  opening += 1;
+  if (held !== null || handler === null) return;
+  held = [];
+  handler = (code) => held.push(code);
+}
+
+/** A screen has opened: when none is opening any more and none said what scans mean, what was held is dropped rather
+ *  than kept for a later screen. */
+export function settle() {
+  opening = Math.max(0, opening - 1);
+  if (opening || held === null) return;
+  held = null;
+  handler = null;
 }
 
 export function dispatch(code) {

@@ -188,6 +188,28 @@ def _reject(session: Session, actor: Actor, data: Decision, ctx: Context) -> dic
     return {"po": po.number, "status": po.status, "version": po.version}
 
 
+class RequisitionDecision(Struct):
+    requisition: Code
+    version: Version
+    comment: Comment = ""
+
+
+@operation("requisition.approve", RequisitionDecision)
+def _approve_requisition(session: Session, actor: Actor, data: RequisitionDecision, ctx: Context) -> dict[str, Any]:
+    from server.purchasing.services import approve_requisition
+
+    req = approve_requisition(session, actor, data.requisition, version=data.version, comment=data.comment)
+    return {"requisition": req.number, "status": req.status, "version": req.version}
+
+
+@operation("requisition.reject", RequisitionDecision)
+def _reject_requisition(session: Session, actor: Actor, data: RequisitionDecision, ctx: Context) -> dict[str, Any]:
+    from server.purchasing.services import reject_requisition
+
+    req = reject_requisition(session, actor, data.requisition, version=data.version, comment=data.comment)
+    return {"requisition": req.number, "status": req.status, "version": req.version}
+
+
 # Sales and counts -------------------------------------------------------------------------------
 
 

@@ -263,8 +263,9 @@ def test_a_storekeeper_raises_a_requisition_and_cancels_it_in_chinese(browser, c
         qty.press("Enter")
         page.locator("#req-lines tr[data-sku=RICE]").wait_for()
         number = page.locator("#app h3").inner_text().split(" · ")[0]
-        status_shows(page, "进行中")
-        assert page.locator("[data-field=actions] [data-action=order]").count() == 0  # a storekeeper asks; the purchaser orders
+        status_shows(page, "待审批")  # a storekeeper asks; an approver decides, and the purchaser orders
+        assert page.locator("[data-field=requested-by] dd").inner_text() == "keeper"
+        assert [b.get_attribute("data-action") for b in page.locator("[data-field=actions] button").all()] == ["cancel"]
         page.get_by_role("button", name="取消单据").click()
         dialog = page.locator("dialog.ask")
         dialog.locator("textarea").fill("已从别的仓库调拨")
@@ -323,20 +324,26 @@ def test_a_refused_line_names_the_line_and_field_it_is_about(client, world, as_r
 
 def test_a_purchaser_orders_one_requisition_from_its_page_and_a_storekeeper_may_not(client, world, as_role):
     admin, purchaser, keeper = Api(client, as_role("admin")), Api(client, as_role("purchaser")), Api(client, as_role("warehouse", ("WH1",)))
+    approver = Api(client, as_role("approver"))
     supplier_and_dock(admin)
     with_supplier = keeper.post("/api/v1/requisitions", {"warehouse": "WH1", "supplier": "SUP1", "needed_by": "2027-03-01",
                                                          "lines": [{"sku": "PEN", "qty": "30"}]}, expect=201)
     without = keeper.post("/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "RICE", "qty": "2"}]}, expect=201)
-    assert with_supplier["actions"] == ["cancel"]  # a storekeeper asks for goods; ordering is the purchaser's
+    # A storekeeper asks for goods; an approver agrees; ordering is the purchaser's.
+    assert (with_supplier["status"], with_supplier["actions"]) == ("pending", ["cancel"])
+    assert purchaser.get(f"/api/v1/requisitions/{with_supplier['number']}")["actions"] == ["cancel"]
+    purchaser.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 1}, expect=409)  # not approved yet
+    for req in (with_supplier, without):
+        assert approver.post(f"/api/v1/requisitions/{req['number']}/approve", {"version": 1})["status"] == "open"
     assert purchaser.get(f"/api/v1/requisitions/{with_supplier['number']}")["actions"] == ["order", "cancel"]
-    keeper.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 1}, expect=403)
+    keeper.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 2}, expect=403)
     purchaser.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 7}, expect=409)  # not the version seen
-    po = purchaser.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 1}, expect=201)
+    po = purchaser.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 2}, expect=201)
     assert (po["supplier"], po["warehouse"], po["expected_date"], po["status"]) == ("SUP1", "WH1", "2027-03-01", "draft")
     assert [(line["sku"], line["qty"]) for line in po["lines"]] == [("PEN", "30")]
     ordered = purchaser.get(f"/api/v1/requisitions/{with_supplier['number']}")
     assert (ordered["status"], ordered["po"], ordered["actions"]) == ("ordered", po["number"], [])
-    purchaser.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 2}, expect=409)
+    purchaser.post(f"/api/v1/requisitions/{with_supplier['number']}/order", {"version": 3}, expect=409)
     refusal = purchaser.post(f"/api/v1/requisitions/{without['number']}/order", {}, expect=422)
     assert (refusal["error"], refusal["details"]["field"]) == ("supplier_required", "supplier")
     assert purchaser.post(f"/api/v1/requisitions/{without['number']}/order", {"supplier": "SUP1"}, expect=201)["lines"][0]["sku"] == "RICE"

@@ -68,6 +68,8 @@ MATRIX = [
     ("POST", "/api/v1/requisitions", "/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, REQUEST),
     ("POST", "/api/v1/requisitions/{number}/cancel", "/api/v1/requisitions/REQ-0/cancel", {}, REQUEST),
     ("POST", "/api/v1/requisitions/{number}/order", "/api/v1/requisitions/REQ-0/order", {}, BUY),
+    ("POST", "/api/v1/requisitions/{number}/approve", "/api/v1/requisitions/REQ-0/approve", {"version": 1}, APPROVE),
+    ("POST", "/api/v1/requisitions/{number}/reject", "/api/v1/requisitions/REQ-0/reject", {"version": 1, "comment": "no"}, APPROVE),
     ("PUT", "/api/v1/reorder-rules", "/api/v1/reorder-rules",
      {"sku": "PEN", "warehouse": "WH1", "min_qty": "1", "reorder_qty": "1", "supplier": "NOBODY"}, BUY),
     ("POST", "/api/v1/reorder-rules/check", "/api/v1/reorder-rules/check", None, REQUEST),

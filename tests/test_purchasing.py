@@ -110,6 +110,9 @@ def test_cancelling_an_order_reopens_its_requisition(client, world, as_role):
     purchaser, worker = Api(client, as_role("purchaser")), Api(client, as_role("warehouse"))
     supplier_and_dock(Api(client, as_role("admin")))
     req = worker.post("/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "100"}], "note": "季度备货"}, expect=201)
+    assert req["status"] == "pending"  # a storekeeper asks; an approver agrees before anyone orders
+    req = Api(client, as_role("approver")).post(f"/api/v1/requisitions/{req['number']}/approve", {"version": req["version"]})
+    assert req["status"] == "open"
     po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "requisitions": [req["number"]]}, expect=201)
     assert po["lines"][0]["qty"] == "100" and po["lines"][0]["unit_price"] == "0"  # no price known yet: the purchaser fills it in
     purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "requisitions": [req["number"]]}, expect=409)

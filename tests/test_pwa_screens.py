@@ -50,6 +50,8 @@ def busy_day(client, world, as_role, db):  # type: ignore[no-untyped-def]
     wave = warehouse.post("/api/v1/waves", {"warehouse": "WH1", "orders": orders}, expect=201)
     warehouse.post(f"/api/v1/pick-tasks/{wave['tasks'][0]['id']}/confirm", {"qty": "3", "location": "B1"})  # the first is ready to pack
     numbers["pack"] = orders[0]
+    numbers["requisition"] = warehouse.post("/api/v1/requisitions", {"warehouse": "WH1", "needed_by": "2027-03-01", "note": "Q2 stock",
+                                                                    "lines": [{"sku": "PEN", "qty": "30"}]}, expect=201)["number"]
     numbers["count"] = admin.post("/api/v1/counts", {"warehouse": "WH1", "locations": ["B2"]}, expect=201)["number"]
     admin.post("/api/v1/printers", {"warehouse": "WH1", "name": "Dock 1", "host": "192.0.2.10"}, expect=201)
     add_user(db, "lead", ["admin"], ["WH1"])
@@ -73,6 +75,7 @@ def screens(numbers: dict[str, str]) -> list[tuple[str, str, str]]:
         ("stock", "#/stock/PEN", "#stock-result tr[data-warehouse=WH1]"),
         ("approvals", "#/approvals", f"[data-po='{numbers['approve']}']"),
         ("approval", f"#/approvals/{numbers['approve']}", "#changes li"),
+        ("requisition-approval", f"#/approvals/requisition/{numbers['requisition']}", "#req-lines tr[data-sku=PEN]"),
         ("issues", "#/issues", "[data-state=rejected]"),
         ("customers", "#/customers", "[data-customer=CUS1]"),
         ("orders", "#/orders", f"[data-so='{numbers['pack']}']"),

@@ -104,3 +104,23 @@ def test_a_quote_saved_without_a_signal_is_refused_in_words_and_what_was_typed_s
         assert [(q["status"], [(line["sku"], line["qty"], line["unit_price"]) for line in q["lines"]]) for q in quotes] == [("draft", [("PEN", "3", "12")])]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_scan_made_while_the_next_screen_is_still_opening_counts_on_that_screen(browser, client, live_server, road):
+    context, page = on_the_phone(browser, live_server)
+    try:
+        opening = []  # the new order's customers, held back: the screen is still opening when the salesperson scans
+        page.route("**/api/v1/partners?*", lambda route: opening.append(route))
+        page.locator("[data-task=order]").click()
+        while not opening:
+            page.wait_for_timeout(20)
+        page.locator("#scan").fill(PEN_CARTON)
+        page.locator("#scan").press("Enter")  # on the screen being left, this scan would look the pen's stock up
+        for held in opening:
+            held.continue_()
+        page.unroute("**/api/v1/partners?*")
+        page.wait_for_function("() => document.querySelector('#order-lines tr[data-sku=PEN] input')?.value === '12'")
+        assert page.evaluate("location.hash") == "#/order"
+    finally:
+        context.close()

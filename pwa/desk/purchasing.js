@@ -33,6 +33,7 @@ const { t, known, stateOptions } = deskTexts({
   "task cancelled": ["已取消", "Cancelled"],
   source: ["来源", "Source"],
   "needed by": ["需求日期", "Needed by"],
+  "requested by": ["申请人", "Requested by"],
   po: ["采购订单", "Purchase order"],
   "new requisition": ["新建请购单", "New requisition"],
   "check reorder": ["立即检查再订货点", "Check reorder levels now"],
@@ -88,7 +89,7 @@ const { t, known, stateOptions } = deskTexts({
   "nothing billable": ["这张采购订单没有已收货合格且未开票的数量。", "Nothing on this purchase order is received, accepted and not yet billed."],
 }, "purchasing");
 
-const REQ_STATES = ["open", "ordered", "cancelled"];
+const REQ_STATES = ["pending", "open", "ordered", "rejected", "cancelled"];
 const PO_STATES = ["draft", "pending", "approved", "rejected", "partially_received", "received", "closed", "cancelled"];
 const RECEIPT_STATES = ["open", "inspecting", "putaway", "done", "cancelled"];
 const BILL_STATES = ["draft", "blocked", "posted", "partially_paid", "paid", "cancelled"];
@@ -334,13 +335,17 @@ async function requisition(here, panel, number) {
     heading(`${req.number}${req.supplier ? ` · ${req.supplier}` : ""}`),
     facts([[t("status"), known("state", req.status), { "data-field": "status" }], [t("source"), known("source", req.source)],
       [t("warehouse"), req.warehouse], [t("supplier"), req.supplier ? link("partners", req.supplier) : null], [t("needed by"), req.needed_by],
-      [t("po"), req.po ? link("purchase-orders", req.po) : null, { "data-field": "po" }], [t("note"), req.note], [t("created"), when(req.created_at)]]),
+      [t("po"), req.po ? link("purchase-orders", req.po) : null, { "data-field": "po" }], [t("note"), req.note],
+      [t("requested by"), req.requested_by, { "data-field": "requested-by" }], [t("created"), when(req.created_at)]]),
     h("h4", {}, t("lines")),
     grid([num(t("line")), t("sku"), num(t("qty"))], req.lines.map((l) => row({ "data-sku": l.sku }, [num(String(l.line)), link("items", l.sku), num(l.qty)])),
       { id: "req-lines" }),
+    req.approvals?.length ? [h("h4", {}, t("approvals")), grid([t("who"), t("decision"), t("comment"), t("version"), t("at")],
+      req.approvals.map((a) => row({ class: a.void ? "void" : null, "data-decision": a.decision }, [a.user, known("decision", a.decision), a.comment,
+        `v${a.version}`, when(a.at)])), { id: "req-approvals" })] : null,
     documentActions(req, {
       path: `/api/v1/requisitions/${enc(number)}`,
-      ask: { cancel: "reason" },
+      ask: { cancel: "reason", reject: "comment" },
       run: { order: () => {
         put(extra, recordForm({
           id: "order-form",

@@ -127,11 +127,23 @@ class Flow:
 
 _PO_TERMS = frozenset({"supplier", "warehouse", "lines", "expected_date", "note", "currency"})
 
+_REQUISITION_TERMS = frozenset({"lines", "note", "supplier", "needed_by"})
+
+# One raised by hand by someone who may only ask (no `purchase.write`) waits `pending` for an approver; a purchaser's,
+# or the reorder check's, is `open` at once. Only an open one is ordered.
 REQUISITION = Flow(
     "请购单", "Requisition",
-    {"order": {"open": "ordered"}, "cancel": {"open": "cancelled"}},
-    {"open": frozenset({"lines", "note", "supplier", "needed_by"})},
-    {"order": ("order", "purchase.write"), "cancel": ("cancel", "purchase.request")},
+    {
+        "approve": {"pending": "open"},
+        "reject": {"pending": "rejected"},
+        "order": {"open": "ordered"},
+        "cancel": {"open": "cancelled", "pending": "cancelled"},
+    },
+    {"pending": _REQUISITION_TERMS, "open": _REQUISITION_TERMS},
+    {
+        "approve": ("approve", "purchase.approve"), "reject": ("reject", "purchase.approve"),
+        "order": ("order", "purchase.write"), "cancel": ("cancel", "purchase.request"),
+    },
 )
 
 PURCHASE_ORDER = Flow(

@@ -75,7 +75,7 @@ class PriceListController(Controller):
 
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Price lists / 价目表列表")
     def list_price_lists(
-        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: Literal["sales", "purchase"] | None = None
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: FromQuery[Literal["sales", "purchase"] | None] = None
     ) -> PriceListIndex:
         actor.require("prices.read")
         with db.read() as session:

@@ -82,11 +82,12 @@ class RequisitionController(Controller):
     def list_requisitions(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         warehouse: str | None = Parameter(default=None, max_length=64), supplier: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
+        awaiting_me: FromQuery[bool] = False, limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> RequisitionPage:
         with db.read() as session:
             rows, total = services.list_requisitions(
-                session, status=status, warehouse=warehouse, supplier=supplier, limit=limit, offset=offset, sort=sort
+                session, status=status, warehouse=warehouse, supplier=supplier, limit=limit, offset=offset, sort=sort,
+                awaiting=actor if awaiting_me else None,
             )
             return RequisitionPage(items=[requisition_out(session, actor, r) for r in rows], total=total)
 
@@ -107,6 +108,18 @@ class RequisitionController(Controller):
             return requisition_out(session, actor, req)
 
         return run_idempotent(db, actor, request, data, action, RequisitionOut)
+
+    @post("/{number:str}/approve", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Approve the version you saw / 审批通过请购单")
+    def approve_requisition(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]
+    ) -> RequisitionOut:
+        return db.run_write(lambda s: requisition_out(s, actor, services.approve_requisition(s, actor, number, version=data.version, comment=data.comment)))
+
+    @post("/{number:str}/reject", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Reject with a comment / 驳回请购单")
+    def reject_requisition(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]
+    ) -> RequisitionOut:
+        return db.run_write(lambda s: requisition_out(s, actor, services.reject_requisition(s, actor, number, version=data.version, comment=data.comment)))
 
     @post("/{number:str}/order", sync_to_thread=True, responses=ERRORS, status_code=201, summary="Order a requisition / 请购单转采购订单")
     def order_requisition(

@@ -44,9 +44,23 @@ class RequisitionOrder(Struct):
     supplier: Code | None = None
 
 
+class ApprovalOut(Out):
+    level: int
+    role: str
+    user: str
+    decision: str
+    version: int
+    comment: str
+    void: bool
+    at: dt.datetime
+
+
 class RequisitionLineOut(Out):
     line: int
     sku: str
+    name_zh: str
+    name_en: str
+    unit: str
     qty: DecimalStr
 
 
@@ -62,6 +76,8 @@ class RequisitionOut(Out):
     version: int
     lines: list[RequisitionLineOut]
     created_at: dt.datetime
+    requested_by: str  # the username of whoever raised it ("system" for the reorder check run by no one)
+    approvals: list[ApprovalOut]  # the approver's decision on a requisition that waited for one (level 1)
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
@@ -97,17 +113,6 @@ class Signed(Struct):
 class Reason(Struct):
     version: Version | None = None
     reason: Comment = ""
-
-
-class ApprovalOut(Out):
-    level: int
-    role: str
-    user: str
-    decision: str
-    version: int
-    comment: str
-    void: bool
-    at: dt.datetime
 
 
 class POLineOut(Out):

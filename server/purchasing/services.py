@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -228,18 +228,106 @@ def create_requisition(
         raise InvalidInput("A requisition needs at least one line.", "请购单至少需要一行。", code="no_lines")
     with _about_supplier():
         supplier_row = partner_reference(session, supplier, "supplier") if supplier else None
+    # Someone who may only ask (a storekeeper) asks an approver first; a purchaser's request, or the reorder check's, is open at once.
+    waits = source == "manual" and not actor.can("purchase.write")
     req = Requisition(
-        number=next_number(session, "REQ"), status="open", warehouse_id=wh.id, supplier_id=supplier_row.id if supplier_row else None,
-        needed_by=needed_by, note=note, source=source, created_by=actor.user_id,
+        number=next_number(session, "REQ"), status="pending" if waits else "open", warehouse_id=wh.id,
+        supplier_id=supplier_row.id if supplier_row else None, needed_by=needed_by, note=note, source=source, created_by=actor.user_id,
     )
+    goods = []
     for n, line in enumerate(lines, 1):
         with _at_line(n - 1):
             item = item_for_move(session, line.sku)
-            req.lines.append(RequisitionLine(line_no=n, item_id=item.id, qty=positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)))
+            qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
+            req.lines.append(RequisitionLine(line_no=n, item_id=item.id, qty=qty))
+            goods.append(f"{item.sku} × {fmt(qty)}")
     session.add(req)
     session.flush()
-    record(session, actor, "requisition.create", "requisition", req.number, source=source, lines=len(lines))
+    record(session, actor, "requisition.create", "requisition", req.number, source=source, lines=len(lines), status=req.status)
+    if waits:
+        _notify_requisition_approvers(session, actor, req, wh, goods)
     return req
+
+
+def _notify_requisition_approvers(session: Session, actor: Actor, req: Requisition, warehouse: Location, goods: list[str]) -> None:
+    """Everyone who may approve purchases in the requisition's warehouse hears of it (the requester aside)."""
+    from server.auth.permissions import PERMISSIONS
+
+    _notify(
+        session, roles=sorted(PERMISSIONS["purchase.approve"]), warehouse_id=req.warehouse_id, exclude_users=[req.created_by],
+        kind="approval.pending",
+        title_zh=f"请购单 {req.number} 待审批", title_en=f"Requisition {req.number} awaits approval",
+        body_zh=f"{actor.username} 为仓库 {warehouse.code} 请购：{'、'.join(goods)}",
+        body_en=f"{actor.username} asks for {', '.join(goods)} in warehouse {warehouse.code}",
+        ref_type="requisition", ref_id=req.number,
+    )
+
+
+def may_decide_requisition(actor: Actor, req: Requisition) -> bool:
+    """Whether `actor` may approve or reject this requisition now: one who approves purchases, in its warehouse, not its requester."""
+    return (
+        req.status == "pending" and actor.can("purchase.approve") and actor.may_use_warehouse(req.warehouse_id)
+        and (req.created_by is None or req.created_by != actor.user_id)
+    )
+
+
+# The role a requisition's decision is recorded under: the approving role the decider holds.
+_DECIDING_ROLES = ("approver", "director", "admin")
+
+
+def _decide_requisition(session: Session, actor: Actor, number: str, action: str, *, version: int, comment: str) -> Requisition:
+    """Approve or reject a pending requisition, signing the version the approver saw; the requester is told."""
+    req = get_requisition(session, number, lock=True)
+    target = flows.REQUISITION.target(number, req.status, action)
+    check_signed_version(req, version, "Requisition", "请购单")
+    if req.created_by is not None and req.created_by == actor.user_id:
+        raise Forbidden(
+            f"You raised requisition {number}; someone else must decide on it.", f"请购单 {number} 是您提交的，须由他人审批。", code="own_document"
+        )
+    _require_warehouse(actor, session.get_one(Location, req.warehouse_id))
+    decision = "approved" if action == "approve" else "rejected"
+    role = next((r for r in _DECIDING_ROLES if r in actor.roles), "approver")
+    session.add(Approval(
+        doc_type="requisition", doc_id=req.id, level=1, role=role, version=version, decision=decision, comment=comment, user_id=actor.user_id,
+    ))
+    req.status = target
+    touch(req)
+    session.flush()
+    record(session, actor, f"requisition.{action}", "requisition", number, signed_version=version, comment=comment)
+    if req.created_by is not None:
+        said_zh, said_en = ("已批准", "approved") if decision == "approved" else ("被驳回", "rejected")
+        _notify(
+            session, users=[req.created_by], kind="requisition.decided",
+            title_zh=f"请购单 {number} {said_zh}", title_en=f"Requisition {number} {said_en}",
+            body_zh=f"{actor.username}：{comment}" if comment else actor.username,
+            body_en=f"{actor.username}: {comment}" if comment else actor.username,
+            ref_type="requisition", ref_id=number,
+        )
+    return req
+
+
+def approve_requisition(session: Session, actor: Actor, number: str, *, version: int, comment: str = "") -> Requisition:
+    """A pending requisition approved: it is open, for a purchaser to order."""
+    actor.require("purchase.approve")
+    return _decide_requisition(session, actor, number, "approve", version=version, comment=comment)
+
+
+def reject_requisition(session: Session, actor: Actor, number: str, *, version: int, comment: str) -> Requisition:
+    """A pending requisition turned down, saying why; it ends there."""
+    actor.require("purchase.approve")
+    if not comment.strip():
+        raise InvalidInput("Say why the requisition is rejected.", "请填写驳回原因。", code="comment_required")
+    return _decide_requisition(session, actor, number, "reject", version=version, comment=comment)
+
+
+def requisition_approvals(session: Session, req: Requisition) -> list[tuple[Approval, str]]:
+    return [
+        (a, username)
+        for a, username in session.execute(
+            select(Approval, User.username).join(User, Approval.user_id == User.id)
+            .where(Approval.doc_type == "requisition", Approval.doc_id == req.id).order_by(Approval.id)
+        )
+    ]
 
 
 def cancel_requisition(session: Session, actor: Actor, number: str, *, reason: str = "") -> Requisition:
@@ -1266,7 +1354,10 @@ def bill_sort() -> dict[str, Any]:
 
 def list_requisitions(
     session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int, supplier: str | None = None, sort: str | None = None,
+    awaiting: Actor | None = None,
 ) -> tuple[list[Requisition], int]:
+    """Requisitions, newest first or as `sort` asks; with `awaiting`, only the pending ones that user may decide on
+    (see `may_decide_requisition`), oldest first without a sort."""
     query = select(Requisition)
     if status:
         query = query.where(Requisition.status == status)
@@ -1274,7 +1365,16 @@ def list_requisitions(
         query = query.where(Requisition.warehouse_id == _warehouse_id(warehouse))
     if supplier:
         query = query.where(Requisition.supplier_id == _partner_id(supplier))
-    return page(session, query, Requisition, limit, offset, sort=sort, fields=requisition_sort())
+    if awaiting is None:
+        return page(session, query, Requisition, limit, offset, sort=sort, fields=requisition_sort())
+    query = query.where(Requisition.status == "pending", true() if awaiting.can("purchase.approve") else false())
+    if awaiting.user_id is not None:
+        query = query.where(or_(Requisition.created_by.is_(None), Requisition.created_by != awaiting.user_id))
+    if awaiting.warehouse_ids:
+        query = query.where(Requisition.warehouse_id.in_(awaiting.warehouse_ids))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = sorted_by(query, sort, requisition_sort(), default=(Requisition.id,), tiebreak=Requisition.id)
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
 
 
 def list_pos(

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
-from server.auth.permissions import Actor
+from server.auth.permissions import SYSTEM, Actor
 from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
 from server.documents import flows
+from server.documents.models import Approval
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.purchasing import services
@@ -43,15 +44,37 @@ def _items(session: Session, ids: set[int]) -> dict[int, Item]:
     return {row.id: row for row in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
 
 
+def requisition_actions(actor: Actor, req: Requisition) -> list[str]:
+    """What `actor` may do to the requisition now; approving and rejecting only for one who may decide on it (not its requester,
+    and in its warehouse)."""
+    actions = flows.REQUISITION.actions_for(req.status, actor)
+    if "approve" in actions and not services.may_decide_requisition(actor, req):
+        actions = [a for a in actions if a not in ("approve", "reject")]
+    return actions
+
+
+def _approvals_out(rows: list[tuple[Approval, str]]) -> list[ApprovalOut]:
+    return [
+        ApprovalOut(level=a.level, role=a.role, user=user, decision=a.decision, version=a.version, comment=a.comment, void=a.void, at=a.at)
+        for a, user in rows
+    ]
+
+
 def requisition_out(session: Session, actor: Actor, req: Requisition) -> RequisitionOut:
     items = _items(session, {line.item_id for line in req.lines})
     po = session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == req.po_id)) if req.po_id else None
+    requester = session.scalar(select(User.username).where(User.id == req.created_by)) if req.created_by else None
     return RequisitionOut(
-        number=req.number, status=req.status, actions=flows.REQUISITION.actions_for(req.status, actor), source=req.source,
+        number=req.number, status=req.status, actions=requisition_actions(actor, req), source=req.source,
         warehouse=_codes(session, Location, {req.warehouse_id})[req.warehouse_id],
         supplier=_codes(session, Partner, {req.supplier_id}).get(req.supplier_id) if req.supplier_id else None,  # type: ignore[arg-type]
         needed_by=req.needed_by, note=req.note, po=po, version=req.version, created_at=req.created_at,
-        lines=[RequisitionLineOut(line=line.line_no, sku=items[line.item_id].sku, qty=fmt(line.qty) or "0") for line in req.lines],
+        requested_by=requester or SYSTEM.username, approvals=_approvals_out(services.requisition_approvals(session, req)),
+        lines=[
+            RequisitionLineOut(line=line.line_no, sku=items[line.item_id].sku, name_zh=items[line.item_id].name_zh, name_en=items[line.item_id].name_en,
+                               unit=items[line.item_id].unit, qty=fmt(line.qty) or "0")
+            for line in req.lines
+        ],
     )
 
 
@@ -84,10 +107,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         note=po.note, version=po.version,
         subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total),
         approval_roles=list(po.approval_roles or []),
-        approvals=[
-            ApprovalOut(level=a.level, role=a.role, user=user, decision=a.decision, version=a.version, comment=a.comment, void=a.void, at=a.at)
-            for a, user in services.approvals_of(session, po)
-        ],
+        approvals=_approvals_out(services.approvals_of(session, po)),
         lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at,
     ))
 
