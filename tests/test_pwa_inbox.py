@@ -76,7 +76,7 @@ def test_an_order_approved_offline_at_an_old_version_lands_in_the_inbox_with_wha
         page.locator("#changes li[data-change=qty]").wait_for()
         assert f"v{po['version'] + 1}" in page.locator("main").inner_text()
         page.locator("[data-action=approve]").click()
-        page.locator("main[data-screen=approvals] h2").wait_for()  # queued, back at the list
+        page.get_by_text("没有待审批的单据").wait_for()  # queued, back at the list, where it waits no more
         sent(page)
         page.evaluate("location.hash = '#/issues'")
         page.locator("main").filter(has_text="没有").wait_for()  # the conflict is gone with the new decision
