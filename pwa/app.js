@@ -1433,7 +1433,6 @@ async function stockLookup(code) {
           h("td", {}, b.location), h("td", {}, b.lot || ""), h("td", { class: "num" }, b.qty), h("td", { class: "num" }, b.available))))),
       h("p", { class: "muted" }, `${t("as of")} ${lastSync ? new Date(lastSync).toLocaleString(languageTag()) : t("never")}${navigator.onLine ? "" : ` (${t("offline")})`}`));
   };
-  await draw();
   sync.watch([sku]);
   const onStock = async (event) => {
     const message = event.detail;
@@ -1449,6 +1448,8 @@ async function stockLookup(code) {
     sync.events.removeEventListener("changed", changed);
     sync.watch([]);
   }, { once: true });
+  // Drawn once it listens: what the device stored before is read now, and what it stores from here on draws again.
+  await draw();
 }
 
 // Issues --------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_requisition_to_payment(client, world, as_role):
     assert reqs["total"] == 1
     req = reqs["items"][0]
     assert req["number"] == f"REQ-{YEAR}-00001" and req["status"] == "open" and req["source"] == "reorder"
-    assert req["supplier"] == "SUP1" and req["warehouse"] == "WH1" and req["lines"] == [{"line": 1, "sku": "MILK", "qty": "100"}]
+    assert req["supplier"] == "SUP1" and req["warehouse"] == "WH1" and req["lines"] == [{"line": 1, "sku": "MILK", "name_zh": "牛奶", "name_en": "Milk", "unit": "box", "qty": "100"}]
     # The same shortage is never requested twice: another shipment, and the daily check, raise nothing.
     assert post_move(client, warehouse.headers, "MILK", 1, "B1", "CUSTOMER", lot="L1").status_code == 201
     assert purchaser.post("/api/v1/reorder-rules/check") == {"requisitions": []}

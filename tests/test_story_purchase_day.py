@@ -158,7 +158,7 @@ def the_approver_approves(browser, live_server, lang: str, number: str) -> None:
                    "Write a comment if you like (a rejection needs one), then choose Approve.")
         page.locator("[data-action=approve]").click()
         page.wait_for_function("() => document.getElementById('sync').dataset.pending === '0'", timeout=15000)
-        page.get_by_text(said(lang, "没有待审批的订单", "Nothing to approve")).wait_for()
+        page.get_by_text(said(lang, "没有待审批的单据", "Nothing to approve")).wait_for()
         guide.step(page, "订单离开待审批列表，批准结果发回服务器（没有信号时，联网后自动发送）。",
                    "The order leaves the list and the decision goes to the server (with no signal, by itself once back online).")
     finally:
