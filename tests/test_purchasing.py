@@ -28,6 +28,21 @@ def test_an_approver_cannot_approve_their_own_purchase_order(client, world, as_r
     assert approved["status"] == "approved"
 
 
+def test_an_approver_of_another_warehouse_neither_sees_nor_decides_an_order(client, world, as_role):
+    purchaser = Api(client, as_role("purchaser"))
+    supplier_and_dock(Api(client, as_role("admin")))
+    elsewhere, here = Api(client, as_role("approver", ("WH2",))), Api(client, as_role("approver", ("WH1",)))
+    po = _po(purchaser, "10")
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    assert elsewhere.get("/api/v1/purchase-orders", awaiting_me="true")["items"] == []
+    assert [p["number"] for p in here.get("/api/v1/purchase-orders", awaiting_me="true")["items"]] == [po["number"]]
+    for action, body in (("approve", {"version": po["version"]}), ("reject", {"version": po["version"], "comment": "too dear"})):
+        refused = elsewhere.post(f"/api/v1/purchase-orders/{po['number']}/{action}", body, expect=403)
+        assert refused["error"] == "warehouse_not_allowed"
+    assert purchaser.get(f"/api/v1/purchase-orders/{po['number']}")["status"] == "pending"  # nothing written
+    assert here.post(f"/api/v1/purchase-orders/{po['number']}/approve", {"version": po["version"]})["status"] == "approved"
+
+
 def test_a_large_order_needs_two_approvers_and_a_director(client, world, as_role):
     purchaser = Api(client, as_role("purchaser"))
     supplier_and_dock(Api(client, as_role("admin")))

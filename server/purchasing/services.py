@@ -595,6 +595,7 @@ def approve_po(session: Session, actor: Actor, number: str, *, version: int, com
             level=level,
             role=role,
         )
+    _require_warehouse(actor, session.get_one(Location, po.warehouse_id))
     session.add(Approval(doc_type="po", doc_id=po.id, level=level, role=role, version=version, decision="approved", comment=comment, user_id=actor.user_id))
     if level == len(po.approval_roles):
         po.status = "approved"
@@ -618,6 +619,7 @@ def reject_po(session: Session, actor: Actor, number: str, *, version: int, comm
     _check_signed(session, po, version)
     if po.created_by is not None and po.created_by == actor.user_id:
         raise Forbidden(f"You created purchase order {number}; someone else must decide on it.", f"采购订单 {number} 是您创建的，须由他人审批。", code="own_document")
+    _require_warehouse(actor, session.get_one(Location, po.warehouse_id))
     level = len(_valid_approvals(session, po)) + 1
     role = po.approval_roles[level - 1] if level <= len(po.approval_roles) else "approver"
     session.add(Approval(doc_type="po", doc_id=po.id, level=level, role=role, version=version, decision="rejected", comment=comment, user_id=actor.user_id))
@@ -1401,6 +1403,8 @@ def list_pos(
 def may_approve_next(session: Session, actor: Actor, po: PurchaseOrder) -> bool:
     given = _valid_approvals(session, po)
     if po.created_by == actor.user_id or any(a.user_id == actor.user_id for a in given) or len(given) >= len(po.approval_roles):
+        return False
+    if not actor.may_use_warehouse(po.warehouse_id):
         return False
     role = po.approval_roles[len(given)]
     return role in actor.roles or "admin" in actor.roles

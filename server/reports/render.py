@@ -30,7 +30,7 @@ from server.schemas import fmt
 
 MEDIA_TYPES = {
     "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # the response adds "; charset=utf-8"
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 TOTAL_LABEL = {"zh": "合计", "en": "Total", "both": "合计 / Total"}
