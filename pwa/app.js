@@ -361,9 +361,12 @@ async function refreshOrders() {
 async function receiveList() {
   const here = location.hash;
   const wh = await warehouse();
+  let drawn = null;  // the orders on screen: drawn again only when the fetched list differs (a tap is not lost to a redraw)
   const draw = async () => {
     const orders = (await store.docs("po")).filter((d) => d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
-    if (!showing(here)) return;
+    const seen = orders.map((po) => `${po.number}@${po.version}`).join();
+    if (!showing(here) || seen === drawn) return;
+    drawn = seen;
     screen(t("open orders"), orders.length
       ? h("ul", { class: "list" }, orders.map((po) => h("li", { "data-po": po.number },
           h("span", {}, h("strong", {}, po.number), " ", h("span", { class: "muted" }, po.supplier)),
@@ -1019,11 +1022,12 @@ async function refreshApprovals() {
   try {
     const [orders, requests] = await Promise.all(["purchase-orders", "requisitions"].map((path) =>
       sync.api(`/api/v1/${path}`, { params: { awaiting_me: "true", limit: 100 } })));
-    // A decision still waiting to be sent hides its document; one the server refused (a conflict) does not: it is to be made again.
-    const decided = new Set((await store.outbox()).filter((op) => op.state === "pending" && DECISIONS[op.type.split(".")[0]])
-      .map((op) => op.payload[DECISIONS[op.type.split(".")[0]].key]));
+    // A decision made here on a version hides that version, waiting to be sent or sent (the list may have been read just
+    // before the server applied it); one the server refused (a conflict) does not: it is to be made again.
+    const decided = new Set((await sync.ownOps()).filter((op) => DECISIONS[op.type.split(".")[0]] && !["rejected", "conflict"].includes(op.state))
+      .map((op) => `${op.payload[DECISIONS[op.type.split(".")[0]].key]}@${op.payload.version}`));
     await store.replaceDocs("approval", [...orders.items, ...requests.items.map((req) => ({ ...req, what: "requisition" }))]
-      .filter((doc) => !decided.has(doc.number)));
+      .filter((doc) => !decided.has(`${doc.number}@${doc.version}`)));
   } catch { /* offline: the list on the device stands */ }
 }
 
@@ -1271,9 +1275,12 @@ async function packList() {
   const here = location.hash;
   working(async (code) => go(`#/pack/${encodeURIComponent(code)}`));
   const wh = await warehouse();
+  let drawn = null;  // the orders on screen: drawn again only when the fetched list differs (a tap is not lost to a redraw)
   const draw = async () => {
     const orders = (await store.docs("so")).filter((d) => d.warehouse === wh).sort((a, b) => a.number.localeCompare(b.number));
-    if (!showing(here)) return;
+    const seen = orders.map((so) => `${so.number}@${so.version}:${so.status}`).join();
+    if (!showing(here) || seen === drawn) return;
+    drawn = seen;
     screen(t("pack"), orders.length ? h("ul", { class: "list" }, orders.map((so) => h("li", { "data-so": so.number },
       h("span", {}, h("strong", {}, so.number), " ", so.customer, h("div", { class: "muted" }, t(`status ${so.status}`))),
       h("button", { class: "primary", onclick: () => go(`#/pack/${encodeURIComponent(so.number)}`) }, t("pack")))))

@@ -156,6 +156,7 @@ def test_a_desk_user_signs_in_receives_and_goes_home_with_the_keyboard_alone(bro
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         page.locator("[data-task=receive]").wait_for()
+        catalog_on_the_phone(page)  # what a scan names is looked up on the device
 
         def tab_to(selector: str) -> None:
             for _ in range(40):

@@ -8,16 +8,15 @@ and text that a spreadsheet would take for a formula kept as text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
-import dataclasses
-
 import msgspec
 from litestar import Response, post
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.params import JSONBody
 
 from server.api import ERRORS
