@@ -1024,8 +1024,8 @@ async function refreshApprovals() {
       sync.api(`/api/v1/${path}`, { params: { awaiting_me: "true", limit: 100 } })));
     // A decision made here on a version hides that version, waiting to be sent or sent (the list may have been read just
     // before the server applied it); one the server refused (a conflict) does not: it is to be made again.
-    const decided = new Set((await sync.ownOps()).filter((op) => DECISIONS[op.type.split(".")[0]] && !["rejected", "conflict"].includes(op.state))
-      .map((op) => `${op.payload[DECISIONS[op.type.split(".")[0]].key]}@${op.payload.version}`));
+    const decided = new Set((await sync.ownOps()).filter((op) => decisionOf(op) && !["rejected", "conflict"].includes(op.state))
+      .map((op) => `${op.payload[decisionOf(op).key]}@${op.payload.version}`));
     await store.replaceDocs("approval", [...orders.items, ...requests.items.map((req) => ({ ...req, what: "requisition" }))]
       .filter((doc) => !decided.has(`${doc.number}@${doc.version}`)));
   } catch { /* offline: the list on the device stands */ }
@@ -1036,6 +1036,9 @@ const DECISIONS = {
   po: { key: "po", path: "purchase-orders", hash: (number) => `#/approvals/${encodeURIComponent(number)}` },
   requisition: { key: "requisition", path: "requisitions", hash: (number) => `#/approvals/requisition/${encodeURIComponent(number)}` },
 };
+
+/** What an operation decides on, when it is a decision (po.approve, requisition.reject…): its DECISIONS entry. */
+const decisionOf = (op) => DECISIONS[op.type.split(".")[0]];
 
 const totalOf = (po) => `${po.total == null ? "—" : money(po.total)} ${po.currency}`;
 
@@ -1572,7 +1575,7 @@ function issueRow(op, again) {
     // Signed on a version that is gone: decided again on the current one. Else sent again only when that can pass, and
     // corrected only in the fields the refusal is about.
     const fields = details.error === STALE ? [] : causes(op, details);
-    const decision = DECISIONS[op.type.split(".")[0]];
+    const decision = decisionOf(op);
     if (details.error === STALE && decision && op.payload[decision.key]) {
       actions.append(h("button", { class: "primary", "data-action": "review", onclick: () => go(decision.hash(op.payload[decision.key])) },
         t("review current")));

@@ -321,13 +321,7 @@ def reject_requisition(session: Session, actor: Actor, number: str, *, version: 
 
 
 def requisition_approvals(session: Session, req: Requisition) -> list[tuple[Approval, str]]:
-    return [
-        (a, username)
-        for a, username in session.execute(
-            select(Approval, User.username).join(User, Approval.user_id == User.id)
-            .where(Approval.doc_type == "requisition", Approval.doc_id == req.id).order_by(Approval.id)
-        )
-    ]
+    return decisions_on(session, "requisition", req.id)
 
 
 def cancel_requisition(session: Session, actor: Actor, number: str, *, reason: str = "") -> Requisition:
@@ -675,14 +669,19 @@ def _release_requisitions(session: Session, actor: Actor, po: PurchaseOrder) -> 
         record(session, actor, "requisition.reopen", "requisition", req.number, po=po.number)
 
 
-def approvals_of(session: Session, po: PurchaseOrder) -> list[tuple[Approval, str]]:
+def decisions_on(session: Session, doc_type: str, doc_id: int) -> list[tuple[Approval, str]]:
+    """Every decision taken on a document (void ones too), oldest first, with who took it."""
     return [
         (a, username)
         for a, username in session.execute(
             select(Approval, User.username).join(User, Approval.user_id == User.id)
-            .where(Approval.doc_type == "po", Approval.doc_id == po.id).order_by(Approval.id)
+            .where(Approval.doc_type == doc_type, Approval.doc_id == doc_id).order_by(Approval.id)
         )
     ]
+
+
+def approvals_of(session: Session, po: PurchaseOrder) -> list[tuple[Approval, str]]:
+    return decisions_on(session, "po", po.id)
 
 
 def _notify(session: Session, *, exclude_users: Sequence[int | None] | None = None, **kwargs: Any) -> None:
