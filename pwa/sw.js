@@ -2,7 +2,7 @@
 // A new version installs alongside and waits; the page lets it take over only when its outbox is empty,
 // so no scan is ever held by a version that is going away. API calls always go to the network.
 
-const VERSION = "2026.12.04-2";
+const VERSION = "2026.12.05-1";
 const CACHE = `cangku-shell-${VERSION}`;
 const SHELL = [
   "/", "/index.html", "/style.css", "/office.css", "/app.js", "/i18n.js", "/store.js", "/sync.js", "/scan.js", "/ui.js", "/office.js", "/desk.js", "/desk/masterdata.js", "/desk/purchasing.js", "/desk/sales.js", "/desk/stock.js", "/desk/finance.js", "/selling.js", "/gs1.js", "/gs1-ais.json",

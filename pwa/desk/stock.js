@@ -123,16 +123,22 @@ async function newStocktake(here, panel) {
   const warehouses = await load(here, panel, sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } }));
   if (!warehouses) return;
   const zones = h("fieldset", { class: "zones", "data-field": "zones" });
+  // The zones of the chosen warehouse: choosing the one already shown keeps its ticks, and an
+  // answer for a warehouse no longer chosen is dropped (it would wipe the ticks of the current one).
+  let zonesOf = null;
   const showZones = async (warehouse) => {
+    if (warehouse === zonesOf) return;
+    zonesOf = warehouse;
     put(zones, h("legend", {}, t("count zones")), h("p", { class: "muted" }, t("loading")));
     let page;
     try {
       page = await sync.api("/api/v1/locations", { params: { warehouse, kind: "zone", limit: 100 } });
     } catch (error) {
+      if (zonesOf === warehouse) zonesOf = null;
       if (showing(here)) fail(error);
       return;
     }
-    if (!showing(here)) return;
+    if (!showing(here) || zonesOf !== warehouse) return;
     put(zones, h("legend", {}, t("count zones")), page.items.length
       ? page.items.map((z) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "zone", value: z.code }), `${z.code} · ${named(z)}`))
       : h("p", { class: "muted" }, t("no zones")));
