@@ -67,6 +67,7 @@ from server.purchasing.services import (  # noqa: E402
     replace_approval_rules,
     submit_po,
 )
+from server.wiring import open_database
 
 PG = os.environ.get("CANGKU_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA = "bench_documents"
@@ -80,12 +81,12 @@ STOCK_PER_BIN = Decimal(100)
 
 def fresh(backend: str, tmp: Path) -> Database:
     if backend == "sqlite":
-        db = Database(f"sqlite:///{tmp / 'documents.db'}")
+        db = open_database(f"sqlite:///{tmp / 'documents.db'}")
     else:
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
             conn.execute(f"CREATE SCHEMA {SCHEMA}")
-        db = Database(f"{PG}?options=-csearch_path%3D{SCHEMA}")
+        db = open_database(f"{PG}?options=-csearch_path%3D{SCHEMA}")
     prepare(db)
     return db
 

@@ -43,6 +43,7 @@ from server.locations.schemas import LocationCreate  # noqa: E402
 from server.locations.services import create_location  # noqa: E402
 from server.migrate import prepare  # noqa: E402
 from server.scan.services import resolve  # noqa: E402
+from server.wiring import open_database
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 ITEMS = 100
@@ -54,13 +55,13 @@ def fresh(backend: str, tmp: Path, name: str) -> Database:
     if backend == "sqlite":
         path = tmp / f"{name}.db"
         path.unlink(missing_ok=True)
-        db = Database(f"sqlite:///{path}")
+        db = open_database(f"sqlite:///{path}")
     else:
         schema = f"bench_{name}"
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             conn.execute(f"CREATE SCHEMA {schema}")
-        db = Database(f"{PG}?options=-csearch_path%3D{schema}")
+        db = open_database(f"{PG}?options=-csearch_path%3D{schema}")
     prepare(db)
     return db
 

@@ -7,6 +7,7 @@ import dataclasses
 import ipaddress
 import socket
 import time
+from typing import Any
 
 DEFAULT_PORT = 9100
 DEFAULT_TIMEOUT = 5.0
@@ -97,7 +98,7 @@ def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[tuple
     except (OSError, UnicodeError):
         raise AddressRefused(f"The printer's host name {host} cannot be found; check its spelling, or give its IP address.",
                              f"找不到打印机主机名 {host}；请检查拼写，或填写其 IP 地址。", printer=where, code="printer_host_unknown") from None
-    addresses = []
+    addresses: list[tuple[socket.AddressFamily, tuple[Any, ...]]] = []
     for family, _, _, _, sockaddr in found:
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue

@@ -186,7 +186,7 @@ def _pdf_label(canvas, label: Label, left: float, top: float, page_height: float
     from reportlab.lib.units import mm
 
     def y_of(y_mm: float) -> float:  # PDF measures from the bottom of the page
-        return (page_height - top - y_mm) * mm
+        return float((page_height - top - y_mm) * mm)
 
     canvas.setFillColorRGB(0, 0, 0)
     for item in label.items:

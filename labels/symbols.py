@@ -85,7 +85,7 @@ class Symbol:
 
 def _linear(kind: str, data: str, **options: object) -> str:
     code = barcode.get_barcode_class(kind)(data, **options)
-    return code.build()[0]
+    return str(code.build()[0])
 
 
 def _digits(name_en: str, name_zh: str, data: str, lengths: tuple[int, ...]) -> str:

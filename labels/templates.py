@@ -97,7 +97,7 @@ def product(data: Product, size: Size) -> Label:
     m = w * 0.04
     inner = w - 2 * m
     symbol = product_symbol(data)
-    rows = [
+    rows: list[Text | Code] = [
         Text(m, h * 0.04, inner, h * 0.15, data.name_zh, bold=True),
         Text(m, h * 0.21, inner, h * 0.10, data.name_en),
         Text(m, h * 0.33, inner * 0.6, h * 0.10, data.sku),

@@ -47,7 +47,8 @@ export function may(permission) {
   return !granted || granted.includes(permission);
 }
 
-export const ZONE = "Asia/Shanghai";  // times are shown in the company's zone, as the reports show them
+/** The company's time zone (the server's CANGKU_TIMEZONE): times are shown in it, as the reports show them. */
+export const zone = () => signedIn?.user?.timezone || "Asia/Shanghai";
 
 // Small pieces -----------------------------------------------------------------------------------
 
@@ -64,8 +65,12 @@ export const by = (field, column, allowed = true) => {
 export const amount = (value, otherwise = "—") => num(value === null || value === undefined ? otherwise : money(value));
 export const link = (section, key, label = key) => h("a", { href: `#/office/${section}/${enc(key)}` }, label);
 export const back = (section) => h("p", {}, h("a", { href: `#/office/${section}`, class: "back" }, `← ${t("back")}`));
-const localTime = new Intl.DateTimeFormat("sv-SE", { timeZone: ZONE, dateStyle: "short", timeStyle: "short" });
-export const when = (iso) => (iso ? localTime.format(new Date(iso)) : "");
+const timeFormats = new Map();
+const localTime = (timeZone) => {
+  if (!timeFormats.has(timeZone)) timeFormats.set(timeZone, new Intl.DateTimeFormat("sv-SE", { timeZone, dateStyle: "short", timeStyle: "short" }));
+  return timeFormats.get(timeZone);
+};
+export const when = (iso) => (iso ? localTime(zone()).format(new Date(iso)) : "");
 
 export function fail(error) {
   say("error", said(error));

@@ -3,7 +3,7 @@
 import * as sync from "./sync.js";
 import { addText, language, t as text } from "./i18n.js";
 import { h, say, screen, working, money, scroller } from "./ui.js";
-import { amount, back, cell, control, deskTexts, download, known, link, load, named, num, put, setCurrent, t, valuesOf, kept, ZONE } from "./desk.js";
+import { amount, back, cell, control, deskTexts, download, known, link, load, named, num, put, setCurrent, t, valuesOf, kept, zone as companyZone } from "./desk.js";
 import * as masterData from "./desk/masterdata.js";
 import * as purchasing from "./desk/purchasing.js";
 import * as sales from "./desk/sales.js";
@@ -351,7 +351,7 @@ async function reports(here, panel, name) {
 
 function reportOutput(result, container) {
   const columns = result.columns;
-  const zone = result.params.tz || ZONE;
+  const zone = result.params.tz || companyZone();
   const stamp = new Intl.DateTimeFormat("sv-SE", { timeZone: zone, dateStyle: "short", timeStyle: "medium" });
   const shown = (column, value) => {
     if (value === null || value === undefined) return NUMERIC.has(column.type) ? num("") : "";

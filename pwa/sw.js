@@ -2,13 +2,11 @@
 // A new version installs alongside and waits; the page lets it take over only when its outbox is empty,
 // so no scan is ever held by a version that is going away. API calls always go to the network.
 
-const VERSION = "2026.12.05-1";
+// Both filled in by the server as it serves this file (server/shell.py): the shell is every file of the app, and the
+// version a digest of their content, so any change to the app is a new version.
+const VERSION = "";
+const SHELL = [];
 const CACHE = `cangku-shell-${VERSION}`;
-const SHELL = [
-  "/", "/index.html", "/style.css", "/office.css", "/app.js", "/i18n.js", "/store.js", "/sync.js", "/scan.js", "/ui.js", "/office.js", "/desk.js", "/desk/masterdata.js", "/desk/purchasing.js", "/desk/sales.js", "/desk/stock.js", "/desk/finance.js", "/selling.js", "/gs1.js", "/gs1-ais.json",
-  "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-512.png", "/camera.js",
-  "/vendor/barcode-detector/ponyfill.js", "/vendor/barcode-detector/zxing-exported.js", "/vendor/zxing-wasm/zxing_reader.wasm",
-];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));

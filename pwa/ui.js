@@ -117,6 +117,34 @@ export function go(hash) {
   else location.hash = hash;
 }
 
+// A screen's life: the router opens one (`mount`), and what it set up to follow changes — listeners, watches — is undone
+// when the next one opens, whichever way it is left (another address, or the same one drawn again in the other language).
+let router = null;
+let leaving = [];
+
+/** The app's router: `redraw()` opens the screen of the current address again. */
+export function setRouter(open) {
+  router = open;
+}
+
+export const redraw = () => router?.();
+
+/** Called by the router as a screen opens: the one before is left. */
+export function mount() {
+  for (const undo of leaving.splice(0)) undo();
+}
+
+/** Undo `fn` when the screen on display is left. */
+export function onLeave(fn) {
+  leaving.push(fn);
+}
+
+/** Listen while the screen on display is showing. */
+export function listen(target, type, fn) {
+  target.addEventListener(type, fn);
+  onLeave(() => target.removeEventListener(type, fn));
+}
+
 // A box that scrolls sideways (a wide table on a narrow screen) takes the keyboard's focus, so it can be scrolled
 // without a mouse; one that fits takes none, so a desk user does not tab through every table.
 const sideways = new ResizeObserver((entries) => {

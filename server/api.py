@@ -11,6 +11,7 @@ import anyio.to_thread
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException, WebSocketException
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.openapi.datastructures import ResponseSpec
@@ -49,7 +50,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         try:
             return await self._authenticate(connection)
         except NotAuthenticated as exc:
-            if connection.scope["type"] == "websocket":
+            if connection.scope["type"] == ScopeType.WEBSOCKET:
                 # A socket cannot carry an error body: close with 4401 so the client knows to sign in again.
                 raise WebSocketException(detail=exc.en, code=4401) from None
             raise
@@ -88,7 +89,8 @@ def provide_actor(request: Request[Actor, str, Any]) -> Actor:
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 # Idempotency ------------------------------------------------------------------------------------

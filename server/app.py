@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import mimetypes
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -60,15 +61,27 @@ from server.scan.routes import ScanController
 from server.schemas import Out, Struct
 from server.security_headers import security_headers
 from server.settings import Settings, get_settings
+from server.shell import ServiceWorker
+from server.wiring import open_database
 from sync.discrepancies import DiscrepancyController
 from sync.live import sync_socket
 from sync.routes import SyncController
 
-VERSION = "0.1.0"
+VERSION = version("cangku")
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/javascript", ".js")
+
+
+SERVICE_WORKER = ServiceWorker()
+
+
+@get("/sw.js", include_in_schema=False, opt={"exclude_from_auth": True}, sync_to_thread=True)
+def service_worker() -> Response[bytes]:
+    """The app's service worker with its shell and version filled in (server/shell.py); never kept by a cache unchecked."""
+    version, text = SERVICE_WORKER(PWA_DIR)
+    return Response(text, media_type="text/javascript", headers={"Cache-Control": "no-cache", "ETag": f'"{version}"'})
 
 
 class Health(Out):
@@ -85,7 +98,7 @@ async def health(db: NamedDependency[Database]) -> Health:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
-    database = db or Database(settings.effective_database_url)
+    database = db or open_database(settings.effective_database_url)
     if count_committed not in database.commit_listeners:  # the moves counter: counted once per database, however many apps
         database.commit_listeners.append(count_committed)
     handlers: list[Any] = [
@@ -133,6 +146,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ImportController,
     ]
     if PWA_DIR.is_dir():
+        handlers.append(service_worker)
         handlers.append(
             create_static_files_router(path="/", directories=[PWA_DIR], html_mode=True, name="pwa", opt={"exclude_from_auth": True})
         )

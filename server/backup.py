@@ -34,9 +34,9 @@ from sqlalchemy.pool import NullPool
 
 from server.audit.anchors import anchor_file, append_anchor, chain_head, sync_directory
 from server.audit.chain import GENESIS
+from server.check import CheckReport
 from server.db import normalize_url
 from server.errors import CangkuError
-from server.inventory.check import CheckReport
 from server.migrate import SchemaState, schema_state
 from server.settings import Settings
 from sync.feed import start_new_epoch
@@ -382,7 +382,7 @@ def _list_archive(path: Path) -> str:
 
 @contextmanager
 def _pg_engine(settings: Settings, **options: object) -> Iterator[Engine]:
-    engine = create_engine(normalize_url(settings.effective_database_url), poolclass=NullPool, **options)  # type: ignore[arg-type]
+    engine = create_engine(normalize_url(settings.effective_database_url), poolclass=NullPool, **options)
     try:
         yield engine
     finally:

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from server.backup import Outcome
+    from server.check import CheckReport
     from server.db import Database
-    from server.inventory.check import CheckReport
 
 
 def database_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,10 +62,10 @@ def _start(settings: Settings, *, migrate: bool | None) -> Database:
     """The database, migrated to this version (`migrate`) or refused unless it is already there.
     migrate=None: migrate SQLite only. SQLite is one box and one file: migrating on start keeps `cangku serve --demo` a
     one-line start. On PostgreSQL several processes may start at once, so its schema changes only when asked."""
-    from server.db import Database
     from server.migrate import prepare, require_current_schema
+    from server.wiring import open_database
 
-    db = Database(settings.effective_database_url)
+    db = open_database(settings.effective_database_url)
     if migrate is None:
         migrate = db.dialect == "sqlite"
     with _refusals(settings):
@@ -82,7 +82,7 @@ def _open(settings: Settings) -> Database:
 
 def _database_checks(session: Session) -> CheckReport:
     """Everything `cangku check` verifies. Backups and restores verify with this same function, so a new check belongs here."""
-    from server.inventory.check import check_ledger
+    from server.check import check_ledger
 
     return check_ledger(session)
 
@@ -97,6 +97,7 @@ def _print_demo_users() -> None:
 
 
 @click.group()
+@click.version_option(package_name="cangku", prog_name="cangku", message="%(prog)s %(version)s")
 def main() -> None:
     """Cangku (仓库): warehouse-first purchasing, sales and inventory."""
 
@@ -104,7 +105,12 @@ def main() -> None:
 # Kept-alive connections stay open longer than a proxy keeps its idle ones (nginx: 60 s), so the proxy never sends a
 # request down a connection the server is just closing. Websocket messages are small JSON: compressing each costs
 # CPU and a zlib context per socket for a few bytes saved.
-UVICORN_OPTIONS: dict[str, object] = {"timeout_keep_alive": 75, "ws_per_message_deflate": False}
+class UvicornOptions(TypedDict):
+    timeout_keep_alive: int
+    ws_per_message_deflate: bool
+
+
+UVICORN_OPTIONS: UvicornOptions = {"timeout_keep_alive": 75, "ws_per_message_deflate": False}
 
 
 @main.command()
@@ -159,8 +165,9 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
 
     db.dispose()
     # /metrics, whichever worker answers it, adds up every worker's figures from files in one directory.
-    settings = settings.with_overrides(metrics_multiprocess_dir=settings.metrics_multiprocess_dir or settings.data_dir.resolve() / "metrics")
-    prepare_multiprocess_dir(settings.metrics_multiprocess_dir)
+    metrics_dir = settings.metrics_multiprocess_dir or settings.data_dir.resolve() / "metrics"
+    settings = settings.with_overrides(metrics_multiprocess_dir=metrics_dir)
+    prepare_multiprocess_dir(metrics_dir)
     # Workers are fresh processes: they build the app from the environment, so hand them what the flags resolved.
     os.environ.update(worker_environment(settings))
     uvicorn.run("server.asgi:create_app", factory=True, workers=workers, host=settings.host, port=settings.port, log_level="info",
@@ -171,10 +178,10 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
 @database_options
 def migrate(settings: Settings) -> None:
     """Upgrade the database schema to this version's; a database a newer Cangku migrated is refused / 升级数据库结构。"""
-    from server.db import Database
     from server.migrate import current_revision, prepare
+    from server.wiring import open_database
 
-    db = Database(settings.effective_database_url)
+    db = open_database(settings.effective_database_url)
     with _refusals(settings):
         before = current_revision(db.engine)
         prepare(db)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
+
+from server.work import CommitStep, Work
 
 T = TypeVar("T")
 log = logging.getLogger("cangku")
@@ -81,15 +83,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """An engine plus session factories for reading and for writing."""
+    """An engine plus session factories for reading and for writing.
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    A write is a unit of work (`server.work.Work`) finished by `commit_steps`, in their order, just before it commits;
+    the application composes them (`server.wiring`)."""
+
+    def __init__(self, url: str, *, commit_steps: Sequence[CommitStep], pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        self.commit_steps = tuple(commit_steps)
         # Called with the events a transaction queued (publish_after_commit) once it has committed.
         self.commit_listeners: list[Callable[[list[Any]], None]] = []
-        self._read = sessionmaker(self.engine, expire_on_commit=False, info={"database": self})
-        self._write = sessionmaker(self.engine.execution_options(cangku_write=True), expire_on_commit=False, info={"database": self})
+        self._read = sessionmaker(self.engine, class_=Work, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(cangku_write=True), class_=Work, expire_on_commit=False,
+                                   commit_steps=self.commit_steps)
         # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would
         # triple their round trips. (SQLite reads are in-process: a plain read session.)
         # Their own pool of autocommit connections: switching a pooled connection in and out of
@@ -97,31 +104,44 @@ class Database:
         self._lookup_engine = (
             make_engine(url, pool_size=pool_size, isolation_level="AUTOCOMMIT") if self.engine.dialect.name == "postgresql" else None
         )
-        self._lookup = sessionmaker(self._lookup_engine, expire_on_commit=False) if self._lookup_engine else self._read
+        self._lookup = sessionmaker(self._lookup_engine, class_=Work, expire_on_commit=False) if self._lookup_engine else self._read
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self) -> Iterator[Work]:
         # Closing (not rolling back) ends the transaction and leaves loaded objects readable.
         with self._read() as session:
             yield session
 
     @contextlib.contextmanager
-    def lookup(self) -> Iterator[Session]:
+    def lookup(self) -> Iterator[Work]:
         """For reads that are one statement (or need no consistent snapshot across statements)."""
         with self._lookup() as session:
             yield session
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        """One business action: committed when the block ends, rolled back on any error."""
-        with self._write() as session, session.begin():
-            yield session
+    def write(self) -> Iterator[Work]:
+        """One business action: finished by the commit steps and committed when the block ends, rolled back on any error;
+        then what it queued for after the commit is delivered."""
+        with self._write() as work:
+            with work.begin():
+                yield work
+                work.finish()
+            self._deliver(work.committed_events())
 
-    def run_write(self, action: Callable[[Session], T], *, attempts: int = 5) -> T:
+    def _deliver(self, events: list[Any]) -> None:
+        if not events:
+            return
+        for listener in list(self.commit_listeners):
+            try:
+                listener(events)
+            except Exception:  # noqa: BLE001 - the data is committed; a listener's failure must not look like the write's
+                log.exception("after-commit listener %r failed", listener)
+
+    def run_write(self, action: Callable[[Work], T], *, attempts: int = 5) -> T:
         """Run `action` in a write transaction, retrying the deadlocks PostgreSQL may report."""
         for attempt in range(attempts):
             try:
@@ -139,44 +159,3 @@ class Database:
         self.engine.dispose()
         if self._lookup_engine is not None:
             self._lookup_engine.dispose()
-
-
-# After commit --------------------------------------------------------------------------------------
-
-_QUEUED = "cangku_after_commit"
-
-
-def publish_after_commit(session: Session, event: object) -> None:
-    """Hand `event` to the database's commit listeners once this transaction commits; never if it rolls back."""
-    session.info.setdefault(_QUEUED, []).append((session.get_nested_transaction() or session.get_transaction(), event))
-
-
-@event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session: Session) -> None:
-    queued = session.info.get(_QUEUED)
-    if not queued:
-        return
-    released = session.get_nested_transaction()
-    if released is not None:  # a savepoint was released: its events now wait for the enclosing transaction
-        session.info[_QUEUED] = [(released.parent if tx is released else tx, e) for tx, e in queued]
-        return
-    del session.info[_QUEUED]
-    database = session.info.get("database")
-    for listener in list(database.commit_listeners if database else ()):
-        try:
-            listener([e for _, e in queued])
-        except Exception:  # noqa: BLE001 - the data is committed; a listener's failure must not look like the write's
-            log.exception("after-commit listener %r failed", listener)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _discard_rolled_back(session: Session, previous_transaction: Any) -> None:
-    queued = session.info.get(_QUEUED)
-    if queued and previous_transaction.nested:
-        session.info[_QUEUED] = [(tx, e) for tx, e in queued if tx is not previous_transaction]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _discard_uncommitted(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:  # the outermost transaction ended: whatever is still queued did not commit
-        session.info.pop(_QUEUED, None)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from labels.gs1 import with_check_digit
 from server.auth.permissions import SYSTEM
 from server.auth.services import create_user
-from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate
+from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate, Tracking
 from server.catalog.services import create_item, create_lot
 from server.db import Database
 from server.inventory.services import move
@@ -27,6 +27,7 @@ from server.locations.services import create_location
 from server.partners.models import PriceList
 from server.partners.schemas import PartnerCreate
 from server.partners.services import create_partner
+from server.schemas import Amount, Price, Quantity, plain_as
 
 # Follows the password policy like any other (server/auth/services.py check_password).
 DEMO_PASSWORD = "cangku-demo"
@@ -56,7 +57,8 @@ WAREHOUSES = [
 ]
 
 # category prefix, tracking, unit, carton size, shelf life (days), products (zh, en), variants (zh, en)
-CATALOG = [
+# prefix, tracking, unit, units in a carton, shelf life in days, products (zh, en), variants (zh, en)
+CATALOG: list[tuple[str, Tracking, str, int, int | None, list[tuple[str, str]], list[tuple[str, str]]]] = [
     ("BEV", "lot", "瓶", 24, 365, [("矿泉水", "Mineral water"), ("绿茶", "Green tea"), ("乌龙茶", "Oolong tea"), ("橙汁", "Orange juice"),
                                    ("苏打水", "Soda water"), ("椰子水", "Coconut water"),
                                    ("咖啡饮料", "Coffee drink"), ("运动饮料", "Sports drink")], [("350ml", "350ml"), ("550ml", "550ml"), ("1.5L", "1.5L")]),
@@ -144,7 +146,7 @@ def _load(session: Session, today: dt.date) -> None:
                                                       tax_id=tax_id, contact="销售部 Sales", phone=f"400-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"))
     for code, zh, en, address, limit in CUSTOMERS:
         create_partner(session, SYSTEM, PartnerCreate(code=code, kind="customer", name_zh=zh, name_en=en, address=address,
-                                                      credit_limit=limit, payment_terms_days=rng.choice((30, 45, 60)),
+                                                      credit_limit=plain_as(Amount, limit), payment_terms_days=rng.choice((30, 45, 60)),
                                                       contact="采购部 Purchasing", phone=f"021-{rng.randint(10000000, 99999999)}"))
 
     serial_counter = 0
@@ -162,10 +164,11 @@ def _load(session: Session, today: dt.date) -> None:
                     session, SYSTEM,
                     ItemCreate(
                         sku=sku, name_zh=f"{pzh} {vzh}", name_en=f"{pen}, {ven}", unit=unit, unit_decimals=decimals,
-                        tracking=tracking,  # type: ignore[arg-type]
+                        tracking=tracking,
                         shelf_life_days=shelf_life,
-                        reorder_point=Decimal(carton * 2), reorder_qty=Decimal(carton * 10),
-                        barcodes=[BarcodeIn(code=ean, pack="each", qty=Decimal(1)), BarcodeIn(code=case_gtin, pack="carton", qty=Decimal(carton))],
+                        reorder_point=plain_as(Quantity, Decimal(carton * 2)), reorder_qty=plain_as(Quantity, Decimal(carton * 10)),
+                        barcodes=[BarcodeIn(code=ean, pack="each", qty=plain_as(Quantity, Decimal(1))),
+                                  BarcodeIn(code=case_gtin, pack="carton", qty=plain_as(Quantity, Decimal(carton)))],
                     ),
                 )
                 cost = Decimal(rng.randint(150, 25000)).scaleb(-2)
@@ -220,7 +223,7 @@ def _documents(session: Session, today: dt.date, rng: random.Random) -> None:
     }
     create_price_list(session, SYSTEM, PriceListCreate(
         code="STD", kind="sales", name_zh="标准零售价", name_en="Standard prices",
-        prices=[PriceIn(sku=sku, price=(cost * Decimal("1.35")).quantize(Decimal("0.01"))) for sku, cost in sorted(costs.items())],
+        prices=[PriceIn(sku=sku, price=plain_as(Price, (cost * Decimal("1.35")).quantize(Decimal("0.01")))) for sku, cost in sorted(costs.items())],
     ))
     for partner in session.scalars(select(Partner).where(Partner.kind == "customer")):
         partner.price_list_id = session.scalar(select(PriceList.id).where(PriceList.code == "STD"))

@@ -1,7 +1,7 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from server.audit.models import AuditEntry, IdempotencyKey
-from server.auth.models import AuthSession, LoginAttempt, SignInThrottle, User
+from server.auth.models import AuthSession, Device, LoginAttempt, SignInThrottle, User
 from server.base import Base
 from server.catalog.models import Barcode, Item, Lot, Serial
 from server.counts.models import Stocktake, StocktakeLine, StocktakeLocation
@@ -40,7 +40,7 @@ from server.sales.models import (
     SalesOrderLine,
     Wave,
 )
-from sync.models import Device, Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
+from sync.models import Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
 
 __all__ = [
     "Account", "AuditEntry", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_DOWN, Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar, cast, overload
 
 import msgspec
 from litestar.params import PathParameter, QueryParameter
@@ -45,6 +45,18 @@ Sort = Annotated[
 # A record id in a path: within the database's integer range.
 RowId = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
 DecimalStr = Annotated[str, msgspec.Meta(pattern=r"^-?\d+(\.\d+)?$", examples=["12", "1.5"])]
+
+
+@overload
+def fmt(value: Decimal) -> str: ...
+
+
+@overload
+def fmt(value: None) -> None: ...
+
+
+@overload
+def fmt(value: Decimal | None) -> str | None: ...
 
 
 def fmt(value: Decimal | None) -> str | None:
@@ -187,6 +199,15 @@ def plain_decimals(value: Any) -> Any:
             if plain is not item:
                 value[key] = plain
     return value
+
+
+_Kind = TypeVar("_Kind", bound=RequestDecimal)
+
+
+def plain_as(kind: type[_Kind], value: Decimal) -> _Kind:
+    """`value`, unchanged, where a field of this decimal kind is declared: a default, or a body built in code. Such a field
+    holds a plain Decimal once a body is decoded (`plain_decimals`), and only a plain Decimal can be encoded again."""
+    return cast(_Kind, value)
 
 
 def convert_request(data: Any, type_: Any) -> Any:

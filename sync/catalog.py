@@ -23,7 +23,7 @@ class CatalogKind:
     name: str
     model: type
     fields: tuple[str, ...]  # "key" first
-    query: Callable[[], Select[Any]]  # the row's columns, the record's id first
+    query: Callable[[], Select[*tuple[Any, ...]]]  # the row's columns, the record's id first
     row: Callable[[Any], list[Any]]  # a result row -> the fields after "key"
 
     def rows(self, session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
@@ -48,15 +48,15 @@ _PARENT = aliased(Location)
 _WAREHOUSE = aliased(Location)
 
 
-def _items() -> Select[Any]:
+def _items() -> Select[*tuple[Any, ...]]:
     return select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit, Item.unit_decimals, Item.tracking, Item.vat_rate, Item.active)
 
 
-def _barcodes() -> Select[Any]:
+def _barcodes() -> Select[*tuple[Any, ...]]:
     return select(Barcode.id, Barcode.code, Item.sku, Barcode.pack, Barcode.qty, Barcode.gtin).join(Item, Item.id == Barcode.item_id)
 
 
-def _locations() -> Select[Any]:
+def _locations() -> Select[*tuple[Any, ...]]:
     return (
         select(Location.id, Location.code, Location.kind, _PARENT.code, _WAREHOUSE.code, Location.quarantine, Location.name_zh,
                Location.name_en, Location.active)
@@ -65,7 +65,7 @@ def _locations() -> Select[Any]:
     )
 
 
-def _lots() -> Select[Any]:
+def _lots() -> Select[*tuple[Any, ...]]:
     return select(Lot.id, Item.sku, Lot.code, Lot.expiry).join(Item, Item.id == Lot.item_id)
 
 

@@ -156,7 +156,7 @@ class SyncClient:
             body["device_id"] = self.device_id
         response = self.http.post("/api/v1/auth/login", json=body)
         self.token = self._answer(response)["token"]
-        return self.token  # type: ignore[return-value]
+        return self.token
 
     def headers(self) -> dict[str, str]:
         headers = {}
@@ -247,7 +247,7 @@ class SyncClient:
 
     def push_all(self, *, max_rounds: int = 10_000) -> list[PushReport]:
         """Push until the outbox is empty (or a push makes no progress, which raises)."""
-        reports = []
+        reports: list[PushReport] = []
         for _ in range(max_rounds):
             if not self.outbox:
                 return reports
@@ -319,7 +319,7 @@ class SyncClient:
         report.changes += len(staged)
         self._view_version += bool(staged)
         for scope in group:
-            self.cursors[scope] = position  # type: ignore[assignment]
+            self.cursors[scope] = position
 
     def drop(self, scopes: Iterable[str]) -> None:
         """Forget what this client holds of `scopes` (its next pull of them starts from the beginning)."""

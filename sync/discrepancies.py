@@ -53,6 +53,7 @@ def record_shortfall(session: Session, actor: Actor, *, op_type: str, op_id: str
         reason=f"discrepancy: {op_type} took {fmt(requested)}, the book had {fmt(available)} available"[:200], op_id=f"{op_id}:gain"[:64],
     )
     warehouse = session.scalar(select(Location.code).where(Location.id == location.warehouse_id)) or ""
+    count_number: str | None
     try:
         with session.begin_nested():
             count_number = start_count(

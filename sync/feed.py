@@ -31,18 +31,14 @@ from server.inventory.ledger_sql import driver_cursor
 from server.inventory.models import Balance
 from server.locations.models import Location
 from server.schemas import fmt
+from server.work import Work, note_change
 from sync.catalog import CATALOG, CatalogKind, feed_rows
 from sync.models import SyncChange, SyncClock
 from sync.tasks import TASKS
 
-PENDING = "sync_changes"
 Loader = Callable[[Session, Sequence[Any]], Iterable[tuple[str, str, dict[str, Any] | None]]]
 LOADERS: dict[str, Loader] = {}
-
-
-def note_change(session: Session, kind: str, key: Any) -> None:
-    """Something of `kind` (a balance, a task, a document) changed in this transaction; the feed records its state at commit."""
-    session.info.setdefault(PENDING, {}).setdefault(kind, set()).add(key)
+Publish = Callable[[Session, int, list[dict[str, Any]]], None]
 
 
 def loader(kind: str) -> Callable[[Loader], Loader]:
@@ -100,9 +96,11 @@ def next_version(session: Session) -> int:
     return int(row[0][0])
 
 
-def flush_changes(session: Session) -> int | None:
-    """Write the pending changes under a new version (called just before commit); returns the version, if any."""
-    pending: dict[str, set[Any]] = session.info.pop(PENDING, None) or {}
+def flush_changes(work: Work, publish: Publish | None = None) -> int | None:
+    """Write the changes the transaction noted under a new version (the commit step, run just before commit); returns the
+    version, if any. `publish` is handed the rows to tell live sockets about, once the transaction commits."""
+    pending, work.changes = work.changes, {}
+    session: Session = work
     rows: list[dict[str, Any]] = []
     for kind, keys in pending.items():
         for scope, key, data in LOADERS[kind](session, sorted(keys)):
@@ -110,39 +108,23 @@ def flush_changes(session: Session) -> int | None:
     # A balance that changed in a warehouse changes its item's stock there: one (item, location) per item and warehouse.
     stock = {(row["key"].split(":")[0], row["scope"]): row["key"] for row in rows if row["kind"] == "balance"}
     if stock:
-        keys = sorted({(int(item), int(location)) for item, location, _lot in (key.split(":") for key in stock.values())})
-        rows.extend({"scope": scope, "kind": "stock", "key": key, "data": data} for scope, key, data in LOADERS["stock"](session, keys))
+        stock_keys = sorted({(int(item), int(location)) for item, location, _lot in (key.split(":") for key in stock.values())})
+        rows.extend(
+            {"scope": scope, "kind": "stock", "key": key, "data": data} for scope, key, data in LOADERS["stock"](session, stock_keys)
+        )
     if not rows:
         return None
     version = next_version(session)
     dialect = session.get_bind().dialect.name
+    values: list[tuple[int, str, str, str, str | Json | None]]  # the data as JSON text (SQLite) or for psycopg to adapt
     if dialect == "sqlite":
         values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else msgspec.json.encode(r["data"]).decode()) for r in rows]
     else:
         values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else Json(r["data"])) for r in rows]
     driver_cursor(session).executemany(_SQL["insert"][dialect], values)
-    session.info["sync_version"] = version
-    from sync.live import publish_changes  # imported here: the live socket reads the feed
-
-    publish_changes(session, version, rows)  # pokes and stock updates, published once this transaction commits
+    if publish is not None:
+        publish(session, version, rows)  # pokes and stock updates, published once this transaction commits
     return version
-
-
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    # Releasing a savepoint fires this too; only the real commit takes a version.
-    if session.in_nested_transaction():
-        return
-    session.flush()  # what is still unflushed notes its changes as it is written (catalog records)
-    if session.info.get(PENDING):
-        flush_changes(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    # A savepoint rolled back keeps what the rest of the transaction noted (re-reading a thing that did not change is harmless).
-    if not session.in_nested_transaction():
-        session.info.pop(PENDING, None)
 
 
 # Loaders ----------------------------------------------------------------------------------------
@@ -206,7 +188,7 @@ def _stock(session: Session, keys: Sequence[tuple[int, int]]) -> Iterable[tuple[
     if len(keys) <= FEW:
         sql = _SQL["stock"]["sqlite" if ledger.sqlite else "postgresql"]
         cursor = driver_cursor(session)
-        found = []
+        found: list[tuple[Any, ...]] = []  # rows as the driver reads them, as _stock_in_batches gives them
         for item_id, location_id in keys:
             cursor.execute(sql, (item_id, location_id))
             found.extend((item_id, *row) for row in cursor.fetchall())
@@ -227,9 +209,9 @@ def _stock_in_batches(session: Session, keys: Sequence[tuple[int, int]]) -> list
     location_ids = sorted({location_id for _item, location_id in keys})
     warehouse_of: dict[int, int] = {}
     for chunk in _chunks(location_ids, 500):
-        warehouse_of.update(session.execute(
+        warehouse_of.update((location_id, warehouse_id) for location_id, warehouse_id in session.execute(
             select(Location.id, Location.warehouse_id).where(Location.id.in_(chunk), Location.warehouse_id.is_not(None))
-        ).all())
+        ).all() if warehouse_id is not None)
     wanted = sorted({(item_id, warehouse_of[loc]) for item_id, loc in keys if loc in warehouse_of})
     sql = ledger_sql.for_session(session)
     cursor = driver_cursor(session)
@@ -246,12 +228,6 @@ def _stock_in_batches(session: Session, keys: Sequence[tuple[int, int]]) -> list
         )
         found.extend(cursor.fetchall())
     return found
-
-
-def note_location_balances(session: Session, location_id: int) -> None:
-    """A location's quarantine flag changed: every balance in it (and its warehouse's stock) changes what is available."""
-    for item_id, lot_key in session.execute(select(Balance.item_id, Balance.lot_key).where(Balance.location_id == location_id)):
-        note_change(session, "balance", (item_id, location_id, lot_key))
 
 
 def _catalog_loader(kind: CatalogKind) -> Loader:
@@ -329,7 +305,7 @@ class Cursor:
 
 def head(session: Session) -> Cursor:
     """Where the feed stands: its newest committed version, in its current epoch."""
-    rows = dict(session.execute(select(SyncClock.id, SyncClock.version).where(SyncClock.id.in_((1, EPOCH_ROW)))).all())  # type: ignore[arg-type]
+    rows = dict(session.execute(select(SyncClock.id, SyncClock.version).where(SyncClock.id.in_((1, EPOCH_ROW)))).all())
     return Cursor(rows.get(1) or 0, 0, rows.get(EPOCH_ROW) or 0)
 
 
@@ -394,7 +370,7 @@ def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit
         _PAGE.where(SyncChange.scope.in_(scopes), after, SyncChange.version <= newest)
         .order_by(SyncChange.version, SyncChange.id)
         .limit(limit + 1)
-    ).all()  # type: ignore[assignment]
+    ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     if rows:

@@ -16,13 +16,14 @@ import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import anyio
 import anyio.to_thread
 import msgspec
 from litestar import Litestar, WebSocket, websocket
 from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.types import ReceiveMessage, WebSocketReceiveEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -272,7 +273,7 @@ async def _forwarding(live: _Socket) -> None:
 
 async def _serve(live: _Socket, db: Database, actor: Actor, token: str) -> None:
     while True:
-        message: dict[str, Any] | None = None
+        message: ReceiveMessage | None = None
         with anyio.move_on_after(SESSION_RECHECK_SECONDS):
             message = await live.socket.receive()
         if message is None:
@@ -291,7 +292,8 @@ async def _serve(live: _Socket, db: Database, actor: Actor, token: str) -> None:
             continue
         if message["type"] == "websocket.disconnect":
             return
-        await _handle(live, db, actor, message.get("text") or message.get("bytes") or "")
+        received = cast(WebSocketReceiveEvent, message)  # an accepted socket's other events are all websocket.receive
+        await _handle(live, db, actor, received.get("text") or received.get("bytes") or "")
 
 
 async def _handle(live: _Socket, db: Database, actor: Actor, text: str | bytes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.base import Base, Qty, UTCDateTime, utcnow
@@ -68,21 +68,6 @@ class SyncChange(Base):
     key: Mapped[str] = mapped_column(String(128))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: the thing is gone
 
-
-class Device(Base):
-    """A phone or scanner a user syncs from, registered on its first push; an admin can revoke it."""
-
-    __tablename__ = "devices"
-    __table_args__ = (UniqueConstraint("user_id", "device_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    device_id: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(100), default="")
-    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Discrepancy(Base):

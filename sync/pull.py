@@ -51,8 +51,8 @@ def pull(session: Session, actor: Actor, scopes: Sequence[str], cursor_text: str
     SYNC_PULL_LAG.observe(max(0, page.head - cursor.version))
     hide = feed_hidden(actor)  # empty for nearly everyone: the stored JSON then goes out untouched
     return PullResponse(
-        changes=[Change(scope=scope, kind=kind, key=key, data=None if data is None else _data(kind, data, hide))
-                 for _id, _version, scope, kind, key, data in page.changes],
+        changes=[Change(scope=row.scope, kind=row.kind, key=row.key, data=None if row.data is None else _data(row.kind, row.data, hide))
+                 for row in page.changes],
         cursor=str(page.cursor),
         has_more=page.has_more,
     )

@@ -9,6 +9,7 @@ result is kept for the client to show until someone resolves it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import msgspec
@@ -22,9 +23,9 @@ from server.db import Database
 from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, InvalidInput
 from server.inventory import ledger_sql
 from server.inventory.ledger_sql import driver_cursor
-from server.inventory.services import OCCURRED_AT
 from server.monitoring.metrics import SYNC_OPS
 from server.schemas import fmt
+from server.work import work_of
 from sync.discrepancies import PHYSICAL, describe, record_shortfall
 from sync.feed import head
 from sync.messages import SCHEMA_VERSION, Op, OpResult, PushRequest, PushResponse
@@ -60,7 +61,7 @@ def _client(session: Session, actor: Actor, client_id: str, *, lock: bool) -> Sy
 
 def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     check_schema(request)
-    from sync.devices import check_in  # registers the device on its first push; a revoked one is refused before anything is applied
+    from server.auth.devices import check_in  # registers the device on its first push; a revoked one is refused before anything is applied
 
     check_in(db, actor, request.client_id)
     now = utcnow()
@@ -88,9 +89,11 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     resend_from = None
     for op in sorted(request.ops, key=lambda o: o.seq):
         try:
-            outcome = db.run_write(lambda s, op=op: _apply_one(s, actor, request.client_id, op, offset))
+            outcome = db.run_write(functools.partial(_apply_one, actor=actor, client_id=request.client_id, op=op, offset=offset))
         except _Refused as no:
-            outcome = db.run_write(lambda s, op=op, error=no.error: _apply_one(s, actor, request.client_id, op, offset, error))
+            outcome = db.run_write(
+                functools.partial(_apply_one, actor=actor, client_id=request.client_id, op=op, offset=offset, refused=no.error)
+            )
         if outcome is None:  # a gap: stop here, the client resends from the next seq it owes
             resend_from = last_seq + 1
             break
@@ -98,8 +101,8 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
         results.append(result)
         SYNC_OPS.labels(result.status).inc()  # its transaction has committed
     with db.lookup() as session:
-        now = head(session)
-    return PushResponse(results=results, cursor=str(now), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
+        feed_head = head(session)
+    return PushResponse(results=results, cursor=str(feed_head), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
 
 
 # Each op touches the op log with these; they run on the driver's cursor (see server.inventory.ledger_sql).
@@ -157,7 +160,7 @@ def _apply_one(
     try:
         result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time), refused)
     finally:
-        session.info.pop(OCCURRED_AT, None)
+        work_of(session).occurred_at = None
     body = msgspec.json.encode(result).decode() if ledger.sqlite else Json(msgspec.to_builtins(result))
     cursor = driver_cursor(session)
     cursor.execute(sql["insert"], (
@@ -182,7 +185,7 @@ def _run(session: Session, actor: Actor, op: Op, ctx: Context, refused: CangkuEr
         spec, payload = parse(op.type, op.payload)
     except CangkuError as error:
         return _result(op, "rejected", actor, error)
-    session.info[OCCURRED_AT] = ctx.device_time  # moves are dated when they happened, not when they were sent
+    work_of(session).occurred_at = ctx.device_time  # moves are dated when they happened, not when they were sent
     if refused is None:
         try:
             details = spec.handler(session, actor, payload, ctx)

@@ -16,7 +16,7 @@ from server.errors import InvalidInput
 from server.inventory.schemas import MoveCreate
 from server.purchasing.schemas import Comment, Version
 from server.sales.schemas import PackageIn
-from server.schemas import Code, Quantity, ScanText, Struct, convert_request, line
+from server.schemas import Code, Quantity, ScanText, Struct, convert_request, line, plain_as
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +130,7 @@ def _receive(session: Session, actor: Actor, data: ReceiveLineOp, ctx: Context) 
 class LineDecisionOp(Struct):
     line: Annotated[int, msgspec.Meta(ge=1)]
     accepted: Quantity
-    rejected: Quantity = Decimal(0)
+    rejected: Quantity = plain_as(Quantity, Decimal(0))
     reason: Comment = ""
     rejected_serials: Serials = []
 

@@ -12,12 +12,12 @@ from litestar.middleware.compression import CompressionMiddleware
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from server.api import ERRORS
+from server.auth import devices
+from server.auth.devices import DeviceOut, DevicePage
 from server.auth.permissions import Actor
 from server.db import Database
 from server.schemas import Limit, Offset, RowId
-from sync import devices
 from sync.bootstrap import BootstrapPage, bootstrap
-from sync.devices import DeviceOut, DevicePage
 from sync.messages import PullResponse, PushRequest, PushResponse
 from sync.pull import pull
 from sync.push import push

@@ -36,7 +36,7 @@ class TaskKind:
     name: str
     model: type
     fields: tuple[str, ...]  # "key" (the task's id) first
-    query: Callable[[], Select[Any]]  # the task's id, status, warehouse code, then the fields after "key"
+    query: Callable[[], Select[*tuple[Any, ...]]]  # the task's id, status, warehouse code, then the fields after "key"
     warehouse: Any  # the column holding the task's warehouse id
     row: Callable[[Any], list[Any]]  # a result row -> the fields after "key"
 
@@ -62,7 +62,7 @@ class TaskKind:
         return [[str(r[0]), *self.row(r)] for r in results], (results[-1][0] if more else None)
 
 
-def _picks() -> Select[Any]:
+def _picks() -> Select[*tuple[Any, ...]]:
     return (
         select(PickTask.id, PickTask.status, _WAREHOUSE.code, Wave.number, SalesOrder.number, Item.sku, Item.name_zh, Item.name_en,
                _BIN.code, Lot.code, PickTask.qty, PickTask.seq)
@@ -76,7 +76,7 @@ def _picks() -> Select[Any]:
     )
 
 
-def _putaways() -> Select[Any]:
+def _putaways() -> Select[*tuple[Any, ...]]:
     return (
         select(PutawayTask.id, PutawayTask.status, _WAREHOUSE.code, Receipt.number, Item.sku, Item.name_zh, Item.name_en, Lot.code,
                PutawayTask.qty, _DOCK.code, _SUGGESTED.code)

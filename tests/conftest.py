@@ -40,6 +40,7 @@ from server.locations.services import create_location, ensure_virtual_locations
 from server.migrate import prepare
 from server.purchasing.services import ensure_approval_rules
 from server.settings import Settings
+from server.wiring import open_database
 from tests.helpers import PEN_CARTON, PEN_EACH, add_user, sign_in
 
 POSTGRES_URL = os.environ.get("CANGKU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -140,7 +141,7 @@ class Backends:
     def sqlite_template(self) -> Path:
         if self._sqlite_template is None:
             path = self.tmp / "template.db"
-            db = Database(f"sqlite:///{path}")
+            db = open_database(f"sqlite:///{path}")
             prepare(db)
             db.dispose()
             with sqlite3.connect(path) as conn:
@@ -152,7 +153,7 @@ class Backends:
         self._count += 1
         path = self.tmp / f"db{self._count}.db"
         shutil.copy(self.sqlite_template(), path)
-        return Database(f"sqlite:///{path}")
+        return open_database(f"sqlite:///{path}")
 
     @property
     def pg_schema(self) -> str:
@@ -168,7 +169,7 @@ class Backends:
             with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA IF EXISTS {self.pg_schema} CASCADE")
                 conn.execute(f"CREATE SCHEMA {self.pg_schema}")
-            self._pg = Database(self.pg_url())
+            self._pg = open_database(self.pg_url())
             prepare(self._pg)
         else:
             tables = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from server.check import check_ledger
 from server.db import Database
-from server.inventory.check import check_ledger
 from tests.helpers import balance
 
 

@@ -24,13 +24,14 @@ from server.auth.permissions import SYSTEM
 from server.base import UTCDateTime
 from server.catalog.schemas import ItemCreate
 from server.catalog.services import create_item
+from server.check import check_ledger
 from server.db import Database
 from server.errors import InsufficientStock
-from server.inventory.check import check_ledger
 from server.inventory.services import move
 from server.jobs.services import run_job
 from server.migrate import alembic_config, upgrade
 from server.settings import Settings
+from server.wiring import open_database
 
 
 def receive(db: Database, qty: int, sku: str = "PEN", target: str = "B1") -> None:
@@ -446,7 +447,7 @@ def test_concurrent_writers_leave_one_unbroken_chain_in_commit_order(audited):
 
 def test_the_upgrade_chains_the_entries_written_before_it_in_id_order(backend, tmp_path, backends):
     with backends.scratch(backend, tmp_path, "chain") as url:
-        db = Database(url)
+        db = open_database(url)
         try:
             upgrade(db.engine, "0008")
             old = sa.table(
@@ -502,7 +503,7 @@ def test_cangku_check_prints_the_broken_audit_entry_in_english_and_chinese(tmp_p
     import sys
 
     data = tmp_path / "data"
-    db = Database(f"sqlite:///{data / 'cangku.db'}")
+    db = open_database(f"sqlite:///{data / 'cangku.db'}")
     from server.migrate import prepare
 
     prepare(db)

@@ -28,6 +28,7 @@ from server.inventory.models import Move
 from server.inventory.services import move
 from server.migrate import head_revision, prepare, upgrade
 from server.settings import Settings, get_settings
+from server.wiring import open_database
 from tests.conftest import POSTGRES_URL, build_world, postgres_database, require_postgres
 
 
@@ -54,7 +55,7 @@ def new_database(backend, tmp_path) -> Iterator[Callable[[str], str]]:  # type: 
 @pytest.fixture
 def warehouse(new_database) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     """A live database with the small warehouse of the other tests."""
-    db = Database(new_database("live"))
+    db = open_database(new_database("live"))
     prepare(db)
     build_world(db)
     yield db
@@ -109,7 +110,7 @@ def the_backup(folder: Path) -> Path:
 
 
 def move_ids(url: str) -> set[int]:
-    db = Database(url)
+    db = open_database(url)
     try:
         with db.read() as session:
             return set(session.scalars(select(Move.id)))
@@ -233,7 +234,7 @@ def test_a_backup_of_a_broken_ledger_is_kept_but_fails(warehouse, tmp_path):
 
 
 def test_a_database_not_yet_migrated_can_be_backed_up_before_the_upgrade(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'old' / 'cangku.db'}")
+    db = open_database(f"sqlite:///{tmp_path / 'old' / 'cangku.db'}")
     upgrade(db.engine, "0002")
     db.dispose()
     backed_up = cangku("backup", "--data-dir", str(tmp_path / "old"))
@@ -297,7 +298,7 @@ def test_a_backup_anchors_the_audit_chain_head_it_holds(backend, warehouse, tmp_
 def test_a_backup_without_a_setting_anchors_in_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("CANGKU_AUDIT_ANCHOR_FILE")
     get_settings.cache_clear()
-    db = Database(f"sqlite:///{tmp_path / 'data' / 'cangku.db'}")
+    db = open_database(f"sqlite:///{tmp_path / 'data' / 'cangku.db'}")
     prepare(db)
     build_world(db)
     db.dispose()

@@ -32,12 +32,12 @@ def database_env(backend, tmp_path, backends):  # type: ignore[no-untyped-def]
 def counts(env: dict[str, str]) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from server.db import Database
     from server.models import Base
     from server.settings import Settings
+    from server.wiring import open_database
 
     url = env.get("CANGKU_DATABASE_URL") or Settings(data_dir=__import__("pathlib").Path(env["CANGKU_DATA_DIR"]), database_url=None).effective_database_url
-    db = Database(url)
+    db = open_database(url)
     try:
         with db.read() as session:
             return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
@@ -73,13 +73,13 @@ def test_check_finds_an_audit_chain_wound_back_behind_an_anchor_only_when_it_has
     """Someone able to drop the triggers deletes the newest audit entries and winds the chain head back: the chain alone
     is whole, so a plain check passes; held to an anchor kept elsewhere (`--anchor`), or to the anchor file in its
     default place, the check fails and names the anchor."""
-    from server.db import Database
     from server.migrate import prepare
+    from server.wiring import open_database
     from tests.conftest import build_world
     from tests.test_audit_chain import receive, rewind
 
     url = database_env.get("CANGKU_DATABASE_URL") or f"sqlite:///{tmp_path / 'data' / 'cangku.db'}"
-    db = Database(url)
+    db = open_database(url)
     try:
         prepare(db)
         build_world(db)
@@ -130,3 +130,11 @@ def test_serve_with_the_demo_answers_health_and_signs_in_the_demo_admin(tmp_path
         mode = sqlite3.connect(tmp_path / "data" / "cangku.db").execute("PRAGMA journal_mode").fetchone()[0]
         assert mode == "wal"
     assert "admin" in server.output and "password" in server.output
+
+
+def test_cangku_version_names_the_installed_version():
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"cangku {version('cangku')}"

@@ -19,6 +19,7 @@ from server.cli import main
 from server.db import Database
 from server.migrate import current_revision, head_revision, upgrade
 from server.testing import CANGKU, ServedProcess, free_port
+from server.wiring import open_database
 from tests.conftest import REDIS_URL, require_redis
 
 FUTURE = "9999_from_a_newer_cangku"
@@ -59,7 +60,7 @@ def refused(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def database(backend, backends, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     """An empty database of the backend (a schema of its own on PostgreSQL), not migrated."""
     with backends.scratch(backend, tmp_path, "serve") as url:
-        db = Database(url)
+        db = open_database(url)
         yield db
         db.dispose()
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 
 from server.auth.permissions import SYSTEM
-from server.inventory.check import check_ledger
+from server.check import check_ledger
 from server.inventory.services import move
 from tests.helpers import balance, post_move
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from server.check import check_ledger
 from server.finance.models import JournalLine
-from server.inventory.check import check_ledger
 from tests.helpers import post_move
 
 

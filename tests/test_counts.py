@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
+from server.check import check_ledger
 from server.counts.models import StocktakeLine
-from server.documents.services import local_today
-from server.inventory.check import check_ledger
+from server.dates import local_today
 from server.inventory.models import Move
 from tests.helpers import post_move
 from tests.stories import Api

@@ -7,12 +7,12 @@ from pathlib import Path
 from litestar.testing import TestClient
 
 from server.app import create_app
-from server.db import Database
 from server.settings import Settings
+from server.wiring import open_database
 
 
 def test_an_unreachable_database_answers_503_with_a_message(tmp_path: Path):
-    db = Database("postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2")  # nothing listens on port 9
+    db = open_database("postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2")  # nothing listens on port 9
     app = create_app(Settings(data_dir=tmp_path, database_url=None), db)
     with TestClient(app) as client:
         response = client.post("/api/v1/auth/login", json={"username": "admin", "password": "whatever"})

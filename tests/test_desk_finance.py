@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.documents.services import local_today
+from server.dates import local_today
 from tests.helpers import add_user, post_move
 from tests.stories import Api, books_are_sound, customer_and_areas
 from tests.test_office import DESK, open_office, open_section, use_language, visit

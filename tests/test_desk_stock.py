@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.documents.services import local_today
+from server.dates import local_today
 from tests.helpers import add_user, post_move
 from tests.stories import Api, customer_and_areas
 from tests.test_office import DESK, cells, open_office, open_section, use_language, visit

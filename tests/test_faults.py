@@ -18,11 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from server.check import check_ledger
 from server.db import Database
-from server.inventory.check import check_ledger
 from server.inventory.models import Move
 from server.settings import Settings
 from server.testing import free_port
+from server.wiring import open_database
 from sync.client import SyncClient
 from tests.conftest import REDIS_URL, require_redis, unavailable
 from tests.helpers import PASSWORD, add_user
@@ -366,7 +367,7 @@ def test_a_full_disk_gives_sqlite_users_a_clear_error_and_the_database_stays_sou
         unavailable("mounting a small tmpfs needs root")
     try:
         settings = Settings(data_dir=disk, database_url=f"sqlite:///{disk / 'cangku.db'}")
-        db = Database(settings.database_url)
+        db = open_database(settings.database_url)
         try:
             from server.migrate import prepare
             from tests.conftest import build_world
@@ -397,7 +398,7 @@ def test_a_full_disk_gives_sqlite_users_a_clear_error_and_the_database_stays_sou
                 assert post_move(client, headers, "PEN", 1, "B1", "B2").status_code == 201  # space again: work goes on
         finally:
             db.dispose()
-        reopened = Database(settings.database_url)
+        reopened = open_database(settings.database_url)
         try:
             with reopened.read() as session:
                 assert check_ledger(session).ok

@@ -34,6 +34,7 @@ from server.jobs.registry import get_job, job, load_jobs
 from server.jobs.services import SlotTaken, run_due_jobs, run_job
 from server.notifications.models import Notification
 from server.notifications.services import notify
+from server.wiring import open_database
 from tests.helpers import add_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -144,7 +145,7 @@ def test_several_servers_racing_for_the_same_slots_run_each_job_exactly_once(db,
 
     register("slow_report", slow_report, schedule="daily", at="00:00")
     monday_morning = dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)  # every job is due
-    servers = [Database(db.url) for _ in range(4)]  # like four app processes on the one database
+    servers = [open_database(db.url) for _ in range(4)]  # like four app processes on the one database
     barrier = threading.Barrier(len(servers))
     ran: list[tuple[str, str]] = []
     errors: list[BaseException] = []

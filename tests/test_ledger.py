@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
-from server.inventory.check import check_ledger
+from server.check import check_ledger
 from server.inventory.models import Move
 from tests.helpers import PEN_CARTON, balance, post_move
 
@@ -191,8 +191,8 @@ def test_a_move_that_fails_inside_a_savepoint_leaves_nothing_behind(db, world):
     """Half of a move (the bin it goes to) is written before the bin it comes from is found short; rolling back to
     the savepoint undoes that half, so the rest of the transaction commits a consistent ledger."""
     from server.auth.permissions import SYSTEM
+    from server.check import check_ledger
     from server.errors import InsufficientStock
-    from server.inventory.check import check_ledger
     from server.inventory.services import move
 
     with db.write() as session:

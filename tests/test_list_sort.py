@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.documents.services import local_today
+from server.dates import local_today
 from tests.helpers import post_move
 from tests.stories import Api, customer_and_areas, supplier_and_dock
 

@@ -7,15 +7,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from server.db import Database
 from server.migrate import current_revision, head_revision, prepare, upgrade
 from server.models import Base
+from server.wiring import open_database
 
 
 @pytest.fixture
 def empty_database(backend, tmp_path, backends):  # type: ignore[no-untyped-def]
     with backends.scratch(backend, tmp_path, "empty") as url:
-        db = Database(url)
+        db = open_database(url)
         yield db
         db.dispose()
 

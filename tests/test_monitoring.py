@@ -20,11 +20,11 @@ from sqlalchemy import Engine, event, text
 
 from server.app import create_app
 from server.auth.permissions import SYSTEM
-from server.db import Database
 from server.inventory.services import move
 from server.migrate import alembic_config, head_revision
 from server.monitoring.metrics import may_scrape
 from server.settings import Settings
+from server.wiring import open_database
 from tests.conftest import REDIS_URL, require_redis
 from tests.helpers import PEN_EACH, add_user, post_move, sign_in
 
@@ -85,7 +85,7 @@ def test_ready_checks_redis_when_the_server_uses_it(db, tmp_path):
 
 
 def test_a_database_that_refuses_connections_makes_ready_answer_503_at_once(tmp_path):
-    db = Database("postgresql://postgres@127.0.0.1:9/nowhere")  # nothing listens on port 9
+    db = open_database("postgresql://postgres@127.0.0.1:9/nowhere")  # nothing listens on port 9
     try:
         with TestClient(create_app(Settings(data_dir=tmp_path, database_url=None), db)) as client:
             started = time.monotonic()
@@ -108,7 +108,7 @@ def test_a_database_that_never_answers_makes_ready_answer_503_within_two_seconds
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # the kernel completes the handshake; nobody ever answers
-        db = Database(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/hung")
+        db = open_database(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/hung")
         settings = Settings(data_dir=tmp_path, database_url=None, ready_timeout_seconds=1.0)
         try:
             with TestClient(create_app(settings, db)) as client:

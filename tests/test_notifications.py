@@ -17,6 +17,7 @@ from server.notifications.live import LiveEvent, redis_publisher
 from server.notifications.models import Notification
 from server.notifications.services import notify
 from server.settings import Settings
+from server.wiring import open_database
 from tests.conftest import REDIS_URL, require_redis
 from tests.helpers import PASSWORD, add_user, sign_in
 
@@ -199,7 +200,7 @@ def test_a_notification_committed_on_one_server_reaches_a_websocket_on_another(d
     require_redis()
     # Two processes' worth of app: own Database objects on the one database, one Redis; a fresh prefix keeps parallel runs apart.
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=REDIS_URL, redis_prefix=f"cangku-test-{uuid.uuid4().hex}")
-    other_db, cli_db = Database(db.url), Database(db.url)
+    other_db, cli_db = open_database(db.url), open_database(db.url)
     cli_db.commit_listeners.append(redis_publisher(settings))  # type: ignore[arg-type]  # what `cangku jobs run` does
     add_user(db, "wang", ["warehouse"])
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEntry
-from server.documents.services import local_today
+from server.dates import local_today
 from tests.stories import Api, supplier_and_dock
 
 YEAR = local_today().year

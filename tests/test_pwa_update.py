@@ -25,6 +25,10 @@ def pwa_copy(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     return copy
 
 
+def served_version(client) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r'^const VERSION = "([0-9a-f]+)";$', client.get("/sw.js").text, re.M).group(1)
+
+
 def version_of(page) -> str:  # type: ignore[no-untyped-def]
     return page.evaluate("""() => new Promise((resolve) => {
       navigator.serviceWorker.addEventListener('message', (e) => { if (e.data.type === 'version') resolve(e.data.version); }, {once: true});
@@ -35,8 +39,7 @@ def version_of(page) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_new_version_waits_until_the_outbox_is_empty_then_takes_over(pwa_copy, browser, client, live_server, world, db):
     add_user(db, "picker", ["warehouse"], ["WH1"])
-    worker_file = pwa_copy / "sw.js"
-    old = re.search(r'const VERSION = "([^"]+)"', worker_file.read_text()).group(1)
+    old = served_version(client)
     context = browser.new_context(**PHONE, service_workers="allow")
     try:
         page = context.new_page()
@@ -51,8 +54,11 @@ def test_a_new_version_waits_until_the_outbox_is_empty_then_takes_over(pwa_copy,
         page.evaluate("import('/sync.js').then((sync) => sync.queue('transfer.confirm', {sku: 'PEN', qty: '1', from: 'B1', to: 'B2'}, 'PEN B1 → B2'))")
         page.wait_for_function("() => document.getElementById('sync').dataset.pending === '1'")
 
-        # The next version is published and found: it installs and waits while the operation is there.
-        worker_file.write_text(worker_file.read_text().replace(f'"{old}"', '"next-version"'))
+        # The next version is published (a file of the app changed) and found: it installs and waits while the operation is there.
+        changed = pwa_copy / "style.css"
+        changed.write_text(changed.read_text() + "\n/* the next version */\n")
+        new = served_version(client)
+        assert new != old
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
         until(page, "navigator.serviceWorker.getRegistration().then((r) => r.waiting !== null)")
         page.wait_for_timeout(1000)  # time enough to take over, were it not waiting
@@ -65,9 +71,9 @@ def test_a_new_version_waits_until_the_outbox_is_empty_then_takes_over(pwa_copy,
             page.evaluate("import('/sync.js').then((sync) => sync.syncNow())")
         page.locator("[data-task=receive]").wait_for()
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-        assert version_of(page) == "next-version"
+        assert version_of(page) == new
         assert pending(page) == 0
         caches = page.evaluate("caches.keys()")
-        assert caches == ["cangku-shell-next-version"]  # the old version's cache was pruned
+        assert caches == [f"cangku-shell-{new}"]  # the old version's cache was pruned
     finally:
         context.close()

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from server.documents.services import local_today
+from server.dates import local_today
 from server.purchasing.models import PurchaseOrder
 from server.reports.ageing import bucket
 from server.reports.documents import margin

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from server.documents.services import local_today
+from server.dates import local_today
 from tests.helpers import post_move
 from tests.stories import Api, books_are_sound
 

@@ -10,7 +10,7 @@ and journal line is checked on the way, and the books at the end.
 from __future__ import annotations
 
 from labels.gs1 import with_check_digit
-from server.documents.services import local_today
+from server.dates import local_today
 from tests.helpers import post_move
 from tests.stories import Api, books_are_sound
 

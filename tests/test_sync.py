@@ -242,7 +242,7 @@ def _post_in_other_transaction(db, location: str, sku: str = "PEN") -> None:  # 
 def test_cangku_check_finds_an_op_log_that_skipped_a_seq(client, worker, world, db):
     from sqlalchemy import update
 
-    from server.inventory.check import check_ledger
+    from server.check import check_ledger
     from sync.models import SyncClient
 
     push(client, worker, [op(1, "stock.move", receive("1")), op(2, "stock.move", receive("1"))])
@@ -256,7 +256,7 @@ def test_cangku_check_finds_an_op_log_that_skipped_a_seq(client, worker, world, 
 
 
 def test_an_offline_pick_that_finds_more_than_the_book_is_recorded_with_a_discrepancy_and_a_recount(client, world, as_role, db):
-    from server.inventory.check import check_ledger
+    from server.check import check_ledger
 
     admin, worker = Api(client, as_role("admin")), as_role("warehouse")
     post_move(client, worker, "MILK", 2, "SUPPLIER", "B2", lot="L1", unit_cost="3")

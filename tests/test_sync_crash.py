@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from server.inventory.check import check_ledger
+from server.check import check_ledger
 from server.inventory.models import Move
 from server.testing import ServedProcess
 from sync.client import SyncClient

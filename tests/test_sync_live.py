@@ -16,11 +16,11 @@ from sqlalchemy import update
 from server.app import create_app
 from server.auth.models import User
 from server.auth.permissions import SYSTEM
-from server.db import Database
 from server.inventory.services import move
 from server.notifications.live import LiveEvent, redis_publisher
 from server.settings import Settings
 from server.testing import ServedProcess
+from server.wiring import open_database
 from tests.conftest import REDIS_URL, require_redis
 from tests.helpers import PASSWORD, add_user, post_move, sign_in
 from tests.test_notifications import wait_until_subscribed, warehouse_id
@@ -257,7 +257,7 @@ def test_a_move_on_one_server_pokes_a_websocket_on_another(db, world, tmp_path):
     require_redis()
     # Two processes' worth of app: own Database objects on the one database, one Redis; a fresh prefix keeps parallel runs apart.
     settings = Settings(data_dir=tmp_path, database_url=None, redis_url=REDIS_URL, redis_prefix=f"cangku-test-{uuid.uuid4().hex}")
-    other_db, cli_db = Database(db.url), Database(db.url)
+    other_db, cli_db = open_database(db.url), open_database(db.url)
     cli_db.commit_listeners.append(redis_publisher(settings))  # type: ignore[arg-type]  # what `cangku jobs run` does
     add_user(db, "wang", ["warehouse"])
     try:

@@ -31,7 +31,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from server.app import create_app
-from server.inventory.check import check_ledger
+from server.check import check_ledger
 from server.inventory.models import Move
 from server.settings import Settings
 from sync.client import SyncClient

@@ -17,9 +17,9 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.cli import main
-from server.db import Database
 from server.migrate import prepare
 from server.settings import Settings
+from server.wiring import open_database
 from sync.client import SyncClient
 from sync.feed import start_new_epoch
 from tests.conftest import build_world, postgres_database
@@ -50,7 +50,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def serving(url: str, settings: Settings) -> Iterator[TestClient]:
     """The server on the database at `url`, stopped (its connections closed) at the end, as before a restore."""
-    db = Database(url)
+    db = open_database(url)
     try:
         with TestClient(create_app(settings, db)) as http:
             yield http
@@ -76,7 +76,7 @@ def the_book(http: TestClient) -> dict[tuple[str, str, str], dict]:
 def test_a_phone_that_synced_past_the_backup_starts_again_after_a_restore_and_resends_what_the_server_lost(
     backend, database_url, settings, tmp_path, writes_after_restore
 ):
-    db = Database(database_url)
+    db = open_database(database_url)
     prepare(db)
     build_world(db)
     add_user(db, "picker", ["warehouse"], ["WH1"])

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from typing import Any, NamedTuple
 
 import msgspec
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from server.audit.chain import GENESIS, AuditChainBroken, content_digest, link
 from server.audit.models import AuditEntry
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.inventory.ledger_sql import driver_cursor
+from server.work import Work, work_of
 
 log = logging.getLogger("cangku")
 
-_PENDING = "cangku_audit_pending"
-_COMMITTING = "cangku_audit_committing"  # the chain's commit hook has run: entries recorded after it are appended at once
 _COLUMNS = "at, user_id, username, device_id, action, target_type, target_id, details, seq, prev_hash, hash"
 
 # PostgreSQL: one statement per entry takes the head's row lock, advances it and inserts the entry linked to it
@@ -75,16 +73,11 @@ def record(
     payload = msgspec.json.encode(details)
     digest = content_digest(now, actor.user_id, actor.username, actor.device_id, action, target_type, target, msgspec.json.decode(payload))
     entry = _Entry(now, actor.user_id, actor.username, actor.device_id, action, target_type, target, payload.decode(), digest)
-    if not _hooked:
-        _hook_into_commits()
-    if session.info.get(_COMMITTING):  # recorded by a commit hook that ran after the chain's
-        _append(session, [entry])
+    work = work_of(session)
+    if work.sealed:  # recorded by a commit step that ran after the chain's
+        _append(work, [entry])
         return
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    if transaction is None:
-        session.connection()  # begins the transaction the entry belongs to
-        transaction = session.get_transaction()
-    session.info.setdefault(_PENDING, []).append((transaction, entry))
+    work.audit_entries.append((work.current_transaction(), entry))
 
 
 def _append(session: Session, entries: list[_Entry]) -> None:
@@ -113,75 +106,26 @@ def _append(session: Session, entries: list[_Entry]) -> None:
         if cursor.fetchall():
             raise AuditChainBroken("the audit log has entries but its chain head is missing; run `cangku check`")
         seq, prev = 0, GENESIS
-    rows = []
+    linked = []
     for e in entries:
         seq += 1
         hashed = link(seq, prev, e.digest)
-        rows.append((e.at.strftime("%Y-%m-%d %H:%M:%S.%f"), e.user_id, e.username, e.device_id, e.action, e.target_type, e.target_id,
+        linked.append((e.at.strftime("%Y-%m-%d %H:%M:%S.%f"), e.user_id, e.username, e.device_id, e.action, e.target_type, e.target_id,
                      e.details, seq, prev, hashed))
         prev = hashed
-    cursor.executemany(_INSERT_SQLITE, rows)
-    cursor.execute(_HEAD_SQLITE, (seq, rows[-1][9], prev))
+    cursor.executemany(_INSERT_SQLITE, linked)
+    cursor.execute(_HEAD_SQLITE, (seq, linked[-1][9], prev))
 
 
-# The pending entries follow the session's transactions --------------------------------------------------------------
-
-_hooked = False
-_hooking = threading.Lock()
-
-
-def _hook_into_commits() -> None:
-    """Listen for commits from the first entry on. Commit listeners run in the order they were registered, and the
-    chain's must run after the ones that record entries (reorder rules raising requisitions) or take a lock of their
-    own (the change feed's version clock): then the chain's lock is the last a transaction takes, always after the
-    clock's, so the two cannot deadlock and the chain's is held the shortest time."""
-    global _hooked
-    with _hooking:
-        if not _hooked:
-            import server.purchasing.reorder  # noqa: F401 - registers its commit hook before ours
-            import sync.feed  # noqa: F401 - likewise
-
-            event.listen(Session, "before_commit", _chain_pending_entries)
-            _hooked = True
-
-
-def _chain_pending_entries(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: its entries now belong to the enclosing transaction
-        return
-    session.info[_COMMITTING] = True
-    pending = session.info.pop(_PENDING, None)
+def chain_entries(work: Work) -> None:
+    """The commit step that links the transaction's entries into the chain. It runs last of the steps: then the chain's lock
+    is the last a transaction takes (after the change feed's clock, so the two cannot deadlock) and is held the shortest time;
+    an entry a later step would record is appended at once."""
+    work.sealed = True
+    pending, work.audit_entries = work.audit_entries, []
     if pending:
-        session.flush()  # the transaction's own writes first, so the chain's lock is held as briefly as possible
-        _append(session, [entry for _, entry in pending])
-
-
-def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending = session.info.get(_PENDING)
-    if pending and previous_transaction.nested:
-        session.info[_PENDING] = [(tx, e) for tx, e in pending if not _within(tx, previous_transaction)]
-
-
-@event.listens_for(Session, "after_commit")
-def _nothing_left_behind(session: Session) -> None:
-    if session.info.get(_PENDING) and not session.in_nested_transaction():
-        # Only when the outermost transaction is committed with a savepoint still open (every `with` block closes its own).
-        log.error("audit entries recorded in a savepoint left open at commit were not written: %r", session.info.pop(_PENDING))
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-        session.info.pop(_COMMITTING, None)
+        work.flush()  # the transaction's own writes first, so the chain's lock is held as briefly as possible
+        _append(work, [entry for _, entry in pending])
 
 
 def list_entries(

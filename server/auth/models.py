@@ -1,4 +1,4 @@
-"""User, session, login-attempt and sign-in throttle rows."""
+"""User, session, login-attempt, sign-in throttle and device rows."""
 
 from __future__ import annotations
 
@@ -74,3 +74,19 @@ class SignInThrottle(Base):
     last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Device(Base):
+    """A phone or scanner a user syncs from, registered on its first push; an admin can revoke it."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("user_id", "device_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -110,7 +110,7 @@ class Actor:
     device_id: str | None = None
     language: str = "en"
     # The acting session, when it was signed in without naming its device: the first device it syncs as names it,
-    # so that revoking that device ends the session too (sync/devices.py).
+    # so that revoking that device ends the session too (server/auth/devices.py).
     unnamed_session_id: int | None = None
 
     def can(self, permission: str) -> bool:

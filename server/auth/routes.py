@@ -29,6 +29,7 @@ from server.auth.schemas import (
     UserOut,
     UserUpdate,
 )
+from server.dates import company_zone
 from server.db import Database
 
 
@@ -40,6 +41,7 @@ def user_out(session: Session, user: User, locked: dict[str, dt.datetime] | None
         id=user.id, username=user.username, display_name=user.display_name, roles=list(user.roles),
         permissions=permissions_of(user.roles or ()), warehouses=services.warehouse_codes(session, user.warehouse_ids or ()), language=user.language or None,
         totp_enabled=user.totp_enabled, active=user.active, version=user.version, sign_in_locked_until=locked.get(user.username),
+        timezone=company_zone().key,
     )
 
 

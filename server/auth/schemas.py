@@ -35,6 +35,7 @@ class UserOut(Out):
     version: int
     # Set while failed sign-ins keep this account refused from some address: until when (an administrator may unlock).
     sign_in_locked_until: dt.datetime | None = None
+    timezone: str = ""  # the company's time zone (CANGKU_TIMEZONE): the app shows times and dates in it
 
 
 class LoginResponse(Out):

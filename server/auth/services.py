@@ -8,7 +8,7 @@ import hashlib
 import math
 import secrets
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, cast
 
 import pyotp
 from argon2 import PasswordHasher
@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
-from server.auth.models import AuthSession, LoginAttempt, SignInThrottle, User
+from server.auth.devices import revoked
+from server.auth.models import AuthSession, Device, LoginAttempt, SignInThrottle, User
 from server.auth.permissions import ROLES, SYSTEM, Actor
 from server.base import utcnow
 from server.db import Database
@@ -246,7 +247,8 @@ def throttle_delay(settings: Settings, failures: int) -> dt.timedelta | None:
     beyond = failures - settings.login_max_failures
     if beyond < 0:
         return None
-    return min(dt.timedelta(seconds=settings.login_window_seconds) * 2 ** min(beyond, 32), MAX_DELAY)
+    factor: int = 2 ** min(beyond, 32)  # beyond >= 0: an int (typeshed cannot tell int ** int from a float)
+    return min(dt.timedelta(seconds=settings.login_window_seconds) * factor, MAX_DELAY)
 
 
 def _how_long(wait: dt.timedelta) -> tuple[int, str, str]:
@@ -389,14 +391,11 @@ def login(
             record(session, actor_for(user, device_id=device_id), "auth.login", "user", user.username, ip=address)
     if failure is not None:
         raise failure
-    return token, auth_session, user
+    return token, auth_session, cast(User, user)  # no failure: the user was found
 
 
 def _revoked_device(session: Session, user_id: int, device_id: str) -> CangkuError | None:
     """Signing in from a device an administrator revoked is refused: revoking it ended its sessions for good."""
-    from sync.devices import revoked
-    from sync.models import Device
-
     revoked_at = session.scalar(select(Device.revoked_at).where(Device.user_id == user_id, Device.device_id == device_id[:64]))
     return None if revoked_at is None else revoked(device_id, revoked_at)
 
@@ -412,7 +411,7 @@ def unlock_sign_in(session: Session, actor: Actor, username: str) -> User:
     cleared = session.execute(
         update(SignInThrottle).where(SignInThrottle.username == username, SignInThrottle.failures > 0)
         .values(failures=0, locked_until=None)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # Session.execute() is typed as Result; an UPDATE gives a CursorResult
     if cleared:
         record(session, actor, "user.unlock", "user", username, addresses=locked)
     return user
@@ -427,7 +426,7 @@ def locked_until(session: Session, usernames: Iterable[str] | None = None) -> di
     )
     if usernames is not None:
         query = query.where(SignInThrottle.username.in_(list(usernames)))
-    return {username: until for username, until in session.execute(query)}
+    return {username: cast(dt.datetime, until) for username, until in session.execute(query)}  # locked_until > now: never NULL
 
 
 class SignedIn(Protocol):
@@ -459,7 +458,7 @@ def resolve_token(session: Session, token: str) -> SignedIn | None:
     row = session.connection().execute(_SIGNED_IN, {"token_hash": token_hash(token), "now": utcnow()}).first()
     if row is None or not row.active:
         return None
-    return row  # type: ignore[return-value]
+    return row
 
 
 def logout(session: Session, actor: Actor, token: str) -> None:

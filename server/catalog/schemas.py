@@ -11,7 +11,7 @@ import msgspec
 from server.catalog.models import Barcode as BarcodeRow
 from server.catalog.models import Item as ItemRow
 from server.catalog.models import Lot as LotRow
-from server.schemas import Code, DecimalStr, Name, Out, Quantity, ScanText, Struct, fmt, line
+from server.schemas import Code, DecimalStr, Name, Out, Quantity, ScanText, Struct, fmt, line, plain_as
 
 Tracking = Literal["none", "lot", "serial"]
 Unit = Annotated[str, line(16, min_length=1)]
@@ -22,7 +22,7 @@ Days = Annotated[int, msgspec.Meta(ge=0, le=36500)]
 class BarcodeIn(Struct):
     code: ScanText
     pack: Annotated[str, line(32, min_length=1)] = "each"
-    qty: Quantity = Decimal(1)
+    qty: Quantity = plain_as(Quantity, Decimal(1))
 
 
 class BarcodeAdd(BarcodeIn):

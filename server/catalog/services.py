@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import bindparam, exists, func, or_, select
@@ -226,7 +226,7 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
     return item
 
 
-def _touched(session: Session, actor: Actor, item: Item, action: str, **details: object) -> Item:
+def _touched(session: Session, actor: Actor, item: Item, action: str, **details: Any) -> Item:  # details as record() takes them
     item.version += 1
     item.updated_at = utcnow()
     session.flush()
@@ -262,11 +262,22 @@ def remove_barcode(session: Session, actor: Actor, sku: str, data: BarcodeRemove
 # Lots -------------------------------------------------------------------------------------------
 
 
-def find_lot(session: Session, item: Item, code: str) -> Lot | None:
+class TrackedItem(Protocol):
+    """What finding an item's lot needs of it: an Item row, or the ledger's copy of one (inventory's ItemRef)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def tracking(self) -> str: ...
+
+
+def find_lot(session: Session, item: TrackedItem, code: str) -> Lot | None:
     return session.scalars(_LOT_BY_CODE, {"item_id": item.id, "code": code}).one_or_none()
 
 
-def lot_for_move(session: Session, item: Item, code: str | None) -> Lot | None:
+def lot_for_move(session: Session, item: TrackedItem, code: str | None) -> Lot | None:
     if item.tracking == "none":
         if code:
             raise InvalidInput(

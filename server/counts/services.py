@@ -28,7 +28,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, insert, literal, or_, select, text, type_coerce, union_all, update
 from sqlalchemy.orm import Session
@@ -277,11 +277,11 @@ def _counted_variances(session: Session, count: Stocktake) -> list[tuple[int, in
 def variances(session: Session, count: Stocktake) -> Variances:
     """How many counted lines differ from the book, and what the gains and losses are worth."""
     if count.status == "posted":
-        rows = session.execute(
+        rows = cast(Sequence[tuple[Decimal, Decimal | None]], session.execute(  # variance != 0: never NULL
             select(StocktakeLine.variance, Move.value)
             .outerjoin(Move, Move.id == StocktakeLine.move_id)
             .where(StocktakeLine.stocktake_id == count.id, StocktakeLine.variance != 0)
-        ).all()
+        ).all())
         # A posted line's value is its adjustment move's, which is never negative: a loss is the value that went out.
         return Variances(len(rows), sum((v for q, v in rows if q > 0 and v), ZERO), sum((v for q, v in rows if q < 0 and v), ZERO))
     found = _counted_variances(session, count)
@@ -634,6 +634,15 @@ def request_recount(
 # Posting ------------------------------------------------------------------------------------------
 
 
+class _Settled(TypedDict):
+    """A counted line's figures as posted (the bulk update of its row)."""
+
+    id: int
+    moved_qty: Decimal
+    variance: Decimal
+    move_id: int | None
+
+
 @dataclasses.dataclass(frozen=True)
 class _Fix:
     line_id: int
@@ -678,7 +687,8 @@ def post_count(session: Session, actor: Actor, number: str, *, version: int | No
         ).rowcount or 0)  # type: ignore[attr-defined]
     moved = _moved_since_start(count)
     moved_qty = type_coerce(func.coalesce(moved.c.moved, 0), Qty())
-    settled, fixes = [], []
+    settled: list[_Settled] = []
+    fixes: list[_Fix] = []
     for line_id, line_no, item_id, location_id, lot_id, book, counted, net in session.execute(
         select(
             StocktakeLine.id, StocktakeLine.line_no, StocktakeLine.item_id, StocktakeLine.location_id, StocktakeLine.lot_id,
@@ -688,7 +698,7 @@ def post_count(session: Session, actor: Actor, number: str, *, version: int | No
         .where(StocktakeLine.stocktake_id == count.id, StocktakeLine.status == "counted")
         .order_by(StocktakeLine.line_no)
     ):
-        variance = counted - (book + net)
+        variance = cast(Decimal, counted) - (book + net)  # a counted line has its counted_qty
         settled.append({"id": line_id, "moved_qty": net, "variance": variance, "move_id": None})
         if variance:
             fixes.append(_Fix(line_id, line_no, item_id, location_id, lot_id, variance))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,15 +12,10 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
 from server.base import utcnow
+from server.dates import local_today
 from server.documents.models import DocumentSequence, DocumentVersion
 from server.errors import Conflict, NotFound
 from server.sorting import sorted_by
-
-COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def local_today(now: dt.datetime | None = None) -> dt.date:
-    return (now or utcnow()).astimezone(COMPANY_ZONE).date()
 
 
 def next_number(session: Session, prefix: str, *, on: dt.date | None = None) -> str:
@@ -48,9 +42,13 @@ def next_number(session: Session, prefix: str, *, on: dt.date | None = None) -> 
     return f"{prefix}-{year}-{last:05d}"
 
 
-def get_document(session: Session, model: Any, number: str, name_en: str, name_zh: str, *, lock: bool = False) -> Any:
+_Document = TypeVar("_Document")
+
+
+def get_document(session: Session, model: type[_Document], number: str, name_en: str, name_zh: str, *, lock: bool = False) -> _Document:
     """A document by its number (locked for update when about to change it), or a 404 naming what was looked for."""
-    query = select(model).where(model.number == number)
+    numbered: Any = model  # every document model has a `number` column; a TypeVar cannot say so
+    query = select(model).where(numbered.number == number)
     row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise NotFound(f"No {name_en} {number}.", f"没有{name_zh} {number}。", number=number)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.permissions import Actor
+from server.dates import local_today
 from server.documents import flows
-from server.documents.services import local_today, next_number
+from server.documents.services import next_number
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.models import Payment, PaymentAllocation
 from server.finance.services import AP, AR, BANK, post_journal

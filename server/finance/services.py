@@ -10,13 +10,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.base import MONEY_SCALE, utcnow
+from server.dates import day_range
 from server.errors import NotFound
 from server.finance.models import Account, JournalEntry, JournalLine
+
+if TYPE_CHECKING:
+    from server.auth.permissions import Actor
 
 BANK, AR, INVENTORY, AP, GRNI, VAT_IN, VAT_OUT, REVENUE, COGS, PRICE_VARIANCE = (
     "1002", "1122", "1405", "2202", "220202", "22210101", "22210102", "6001", "6401", "6402",
@@ -46,7 +51,7 @@ def money(value: Decimal) -> Decimal:
 
 
 def post_journal(
-    session: Session, actor, *, source_type: str, source_id: str, memo: str, lines: list[tuple[str, Decimal, Decimal]],  # type: ignore[no-untyped-def]
+    session: Session, actor: Actor, *, source_type: str, source_id: str, memo: str, lines: list[tuple[str, Decimal, Decimal]],
     item_id: int | None = None,
 ) -> int | None:
     """A balanced journal entry for a business document; zero lines are dropped, a negative side flips."""
@@ -87,13 +92,11 @@ class TrialBalanceRow:
     credit: Decimal
 
 
-def trial_balance(  # type: ignore[no-untyped-def]
-    session: Session, actor, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
+def trial_balance(
+    session: Session, actor: Actor, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
 ) -> tuple[list[TrialBalanceRow], Decimal, Decimal]:
     """Debit and credit totals per account, of the entries made on local days `date_from` through `date_to` (either
     open: all of them by default); the two grand totals are equal when the books balance."""
-    from server.inventory.services import day_range
-
     actor.require("finance.read")
     start, end = day_range(date_from, date_to)
     query = (
@@ -138,7 +141,9 @@ def unbalanced_entries(session: Session, limit: int = 50) -> list[tuple[int, Dec
     ]
 
 
-def journal_of(session: Session, actor, *, source_type: str, source_id: str) -> list[tuple[JournalEntry, list[tuple[str, Decimal, Decimal]]]]:  # type: ignore[no-untyped-def]
+def journal_of(
+    session: Session, actor: Actor, *, source_type: str, source_id: str
+) -> list[tuple[JournalEntry, list[tuple[str, Decimal, Decimal]]]]:
     actor.require("finance.read")
     entries = list(
         session.scalars(
@@ -178,14 +183,12 @@ def _lines_of(session: Session, entry_ids: list[int]) -> dict[int, list[EntryLin
     return lines
 
 
-def journal_entries(  # type: ignore[no-untyped-def]
-    session: Session, actor, *, date_from: dt.date | None = None, date_to: dt.date | None = None, account: str | None = None,
+def journal_entries(
+    session: Session, actor: Actor, *, date_from: dt.date | None = None, date_to: dt.date | None = None, account: str | None = None,
     source_type: str | None = None, source_id: str | None = None, limit: int = 50, offset: int = 0,
 ) -> tuple[list[tuple[JournalEntry, list[EntryLine]]], int]:
     """The journal, newest first: entries made on local days `date_from` through `date_to`, with a line on `account`,
     or from a source document (`source_type`, `source_id`); each with all its lines."""
-    from server.inventory.services import day_range
-
     actor.require("finance.read")
     start, end = day_range(date_from, date_to)
     query = select(JournalEntry)

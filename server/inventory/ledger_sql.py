@@ -9,6 +9,7 @@ integers scaled by 10^4, costs by 10^6, times as naive UTC text).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -116,7 +117,7 @@ class LedgerSQL:
         """Take qty if that much is available; `stamp` is a time already converted by `time()`."""
         amount = self.qty(qty)
         cursor.execute(self.take_sql, (amount, stamp, item_id, location_id, lot_key, amount))
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)  # a DB-API cursor: untyped
 
     def add(self, cursor: Any, item_id: int, location_id: int, lot_id: int | None, internal: bool, qty: Decimal, stamp: Any) -> None:
         cursor.execute(
@@ -124,7 +125,7 @@ class LedgerSQL:
             (item_id, location_id, lot_id or 0, lot_id, self.flag(internal), self.qty(qty), self.qty(Decimal(0)), stamp),
         )
 
-    def insert_move(self, cursor: Any, values: dict[str, Any], stamp: Any) -> int:
+    def insert_move(self, cursor: Any, values: Mapping[str, Any], stamp: Any) -> int:
         cursor.execute(
             self.insert_move_sql,
             (
@@ -167,7 +168,7 @@ class LedgerSQL:
 def driver_cursor(session: Session) -> Any:
     """A cursor of the driver connection in the session's current transaction (kept for that transaction)."""
     transaction = session.get_transaction()
-    cached = session.info.get("driver_cursor")
+    cached = getattr(session, "raw_cursor", None)  # a unit of work keeps it (server.work.Work)
     if cached is not None and transaction is not None and cached[0] is transaction:
         if session.in_nested_transaction():
             # SQLAlchemy emits a SAVEPOINT when the session next uses its connection; statements on this
@@ -175,7 +176,8 @@ def driver_cursor(session: Session) -> Any:
             session.connection()
         return cached[1]
     cursor = session.connection().connection.cursor()
-    session.info["driver_cursor"] = (session.get_transaction(), cursor)
+    if hasattr(session, "raw_cursor"):
+        session.raw_cursor = (session.get_transaction(), cursor)
     return cursor
 
 

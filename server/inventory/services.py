@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from server.auth.permissions import Actor
 from server.base import COST_SCALE, utcnow
 from server.catalog.models import Item, Lot, Serial
 from server.catalog.services import inactive_item, item_for_move, lot_for_move, unknown_sku
-from server.db import publish_after_commit
+from server.dates import day_range
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound
 from server.finance.services import COUNTERPART, INVENTORY, money
 from server.inventory import ledger_sql
@@ -32,7 +32,8 @@ from server.monitoring.metrics import MOVE_POSTED
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt
 from server.sorting import looked_up, sorted_by
-from sync.feed import note_change
+from server.work import note_change, note_stock_left, publish_after_commit
+from server.work import occurred_at as work_occurred_at
 
 COST_UNIT = Decimal(1).scaleb(-COST_SCALE)
 
@@ -182,7 +183,6 @@ def _resolve(session: Session, sku: str, source: str, target: str) -> tuple[Item
     return item, locations[0], locations[1]
 
 
-OCCURRED_AT = "occurred_at"  # session.info: when the goods physically moved, for an operation made offline
 MAX_BACKDATE = dt.timedelta(days=30)
 
 
@@ -190,7 +190,7 @@ def occurred_at(session: Session, now: dt.datetime) -> dt.datetime:
     """When a move happened: now, or for an operation a device made offline its clock-corrected time (set by the sync
     push), so a stocktake carries forward what moved before the count even if it was sent after. Never in the future,
     never more than 30 days back."""
-    when = session.info.get(OCCURRED_AT)
+    when = work_occurred_at(session)
     if when is None or when > now or now - when > MAX_BACKDATE:
         return now
     return when
@@ -222,7 +222,7 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
             on_hand, reserved = (row.qty, row.reserved) if row else (Decimal(0), Decimal(0))
             raise insufficient(location, spec.item, spec.lot, on_hand, reserved, spec.qty)
     unit_cost, value = _valuate(ledger, cursor, spec)
-    values = {
+    values: _MoveColumns = {
         "item_id": spec.item.id,
         "lot_id": spec.lot.id if spec.lot else None,
         "qty": spec.qty,
@@ -267,14 +267,6 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
     return PostedMove(id=move_id, **values)
 
 
-REORDER_PENDING = "reorder_pending"
-
-
-def note_stock_left(session: Session, item_id: int, warehouse_id: int) -> None:
-    """Available stock of an item in a warehouse went down: its reorder rule is checked before the transaction commits."""
-    session.info.setdefault(REORDER_PENDING, set()).add((item_id, warehouse_id))
-
-
 def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tuple[Decimal, Decimal]:
     """Unit cost and value of a move at moving-average cost, updating the item's valuation when stock
     enters or leaves the company's internal locations."""
@@ -294,6 +286,26 @@ def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tu
         ledger.remove_valuation(cursor, spec.item.id, spec.qty, value)
         return average, value
     return average, Decimal(0)  # between the company's own locations: worth the same before and after
+
+
+class _MoveColumns(TypedDict):
+    """A new move's columns but its id (PostedMove's fields)."""
+
+    item_id: int
+    lot_id: int | None
+    qty: Decimal
+    from_location_id: int
+    to_location_id: int
+    unit_cost: Decimal
+    value: Decimal
+    reason: str
+    ref_type: str | None
+    ref_id: str | None
+    reverses_id: int | None
+    user_id: int | None
+    device_id: str | None
+    op_id: str | None
+    created_at: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -647,26 +659,6 @@ def get_move(session: Session, move_id: int) -> Move:
     if move is None:
         raise NotFound(f"No move {move_id}.", f"没有移动记录 {move_id}。", move=move_id)
     return move
-
-
-def day_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The instants [start, end) of local calendar days `date_from` through `date_to` in the company's zone (either open)."""
-    from server.documents.services import COMPANY_ZONE
-
-    for name, day in (("date_from", date_from), ("date_to", date_to)):
-        if day is not None and not dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31):
-            raise InvalidInput(
-                f"{name} {day.isoformat()} is out of range (1900 to 9998).", f"{name} {day.isoformat()} 超出范围（1900 至 9998 年）。",
-                code="invalid_parameter", field=name,
-            )
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput(
-            f"The range starts after it ends ({date_from} to {date_to}).", f"起始日期晚于结束日期（{date_from} 至 {date_to}）。",
-            code="invalid_range", field="date_from",
-        )
-    start = dt.datetime.combine(date_from, dt.time(), COMPANY_ZONE).astimezone(dt.UTC) if date_from else None
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), COMPANY_ZONE).astimezone(dt.UTC) if date_to else None
-    return start, end
 
 
 def move_sort() -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +16,18 @@ from server.jobs.registry import Slot, job
 from server.locations.models import Location
 from server.notifications.services import notify, recipients
 from server.schemas import fmt
+
+
+class _Shipped(TypedDict):
+    """One item's shipments of the day."""
+
+    sku: str
+    name_zh: str
+    name_en: str
+    unit: str
+    qty: Decimal
+    value: Decimal
+    moves: int
 
 
 @job("sales_summary", schedule="daily", at="01:00", title_zh="销售日报", title_en="Daily sales summary")
@@ -37,7 +49,7 @@ def sales_summary(session: Session, actor: Actor, slot: Slot) -> dict[str, Any]:
         .group_by(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit)
         .order_by(Item.sku)
     ).all()
-    items = [
+    items: list[_Shipped] = [
         {"sku": sku, "name_zh": zh, "name_en": en, "unit": unit, "qty": qty, "value": value or Decimal(0), "moves": moves}
         for sku, zh, en, unit, qty, value, moves in rows
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
@@ -43,9 +43,12 @@ def expiry_warnings(session: Session, actor: Actor, slot: Slot) -> dict[str, Any
     ).all()
     # warehouse -> (sku, lot) -> what is there and where
     found: dict[int, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    for warehouse_id, bin_code, sku, name_zh, name_en, unit, lot, expiry, qty in rows:
-        entry = found[warehouse_id].setdefault(
-            (sku, lot), {"sku": sku, "name_zh": name_zh, "name_en": name_en, "unit": unit, "lot": lot, "expiry": expiry, "qty": Decimal(0), "bins": []}
+    for warehouse_id, bin_code, sku, name_zh, name_en, unit, lot_code, expiry, qty in rows:
+        # Balance.internal: a bin inside a warehouse, whose warehouse_id is always set (only virtual locations have none).
+        entry = found[cast(int, warehouse_id)].setdefault(
+            (sku, lot_code),
+            {"sku": sku, "name_zh": name_zh, "name_en": name_en, "unit": unit, "lot": lot_code, "expiry": expiry,
+             "qty": Decimal(0), "bins": []},
         )
         entry["qty"] += qty
         entry["bins"].append(bin_code)
@@ -123,12 +126,14 @@ def stocktake_reminders(session: Session, actor: Actor, slot: Slot) -> dict[str,
         select(Location, stocked.c.item_count).join(stocked, stocked.c.location_id == Location.id).order_by(Location.warehouse_id, Location.code)
     ).all()
     overdue: dict[int, list[tuple[Location, int, dt.datetime | None, dt.datetime | None]]] = defaultdict(list)
+    location: Location  # the subquery's columns are untyped: say what each row holds
+    items: int
     for location, items in bins:
         counted, since = last_counted.get(location.id), first_stocked.get(location.id)
         reference = counted or since
         if reference is not None and reference >= cutoff:
             continue
-        overdue[location.warehouse_id].append((location, items, counted, since))  # type: ignore[index]
+        overdue[cast(int, location.warehouse_id)].append((location, items, counted, since))  # a stocked bin sits in a warehouse
     warehouses = _warehouses(session, set(overdue))
     summary: dict[str, Any] = {"as_of": slot.day.isoformat(), "days": days, "bins": 0, "notifications": 0, "warehouses": {}}
     for warehouse_id, entries in overdue.items():
@@ -136,6 +141,7 @@ def stocktake_reminders(session: Session, actor: Actor, slot: Slot) -> dict[str,
         lines_zh, lines_en = [], []
         for location, items, counted, since in entries:
             quarantine_en, quarantine_zh = (" (quarantine)", "（待检区）") if location.quarantine else ("", "")
+            day: dt.date | None
             if counted is not None:
                 day = counted.astimezone(slot.zone).date()
                 ago = (slot.day - day).days

@@ -11,9 +11,10 @@ from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
+from server.inventory.models import Balance
 from server.locations.models import VIRTUAL_CODES, Location
 from server.locations.schemas import LocationCreate, LocationUpdate
-from sync.feed import note_location_balances
+from server.work import note_changes
 
 VIRTUAL_NAMES = {
     "SUPPLIER": ("供应商", "Suppliers"),
@@ -136,7 +137,7 @@ def update_location(session: Session, actor: Actor, code: str, data: LocationUpd
         location.updated_at = utcnow()
         session.flush()
         if "quarantine" in changed:  # what is available in it changes: devices get its balances again
-            note_location_balances(session, location.id)
+            _note_balances_in(session, location.id)
         record(session, actor, "location.update", "location", code, changes=changed)
     return location
 
@@ -161,3 +162,9 @@ def list_locations(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Location.code).limit(limit).offset(offset)))
     return rows, total
+
+
+def _note_balances_in(session: Session, location_id: int) -> None:
+    """A location's quarantine flag changed: every balance in it (and its warehouse's stock) changes what is available."""
+    rows = session.execute(select(Balance.item_id, Balance.lot_key).where(Balance.location_id == location_id))
+    note_changes(session, "balance", ((item_id, location_id, lot_key) for item_id, lot_key in rows))

@@ -84,13 +84,13 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         logging.Handler.__init__(self)
 
     @property
-    def stream(self) -> Any:  # type: ignore[override]
+    def stream(self) -> Any:
         return sys.stderr
 
 
 def _with_request(factory: Any) -> Any:
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
+        record: logging.LogRecord = factory(*args, **kwargs)
         record.cangku_request = context.current()
         return record
 

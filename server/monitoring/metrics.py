@@ -67,14 +67,16 @@ def exposition(settings: Settings) -> bytes:
     if settings.metrics_multiprocess_dir is None:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(settings.metrics_multiprocess_dir))
+    # prometheus_client ships py.typed but leaves its multiprocess functions unannotated.
+    multiprocess.MultiProcessCollector(registry, path=str(settings.metrics_multiprocess_dir))  # type: ignore[no-untyped-call]
     return generate_latest(registry)
 
 
 def process_ended(settings: Settings) -> None:
     """In multiprocess mode, a stopping worker's live gauges (its open websockets) stop counting."""
     if settings.metrics_multiprocess_dir is not None:
-        multiprocess.mark_process_dead(os.getpid(), path=str(settings.metrics_multiprocess_dir))
+        # prometheus_client ships py.typed but leaves its multiprocess functions unannotated.
+        multiprocess.mark_process_dead(os.getpid(), path=str(settings.metrics_multiprocess_dir))  # type: ignore[no-untyped-call]
 
 
 def prepare_multiprocess_dir(directory: Path) -> None:

@@ -110,6 +110,8 @@ def route_of(scope: Any) -> str:
 
 
 def _header(scope: Any, name: bytes) -> str | None:
+    key: bytes
+    value: bytes
     for key, value in scope.get("headers", ()):
         if key == name:
             return value.decode("latin-1")

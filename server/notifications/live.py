@@ -22,8 +22,9 @@ from litestar.plugins import InitPlugin
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from server.db import Database, publish_after_commit
+from server.db import Database
 from server.settings import Settings
+from server.work import publish_after_commit
 
 log = logging.getLogger("cangku.live")
 REDIS_RETRY_SECONDS = 1

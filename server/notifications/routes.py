@@ -11,6 +11,7 @@ from litestar import Controller, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
+from litestar.types import ReceiveMessage
 
 from server.api import ERRORS
 from server.auth.permissions import Actor
@@ -72,7 +73,7 @@ async def notification_socket(socket: WebSocket[Actor, str, Any], channels: Name
         await socket.send_json({"type": "ready", "unread": unread})
         async with subscriber.run_in_background(send, join=False):
             while True:
-                message: dict[str, Any] | None = None
+                message: ReceiveMessage | None = None
                 with anyio.move_on_after(SESSION_RECHECK_SECONDS):
                     message = await socket.receive()
                 if message is None:

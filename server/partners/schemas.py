@@ -9,7 +9,7 @@ import msgspec
 
 from server.partners.models import Partner as PartnerRow
 from server.partners.models import PriceList as PriceListRow
-from server.schemas import Amount, Code, DecimalStr, Name, Out, Price, Quantity, Struct, Text, fmt, line
+from server.schemas import Amount, Code, DecimalStr, Name, Out, Price, Quantity, Struct, Text, fmt, line, plain_as
 
 PartnerKind = Literal["supplier", "customer", "both"]
 Short = Annotated[str, line(100)]
@@ -107,7 +107,7 @@ class PartnerPage(Out):
 class PriceIn(Struct):
     sku: Code
     price: Price
-    min_qty: Quantity = Decimal(0)
+    min_qty: Quantity = plain_as(Quantity, Decimal(0))
 
 
 class PriceListCreate(Struct):

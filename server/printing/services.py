@@ -7,6 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -343,7 +344,22 @@ def update_printer(session: Session, actor: Actor, printer_id: int, data: Printe
     return printer
 
 
-def printer_out(session: Session, printer: Printer) -> dict[str, object]:
+class PrinterFields(TypedDict):
+    """A printer as the API shows it (the fields of schemas.PrinterOut)."""
+
+    id: int
+    warehouse: str
+    name: str
+    host: str
+    port: int
+    dpi: int
+    size: str
+    font: str
+    active: bool
+    version: int
+
+
+def printer_out(session: Session, printer: Printer) -> PrinterFields:
     warehouse = codes_by_id(session, [printer.warehouse_id]).get(printer.warehouse_id, "")
     return {"id": printer.id, "warehouse": warehouse, "name": printer.name, "host": printer.host, "port": printer.port, "dpi": printer.dpi,
             "size": printer.size, "font": printer.font, "active": printer.active, "version": printer.version}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -20,7 +20,6 @@ from server.catalog.models import Item
 from server.errors import CangkuError, InvalidInput, UnknownReference
 from server.inventory.ledger_sql import driver_cursor
 from server.inventory.models import Balance
-from server.inventory.services import REORDER_PENDING
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.partners.services import partner_reference
@@ -28,6 +27,7 @@ from server.purchasing.models import PurchaseOrder, PurchaseOrderLine, ReorderRu
 from server.purchasing.services import OPEN_PO_STATES, LineIn, _notify, _warehouse, create_requisition
 from server.quantities import positive_qty
 from server.schemas import fmt
+from server.work import Work
 
 log = logging.getLogger("cangku")
 _HAS_RULE = {
@@ -133,19 +133,11 @@ def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor 
     return out
 
 
-@event.listens_for(Session, "before_commit")
-def _check_after_moves(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint being released: the check waits for the real commit
-        return
-    touched = session.info.pop(REORDER_PENDING, None)
+def check_stock_left(work: Work) -> None:
+    """The commit step: check the reorder rules of the item stocks the transaction took from."""
+    touched, work.stock_left = work.stock_left, set()
     if touched:
-        check_touched(session, touched)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(REORDER_PENDING, None)
+        check_touched(work, touched)
 
 
 # Rules ------------------------------------------------------------------------------------------

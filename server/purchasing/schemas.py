@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.catalog.schemas import VatRate
-from server.schemas import Amount, Code, DecimalStr, Out, Price, Quantity, Struct, Text, line, lines
+from server.schemas import Amount, Code, DecimalStr, Out, Price, Quantity, Struct, Text, line, lines, plain_as
 
 Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Comment = Annotated[str, lines(500)]
@@ -194,7 +194,7 @@ class ReceiveBatch(Struct):
 
 class Inspection(Struct):
     accepted: Quantity
-    rejected: Quantity = Decimal(0)
+    rejected: Quantity = plain_as(Quantity, Decimal(0))
     note: Comment = ""
     quarantine: Code | None = None
     rejected_serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
@@ -205,7 +205,7 @@ class LineDecision(Struct):
 
     line: Lines
     accepted: Quantity
-    rejected: Quantity = Decimal(0)
+    rejected: Quantity = plain_as(Quantity, Decimal(0))
     reason: Comment = ""  # required when something is rejected
     rejected_serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
 

@@ -25,9 +25,10 @@ from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.catalog.schemas import LotCreate
 from server.catalog.services import create_lot, find_lot, item_for_move, lot_for_move
+from server.dates import local_today
 from server.documents import flows
 from server.documents.models import Approval, ApprovalRule
-from server.documents.services import check_signed_version, get_document, local_today, next_number, page, save_version, stale_version, touch
+from server.documents.services import check_signed_version, get_document, next_number, page, save_version, stale_version, touch
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
 from server.finance.services import AP, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
 from server.inventory import services as ledger
@@ -1047,6 +1048,7 @@ def inspect_line(
 
 
 def _quarantine(session: Session, receipt: Receipt, code: str | None) -> Location:
+    row: Location | None
     if code:
         row = location_for_move(session, code, "quarantine")
         if not row.quarantine or row.warehouse_id != receipt.warehouse_id:

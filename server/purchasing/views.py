@@ -13,6 +13,7 @@ from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
 from server.documents import flows
 from server.documents.models import Approval
+from server.finance.services import money
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.purchasing import services
@@ -67,7 +68,7 @@ def requisition_out(session: Session, actor: Actor, req: Requisition) -> Requisi
     return RequisitionOut(
         number=req.number, status=req.status, actions=requisition_actions(actor, req), source=req.source,
         warehouse=_codes(session, Location, {req.warehouse_id})[req.warehouse_id],
-        supplier=_codes(session, Partner, {req.supplier_id}).get(req.supplier_id) if req.supplier_id else None,  # type: ignore[arg-type]
+        supplier=_codes(session, Partner, {req.supplier_id}).get(req.supplier_id) if req.supplier_id else None,
         needed_by=req.needed_by, note=req.note, po=po, version=req.version, created_at=req.created_at,
         requested_by=requester or SYSTEM.username, approvals=_approvals_out(services.requisition_approvals(session, req)),
         lines=[
@@ -94,7 +95,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         item = items[line.item_id]
         return POLineOut(
             line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=fmt(line.qty) or "0",
-            unit_price=fmt(line.unit_price), vat_rate=fmt(line.vat_rate) or "0", net=fmt(services.money(line.qty * line.unit_price)),
+            unit_price=fmt(line.unit_price), vat_rate=fmt(line.vat_rate) or "0", net=fmt(money(line.qty * line.unit_price)),
             received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
             may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
@@ -129,8 +130,8 @@ def putaway_out(session: Session, tasks: list[PutawayTask]) -> list[PutawayOut]:
             id=t.id, receipt=receipts[t.receipt_line_id], sku=items[t.item_id].sku, name_zh=items[t.item_id].name_zh,
             name_en=items[t.item_id].name_en, lot=lots.get(t.lot_id) if t.lot_id else None, serials=list(t.serials or []),
             qty=fmt(t.qty) or "0", from_=locations[t.from_location_id],
-            suggested=locations.get(t.suggested_location_id) if t.suggested_location_id else None,  # type: ignore[arg-type]
-            to=locations.get(t.to_location_id) if t.to_location_id else None, status=t.status, version=t.version,  # type: ignore[arg-type]
+            suggested=locations.get(t.suggested_location_id) if t.suggested_location_id else None,
+            to=locations.get(t.to_location_id) if t.to_location_id else None, status=t.status, version=t.version,
         )
         for t in tasks
     ]

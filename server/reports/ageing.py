@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
-from server.documents.services import local_today
+from server.dates import local_today
 from server.finance.models import Payment
 from server.partners.models import Partner
 from server.purchasing.models import Bill

@@ -27,13 +27,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
+from server.auth.visibility import COSTS
 from server.catalog.models import Item
 from server.errors import InvalidInput, UnknownReference
 from server.finance.services import money
@@ -41,7 +42,7 @@ from server.inventory.models import Move
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.purchasing.models import Bill, BillLine, PurchaseOrder, PurchaseOrderLine
-from server.reports.framework import COSTS, Column, Params, Report, Row, param
+from server.reports.framework import Column, Params, Report, Row, param
 from server.reports.stock import SkuFilter, find_item
 from server.sales.models import Invoice, InvoiceLine, Return, SalesOrder, SalesOrderLine
 
@@ -267,7 +268,8 @@ def sales_detail(session: Session, actor: Actor, params: SalesDetailParams) -> I
     for line, number, shipped_at, code, c_zh, c_en, sku, i_zh, i_en, unit in session.execute(query):
         qty, net, vat = invoiced.get(line.id, (ZERO, ZERO, ZERO))
         yield {
-            "shipped_on": shipped_at.astimezone(params.zone).date(), "order": number, "line": line.line_no,
+            # shipped_at IS NOT NULL in the query
+            "shipped_on": cast(dt.datetime, shipped_at).astimezone(params.zone).date(), "order": number, "line": line.line_no,
             "customer": code, "customer_name_zh": c_zh, "customer_name_en": c_en, **item_fields(sku, i_zh, i_en, unit),
             "qty_shipped": line.shipped_qty, "qty_returned": line.returned_qty, "qty_invoiced": qty, "unit_price": line.unit_price,
             "net": net, "vat": vat, "total": net + vat, "cost": line.cost, "gross_profit": net - line.cost,
@@ -326,7 +328,7 @@ def gross_profit(session: Session, actor: Actor, params: GrossProfitParams) -> l
     if item_id is not None:
         query = query.where(InvoiceLine.item_id == item_id)
     for item, customer, kind, invoiced_qty, net in session.execute(query):
-        key = item if by_item else customer
+        key: int | None = item if by_item else customer  # None below: a move naming no order or return on record
         sign = -1 if kind == "credit_note" else 1
         revenue[key] = revenue.get(key, ZERO) + sign * net
         qty[key] = qty.get(key, ZERO) + sign * invoiced_qty
@@ -355,11 +357,11 @@ def gross_profit(session: Session, actor: Actor, params: GrossProfitParams) -> l
     keys = set(revenue) | set(cogs)
     known = [key for key in keys if key is not None]
     if by_item:
-        found = select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit).where(Item.id.in_(known))
-        names = {i: item_fields(sku, zh, en, unit) for i, sku, zh, en, unit in session.execute(found)}
+        items = select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit).where(Item.id.in_(known))
+        names: dict[int | None, Row] = {i: item_fields(sku, zh, en, unit) for i, sku, zh, en, unit in session.execute(items)}
     else:
-        found = select(Partner.id, Partner.code, Partner.name_zh, Partner.name_en).where(Partner.id.in_(known))
-        names = {p: {"customer": code, "customer_name_zh": zh, "customer_name_en": en} for p, code, zh, en in session.execute(found)}
+        partners = select(Partner.id, Partner.code, Partner.name_zh, Partner.name_en).where(Partner.id.in_(known))
+        names = {p: {"customer": code, "customer_name_zh": zh, "customer_name_en": en} for p, code, zh, en in session.execute(partners)}
     nobody = {"customer": None, "customer_name_zh": None, "customer_name_en": None}  # a move naming no order or return on record
     rows = []
     for key in keys:

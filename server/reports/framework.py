@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import PERMISSIONS, Actor
 from server.auth.visibility import COSTS, PRICES, guards_money
 from server.base import utcnow
+from server.dates import company_zone
 from server.errors import InvalidInput
 
 ColumnType = Literal["text", "qty", "money", "cost", "date", "datetime", "int"]
@@ -25,7 +26,6 @@ COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
 NUMERIC_TYPES = ("qty", "money", "cost", "int")
 
 MONEY_TYPES = ("money", "cost")  # figures that are costs or prices: guarded by the column's permission or the report's
-DEFAULT_ZONE = "Asia/Shanghai"
 ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 # A report that would run past this many rows asks for narrower filters instead of filling the server's memory.
 MAX_ROWS = 100_000
@@ -52,13 +52,14 @@ def param(zh: str, en: str, **constraints: Any) -> msgspec.Meta:
 
 
 class Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every report's filters: the time zone its dates are read and shown in."""
+    """Base of every report's filters: the time zone its dates are read and shown in (the company's unless given)."""
 
-    tz: Annotated[str, param("时区（IANA 名称）", "Time zone (IANA name)", min_length=1, max_length=64, pattern=ZONE_PATTERN)] = DEFAULT_ZONE
+    tz: Annotated[str, param("时区（IANA 名称；默认为公司时区）", "Time zone (IANA name; the company's by default)", max_length=64,
+                             pattern=ZONE_PATTERN + "|^$")] = ""
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
+        return ZoneInfo(self.tz) if self.tz else company_zone()
 
     def today(self) -> dt.date:
         return utcnow().astimezone(self.zone).date()
@@ -167,7 +168,7 @@ class Report(Generic[P]):
                 limit=MAX_ROWS,
             )
         keys = [c.key for c in columns]
-        rows = [{key: row.get(key) for key in keys} for row in found]  # hidden columns' figures never leave here
+        rows: list[dict[str, Any]] = [{key: row.get(key) for key in keys} for row in found]  # hidden columns' figures never leave here
         totals: dict[str, Decimal | int] = {}
         for column in columns:
             if column.total:

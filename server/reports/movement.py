@@ -28,12 +28,13 @@ from sqlalchemy import ColumnElement, Integer, Subquery, and_, case, func, liter
 from sqlalchemy.orm import Session, aliased
 
 from server.auth.permissions import Actor
+from server.auth.visibility import COSTS
 from server.catalog.models import Item
 from server.errors import InvalidInput
 from server.finance.services import money
 from server.inventory.models import Move
 from server.locations.models import Location
-from server.reports.framework import COSTS, Column, Params, Report, Row, param
+from server.reports.framework import Column, Params, Report, Row, param
 from server.reports.stock import ITEM_COLUMNS, WarehouseFilter, allocate, find_warehouse
 
 ZERO = Decimal(0)

@@ -72,7 +72,7 @@ def to_json(result: Result) -> ReportOut:
         rows=[{key: json_value(value) for key, value in row.items()} for row in result.rows],
         totals={key: json_value(value) for key, value in result.totals.items()},  # type: ignore[misc]
         generated_at=result.generated_at,
-        params=msgspec.to_builtins(result.params),
+        params={**msgspec.to_builtins(result.params), "tz": result.params.zone.key},  # the zone it was read in, given or not
     )
 
 
@@ -153,7 +153,8 @@ def _shown(column: Column, value: Any) -> str:
 
 
 def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)  # control characters cannot be stored in a sheet
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", text)  # control characters cannot be stored in a sheet
+    return cleaned
 
 
 def _put(ws: Any, row: int, col: int, column: Column, value: Any, result: Result) -> Any:
@@ -232,7 +233,7 @@ def _about_sheet(wb: Workbook, result: Result, lang: str, about: Iterable[str] =
     lines: list[tuple[str, Any]] = [
         (in_language(lang, "报表", "Report"), result.report.title(lang)),
         (in_language(lang, "生成时间", "Generated at"), generated),
-        (in_language(lang, "时区", "Time zone"), result.params.tz),
+        (in_language(lang, "时区", "Time zone"), result.params.zone.key),
     ]
     lines += [(f"{in_language(lang, '参数', 'Parameter')} {k}", "" if v is None else _clean(str(v))) for k, v in msgspec.to_builtins(result.params).items()]
     lines += [(in_language(lang, "筛选", "Filter"), _clean(line)) for line in about]

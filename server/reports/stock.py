@@ -16,10 +16,11 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.auth.permissions import Actor
+from server.auth.visibility import COSTS
 from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.errors import InvalidInput, UnknownReference
@@ -27,7 +28,7 @@ from server.finance.services import CENT, money
 from server.inventory.models import Balance, Move, Valuation
 from server.inventory.services import COST_UNIT
 from server.locations.models import Location
-from server.reports.framework import COSTS, Column, Params, Report, Row, param
+from server.reports.framework import Column, Params, Report, Row, param
 
 ZERO = Decimal(0)
 
@@ -285,6 +286,8 @@ def stock_ledger(session: Session, actor: Actor, params: StockLedgerParams) -> I
     under it, or all the company's internal locations — and the scope's running balance."""
     item = find_item(session, params.sku)
     source, target = aliased(Location), aliased(Location)
+    from_inside: ColumnElement[bool]
+    to_inside: ColumnElement[bool]
     if params.location:
         ids = subtree(session, find_location(session, params.location))
         from_inside, to_inside = Move.from_location_id.in_(ids), Move.to_location_id.in_(ids)

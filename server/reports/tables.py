@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Response, post
@@ -67,7 +67,8 @@ def _figure(text: str | None, column: int, row: int) -> Decimal | None:
             f"Row {row}, column {column}: {text!r} is not a number.", f"第 {row} 行第 {column} 列：{text!r} 不是数字。",
             code="invalid_export", row=row, column=column,
         ) from None
-    if not value.is_finite() or value.adjusted() > MAX_DIGITS or value.as_tuple().exponent < -MAX_PLACES:
+    # A finite number's exponent is an int (only NaN and infinity have a letter there).
+    if not value.is_finite() or value.adjusted() > MAX_DIGITS or cast(int, value.as_tuple().exponent) < -MAX_PLACES:
         raise InvalidInput(f"Row {row}, column {column}: {text!r} is not a number.", f"第 {row} 行第 {column} 列：{text!r} 不是数字。",
                            code="invalid_export", row=row, column=column)
     return value

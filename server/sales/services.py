@@ -12,9 +12,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from labels.gs1 import with_check_digit
@@ -23,9 +23,10 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.catalog.services import item_for_move
+from server.dates import local_today
 from server.documents import flows
 from server.documents.models import DocumentSequence
-from server.documents.services import check_signed_version, get_document, local_today, next_number, page, touch
+from server.documents.services import check_signed_version, get_document, next_number, page, touch
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound, UnknownReference
 from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
 from server.inventory import services as ledger
@@ -289,9 +290,9 @@ def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -
             Invoice.customer_id == customer_id, Invoice.kind == "invoice", Invoice.status.in_(("posted", "partially_paid"))
         )
     )
-    advances = session.scalar(
+    advances = cast(Decimal, session.scalar(  # coalesce: never NULL
         select(func.coalesce(func.sum(Payment.unallocated), 0)).where(Payment.partner_id == customer_id, Payment.kind == "customer")
-    )
+    ))
     advances += session.scalar(  # credit notes not used against an invoice are owed back to the customer
         select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(
             Invoice.customer_id == customer_id, Invoice.kind == "credit_note", Invoice.status.in_(("posted", "partially_paid"))
@@ -581,7 +582,8 @@ class PackageIn:
 
 def next_sscc(session: Session) -> str:
     """An SSCC: extension digit 0, the company's GS1 prefix, a serial reference from a gapless sequence, the check digit."""
-    step = DocumentSequence.__table__.update().where(DocumentSequence.prefix == "SSCC", DocumentSequence.year == 0)
+    table = cast(Table, DocumentSequence.__table__)  # a mapped class's table; typed as any FromClause
+    step = table.update().where(DocumentSequence.prefix == "SSCC", DocumentSequence.year == 0)
     last = session.execute(step.values(last=DocumentSequence.last + 1).returning(DocumentSequence.last)).scalar()
     if last is None:
         session.add(DocumentSequence(prefix="SSCC", year=0, last=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -85,7 +86,7 @@ def so_out(session: Session, actor: Actor, so: SalesOrder) -> SOOut:
     held = so.status == "draft" and services.credit_hold(session, so)  # only a draft waits to be confirmed
     ids = [str(line.id) for line in so.lines]
     reserved = {
-        int(ref): qty
+        int(cast(str, ref)): qty  # ref_id IN (...): never NULL
         for ref, qty in session.execute(
             select(Reservation.ref_id, func.sum(Reservation.qty))
             .where(Reservation.ref_type.in_(("so_line", "so_staged")), Reservation.ref_id.in_(ids), Reservation.open.is_(True))

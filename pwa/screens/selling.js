@@ -3,11 +3,11 @@
 // screens ask the server directly: an order is a promise to a customer, so it is placed while the server can say yes
 // (stock reserved, credit checked); without a signal the phone says so and keeps what was typed.
 
-import * as sync from "./sync.js";
-import * as scan from "./scan.js";
-import { addText, language, said, t } from "./i18n.js";
-import { h, say, quiet, screen, working, showing, go, table, money } from "./ui.js";
-import { known } from "./desk.js";
+import * as sync from "../sync.js";
+import * as scan from "../scan.js";
+import { addText, language, said, t } from "../i18n.js";
+import { h, say, quiet, screen, working, showing, go, table, money } from "../ui.js";
+import { known } from "../desk.js";
 
 addText({
   customers: ["客户", "Customers"],

@@ -16,13 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from server.audit.services import record
-from server.auth.models import AuthSession, User
+from server.auth.models import AuthSession, Device, User
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.db import Database
 from server.errors import Forbidden, NotFound
 from server.schemas import Out
-from sync.models import Device
 
 # last_seen_at is rewritten at most this often, so a busy device does not add a write to every sync.
 SEEN_EVERY = dt.timedelta(minutes=1)
@@ -149,7 +148,7 @@ def revoke(session: Session, actor: Actor, device_row: int) -> DeviceOut:
             update(AuthSession)
             .where(AuthSession.user_id == device.user_id, AuthSession.device_id == device.device_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=device.revoked_at)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # Session.execute() is typed as Result; an UPDATE gives a CursorResult
         session.flush()
         record(session, actor, "device.revoke", "device", device.id, user_id=device.user_id, device_id=device.device_id,
                sessions_ended=ended)
