@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -13,8 +15,12 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException, WebSocketException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import Method
+from litestar.types.callable_types import OperationIDCreator
+from litestar.types.internal_types import PathParameterDefinition
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -23,7 +29,7 @@ from server.audit.models import IdempotencyKey
 from server.auth.permissions import Actor
 from server.auth.services import actor_for, resolve_token
 from server.db import Database
-from server.errors import CangkuError, Forbidden, InvalidInput, NotAuthenticated
+from server.errors import ERROR_CODES, CangkuError, Forbidden, InvalidInput, NotAuthenticated
 from server.monitoring.context import current_request_id, note_error
 from server.schemas import Out
 
@@ -153,10 +159,13 @@ def run_idempotent(
 # Errors -----------------------------------------------------------------------------------------
 
 
-class ErrorBody(Out):
-    """Every error response: a stable code, a message for a person, and details for programs."""
+ErrorCode = enum.StrEnum("ErrorCode", [(code, code) for code in ERROR_CODES])  # type: ignore[misc]  # made from the one list
 
-    error: str
+
+class ErrorBody(Out):
+    """Every error response: a stable code (one of ErrorCode), a message for a person, and details for programs."""
+
+    error: ErrorCode
     message: str
     details: dict[str, Any]
     request_id: str | None = None  # also the X-Request-Id response header and the server's log lines: quote it when reporting
@@ -262,3 +271,27 @@ EXCEPTION_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     OperationalError: handle_operational_error,
     Exception: handle_unexpected,
 }
+
+
+# Operation ids ------------------------------------------------------------------------------------------------------
+
+
+def operation_ids(handler_names: Sequence[str]) -> OperationIDCreator:
+    """Readable operation ids for the API schema: the handler's name in camelCase (`post_move` → `postMove`). A bare verb
+    (`approve`) and a name several handlers share (`cancel`) take their controller's resource (`approvePurchaseOrder`); the
+    probes answering at the root as well as under /api/v1 are told apart there (`healthAtRoot`)."""
+    shared = {name for name, handlers in Counter(handler_names).items() if handlers > 1}
+
+    def create(handler: HTTPRouteHandler, method: Method, path: list[str | PathParameterDefinition]) -> str:
+        name = handler.handler_name
+        head, *rest = name.split("_")
+        camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+        fn = getattr(handler.fn, "func", handler.fn)  # a sync handler is wrapped to run in a thread
+        owner, _, _ = getattr(fn, "__qualname__", "").rpartition(".")  # the controller class it was declared in
+        if (not rest or name in shared) and owner:
+            camel += owner.removesuffix("Controller")
+        if path and path[0] != "api":
+            camel += "AtRoot"
+        return camel
+
+    return create

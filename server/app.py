@@ -7,15 +7,16 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Response, get
+from litestar import Controller, Litestar, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from server.api import EXCEPTION_HANDLERS, TokenAuthentication, provide_actor, provide_db
+from server.api import EXCEPTION_HANDLERS, TokenAuthentication, operation_ids, provide_actor, provide_db
 from server.audit.routes import AuditController, HistoryController
 from server.auth.routes import AuthController, UserController
 from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
@@ -82,6 +83,15 @@ def service_worker() -> Response[bytes]:
     """The app's service worker with its shell and version filled in (server/shell.py); never kept by a cache unchecked."""
     version, text = SERVICE_WORKER(PWA_DIR)
     return Response(text, media_type="text/javascript", headers={"Cache-Control": "no-cache", "ETag": f'"{version}"'})
+
+
+def _handler_names(handler: Any) -> list[str]:
+    """The names of a route handler, or of the handlers of a controller or router."""
+    if isinstance(handler, type) and issubclass(handler, Controller):
+        return [member.handler_name for member in vars(handler).values() if isinstance(member, HTTPRouteHandler)]
+    if isinstance(handler, HTTPRouteHandler):
+        return [handler.handler_name]
+    return [name for route in getattr(handler, "routes", ()) for member in getattr(route, "route_handlers", ()) for name in [member.handler_name]]
 
 
 class Health(Out):
@@ -174,6 +184,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/v1/auth/login")}
             ),
             security=[{"BearerToken": []}],
+            operation_id_creator=operation_ids([name for handler in handlers for name in _handler_names(handler)]),
         ),
         # JSON bodies: size limited here (a route may allow more), depth and type checked by JsonRequest before and as it parses.
         request_max_body_size=settings.max_json_bytes,

@@ -291,3 +291,16 @@ def test_costs_and_prices_appear_exactly_for_the_roles_that_may_see_them(client,
         costs = {"move", "report", "export"} if role in COSTS else set()
         prices = {"po", "so", "delivery"} if role in PRICES else set()
         assert seen[role] == costs | prices, role
+
+
+def test_an_action_on_a_documents_authority_lends_only_the_permission_it_implies_not_the_whole_role():
+    from server.auth.permissions import Actor
+
+    salesperson = Actor(user_id=7, username="li", roles=frozenset({"sales"}))
+    shipping = salesperson.granted("stock.move")
+    assert shipping.can("stock.move") and shipping.roles == {"sales"}
+    # The warehouse role also reverses moves and maintains lots: a shipment lends none of that.
+    assert not shipping.can("stock.reverse") and not shipping.can("lots.write")
+    assert shipping.granted("stock.move") is shipping and salesperson.granted("stock.reserve") is salesperson  # held already
+    with pytest.raises(ValueError, match="unknown permissions"):
+        salesperson.granted("stock.teleport")

@@ -112,9 +112,21 @@ class Actor:
     # The acting session, when it was signed in without naming its device: the first device it syncs as names it,
     # so that revoking that device ends the session too (server/auth/devices.py).
     unnamed_session_id: int | None = None
+    # Permissions lent for one action on a document's authority (see `granted`), beyond what the roles allow.
+    grants: frozenset[str] = frozenset()
 
     def can(self, permission: str) -> bool:
-        return bool(self.roles & PERMISSIONS[permission])
+        return permission in self.grants or bool(self.roles & PERMISSIONS[permission])
+
+    def granted(self, *permissions: str) -> Actor:
+        """The same person acting on a document's authority: only the permissions the document's action implies are lent
+        (a salesperson's shipment moves stock, a receipt creates the lots it names), never the whole role that usually
+        holds them. Everything they do is still recorded as theirs."""
+        unknown = [permission for permission in permissions if permission not in PERMISSIONS]
+        if unknown:
+            raise ValueError(f"unknown permissions: {unknown}")
+        lent = frozenset(permission for permission in permissions if not self.can(permission))
+        return dataclasses.replace(self, grants=self.grants | lent) if lent else self
 
     def require(self, permission: str) -> None:
         if not self.can(permission):

@@ -77,7 +77,7 @@ def check_rule(session: Session, actor: Actor, rule: ReorderRule) -> Requisition
     warehouse = session.scalar(select(Location.code).where(Location.id == locked.warehouse_id))
     supplier = session.scalar(select(Partner.code).where(Partner.id == locked.supplier_id)) if locked.supplier_id else None
     req = create_requisition(
-        session, _requester(actor), warehouse=warehouse or "", supplier=supplier, source="reorder",
+        session, actor.granted("purchase.request"), warehouse=warehouse or "", supplier=supplier, source="reorder",
         lines=[LineIn(sku=sku or "", qty=locked.reorder_qty)],
         note=f"available {fmt(available)} + on order {fmt(coming)} < reorder point {fmt(locked.min_qty)}",
     )
@@ -90,13 +90,6 @@ def check_rule(session: Session, actor: Actor, rule: ReorderRule) -> Requisition
         ref_type="requisition", ref_id=req.number,
     )
     return req
-
-
-def _requester(actor: Actor) -> Actor:
-    """Reorder requisitions are raised on the rule's authority, whoever's move set them off."""
-    import dataclasses
-
-    return actor if actor.can("purchase.request") else dataclasses.replace(actor, roles=actor.roles | {"purchaser"})
 
 
 def check_all(session: Session, actor: Actor = SYSTEM) -> list[Requisition]:

@@ -810,7 +810,7 @@ def _receive_each(
     by_item: dict[int, list[PurchaseOrderLine]], dock: Location,
 ) -> list[ReceiptLine]:
     items: dict[str, Item] = {}
-    mover = _as_mover(actor)
+    mover = actor.granted("stock.move")
     on_receipt = {(r.po_line_id, r.item_id, r.lot_id): r for r in receipt.lines}
     next_no = max((r.line_no for r in receipt.lines), default=0) + 1
     rows = []
@@ -893,22 +893,13 @@ def _receive_lot(session: Session, actor: Actor, item: Item, code: str, expiry: 
     """A lot arriving for the first time is created with its expiry; a known lot must not change its expiry."""
     existing = find_lot(session, item, code)
     if existing is None:
-        create_lot(session, _as_lot_writer(actor), LotCreate(sku=item.sku, code=code, expiry=expiry))
+        create_lot(session, actor.granted("lots.write"), LotCreate(sku=item.sku, code=code, expiry=expiry))
     elif expiry is not None and existing.expiry is not None and existing.expiry != expiry:
         raise Conflict(
             f"Lot {code} of {item.sku} expires on {existing.expiry}, not {expiry}.",
             f"{item.sku} 批次 {code} 的有效期是 {existing.expiry}，不是 {expiry}。",
             code="expiry_mismatch",
         )
-
-
-def _as_mover(actor: Actor) -> Actor:
-    """Receiving and put-away move stock on the document's authority: the warehouse role's own move right is implied."""
-    return dataclasses.replace(actor, roles=actor.roles | {"warehouse"}) if not actor.can("stock.move") else actor
-
-
-def _as_lot_writer(actor: Actor) -> Actor:
-    return dataclasses.replace(actor, roles=actor.roles | {"warehouse"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1014,7 +1005,7 @@ def inspect_line(
     serials_ok = tuple(s for s in line.serials if s not in serials_bad)
     lot_code = session.scalar(select(Lot.code).where(Lot.id == line.lot_id)) if line.lot_id else None
     dock = session.get_one(Location, receipt.dock_id)
-    mover = _as_mover(actor)
+    mover = actor.granted("stock.move")
     if bad > 0:
         target = _quarantine(session, receipt, quarantine)
         ledger.move(
@@ -1112,7 +1103,7 @@ def confirm_putaway(session: Session, actor: Actor, task_id: int, *, location: s
     line = session.get_one(ReceiptLine, task.receipt_line_id)
     receipt = session.get_one(Receipt, line.receipt_id, with_for_update=True)
     move = ledger.move(
-        session, _as_mover(actor), sku=item.sku, qty=task.qty, source=dock.code, target=target.code, lot=lot_code, serials=task.serials,
+        session, actor.granted("stock.move"), sku=item.sku, qty=task.qty, source=dock.code, target=target.code, lot=lot_code, serials=task.serials,
         reason=f"put-away {receipt.number}", ref_type="receipt", ref_id=receipt.number, op_id=op_id,
     )
     task.to_location_id, task.move_id, task.done_by, task.done_at = target.id, move.id, actor.user_id, utcnow()

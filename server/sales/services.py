@@ -396,16 +396,8 @@ def _reserve_fefo(
         if need <= 0:
             break
         take = min(free, need)
-        ledger.reserve(session, _as_reserver(actor), sku=item.sku, location=loc_code, qty=take, lot=lot_code, ref_type="so_line", ref_id=str(line.id))
+        ledger.reserve(session, actor.granted("stock.reserve"), sku=item.sku, location=loc_code, qty=take, lot=lot_code, ref_type="so_line", ref_id=str(line.id))
         need -= take
-
-
-def _as_reserver(actor: Actor) -> Actor:
-    return actor if actor.can("stock.reserve") else dataclasses.replace(actor, roles=actor.roles | {"sales"})
-
-
-def _as_mover(actor: Actor) -> Actor:
-    return actor if actor.can("stock.move") else dataclasses.replace(actor, roles=actor.roles | {"warehouse"})
 
 
 def _open_reservations(session: Session, line_ids: Sequence[int], *, staged: bool | None = None) -> list[Reservation]:
@@ -422,7 +414,7 @@ def cancel_so(session: Session, actor: Actor, number: str, *, version: int | Non
     check_signed_version(so, version, "Sales order", "销售订单")
     so.status = flows.SALES_ORDER.target(number, so.status, "cancel")
     for reservation in _open_reservations(session, [line.id for line in so.lines]):
-        ledger.release(session, _as_reserver(actor), reservation.id)
+        ledger.release(session, actor.granted("stock.reserve"), reservation.id)
     touch(so)
     record(session, actor, "so.cancel", "so", number, reason=reason)
     return so
@@ -536,19 +528,19 @@ def confirm_pick(
     so = session.get_one(SalesOrder, line.so_id, with_for_update=True)
     warehouse = session.get_one(Location, so.warehouse_id)
     staging = _area(session, warehouse, "OUT", "shipping area", "发货区")
-    mover = _as_mover(actor)
+    mover = actor.granted("stock.move")
     if taken > 0:
         move = ledger.move(
             session, mover, sku=item.sku, qty=taken, source=bin_.code, target=staging.code, lot=lot_code, serials=serials,
             reason=f"pick {so.number}", ref_type="so", ref_id=so.number, op_id=op_id, reservation_id=task.reservation_id,
         )
         staged = ledger.reserve(
-            session, _as_reserver(actor), sku=item.sku, location=staging.code, qty=taken, lot=lot_code, ref_type="so_staged", ref_id=str(line.id)
+            session, actor.granted("stock.reserve"), sku=item.sku, location=staging.code, qty=taken, lot=lot_code, ref_type="so_staged", ref_id=str(line.id)
         )
         task.move_id, task.staged_reservation_id = move.id, staged.id
     reservation = session.get_one(Reservation, task.reservation_id)
     if reservation.open:  # what was not picked is no longer held
-        ledger.release(session, _as_reserver(actor), reservation.id)
+        ledger.release(session, actor.granted("stock.reserve"), reservation.id)
     task.picked_qty, task.serials = taken, list(serials)
     task.status = "done" if taken == task.qty else "short"
     task.short_reason = short_reason
@@ -648,7 +640,7 @@ def ship(
         raise Conflict(f"Sales order {number} has picked goods not packed yet.", f"销售订单 {number} 有已拣未包装的商品。", code="not_packed")
     warehouse = session.get_one(Location, so.warehouse_id)
     staging = _area(session, warehouse, "OUT", "shipping area", "发货区")
-    mover = _as_mover(actor)
+    mover = actor.granted("stock.move")
     shipped_any = False
     for line in so.lines:
         item = session.get_one(Item, line.item_id)
@@ -719,7 +711,7 @@ def _release_rest(session: Session, actor: Actor, so: SalesOrder) -> None:
     """What was never picked is no longer held for the order: its reservations are released, its open pick tasks cancelled."""
     ids = [line.id for line in so.lines]
     for reservation in _open_reservations(session, ids):
-        ledger.release(session, _as_reserver(actor), reservation.id)
+        ledger.release(session, actor.granted("stock.reserve"), reservation.id)
     waves = set()
     for task in session.scalars(select(PickTask).where(PickTask.so_line_id.in_(ids), PickTask.status == "open").with_for_update()):
         task.status, task.version = "cancelled", task.version + 1
@@ -901,7 +893,7 @@ def receive_return(session: Session, actor: Actor, number: str) -> Return:
     rma = get_return(session, number, lock=True)
     rma.status = flows.RETURN.target(number, rma.status, "receive")
     area = session.get_one(Location, rma.location_id)
-    mover = _as_mover(actor)
+    mover = actor.granted("stock.move")
     credit: list[tuple[SalesOrderLine, Decimal]] = []
     for line in rma.lines:
         item = session.get_one(Item, line.item_id)
@@ -954,8 +946,7 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
     _invoice_totals(note)
     session.add(note)
     session.flush()
-    invoker = actor if actor.can("sales.invoice") else dataclasses.replace(actor, roles=actor.roles | {"finance"})
-    post_invoice(session, invoker, note.number)
+    post_invoice(session, actor.granted("sales.invoice"), note.number)
     # The credit settles the order's open invoices, oldest first; what it cannot settle stays on the customer's account.
     for invoice in open_invoices:
         settle = min(note.total - note.paid, invoice.total - invoice.paid - invoice.credited)
@@ -997,7 +988,7 @@ def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *,
     item = session.get_one(Item, line.item_id)
     lot_code = session.scalar(select(Lot.code).where(Lot.id == line.lot_id)) if line.lot_id else None
     move = ledger.move(
-        session, _as_mover(actor), sku=item.sku, qty=line.qty, source=area.code, target=target_code, lot=lot_code, serials=line.serials,
+        session, actor.granted("stock.move"), sku=item.sku, qty=line.qty, source=area.code, target=target_code, lot=lot_code, serials=line.serials,
         reason=f"return {number} {disposition}", ref_type="return", ref_id=number,
     )
     line.disposition, line.dispose_move_id = disposition, move.id
