@@ -225,6 +225,9 @@ def test_the_issue_inbox_offers_only_what_can_fix_each_refusal(browser, client, 
         assert bad_bin.locator("form input").evaluate_all("(inputs) => inputs.map((i) => i.name)") == ["to"]
         bad_bin.locator("input[name=to]").fill("B2")
         bad_bin.locator("[data-action=send-edited]").click()
+        # Sent and applied: the click only starts it (the badge may still say 0 before the edited operation is queued).
+        until(page, "import('/sync.js').then(async (sync) => (await sync.ownOps())"
+                    ".some((op) => op.type === 'transfer.confirm' && op.payload.to === 'B2' && !op.state))")
         sent(page)
         too_many = rows.filter(has_text="more than ordered")
         too_many.locator("[data-action=edit]").click()
