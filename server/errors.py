@@ -119,7 +119,7 @@ ERROR_CODES: tuple[str, ...] = (
     "scope_not_allowed", "self_deactivate", "seq_reused", "serial_in_stock", "serial_not_counted", "serial_not_here",
     "serials_mismatch", "serials_not_tracked", "session_expired", "short_shipment", "stale_version",
     "supplier_required", "too_deep", "too_large", "too_large_to_store", "too_many_attempts", "too_many_labels",
-    "totp_enabled", "totp_not_setup", "totp_required", "undecided_lines", "unknown_account", "unknown_device",
+    "totp_enabled", "totp_not_setup", "totp_required", "totp_used", "undecided_lines", "unknown_account", "unknown_device",
     "unknown_dock", "unknown_import_kind", "unknown_kind", "unknown_line", "unknown_location", "unknown_lot",
     "unknown_operation", "unknown_partner", "unknown_reference", "unknown_report", "unknown_role", "unknown_scope",
     "unknown_sku", "unknown_warehouse", "unreadable_file", "unsupported_format", "unsupported_media_type",

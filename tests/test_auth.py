@@ -67,21 +67,21 @@ def test_repeated_failed_logins_are_rate_limited(client, db):
     assert int(locked.headers["retry-after"]) > 0
 
 
-def test_totp_second_factor(client, db):
+def test_totp_second_factor(client, db, clock):
     add_user(db, "li", ["finance"])
     headers = sign_in(client, "li")
     setup = client.post("/api/v1/auth/totp/setup", headers=headers).json()
     assert setup["uri"].startswith("otpauth://totp/")
     totp = pyotp.TOTP(setup["secret"])
-    assert client.post("/api/v1/auth/totp/enable", headers=headers, json={"code": "000000" if totp.now() != "000000" else "111111"}).status_code == 422
-    assert client.post("/api/v1/auth/totp/enable", headers=headers, json={"code": totp.now()}).status_code == 200
+    assert client.post("/api/v1/auth/totp/enable", headers=headers, json={"code": "000000" if totp.at(clock.now) != "000000" else "111111"}).status_code == 422
+    assert client.post("/api/v1/auth/totp/enable", headers=headers, json={"code": totp.at(clock.now)}).status_code == 200
 
     without = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD})
     assert without.status_code == 401 and without.json()["error"] == "totp_required"
-    wrong = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": "123456" if totp.now() != "123456" else "654321"})
+    wrong = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": "123456" if totp.at(clock.now) != "123456" else "654321"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "bad_totp"
     # The code that turned it on is used up: signing in takes the next one (a phone a little ahead gives it early).
-    upcoming = totp.at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
+    upcoming = totp.at(clock.now + dt.timedelta(seconds=30))
     right = client.post("/api/v1/auth/login", json={"username": "li", "password": PASSWORD, "totp": upcoming})
     assert right.status_code == 200 and right.json()["user"]["totp_enabled"] is True
 

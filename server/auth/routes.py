@@ -50,7 +50,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Sign in / 登录", opt={"exclude_from_auth": True}, security=[{}])
-    def login(self, request: Request[Any, Any, Any], db: NamedDependency[Database], data: JSONBody[LoginRequest]) -> Response[LoginResponse]:
+    def sign_in(self, request: Request[Any, Any, Any], db: NamedDependency[Database], data: JSONBody[LoginRequest]) -> Response[LoginResponse]:
         settings = request.app.state.settings
         ip = request_address(request, settings)
         device = data.device_id or request.headers.get(DEVICE_HEADER)
@@ -69,7 +69,7 @@ class AuthController(Controller):
         )
 
     @post("/logout", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Sign out / 退出登录")
-    def logout(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Response[Ok]:
+    def sign_out(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Response[Ok]:
         db.run_write(lambda s: services.logout(s, actor, request.auth))
         response = Response(Ok())
         response.delete_cookie(SESSION_COOKIE)
@@ -77,7 +77,7 @@ class AuthController(Controller):
         return response
 
     @get("/me", sync_to_thread=True, responses=ERRORS, summary="Who am I / 当前用户")
-    def me(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> UserOut:
+    def who_am_i(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> UserOut:
         with db.read() as session:
             return user_out(session, session.get_one(User, actor.user_id))
 

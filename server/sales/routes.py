@@ -199,7 +199,7 @@ class CreditController(Controller):
     tags = ["sales"]
 
     @get("/{code:str}/credit", sync_to_thread=True, responses=ERRORS, summary="A customer's credit exposure / 客户信用占用")
-    def credit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str]) -> ExposureOut:
+    def customer_credit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str]) -> ExposureOut:
         _require_prices(actor)
         with db.read() as session:
             return exposure_out(session, actor, get_partner(session, code, kind="customer"))
@@ -209,7 +209,7 @@ class CreditController(Controller):
         description="What a quote or order line takes when no unit price is given: the price list's price for the quantity, or null. "
                     "/ 报价或订单行未填单价时采用的价格：客户价目表中该数量的价格，没有则为 null。",
     )
-    def price(
+    def customer_price(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], sku: str = Parameter(max_length=64),
         qty: str = Parameter(default="1", max_length=32),
     ) -> CustomerPriceOut:

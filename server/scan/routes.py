@@ -17,7 +17,7 @@ class ScanController(Controller):
     tags = ["scan"]
 
     @get("/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Resolve a scan / 解析扫码")
-    def scan(self, db: NamedDependency[Database], code: FromPath[str]) -> ScanResult:
+    def scan_code(self, db: NamedDependency[Database], code: FromPath[str]) -> ScanResult:
         with db.lookup() as session:
             return resolve(session, code[:200])
 
