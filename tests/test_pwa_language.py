@@ -277,8 +277,8 @@ def test_switching_language_mid_task_keeps_what_was_scanned_on_a_transfer_a_coun
         page.locator("#pack").wait_for()
         page.locator("#scan").focus()
         wedge(page, PEN_EACH)
-        page.locator("input[name=weight]").fill("0.4")
         page.wait_for_function("() => document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '1'")
+        page.locator("input[name=weight]").fill("0.4")
         switch.click()
         page.get_by_role("button", name="Close the box").wait_for()  # the third switch: English again
         assert page.locator("#pack tr[data-sku=PEN] [data-field=box]").inner_text() == "1"

@@ -194,3 +194,26 @@ def test_an_order_shipped_on_the_phone_does_not_come_back_to_the_pack_list_befor
     finally:
         context.close()
     assert Api(client, as_role("warehouse")).get(f"/api/v1/sales-orders/{number}")["status"] == "shipped"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_scan_counted_while_the_weight_is_typed_leaves_the_weight_field_in_focus(browser, client, live_server, world, as_role, db):
+    number = picked_order(client, as_role)
+    add_user(db, "packer", ["warehouse"], ["WH1"])
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/")
+        sign_in(page, "packer")
+        catalog_on_the_phone(page)
+        page.evaluate(f"location.hash = '#/pack/{number}'")
+        weight = page.locator("input[name=weight]")
+        weight.click()
+        page.keyboard.type("0.")
+        # A scan arrives (the camera, or a scanner paired to the phone) while the packer is typing the box's weight.
+        page.evaluate(f"import('/scan.js').then((scan) => scan.dispatch('{PEN_EACH}'))")
+        page.wait_for_function("() => document.querySelector('#pack tr[data-sku=PEN] [data-field=box]').textContent === '1'")
+        page.keyboard.type("4")
+        assert weight.input_value() == "0.4"
+    finally:
+        context.close()

@@ -97,6 +97,8 @@ export async function packOrder(number) {
   };
   const draw = () => {
     if (!showing(here)) return;
+    // A scan counted while the weight is being typed draws the box again: the weight field keeps its focus and caret.
+    const typing = document.activeElement === weight ? [weight.selectionStart, weight.selectionEnd] : null;
     panel.replaceChildren(
       h("p", {}, h("strong", {}, so.customer), so.ship_to ? ` · ${so.ship_to}` : ""),
       table([t("item"), { text: t("picked"), num: true }, { text: t("packed"), num: true }, { text: t("this box"), num: true }],
@@ -111,6 +113,10 @@ export async function packOrder(number) {
         h("button", { class: "primary", "data-action": "send-packing", onclick: send }, t("send packing")),
         h("button", { "data-action": "ship", onclick: shipIt }, t("ship")),
         h("button", { "data-action": "print-packages", onclick: () => printLabels({ kind: "package", order: number, size: "100x150" }) }, t("print box labels"))));
+    if (typing) {
+      weight.focus();
+      weight.setSelectionRange(...typing);
+    }
   };
   working(async (code) => {
     const found = await scan.resolve(code);
