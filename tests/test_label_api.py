@@ -128,6 +128,9 @@ def test_a_receipts_lots_go_to_the_warehouses_printer_and_the_print_is_audited(c
         each = next(b["gtin"] for b in admin.get("/api/v1/items/MILK")["barcodes"] if b["qty"] == "1")
         answer = worker.post("/api/v1/labels/print", {"kind": "lot", "receipt": grn, "printer": made["id"], "copies": 2})
         assert answer["labels"] == 4 and "127.0.0.1" in answer["printer"]
+        deadline = time.monotonic() + 10  # the printer keeps the job once the connection closes, on its own thread
+        while not printer.jobs and time.monotonic() < deadline:
+            time.sleep(0.01)
         [job] = printer.jobs
         zpl = job.decode("utf-8")
         barcodes = re.findall(r",D\^FH\\\^FD(\S+?)\^FS", zpl)  # GS1-128 fields, one per label
