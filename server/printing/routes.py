@@ -96,20 +96,20 @@ class PrinterController(Controller):
     @get("/", sync_to_thread=True, responses=ERRORS, summary="Label printers / 标签打印机")
     def list_printers(self, db: NamedDependency[Database], actor: NamedDependency[Actor], warehouse: FromQuery[Code | None] = None) -> PrinterList:
         with db.read() as session:
-            return PrinterList(items=[PrinterOut(**services.printer_out(session, p)) for p in services.list_printers(session, actor, warehouse)])
+            return PrinterList(items=[services.printer_out(session, p) for p in services.list_printers(session, actor, warehouse)])
 
     @post("/", sync_to_thread=True, responses=ERRORS, summary="Add a label printer / 添加标签打印机")
     def create_printer(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
                        data: JSONBody[PrinterCreate]) -> Response[PrinterOut]:
         policy = _policy(request)
-        out = db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.create_printer(s, actor, data, policy))))
+        out = db.run_write(lambda s: services.printer_out(s, services.create_printer(s, actor, data, policy)))
         return Response(out, status_code=201)
 
     @patch("/{printer_id:int}", sync_to_thread=True, responses=ERRORS, summary="Change a label printer / 修改标签打印机")
     def update_printer(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
                        printer_id: FromPath[RowId], data: JSONBody[PrinterUpdate]) -> PrinterOut:
         policy = _policy(request)
-        return db.run_write(lambda s: PrinterOut(**services.printer_out(s, services.update_printer(s, actor, printer_id, data, policy))))
+        return db.run_write(lambda s: services.printer_out(s, services.update_printer(s, actor, printer_id, data, policy)))
 
     @post("/{printer_id:int}/test", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Print a test label / 打印测试标签")
     def test_printer(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],

@@ -7,7 +7,6 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypedDict
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -32,7 +31,7 @@ from server.locations.services import codes_by_id, get_location
 from server.partners.models import Partner, PriceList
 from server.partners.services import list_price
 from server.printing.models import Printer
-from server.printing.schemas import PrinterCreate, PrinterUpdate, PrintRequest
+from server.printing.schemas import PrinterCreate, PrinterOut, PrinterUpdate, PrintRequest
 from server.purchasing.models import Receipt
 from server.sales.models import Package, SalesOrder, SalesOrderLine
 from server.schemas import fmt
@@ -344,25 +343,10 @@ def update_printer(session: Session, actor: Actor, printer_id: int, data: Printe
     return printer
 
 
-class PrinterFields(TypedDict):
-    """A printer as the API shows it (the fields of schemas.PrinterOut)."""
-
-    id: int
-    warehouse: str
-    name: str
-    host: str
-    port: int
-    dpi: int
-    size: str
-    font: str
-    active: bool
-    version: int
-
-
-def printer_out(session: Session, printer: Printer) -> PrinterFields:
+def printer_out(session: Session, printer: Printer) -> PrinterOut:
     warehouse = codes_by_id(session, [printer.warehouse_id]).get(printer.warehouse_id, "")
-    return {"id": printer.id, "warehouse": warehouse, "name": printer.name, "host": printer.host, "port": printer.port, "dpi": printer.dpi,
-            "size": printer.size, "font": printer.font, "active": printer.active, "version": printer.version}
+    return PrinterOut(id=printer.id, warehouse=warehouse, name=printer.name, host=printer.host, port=printer.port, dpi=printer.dpi,
+                      size=printer.size, font=printer.font, active=printer.active, version=printer.version)
 
 
 def printer_test_job(session: Session, actor: Actor, printer_id: int) -> Job:
