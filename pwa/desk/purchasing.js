@@ -718,7 +718,7 @@ async function bill(here, panel, number) {
       h("p", { "data-field": "what-to-do" }, t("what to do")),
       b.actions.includes("edit") ? h("p", {}, h("button", { type: "button", class: "primary", "data-action": "correct", onclick: correct }, t("correct lines"))) : null)
       : null,
-    documentActions(b, { path, run: { edit: correct, post }, done: again, skip: b.match_issues.length ? ["edit"] : [] }),
+    documentActions(b, { path, run: { edit: correct, post }, done: again, skip: ["record-payment", ...(b.match_issues.length ? ["edit"] : [])] }),
     editing,
     h("h4", {}, t("lines")),
     grid([num(t("line")), num(t("po line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax")), t("problem")],
@@ -726,8 +726,7 @@ async function bill(here, panel, number) {
         link("items", l.sku), num(l.qty), amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax), { text: issuesOf(l), wrap: true }])),
       { id: "bill-lines" }),
     totals(b),
-    ["posted", "partially_paid"].includes(b.status) ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment")))
-      : null,
+    b.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
     history("bill", b.number));
 }
 

@@ -543,7 +543,6 @@ async function invoices(here, panel, number) {
 async function invoice(here, panel, number) {
   const inv = await load(here, panel, api(`/api/v1/invoices/${enc(number)}`));
   if (!inv) return;
-  const collectable = inv.kind === "invoice" && ["posted", "partially_paid"].includes(inv.status) && may("payments.write");
   put(panel,
     back("invoices"),
     h("h3", { "data-kind": inv.kind }, `${known("kind", inv.kind)} ${inv.number} · ${inv.customer}`),
@@ -553,8 +552,8 @@ async function invoice(here, panel, number) {
       [t("invoice date"), inv.invoice_date], [t("due"), inv.due_date],
       [t("paid"), money(inv.paid), { "data-field": "paid" }], [t("credited"), money(inv.credited), { "data-field": "credited" }],
       [t("open"), money(inv.open), { "data-field": "open" }], [t("version"), inv.version]]),
-    documentActions(inv, { path: `/api/v1/invoices/${enc(inv.number)}`, done: redraw }),
-    collectable ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
+    documentActions(inv, { path: `/api/v1/invoices/${enc(inv.number)}`, done: redraw, skip: ["record-payment"] }),
+    inv.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
     h("h4", {}, t("lines")),
     grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],
       inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), num(l.qty),

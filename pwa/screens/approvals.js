@@ -49,11 +49,11 @@ export async function approvals() {
 }
 
 /** The newest version of a document waiting for a decision, online; the device's, offline (a newer one on the server
- *  makes the decision a conflict). Null when it waits no more. */
+ *  makes the decision a conflict). Null when it waits no more for this user (approving is no longer among its actions). */
 async function toDecide(kind, number) {
   try {
     const fresh = await sync.api(`/api/v1/${DECISIONS[kind].path}/${encodeURIComponent(number)}`);
-    if (fresh.status !== "pending") {
+    if (!(fresh.actions || []).includes("approve")) {
       await store.dropDoc("approval", number);
       return null;
     }

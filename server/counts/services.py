@@ -41,6 +41,7 @@ from server.catalog.models import Item, Lot
 from server.catalog.services import unknown_sku
 from server.counts.models import Stocktake, StocktakeLine, StocktakeLocation
 from server.documents import flows
+from server.documents.flows import transition
 from server.documents.services import next_number, save_version
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound, UnknownReference, check_version
 from server.finance.services import money
@@ -430,11 +431,6 @@ def _save(session: Session, actor: Actor, count: Stocktake, action: str, **extra
     )
 
 
-def _touch(count: Stocktake) -> None:
-    count.version += 1
-    count.updated_at = utcnow()
-
-
 # Counting -----------------------------------------------------------------------------------------
 
 
@@ -451,7 +447,7 @@ def record_counts(
         raise InvalidInput("No counts to record.", "没有要录入的盘点数。", code="no_lines")
     count = get_count(session, number, lock=True)
     _require_warehouse(session, actor, count)
-    flows.COUNT.target(number, count.status, "count")
+    flows.COUNT.check(number, count.status, "count")
     now = utcnow()
     at = now if counted_at is None else max(count.started_at, min(counted_at, now))
     keys = _resolve_counts(session, count, counts)
@@ -487,7 +483,7 @@ def record_counts(
         session.execute(update(StocktakeLine), changes)
     if found:
         session.execute(insert(StocktakeLine), found)
-    _touch(count)
+    transition(count, "count")
     _save(session, actor, count, "count", lines=len(latest), found=len(found))
     record(
         session, actor, "count.record", "stocktake", number, at=now, counted_at=at.isoformat(), found=len(found),
@@ -586,7 +582,7 @@ def request_recount(
     _require_reviewer(actor)
     count = get_count(session, number, lock=True)
     _require_warehouse(session, actor, count)
-    flows.COUNT.target(number, count.status, "recount")
+    flows.COUNT.check(number, count.status, "recount")
     at_least_qty = optional_non_negative(min_qty, "min_qty")
     at_least_value = optional_non_negative(min_value, "min_value", scale=2)
     if not lines and at_least_qty is None and at_least_value is None:
@@ -622,7 +618,7 @@ def request_recount(
     if chosen:
         session.execute(update(StocktakeLine), [{"id": line_id, "status": "recount"} for line_id in chosen.values()])
     flagged = sorted(chosen)
-    _touch(count)
+    transition(count, "recount")
     _save(session, actor, count, "recount", lines=len(flagged))
     record(
         session, actor, "count.recount", "stocktake", number, lines=flagged, min_qty=fmt(at_least_qty), min_value=fmt(at_least_value),
@@ -659,7 +655,7 @@ def post_count(session: Session, actor: Actor, number: str, *, version: int | No
     _require_reviewer(actor)
     count = get_count(session, number, lock=True)
     _require_warehouse(session, actor, count)
-    target = flows.COUNT.target(number, count.status, "post")
+    flows.COUNT.check(number, count.status, "post")
     check_version("Stocktake", "盘点单", number, count.version, version)
     waiting = list(
         session.scalars(
@@ -707,9 +703,8 @@ def post_count(session: Session, actor: Actor, number: str, *, version: int | No
         row["move_id"] = move_ids.get(row["id"])
     if settled:
         session.execute(update(StocktakeLine), settled)
-    count.status = target
+    transition(count, "post")
     count.posted_at, count.posted_by = now, actor.user_id
-    _touch(count)
     gains = sum(1 for f in fixes if f.variance > 0)
     _save(session, actor, count, "post", moves=len(fixes))
     record(
@@ -797,10 +792,9 @@ def cancel_count(session: Session, actor: Actor, number: str, *, reason: str = "
     _require_reviewer(actor)
     count = get_count(session, number, lock=True)
     _require_warehouse(session, actor, count)
-    target = flows.COUNT.target(number, count.status, "cancel")
+    flows.COUNT.check(number, count.status, "cancel")
     check_version("Stocktake", "盘点单", number, count.version, version)
-    count.status = target
-    _touch(count)
+    transition(count, "cancel")
     _save(session, actor, count, "cancel")
     record(session, actor, "count.cancel", "stocktake", number, reason=reason)
     return count

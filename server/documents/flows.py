@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
+from server.documents.services import touch
 from server.errors import Conflict
 
 STATE_NAMES = {
@@ -39,6 +40,7 @@ STATE_NAMES = {
     "cancelled": ("已取消", "cancelled"),
     "expired": ("已过期", "expired"),
     "counting": ("盘点中", "counting"),
+    "short": ("少拣", "picked short"),
 }
 
 ACTION_NAMES = {
@@ -69,6 +71,13 @@ ACTION_NAMES = {
     "return": ("退货", "return"),
     "count": ("录入盘点数", "record counts"),
     "recount": ("要求复盘", "ask for a recount"),
+    "sign": ("审批本级", "approve this level"),
+    "release": ("免审批下达", "release without approval"),
+    "reopen": ("重新打开", "reopen"),
+    "uninvoice": ("撤销开票", "take back the invoice"),
+    "short": ("少拣", "pick short"),
+    "progress": ("推进", "move on"),
+    "finish": ("完成", "finish"),
 }
 
 
@@ -85,6 +94,8 @@ class Flow:
     # What a person does from the document's page: door (its route, `POST …/{number}/{door}`; `edit` is the PATCH) ->
     # (the transition it takes, the permission it needs), in the order the page offers them.
     doors: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    # The states a new document may start in.
+    starts: frozenset[str] = frozenset({"draft"})
 
     def actions_for(self, state: str, actor: Permitted) -> list[str]:
         """The doors `actor` may take now: those the state allows (or, for `edit`, has fields to change in) and the
@@ -108,6 +119,10 @@ class Flow:
                 action=action,
             )
         return to
+
+    def check(self, number: str, state: str, action: str) -> None:
+        """Refuse, saying why, an action the state does not allow, before the work it needs begins; `transition` takes it."""
+        self.target(number, state, action)
 
     def allows(self, state: str, action: str) -> bool:
         return state in self.transitions.get(action, {})
@@ -137,6 +152,7 @@ REQUISITION = Flow(
         "approve": {"pending": "open"},
         "reject": {"pending": "rejected"},
         "order": {"open": "ordered"},
+        "reopen": {"ordered": "open"},  # its purchase order was cancelled: the need is open again
         "cancel": {"open": "cancelled", "pending": "cancelled"},
     },
     {"pending": _REQUISITION_TERMS, "open": _REQUISITION_TERMS},
@@ -144,13 +160,16 @@ REQUISITION = Flow(
         "approve": ("approve", "purchase.approve"), "reject": ("reject", "purchase.approve"),
         "order": ("order", "purchase.write"), "cancel": ("cancel", "purchase.request"),
     },
+    starts=frozenset({"pending", "open"}),
 )
 
 PURCHASE_ORDER = Flow(
     "采购订单", "Purchase order",
     {
         "submit": {"draft": "pending"},
-        "approve": {"pending": "approved"},
+        "release": {"draft": "approved"},  # submitted when its amount needs no approval
+        "sign": {"pending": "pending"},  # one approval level of several given
+        "approve": {"pending": "approved"},  # the last level given
         "reject": {"pending": "rejected"},
         "withdraw": {"pending": "draft"},
         "revise": {"rejected": "draft"},
@@ -186,9 +205,13 @@ RECEIPT = Flow(
     },
     {"open": frozenset({"note"}), "inspecting": frozenset({"note"})},
     {"complete": ("complete", "purchase.receive"), "inspect": ("inspect", "purchase.receive")},
+    starts=frozenset({"open"}),
 )
 
-PUTAWAY_TASK = Flow("上架任务", "Put-away task", {"put_away": {"open": "done"}, "cancel": {"open": "cancelled"}})
+PUTAWAY_TASK = Flow(
+    "上架任务", "Put-away task", {"put_away": {"open": "done"}, "cancel": {"open": "cancelled"}}, doors={"confirm": ("put_away", "purchase.receive")},
+    starts=frozenset({"open"}),
+)
 
 BILL = Flow(
     "供应商发票", "Supplier bill",
@@ -205,7 +228,10 @@ BILL = Flow(
         "posted": frozenset({"note"}),
         "partially_paid": frozenset({"note"}),
     },
-    {"post": ("post", "purchase.bill"), "edit": ("edit", "purchase.bill"), "cancel": ("cancel", "purchase.bill")},
+    {
+        "post": ("post", "purchase.bill"), "edit": ("edit", "purchase.bill"), "cancel": ("cancel", "purchase.bill"),
+        "record-payment": ("pay", "payments.write"),  # on the payments page
+    },
 )
 
 QUOTE = Flow(
@@ -248,7 +274,7 @@ INVOICE = Flow(
         "cancel": {"draft": "cancelled"},
     },
     {"draft": frozenset({"lines", "note", "due_date"}), "posted": frozenset({"note"}), "partially_paid": frozenset({"note"})},
-    {"post": ("post", "sales.invoice"), "cancel": ("cancel", "sales.invoice")},
+    {"post": ("post", "sales.invoice"), "cancel": ("cancel", "sales.invoice"), "record-payment": ("pay", "payments.write")},
 )
 
 RETURN = Flow(
@@ -257,6 +283,7 @@ RETURN = Flow(
     {"open": frozenset({"lines", "note"})},
     # `dispose` (restock or scrap a line, `POST …/lines/{n}/dispose`) is offered once the goods are in, until every line is done.
     {"receive": ("receive", "sales.fulfil"), "dispose": ("close", "sales.fulfil")},
+    starts=frozenset({"open"}),
 )
 
 # A stocktake stays `counting` while lines are counted, reviewed and sent back for recount; posting ends it.
@@ -270,4 +297,33 @@ COUNT = Flow(
     },
     {"counting": frozenset({"lines", "note"})},
     {"recount": ("recount", "stock.count_post"), "post": ("post", "stock.count_post"), "cancel": ("cancel", "stock.count_post")},
+    starts=frozenset({"counting"}),
 )
+
+# A wave is open while any of its pick tasks is; each task done or cancelled moves it on (a new version).
+WAVE = Flow("拣货波次", "Pick wave", {"progress": {"open": "open"}, "finish": {"open": "done"}}, starts=frozenset({"open"}))
+
+# A task is picked in full or short, or cancelled when its order ships without it.
+PICK_TASK = Flow(
+    "拣货任务", "Pick task", {"pick": {"open": "done"}, "short": {"open": "short"}, "cancel": {"open": "cancelled"}},
+    doors={"confirm": ("pick", "sales.fulfil")}, starts=frozenset({"open"}),
+)
+
+# Each flow by the table its documents are kept in: `transition` finds a document's flow by it.
+FLOWS = {
+    "requisitions": REQUISITION, "purchase_orders": PURCHASE_ORDER, "receipts": RECEIPT, "putaway_tasks": PUTAWAY_TASK, "bills": BILL,
+    "quotes": QUOTE, "sales_orders": SALES_ORDER, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
+    "pick_tasks": PICK_TASK,
+}
+
+
+def transition(doc: Any, action: str, *, new_version: bool = True) -> str:
+    """The one door through which a document's state changes: `action` is checked against the document's flow (a
+    Conflict names the document, its state and the action when it is not allowed), the new state is set and the
+    document is a new version — unless `new_version` is False because the same business action already made it one.
+    Returns the new state."""
+    flow = FLOWS[doc.__tablename__]
+    doc.status = flow.target(getattr(doc, "number", None) or f"#{doc.id}", doc.status, action)
+    if new_version:
+        touch(doc)
+    return str(doc.status)

@@ -68,7 +68,8 @@ def page(
 def touch(doc: Any) -> None:
     """Every change to a document is a new version."""
     doc.version += 1
-    doc.updated_at = utcnow()
+    if hasattr(type(doc), "updated_at"):
+        doc.updated_at = utcnow()
 
 
 def check_signed_version(doc: Any, version: int | None, name_en: str, name_zh: str) -> None:

@@ -20,6 +20,7 @@ from server.audit.services import record
 from server.auth.permissions import Actor
 from server.dates import local_today
 from server.documents import flows
+from server.documents.flows import transition
 from server.documents.services import next_number
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.models import Payment, PaymentAllocation
@@ -123,7 +124,7 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
     if getattr(doc, spec.partner_field) != partner_id:
         raise InvalidInput(f"{doc.number} belongs to another partner.", f"{doc.number} 属于其他往来单位。", code="partner_mismatch")
     if doc.status not in ("posted", "partially_paid"):
-        spec.flow.target(doc.number, doc.status, "pay")
+        spec.flow.check(doc.number, doc.status, "pay")
     open_amount = doc.total - doc.paid - getattr(doc, "credited", Decimal(0))
     if amount > open_amount:
         raise Conflict(
@@ -139,8 +140,7 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
         )
     doc.paid += amount
     settled = doc.paid + getattr(doc, "credited", Decimal(0))
-    doc.status = spec.flow.target(doc.number, doc.status, "pay" if settled < doc.total else "close")
-    doc.version += 1
+    transition(doc, "pay" if settled < doc.total else "close")
     payment.unallocated -= amount
     session.add(PaymentAllocation(payment_id=payment.id, doc_type=doc_type, doc_id=doc.id, amount=amount))
     session.flush()

@@ -247,6 +247,7 @@ class PutawayOut(Out):
     to: str | None
     status: str
     version: int
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors): confirm
 
 
 class PutawayPage(Out):

@@ -27,6 +27,7 @@ from server.catalog.schemas import LotCreate
 from server.catalog.services import create_lot, find_lot, item_for_move, lot_for_move
 from server.dates import local_today
 from server.documents import flows
+from server.documents.flows import transition
 from server.documents.models import Approval, ApprovalRule
 from server.documents.services import check_signed_version, get_document, next_number, page, save_version, stale_version, touch
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound, UnknownReference
@@ -279,7 +280,7 @@ _DECIDING_ROLES = ("approver", "director", "admin")
 def _decide_requisition(session: Session, actor: Actor, number: str, action: str, *, version: int, comment: str) -> Requisition:
     """Approve or reject a pending requisition, signing the version the approver saw; the requester is told."""
     req = get_requisition(session, number, lock=True)
-    target = flows.REQUISITION.target(number, req.status, action)
+    flows.REQUISITION.check(number, req.status, action)
     check_signed_version(req, version, "Requisition", "请购单")
     if req.created_by is not None and req.created_by == actor.user_id:
         raise Forbidden(
@@ -291,8 +292,7 @@ def _decide_requisition(session: Session, actor: Actor, number: str, action: str
     session.add(Approval(
         doc_type="requisition", doc_id=req.id, level=1, role=role, version=version, decision=decision, comment=comment, user_id=actor.user_id,
     ))
-    req.status = target
-    touch(req)
+    transition(req, action)
     session.flush()
     record(session, actor, f"requisition.{action}", "requisition", number, signed_version=version, comment=comment)
     if req.created_by is not None:
@@ -328,8 +328,7 @@ def requisition_approvals(session: Session, req: Requisition) -> list[tuple[Appr
 def cancel_requisition(session: Session, actor: Actor, number: str, *, reason: str = "") -> Requisition:
     actor.require("purchase.request")
     req = get_requisition(session, number, lock=True)
-    req.status = flows.REQUISITION.target(number, req.status, "cancel")
-    touch(req)
+    transition(req, "cancel")
     record(session, actor, "requisition.cancel", "requisition", number, reason=reason)
     return req
 
@@ -339,7 +338,7 @@ def order_requisition(session: Session, actor: Actor, number: str, *, supplier: 
     actor.require("purchase.write")
     req = get_requisition(session, number, lock=True)
     check_signed_version(req, version, "Requisition", "请购单")
-    flows.REQUISITION.target(number, req.status, "order")
+    flows.REQUISITION.check(number, req.status, "order")
     code = supplier or (session.scalar(select(Partner.code).where(Partner.id == req.supplier_id)) if req.supplier_id else None)
     if not code:
         raise InvalidInput(
@@ -441,7 +440,7 @@ def create_po(
     all_lines = list(lines)
     for number in requisitions:
         req = get_requisition(session, number, lock=True)
-        flows.REQUISITION.target(number, req.status, "order")
+        flows.REQUISITION.check(number, req.status, "order")
         if req.warehouse_id != wh.id:
             raise InvalidInput(
                 f"Requisition {number} is for another warehouse.", f"请购单 {number} 属于其他仓库。", code="warehouse_mismatch"
@@ -458,9 +457,8 @@ def create_po(
     for i, (_req, req_line) in enumerate(taken):
         po.lines[offset + i].requisition_line_id = req_line.id
     for req in {id(r): r for r, _ in taken}.values():
-        req.status = "ordered"
+        transition(req, "order")
         req.po_id = po.id
-        touch(req)
         record(session, actor, "requisition.order", "requisition", req.number, po=po.number)
     _save(session, actor, po)
     record(session, actor, "po.create", "po", po.number, supplier=supplier, total=fmt(po.total), requisitions=list(requisitions))
@@ -540,12 +538,11 @@ def submit_po(session: Session, actor: Actor, number: str, *, version: int | Non
     actor.require("purchase.write")
     po = get_po(session, number, lock=True)
     _check_signed(session, po, version)
-    po.status = flows.PURCHASE_ORDER.target(number, po.status, "submit")
+    flows.PURCHASE_ORDER.check(number, po.status, "submit")
     po.approval_roles = roles_for_amount(session, po.total)
+    transition(po, "submit" if po.approval_roles else "release")
     if not po.approval_roles:
-        po.status = "approved"
         po.approved_at = utcnow()
-    touch(po)
     _save(session, actor, po)
     record(session, actor, "po.submit", "po", number, total=fmt(po.total), levels=po.approval_roles, version=po.version)
     _notify_next_approver(session, po)
@@ -564,7 +561,7 @@ def approve_po(session: Session, actor: Actor, number: str, *, version: int, com
     """One approval level, signing the version the approver saw; the last level approves the order."""
     actor.require("purchase.approve")
     po = get_po(session, number, lock=True)
-    flows.PURCHASE_ORDER.target(number, po.status, "approve")
+    flows.PURCHASE_ORDER.check(number, po.status, "approve")
     _check_signed(session, po, version)
     if po.created_by is not None and po.created_by == actor.user_id:
         raise Forbidden(
@@ -592,10 +589,9 @@ def approve_po(session: Session, actor: Actor, number: str, *, version: int, com
         )
     _require_warehouse(actor, session.get_one(Location, po.warehouse_id))
     session.add(Approval(doc_type="po", doc_id=po.id, level=level, role=role, version=version, decision="approved", comment=comment, user_id=actor.user_id))
-    if level == len(po.approval_roles):
-        po.status = "approved"
+    transition(po, "approve" if level == len(po.approval_roles) else "sign")
+    if po.status == "approved":
         po.approved_at = utcnow()
-    touch(po)
     _save(session, actor, po)
     record(session, actor, "po.approve", "po", number, level=level, of=len(po.approval_roles), signed_version=version, comment=comment)
     if po.status == "pending":
@@ -610,7 +606,7 @@ def reject_po(session: Session, actor: Actor, number: str, *, version: int, comm
     if not comment.strip():
         raise InvalidInput("Say why the order is rejected.", "请填写驳回原因。", code="comment_required")
     po = get_po(session, number, lock=True)
-    flows.PURCHASE_ORDER.target(number, po.status, "reject")
+    flows.PURCHASE_ORDER.check(number, po.status, "reject")
     _check_signed(session, po, version)
     if po.created_by is not None and po.created_by == actor.user_id:
         raise Forbidden(f"You created purchase order {number}; someone else must decide on it.", f"采购订单 {number} 是您创建的，须由他人审批。", code="own_document")
@@ -618,8 +614,7 @@ def reject_po(session: Session, actor: Actor, number: str, *, version: int, comm
     level = len(_valid_approvals(session, po)) + 1
     role = po.approval_roles[level - 1] if level <= len(po.approval_roles) else "approver"
     session.add(Approval(doc_type="po", doc_id=po.id, level=level, role=role, version=version, decision="rejected", comment=comment, user_id=actor.user_id))
-    po.status = "rejected"
-    touch(po)
+    transition(po, "reject")
     _save(session, actor, po)
     record(session, actor, "po.reject", "po", number, level=level, signed_version=version, comment=comment)
     _notify_creator(session, po, "po.rejected", "采购订单被驳回", "Purchase order rejected", comment)
@@ -630,13 +625,12 @@ def _simple_po_action(session: Session, actor: Actor, number: str, action: str, 
     actor.require("purchase.write")
     po = get_po(session, number, lock=True)
     _check_signed(session, po, version)
-    target = flows.PURCHASE_ORDER.target(number, po.status, action)
+    flows.PURCHASE_ORDER.check(number, po.status, action)
     if action == "cancel" and any(line.received_qty > 0 for line in po.lines):
         raise Conflict(f"Purchase order {number} has receipts; close it instead.", f"采购订单 {number} 已有收货，请改为关闭。", code="has_receipts")
     if action in ("withdraw", "revise", "cancel"):
         _void_approvals(session, po)
-    po.status = target
-    touch(po)
+    transition(po, action)
     _save(session, actor, po)
     record(session, actor, f"po.{action}", "po", number, reason=reason, version=po.version)
     if action == "cancel":
@@ -664,9 +658,8 @@ def close_po(session: Session, actor: Actor, number: str, *, version: int | None
 def _release_requisitions(session: Session, actor: Actor, po: PurchaseOrder) -> None:
     """Requisitions of a cancelled order are open again, so the need is not forgotten."""
     for req in session.scalars(select(Requisition).where(Requisition.po_id == po.id, Requisition.status == "ordered")):
-        req.status = "open"
+        transition(req, "reopen")
         req.po_id = None
-        touch(req)
         record(session, actor, "requisition.reopen", "requisition", req.number, po=po.number)
 
 
@@ -729,7 +722,7 @@ def create_receipt(session: Session, actor: Actor, *, po: str, dock: str | None 
     """Start receiving against an approved purchase order, into the warehouse's dock (`<WAREHOUSE>-DOCK` by default)."""
     actor.require("purchase.receive")
     order = get_po(session, po, lock=True)
-    flows.PURCHASE_ORDER.target(po, order.status, "receive")
+    flows.PURCHASE_ORDER.check(po, order.status, "receive")
     wh = session.get_one(Location, order.warehouse_id)
     _require_warehouse(actor, wh)
     dock_code = dock or f"{wh.code}-DOCK"
@@ -787,9 +780,9 @@ def receive_lines(session: Session, actor: Actor, number: str, lines: Sequence[R
     if not lines:
         raise InvalidInput("Nothing to receive.", "没有要收货的内容。", code="no_lines")
     receipt = get_receipt(session, number, lock=True)
-    flows.RECEIPT.target(number, receipt.status, "receive")
+    flows.RECEIPT.check(number, receipt.status, "receive")
     po = session.get_one(PurchaseOrder, receipt.po_id, with_for_update=True)
-    flows.PURCHASE_ORDER.target(po.number, po.status, "receive")
+    flows.PURCHASE_ORDER.check(po.number, po.status, "receive")
     by_item: dict[int, list[PurchaseOrderLine]] = {}
     for po_line in po.lines:
         by_item.setdefault(po_line.item_id, []).append(po_line)
@@ -797,10 +790,9 @@ def receive_lines(session: Session, actor: Actor, number: str, lines: Sequence[R
     # Received quantities accumulate on the order lines in memory and are written once, at the end.
     with session.no_autoflush:
         rows = _receive_each(session, actor, number, receipt, po, lines, by_item, dock)
-    po.status = flows.PURCHASE_ORDER.target(po.number, po.status, "receive")
-    touch(po)
+    transition(po, "receive")
     _save(session, actor, po)
-    touch(receipt)
+    transition(receipt, "receive")
     session.flush()
     return rows
 
@@ -926,12 +918,11 @@ def complete_receipt(
     receipt = get_receipt(session, number, lock=True)
     if not receipt.lines:
         raise Conflict(f"Receipt {number} has no lines yet.", f"收货单 {number} 还没有收货行。", code="no_lines")
-    status = flows.RECEIPT.target(number, receipt.status, "complete")
+    flows.RECEIPT.check(number, receipt.status, "complete")
     check_signed_version(receipt, version, "Receipt", "收货单")
     if decisions:
         _check_decisions(receipt, decisions)
-    receipt.status = status
-    touch(receipt)
+    transition(receipt, "complete")
     record(session, actor, "receipt.complete", "receipt", number, lines=len(receipt.lines), inspected=bool(decisions))
     for decision in decisions:
         inspect_line(
@@ -974,7 +965,7 @@ def inspect_line(
     """Quality inspection of one receipt line: accepted goods get a put-away task, rejected goods go to quarantine."""
     actor.require("purchase.receive")
     receipt = get_receipt(session, number, lock=True)
-    flows.RECEIPT.target(number, receipt.status, "inspect")
+    flows.RECEIPT.check(number, receipt.status, "inspect")
     line = next((r for r in receipt.lines if r.line_no == line_no), None)
     if line is None:
         raise NotFound(f"Receipt {number} has no line {line_no}.", f"收货单 {number} 没有第 {line_no} 行。")
@@ -1026,13 +1017,14 @@ def inspect_line(
     po_line.accepted_qty += ok
     po_line.rejected_qty += bad
     if all(pl.accepted_qty >= pl.qty for pl in po.lines) and flows.PURCHASE_ORDER.allows(po.status, "complete"):
-        po.status = flows.PURCHASE_ORDER.target(po.number, po.status, "complete")
-    touch(po)
+        transition(po, "complete")
+    else:
+        touch(po)
     _save(session, actor, po)
     touch(receipt)
     session.flush()
     if all(r.qc_status != "pending" for r in receipt.lines):
-        receipt.status = flows.RECEIPT.target(number, receipt.status, "put_away")
+        transition(receipt, "put_away", new_version=False)  # inspecting the line made it a new version
         _maybe_finish(session, receipt)
     record(session, actor, "receipt.inspect", "receipt", number, line=line_no, accepted=fmt(ok), rejected=fmt(bad), note=note)
     return line
@@ -1093,7 +1085,7 @@ def confirm_putaway(session: Session, actor: Actor, task_id: int, *, location: s
     task = session.get(PutawayTask, task_id, with_for_update=True)
     if task is None:
         raise NotFound(f"No put-away task {task_id}.", f"没有上架任务 {task_id}。")
-    task.status = flows.PUTAWAY_TASK.target(f"#{task_id}", task.status, "put_away")
+    flows.PUTAWAY_TASK.check(f"#{task_id}", task.status, "put_away")
     dock = session.get_one(Location, task.from_location_id)
     target = location_for_move(session, location, "location")
     if target.warehouse_id != dock.warehouse_id or not target.internal:
@@ -1107,7 +1099,7 @@ def confirm_putaway(session: Session, actor: Actor, task_id: int, *, location: s
         reason=f"put-away {receipt.number}", ref_type="receipt", ref_id=receipt.number, op_id=op_id,
     )
     task.to_location_id, task.move_id, task.done_by, task.done_at = target.id, move.id, actor.user_id, utcnow()
-    task.version += 1
+    transition(task, "put_away")
     session.flush()
     _maybe_finish(session, receipt)
     record(session, actor, "putaway.confirm", "putaway_task", task_id, receipt=receipt.number, location=location, qty=fmt(task.qty))
@@ -1122,8 +1114,7 @@ def _maybe_finish(session: Session, receipt: Receipt) -> None:
         .where(ReceiptLine.receipt_id == receipt.id, PutawayTask.status == "open")
     )
     if not open_tasks:
-        receipt.status = flows.RECEIPT.target(receipt.number, receipt.status, "close")
-        touch(receipt)
+        transition(receipt, "close")
 
 
 # Supplier bills ---------------------------------------------------------------------------------
@@ -1251,13 +1242,12 @@ def post_bill(session: Session, actor: Actor, number: str, *, version: int | Non
     actor.require("purchase.bill")
     bill = get_bill(session, number, lock=True)
     check_signed_version(bill, version, "Bill", "供应商发票")
-    flows.BILL.target(number, bill.status, "post")
+    flows.BILL.check(number, bill.status, "post")
     po = session.get_one(PurchaseOrder, bill.po_id, with_for_update=True)
     issues = match_bill(session, bill)
     if issues:
-        bill.status = flows.BILL.target(number, bill.status, "block")
+        transition(bill, "block")
         bill.match_issues = issues
-        touch(bill)
         session.flush()
         record(session, actor, "bill.block", "bill", number, issues=issues)
         _notify(
@@ -1274,10 +1264,9 @@ def post_bill(session: Session, actor: Actor, number: str, *, version: int | Non
         po_line.billed_qty += line.qty
     journal.append((AP, Decimal(0), bill.total))
     post_journal(session, actor, source_type="bill", source_id=number, memo=f"{number} {bill.supplier_ref}".strip(), lines=journal)
-    bill.status = flows.BILL.target(number, bill.status, "post")
+    transition(bill, "post")
     bill.match_issues = []
     bill.posted_at = utcnow()
-    touch(bill)
     touch(po)
     _save(session, actor, po)
     record(session, actor, "bill.post", "bill", number, total=fmt(bill.total), po=po.number)
@@ -1287,8 +1276,7 @@ def post_bill(session: Session, actor: Actor, number: str, *, version: int | Non
 def cancel_bill(session: Session, actor: Actor, number: str) -> Bill:
     actor.require("purchase.bill")
     bill = get_bill(session, number, lock=True)
-    bill.status = flows.BILL.target(number, bill.status, "cancel")
-    touch(bill)
+    transition(bill, "cancel")
     record(session, actor, "bill.cancel", "bill", number)
     return bill
 

@@ -113,7 +113,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
     ))
 
 
-def putaway_out(session: Session, tasks: list[PutawayTask]) -> list[PutawayOut]:
+def putaway_out(session: Session, actor: Actor, tasks: list[PutawayTask]) -> list[PutawayOut]:
     if not tasks:
         return []
     items = _items(session, {t.item_id for t in tasks})
@@ -132,6 +132,7 @@ def putaway_out(session: Session, tasks: list[PutawayTask]) -> list[PutawayOut]:
             qty=fmt(t.qty) or "0", from_=locations[t.from_location_id],
             suggested=locations.get(t.suggested_location_id) if t.suggested_location_id else None,
             to=locations.get(t.to_location_id) if t.to_location_id else None, status=t.status, version=t.version,
+            actions=flows.PUTAWAY_TASK.actions_for(t.status, actor),
         )
         for t in tasks
     ]
@@ -157,7 +158,7 @@ def receipt_out(session: Session, actor: Actor, receipt: Receipt) -> ReceiptOut:
             )
             for line in receipt.lines
         ],
-        putaway=putaway_out(session, services.putaway_tasks(session, status=None, receipt=receipt.number)) if receipt.lines else [],
+        putaway=putaway_out(session, actor, services.putaway_tasks(session, status=None, receipt=receipt.number)) if receipt.lines else [],
     )
 
 

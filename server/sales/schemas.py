@@ -166,6 +166,7 @@ class PickTaskOut(Out):
     status: str
     short_reason: str
     version: int
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors): confirm
     done_by: str | None = None  # who picked it
     done_at: dt.datetime | None = None
 

@@ -25,6 +25,7 @@ from server.catalog.models import Item, Lot
 from server.catalog.services import item_for_move
 from server.dates import local_today
 from server.documents import flows
+from server.documents.flows import transition
 from server.documents.models import DocumentSequence
 from server.documents.services import check_signed_version, get_document, next_number, page, touch
 from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput, NotFound, UnknownReference
@@ -169,8 +170,7 @@ def send_quote(session: Session, actor: Actor, number: str, *, version: int | No
     actor.require("sales.write")
     quote = get_quote(session, number, lock=True)
     check_signed_version(quote, version, "Quote", "报价单")
-    quote.status = flows.QUOTE.target(number, quote.status, "send")
-    touch(quote)
+    transition(quote, "send")
     record(session, actor, "quote.send", "quote", number)
     return quote
 
@@ -178,8 +178,7 @@ def send_quote(session: Session, actor: Actor, number: str, *, version: int | No
 def cancel_quote(session: Session, actor: Actor, number: str) -> Quote:
     actor.require("sales.write")
     quote = get_quote(session, number, lock=True)
-    quote.status = flows.QUOTE.target(number, quote.status, "cancel")
-    touch(quote)
+    transition(quote, "cancel")
     record(session, actor, "quote.cancel", "quote", number)
     return quote
 
@@ -191,7 +190,7 @@ def accept_quote(session: Session, actor: Actor, number: str, *, version: int | 
     check_signed_version(quote, version, "Quote", "报价单")
     if quote.valid_until and quote.valid_until < local_today():
         raise Conflict(f"Quote {number} expired on {quote.valid_until}.", f"报价单 {number} 已于 {quote.valid_until} 过期。", code="quote_expired")
-    quote.status = flows.QUOTE.target(number, quote.status, "accept")
+    transition(quote, "accept")
     so = SalesOrder(
         number=next_number(session, "SO"), status="draft", customer_id=quote.customer_id, warehouse_id=quote.warehouse_id,
         quote_id=quote.id, note=quote.note, created_by=actor.user_id,
@@ -203,7 +202,6 @@ def accept_quote(session: Session, actor: Actor, number: str, *, version: int | 
     session.add(so)
     session.flush()
     quote.so_id = so.id
-    touch(quote)
     record(session, actor, "quote.accept", "quote", number, so=so.number)
     record(session, actor, "so.create", "so", so.number, quote=number, total=fmt(so.total))
     return so
@@ -323,7 +321,7 @@ def override_credit(session: Session, actor: Actor, number: str, *, version: int
         raise InvalidInput("Give the reason for releasing the order over the credit limit.", "请填写超信用额度放行的原因。", code="reason_required")
     so = get_so(session, number, lock=True)
     check_signed_version(so, version, "Sales order", "销售订单")
-    flows.SALES_ORDER.target(number, so.status, "confirm")
+    flows.SALES_ORDER.check(number, so.status, "confirm")
     so.credit_override_by, so.credit_override_reason, so.credit_override_amount = actor.user_id, reason, so.total
     touch(so)
     record(session, actor, "so.credit_override", "so", number, reason=reason, amount=fmt(so.total))
@@ -335,7 +333,7 @@ def confirm_so(session: Session, actor: Actor, number: str, *, version: int | No
     actor.require("sales.write")
     so = get_so(session, number, lock=True)
     check_signed_version(so, version, "Sales order", "销售订单")
-    so.status = flows.SALES_ORDER.target(number, so.status, "confirm")
+    transition(so, "confirm")
     customer = session.get_one(Partner, so.customer_id, with_for_update=True)
     seen = exposure(session, customer.id, so)
     released = credit_released(so)
@@ -360,7 +358,6 @@ def _reserve_order(session: Session, actor: Actor, so: SalesOrder, *, all_or_not
     for line in so.lines:
         _reserve_fefo(session, actor, warehouse, line, line.qty, all_or_nothing=all_or_nothing)
     so.confirmed_at = utcnow()
-    touch(so)
     session.flush()
 
 
@@ -412,10 +409,9 @@ def cancel_so(session: Session, actor: Actor, number: str, *, version: int | Non
     actor.require("sales.write")
     so = get_so(session, number, lock=True)
     check_signed_version(so, version, "Sales order", "销售订单")
-    so.status = flows.SALES_ORDER.target(number, so.status, "cancel")
+    transition(so, "cancel")
     for reservation in _open_reservations(session, [line.id for line in so.lines]):
         ledger.release(session, actor.granted("stock.reserve"), reservation.id)
-    touch(so)
     record(session, actor, "so.cancel", "so", number, reason=reason)
     return so
 
@@ -440,13 +436,12 @@ def create_wave(session: Session, actor: Actor, *, warehouse: str, orders: Seque
         if so.warehouse_id != wh.id:
             raise InvalidInput(f"Sales order {number} ships from another warehouse.", f"销售订单 {number} 从其他仓库发货。", code="warehouse_mismatch")
         if so.status != "confirmed":
-            flows.SALES_ORDER.target(number, so.status, "pick")
+            flows.SALES_ORDER.check(number, so.status, "pick")
             if session.scalar(select(func.count()).select_from(PickTask).where(PickTask.so_line_id.in_([line.id for line in so.lines]))):
                 raise Conflict(f"Sales order {number} is already in a wave.", f"销售订单 {number} 已在波次中。", code="already_in_wave")
         if so.status == "confirmed" and so.backorder_of is not None:
             _top_up(session, actor, so)
-        so.status = flows.SALES_ORDER.target(number, so.status, "pick")
-        touch(so)
+        transition(so, "pick")
         for reservation in _open_reservations(session, [line.id for line in so.lines]):
             tasks.append(reservation)
     if not tasks:
@@ -542,10 +537,9 @@ def confirm_pick(
     if reservation.open:  # what was not picked is no longer held
         ledger.release(session, actor.granted("stock.reserve"), reservation.id)
     task.picked_qty, task.serials = taken, list(serials)
-    task.status = "done" if taken == task.qty else "short"
+    transition(task, "pick" if taken == task.qty else "short")
     task.short_reason = short_reason
     task.done_by, task.done_at = actor.user_id, utcnow()
-    task.version += 1
     line.picked_qty += taken
     line.short_qty += task.qty - taken
     touch(so)
@@ -558,9 +552,8 @@ def confirm_pick(
 def _wave_progress(session: Session, wave_id: int) -> None:
     """A task of the wave was done or cancelled: the wave is done once none is open."""
     wave = session.get_one(Wave, wave_id, with_for_update=True)
-    if not session.scalar(select(func.count()).select_from(PickTask).where(PickTask.wave_id == wave.id, PickTask.status == "open")):
-        wave.status = "done"
-    wave.version += 1
+    still_open = session.scalar(select(func.count()).select_from(PickTask).where(PickTask.wave_id == wave.id, PickTask.status == "open"))
+    transition(wave, "progress" if still_open else "finish")
 
 
 # Packing and shipping ---------------------------------------------------------------------------
@@ -589,7 +582,7 @@ def pack(session: Session, actor: Actor, number: str, packages: Sequence[Package
     """Put picked goods into packages, each labelled with a new SSCC."""
     actor.require("sales.fulfil")
     so = get_so(session, number, lock=True)
-    flows.SALES_ORDER.target(number, so.status, "pack")
+    flows.SALES_ORDER.check(number, so.status, "pack")
     if not packages:
         raise InvalidInput("Give at least one package.", "至少需要一个包裹。", code="no_packages")
     by_no = {line.line_no: line for line in so.lines}
@@ -615,8 +608,7 @@ def pack(session: Session, actor: Actor, number: str, packages: Sequence[Package
             row.contents.append(PackageLine(so_line_id=line.id, qty=amount))
         session.add(row)
         made.append(row)
-    so.status = flows.SALES_ORDER.target(number, so.status, "pack")
-    touch(so)
+    transition(so, "pack")
     session.flush()
     record(session, actor, "so.pack", "so", number, packages=[p.sscc for p in made])
     return made
@@ -635,7 +627,7 @@ def ship(
     backorder, or cancelled. Without one it is refused with the short lines, and nothing moves."""
     actor.require("sales.fulfil")
     so = get_so(session, number, lock=True)
-    so.status = flows.SALES_ORDER.target(number, so.status, "ship")
+    transition(so, "ship")
     if so.status == "shipped" and any(line.packed_qty < line.picked_qty for line in so.lines) and packages_of(session, so):
         raise Conflict(f"Sales order {number} has picked goods not packed yet.", f"销售订单 {number} 有已拣未包装的商品。", code="not_packed")
     warehouse = session.get_one(Location, so.warehouse_id)
@@ -664,7 +656,6 @@ def ship(
     if short and remainder is None:
         raise _short_shipment(number, short)
     so.shipped_at = utcnow()
-    touch(so)
     session.flush()
     record(session, actor, "so.ship", "so", number, lines={line.line_no: fmt(line.shipped_qty) for line in so.lines})
     if short:
@@ -714,7 +705,7 @@ def _release_rest(session: Session, actor: Actor, so: SalesOrder) -> None:
         ledger.release(session, actor.granted("stock.reserve"), reservation.id)
     waves = set()
     for task in session.scalars(select(PickTask).where(PickTask.so_line_id.in_(ids), PickTask.status == "open").with_for_update()):
-        task.status, task.version = "cancelled", task.version + 1
+        transition(task, "cancel")
         waves.add(task.wave_id)
     session.flush()
     for wave_id in sorted(waves):
@@ -741,7 +732,7 @@ def _backorder(session: Session, actor: Actor, so: SalesOrder, short: list[Short
     record(session, actor, "so.backorder", "so", so.number, backorder=backorder.number, reason=reason,
            lines={s.line.line_no: fmt(s.qty) for s in short})
     record(session, actor, "so.create", "so", backorder.number, backorder_of=so.number, total=fmt(backorder.total))
-    backorder.status = flows.SALES_ORDER.target(backorder.number, backorder.status, "confirm")
+    transition(backorder, "confirm")
     _reserve_order(session, actor, backorder, all_or_nothing=False)
     record(session, actor, "so.confirm", "so", backorder.number, total=fmt(backorder.total), credit_checked_on=so.number)
     return backorder
@@ -759,7 +750,7 @@ def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date:
     actor.require("sales.invoice")
     so = get_so(session, number, lock=True)
     if so.status not in ("shipped", "invoiced"):
-        flows.SALES_ORDER.target(number, so.status, "invoice")
+        flows.SALES_ORDER.check(number, so.status, "invoice")
     customer = session.get_one(Partner, so.customer_id)
     on = invoice_date or local_today()
     invoice = Invoice(
@@ -783,8 +774,9 @@ def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date:
     _invoice_totals(invoice)
     session.add(invoice)
     if all(line.invoiced_qty >= line.shipped_qty - line.returned_qty for line in so.lines) and so.status == "shipped":
-        so.status = flows.SALES_ORDER.target(number, so.status, "invoice")
-    touch(so)
+        transition(so, "invoice")
+    else:
+        touch(so)
     session.flush()
     record(session, actor, "invoice.create", "invoice", invoice.number, so=number, total=fmt(invoice.total))
     if post:
@@ -802,13 +794,12 @@ def post_invoice(session: Session, actor: Actor, number: str) -> Invoice:
     """Receivable against revenue and output VAT (a credit note the other way round)."""
     actor.require("sales.invoice")
     invoice = get_invoice(session, number, lock=True)
-    invoice.status = flows.INVOICE.target(number, invoice.status, "post")
+    transition(invoice, "post")
     lines = [(AR, invoice.total, Decimal(0)), (REVENUE, Decimal(0), invoice.subtotal), (VAT_OUT, Decimal(0), invoice.tax)]
     if invoice.kind == "credit_note":
         lines = [(code, credit, debit) for code, debit, credit in lines]
     post_journal(session, actor, source_type="invoice", source_id=number, memo=number, lines=lines)
     invoice.posted_at = utcnow()
-    touch(invoice)
     record(session, actor, "invoice.post", "invoice", number, total=fmt(invoice.total), kind=invoice.kind)
     return invoice
 
@@ -817,15 +808,15 @@ def cancel_invoice(session: Session, actor: Actor, number: str) -> Invoice:
     """A draft invoice that should not go out: cancelled, and its quantities can be invoiced again."""
     actor.require("sales.invoice")
     invoice = get_invoice(session, number, lock=True)
-    invoice.status = flows.INVOICE.target(number, invoice.status, "cancel")
+    transition(invoice, "cancel")
     so = get_so(session, session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "", lock=True)
     lines = {line.id: line for line in so.lines}
     for line in invoice.lines:
         lines[line.so_line_id].invoiced_qty -= line.qty
     if so.status == "invoiced":
-        so.status = flows.SALES_ORDER.target(so.number, so.status, "uninvoice")
-    touch(invoice)
-    touch(so)
+        transition(so, "uninvoice")
+    else:
+        touch(so)
     record(session, actor, "invoice.cancel", "invoice", number)
     return invoice
 
@@ -891,7 +882,7 @@ def receive_return(session: Session, actor: Actor, number: str) -> Return:
     """The goods are back: into the returns area (not available), and a credit note for what had been invoiced."""
     actor.require("sales.fulfil")
     rma = get_return(session, number, lock=True)
-    rma.status = flows.RETURN.target(number, rma.status, "receive")
+    transition(rma, "receive")
     area = session.get_one(Location, rma.location_id)
     mover = actor.granted("stock.move")
     credit: list[tuple[SalesOrderLine, Decimal]] = []
@@ -911,7 +902,6 @@ def receive_return(session: Session, actor: Actor, number: str) -> Return:
             credit.append((so_line, invoiced_back))
     if credit:
         rma.credit_note_id = _credit_note(session, actor, rma, credit).id
-    touch(rma)
     session.flush()
     record(session, actor, "return.receive", "return", number)
     return rma
@@ -955,10 +945,11 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
         invoice.credited += settle
         note.paid += settle
         if invoice.paid + invoice.credited >= invoice.total:
-            invoice.status = "paid"
-        invoice.version += 1
+            transition(invoice, "close")
+        else:
+            touch(invoice)
     if note.paid > 0:
-        note.status = "paid" if note.paid == note.total else "partially_paid"
+        transition(note, "close" if note.paid == note.total else "pay")
     record(session, actor, "invoice.credit_note", "invoice", note.number, return_=rma.number, total=fmt(note.total))
     return note
 
@@ -967,7 +958,7 @@ def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *,
     """Each returned line is restocked (to a bin of the warehouse) or scrapped."""
     actor.require("sales.fulfil")
     rma = get_return(session, number, lock=True)
-    flows.RETURN.target(number, rma.status, "close")
+    flows.RETURN.check(number, rma.status, "close")
     line = next((r for r in rma.lines if r.line_no == line_no), None)
     if line is None:
         raise NotFound(f"Return {number} has no line {line_no}.", f"退货单 {number} 没有第 {line_no} 行。")
@@ -993,8 +984,9 @@ def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *,
     )
     line.disposition, line.dispose_move_id = disposition, move.id
     if all(r.disposition != "pending" for r in rma.lines):
-        rma.status = flows.RETURN.target(number, rma.status, "close")
-    touch(rma)
+        transition(rma, "close")
+    else:
+        touch(rma)
     session.flush()
     record(session, actor, "return.dispose", "return", number, line=line_no, disposition=disposition, location=target_code)
     return rma

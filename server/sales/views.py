@@ -125,7 +125,7 @@ def customer_price_out(customer: str, sku: str, price: services.CustomerPrice) -
                             vat_rate=_f(price.vat_rate))
 
 
-def wave_out(session: Session, wave: Wave) -> WaveOut:
+def wave_out(session: Session, actor: Actor, wave: Wave) -> WaveOut:
     tasks: list[PickTask] = services.pick_tasks(session, wave)
     items = _items(session, {t.item_id for t in tasks})
     lots = {row.id: row for row in session.scalars(select(Lot).where(Lot.id.in_({t.lot_id for t in tasks if t.lot_id})))}
@@ -150,6 +150,7 @@ def wave_out(session: Session, wave: Wave) -> WaveOut:
                 name_zh=items[t.item_id].name_zh, name_en=items[t.item_id].name_en, location=locations[t.location_id],
                 lot=lots[t.lot_id].code if t.lot_id else None, expiry=lots[t.lot_id].expiry if t.lot_id else None, qty=_f(t.qty),
                 picked=_f(t.picked_qty), status=t.status, short_reason=t.short_reason, version=t.version,
+                actions=flows.PICK_TASK.actions_for(t.status, actor),
                 done_by=pickers.get(t.done_by) if t.done_by else None, done_at=t.done_at,
             )
             for t in tasks
@@ -161,7 +162,7 @@ def invoice_out(session: Session, actor: Actor, invoice: Invoice) -> InvoiceOut:
     line_nos = dict(session.execute(select(SalesOrderLine.id, SalesOrderLine.line_no).where(SalesOrderLine.so_id == invoice.so_id)).all())
     skus = {i: item.sku for i, item in _items(session, {line.item_id for line in invoice.lines}).items()}
     return visible(actor, InvoiceOut(
-        number=invoice.number, kind=invoice.kind, status=invoice.status, actions=flows.INVOICE.actions_for(invoice.status, actor), customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
+        number=invoice.number, kind=invoice.kind, status=invoice.status, actions=[a for a in flows.INVOICE.actions_for(invoice.status, actor) if a != "record-payment" or invoice.kind == "invoice"], customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
         order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "",
         credits=session.scalar(select(Invoice.number).where(Invoice.id == invoice.credits_id)) if invoice.credits_id else None,
         invoice_date=invoice.invoice_date, due_date=invoice.due_date, subtotal=_f(invoice.subtotal), tax=_f(invoice.tax), total=_f(invoice.total),
