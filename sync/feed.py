@@ -18,18 +18,15 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-import msgspec
-from psycopg.types.json import Json
 from sqlalchemy import Connection, Text, cast, event, insert, inspect, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from server.catalog.models import Item, Lot
 from server.errors import InvalidInput
-from server.inventory import ledger_sql
-from server.inventory.ledger_sql import driver_cursor
 from server.inventory.models import Balance
 from server.locations.models import Location
+from server.raw import dialect_of, driver_cursor, statements
 from server.schemas import fmt
 from server.work import Work, note_change
 from sync.catalog import CATALOG, CatalogKind, feed_rows
@@ -51,7 +48,7 @@ def loader(kind: str) -> Callable[[Loader], Loader]:
     return register
 
 
-# Every write transaction runs these, so they go straight to the driver's cursor (see server.inventory.ledger_sql).
+# Every write transaction runs these, so they go straight to the driver's cursor (see server.raw).
 _TICK = "UPDATE sync_clock SET version = version + 1 WHERE id = 1 RETURNING version"
 _INSERT = "INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, {p}, {p}, {p})"
 _BALANCE = """
@@ -73,10 +70,7 @@ JOIN items i ON i.id = b.item_id
 WHERE b.item_id = {p} AND l.warehouse_id = (SELECT warehouse_id FROM locations WHERE id = {p})
 GROUP BY w.id, w.code, i.sku
 """
-_SQL = {
-    name: {"sqlite": text.format(p="?"), "postgresql": text.format(p="%s")}
-    for name, text in (("insert", _INSERT), ("balance", _BALANCE), ("stock", _STOCK))
-}
+_SQL = statements(insert=_INSERT, balance=_BALANCE, stock=_STOCK)
 FEW = 16  # up to this many balances are read one by one on the cursor; more in batches through SQLAlchemy
 
 
@@ -115,13 +109,9 @@ def flush_changes(work: Work, publish: Publish | None = None) -> int | None:
     if not rows:
         return None
     version = next_version(session)
-    dialect = session.get_bind().dialect.name
-    values: list[tuple[int, str, str, str, str | Json | None]]  # the data as JSON text (SQLite) or for psycopg to adapt
-    if dialect == "sqlite":
-        values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else msgspec.json.encode(r["data"]).decode()) for r in rows]
-    else:
-        values = [(version, r["scope"], r["kind"], r["key"], None if r["data"] is None else Json(r["data"])) for r in rows]
-    driver_cursor(session).executemany(_SQL["insert"][dialect], values)
+    dialect = dialect_of(session)
+    values = [(version, r["scope"], r["kind"], r["key"], dialect.json(r["data"])) for r in rows]
+    driver_cursor(session).executemany(_SQL[dialect.name]["insert"], values)
     if publish is not None:
         publish(session, version, rows)  # pokes and stock updates, published once this transaction commits
     return version
@@ -163,8 +153,8 @@ def _balances(session: Session, keys: Sequence[tuple[int, int, int]]) -> Iterabl
 
 
 def _few_balances(session: Session, keys: Sequence[tuple[int, int, int]]) -> Iterable[tuple[str, str, dict[str, Any] | None]]:
-    ledger = ledger_sql.for_session(session)
-    sql = _SQL["balance"]["sqlite" if ledger.sqlite else "postgresql"]
+    ledger = dialect_of(session)
+    sql = _SQL[ledger.name]["balance"]
     cursor = driver_cursor(session)
     for key in keys:
         cursor.execute(sql, key)
@@ -183,10 +173,10 @@ def _few_balances(session: Session, keys: Sequence[tuple[int, int, int]]) -> Ite
 def _stock(session: Session, keys: Sequence[tuple[int, int]]) -> Iterable[tuple[str, str, dict[str, Any] | None]]:
     """An item's stock in a warehouse, every location of it together (scope `stock:<warehouse>`): what sales looks up.
     `keys` are (item, location) pairs, a location of the warehouse standing for it; several give one row."""
-    ledger = ledger_sql.for_session(session)
+    ledger = dialect_of(session)
     seen: set[tuple[int, int]] = set()
     if len(keys) <= FEW:
-        sql = _SQL["stock"]["sqlite" if ledger.sqlite else "postgresql"]
+        sql = _SQL[ledger.name]["stock"]
         cursor = driver_cursor(session)
         found: list[tuple[Any, ...]] = []  # rows as the driver reads them, as _stock_in_batches gives them
         for item_id, location_id in keys:
@@ -213,11 +203,11 @@ def _stock_in_batches(session: Session, keys: Sequence[tuple[int, int]]) -> list
             select(Location.id, Location.warehouse_id).where(Location.id.in_(chunk), Location.warehouse_id.is_not(None))
         ).all() if warehouse_id is not None)
     wanted = sorted({(item_id, warehouse_of[loc]) for item_id, loc in keys if loc in warehouse_of})
-    sql = ledger_sql.for_session(session)
+    dialect = dialect_of(session)
     cursor = driver_cursor(session)
     found = []
     for chunk in _chunks(wanted, 500):
-        marks = ", ".join(["(?, ?)" if sql.sqlite else "(%s, %s)"] * len(chunk))
+        marks = dialect.marks(len(chunk), 2)
         cursor.execute(
             "SELECT b.item_id, w.id, w.code, i.sku, SUM(b.qty), SUM(b.reserved),"
             " SUM(CASE WHEN l.quarantine THEN 0 ELSE b.qty - b.reserved END)"

@@ -13,7 +13,6 @@ import functools
 from typing import Any
 
 import msgspec
-from psycopg.types.json import Json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,9 +20,8 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.db import Database
 from server.errors import CangkuError, Conflict, Forbidden, InsufficientStock, InvalidInput
-from server.inventory import ledger_sql
-from server.inventory.ledger_sql import driver_cursor
 from server.monitoring.metrics import SYNC_OPS
+from server.raw import dialect_of, driver_cursor, statements
 from server.schemas import fmt
 from server.work import work_of
 from sync.discrepancies import PHYSICAL, describe, record_shortfall
@@ -105,24 +103,20 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     return PushResponse(results=results, cursor=str(feed_head), last_seq=last_seq, resend_from=resend_from, clock_offset_ms=offset_ms)
 
 
-# Each op touches the op log with these; they run on the driver's cursor (see server.inventory.ledger_sql).
-_OPLOG = {
-    dialect: {
-        "client": f"SELECT id, user_id, last_seq FROM sync_clients WHERE client_id = {p}" + (" FOR UPDATE" if dialect == "postgresql" else ""),
-        "stored": f"SELECT client_id, result FROM sync_ops WHERE op_id = {p}",
-        "insert": f"INSERT INTO sync_ops (op_id, client_id, seq, type, status, result, device_time, applied_at) "
-                  f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
-        "advance": f"UPDATE sync_clients SET last_seq = {p} WHERE id = {p}",
-    }
-    for dialect, p in (("sqlite", "?"), ("postgresql", "%s"))
-}
+# Each op touches the op log with these; they run on the driver's cursor (see server.raw).
+_OPLOG = statements(
+    client="SELECT id, user_id, last_seq FROM sync_clients WHERE client_id = {p}{for_update}",
+    stored="SELECT client_id, result FROM sync_ops WHERE op_id = {p}",
+    insert="INSERT INTO sync_ops (op_id, client_id, seq, type, status, result, device_time, applied_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+    advance="UPDATE sync_clients SET last_seq = {p} WHERE id = {p}",
+)
 
 
 def _apply_one(
     session: Session, actor: Actor, client_id: str, op: Op, offset: dt.timedelta, refused: CangkuError | None = None
 ) -> tuple[OpResult, int] | None:
-    ledger = ledger_sql.for_session(session)
-    sql = _OPLOG["sqlite" if ledger.sqlite else "postgresql"]
+    ledger = dialect_of(session)
+    sql = _OPLOG[ledger.name]
     cursor = driver_cursor(session)
     cursor.execute(sql["client"], (client_id,))
     found = cursor.fetchall()
@@ -161,7 +155,7 @@ def _apply_one(
         result = _run(session, actor, op, Context(op_id=op.op_id, device_time=device_time), refused)
     finally:
         work_of(session).occurred_at = None
-    body = msgspec.json.encode(result).decode() if ledger.sqlite else Json(msgspec.to_builtins(result))
+    body = ledger.json(result)
     cursor = driver_cursor(session)
     cursor.execute(sql["insert"], (
         op.op_id, client_key, op.seq, op.type, result.status, body, ledger.time(device_time) if device_time else None, ledger.time(utcnow()),

@@ -14,35 +14,36 @@ from server.audit.chain import GENESIS, AuditChainBroken, content_digest, link
 from server.audit.models import AuditEntry
 from server.auth.permissions import Actor
 from server.base import utcnow
-from server.inventory.ledger_sql import driver_cursor
+from server.raw import driver_cursor, statements
 from server.work import Work, work_of
 
 log = logging.getLogger("cangku")
 
 _COLUMNS = "at, user_id, username, device_id, action, target_type, target_id, details, seq, prev_hash, hash"
 
-# PostgreSQL: one statement per entry takes the head's row lock, advances it and inserts the entry linked to it
-# (the same link as chain.link, computed from the head as it is after any concurrent append committed).
-APPEND_SQL = f"""
+# The chain's statements, on the driver's cursor (see server.raw). `append` and `start` are PostgreSQL's, `insert` and
+# `head` SQLite's.
+_SQL = statements(
+    # One statement per entry takes the head's row lock, advances it and inserts the entry linked to it (the same link as
+    # chain.link, computed from the head as it is after any concurrent append committed).
+    append="""
 WITH head AS (
     UPDATE audit_chain SET seq = seq + 1, prev_hash = hash,
-        hash = encode(sha256(convert_to((seq + 1)::text || ':' || hash || ':' || %s, 'UTF8')), 'hex')
+        hash = encode(sha256(convert_to((seq + 1)::text || ':' || hash || ':' || {p}, 'UTF8')), 'hex')
     WHERE id = 1
     RETURNING seq, prev_hash, hash
 )
-INSERT INTO audit_log ({_COLUMNS})
-SELECT %s, %s, %s, %s, %s, %s, %s, %s::json, seq, prev_hash, hash FROM head
-"""
-# An empty log starts its chain at the genesis value; a log with entries but no head is refused (someone deleted it).
-_START_PG = (
-    "INSERT INTO audit_chain (id, seq, prev_hash, hash) SELECT 1, 0, %s, %s WHERE NOT EXISTS (SELECT 1 FROM audit_log) "
-    "ON CONFLICT (id) DO NOTHING"
+INSERT INTO audit_log (""" + _COLUMNS + """)
+SELECT {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}::json, seq, prev_hash, hash FROM head
+""",
+    # An empty log starts its chain at the genesis value; a log with entries but no head is refused (someone deleted it).
+    start="INSERT INTO audit_chain (id, seq, prev_hash, hash) SELECT 1, 0, {p}, {p} WHERE NOT EXISTS (SELECT 1 FROM audit_log) "
+          "ON CONFLICT (id) DO NOTHING",
+    insert="INSERT INTO audit_log (" + _COLUMNS + ") VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+    head="INSERT INTO audit_chain (id, seq, prev_hash, hash) VALUES (1, {p}, {p}, {p}) "
+         "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash",
 )
-_INSERT_SQLITE = f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_HEAD_SQLITE = (
-    "INSERT INTO audit_chain (id, seq, prev_hash, hash) VALUES (1, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, prev_hash = excluded.prev_hash, hash = excluded.hash"
-)
+APPEND_SQL = _SQL["postgresql"]["append"]
 # Checked here because the row is written at commit, where a too-long value would fail the whole transaction.
 _LIMITS = {"username": 64, "device_id": 64, "action": 64, "target_type": 32, "target_id": 64}
 
@@ -94,7 +95,7 @@ def _append(session: Session, entries: list[_Entry]) -> None:
                 return
             if cursor.rowcount or attempt:
                 break
-            cursor.execute(_START_PG, (GENESIS, GENESIS))
+            cursor.execute(_SQL["postgresql"]["start"], (GENESIS, GENESIS))
         raise AuditChainBroken("the audit log has entries but its chain head is missing; run `cangku check`")
     # SQLite: the transaction already holds the database's write lock (BEGIN IMMEDIATE), so read, link, write.
     cursor.execute("SELECT seq, hash FROM audit_chain WHERE id = 1")
@@ -113,8 +114,8 @@ def _append(session: Session, entries: list[_Entry]) -> None:
         linked.append((e.at.strftime("%Y-%m-%d %H:%M:%S.%f"), e.user_id, e.username, e.device_id, e.action, e.target_type, e.target_id,
                      e.details, seq, prev, hashed))
         prev = hashed
-    cursor.executemany(_INSERT_SQLITE, linked)
-    cursor.execute(_HEAD_SQLITE, (seq, linked[-1][9], prev))
+    cursor.executemany(_SQL["sqlite"]["insert"], linked)
+    cursor.execute(_SQL["sqlite"]["head"], (seq, linked[-1][9], prev))
 
 
 def chain_entries(work: Work) -> None:

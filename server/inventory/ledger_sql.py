@@ -1,23 +1,17 @@
-"""The ledger's hot path as hand-written SQL on the driver's cursor, inside the session's transaction.
+"""The ledger's hot path as hand-written SQL on the driver's cursor, inside the session's transaction (see server.raw).
 
-Posting a move is a handful of tiny statements; building and compiling them through SQLAlchemy
-costs more than running them. These are the same statements the Core versions would emit,
-with values converted here the way the column types store them (on SQLite, quantities as
-integers scaled by 10^4, costs by 10^6, times as naive UTC text).
+Posting a move is a handful of tiny statements; these are the same statements the Core versions would emit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.base import COST_SCALE, MONEY_SCALE, QTY_SCALE, check_storable, storable_limit
-
-_QTY_LIMIT, _COST_LIMIT, _MONEY_LIMIT = (storable_limit(scale) for scale in (QTY_SCALE, COST_SCALE, MONEY_SCALE))
+from server.raw import Dialect, driver_cursor
 
 _RESOLVE = """
 SELECT i.id, i.sku, i.unit, i.unit_decimals, i.tracking, i.active,
@@ -40,7 +34,7 @@ ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + e
 _INSERT_MOVE = """
 INSERT INTO moves (item_id, lot_id, qty, from_location_id, to_location_id, unit_cost, value, reason, ref_type, ref_id,
                    reverses_id, user_id, device_id, op_id, created_at)
-VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}){returning}
+VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}){returning_id}
 """
 _VALUATION = "SELECT qty, value FROM valuations WHERE item_id = {p}"
 _VALUATION_ADD = """
@@ -48,59 +42,28 @@ INSERT INTO valuations (item_id, qty, value) VALUES ({p}, {p}, {p})
 ON CONFLICT (item_id) DO UPDATE SET qty = valuations.qty + excluded.qty, value = valuations.value + excluded.value
 """
 _VALUATION_CHANGE = "UPDATE valuations SET qty = qty + {p}, value = value + {p} WHERE item_id = {p}"
-_INSERT_ENTRY = "INSERT INTO journal_entries (at, source_type, source_id, memo, user_id) VALUES ({p}, {p}, {p}, {p}, {p}){returning}"
+_INSERT_ENTRY = "INSERT INTO journal_entries (at, source_type, source_id, memo, user_id) VALUES ({p}, {p}, {p}, {p}, {p}){returning_id}"
 _INSERT_LINE = """
 INSERT INTO journal_lines (entry_id, account_id, debit, credit, item_id)
 SELECT {p}, id, {p}, {p}, {p} FROM accounts WHERE code = {p}
 """
 
 
-class LedgerSQL:
-    """The statements and value conversions for one dialect."""
+class LedgerSQL(Dialect):
+    """The ledger's statements for one dialect, with its value conversions (server.raw)."""
 
     def __init__(self, dialect: str) -> None:
-        self.sqlite = dialect == "sqlite"
-        p = "?" if self.sqlite else "%s"
-        self.resolve_sql = _RESOLVE.format(p=p)
-        self.take_sql = _TAKE.format(p=p)
-        self.add_sql = _ADD.format(p=p)
-        # SQLite answers with lastrowid; an unfinished RETURNING statement would linger until commit.
-        returning = "" if self.sqlite else " RETURNING id"
-        self.insert_move_sql = _INSERT_MOVE.format(p=p, returning=returning)
-        self.valuation_sql = _VALUATION.format(p=p)
-        self.valuation_lock_sql = self.valuation_sql + ("" if self.sqlite else " FOR UPDATE")  # SQLite: the write lock is held
-        self.valuation_add_sql = _VALUATION_ADD.format(p=p)
-        self.valuation_change_sql = _VALUATION_CHANGE.format(p=p)
-        self.insert_entry_sql = _INSERT_ENTRY.format(p=p, returning=returning)
-        self.insert_line_sql = _INSERT_LINE.format(p=p)
-
-    # -- conversions --------------------------------------------------------------------------
-
-    # Figures too large for their columns are refused here, as the mapped columns refuse them (server.base).
-    def qty(self, value: Decimal) -> Any:
-        check_storable(value, _QTY_LIMIT)
-        return int(value.scaleb(QTY_SCALE)) if self.sqlite else value
-
-    def cost(self, value: Decimal) -> Any:
-        check_storable(value, _COST_LIMIT)
-        return int(value.quantize(Decimal(1).scaleb(-COST_SCALE)).scaleb(COST_SCALE)) if self.sqlite else value
-
-    def money(self, value: Decimal) -> Any:
-        check_storable(value, _MONEY_LIMIT)
-        return int(value.scaleb(MONEY_SCALE)) if self.sqlite else value
-
-    def qty_out(self, value: Any) -> Decimal:
-        return Decimal(int(value)).scaleb(-QTY_SCALE) if self.sqlite else Decimal(value)
-
-    def money_out(self, value: Any) -> Decimal:
-        return Decimal(int(value)).scaleb(-MONEY_SCALE) if self.sqlite else Decimal(value)
-
-    def time(self, value: dt.datetime) -> Any:
-        # SQLAlchemy's SQLite DateTime storage format, naive UTC.
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else value
-
-    def flag(self, value: bool) -> Any:
-        return int(value) if self.sqlite else value
+        super().__init__(dialect)
+        self.resolve_sql = self.sql(_RESOLVE)
+        self.take_sql = self.sql(_TAKE)
+        self.add_sql = self.sql(_ADD)
+        self.insert_move_sql = self.sql(_INSERT_MOVE)
+        self.valuation_sql = self.sql(_VALUATION)
+        self.valuation_lock_sql = self.sql(_VALUATION + "{for_update}")
+        self.valuation_add_sql = self.sql(_VALUATION_ADD)
+        self.valuation_change_sql = self.sql(_VALUATION_CHANGE)
+        self.insert_entry_sql = self.sql(_INSERT_ENTRY)
+        self.insert_line_sql = self.sql(_INSERT_LINE)
 
     # -- statements ---------------------------------------------------------------------------
 
@@ -163,22 +126,6 @@ class LedgerSQL:
             [(entry_id, self.money(debit), self.money(credit), item_id, code) for code, debit, credit in lines],
         )
         return entry_id
-
-
-def driver_cursor(session: Session) -> Any:
-    """A cursor of the driver connection in the session's current transaction (kept for that transaction)."""
-    transaction = session.get_transaction()
-    cached = getattr(session, "raw_cursor", None)  # a unit of work keeps it (server.work.Work)
-    if cached is not None and transaction is not None and cached[0] is transaction:
-        if session.in_nested_transaction():
-            # SQLAlchemy emits a SAVEPOINT when the session next uses its connection; statements on this
-            # cursor bypass the session, so make it emit it now, or a rollback to it would not undo them.
-            session.connection()
-        return cached[1]
-    cursor = session.connection().connection.cursor()
-    if hasattr(session, "raw_cursor"):
-        session.raw_cursor = (session.get_transaction(), cursor)
-    return cursor
 
 
 DIALECTS = {name: LedgerSQL(name) for name in ("sqlite", "postgresql")}

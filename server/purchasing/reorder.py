@@ -18,7 +18,6 @@ from server.audit.services import record
 from server.auth.permissions import SYSTEM, Actor
 from server.catalog.models import Item
 from server.errors import CangkuError, InvalidInput, UnknownReference
-from server.inventory.ledger_sql import driver_cursor
 from server.inventory.models import Balance
 from server.locations.models import Location
 from server.partners.models import Partner
@@ -26,14 +25,12 @@ from server.partners.services import partner_reference
 from server.purchasing.models import PurchaseOrder, PurchaseOrderLine, ReorderRule, Requisition, RequisitionLine
 from server.purchasing.services import OPEN_PO_STATES, LineIn, _notify, _warehouse, create_requisition
 from server.quantities import positive_qty
+from server.raw import driver_cursor, statements
 from server.schemas import fmt
 from server.work import Work
 
 log = logging.getLogger("cangku")
-_HAS_RULE = {
-    dialect: f"SELECT id FROM reorder_rules WHERE item_id = {p} AND warehouse_id = {p} AND active"
-    for dialect, p in (("sqlite", "?"), ("postgresql", "%s"))
-}
+_SQL = statements(has_rule="SELECT id FROM reorder_rules WHERE item_id = {p} AND warehouse_id = {p} AND active")
 
 
 def available_in(session: Session, item_id: int, warehouse_id: int) -> Decimal:
@@ -105,7 +102,7 @@ def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor 
     move that set it off: it is logged and skipped, and the daily job will report it again."""
     out = []
     cursor = driver_cursor(session)
-    sql = _HAS_RULE["sqlite" if session.get_bind().dialect.name == "sqlite" else "postgresql"]
+    sql = _SQL[session.get_bind().dialect.name]["has_rule"]
     for item_id, warehouse_id in sorted(touched):
         # Most moves touch items without a rule: one indexed look-up on the driver's cursor settles those.
         cursor.execute(sql, (item_id, warehouse_id))
