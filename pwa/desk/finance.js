@@ -5,7 +5,7 @@ import * as sync from "../sync.js";
 import { language } from "../i18n.js";
 import { h, say, showing, money, scroller } from "../ui.js";
 import {
-  amount, back, cell, control, deskTexts, enc, facts, fail, formField, grid, kept, link, load, may, num, pagedList, put, recordForm, row,
+  amount, back, cell, control, deskTexts, enc, facts, formField, grid, kept, link, load, may, num, pagedList, put, recordForm, row,
   valuesOf, when, history, by,
 } from "../desk.js";
 
