@@ -1,0 +1,108 @@
+"""What the sales documents share: lookups by number, the warehouse's areas, lines priced for the customer, totals."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.permissions import Actor
+from server.catalog.services import item_for_move
+from server.documents.services import get_document
+from server.errors import Conflict, InvalidInput
+from server.finance.services import money
+from server.locations.models import Location
+from server.partners.models import Partner, PriceList
+from server.partners.services import partner_reference, price_for
+from server.purchasing.services.common import LineIn, _vat
+from server.quantities import optional_non_negative, positive_qty
+from server.sales.models import Invoice, Quote, Return, SalesOrder, Wave
+
+
+def get_quote(session: Session, number: str, *, lock: bool = False) -> Quote:
+    return get_document(session, Quote, number, "quote", "报价单", lock=lock)
+
+
+def get_so(session: Session, number: str, *, lock: bool = False) -> SalesOrder:
+    return get_document(session, SalesOrder, number, "sales order", "销售订单", lock=lock)
+
+
+def get_wave(session: Session, number: str, *, lock: bool = False) -> Wave:
+    return get_document(session, Wave, number, "wave", "波次", lock=lock)
+
+
+def get_invoice(session: Session, number: str, *, lock: bool = False) -> Invoice:
+    return get_document(session, Invoice, number, "invoice", "发票", lock=lock)
+
+
+def get_return(session: Session, number: str, *, lock: bool = False) -> Return:
+    return get_document(session, Return, number, "return", "退货单", lock=lock)
+
+
+def _area(session: Session, warehouse: Location, suffix: str, en: str, zh: str) -> Location:
+    code = f"{warehouse.code}-{suffix}"
+    row = session.scalar(select(Location).where(Location.code == code))
+    if row is None or row.warehouse_id != warehouse.id or not row.active:
+        raise Conflict(
+            f"Warehouse {warehouse.code} has no {en} location {code}; create it first.",
+            f"仓库 {warehouse.code} 没有{zh} {code}，请先创建。",
+            code="missing_area",
+            location=code,
+        )
+    return row
+
+
+def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], factory: type) -> list[Any]:
+    if not lines:
+        raise InvalidInput("A document needs at least one line.", "单据至少需要一行。", code="no_lines")
+    out = []
+    for n, line in enumerate(lines, 1):
+        item = item_for_move(session, line.sku)
+        qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
+        if line.unit_price is not None:
+            price = optional_non_negative(line.unit_price, "unit_price", scale=6) or Decimal(0)
+        else:
+            listed = price_for(session, customer, item.id, qty)
+            if listed is None:
+                raise InvalidInput(
+                    f"No price for {item.sku}: the customer's price list has none; give a unit price.",
+                    f"{item.sku} 没有价格：客户价目表中没有该商品，请填写单价。",
+                    code="price_required",
+                    sku=item.sku,
+                )
+            price = listed
+        out.append(factory(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=_vat(line.vat_rate, item)))
+    return out
+
+
+def _totals(doc: Any) -> None:
+    subtotal = tax = Decimal(0)
+    for line in doc.lines:
+        net = money(line.qty * line.unit_price)
+        subtotal += net
+        tax += money(net * line.vat_rate / 100)
+    doc.subtotal, doc.tax, doc.total = subtotal, tax, subtotal + tax
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerPrice:
+    qty: Decimal
+    price_list: str | None
+    unit_price: Decimal | None
+    vat_rate: Decimal
+
+
+def customer_price(session: Session, actor: Actor, customer: str, sku: str, qty: object) -> CustomerPrice:
+    """The price a line of a quote or order would take when none is typed: the customer's list price for the quantity
+    (the highest break reached), or none; and the item's VAT rate."""
+    actor.require("prices.read")
+    customer_row = partner_reference(session, customer, "customer")
+    item = item_for_move(session, sku)
+    amount = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
+    listed = price_for(session, customer_row, item.id, amount)
+    code = session.scalar(select(PriceList.code).where(PriceList.id == customer_row.price_list_id)) if customer_row.price_list_id else None
+    return CustomerPrice(qty=amount, price_list=code, unit_price=listed, vat_rate=item.vat_rate)

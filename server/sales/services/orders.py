@@ -1,0 +1,239 @@
+"""Sales orders: drafting and changing, the credit check and its release, confirming with FEFO reservations, cancelling."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.auth.permissions import Actor
+from server.base import utcnow
+from server.catalog.models import Item, Lot
+from server.dates import local_today
+from server.documents import flows
+from server.documents.flows import transition
+from server.documents.services import check_signed_version, next_number, touch
+from server.errors import Conflict, InsufficientStock, InvalidInput
+from server.finance.services import money
+from server.inventory import services as ledger
+from server.inventory.models import Balance, Reservation
+from server.locations.models import Location
+from server.partners.models import Partner
+from server.partners.services import partner_reference
+from server.purchasing.services.common import LineIn, _replace_lines, _warehouse
+from server.sales.models import Invoice, SalesOrder, SalesOrderLine
+from server.sales.services.common import _sales_lines, _totals, get_so
+from server.schemas import fmt
+
+OPEN_SO_STATES = ("confirmed", "picking", "packed", "shipped")
+
+
+def create_so(
+    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], ship_to: str = "", note: str = ""
+) -> SalesOrder:
+    actor.require("sales.write")
+    customer_row = partner_reference(session, customer, "customer")
+    wh = _warehouse(session, warehouse)
+    so = SalesOrder(
+        number=next_number(session, "SO"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, ship_to=ship_to or customer_row.address,
+        note=note, created_by=actor.user_id,
+    )
+    so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine)
+    _totals(so)
+    session.add(so)
+    session.flush()
+    record(session, actor, "so.create", "so", so.number, customer=customer, total=fmt(so.total))
+    return so
+
+
+def update_so(
+    session: Session, actor: Actor, number: str, *, version: int, lines: Sequence[LineIn] | None = None, ship_to: str | None = None,
+    note: str | None = None,
+) -> SalesOrder:
+    actor.require("sales.write")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    fields = {f for f, v in (("lines", lines), ("ship_to", ship_to), ("note", note)) if v is not None}
+    flows.SALES_ORDER.require_editable(number, so.status, fields)
+    if lines is not None:
+        customer = session.get_one(Partner, so.customer_id)
+        _replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), ("item_id", "qty", "unit_price", "vat_rate"))
+        _totals(so)
+        so.credit_override_by, so.credit_override_amount = None, None  # a credit release covered the old amount only
+    if ship_to is not None:
+        so.ship_to = ship_to
+    if note is not None:
+        so.note = note
+    if fields:
+        touch(so)
+        session.flush()
+        record(session, actor, "so.update", "so", number, fields=sorted(fields), total=fmt(so.total))
+    return so
+
+
+@dataclasses.dataclass(frozen=True)
+class Exposure:
+    limit: Decimal | None
+    open_ar: Decimal
+    open_orders: Decimal
+    this_order: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.open_ar + self.open_orders + self.this_order
+
+    @property
+    def over_limit(self) -> bool:
+        return self.limit is not None and self.total > self.limit
+
+
+def credit_released(so: SalesOrder) -> bool:
+    """Released by someone allowed to, for at least the order's current amount (a change above it needs a new release)."""
+    return so.credit_override_amount is not None and so.total <= so.credit_override_amount
+
+
+def credit_hold(session: Session, so: SalesOrder) -> bool:
+    """Whether confirming the order now would be refused for its customer's credit limit: it waits for a release."""
+    return not credit_released(so) and exposure(session, so.customer_id, so).over_limit
+
+
+def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -> Exposure:
+    """What the customer owes (posted invoices not paid or credited, less unallocated payments) plus open orders not invoiced."""
+    from server.finance.models import Payment
+
+    invoiced = session.scalar(
+        select(func.coalesce(func.sum(Invoice.total - Invoice.paid - Invoice.credited), 0)).where(
+            Invoice.customer_id == customer_id, Invoice.kind == "invoice", Invoice.status.in_(("posted", "partially_paid"))
+        )
+    )
+    advances = cast(Decimal, session.scalar(  # coalesce: never NULL
+        select(func.coalesce(func.sum(Payment.unallocated), 0)).where(Payment.partner_id == customer_id, Payment.kind == "customer")
+    ))
+    advances += session.scalar(  # credit notes not used against an invoice are owed back to the customer
+        select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(
+            Invoice.customer_id == customer_id, Invoice.kind == "credit_note", Invoice.status.in_(("posted", "partially_paid"))
+        )
+    ) or 0
+    orders = Decimal(0)
+    for order in session.scalars(select(SalesOrder).where(SalesOrder.customer_id == customer_id, SalesOrder.status.in_(OPEN_SO_STATES))):
+        if so is not None and order.id == so.id:
+            continue
+        orders += _uninvoiced(order)
+    limit = session.scalar(select(Partner.credit_limit).where(Partner.id == customer_id))
+    return Exposure(limit, Decimal(invoiced or 0) - Decimal(advances or 0), orders, _uninvoiced(so) if so is not None else Decimal(0))
+
+
+def _uninvoiced(order: SalesOrder) -> Decimal:
+    """What is left to bill on an order: not what went to a backorder (that order counts it) nor what was cancelled."""
+    total = Decimal(0)
+    for line in order.lines:
+        net = money((line.qty - line.backordered_qty - line.cancelled_qty - line.invoiced_qty) * line.unit_price)
+        total += net + money(net * line.vat_rate / 100)
+    return total
+
+
+def override_credit(session: Session, actor: Actor, number: str, *, version: int, reason: str) -> SalesOrder:
+    """Release an order over the customer's credit limit, for its current amount, with a reason on record."""
+    actor.require("sales.credit_override")
+    if not reason.strip():
+        raise InvalidInput("Give the reason for releasing the order over the credit limit.", "请填写超信用额度放行的原因。", code="reason_required")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    flows.SALES_ORDER.check(number, so.status, "confirm")
+    so.credit_override_by, so.credit_override_reason, so.credit_override_amount = actor.user_id, reason, so.total
+    touch(so)
+    record(session, actor, "so.credit_override", "so", number, reason=reason, amount=fmt(so.total))
+    return so
+
+
+def confirm_so(session: Session, actor: Actor, number: str, *, version: int | None = None) -> SalesOrder:
+    """Confirm: within the credit limit (or released by someone allowed to), and every line reserved, FEFO, or nothing."""
+    actor.require("sales.write")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    transition(so, "confirm")
+    customer = session.get_one(Partner, so.customer_id, with_for_update=True)
+    seen = exposure(session, customer.id, so)
+    released = credit_released(so)
+    if seen.over_limit and not released:
+        raise Conflict(
+            f"Customer {customer.code}'s credit limit is {fmt(seen.limit)}: open receivables {fmt(seen.open_ar)} + open orders "
+            f"{fmt(seen.open_orders)} + this order {fmt(seen.this_order)} = {fmt(seen.total)}. Ask finance to release it.",
+            f"客户 {customer.code} 信用额度 {fmt(seen.limit)}：未收应收 {fmt(seen.open_ar)} + 未结订单 {fmt(seen.open_orders)} + 本单 "
+            f"{fmt(seen.this_order)} = {fmt(seen.total)}，已超额度。请财务放行。",
+            code="credit_limit_exceeded",
+            limit=fmt(seen.limit), open_ar=fmt(seen.open_ar), open_orders=fmt(seen.open_orders), this_order=fmt(seen.this_order),
+            exposure=fmt(seen.total),
+        )
+    _reserve_order(session, actor, so)
+    record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released)
+    return so
+
+
+def _reserve_order(session: Session, actor: Actor, so: SalesOrder, *, all_or_nothing: bool = True) -> None:
+    """Reserve every line of an order being confirmed: in full or not at all, or (a backorder) as far as stock allows."""
+    warehouse = session.get_one(Location, so.warehouse_id)
+    for line in so.lines:
+        _reserve_fefo(session, actor, warehouse, line, line.qty, all_or_nothing=all_or_nothing)
+    so.confirmed_at = utcnow()
+    session.flush()
+
+
+def _reserve_fefo(
+    session: Session, actor: Actor, warehouse: Location, line: SalesOrderLine, need: Decimal, *, all_or_nothing: bool = True
+) -> None:
+    """Reserve `need` of a line from the warehouse's bins, earliest expiry first, then by bin code; short of stock, refused
+    (`all_or_nothing`) or reserved as far as it goes."""
+    item = session.get_one(Item, line.item_id)
+    rows = session.execute(
+        select(Balance.location_id, Location.code, Balance.lot_id, Lot.code, Lot.expiry, Balance.qty - Balance.reserved)
+        .join(Location, Balance.location_id == Location.id)
+        .outerjoin(Lot, Balance.lot_id == Lot.id)
+        .where(
+            Balance.item_id == item.id, Location.warehouse_id == warehouse.id, Location.kind == "bin", Location.quarantine.is_(False),
+            Location.active.is_(True), Balance.qty - Balance.reserved > 0,
+        )
+        .order_by(Lot.expiry.is_(None), Lot.expiry, Location.code)
+    ).all()
+    if item.tracking == "lot":
+        today = local_today()
+        rows = [r for r in rows if r[4] is None or r[4] >= today]  # never reserve expired stock
+    available = sum((r[5] for r in rows), Decimal(0))
+    if available < need and not all_or_nothing:
+        need = available
+    if available < need:
+        raise InsufficientStock(
+            f"Only {fmt(available)} {item.unit} of {item.sku} is available in {warehouse.code}; line {line.line_no} needs {fmt(need)}.",
+            f"仓库 {warehouse.code} 中 {item.sku} 仅可用 {fmt(available)} {item.unit}，第 {line.line_no} 行需要 {fmt(need)}。",
+            sku=item.sku, available=fmt(available), requested=fmt(need), line=line.line_no,
+        )
+    for _loc_id, loc_code, _lot_id, lot_code, _expiry, free in rows:
+        if need <= 0:
+            break
+        take = min(free, need)
+        ledger.reserve(session, actor.granted("stock.reserve"), sku=item.sku, location=loc_code, qty=take, lot=lot_code, ref_type="so_line", ref_id=str(line.id))
+        need -= take
+
+
+def _open_reservations(session: Session, line_ids: Sequence[int], *, staged: bool | None = None) -> list[Reservation]:
+    query = select(Reservation).where(
+        Reservation.ref_type == ("so_staged" if staged else "so_line"), Reservation.ref_id.in_([str(i) for i in line_ids]), Reservation.open.is_(True)
+    )
+    return list(session.scalars(query.order_by(Reservation.id)))
+
+
+def cancel_so(session: Session, actor: Actor, number: str, *, version: int | None = None, reason: str = "") -> SalesOrder:
+    """Cancel before picking starts; its reservations are released."""
+    actor.require("sales.write")
+    so = get_so(session, number, lock=True)
+    check_signed_version(so, version, "Sales order", "销售订单")
+    transition(so, "cancel")
+    for reservation in _open_reservations(session, [line.id for line in so.lines]):
+        ledger.release(session, actor.granted("stock.reserve"), reservation.id)
+    record(session, actor, "so.cancel", "so", number, reason=reason)
+    return so
