@@ -8,6 +8,7 @@ One module per document: `requisitions`, `orders`, `receiving` and `bills`; with
 (the thresholds orders are approved by), `lists`, and `common` (what the documents share).
 """
 
+from server.documents.lines import LineIn
 from server.purchasing.services.approval_rules import (
     DEFAULT_APPROVAL_RULES,
     approval_rules,
@@ -16,7 +17,7 @@ from server.purchasing.services.approval_rules import (
     roles_for_amount,
 )
 from server.purchasing.services.bills import BILL_PRICE_TOLERANCE, BillLineIn, cancel_bill, create_bill, match_bill, post_bill, update_bill
-from server.purchasing.services.common import LineIn, _notify, _warehouse, decisions_on, get_bill, get_po, get_receipt, get_requisition
+from server.purchasing.services.common import _notify, _warehouse, decisions_on, get_bill, get_po, get_receipt, get_requisition
 from server.purchasing.services.lists import (
     bill_sort,
     list_bills,

@@ -17,12 +17,13 @@ from server.catalog.models import Item
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import at_line, line_amounts, line_price, line_vat, replace_lines
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput
 from server.finance.services import AP, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
 from server.partners.models import Partner
 from server.purchasing.models import Bill, BillLine, PurchaseOrder
-from server.purchasing.services.common import _at_line, _line_amounts, _notify, _price, _replace_lines, _skus, _vat, get_bill, get_po
+from server.purchasing.services.common import _notify, _skus, get_bill, get_po
 from server.purchasing.services.orders import _save
 from server.quantities import positive_qty
 from server.schemas import fmt
@@ -49,11 +50,11 @@ def _bill_lines(session: Session, po: PurchaseOrder, lines: Sequence[BillLineIn]
             raise InvalidInput(f"Purchase order {po.number} has no line {entry.line}.", f"采购订单 {po.number} 没有第 {entry.line} 行。", code="unknown_line",
                                field=f"lines[{n - 1}].line")
         item = session.get_one(Item, po_line.item_id)
-        with _at_line(n - 1):
+        with at_line(n - 1):
             qty = positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)
-            price = _price(entry.unit_price)
-            rate = _vat(entry.vat_rate, item) if entry.vat_rate is not None else po_line.vat_rate
-        net, tax = _line_amounts(qty, price, rate)
+            price = line_price(entry.unit_price)
+            rate = line_vat(entry.vat_rate, item) if entry.vat_rate is not None else po_line.vat_rate
+        net, tax = line_amounts(qty, price, rate)
         out.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=item.id, qty=qty, unit_price=price, vat_rate=rate, net=net, tax=tax))
     return out
 
@@ -97,7 +98,7 @@ def update_bill(
     flows.BILL.require_editable(number, bill.status, fields)
     if lines is not None:
         po = session.get_one(PurchaseOrder, bill.po_id)
-        _replace_lines(bill.lines, _bill_lines(session, po, lines), ("po_line_id", "item_id", "qty", "unit_price", "vat_rate", "net", "tax"))
+        replace_lines(bill.lines, _bill_lines(session, po, lines), ("po_line_id", "item_id", "qty", "unit_price", "vat_rate", "net", "tax"))
         _bill_totals(bill)
     for field in ("supplier_ref", "due_date", "note"):
         if field in fields:

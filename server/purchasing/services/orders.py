@@ -18,6 +18,7 @@ from server.catalog.models import Item
 from server.catalog.services import item_for_move
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import LineIn, at_line, line_amounts, line_price, line_vat, replace_lines
 from server.documents.models import Approval
 from server.documents.services import next_number, save_version, stale_version, touch
 from server.errors import Conflict, Forbidden, InvalidInput
@@ -28,16 +29,10 @@ from server.partners.services import partner_reference, price_for
 from server.purchasing.models import PurchaseOrder, PurchaseOrderLine, Requisition, RequisitionLine
 from server.purchasing.services.approval_rules import roles_for_amount
 from server.purchasing.services.common import (
-    LineIn,
     _about_supplier,
-    _at_line,
-    _line_amounts,
     _notify,
-    _price,
-    _replace_lines,
     _require_warehouse,
     _skus,
-    _vat,
     _warehouse,
     decisions_on,
     get_po,
@@ -82,11 +77,11 @@ def _po_lines(session: Session, supplier: Partner, lines: Sequence[LineIn]) -> l
         raise InvalidInput("A purchase order needs at least one line.", "采购订单至少需要一行。", code="no_lines")
     out = []
     for n, line in enumerate(lines, 1):
-        with _at_line(n - 1):
+        with at_line(n - 1):
             item = item_for_move(session, line.sku)
             qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
-            price = _price(line.unit_price) if line.unit_price is not None else _default_price(session, supplier, item, qty)
-            out.append(PurchaseOrderLine(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=_vat(line.vat_rate, item)))
+            price = line_price(line.unit_price) if line.unit_price is not None else _default_price(session, supplier, item, qty)
+            out.append(PurchaseOrderLine(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=line_vat(line.vat_rate, item)))
     return out
 
 
@@ -113,7 +108,7 @@ def _default_price(session: Session, supplier: Partner, item: Item, qty: Decimal
 def _totals(po: PurchaseOrder) -> None:
     subtotal = tax = Decimal(0)
     for line in po.lines:
-        net, vat = _line_amounts(line.qty, line.unit_price, line.vat_rate)
+        net, vat = line_amounts(line.qty, line.unit_price, line.vat_rate)
         subtotal += net
         tax += vat
     po.subtotal, po.tax, po.total = subtotal, tax, subtotal + tax
@@ -179,7 +174,7 @@ def update_po(
     if lines is not None:
         supplier = session.get_one(Partner, po.supplier_id)
         new_lines = _po_lines(session, supplier, lines)
-        _replace_lines(po.lines, new_lines, ("item_id", "qty", "unit_price", "vat_rate"))
+        replace_lines(po.lines, new_lines, ("item_id", "qty", "unit_price", "vat_rate"))
         _totals(po)
     if expected_date is not None:
         po.expected_date = expected_date

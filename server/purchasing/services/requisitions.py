@@ -13,6 +13,7 @@ from server.auth.permissions import Actor
 from server.catalog.services import item_for_move
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import LineIn, at_line
 from server.documents.models import Approval
 from server.documents.services import check_signed_version, next_number
 from server.errors import Forbidden, InvalidInput
@@ -20,16 +21,7 @@ from server.locations.models import Location
 from server.partners.models import Partner
 from server.partners.services import partner_reference
 from server.purchasing.models import PurchaseOrder, Requisition, RequisitionLine
-from server.purchasing.services.common import (
-    LineIn,
-    _about_supplier,
-    _at_line,
-    _notify,
-    _require_warehouse,
-    _warehouse,
-    decisions_on,
-    get_requisition,
-)
+from server.purchasing.services.common import _about_supplier, _notify, _require_warehouse, _warehouse, decisions_on, get_requisition
 from server.purchasing.services.orders import create_po
 from server.quantities import positive_qty
 from server.schemas import fmt
@@ -54,7 +46,7 @@ def create_requisition(
     )
     goods = []
     for n, line in enumerate(lines, 1):
-        with _at_line(n - 1):
+        with at_line(n - 1):
             item = item_for_move(session, line.sku)
             qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
             req.lines.append(RequisitionLine(line_no=n, item_id=item.id, qty=qty))

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
 from server.catalog.services import item_for_move
+from server.documents.lines import LineIn, line_vat
 from server.documents.services import get_document
 from server.errors import Conflict, InvalidInput
 from server.finance.services import money
 from server.locations.models import Location
 from server.partners.models import Partner, PriceList
 from server.partners.services import partner_reference, price_for
-from server.purchasing.services.common import LineIn, _vat
 from server.quantities import optional_non_negative, positive_qty
 from server.sales.models import Invoice, Quote, Return, SalesOrder, Wave
 
@@ -75,7 +75,7 @@ def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], f
                     sku=item.sku,
                 )
             price = listed
-        out.append(factory(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=_vat(line.vat_rate, item)))
+        out.append(factory(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=line_vat(line.vat_rate, item)))
     return out
 
 

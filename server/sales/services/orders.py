@@ -17,6 +17,7 @@ from server.catalog.models import Item, Lot
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import LineIn, replace_lines
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InsufficientStock, InvalidInput
 from server.finance.services import money
@@ -25,7 +26,7 @@ from server.inventory.models import Balance, Reservation
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.partners.services import partner_reference
-from server.purchasing.services.common import LineIn, _replace_lines, _warehouse
+from server.purchasing.services.common import _warehouse
 from server.sales.models import Invoice, SalesOrder, SalesOrderLine
 from server.sales.services.common import _sales_lines, _totals, get_so
 from server.schemas import fmt
@@ -62,7 +63,7 @@ def update_so(
     flows.SALES_ORDER.require_editable(number, so.status, fields)
     if lines is not None:
         customer = session.get_one(Partner, so.customer_id)
-        _replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), ("item_id", "qty", "unit_price", "vat_rate"))
+        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), ("item_id", "qty", "unit_price", "vat_rate"))
         _totals(so)
         so.credit_override_by, so.credit_override_amount = None, None  # a credit release covered the old amount only
     if ship_to is not None:

@@ -11,10 +11,11 @@ from server.audit.services import record
 from server.auth.permissions import Actor
 from server.dates import local_today
 from server.documents.flows import transition
+from server.documents.lines import LineIn
 from server.documents.services import check_signed_version, next_number
 from server.errors import Conflict
 from server.partners.services import partner_reference
-from server.purchasing.services.common import LineIn, _warehouse
+from server.purchasing.services.common import _warehouse
 from server.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
 from server.sales.services.common import _sales_lines, _totals, get_quote
 from server.schemas import fmt
