@@ -1,4 +1,5 @@
-"""HTTP plumbing every domain's routes share: authentication, the acting user, idempotency, error responses."""
+"""HTTP plumbing every domain's routes share: the route decorators, authentication, the acting user, idempotency, error
+responses."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio.to_thread
+import litestar
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -18,9 +20,10 @@ from litestar.exceptions import HTTPException, ValidationException, WebSocketExc
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.types import Method
+from litestar.types import AnyCallable, Method
 from litestar.types.callable_types import OperationIDCreator
 from litestar.types.internal_types import PathParameterDefinition
+from litestar.utils import is_async_callable
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -271,6 +274,50 @@ EXCEPTION_HANDLERS: dict[type[Exception], Callable[..., Response[Any]]] = {
     OperationalError: handle_operational_error,
     Exception: handle_unexpected,
 }
+
+
+# Route decorators -------------------------------------------------------------------------------------------------
+
+
+RouteDecorator = Callable[[AnyCallable], HTTPRouteHandler]
+
+
+def _route(method: Callable[..., HTTPRouteHandler], path: str | Sequence[str] | None, options: dict[str, Any]) -> RouteDecorator:
+    """Litestar's decorator for one HTTP method, with the defaults every route shares; an option given explicitly wins."""
+
+    def decorate(fn: AnyCallable) -> HTTPRouteHandler:
+        defaults: dict[str, Any] = {"responses": ERRORS}
+        if not is_async_callable(fn):
+            # Sync handlers wait on the database: a worker thread keeps the event loop serving other requests meanwhile.
+            defaults["sync_to_thread"] = True
+        return method(path, **(defaults | options))(fn)
+
+    return decorate
+
+
+def get(path: str | Sequence[str] | None = None, **options: Any) -> RouteDecorator:
+    """A GET route: a sync handler runs on a worker thread, and the schema documents the error responses (ERRORS)."""
+    return _route(litestar.get, path, options)
+
+
+def post(path: str | Sequence[str] | None = None, **options: Any) -> RouteDecorator:
+    """A POST route, with the same defaults as `get`."""
+    return _route(litestar.post, path, options)
+
+
+def put(path: str | Sequence[str] | None = None, **options: Any) -> RouteDecorator:
+    """A PUT route, with the same defaults as `get`."""
+    return _route(litestar.put, path, options)
+
+
+def patch(path: str | Sequence[str] | None = None, **options: Any) -> RouteDecorator:
+    """A PATCH route, with the same defaults as `get`."""
+    return _route(litestar.patch, path, options)
+
+
+def delete(path: str | Sequence[str] | None = None, **options: Any) -> RouteDecorator:
+    """A DELETE route, with the same defaults as `get`."""
+    return _route(litestar.delete, path, options)
 
 
 # Operation ids ------------------------------------------------------------------------------------------------------

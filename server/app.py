@@ -7,7 +7,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Litestar, Response, get
+from litestar import Controller, Litestar, Response
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.base import DefineMiddleware
@@ -16,7 +16,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
-from server.api import EXCEPTION_HANDLERS, TokenAuthentication, operation_ids, provide_actor, provide_db
+from server.api import EXCEPTION_HANDLERS, TokenAuthentication, get, operation_ids, provide_actor, provide_db
 from server.audit.routes import AuditController, HistoryController
 from server.auth.routes import AuthController, UserController
 from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
@@ -78,7 +78,7 @@ mimetypes.add_type("text/javascript", ".js")
 SERVICE_WORKER = ServiceWorker()
 
 
-@get("/sw.js", include_in_schema=False, opt={"exclude_from_auth": True}, sync_to_thread=True)
+@get("/sw.js", include_in_schema=False, opt={"exclude_from_auth": True})
 def service_worker() -> Response[bytes]:
     """The app's service worker with its shell and version filled in (server/shell.py); never kept by a cache unchecked."""
     version, text = SERVICE_WORKER(PWA_DIR)
@@ -102,6 +102,7 @@ class Health(Out):
 
 @get(["/health", "/api/v1/health"], tags=["system"], summary="Liveness / 存活检查", opt={"exclude_from_auth": True}, security=[{}])
 async def health(db: NamedDependency[Database]) -> Health:
+    """Answers while the server runs, with its version and its kind of database; it does not query the database (/ready does)."""
     return Health(status="ok", version=VERSION, database=db.dialect)
 
 
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/v1/auth/login")}
             ),
             security=[{"BearerToken": []}],
+            use_handler_docstrings=True,  # a handler's docstring is its operation's description
             operation_id_creator=operation_ids([name for handler in handlers for name in _handler_names(handler)]),
         ),
         # JSON bodies: size limited here (a route may allow more), depth and type checked by JsonRequest before and as it parses.

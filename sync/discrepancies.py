@@ -11,13 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api import ERRORS
+from server.api import get
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.catalog.models import Item, Lot
@@ -111,10 +111,12 @@ class DiscrepancyController(Controller):
     path = "/api/v1/discrepancies"
     tags = ["sync"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="Stock found short by operations done offline / 离线操作发现的库存差异")
+    @get("/", summary="Stock found short by operations done offline / 离线操作发现的库存差异")
     def list_discrepancies(
         self, db: NamedDependency[Database], location: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0,
     ) -> DiscrepancyPage:
+        """Stock that operations done offline found short, newest first: what the book said, what was taken, and the recount that settles
+        it."""
         from sqlalchemy import func
 
         from server.auth.models import User

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller
 from litestar.config.compression import CompressionConfig
 from litestar.di import NamedDependency
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from server.api import ERRORS
+from server.api import get, post
 from server.auth import devices
 from server.auth.devices import DeviceOut, DevicePage
 from server.auth.permissions import Actor
@@ -30,12 +30,14 @@ GZIP = DefineMiddleware(CompressionMiddleware, config=CompressionConfig(backend=
 class SyncController(Controller):
     path = "/api/v1"
 
-    @post("/sync/push", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Push operations / 上传操作",
+    @post("/sync/push", status_code=200, summary="Push operations / 上传操作",
           request_max_body_size=4_194_304, tags=["sync"])
     def push(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PushRequest]) -> PushResponse:
+        """Applies a device's queued operations in order, each in its own transaction, and answers with each one's result; an operation sent
+        again gets its first result and changes nothing."""
         return push(db, actor, data)
 
-    @get("/sync/pull", sync_to_thread=True, responses=ERRORS, summary="Pull changes after a cursor / 拉取变更", tags=["sync"])
+    @get("/sync/pull", summary="Pull changes after a cursor / 拉取变更", tags=["sync"])
     def pull(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor],
         scopes: Annotated[list[str], QueryParameter(name="scope", min_items=1, max_items=20)],
@@ -43,11 +45,13 @@ class SyncController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
         client_id: ClientParam = None,
     ) -> PullResponse:
+        """The changes to the scopes asked for after a cursor, and the cursor to pull from next; a device that must start again is told
+        so."""
         devices.check_in(db, actor, client_id)
         with db.lookup() as session:
             return pull(session, actor, scopes, cursor, limit)
 
-    @get("/sync/bootstrap", sync_to_thread=True, responses=ERRORS, summary="A device's first sync, page by page / 初始同步（分页）",
+    @get("/sync/bootstrap", summary="A device's first sync, page by page / 初始同步（分页）",
          tags=["sync"], middleware=[GZIP])
     def bootstrap(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor],
@@ -56,24 +60,29 @@ class SyncController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 1000,
         client_id: ClientParam = None,
     ) -> BootstrapPage:
+        """One page of what a device keeps of a scope, for its first sync; ask with `page_token` until there is none, then pull from
+        `cursor`."""
         devices.check_in(db, actor, client_id)
         with db.lookup() as session:
             return bootstrap(session, actor, scope_name, page_token, limit)
 
-    @get("/devices", sync_to_thread=True, responses=ERRORS, summary="Devices that sync / 同步设备", tags=["devices"])
+    @get("/devices", summary="Devices that sync / 同步设备", tags=["devices"])
     def list_devices(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor],
         user: Annotated[str | None, QueryParameter(max_length=64)] = None, limit: Limit = 100, offset: Offset = 0,
     ) -> DevicePage:
+        """The devices that sync: administrators see everyone's (`user` narrows them to one user's), everyone else their own."""
         with db.read() as session:
             return devices.list_devices(session, actor, username=user, limit=limit, offset=offset)
 
-    @post("/devices/{device:int}/revoke", sync_to_thread=True, responses=ERRORS, status_code=200,
+    @post("/devices/{device:int}/revoke", status_code=200,
           summary="Revoke a device / 停用设备", tags=["devices"])
     def revoke_device(self, db: NamedDependency[Database], actor: NamedDependency[Actor], device: RowId) -> DeviceOut:
+        """Refuses a device's later syncs and ends the sessions signed in from it."""
         return db.run_write(lambda session: devices.revoke(session, actor, device))
 
-    @post("/devices/{device:int}/restore", sync_to_thread=True, responses=ERRORS, status_code=200,
+    @post("/devices/{device:int}/restore", status_code=200,
           summary="Restore a revoked device / 恢复设备", tags=["devices"])
     def restore_device(self, db: NamedDependency[Database], actor: NamedDependency[Actor], device: RowId) -> DeviceOut:
+        """Lets a revoked device sync again, once its user signs in again."""
         return db.run_write(lambda session: devices.restore(session, actor, device))

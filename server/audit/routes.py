@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter, PathParameter
 
-from server.api import ERRORS
+from server.api import get
 from server.audit import history, services
 from server.auth.permissions import Actor
 from server.db import Database
@@ -38,7 +38,7 @@ class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="The audit log / 审计日志")
+    @get("/", summary="The audit log / 审计日志")
     def list_entries(
         self,
         db: NamedDependency[Database],
@@ -49,6 +49,7 @@ class AuditController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> AuditPage:
+        """The audit log, newest first, narrowed by action or target; for those allowed to read it."""
         with db.read() as session:
             rows, total = services.list_entries(
                 session, actor, action=action, target_type=target_type, target_id=target_id, limit=limit, offset=offset
@@ -85,11 +86,13 @@ class HistoryController(Controller):
     path = "/api/v1/history"
     tags = ["audit"]
 
-    @get("/{kind:str}/{number:str}", sync_to_thread=True, responses=ERRORS, summary="Who did what to a document, and when / 单据历史")
+    @get("/{kind:str}/{number:str}", summary="Who did what to a document, and when / 单据历史")
     def document_history(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: DocumentKindName, number: FromPath[str],
         limit: Limit = 100, offset: Offset = 0,
     ) -> HistoryPage:
+        """Who did what to one document and when, oldest first, each action also in words a person reads; the recorded details only for
+        those who may read the audit log."""
         with db.read() as session:
             rows, total = history.document_history(session, actor, kind, number, limit=limit, offset=offset)
         return HistoryPage(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from server.api import ERRORS, run_idempotent
+from server.api import get, patch, post, run_idempotent
 from server.auth.permissions import Actor
 from server.catalog import services
 from server.catalog.schemas import (
@@ -32,7 +32,7 @@ class ItemController(Controller):
     path = "/api/v1/items"
     tags = ["catalog"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="List items / 商品列表")
+    @get("/", summary="List items / 商品列表")
     def list_items(
         self,
         db: NamedDependency[Database],
@@ -42,34 +42,41 @@ class ItemController(Controller):
         offset: Offset = 0,
         sort: Sort = None,
     ) -> ItemPage:
+        """Items, by SKU or as `sort` asks, found by part of their SKU or name or by a whole barcode."""
         with db.read() as session:
             rows, total = services.list_items(session, search=search, active=active, limit=limit, offset=offset, sort=sort)
             return ItemPage(items=[ItemOut.of(r) for r in rows], total=total)
 
-    @get("/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="One item / 单个商品")
+    @get("/{sku:str}", summary="One item / 单个商品")
     def get_item(self, db: NamedDependency[Database], sku: FromPath[str]) -> ItemOut:
+        """One item with its barcodes."""
         with db.read() as session:
             return ItemOut.of(services.get_item(session, sku))
 
-    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create an item / 新建商品")
+    @post("/", summary="Create an item / 新建商品")
     def create_item(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ItemCreate]
     ) -> Response[ItemOut]:
+        """Adds an item to the catalog, with its unit, tracking and barcodes."""
         return run_idempotent(db, actor, request, data, lambda s: ItemOut.of(services.create_item(s, actor, data)), ItemOut)
 
-    @patch("/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="Change an item / 修改商品")
+    @patch("/{sku:str}", summary="Change an item / 修改商品")
     def update_item(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[ItemUpdate]) -> ItemOut:
+        """Changes an item's names, unit, tracking, reorder settings, VAT rate or barcodes, or deactivates it; fields left out stay as they
+        are."""
         return db.run_write(lambda s: ItemOut.of(services.update_item(s, actor, sku, data)))
 
-    @post("/{sku:str}/barcodes", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Add a barcode to an item / 添加商品条码")
+    @post("/{sku:str}/barcodes", status_code=200, summary="Add a barcode to an item / 添加商品条码")
     def add_barcode(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[BarcodeAdd]) -> ItemOut:
+        """Adds a barcode to an item: its each code, or a pack's (a carton of 12) with how many it holds."""
         return db.run_write(lambda s: ItemOut.of(services.add_barcode(s, actor, sku, data)))
 
-    @post("/{sku:str}/barcodes/remove", sync_to_thread=True, responses=ERRORS, status_code=200,
+    @post("/{sku:str}/barcodes/remove", status_code=200,
           summary="Remove a barcode from an item / 删除商品条码")
     def remove_barcode(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], data: JSONBody[BarcodeRemove]
     ) -> ItemOut:
+        """Removes one of an item's barcodes."""
         return db.run_write(lambda s: ItemOut.of(services.remove_barcode(s, actor, sku, data)))
 
 
@@ -77,7 +84,7 @@ class LotController(Controller):
     path = "/api/v1/lots"
     tags = ["catalog"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="List lots / 批次列表")
+    @get("/", summary="List lots / 批次列表")
     def list_lots(
         self,
         db: NamedDependency[Database],
@@ -87,23 +94,27 @@ class LotController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> LotPage:
+        """Lots by item and expiry, narrowed by item, part of the lot code, or expiry before a date."""
         with db.read() as session:
             rows, total = services.list_lots(session, sku=sku, search=search, expiring_before=expiring_before, limit=limit, offset=offset)
             return LotPage(items=[LotOut.of(r) for r in rows], total=total)
 
-    @get("/{sku:str}/{code:str}", sync_to_thread=True, responses=ERRORS, summary="One lot / 单个批次")
+    @get("/{sku:str}/{code:str}", summary="One lot / 单个批次")
     def get_lot(self, db: NamedDependency[Database], sku: FromPath[str], code: FromPath[str]) -> LotOut:
+        """One lot of an item, with its expiry and production date."""
         with db.read() as session:
             return LotOut.of(services.get_lot(session, sku, code))
 
-    @post("/", sync_to_thread=True, responses=ERRORS, summary="Create a lot / 新建批次")
+    @post("/", summary="Create a lot / 新建批次")
     def create_lot(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[LotCreate]
     ) -> Response[LotOut]:
+        """Records a lot of an item, with its expiry and production date."""
         return run_idempotent(db, actor, request, data, lambda s: LotOut.of(services.create_lot(s, actor, data)), LotOut)
 
-    @patch("/{sku:str}/{code:str}", sync_to_thread=True, responses=ERRORS, summary="Change a lot / 修改批次")
+    @patch("/{sku:str}/{code:str}", summary="Change a lot / 修改批次")
     def update_lot(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str], code: FromPath[str], data: JSONBody[LotUpdate]
     ) -> LotOut:
+        """Changes a lot's expiry or production date."""
         return db.run_write(lambda s: LotOut.of(services.update_lot(s, actor, sku, code, data)))

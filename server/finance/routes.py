@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.orm import Session
 
-from server.api import ERRORS, run_idempotent
+from server.api import get, post, run_idempotent
 from server.auth.permissions import Actor
 from server.auth.visibility import visible
 from server.db import Database
@@ -37,11 +37,13 @@ class FinanceController(Controller):
     path = "/api/v1/finance"
     tags = ["finance"]
 
-    @get("/trial-balance", sync_to_thread=True, responses=ERRORS, summary="Trial balance / 试算平衡表")
+    @get("/trial-balance", summary="Trial balance / 试算平衡表")
     def trial_balance(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], date_from: dt.date | None = Parameter(default=None),
         date_to: dt.date | None = Parameter(default=None),
     ) -> TrialBalance:
+        """Debit and credit totals per account, of the entries made from `date_from` through `date_to` (all of them by default), and whether
+        the books balance."""
         with db.read() as session:
             rows, debit, credit = services.trial_balance(session, actor, date_from=date_from, date_to=date_to)
         return TrialBalance(
@@ -57,7 +59,7 @@ class FinanceController(Controller):
             balanced=debit == credit,
         )
 
-    @get("/journal", sync_to_thread=True, responses=ERRORS, summary="Journal entries of a document / 单据的会计分录")
+    @get("/journal", summary="Journal entries of a document / 单据的会计分录")
     def journal(
         self,
         db: NamedDependency[Database],
@@ -65,6 +67,7 @@ class FinanceController(Controller):
         source_type: str = Parameter(min_length=1, max_length=32),
         source_id: str = Parameter(min_length=1, max_length=64),
     ) -> list[JournalEntryOut]:
+        """The journal entries one document made (`source_type` and `source_id`), each with its lines."""
         with db.read() as session:
             entries = services.journal_of(session, actor, source_type=source_type, source_id=source_id)
         return [
@@ -76,7 +79,7 @@ class FinanceController(Controller):
             for e, lines in entries
         ]
 
-    @get("/journal-entries", sync_to_thread=True, responses=ERRORS, summary="The journal, filtered and paged / 会计分录列表")
+    @get("/journal-entries", summary="The journal, filtered and paged / 会计分录列表")
     def journal_entries(
         self,
         db: NamedDependency[Database],
@@ -89,6 +92,8 @@ class FinanceController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> JournalPage:
+        """The journal, newest first: entries made on days in a range, with a line on an account, or from a document; each with all its
+        lines."""
         with db.read() as session:
             entries, total = services.journal_entries(
                 session, actor, date_from=date_from, date_to=date_to, account=account, source_type=source_type, source_id=source_id,
@@ -109,8 +114,9 @@ class FinanceController(Controller):
             total=total,
         )
 
-    @get("/valuation/{sku:str}", sync_to_thread=True, responses=ERRORS, summary="Stock valuation of an item / 商品库存估值")
+    @get("/valuation/{sku:str}", summary="Stock valuation of an item / 商品库存估值")
     def valuation(self, db: NamedDependency[Database], actor: NamedDependency[Actor], sku: FromPath[str]) -> ValuationOut:
+        """The company's quantity of an item, its value and its moving-average cost; the amounts only for those who may see costs."""
         with db.read() as session:
             qty, value, average = valuation_of(session, actor, sku)
         return visible(actor, ValuationOut(sku=sku, qty=fmt(qty) or "0", value=fmt(value) or "0", average_cost=fmt(average) or "0"))
@@ -131,12 +137,13 @@ class PaymentController(Controller):
     path = "/api/v1/payments"
     tags = ["finance"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="Payments made and received / 收付款列表")
+    @get("/", summary="Payments made and received / 收付款列表")
     def list_payments(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], kind: FromQuery[Literal["supplier", "customer"] | None] = None,
         partner: str | None = Parameter(default=None, max_length=64), date_from: dt.date | None = Parameter(default=None),
         date_to: dt.date | None = Parameter(default=None), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> PaymentPage:
+        """Payments made to suppliers and received from customers, newest first or as `sort` asks, with the documents each settled."""
         actor.require("finance.read")
         with db.read() as session:
             rows, total = payments.list_payments(
@@ -144,16 +151,19 @@ class PaymentController(Controller):
             )
             return PaymentPage(items=[payment_out(session, r) for r in rows], total=total)
 
-    @get("/{number:str}", sync_to_thread=True, responses=ERRORS, summary="One payment / 单笔收付款")
+    @get("/{number:str}", summary="One payment / 单笔收付款")
     def get_payment(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: FromPath[str]) -> PaymentOut:
+        """One payment, with the documents it was allocated to and what is left unallocated."""
         actor.require("finance.read")
         with db.read() as session:
             return payment_out(session, payments.get_payment(session, number))
 
-    @post("/", sync_to_thread=True, responses=ERRORS, summary="Record a payment / 登记收付款")
+    @post("/", summary="Record a payment / 登记收付款")
     def record_payment(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PaymentCreate]
     ) -> Response[PaymentOut]:
+        """Records a payment made to a supplier or received from a customer, allocated to the bills or invoices it settles."""
+
         def action(session: Session) -> PaymentOut:
             row = payments.record_payment(
                 session, actor, kind=data.kind, partner=data.partner, amount=data.amount, paid_on=data.paid_on, method=data.method,
@@ -163,8 +173,9 @@ class PaymentController(Controller):
 
         return run_idempotent(db, actor, request, data, action, PaymentOut)
 
-    @post("/{number:str}/allocate", sync_to_thread=True, responses=ERRORS, status_code=200, summary="Allocate the rest of a payment / 分配余款")
+    @post("/{number:str}/allocate", status_code=200, summary="Allocate the rest of a payment / 分配余款")
     def allocate(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: FromPath[str], data: JSONBody[Allocate]) -> PaymentOut:
+        """Applies what is left of an earlier payment to bills or invoices."""
         return db.run_write(
             lambda s: payment_out(s, payments.allocate(s, actor, number, [payments.AllocationIn(a.document, a.amount) for a in data.allocations]))
         )

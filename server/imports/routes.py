@@ -6,14 +6,14 @@ import hashlib
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Body, FromPath, FromQuery
 
-from server.api import ERRORS, run_idempotent
+from server.api import post, run_idempotent
 from server.auth.permissions import Actor
 from server.db import Database
 from server.imports import services
@@ -44,14 +44,7 @@ class ImportController(Controller):
         guards=[may_import],
         request_max_body_size=MAX_UPLOAD_BYTES,
         status_code=200,
-        sync_to_thread=True,
-        responses=ERRORS,
         summary="Import items, partners, locations or opening stock from CSV/XLSX / 导入主数据或期初库存",
-        description=(
-            "Send the file as multipart/form-data field `file` (CSV in UTF-8 or GB18030, or .xlsx; at most 20 MiB). "
-            "With `dry_run=true` every row is checked and nothing is written: send that first. A real run is all or "
-            "nothing: any bad row answers 422 with the same report in `details.report` and writes nothing."
-        ),
     )
     def import_file(
         self,
@@ -62,6 +55,10 @@ class ImportController(Controller):
         data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         dry_run: FromQuery[bool] = False,
     ) -> Response[ImportReport]:
+        """Imports items, partners, locations or opening stock, with a report on every row. Send the file as multipart/form-data
+        field `file` (CSV in UTF-8 or GB18030, or .xlsx; at most 20 MiB). With `dry_run=true` every row is checked and nothing is
+        written: send that first. A real run is all or nothing: any bad row answers 422 with the same report in `details.report`
+        and writes nothing."""
         upload = data.file
         content = upload.file.read()
         upload.file.close()

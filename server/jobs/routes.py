@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
-from server.api import ERRORS
+from server.api import get, post
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.db import Database
@@ -32,8 +32,9 @@ class JobController(Controller):
     path = "/api/v1/jobs"
     tags = ["jobs"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="Scheduled jobs and their last runs / 定时任务及最近运行")
+    @get("/", summary="Scheduled jobs and their last runs / 定时任务及最近运行")
     def list_jobs(self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> JobList:
+        """The scheduled jobs: when each runs, the slot it is due for now, and its latest runs."""
         settings: Settings = request.app.state.settings
         specs = load_jobs()
         now = utcnow()
@@ -50,7 +51,7 @@ class JobController(Controller):
             ))
         return JobList(items=items)
 
-    @post("/{name:str}/run", sync_to_thread=True, status_code=200, responses=ERRORS, summary="Run a job now / 立即运行任务")
+    @post("/{name:str}/run", status_code=200, summary="Run a job now / 立即运行任务")
     def run_job(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], name: JobName,
         data: JSONBody[JobRunRequest],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from server.api import language_of
+from server.api import get, language_of
 from server.errors import Forbidden
 from server.monitoring.metrics import exposition, may_scrape
 from server.monitoring.readiness import Probe, Readiness
@@ -25,13 +25,15 @@ METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.split("; charset=")[0]  # Litestar adds
     responses={503: ResponseSpec(data_container=Readiness, description="Not ready: see `failed` / 未就绪：见 failed")},
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
+    """Whether this server can take work: the database and Redis (if configured) answer and the schema is at this code's revision."""
     probe: Probe = request.app.state.readiness
     result = await probe.run(language_of(request))
     return Response(result, status_code=503 if result.failed else 200, headers=NO_STORE)
 
 
-@get("/metrics", include_in_schema=False, opt={"exclude_from_auth": True}, sync_to_thread=True, media_type=METRICS_MEDIA_TYPE)
+@get("/metrics", include_in_schema=False, opt={"exclude_from_auth": True}, media_type=METRICS_MEDIA_TYPE)
 def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The server's metrics in Prometheus' text format, for the networks or the token the settings allow."""
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization", "")
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None

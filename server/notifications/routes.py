@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from litestar import Controller, WebSocket, get, post, websocket
+from litestar import Controller, WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.types import ReceiveMessage
 
-from server.api import ERRORS
+from server.api import get, post
 from server.auth.permissions import Actor
 from server.auth.services import resolve_token
 from server.db import Database
@@ -32,20 +32,23 @@ class NotificationController(Controller):
     path = "/api/v1/notifications"
     tags = ["notifications"]
 
-    @get("/", sync_to_thread=True, responses=ERRORS, summary="My notifications / 我的通知")
+    @get("/", summary="My notifications / 我的通知")
     def list_notifications(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], unread: FromQuery[bool] = False, limit: Limit = 50, offset: Offset = 0
     ) -> NotificationPage:
+        """Your notifications, newest first (only the unread ones with `unread`), with how many are unread."""
         with db.read() as session:
             rows, total, unread_count = services.list_notifications(session, actor, unread_only=unread, limit=limit, offset=offset)
         return NotificationPage(items=[services.notification_out(r) for r in rows], total=total, unread=unread_count)
 
-    @post("/{notification_id:int}/read", sync_to_thread=True, status_code=200, responses=ERRORS, summary="Mark one read / 标记为已读")
+    @post("/{notification_id:int}/read", status_code=200, summary="Mark one read / 标记为已读")
     def mark_read(self, db: NamedDependency[Database], actor: NamedDependency[Actor], notification_id: RowId) -> NotificationOut:
+        """Marks one of your notifications read; marking it again is harmless."""
         return db.run_write(lambda s: services.notification_out(services.mark_read(s, actor, notification_id)))
 
-    @post("/read-all", sync_to_thread=True, status_code=200, responses=ERRORS, summary="Mark all read / 全部标记为已读")
+    @post("/read-all", status_code=200, summary="Mark all read / 全部标记为已读")
     def mark_all_read(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> ReadAllOut:
+        """Marks all your unread notifications read, and says how many there were."""
         return ReadAllOut(marked=db.run_write(lambda s: services.mark_all_read(s, actor)), unread=0)
 
 

@@ -11,14 +11,14 @@ import dataclasses
 import inspect
 from typing import Annotated, Any, Literal
 
-from litestar import Request, Response, Router, get
+from litestar import Request, Response, Router
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.params import FromPath, QueryParameter
 
-from server.api import ERRORS, handle_http_exception, language_of
+from server.api import get, handle_http_exception, language_of
 from server.auth.permissions import Actor
 from server.db import Database
 from server.errors import NotFound
@@ -56,6 +56,7 @@ def _route_for(report: Report[Any]) -> HTTPRouteHandler:
     filters = filters_of(report.params)
 
     def run_report(db: Database, actor: Actor, format: str, lang: str | None, **values: Any) -> Response[Any]:  # noqa: A002
+        """One report's rows, as JSON, CSV or XLSX."""
         params = build_params(report, values)
         with db.read() as session:
             result = report.run(session, actor, params)
@@ -90,8 +91,6 @@ def _route_for(report: Report[Any]) -> HTTPRouteHandler:
     return get(
         f"/{report.name}",
         name=f"report-{report.name}",
-        sync_to_thread=True,
-        responses=ERRORS,
         operation_class=ReportOperation,
         summary=f"{report.title_en} / {report.title_zh}",
         description=_describe(report),
@@ -126,14 +125,16 @@ def _info(report: Report[Any], actor: Actor) -> ReportInfo:
     )
 
 
-@get("/", sync_to_thread=False, responses=ERRORS, summary="Reports you may run / 可用报表")
+@get("/", summary="Reports you may run / 可用报表")
 def list_reports(actor: NamedDependency[Actor]) -> ReportList:
+    """The reports you may run, with their filters and the columns you may see."""
     actor.require("reports.read")
     return ReportList(items=[_info(r, actor) for r in REPORTS.values() if actor.can(r.permission)])
 
 
-@get("/{name:str}", sync_to_thread=False, include_in_schema=False)
+@get("/{name:str}", include_in_schema=False)
 def unknown_report(name: FromPath[str]) -> None:
+    """A report name that does not exist: the answer names the reports, or the query to ask for a file format."""
     stem, _, suffix = name.rpartition(".")
     if stem in REPORTS and suffix in render.MEDIA_TYPES:
         raise NotFound(

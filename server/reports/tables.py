@@ -14,12 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, cast
 
 import msgspec
-from litestar import Response, post
+from litestar import Response
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.params import JSONBody
 
-from server.api import ERRORS
+from server.api import post
 from server.auth.permissions import Actor
 from server.auth.visibility import PRICES
 from server.base import utcnow
@@ -125,7 +125,7 @@ class ExportOperation(Operation):
             }
 
 
-@post("/api/v1/exports", sync_to_thread=True, status_code=200, responses=ERRORS, tags=["reports"], operation_class=ExportOperation,
+@post("/api/v1/exports", status_code=200, tags=["reports"], operation_class=ExportOperation,
       summary="Save a list as CSV or Excel / 导出列表")
 def export_table(actor: NamedDependency[Actor], data: JSONBody[TableExport]) -> Response[bytes]:
     """Any signed-in user may save what their screen shows; the file holds only the rows and columns sent."""
