@@ -205,3 +205,23 @@ def test_a_move_that_fails_inside_a_savepoint_leaves_nothing_behind(db, world):
     with db.read() as session:
         report = check_ledger(session)
     assert report.ok, report.problems
+
+
+def test_the_answer_to_a_posted_move_reads_as_the_move_does_afterwards(client, admin, worker):
+    """The answer to a post is built from what was posted; it shows the same as the ledger shows the move later."""
+    posted = [
+        post_move(client, admin, "PEN", 5, "SUPPLIER", "B1", unit_cost="2.50").json(),
+        post_move(client, admin, "MILK", 6, "SUPPLIER", "B1", lot="L1").json(),
+        post_move(client, admin, "PHONE", 2, "SUPPLIER", "B1", serials=["SN9", "SN1"]).json(),
+        post_move(client, admin, "PEN", 2, "B1", "B2", reason="tidy up").json(),
+    ]
+    reversal = client.post(f"/api/v1/stock/moves/{posted[3]['id']}/reverse", headers=admin, json={"reason": "wrong bin"}).json()
+    for answer in posted + [reversal]:
+        assert client.get(f"/api/v1/stock/moves/{answer['id']}", headers=admin).json() == {
+            **answer, **({"reversed_by": reversal["id"], "actions": []} if answer["id"] == posted[3]["id"] else {})
+        }
+    assert posted[2]["serials"] == ["SN1", "SN9"] and posted[1]["lot"] == "L1" and posted[0]["user"]
+    assert reversal["from"] == "B2" and reversal["to"] == "B1" and reversal["reverses"] == posted[3]["id"]
+    assert posted[0]["unit_cost"] == "2.5" and posted[0]["actions"] == ["reverse"]
+    hidden = post_move(client, worker, "PEN", 1, "SUPPLIER", "B1", unit_cost="3").json()  # the warehouse sees no costs
+    assert hidden["unit_cost"] is None and hidden["value"] is None

@@ -264,7 +264,9 @@ def post_move(session: Session, actor: Actor, spec: MoveSpec) -> PostedMove:
         sku=spec.item.sku, qty=fmt(spec.qty), source=spec.source.code, target=spec.target.code,
         lot=spec.lot.code if spec.lot else None, reason=spec.reason, reverses=spec.reverses_id,
     )
-    return PostedMove(id=move_id, **values)
+    codes = PostedCodes(spec.item.sku, spec.item.tracking, spec.source.code, spec.target.code, spec.lot.code if spec.lot else None,
+                        tuple(sorted(spec.serials)), actor.username if actor.user_id is not None else None)
+    return PostedMove(id=move_id, **values, codes=codes)
 
 
 def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tuple[Decimal, Decimal]:
@@ -309,8 +311,22 @@ class _MoveColumns(TypedDict):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class PostedCodes:
+    """What a person reads of a move just posted, as the posting service resolved it: the answer needs no query."""
+
+    sku: str
+    tracking: str
+    source: str
+    target: str
+    lot: str | None
+    serials: tuple[str, ...]
+    username: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class PostedMove:
-    """A move as written to the ledger (the row's columns), returned by the posting services."""
+    """A move as written to the ledger (the row's columns), returned by the posting services, with the codes it was posted
+    with."""
 
     id: int
     item_id: int
@@ -328,6 +344,7 @@ class PostedMove:
     device_id: str | None
     op_id: str | None
     created_at: dt.datetime
+    codes: PostedCodes | None = None
 
 
 def move(session: Session, actor: Actor, **fields: object) -> PostedMove:
