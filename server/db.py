@@ -42,7 +42,14 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10, **options: object) -> Engine:
+# One pool per process, read and write alike. A request holds one connection at a time, and at most the server's worker
+# threads (40) hold one each; more only queue for a connection. PostgreSQL's max_connections must cover every process's
+# pool in full: workers × (POOL_SIZE + MAX_OVERFLOW), plus `cangku` commands and the scheduler (see the README).
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
+
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, **options: object) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -52,14 +59,14 @@ def make_engine(url: str, *, pool_size: int = 10, **options: object) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 60},
             pool_size=pool_size,
-            max_overflow=40,
+            max_overflow=MAX_OVERFLOW,
             pool_reset_on_return=None,  # sessions always end their transaction; a second rollback is wasted time
         )
         _configure_sqlite(engine)
         return engine
     # No pre-ping (a round trip per transaction): a connection found dead is invalidated with the
     # whole pool, and the request that found it answers 503 "try again".
-    return create_engine(url, pool_size=pool_size, max_overflow=40, pool_reset_on_return=None, **options)
+    return create_engine(url, pool_size=pool_size, max_overflow=MAX_OVERFLOW, pool_reset_on_return=None, **options)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -88,7 +95,7 @@ class Database:
     A write is a unit of work (`server.work.Work`) finished by `commit_steps`, in their order, just before it commits;
     the application composes them (`server.wiring`)."""
 
-    def __init__(self, url: str, *, commit_steps: Sequence[CommitStep], pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, commit_steps: Sequence[CommitStep], pool_size: int = POOL_SIZE) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.commit_steps = tuple(commit_steps)
@@ -97,14 +104,13 @@ class Database:
         self._read = sessionmaker(self.engine, class_=Work, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(cangku_write=True), class_=Work, expire_on_commit=False,
                                    commit_steps=self.commit_steps)
-        # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would
-        # triple their round trips. (SQLite reads are in-process: a plain read session.)
-        # Their own pool of autocommit connections: switching a pooled connection in and out of
-        # autocommit on every checkout costs round trips of its own.
-        self._lookup_engine = (
-            make_engine(url, pool_size=pool_size, isolation_level="AUTOCOMMIT") if self.engine.dialect.name == "postgresql" else None
+        # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would triple their round trips.
+        # The same pool: psycopg switches a connection in and out of autocommit without a round trip. (SQLite reads are
+        # in-process: a plain read session.)
+        self._lookup = (
+            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=Work, expire_on_commit=False)
+            if self.engine.dialect.name == "postgresql" else self._read
         )
-        self._lookup = sessionmaker(self._lookup_engine, class_=Work, expire_on_commit=False) if self._lookup_engine else self._read
 
     @property
     def dialect(self) -> str:
@@ -157,5 +163,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._lookup_engine is not None:
-            self._lookup_engine.dispose()

@@ -13,7 +13,7 @@ Every write transaction runs these steps, in this order, just before it commits 
 from __future__ import annotations
 
 from server.audit.services import chain_entries
-from server.db import Database
+from server.db import POOL_SIZE, Database
 from server.purchasing.reorder import check_stock_left
 from server.work import CommitStep, Work
 from sync import feed, live
@@ -30,6 +30,6 @@ COMMIT_STEPS = (
 )
 
 
-def open_database(url: str, *, pool_size: int = 10) -> Database:
+def open_database(url: str, *, pool_size: int = POOL_SIZE) -> Database:
     """The application's database: writes are finished by COMMIT_STEPS."""
     return Database(url, commit_steps=COMMIT_STEPS, pool_size=pool_size)
