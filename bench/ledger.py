@@ -1,6 +1,6 @@
 """Ledger benchmark: posting moves through the service layer vs the cheapest hand-written SQL, and look-up latency.
 
-    python bench/ledger.py [--moves 20000] [--big 1000000] [--barcodes 1000000] [--backends sqlite,postgresql]
+    python bench/ledger.py [--moves 20000] [--big 1000000] [--barcodes 1000000] [--backends sqlite,postgresql] [--postgres-url URL]
 
 Prints, per backend, in one run:
   - moves/s through `inventory.services.move` (one transaction per move, as a request does) and through
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import statistics
 import sys
@@ -43,9 +44,10 @@ from server.locations.schemas import LocationCreate  # noqa: E402
 from server.locations.services import create_location  # noqa: E402
 from server.migrate import prepare  # noqa: E402
 from server.scan.services import resolve  # noqa: E402
-from server.wiring import open_database
+from server.wiring import open_database  # noqa: E402
+from sync.feed import VERSION_SQL  # noqa: E402
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
+PG = os.environ.get("CANGKU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ITEMS = 100
 BINS = 50
 SCALE = 10_000  # SQLite stores quantities as integers scaled by 10^4
@@ -139,7 +141,7 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
         "ON CONFLICT (item_id, location_id, lot_key) DO UPDATE SET qty = balances.qty + excluded.qty, updated_at = excluded.updated_at "
         "RETURNING qty, reserved"
     )
-    clock = "UPDATE sync_clock SET version = version + 1 WHERE id = 1 RETURNING version"
+    clock = VERSION_SQL[db.dialect]  # as the feed takes its version: the clock's row on SQLite, a sequence on PostgreSQL
     insert_change = f"INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, {p}, {p}, {p})"
     warehouse_of = dict(scopes)
     with db.read() as s:
@@ -213,7 +215,7 @@ def via_raw_sql(db: Database, steps: list[Step]) -> float:
                 debit, credit = (accounts["1405"], other) if dst_internal else (other, accounts["1405"])
                 cur.executemany(insert_line, [(entry, debit, amount(value), 0, item), (entry, credit, 0, amount(value), item)])
             cur.execute(clock)
-            version = cur.fetchone()[0]
+            version = cur.fetchone()[-1]
             summaries = []
             for warehouse in dict.fromkeys(warehouse_ids[loc] for loc, _ in changed):  # the item's stock per warehouse touched
                 cur.execute(stock_sum, (item, warehouse))
@@ -368,12 +370,16 @@ def scan_lookups(db: Database, codes: list[str], samples: int = 5000) -> list[fl
 
 
 def main() -> None:
+    global PG
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--moves", type=int, default=20_000, help="moves posted by each path (up to 100k)")
     parser.add_argument("--big", type=int, default=1_000_000, help="ledger size for the second look-up measurement")
     parser.add_argument("--barcodes", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", help=f"PostgreSQL to measure on (default: CANGKU_TEST_POSTGRES_URL or {PG})")
     args = parser.parse_args()
+    if args.postgres_url:
+        PG = args.postgres_url
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for backend in args.backends.split(","):

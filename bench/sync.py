@@ -96,7 +96,7 @@ def grow_feed(db: Database, total: int, scope_share: int = 50) -> None:
         from sqlalchemy import text
 
         have = s.execute(text("SELECT COUNT(*) FROM sync_changes")).scalar_one()
-        version = s.execute(text("SELECT version FROM sync_clock WHERE id = 1")).scalar_one()
+        version = s.execute(text("SELECT version FROM sync_clock WHERE id = 1" if sqlite else "SELECT last_value FROM sync_version")).scalar_one()
     rows = []
     for n in range(total - have):
         version += 1
@@ -110,7 +110,8 @@ def grow_feed(db: Database, total: int, scope_share: int = 50) -> None:
     try:
         cursor = raw.cursor()
         bulk_insert(raw, cursor, sqlite, "sync_changes", "version, scope, kind, key, data", rows)
-        cursor.execute(f"UPDATE sync_clock SET version = {version} WHERE id = 1")
+        # The feed's versions go on after these: the clock on SQLite, the sequence on PostgreSQL.
+        cursor.execute(f"UPDATE sync_clock SET version = {version} WHERE id = 1" if sqlite else f"SELECT setval('sync_version', {version})")
         finish_bulk(raw, cursor, sqlite)
     finally:
         raw.close()

@@ -79,6 +79,13 @@ class TooManyAttempts(CangkuError):
     code = "too_many_attempts"
 
 
+class Unavailable(CangkuError):
+    """Nothing is wrong with the request; the server cannot answer it right now. Nothing was written: try again shortly."""
+
+    status_code = 503
+    code = "unavailable"
+
+
 def check_version(kind_en: str, kind_zh: str, key: str, current: int, expected: int | None) -> None:
     """An edit made on an older version of a record is refused, saying so."""
     if expected is not None and expected != current:
@@ -101,7 +108,7 @@ ERROR_CODES: tuple[str, ...] = (
     "csrf_failed", "database_unavailable", "device_revoked", "disk_full", "document_move", "draft_invoice",
     "duplicate_barcode", "duplicate_in_file", "duplicate_line", "duplicate_location", "duplicate_lot",
     "duplicate_partner", "duplicate_price", "duplicate_price_list", "duplicate_printer", "duplicate_serial",
-    "duplicate_sku", "duplicate_user", "empty_file", "empty_package", "expiry_mismatch", "file_too_large",
+    "duplicate_sku", "duplicate_user", "empty_file", "empty_package", "expiry_mismatch", "feed_busy", "file_too_large",
     "forbidden", "frozen_field", "has_receipts", "idempotency_key_reused", "import_refused", "inactive_item",
     "inactive_location", "inactive_partner", "inspection_mismatch", "insufficient_stock", "internal_error", "invalid",
     "invalid_export", "invalid_parameter", "invalid_payload", "invalid_range", "invalid_request", "invalid_sort",
@@ -119,7 +126,7 @@ ERROR_CODES: tuple[str, ...] = (
     "scope_not_allowed", "self_deactivate", "seq_reused", "serial_in_stock", "serial_not_counted", "serial_not_here",
     "serials_mismatch", "serials_not_tracked", "session_expired", "short_shipment", "stale_version",
     "supplier_required", "too_deep", "too_large", "too_large_to_store", "too_many_attempts", "too_many_labels",
-    "totp_enabled", "totp_not_setup", "totp_required", "totp_used", "undecided_lines", "unknown_account", "unknown_device",
+    "totp_enabled", "totp_not_setup", "totp_required", "totp_used", "unavailable", "undecided_lines", "unknown_account", "unknown_device",
     "unknown_dock", "unknown_import_kind", "unknown_kind", "unknown_line", "unknown_location", "unknown_lot",
     "unknown_operation", "unknown_partner", "unknown_reference", "unknown_report", "unknown_role", "unknown_scope",
     "unknown_sku", "unknown_warehouse", "unreadable_file", "unsupported_format", "unsupported_media_type",

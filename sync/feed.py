@@ -1,10 +1,17 @@
-"""The change feed: what committed transactions changed, in commit order, per scope.
+"""The change feed: what committed transactions changed, per scope, never skipping one that commits late.
 
-Services note what they touch (`note_change`); just before the transaction commits, it takes the
-next version from the one-row clock (holding that row's lock until it commits, so versions follow
-commit order on PostgreSQL as on SQLite) and writes the current state of each touched thing. A
-cursor is the (version, id) of the last change a client has: everything after it is safe to serve,
-and a transaction that commits late can only get a later version, never one behind a cursor.
+Services note what they touch (`note_change`); just before the transaction commits, it takes the next
+version and writes the current state of each touched thing. Taken last, while the transaction holds the
+rows it changed, the version orders two changes of one thing as their commits. A cursor is the
+(version, id) of the last change a client has; the feed serves changes up to its *head*, a version no
+transaction still running can commit a change behind:
+
+- SQLite has one writer at a time: the version comes from the one-row clock, and the head is the clock.
+- PostgreSQL has many, and no writer waits for another's version: it comes from a sequence, drawn under a
+  shared advisory lock the transaction holds until it ends. The head is the sequence's last value once
+  every transaction that held the lock when it was read has ended (`head`): all versions up to it are
+  then committed or never will be. Writers hold the lock only between their last statements and COMMIT.
+
 A database restored from a backup starts a new epoch of the feed: the versions after the backup were
 lost and are handed out again to other changes, so a cursor of another epoch, or beyond the head, is
 answered `reset_required`.
@@ -15,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -23,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from server.catalog.models import Item, Lot
-from server.errors import InvalidInput
+from server.errors import InvalidInput, Unavailable
 from server.inventory.models import Balance
 from server.locations.models import Location
 from server.raw import dialect_of, driver_cursor, statements
@@ -50,6 +58,22 @@ def loader(kind: str) -> Callable[[Loader], Loader]:
 
 # Every write transaction runs these, so they go straight to the driver's cursor (see server.raw).
 _TICK = "UPDATE sync_clock SET version = version + 1 WHERE id = 1 RETURNING version"
+# The advisory lock (two int4 keys: the feed's, and its schema's, as several companies or test databases may share one
+# PostgreSQL database) a writer holds from drawing its version until it ends; shared, so writers never wait for each
+# other. The target list is evaluated in order: the lock is held before the version is drawn.
+FEED_LOCK = 0x636B
+_SCHEMA_KEY = "(hashtext(current_schema()) & 2147483647)"
+_DRAW = f"SELECT pg_advisory_xact_lock_shared({FEED_LOCK}, {_SCHEMA_KEY}), nextval('sync_version')"
+_HOLDERS = (f"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = {FEED_LOCK} AND objid = {_SCHEMA_KEY}::oid"
+            " AND objsubid = 2 AND granted AND pid <> pg_backend_pid()"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+# The sequence's last value is read before the lock's holders (the scan before the target list): a transaction that drew
+# a version up to it took the lock before, so it is among them unless it has already ended.
+_HEAD = (f"SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END, (SELECT version FROM sync_clock WHERE id = 2),"
+         f" ARRAY({_HOLDERS}) FROM sync_version s")
+_STILL_HOLDING = _HOLDERS + " AND pid = ANY(%s)"
+VERSION_SQL = {"sqlite": _TICK, "postgresql": _DRAW}  # the new version is the last column
+HEAD_WAIT = 10.0  # seconds a reader waits for the transactions between their version and their commit
 _INSERT = "INSERT INTO sync_changes (version, scope, kind, key, data) VALUES ({p}, {p}, {p}, {p}, {p})"
 _BALANCE = """
 SELECT b.qty, b.reserved, i.sku, l.code, w.code, lt.code, l.quarantine
@@ -76,6 +100,9 @@ FEW = 16  # up to this many balances are read one by one on the cursor; more in 
 
 def next_version(session: Session) -> int:
     cursor = driver_cursor(session)
+    if dialect_of(session).name == "postgresql":
+        cursor.execute(_DRAW)
+        return int(cursor.fetchall()[0][-1])
     cursor.execute(_TICK)
     row = cursor.fetchall()
     if not row:
@@ -294,9 +321,33 @@ class Cursor:
 
 
 def head(session: Session) -> Cursor:
-    """Where the feed stands: its newest committed version, in its current epoch."""
-    rows = dict(session.execute(select(SyncClock.id, SyncClock.version).where(SyncClock.id.in_((1, EPOCH_ROW)))).all())
-    return Cursor(rows.get(1) or 0, 0, rows.get(EPOCH_ROW) or 0)
+    """Where the feed stands, in its current epoch: the newest version every change up to which has committed (or never will).
+    Changes up to it are visible to statements that start after this returns (in a read-committed session)."""
+    if dialect_of(session).name != "postgresql":
+        rows = dict(session.execute(select(SyncClock.id, SyncClock.version).where(SyncClock.id.in_((1, EPOCH_ROW)))).all())
+        return Cursor(rows.get(1) or 0, 0, rows.get(EPOCH_ROW) or 0)
+    cursor = driver_cursor(session)
+    cursor.execute(_HEAD)
+    version, epoch, holders = cursor.fetchall()[0]
+    deadline = time.monotonic() + HEAD_WAIT
+    pause = 0.0005
+    while holders:  # between their version and their commit: a moment, unless something is very wrong
+        if time.monotonic() > deadline:
+            raise FeedBusy()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+        cursor.execute(_STILL_HOLDING, (holders,))
+        holders = [pid for (pid,) in cursor.fetchall()]
+    return Cursor(int(version), 0, epoch or 0)
+
+
+class FeedBusy(Unavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            f"The change feed is waiting for a transaction that has not finished for {HEAD_WAIT:.0f} s; try again in a moment.",
+            f"变更同步正在等待一个超过 {HEAD_WAIT:.0f} 秒仍未结束的事务；请稍后重试。",
+            code="feed_busy",
+        )
 
 
 def reached(cursor: Cursor, now: Cursor) -> bool:

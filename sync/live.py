@@ -24,7 +24,6 @@ import msgspec
 from litestar import Litestar, WebSocket, websocket
 from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.types import ReceiveMessage, WebSocketReceiveEvent
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
@@ -35,7 +34,6 @@ from server.errors import CangkuError
 from server.notifications.live import send_after_commit
 from server.notifications.routes import CLOSE_CROSS_SITE, CLOSE_SESSION_ENDED, _same_origin
 from server.notifications.routes import SESSION_RECHECK_SECONDS as _NOTIFICATIONS_RECHECK
-from sync.models import SyncClock
 
 # An open socket re-checks its session (and the scopes it may see) this often.
 SESSION_RECHECK_SECONDS = _NOTIFICATIONS_RECHECK
@@ -324,8 +322,10 @@ def _error(actor: Actor, code: str, en: str, zh: str) -> dict[str, Any]:
 
 
 def _clock(db: Database) -> int:
+    from sync.feed import head  # the feed publishes through this module
+
     with db.lookup() as session:
-        return session.scalar(select(SyncClock.version).where(SyncClock.id == 1)) or 0
+        return head(session).version
 
 
 def _check_scopes(db: Database, actor: Actor, scopes: Sequence[str]) -> tuple[list[str], list[tuple[str, CangkuError]]]:

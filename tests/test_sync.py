@@ -8,6 +8,8 @@ import json
 import threading
 import uuid
 
+import pytest
+
 from server.auth.permissions import SYSTEM
 from server.inventory.services import move
 from sync.feed import Cursor, changes_after
@@ -211,10 +213,39 @@ def test_a_change_that_commits_late_is_still_pulled(db, world, backend):
     assert "B1" in locations  # the early transaction's change was not skipped
 
 
-def test_a_transaction_that_took_its_version_holds_back_later_ones_until_it_commits(db, world, backend):
-    """The version is taken just before commit under the clock's lock: a later commit waits, so versions follow commit order.
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_transaction_that_took_its_version_holds_back_the_feed_not_the_writers_after_it(db, world):
+    """PostgreSQL: a later writer commits at once, though an earlier one took its version and has not committed. The feed
+    serves neither change past the earlier version until the earlier commits, so a cursor never passes a change that
+    commits late; a reader in the meantime waits (briefly) for that commit, then gets both, in version order."""
+    from sync.feed import flush_changes
 
-    (On SQLite the later writer already waits for the whole write transaction.)"""
+    with db.write() as first:
+        move(first, SYSTEM, sku="PEN", qty=1, source="SUPPLIER", target="B1", unit_cost=1)
+        first.flush()
+        version = flush_changes(first)
+        other = threading.Thread(target=_post_in_other_transaction, args=(db, "B2", "RICE"))
+        other.start()
+        other.join(timeout=30)
+        assert not other.is_alive()  # committed while the first still holds its version
+        pulled: list[list[tuple[int, str]]] = []
+
+        def pull() -> None:
+            with db.read() as reader:
+                page = changes_after(reader, ["wh:WH1"], Cursor(), 100)
+                pulled.append([(c.version, json.loads(c.data)["location"]) for c in page.changes])
+
+        waiting = threading.Thread(target=pull)
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # waits for the earlier transaction to end
+    waiting.join(timeout=30)
+    assert pulled == [[(version, "B1"), (version + 1, "B2")]]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_later_writer_waits_for_the_whole_transaction_on_sqlite(db, world):
+    """SQLite has one writer at a time: a later write waits for the earlier transaction, so versions follow commit order."""
     from sync.feed import flush_changes
 
     order: list[str] = []
@@ -225,7 +256,7 @@ def test_a_transaction_that_took_its_version_holds_back_later_ones_until_it_comm
         other = threading.Thread(target=lambda: (_post_in_other_transaction(db, "B2", "RICE"), order.append("second")))
         other.start()
         other.join(timeout=1)
-        assert other.is_alive()  # waiting for the clock
+        assert other.is_alive()  # waiting for the database's write lock
         order.append("first")
     other.join(timeout=30)
     assert order == ["first", "second"]
