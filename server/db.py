@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from server.group_commit import GroupCommit
 from server.work import CommitStep, Work
 
 T = TypeVar("T")
@@ -102,8 +103,12 @@ class Database:
         # Called with the events a transaction queued (publish_after_commit) once it has committed.
         self.commit_listeners: list[Callable[[list[Any]], None]] = []
         self._read = sessionmaker(self.engine, class_=Work, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(cangku_write=True), class_=Work, expire_on_commit=False,
-                                   commit_steps=self.commit_steps)
+        writer = self.engine.execution_options(cangku_write=True)
+        self._write = sessionmaker(writer, class_=Work, expire_on_commit=False, commit_steps=self.commit_steps)
+        # SQLite: the writes of this process that arrive together share a transaction and its fsync, each in a savepoint.
+        self.group_commit = GroupCommit(writer) if self.engine.dialect.name == "sqlite" else None
+        self._write_in_group = sessionmaker(class_=Work, expire_on_commit=False, commit_steps=self.commit_steps,
+                                            join_transaction_mode="create_savepoint")
         # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would triple their round trips.
         # The same pool: psycopg switches a connection in and out of autocommit without a round trip. (SQLite reads are
         # in-process: a plain read session.)
@@ -131,12 +136,22 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Work]:
         """One business action: finished by the commit steps and committed when the block ends, rolled back on any error;
-        then what it queued for after the commit is delivered."""
-        with self._write() as work:
-            with work.begin():
-                yield work
-                work.finish()
-            self._deliver(work.committed_events())
+        then what it queued for after the commit is delivered. On SQLite the commit may be shared with other writes
+        (server.group_commit); the block ends only once its data is durable either way."""
+        if self.group_commit is None:
+            with self._write() as work:
+                with work.begin():
+                    yield work
+                    work.finish()
+                self._deliver(work.committed_events())
+            return
+        with self.group_commit.turn() as connection:
+            with self._write_in_group(bind=connection) as work:
+                with work.begin():  # a savepoint of the group's transaction
+                    yield work
+                    work.finish()
+                events = work.committed_events()
+        self._deliver(events)  # the group's commit is on disk
 
     def _deliver(self, events: list[Any]) -> None:
         if not events:
@@ -162,4 +177,6 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
         self.engine.dispose()
