@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 
 from server.api import EXCEPTION_HANDLERS, TokenAuthentication, get, operation_ids, provide_actor, provide_db
 from server.audit.routes import AuditController, HistoryController
+from server.audit.sealer import sealing
 from server.auth.routes import AuthController, UserController
 from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
 from server.catalog.routes import ItemController, LotController
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         request_class=JsonRequest,
         before_request=refuse_control_characters,
         on_startup=[adopt_server_loggers],
+        lifespan=[sealing],  # PostgreSQL: seals the audit entries writers commit unsealed (server/audit/sealer.py)
         on_shutdown=[on_shutdown],
         before_send=[security_headers(settings)],
         logging_config=None,  # configure_logging above: JSON lines or text, with request ids

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import logging
 from decimal import Decimal
 
 from sqlalchemy import func, select, union_all
@@ -12,6 +14,8 @@ from server.catalog.models import Item
 from server.inventory.models import Balance, Move, Reservation
 from server.locations.models import Location
 from server.schemas import fmt
+
+log = logging.getLogger("cangku")
 
 
 @dataclasses.dataclass
@@ -24,7 +28,8 @@ class CheckReport:
         return not self.problems
 
 
-def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
+def check_ledger(session: Session, *, limit: int = 50, now: dt.datetime | None = None) -> CheckReport:
+    """`now`: the time the check takes as the present (how long audit entries have waited to be sealed)."""
     report = CheckReport()
     skus = dict(session.execute(select(Item.id, Item.sku)).all())
     codes = dict(session.execute(select(Location.id, Location.code)).all())
@@ -87,7 +92,7 @@ def check_ledger(session: Session, *, limit: int = 50) -> CheckReport:
 
     _check_op_log(session, report)
     _check_books(session, report, skus)
-    _check_audit_chain(session, report)
+    _check_audit_chain(session, report, now=now)
 
     if len(report.problems) > limit:
         extra = len(report.problems) - limit
@@ -113,10 +118,26 @@ def _check_op_log(session: Session, report: CheckReport) -> None:
             report.problems.append(f"[4] sync client {client.client_id}: last seq {client.last_seq} but {n} results for seqs {low}..{high}")
 
 
-def _check_audit_chain(session: Session, report: CheckReport, *, shown: int = 5) -> None:
-    """The audit log is one unbroken hash chain ending at its recorded head: no entry edited, deleted or inserted in the database."""
+def _check_audit_chain(session: Session, report: CheckReport, *, now: dt.datetime | None = None, shown: int = 5) -> None:
+    """The audit log is one unbroken hash chain ending at its recorded head: no entry edited, deleted or inserted in the database.
+    On PostgreSQL entries committed unsealed are sealed first, so the chain verified holds them; one left unsealed for long
+    means no sealer runs."""
     from server.audit.chain import verify_chain
+    from server.audit.models import AuditEntry
+    from server.audit.sealer import UNSEALED_TOO_LONG
+    from server.base import utcnow
 
+    late = session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None), AuditEntry.at < (now or utcnow()) - UNSEALED_TOO_LONG)
+    ) or 0
+    if late:
+        seconds = int(UNSEALED_TOO_LONG.total_seconds())
+        entries = "1 audit entry was" if late == 1 else f"{late} audit entries were"
+        report.problems.append(
+            f"[audit] {entries} written more than {seconds} s ago and {'is' if late == 1 else 'are'} not sealed into the chain: "
+            f"is the server's sealer running? / {late} 条审计日志写入已超过 {seconds} 秒仍未封入哈希链：服务器的封链程序是否在运行？"
+        )
+    _seal_pending(session)
     chain = verify_chain(session)
     report.checked["audit_entries"] = chain.entries
     # The first breaks in chain order (one change to the log can break every entry after it), then how the log ends.
@@ -127,6 +148,25 @@ def _check_audit_chain(session: Session, report: CheckReport, *, shown: int = 5)
         more = len(in_chain) - shown
         report.problems.append(f"[audit] ... and {more} more break(s) in the audit chain / 审计链另有 {more} 处断裂")
     report.problems.extend(f"[audit] {b.en} / {b.zh}" for b in chain.breaks if b.kind == "head")
+
+
+def _seal_pending(session: Session) -> None:
+    """Seal what is committed unsealed (PostgreSQL), when the check will see it: not in a snapshot taken before (a backup's,
+    which holds those entries unsealed; the database restored from it seals them)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from server.audit.chain import AuditChainBroken
+    from server.audit.sealer import seal_all
+
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.get_isolation_level() != "READ COMMITTED":
+        return
+    try:
+        seal_all(session)
+    except AuditChainBroken:
+        pass  # the chain head is missing: the walk that follows reports it
+    except DBAPIError as exc:  # e.g. a database user that may only read: the sealed chain is verified all the same
+        log.warning("cangku check could not seal the audit entries committed unsealed: %s", exc)
 
 
 def _check_books(session: Session, report: CheckReport, skus: dict[int, str]) -> None:

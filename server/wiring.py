@@ -4,10 +4,11 @@ Every write transaction runs these steps, in this order, just before it commits 
 
 1. **reorder check** — the reorder rules of the item stocks the transaction took from; a rule may raise a requisition,
    whose audit entries, notifications and feed changes join the same transaction.
-2. **change feed** — the state of everything the transaction changed, under the next version of the feed's clock
-   (its row lock orders versions as commits), and the live stock messages for after the commit.
-3. **audit chain** — the transaction's audit entries linked into the hash chain. Last: the chain's lock is the last a
-   transaction takes, always after the clock's (the two cannot deadlock), and is held the shortest time.
+2. **change feed** — the state of everything the transaction changed, under its next version (sync/feed.py: the clock on
+   SQLite; on PostgreSQL a sequence, no lock another writer waits for), and the live stock messages for after the commit.
+3. **audit log** — the transaction's audit entries. Last, so an entry a step records is in it. On SQLite they are linked
+   into the hash chain here (one writer at a time); on PostgreSQL they go in unsealed and the server's sealer links them
+   just after (server/audit/sealer.py), so no writer waits for another's place in the chain.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """The audit log is a hash chain: `cangku check` finds an entry edited, deleted or inserted straight in the database,
-even by someone who first lifted the append-only triggers; concurrent writers leave one unbroken chain."""
+even by someone who first lifted the append-only triggers; concurrent writers leave one unbroken chain. On PostgreSQL
+writers commit their entries unsealed, without waiting for one another, and a sealer links them in just after."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -14,14 +16,15 @@ from typing import Any
 import msgspec
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from server.audit.anchors import AnchorReport, anchor_file, append_anchor, verify_anchors
 from server.audit.chain import GENESIS, AuditChainBroken, content_digest, link, verify_chain
 from server.audit.models import AuditChainHead, AuditEntry
-from server.audit.services import record
+from server.audit.sealer import Sealer, seal, sealing_in_background
+from server.audit.services import chain_entries, record
 from server.auth.permissions import SYSTEM
-from server.base import UTCDateTime
+from server.base import UTCDateTime, utcnow
 from server.catalog.schemas import ItemCreate
 from server.catalog.services import create_item
 from server.check import check_ledger
@@ -48,6 +51,8 @@ def audited(world: Database) -> Database:
 
 
 def entries(db: Database) -> list[AuditEntry]:
+    """The log in chain order, once what was committed is sealed (PostgreSQL, where a running app seals in the background)."""
+    seal(db.engine)
     with db.read() as session:
         return list(session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
 
@@ -107,6 +112,7 @@ def test_each_entry_hashes_its_content_and_the_entry_before(audited):
 
 
 def test_the_audit_api_shows_each_entry_with_its_place_in_the_chain(client, admin, audited):
+    seal(audited.engine)  # the app's sealer would within moments
     page = client.get("/api/v1/audit", headers=admin, params={"limit": 5}).json()
     newest = page["items"]
     assert [e["seq"] for e in newest] == list(range(page["total"], page["total"] - 5, -1))
@@ -435,11 +441,187 @@ def test_concurrent_writers_leave_one_unbroken_chain_in_commit_order(audited):
     log = entries(audited)
     assert len(log) == before + threads * each
     assert [e.seq for e in log] == list(range(1, len(log) + 1))
-    assert [e.id for e in log] == sorted(e.id for e in log)  # ids were drawn under the chain's lock: the API's order is the chain's
+    if audited.dialect == "sqlite":  # ids were drawn under the database's write lock: the API's order is the chain's
+        assert [e.id for e in log] == sorted(e.id for e in log)
+    # (On PostgreSQL an id is drawn before its transaction commits, and a sealer seals what has committed, in id order:
+    # an entry that commits after a later-drawn one has been sealed takes a later place.)
     with audited.read() as session:
         report = verify_chain(session)
         assert report.ok and report.head_seq == len(log), report.breaks
         assert check_ledger(session).ok
+
+
+# Sealing (PostgreSQL) ------------------------------------------------------------------------------------------------
+
+# The server's sealer, asleep for the test: the process's writes leave their sealing to it, and the test seals by hand.
+ASLEEP = 3600
+
+
+def unsealed(db: Database) -> list[str]:
+    with db.read() as session:
+        return list(session.scalars(select(AuditEntry.action).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id)))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_writers_hold_their_audited_transactions_open_at_once_without_waiting_for_each_other(db):
+    """The first writer has written its entry and is still open when the second writes, commits and is done: neither takes
+    the chain's lock. Sealed afterwards, the chain holds both."""
+    first_wrote, second_committed = threading.Event(), threading.Event()
+
+    def second_writer() -> None:
+        first_wrote.wait(10)
+        with db.write() as session:
+            record(session, SYSTEM, "second.writer", "test", 2)
+        second_committed.set()
+
+    with sealing_in_background(db, every=ASLEEP):
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        try:
+            with db.write() as session:
+                record(session, SYSTEM, "first.writer", "test", 1)
+                chain_entries(session)  # its commit step, early: the entry is in the log and the transaction stays open
+                first_wrote.set()
+                assert second_committed.wait(10), "the second writer waited for the first one's transaction"
+                assert unsealed(db) == ["second.writer"]
+        finally:
+            first_wrote.set()
+            writer.join(10)
+        assert unsealed(db) == ["first.writer", "second.writer"]
+        assert seal(db.engine) == 2 and seal(db.engine) == 0
+    assert [e.action for e in entries(db)][-2:] == ["first.writer", "second.writer"]
+    with db.read() as session:
+        report = verify_chain(session)
+        assert report.ok and report.head_seq == report.entries == len(entries(db)), report.breaks
+        assert check_ledger(session).ok
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_sealers_of_several_processes_sealing_while_writers_write_leave_one_unbroken_chain(audited):
+    """Two sealers (as two server processes run) seal all the while six writers commit: each entry is sealed once, in one
+    chain; the second sealer waits for the head's lock and then finds the next entries, or none."""
+    before = len(entries(audited))
+    threads, each = 6, 8
+    start = threading.Barrier(threads)
+
+    def work(worker: int) -> None:
+        start.wait()
+        for n in range(each):
+            if n % 2:
+                item = ItemCreate(sku=f"S{worker}-{n}", name_zh="测试", name_en="Test")
+                audited.run_write(lambda s, item=item: create_item(s, SYSTEM, item))
+            else:
+                receive(audited, 1, target="B2")
+
+    sealers = [Sealer(audited.engine, every=0.005) for _ in range(2)]
+    with sealing_in_background(audited, every=ASLEEP):  # the writers leave the sealing to the two sealers
+        for sealer in sealers:
+            sealer.start()
+        try:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(work, range(threads)))
+        finally:
+            for sealer in sealers:
+                sealer.stop()
+        assert unsealed(audited) == []
+    log = entries(audited)
+    assert len(log) == before + threads * each
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    with audited.read() as session:
+        report = verify_chain(session)
+        assert report.ok and report.head_seq == len(log), report.breaks
+        assert check_ledger(session).ok
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_cangku_check_reports_an_entry_left_unsealed_for_long_then_seals_it(db):
+    """No sealer ran for more than ten seconds (the check is told it is later than it is): that is a problem to report,
+    not a break in the chain. The check seals what is pending and verifies the chain with it."""
+    with sealing_in_background(db, every=ASLEEP):
+        with db.write() as session:
+            record(session, SYSTEM, "left.waiting", "test", 1)
+        assert unsealed(db) == ["left.waiting"]
+        with db.read() as session:
+            report = check_ledger(session, now=utcnow() + dt.timedelta(seconds=11))
+        assert [p for p in report.problems if p.startswith("[audit]")] == [
+            "[audit] 1 audit entry was written more than 10 s ago and is not sealed into the chain: is the server's sealer running? / "
+            "1 条审计日志写入已超过 10 秒仍未封入哈希链：服务器的封链程序是否在运行？"
+        ]
+        assert unsealed(db) == [] and report.checked["audit_entries"] == len(entries(db))
+
+        for n in range(2):  # written a moment ago: only sealed
+            with db.write() as session:
+                record(session, SYSTEM, "just.written", "test", n)
+        with db.read() as session:
+            report = check_ledger(session)
+        assert report.ok, report.problems
+        assert unsealed(db) == [] and [e.action for e in entries(db)][-2:] == ["just.written", "just.written"]
+        with db.write() as session:
+            for n in range(3):
+                record(session, SYSTEM, "left.waiting", "test", n)
+        with db.read() as session:
+            later = check_ledger(session, now=utcnow() + dt.timedelta(minutes=5))
+        assert any(p.startswith("[audit] 3 audit entries were written more than 10 s ago and are not sealed") for p in later.problems)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_database_lets_an_unsealed_entry_be_sealed_and_refuses_every_other_change(db):
+    """The append-only trigger: an entry takes seq, prev_hash and hash once, with nothing else changed; a sealed entry
+    changes no more, and no entry is deleted."""
+    with sealing_in_background(db, every=ASLEEP):
+        with db.write() as session:
+            record(session, SYSTEM, "sealed.entry", "test", 1, qty="12")
+        assert seal(db.engine) >= 1
+        with db.write() as session:
+            record(session, SYSTEM, "unsealed.entry", "test", 2, qty="12")
+        log = entries_by_action(db)
+        sealed_entry, unsealed_entry = log["sealed.entry"], log["unsealed.entry"]
+        assert sealed_entry.seq is not None and unsealed_entry.seq is None
+        refused = [
+            ("UPDATE audit_log SET details = CAST(:details AS json) WHERE id = :id", sealed_entry.id),
+            ("UPDATE audit_log SET username = 'intruder' WHERE id = :id", sealed_entry.id),
+            ("UPDATE audit_log SET seq = seq + 1000 WHERE id = :id", sealed_entry.id),
+            ("UPDATE audit_log SET seq = NULL, prev_hash = NULL, hash = NULL WHERE id = :id", sealed_entry.id),  # unsealed again
+            ("UPDATE audit_log SET details = CAST(:details AS json) WHERE id = :id", unsealed_entry.id),
+            ("UPDATE audit_log SET username = 'intruder' WHERE id = :id", unsealed_entry.id),
+            # Sealed and changed in the same statement.
+            ("UPDATE audit_log SET details = CAST(:details AS json), seq = 1000, prev_hash = :hash, hash = :hash WHERE id = :id",
+             unsealed_entry.id),
+            ("UPDATE audit_log SET seq = 1000, hash = :hash WHERE id = :id", unsealed_entry.id),  # half sealed
+            ("DELETE FROM audit_log WHERE id = :id", unsealed_entry.id),
+            ("DELETE FROM audit_log WHERE id = :id", sealed_entry.id),
+        ]
+        for statement, entry_id in refused:
+            with pytest.raises(sa.exc.DBAPIError, match="audit_log is append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(text(statement), {"id": entry_id, "details": '{"qty": "1200"}', "hash": "f" * 64})
+        assert seal(db.engine) == 1
+    after = entries_by_action(db)
+    assert after["sealed.entry"].details == after["unsealed.entry"].details == {"qty": "12"}
+    assert after["unsealed.entry"].username == "system" and after["unsealed.entry"].seq == after["sealed.entry"].seq + 1  # type: ignore[operator]
+    assert audit_problems(db) == []
+
+
+def entries_by_action(db: Database) -> dict[str, AuditEntry]:
+    with db.read() as session:
+        return {e.action: e for e in session.scalars(select(AuditEntry))}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_server_seals_what_its_requests_wrote_within_moments(client, admin, world):
+    item = client.post("/api/v1/items", headers=admin, json={"sku": "SEALED", "name_zh": "封", "name_en": "Sealed"})
+    assert item.status_code == 201, item.text
+    deadline = time.monotonic() + 10
+    while unsealed(world) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert unsealed(world) == []
+    newest = client.get("/api/v1/audit", headers=admin, params={"limit": 1}).json()["items"][0]
+    assert newest["action"] == "item.create" and newest["seq"] == newest_seq(world) and len(newest["hash"]) == 64
+
+
+def newest_seq(db: Database) -> int | None:
+    with db.read() as session:
+        return session.scalar(select(func.max(AuditEntry.seq)))
 
 
 # The upgrade ---------------------------------------------------------------------------------------------------------
@@ -490,6 +672,46 @@ def test_the_upgrade_chains_the_entries_written_before_it_in_id_order(backend, t
             upgrade(db.engine)
             with db.read() as session:
                 assert verify_chain(session).entries == 4 and verify_chain(session).ok
+        finally:
+            db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_downgrading_below_the_sealer_seals_what_is_unsealed_and_requires_the_links_again(backend, tmp_path, backends):
+    from alembic import command
+
+    def migrate(to: str, how: Any) -> None:
+        with db.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            how(config, to)
+
+    with backends.scratch(backend, tmp_path, "sealer") as url:
+        db = open_database(url)
+        try:
+            upgrade(db.engine)
+            with sealing_in_background(db, every=ASLEEP):
+                with db.write() as session:
+                    record(session, SYSTEM, "sealed.before", "test", 1)
+                seal(db.engine)
+                for n in range(3):
+                    with db.write() as session:
+                        record(session, SYSTEM, "unsealed.before", "test", n)
+                assert unsealed(db) == ["unsealed.before"] * 3
+                migrate("0015", command.downgrade)  # the server stopped for it: here its sealer sleeps through it
+            columns = {c["name"]: c for c in sa.inspect(db.engine).get_columns("audit_log")}
+            assert not any(columns[name]["nullable"] for name in ("seq", "prev_hash", "hash"))
+            with db.read() as session:
+                report = verify_chain(session)
+            assert report.ok and report.entries == 4 and report.head_seq == 4, report.breaks
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # no update at all at 0015
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("UPDATE audit_log SET seq = seq WHERE seq = 4")
+            migrate("head", command.upgrade)
+            with db.write() as session:
+                record(session, SYSTEM, "after.upgrade", "test", 1)
+            assert [e.action for e in entries(db)] == ["sealed.before"] + ["unsealed.before"] * 3 + ["after.upgrade"]
+            assert audit_problems(db) == []
         finally:
             db.dispose()
 

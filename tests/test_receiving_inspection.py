@@ -86,7 +86,7 @@ def test_receiving_done_sends_rejected_goods_to_quarantine_with_the_reason_and_p
     assert (to_quarantine["from"], to_quarantine["qty"]) == ("WH1-DOCK", "4") and "纸箱压坏 crushed cartons" in to_quarantine["reason"]
     assert _tasks(worker, grn) == [("MILK", "LA", "8", "open"), ("PEN", None, "12", "open")]
     with db.read() as session:
-        audit = [(row.action, row.details) for row in session.scalars(select(AuditEntry).where(AuditEntry.target_id == grn).order_by(AuditEntry.seq))]
+        audit = [(row.action, row.details) for row in session.scalars(select(AuditEntry).where(AuditEntry.target_id == grn).order_by(AuditEntry.id))]
     decided = [(d["line"], d["accepted"], d["rejected"], d["note"]) for action, d in audit if action == "receipt.inspect"]
     assert decided == [(1, "8", "4", "纸箱压坏 crushed cartons"), (2, "12", "0", "")]
     assert [d["inspected"] for action, d in audit if action == "receipt.complete"] == [True]

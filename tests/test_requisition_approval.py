@@ -50,7 +50,7 @@ def _footprint(db, number: str) -> tuple:  # type: ignore[no-untyped-def]
         req = session.scalar(select(Requisition).where(Requisition.number == number))
         return (
             req.status, req.version,
-            list(session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == number).order_by(AuditEntry.seq))),
+            list(session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == number).order_by(AuditEntry.id))),
             session.scalar(select(func.count()).select_from(Approval).where(Approval.doc_type == "requisition", Approval.doc_id == req.id)),
             session.scalar(select(func.count()).select_from(Notification).where(Notification.ref_id == number)),
         )

@@ -46,16 +46,19 @@ def anchor_file(settings: Settings) -> Path:
 
 
 def chain_head(connection: Connection) -> tuple[int, str] | None:
-    """The head to anchor: the recorded chain head; with that row gone, the last entry; (0, GENESIS) for an empty log.
-    None for a schema older than the chain."""
+    """The head to anchor: the recorded chain head; with that row gone, the last sealed entry; (0, GENESIS) for an empty
+    chain. None for a schema older than the chain."""
     from server.audit.models import AuditChainHead, AuditEntry
 
     if not inspect(connection).has_table(AuditChainHead.__tablename__):
         return None
-    row = connection.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).first()
-    if row is None:
-        row = connection.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else (0, GENESIS)
+    head = connection.execute(select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)).first()
+    if head is not None:
+        return head[0], head[1]
+    last = connection.execute(
+        select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last is not None and last[0] is not None and last[1] is not None else (0, GENESIS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +116,12 @@ def append_anchor(path: Path, seq: int, hash_: str, source: str, *, backup: Path
 
 
 def anchor_head(connection: Connection, settings: Settings, source: str) -> Anchor | None:
-    """Anchor the head `connection` sees in the settings' anchor file; None for a schema older than the chain."""
+    """Anchor the head `connection` sees in the settings' anchor file, once what was committed unsealed is sealed
+    (PostgreSQL: the anchor then holds every entry committed before it); None for a schema older than the chain."""
+    if connection.dialect.name == "postgresql" and inspect(connection).has_table("audit_chain"):
+        from server.audit.sealer import seal_all
+
+        seal_all(connection)
     head = chain_head(connection)
     if head is None:
         return None
@@ -229,8 +237,8 @@ def verify_anchors(session: Session, path: Path) -> AnchorReport:
     wanted = sorted({a.seq for a in kept if a.seq > 0})
     stored: dict[int, str] = {}
     for chunk in _chunks(wanted, _BATCH):
-        stored.update((seq, hash_) for seq, hash_ in session.execute(select(E.seq, E.hash).where(E.seq.in_(chunk))))
-    last = session.scalar(select(E.seq).order_by(E.seq.desc()).limit(1)) or 0
+        stored.update((seq, hash_ or "") for seq, hash_ in session.execute(select(E.seq, E.hash).where(E.seq.in_(chunk))) if seq is not None)
+    last = session.scalar(select(E.seq).where(E.seq.is_not(None)).order_by(E.seq.desc()).limit(1)) or 0
     for anchor in kept:
         if anchor.seq == 0:
             continue

@@ -6,9 +6,12 @@ Each entry stores the hash of the one before it (`prev_hash`) and its own `hash`
                      target_id, details; keys sorted, no whitespace, UTF-8, `at` as UTC ISO 8601 with microseconds)
     hash   = SHA-256("{seq}:{prev_hash}:{digest}")     (hex; the first entry's prev_hash is GENESIS)
 
-`seq` is the entry's place in the chain, 1, 2, 3... without gaps, handed out under the chain's lock at commit, so the
-chain follows commit order (ids come from a sequence and may skip). The `audit_chain` row holds the head: the last
-seq and hash, updated in the same transaction as the entries, so deleting the newest entries shows too.
+`seq` is the entry's place in the chain, 1, 2, 3... without gaps (ids come from a sequence and may skip). SQLite hands
+it out at commit, under the database's write lock, so its chain follows commit order. PostgreSQL commits entries
+unsealed (seq, prev_hash and hash NULL), and the sealer (sealer.py) links them in just after, in id order of what has
+committed by then, under the head's row lock; the chain walk here covers sealed entries. The `audit_chain` row holds the
+head: the last seq and hash, updated in the same transaction as the entries it chains, so deleting the newest entries
+shows too.
 
 An attacker who can lift the triggers and rewrite the chain and its head from the first changed entry on (deleting
 the newest entries and winding the head back is the simplest case) is not caught by this alone: anchors.py writes
@@ -51,7 +54,7 @@ def content_digest(
 
 
 def link(seq: int, prev_hash: str, digest: str) -> str:
-    """The entry's hash. PostgreSQL computes the same in SQL when appending (services.APPEND_SQL)."""
+    """The entry's hash: at commit on SQLite (services.py), by the sealer on PostgreSQL (sealer.py)."""
     return hashlib.sha256(f"{seq}:{prev_hash}:{digest}".encode()).hexdigest()
 
 
@@ -154,11 +157,12 @@ def _head(session: Session) -> tuple[int, str] | None:
 
 
 def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
-    """Walk the whole log in chain order (streamed) and compare where it ends with the recorded chain head.
+    """Walk the sealed log in chain order (streamed) and compare where it ends with the recorded chain head. Entries not
+    sealed yet (PostgreSQL, for a moment after their commit) are not in the chain yet: `cangku check` seals them first.
 
-    Race-free under concurrent writers without a snapshot across statements: the head and its entries commit
-    together, so every entry up to a head read first is visible to the walk that follows; entries beyond it
-    are judged against the head read again afterwards.
+    Race-free under concurrent writers and sealers without a snapshot across statements: the head and the entries it
+    chains commit together, so every entry up to a head read first is visible to the walk that follows; entries beyond
+    it are judged against the head read again afterwards.
     """
     from server.audit.models import AuditEntry as E
 
@@ -166,6 +170,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
     head = _head(session)
     query = (
         select(E.id, E.seq, E.at, E.user_id, E.username, E.device_id, E.action, E.target_type, E.target_id, E.details, E.prev_hash, E.hash)
+        .where(E.seq.is_not(None))
         .order_by(E.seq, E.id)
         .execution_options(yield_per=batch)
     )

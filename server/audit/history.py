@@ -108,5 +108,9 @@ def document_history(
     document.find(session, number)
     on_it = (AuditEntry.target_type == document.target_type, AuditEntry.target_id == number)
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(*on_it)) or 0
-    rows = session.scalars(select(AuditEntry).where(*on_it).order_by(AuditEntry.seq).limit(limit).offset(offset))
+    # An entry committed a moment ago may not be sealed into the chain yet (PostgreSQL): it comes after the sealed ones,
+    # as it will in the chain.
+    rows = session.scalars(
+        select(AuditEntry).where(*on_it).order_by(AuditEntry.seq.asc().nulls_last(), AuditEntry.id).limit(limit).offset(offset)
+    )
     return list(rows), total

@@ -26,15 +26,16 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # The place in the hash chain (1, 2, 3... in commit order, no gaps) and the links; written by services.record only.
-    seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # The place in the hash chain (1, 2, 3... without gaps) and the links: written at commit on SQLite (services.py); on
+    # PostgreSQL NULL when committed, for the moment until the sealer links the entry in (sealer.py).
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditChainHead(Base):
-    """The one row holding the chain's last seq and hash, updated with every append: its row lock serialises appends
-    on PostgreSQL, and it shows entries deleted from the end of the log."""
+    """The one row holding the chain's last seq and hash, moved on with every entry chained; it shows entries deleted from
+    the end of the log. On PostgreSQL only the sealers take its row lock, which makes them seal one after another."""
 
     __tablename__ = "audit_chain"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

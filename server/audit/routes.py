@@ -25,8 +25,10 @@ class AuditEntryOut(Out):
     target_type: str
     target_id: str
     details: dict[str, Any]
-    seq: int  # the entry's place in the hash chain
-    hash: str  # SHA-256 linking it to the entry before (see server/audit/chain.py); `cangku check` verifies the chain
+    # The entry's place in the hash chain, and the SHA-256 linking it to the entry before (see server/audit/chain.py);
+    # `cangku check` verifies the chain. Null for a moment after the write on PostgreSQL, until the entry is sealed in.
+    seq: int | None
+    hash: str | None
 
 
 class AuditPage(Out):
