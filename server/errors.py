@@ -22,6 +22,17 @@ class CangkuError(Exception):
     def message(self, lang: str = "en") -> str:
         return self.zh if lang.startswith("zh") else self.en
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a report worker process and raised again in the server: the same class, messages, code and details.
+        return _rebuilt, (type(self), self.en, self.zh, self.code, self.details)
+
+
+def _rebuilt(cls: type[CangkuError], en: str, zh: str, code: str, details: dict[str, Any]) -> CangkuError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, en)
+    error.en, error.zh, error.code, error.details = en, zh, code, details
+    return error
+
 
 class MalformedRequest(CangkuError):
     """The request cannot be read: not JSON, nested too deep, a control character in its path."""

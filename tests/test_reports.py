@@ -13,19 +13,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import random
+import signal
+import threading
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import httpx
 import openpyxl
 import pytest
 from sqlalchemy import update
 
 from server.inventory.models import Move
-from server.reports import framework
+from server.reports import render
 from server.reports.framework import Column, Report
 from server.reports.stock import StockBalanceParams, allocate
-from tests.helpers import post_move
+from tests.helpers import PEN_EACH, post_move
 
 REPORTS = "/api/v1/reports"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -478,7 +482,7 @@ def test_bad_parameters_are_refused_with_a_message(client, world, admin, name, p
 
 
 def test_a_report_too_big_to_serve_asks_for_narrower_filters(client, stocked, admin, monkeypatch):
-    monkeypatch.setattr(framework, "MAX_ROWS", 3)
+    monkeypatch.setenv("CANGKU_REPORT_MAX_ROWS", "3")
     response = client.get(f"{REPORTS}/stock_balance", headers=admin)
     assert response.status_code == 422 and response.json()["error"] == "report_too_large"
     assert "narrow the filters" in response.json()["message"]
@@ -491,3 +495,42 @@ def test_an_empty_warehouse_gives_an_empty_report_in_every_format(client, world,
     assert len(csv_rows(report(client, admin, "stock_balance", format="csv"))) == 1
     ws = sheet(report(client, admin, "stock_balance", format="xlsx"))
     assert ws.max_row == 2  # the header and the totals
+
+
+def test_a_report_runs_in_a_worker_process_so_a_scan_is_answered_while_the_report_is_still_being_made(live_server, stocked, admin, worker):
+    from server.reports.worker import worker_pids
+
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
+        assert http.get(f"{REPORTS}/stock_balance", headers=admin).status_code == 200  # the worker is up
+        (pid,) = worker_pids()
+        assert pid != os.getpid()
+        os.kill(pid, signal.SIGSTOP)  # the report worker stands still, as if busy with a very long report
+        try:
+            answers: list[httpx.Response] = []
+            waiting = threading.Thread(target=lambda: answers.append(http.get(f"{REPORTS}/stock_balance", headers=admin,
+                                                                              params={"format": "xlsx"})))
+            waiting.start()
+            scan = http.get(f"/api/v1/scan/{PEN_EACH}", headers=worker)
+            assert scan.status_code == 200 and scan.json()["item"]["sku"] == "PEN"
+            assert waiting.is_alive() and answers == []  # the report is not done, and the scan did not wait for it
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        waiting.join(timeout=60)
+    assert answers[0].status_code == 200 and answers[0].headers["content-type"].startswith(render.MEDIA_TYPES["xlsx"])
+
+
+def test_a_report_worker_that_died_is_replaced_and_the_report_is_answered(client, stocked, admin):
+    from server.reports.worker import worker_pids
+
+    assert client.get(f"{REPORTS}/stock_balance", headers=admin).status_code == 200
+    (pid,) = worker_pids()
+    os.kill(pid, signal.SIGKILL)
+    again = client.get(f"{REPORTS}/stock_balance", headers=admin, params={"sku": "PEN"})
+    assert again.status_code == 200 and {row["sku"] for row in again.json()["rows"]} == {"PEN"}
+    assert worker_pids() != [pid]
+
+
+def test_a_refusal_made_in_the_report_worker_reaches_the_user_in_their_language(client, stocked, worker):
+    refused = client.get(f"{REPORTS}/trial_balance", headers={**worker, "Accept-Language": "zh-CN"})
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in refused.json()["message"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -27,8 +28,13 @@ NUMERIC_TYPES = ("qty", "money", "cost", "int")
 
 MONEY_TYPES = ("money", "cost")  # figures that are costs or prices: guarded by the column's permission or the report's
 ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
-# A report that would run past this many rows asks for narrower filters instead of filling the server's memory.
+# A report that would run past this many rows (CANGKU_REPORT_MAX_ROWS) asks for narrower filters instead of filling
+# the memory of the process it runs in.
 MAX_ROWS = 100_000
+
+
+def max_rows() -> int:
+    return int(os.environ.get("CANGKU_REPORT_MAX_ROWS") or MAX_ROWS)
 # Dates a filter may name: any real business date, and far enough from the calendar's ends
 # that turning them into instants in any time zone cannot overflow.
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
@@ -159,13 +165,14 @@ class Report(Generic[P]):
         actor.require(self.permission)
         columns = self.visible_columns(actor, params)
         consistent_snapshot(session)
-        found = list(itertools.islice(self.rows(session, actor, params), MAX_ROWS + 1))
-        if len(found) > MAX_ROWS:
+        limit = max_rows()
+        found = list(itertools.islice(self.rows(session, actor, params), limit + 1))
+        if len(found) > limit:
             raise InvalidInput(
-                f"The report {self.name} would have more than {MAX_ROWS:,} rows; narrow the filters.",
-                f"报表 {self.title_zh} 超过 {MAX_ROWS:,} 行，请缩小筛选范围。",
+                f"The report {self.name} would have more than {limit:,} rows; narrow the filters.",
+                f"报表 {self.title_zh} 超过 {limit:,} 行，请缩小筛选范围。",
                 code="report_too_large",
-                limit=MAX_ROWS,
+                limit=limit,
             )
         keys = [c.key for c in columns]
         rows: list[dict[str, Any]] = [{key: row.get(key) for key in keys} for row in found]  # hidden columns' figures never leave here

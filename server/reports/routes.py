@@ -22,10 +22,11 @@ from server.api import get, handle_http_exception, language_of
 from server.auth.permissions import Actor
 from server.db import Database
 from server.errors import NotFound
-from server.reports import render
+from server.reports import render, worker
 from server.reports.framework import Filter, Report, build_params, filters_of
 from server.reports.registry import REPORTS
 from server.reports.schemas import ReportInfo, ReportList, ReportOut, ReportParamOut
+from server.reports.worker import Rendered, render_in_worker
 
 PATH = "/api/v1/reports"
 Format = Annotated[Literal["json", "csv", "xlsx"], QueryParameter(description="Output: json (default), csv or xlsx / 输出格式")]
@@ -55,20 +56,10 @@ def _query_annotation(spec: Filter) -> Any:
 def _route_for(report: Report[Any]) -> HTTPRouteHandler:
     filters = filters_of(report.params)
 
-    def run_report(db: Database, actor: Actor, format: str, lang: str | None, **values: Any) -> Response[Any]:  # noqa: A002
-        """One report's rows, as JSON, CSV or XLSX."""
+    async def run_report(db: Database, actor: Actor, format: str, lang: str | None, **values: Any) -> Response[Any]:  # noqa: A002
+        """One report's rows, as JSON, CSV or XLSX (run and rendered in a report worker process)."""
         params = build_params(report, values)
-        with db.read() as session:
-            result = report.run(session, actor, params)
-        if format == "json":
-            return Response(render.to_json(result))
-        language = lang or actor.language
-        content = render.to_csv(result, language) if format == "csv" else render.to_xlsx(result, language)
-        return Response(
-            content,
-            media_type=render.MEDIA_TYPES[format],
-            headers={"Content-Disposition": render.content_disposition(render.file_name(result, format))},
-        )
+        return rendered_response(await render_in_worker(worker.report, db.url, report.name, actor, params, format, lang or actor.language))
 
     # Litestar reads what to parse, validate and document from the handler's signature: this one's is
     # the shared parameters followed by the report's filters, each with its type and constraints.
@@ -95,6 +86,11 @@ def _route_for(report: Report[Any]) -> HTTPRouteHandler:
         summary=f"{report.title_en} / {report.title_zh}",
         description=_describe(report),
     )(run_report)
+
+
+def rendered_response(rendered: Rendered) -> Response[bytes]:
+    headers = {"Content-Disposition": render.content_disposition(rendered.file_name)} if rendered.file_name else {}
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
 
 
 def _describe(report: Report[Any]) -> str:

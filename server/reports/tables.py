@@ -26,6 +26,7 @@ from server.base import utcnow
 from server.errors import InvalidInput
 from server.reports import render
 from server.reports.framework import Column, Params, Report, Result
+from server.reports.worker import Rendered, render_in_worker
 from server.schemas import ONE_LINE, Struct
 
 MAX_ROWS = 10_000
@@ -127,14 +128,19 @@ class ExportOperation(Operation):
 
 @post("/api/v1/exports", status_code=200, tags=["reports"], operation_class=ExportOperation,
       summary="Save a list as CSV or Excel / 导出列表")
-def export_table(actor: NamedDependency[Actor], data: JSONBody[TableExport]) -> Response[bytes]:
-    """Any signed-in user may save what their screen shows; the file holds only the rows and columns sent."""
+async def export_table(actor: NamedDependency[Actor], data: JSONBody[TableExport]) -> Response[bytes]:
+    """Any signed-in user may save what their screen shows; the file holds only the rows and columns sent. Written in a
+    report worker process."""
     del actor  # signed in is enough: the rows are what the user was already shown
+    rendered = await render_in_worker(export_file, data)
+    assert rendered.file_name is not None
+    return Response(rendered.content, media_type=rendered.media_type,
+                    headers={"Content-Disposition": render.content_disposition(rendered.file_name)})
+
+
+def export_file(data: TableExport) -> Rendered:
+    """The file of a list a person saves from their screen, CSV or XLSX (run in a report worker)."""
     result = table_result(data)
     content = render.to_csv(result, data.lang) if data.format == "csv" else render.to_xlsx(result, data.lang, about=data.filters)
     day = dt.datetime.now(result.params.zone).date().isoformat()
-    return Response(
-        content,
-        media_type=render.MEDIA_TYPES[data.format],
-        headers={"Content-Disposition": render.content_disposition(f"{data.name}-{day}.{data.format}")},
-    )
+    return Rendered(content, render.MEDIA_TYPES[data.format], f"{data.name}-{day}.{data.format}")
