@@ -50,7 +50,7 @@ POOL_SIZE = 10
 MAX_OVERFLOW = 10
 
 
-def make_engine(url: str, *, pool_size: int = POOL_SIZE, **options: object) -> Engine:
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW, **options: object) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -60,14 +60,14 @@ def make_engine(url: str, *, pool_size: int = POOL_SIZE, **options: object) -> E
             url,
             connect_args={"check_same_thread": False, "timeout": 60},
             pool_size=pool_size,
-            max_overflow=MAX_OVERFLOW,
+            max_overflow=max_overflow,
             pool_reset_on_return=None,  # sessions always end their transaction; a second rollback is wasted time
         )
         _configure_sqlite(engine)
         return engine
     # No pre-ping (a round trip per transaction): a connection found dead is invalidated with the
     # whole pool, and the request that found it answers 503 "try again".
-    return create_engine(url, pool_size=pool_size, max_overflow=MAX_OVERFLOW, pool_reset_on_return=None, **options)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_reset_on_return=None, **options)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -96,9 +96,10 @@ class Database:
     A write is a unit of work (`server.work.Work`) finished by `commit_steps`, in their order, just before it commits;
     the application composes them (`server.wiring`)."""
 
-    def __init__(self, url: str, *, commit_steps: Sequence[CommitStep], pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, url: str, *, commit_steps: Sequence[CommitStep], pool_size: int = POOL_SIZE,
+                 max_overflow: int = MAX_OVERFLOW) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.commit_steps = tuple(commit_steps)
         # Called with the events a transaction queued (publish_after_commit) once it has committed.
         self.commit_listeners: list[Callable[[list[Any]], None]] = []

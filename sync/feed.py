@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Text, cast, event, insert, inspect, select, tuple_, update
+from sqlalchemy import Connection, Text, bindparam, cast, event, insert, inspect, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -396,6 +396,14 @@ class Page:
 # Plain columns, the data as its JSON text: a page of changes goes to the device without being parsed and encoded again.
 _PAGE = select(SyncChange.id, SyncChange.version, SyncChange.scope, SyncChange.kind, SyncChange.key,
                cast(SyncChange.data, Text).label("data"))
+# Built once: a page of the scopes' changes after a (version, id), a row-value range the index serves, up to the head.
+_PAGE_AFTER = (
+    _PAGE.where(SyncChange.scope.in_(bindparam("scopes", expanding=True)),
+                tuple_(SyncChange.version, SyncChange.id) > tuple_(bindparam("version"), bindparam("id")),
+                SyncChange.version <= bindparam("newest"))
+    .order_by(SyncChange.version, SyncChange.id)
+    .limit(bindparam("limit"))
+)
 
 
 def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit: int, now: Cursor | None = None) -> Page:
@@ -406,11 +414,8 @@ def changes_after(session: Session, scopes: Sequence[str], cursor: Cursor, limit
     cursor up to it. Cursors given out carry the feed's epoch."""
     now = now or head(session)
     newest, epoch = now.version, now.epoch
-    after = tuple_(SyncChange.version, SyncChange.id) > tuple_(cursor.version, cursor.id)  # a row-value range the index serves
     rows: Sequence[FeedRow] = session.execute(
-        _PAGE.where(SyncChange.scope.in_(scopes), after, SyncChange.version <= newest)
-        .order_by(SyncChange.version, SyncChange.id)
-        .limit(limit + 1)
+        _PAGE_AFTER, {"scopes": list(scopes), "version": cursor.version, "id": cursor.id, "newest": newest, "limit": limit + 1}
     ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]

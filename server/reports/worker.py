@@ -101,7 +101,7 @@ _databases: collections.OrderedDict[str, Database] = collections.OrderedDict()
 
 
 def _database(url: str) -> Database:
-    db = _databases.pop(url, None) or Database(url, commit_steps=(), pool_size=2)
+    db = _databases.pop(url, None) or Database(url, commit_steps=(), pool_size=1, max_overflow=1)  # one report at a time
     _databases[url] = db
     while len(_databases) > _DATABASES_KEPT:
         _databases.popitem(last=False)[1].dispose()
