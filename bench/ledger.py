@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select, text  # noqa: E402
 
 from server.audit.chain import content_digest, link  # noqa: E402
+from server.audit.sealer import start_sealing, stop_sealing  # noqa: E402
 from server.audit.services import APPEND_SQL  # noqa: E402
 from server.auth.permissions import SYSTEM  # noqa: E402
 from server.base import Base  # noqa: E402
@@ -388,6 +389,7 @@ def main() -> None:
             steps = plan(args.moves)
             service_db = fresh(backend, tmp, "service")
             setup_catalog(service_db)
+            start_sealing(service_db)  # PostgreSQL: audit entries are sealed into the chain in the background, as a server does
             raw_db = fresh(backend, tmp, "raw")
             setup_catalog(raw_db)
             # Rounds alternate which path goes first, so neither gets the quieter moments of a shared machine.
@@ -424,6 +426,7 @@ def main() -> None:
             codes = load_barcodes(service_db, args.barcodes)
             print(f"loaded {len(codes):,} barcodes in {time.perf_counter() - start:.1f} s")
             print(f"scan look-up with {len(codes):,} barcodes (in-process, own read transaction): {percentiles(scan_lookups(service_db, codes))}")
+            stop_sealing(service_db)
             service_db.dispose()
             if backend == "postgresql":
                 with psycopg.connect(PG, autocommit=True) as conn:

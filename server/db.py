@@ -110,6 +110,9 @@ class Database:
         self.group_commit = GroupCommit(writer) if self.engine.dialect.name == "sqlite" else None
         self._write_in_group = sessionmaker(class_=Work, expire_on_commit=False, commit_steps=self.commit_steps,
                                             join_transaction_mode="create_savepoint")
+        # The group's first write: its session leaves the commit to the group, and rolls the transaction back if it fails.
+        self._write_first_in_group = sessionmaker(class_=Work, expire_on_commit=False, commit_steps=self.commit_steps,
+                                                  join_transaction_mode="rollback_only")
         # Single-statement look-ups need no snapshot; on PostgreSQL, BEGIN and ROLLBACK would triple their round trips.
         # The same pool: psycopg switches a connection in and out of autocommit without a round trip. (SQLite reads are
         # in-process: a plain read session.)
@@ -146,9 +149,9 @@ class Database:
                     work.finish()
                 self._deliver(work.committed_events())
             return
-        with self.group_commit.turn() as connection:
-            with self._write_in_group(bind=connection) as work:
-                with work.begin():  # a savepoint of the group's transaction
+        with self.group_commit.turn() as (connection, first):
+            with (self._write_first_in_group if first else self._write_in_group)(bind=connection) as work:
+                with work.begin():  # a savepoint of the group's transaction, but for its first write
                     yield work
                     work.finish()
                 events = work.committed_events()

@@ -8,7 +8,9 @@ commits for everyone. Every writer leaves only once the commit that holds its ch
 that commit fails: nobody is told "done" before the data is durable, and a write that failed is never reported done.
 
 A transaction the database ended by itself (a full disk, an I/O error: SQLite then rolls the whole transaction back)
-fails every write of the group that was waiting for the commit, with the same error.
+fails every write of the group that was waiting for the commit, with the same error. The group's first write makes no
+savepoint (writes that come one at a time cost what a plain transaction costs): its failure rolls the transaction back,
+which then holds nothing else.
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ class GroupCommit:
         return self._waiting
 
     @contextlib.contextmanager
-    def turn(self) -> Iterator[Connection]:
-        """The connection, in the group's transaction, for one write (which makes its own savepoint); on leaving, the write
-        is durable — or this raises why it is not."""
+    def turn(self) -> Iterator[tuple[Connection, bool]]:
+        """The connection, in the group's transaction, for one write, and whether the write is the group's first. The first
+        needs no savepoint: if it fails, rolling the transaction back takes only its own changes (and costs no savepoint
+        on the way when writes come one at a time); every later one makes its own. On leaving, the write is durable — or
+        this raises why it is not."""
         if self._holder == threading.get_ident():
             raise RuntimeError("a write began inside another write of the same thread: it would wait for itself")
         with self._counter:
@@ -75,6 +79,7 @@ class GroupCommit:
             self._waiting -= 1
         self._holder = threading.get_ident()
         try:
+            first = self._group is None
             group = self._begin()
             connection = self._connection
             assert connection is not None
@@ -82,7 +87,7 @@ class GroupCommit:
             self._release()
             raise
         try:
-            yield connection
+            yield connection, first
         except BaseException as failure:
             self._end_turn(group, failure)
             raise
@@ -106,8 +111,11 @@ class GroupCommit:
             if failure is None:
                 group.pending += 1
                 self.writes += 1
-            elif not self._in_transaction():
-                self._fail(group, failure)
+            elif not self._in_transaction():  # rolled back whole: by the group's first write, or by the database itself
+                if group.pending:
+                    self._fail(group, failure)
+                else:
+                    self._reset(group)
                 return
             with self._counter:
                 others = self._waiting
@@ -140,6 +148,17 @@ class GroupCommit:
         self._group = None
         self._discard_connection()
         group.done.set()
+
+    def _reset(self, group: _Group) -> None:
+        """The transaction held no other write: the next write starts a new one, on the same connection if it is sound."""
+        self._group = None
+        group.done.set()
+        connection = self._connection
+        try:
+            if connection is not None and connection.in_transaction():
+                connection.rollback()
+        except Exception:  # noqa: BLE001 - a connection that cannot even roll back is replaced
+            self._discard_connection()
 
     def _discard_connection(self) -> None:
         connection, self._connection = self._connection, None

@@ -163,3 +163,26 @@ def test_a_write_inside_a_write_on_the_same_thread_is_refused_not_left_waiting_f
         with pytest.raises(RuntimeError, match="inside another write"):
             with world.write():
                 pass
+
+
+@SQLITE
+def test_when_the_first_write_of_a_group_fails_the_one_waiting_behind_it_is_kept(world):
+    before = _moves(world)
+
+    def second() -> None:
+        with world.write() as session:
+            move(session, SYSTEM, sku="RICE", qty=Decimal(1), source="SUPPLIER", target="B2", unit_cost=Decimal(1))
+
+    with pytest.raises(ValueError):
+        with world.write() as session:
+            move(session, SYSTEM, sku="PEN", qty=Decimal(3), source="SUPPLIER", target="B1", unit_cost=Decimal(1))
+            thread, errors = _in_thread(second)
+            _queued(world, 1)
+            raise ValueError("the first write fails after its move")
+    thread.join(timeout=30)
+    assert errors == [] and _moves(world) == before + 1
+    with world.read() as session:
+        assert session.scalars(select(Move.qty).order_by(Move.id.desc())).first() == Decimal(1)
+        assert check_ledger(session).ok
+    second()  # and the next writes go on as before
+    assert _moves(world) == before + 2
