@@ -17,6 +17,7 @@ os.environ.setdefault("CANGKU_ARGON2_TIME_COST", "1")
 os.environ.setdefault("CANGKU_ARGON2_MEMORY_KIB", "1024")
 import shutil
 import sqlite3
+import subprocess
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -83,6 +84,28 @@ def unavailable(message: str) -> None:
     if IN_CI:
         pytest.fail(message + " (CI=true: it is required)")
     pytest.skip(message)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "6m") -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `folder` (made if missing) while the block runs: a disk that can be filled."""
+    folder.mkdir(exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True).returncode != 0:
+        unavailable("mounting a small tmpfs needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_disk(path: Path) -> None:
+    """Write `path` until the disk it is on has no free block left."""
+    with open(path, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
 
 
 @contextlib.contextmanager

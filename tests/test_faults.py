@@ -25,7 +25,7 @@ from server.settings import Settings
 from server.testing import free_port
 from server.wiring import open_database
 from sync.client import SyncClient
-from tests.conftest import REDIS_URL, require_redis, unavailable
+from tests.conftest import REDIS_URL, fill_disk, require_redis, small_disk, unavailable
 from tests.helpers import PASSWORD, add_user
 from tests.test_sync_live import server_process
 
@@ -361,11 +361,7 @@ def test_a_full_disk_gives_sqlite_users_a_clear_error_and_the_database_stays_sou
     from server.app import create_app
     from tests.helpers import post_move, sign_in
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], capture_output=True).returncode != 0:
-        unavailable("mounting a small tmpfs needs root")
-    try:
+    with small_disk(tmp_path / "disk") as disk:
         settings = Settings(data_dir=disk, database_url=f"sqlite:///{disk / 'cangku.db'}")
         db = open_database(settings.database_url)
         try:
@@ -379,12 +375,7 @@ def test_a_full_disk_gives_sqlite_users_a_clear_error_and_the_database_stays_sou
                 headers = {**sign_in(client, "wang"), "Accept-Language": "en"}
                 assert post_move(client, headers, "PEN", 5, "SUPPLIER", "B1", unit_cost="1").status_code == 201
                 filler = disk / "filler"
-                with open(filler, "wb", buffering=0) as f:  # every free block
-                    try:
-                        while True:
-                            f.write(b"\0" * 4096)
-                    except OSError:
-                        pass
+                fill_disk(filler)
                 statuses = []
                 for _ in range(200):
                     answer = post_move(client, headers, "PEN", 1, "B1", "B2")
@@ -405,5 +396,3 @@ def test_a_full_disk_gives_sqlite_users_a_clear_error_and_the_database_stays_sou
             assert on_hand(reopened, "PEN", "B2") == moved + 1 and on_hand(reopened, "PEN", "B1") == 5 - moved - 1
         finally:
             reopened.dispose()
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

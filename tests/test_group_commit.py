@@ -3,7 +3,6 @@ write takes back only its own changes, and a failed commit fails every write it 
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from server.db import Database
 from server.inventory.models import Move
 from server.inventory.services import move
 from server.wiring import open_database
-from tests.conftest import build_world, unavailable
+from tests.conftest import build_world, fill_disk, small_disk
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -38,6 +37,12 @@ def _queued(db: Database, writers: int) -> None:
     while db.group_commit.waiting < writers:
         assert time.monotonic() < deadline, "the second writer never queued"
         time.sleep(0.005)
+
+
+def _receive_rice(db: Database) -> None:
+    """One write of its own: a unit of RICE received into B2."""
+    with db.write() as session:
+        move(session, SYSTEM, sku="RICE", qty=Decimal(1), source="SUPPLIER", target="B2", unit_cost=Decimal(1))
 
 
 def _in_thread(target: Callable[[], None]) -> tuple[threading.Thread, list[BaseException]]:
@@ -113,11 +118,7 @@ def test_a_write_that_fails_in_a_group_takes_back_only_its_own_and_the_other_is_
 
 
 def test_a_commit_that_fails_fails_every_write_of_its_group(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], capture_output=True).returncode != 0:
-        unavailable("mounting a small tmpfs needs root")
-    try:
+    with small_disk(tmp_path / "disk") as disk:
         db = open_database(f"sqlite:///{disk / 'cangku.db'}")
         try:
             from server.migrate import prepare
@@ -128,20 +129,14 @@ def test_a_commit_that_fails_fails_every_write_of_its_group(tmp_path):
             filler = disk / "filler"
 
             def second() -> None:
-                with db.write() as session:
-                    move(session, SYSTEM, sku="RICE", qty=Decimal(1), source="SUPPLIER", target="B2", unit_cost=Decimal(1))
+                _receive_rice(db)
 
             with pytest.raises(OperationalError):
                 with db.write() as session:
                     move(session, SYSTEM, sku="PEN", qty=Decimal(3), source="SUPPLIER", target="B1", unit_cost=Decimal(1))
                     thread, errors = _in_thread(second)
                     _queued(db, 1)
-                    with open(filler, "wb", buffering=0) as f:  # every free block: the group's commit cannot be written
-                        try:
-                            while True:
-                                f.write(b"\0" * 4096)
-                        except OSError:
-                            pass
+                    fill_disk(filler)  # the group's commit cannot be written
             thread.join(timeout=30)
             assert [type(e) for e in errors] == [OperationalError]  # the write that ran last failed with the commit too
             filler.unlink()
@@ -153,8 +148,6 @@ def test_a_commit_that_fails_fails_every_write_of_its_group(tmp_path):
                 assert report.ok, report.problems
         finally:
             db.dispose()
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
 @SQLITE
@@ -170,8 +163,7 @@ def test_when_the_first_write_of_a_group_fails_the_one_waiting_behind_it_is_kept
     before = _moves(world)
 
     def second() -> None:
-        with world.write() as session:
-            move(session, SYSTEM, sku="RICE", qty=Decimal(1), source="SUPPLIER", target="B2", unit_cost=Decimal(1))
+        _receive_rice(world)
 
     with pytest.raises(ValueError):
         with world.write() as session:
