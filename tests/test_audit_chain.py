@@ -421,20 +421,27 @@ def test_a_requisition_raised_at_commit_by_a_reorder_rule_is_in_the_chain(client
     assert audit_problems(world) == []
 
 
-def test_concurrent_writers_leave_one_unbroken_chain_in_commit_order(audited):
-    """Threads receiving stock and creating items at once: every entry gets its own place, none forks the chain."""
-    before = len(entries(audited))
-    threads, each = 6, 8
+def _writers(audited, prefix: str, threads: int, each: int):  # type: ignore[no-untyped-def]
+    """What each of `threads` writers does once all are ready: `each` writes, receiving stock and creating items in turn."""
     start = threading.Barrier(threads)
 
     def work(worker: int) -> None:
         start.wait()
         for n in range(each):
             if n % 2:
-                item = ItemCreate(sku=f"T{worker}-{n}", name_zh="测试", name_en="Test")
+                item = ItemCreate(sku=f"{prefix}{worker}-{n}", name_zh="测试", name_en="Test")
                 audited.run_write(lambda s, item=item: create_item(s, SYSTEM, item))
             else:
                 receive(audited, 1, target="B2")
+
+    return work
+
+
+def test_concurrent_writers_leave_one_unbroken_chain_in_commit_order(audited):
+    """Threads receiving stock and creating items at once: every entry gets its own place, none forks the chain."""
+    before = len(entries(audited))
+    threads, each = 6, 8
+    work = _writers(audited, "T", threads, each)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(work, range(threads)))
@@ -502,16 +509,7 @@ def test_sealers_of_several_processes_sealing_while_writers_write_leave_one_unbr
     chain; the second sealer waits for the head's lock and then finds the next entries, or none."""
     before = len(entries(audited))
     threads, each = 6, 8
-    start = threading.Barrier(threads)
-
-    def work(worker: int) -> None:
-        start.wait()
-        for n in range(each):
-            if n % 2:
-                item = ItemCreate(sku=f"S{worker}-{n}", name_zh="测试", name_en="Test")
-                audited.run_write(lambda s, item=item: create_item(s, SYSTEM, item))
-            else:
-                receive(audited, 1, target="B2")
+    work = _writers(audited, "S", threads, each)
 
     sealers = [Sealer(audited.engine, every=0.005) for _ in range(2)]
     with sealing_in_background(audited, every=ASLEEP):  # the writers leave the sealing to the two sealers
