@@ -90,7 +90,7 @@ async function start() {
   const current = await withPermissions(await sync.session());
   if (current) startSync(current);
   if (current) listenForNotifications();
-  showStatus(await sync.status());
+  await sync.announce();
   route();
   if (current) followUser();
 }
@@ -114,7 +114,7 @@ async function useLanguage(value) {
   showLanguage(value);
   await store.set("language", language());
   quiet();  // a notice said in the other language
-  showStatus(await sync.status());
+  await sync.announce();
   route();
 }
 

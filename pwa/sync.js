@@ -97,8 +97,14 @@ export async function status() {
   };
 }
 
-async function announce() {
-  emit("status", await status());
+let announced = 0;
+
+/** Tell the screens where the outbox stands. Reads of the outbox may end out of order (one begun before an operation was
+ *  queued can end after the one begun after it): only the latest begun is told, so a badge never goes back to an older count. */
+export async function announce() {
+  const mine = ++announced;
+  const now = await status();
+  if (mine === announced) emit("status", now);
 }
 
 /** Put an operation in the outbox (the scan is safe from here on) and push it when the network allows. */

@@ -18,7 +18,8 @@ def until(page, expression: str, seconds: float = 15) -> None:  # type: ignore[n
         if page.evaluate(expression):
             return
         page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {expression}")
+    shown = page.evaluate("[document.getElementById('sync').textContent, document.querySelector('main')?.innerText]")
+    raise AssertionError(f"never true: {expression}; the sync badge read {shown[0]!r} and the screen {shown[1]!r}")
 
 
 def catalog_on_the_phone(page) -> None:  # type: ignore[no-untyped-def]
