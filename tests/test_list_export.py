@@ -128,3 +128,29 @@ def test_a_clerk_saves_every_page_of_a_filtered_list_as_excel_and_csv_with_the_r
         assert lines[1] == [cell.replace(",", "") if i == total else cell for i, cell in enumerate(first_page[0])]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_long_list_is_sent_in_pieces_as_it_is_read_and_leaves_no_file_behind(live_server, world, as_role):
+    import glob
+    import os
+    import tempfile
+    import time
+
+    import httpx
+
+    started = time.time() - 1
+    rows = [[f"PO-2026-{n:05d} 上海仓 → 广州仓", f"{n}.50", str(n)] for n in range(1, 8001)]
+    body = table(format="csv", rows=rows)
+    with httpx.Client(base_url=live_server.url, timeout=60) as http, \
+            http.stream("POST", EXPORTS, headers=as_role("viewer"), json=body) as response:
+        assert response.status_code == 200
+        # Streamed: no length known up front, the body comes in chunks.
+        assert "content-length" not in response.headers and response.headers["transfer-encoding"] == "chunked"
+        pieces = list(response.iter_raw())
+    content = b"".join(pieces)
+    assert len(content) > 256 * 1024 and len(pieces) > 1
+    read = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert read[0] == ["单号", "合计", "数量"] and read[1:] == rows
+    left = [p for p in glob.glob(os.path.join(tempfile.gettempdir(), "cangku-report-*")) if os.path.getmtime(p) >= started]
+    assert left == []

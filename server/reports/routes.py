@@ -26,7 +26,7 @@ from server.reports import render, worker
 from server.reports.framework import Filter, Report, build_params, filters_of
 from server.reports.registry import REPORTS
 from server.reports.schemas import ReportInfo, ReportList, ReportOut, ReportParamOut
-from server.reports.worker import Rendered, render_in_worker
+from server.reports.worker import render_in_worker, rendered_response
 
 PATH = "/api/v1/reports"
 Format = Annotated[Literal["json", "csv", "xlsx"], QueryParameter(description="Output: json (default), csv or xlsx / 输出格式")]
@@ -86,11 +86,6 @@ def _route_for(report: Report[Any]) -> HTTPRouteHandler:
         summary=f"{report.title_en} / {report.title_zh}",
         description=_describe(report),
     )(run_report)
-
-
-def rendered_response(rendered: Rendered) -> Response[bytes]:
-    headers = {"Content-Disposition": render.content_disposition(rendered.file_name)} if rendered.file_name else {}
-    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
 
 
 def _describe(report: Report[Any]) -> str:

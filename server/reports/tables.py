@@ -18,6 +18,7 @@ from litestar import Response
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 from litestar.params import JSONBody
+from litestar.response import Stream
 
 from server.api import post
 from server.auth.permissions import Actor
@@ -26,7 +27,7 @@ from server.base import utcnow
 from server.errors import InvalidInput
 from server.reports import render
 from server.reports.framework import Column, Params, Report, Result
-from server.reports.worker import Rendered, render_in_worker
+from server.reports.worker import Rendered, render_in_worker, rendered_response
 from server.schemas import ONE_LINE, Struct
 
 MAX_ROWS = 10_000
@@ -128,14 +129,11 @@ class ExportOperation(Operation):
 
 @post("/api/v1/exports", status_code=200, tags=["reports"], operation_class=ExportOperation,
       summary="Save a list as CSV or Excel / 导出列表")
-async def export_table(actor: NamedDependency[Actor], data: JSONBody[TableExport]) -> Response[bytes]:
+async def export_table(actor: NamedDependency[Actor], data: JSONBody[TableExport]) -> Response[bytes] | Stream:
     """Any signed-in user may save what their screen shows; the file holds only the rows and columns sent. Written in a
     report worker process."""
     del actor  # signed in is enough: the rows are what the user was already shown
-    rendered = await render_in_worker(export_file, data)
-    assert rendered.file_name is not None
-    return Response(rendered.content, media_type=rendered.media_type,
-                    headers={"Content-Disposition": render.content_disposition(rendered.file_name)})
+    return rendered_response(await render_in_worker(export_file, data))
 
 
 def export_file(data: TableExport) -> Rendered:

@@ -1,7 +1,8 @@
 """Reports and exports run in a process of their own, so a long report never takes the server's interpreter from a scan.
 
 The server hands a report's name, the caller, the validated filters and the output wanted to a small pool of worker
-processes (`CANGKU_REPORT_WORKERS`, default 1) and awaits the file, JSON, CSV or XLSX, rendered there. Each worker opens
+processes (`CANGKU_REPORT_WORKERS`, default 1) and awaits the file, JSON, CSV or XLSX, rendered there. A big one comes
+back as a spool file the server streams to the client in chunks and then removes. Each worker opens
 its own connections to the database (a small pool per database it is asked about) and reads in its own snapshot; what a
 caller may see is decided there by the same code as in-process, from the actor sent along. A worker that dies (killed,
 out of memory) is replaced and the report asked again once.
@@ -16,30 +17,62 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import contextlib
 import dataclasses
 import multiprocessing
 import os
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import msgspec
+from litestar import Response
+from litestar.response import Stream
 
 from server.auth.permissions import Actor
 from server.db import Database
+from server.reports.render import content_disposition
 
 WORKERS = max(1, int(os.environ.get("CANGKU_REPORT_WORKERS", "1") or 1))
 FORWARDED = ("CANGKU_TIMEZONE", "CANGKU_REPORT_MAX_ROWS")  # read by reports, so sent with each
 _DATABASES_KEPT = 4  # databases a worker keeps connections to (tests use many; a server one)
 
 
+SPOOL_BYTES = 256 * 1024  # a report bigger than this comes back as a file the server streams, never whole in its memory
+CHUNK_BYTES = 64 * 1024
+
+
 @dataclasses.dataclass(frozen=True)
 class Rendered:
-    content: bytes
+    content: bytes  # the whole answer when small; empty when spooled
     media_type: str
     file_name: str | None  # for CSV and XLSX: the name the download is saved under
+    spool: str | None = None  # the file holding a big answer: the server sends it in chunks, then removes it
+
+    def spooled(self) -> Rendered:
+        """Itself, with a big answer moved to a spool file (in the worker: only the file's name crosses to the server)."""
+        if len(self.content) <= SPOOL_BYTES:
+            return self
+        handle, path = tempfile.mkstemp(prefix="cangku-report-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(self.content)
+        return dataclasses.replace(self, content=b"", spool=path)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The answer in pieces, read from the spool file as the client takes them; the file is removed after, sent or not."""
+        if self.spool is None:
+            yield self.content
+            return
+        try:
+            with open(self.spool, "rb") as spool:
+                while chunk := await asyncio.to_thread(spool.read, CHUNK_BYTES):
+                    yield chunk
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.spool)
 
 
 # The server's side ------------------------------------------------------------------------------------------------
@@ -95,6 +128,14 @@ async def render_in_worker(task: Callable[..., Rendered], *args: Any) -> Rendere
     raise AssertionError("unreachable")
 
 
+def rendered_response(rendered: Rendered) -> Response[bytes] | Stream:
+    """The answer of a report worker: whole when small, else streamed from its spool file in chunks."""
+    headers = {"Content-Disposition": content_disposition(rendered.file_name)} if rendered.file_name else {}
+    if rendered.spool is None:
+        return Response(rendered.content, media_type=rendered.media_type, headers=headers)
+    return Stream(rendered.chunks(), media_type=rendered.media_type, headers=headers)
+
+
 # The worker's side ------------------------------------------------------------------------------------------------
 
 _databases: collections.OrderedDict[str, Database] = collections.OrderedDict()
@@ -114,7 +155,7 @@ def _run(task: Callable[..., Rendered], environment: dict[str, str | None], *arg
             os.environ[name] = value
         else:
             os.environ.pop(name, None)
-    return task(*args)
+    return task(*args).spooled()
 
 
 def report(url: str, name: str, actor: Actor, params: Any, format: str, language: str) -> Rendered:  # noqa: A002
