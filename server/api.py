@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from server.audit.models import IdempotencyKey
 from server.auth.permissions import Actor
-from server.auth.services import actor_for, resolve_token
+from server.auth.services import actor_for
+from server.auth.signed_in import SIGNED_IN
 from server.db import Database
 from server.errors import ERROR_CODES, CangkuError, Forbidden, InvalidInput, NotAuthenticated
 from server.monitoring.context import current_request_id, note_error
@@ -75,12 +76,9 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         if not token:
             raise NotAuthenticated("Sign in first.", "请先登录。")
         db: Database = connection.app.state.db
-
-        def lookup():  # type: ignore[no-untyped-def]
-            with db.lookup() as session:
-                return resolve_token(session, token)
-
-        found = await anyio.to_thread.run_sync(lookup)
+        found = SIGNED_IN.cached(token)  # checked a moment ago: no thread, no query
+        if found is None:
+            found, _ = await anyio.to_thread.run_sync(SIGNED_IN.resolve, db, token)
         if found is None:
             raise NotAuthenticated("Your session has expired; sign in again.", "登录已过期，请重新登录。", code="session_expired")
         if from_cookie and connection.scope.get("method", "GET") not in SAFE_METHODS:

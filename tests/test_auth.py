@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pyotp
 import pytest
@@ -106,9 +107,36 @@ def test_weak_passwords_unknown_roles_and_duplicates_are_refused(client, admin):
 def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(client, admin, db):
     add_user(db, "temp", ["viewer"])
     headers = sign_in(client, "temp")
+    assert client.get("/api/v1/items", headers=headers).status_code == 200  # the server has just seen this session
     assert client.patch("/api/v1/users/temp", headers=admin, json={"active": False}).status_code == 200
     assert client.get("/api/v1/items", headers=headers).status_code == 401
     assert client.post("/api/v1/auth/login", json={"username": "temp", "password": PASSWORD}).status_code == 401
+
+
+def test_a_role_taken_away_takes_effect_on_the_users_very_next_request(client, admin, db):
+    add_user(db, "chen", ["admin"])
+    headers = sign_in(client, "chen")
+    assert client.get("/api/v1/users", headers=headers).status_code == 200
+    assert client.patch("/api/v1/users/chen", headers=admin, json={"roles": ["viewer"]}).status_code == 200
+    assert client.get("/api/v1/users", headers=headers).status_code == 403
+
+
+def test_a_session_ended_outside_this_server_process_is_refused_within_seconds(client, db, monkeypatch):
+    from server.auth import signed_in
+
+    monkeypatch.setattr(signed_in, "KEEP_SECONDS", 0.5)
+    add_user(db, "wang", ["warehouse"])
+    headers = sign_in(client, "wang")
+    assert client.get("/api/v1/items", headers=headers).status_code == 200
+    # As another process would: straight on a connection of its own, none of this process's statements.
+    raw = db.engine.raw_connection()
+    try:
+        raw.cursor().execute("UPDATE auth_sessions SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL")
+        raw.commit()
+    finally:
+        raw.close()
+    time.sleep(0.6)
+    assert client.get("/api/v1/items", headers=headers).status_code == 401
 
 
 def test_sign_in_and_user_changes_are_audited(client, admin, db):

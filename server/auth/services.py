@@ -440,13 +440,14 @@ class SignedIn(Protocol):
     csrf_token: str
     device_id: str | None
     session_id: int
+    expires_at: dt.datetime
 
 
 _USERS, _SESSIONS = User.__table__, AuthSession.__table__
 # Every authenticated request runs this: plain columns through Core, no ORM objects to build.
 _SIGNED_IN = (
     select(_USERS.c.id, _USERS.c.username, _USERS.c.roles, _USERS.c.warehouse_ids, _USERS.c.language, _USERS.c.active,
-           _SESSIONS.c.csrf_token, _SESSIONS.c.device_id, _SESSIONS.c.id.label("session_id"))
+           _SESSIONS.c.csrf_token, _SESSIONS.c.device_id, _SESSIONS.c.id.label("session_id"), _SESSIONS.c.expires_at)
     .select_from(_SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id))
     .where(_SESSIONS.c.token_hash == bindparam("token_hash"), _SESSIONS.c.revoked_at.is_(None),
            _SESSIONS.c.expires_at > bindparam("now", type_=_SESSIONS.c.expires_at.type))
