@@ -76,9 +76,7 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         if not token:
             raise NotAuthenticated("Sign in first.", "请先登录。")
         db: Database = connection.app.state.db
-        found = SIGNED_IN.cached(token)  # checked a moment ago: no thread, no query
-        if found is None:
-            found, _ = await anyio.to_thread.run_sync(SIGNED_IN.resolve, db, token)
+        found = SIGNED_IN.cached(token) or await anyio.to_thread.run_sync(SIGNED_IN.look_up, db, token)
         if found is None:
             raise NotAuthenticated("Your session has expired; sign in again.", "登录已过期，请重新登录。", code="session_expired")
         if from_cookie and connection.scope.get("method", "GET") not in SAFE_METHODS:

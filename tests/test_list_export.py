@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import glob
 import io
+import os
+import tempfile
+import time
 
+import httpx
 import openpyxl
 import pytest
 
@@ -132,13 +137,6 @@ def test_a_clerk_saves_every_page_of_a_filtered_list_as_excel_and_csv_with_the_r
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_long_list_is_sent_in_pieces_as_it_is_read_and_leaves_no_file_behind(live_server, world, as_role):
-    import glob
-    import os
-    import tempfile
-    import time
-
-    import httpx
-
     started = time.time() - 1
     rows = [[f"PO-2026-{n:05d} 上海仓 → 广州仓", f"{n}.50", str(n)] for n in range(1, 8001)]
     body = table(format="csv", rows=rows)

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Delete, Update
 
 from server.auth.services import SignedIn, resolve_token, token_hash
 from server.base import utcnow
@@ -23,12 +23,16 @@ from server.db import Database
 
 KEEP_SECONDS = 5.0
 MAX_ENTRIES = 20_000
-# What a signed-in request's identity is read from: a write to one of these may end or change it.
-AUTH_TABLES = frozenset({"users", "auth_sessions", "devices"})
+# What a signed-in request's identity is read from: changing or deleting a row of these may end or change it. (Revoking a
+# device ends its sessions in auth_sessions; a device's last-seen time, written every minute, changes no one's identity,
+# and neither does an insert: a new session or user is no entry here yet.)
+AUTH_TABLES = frozenset({"users", "auth_sessions"})
 _CHANGED = "cangku_auth_changed"
 
 
 class SignedInCache:
+    """The live sessions of the tokens this process checked lately, keyed by the token's hash."""
+
     def __init__(self) -> None:
         self._entries: dict[str, tuple[SignedIn, float]] = {}
         self._lock = threading.Lock()
@@ -57,21 +61,18 @@ class SignedInCache:
             self.generation += 1
             self._entries.clear()
 
-    def resolve(self, db: Database, token: str) -> tuple[SignedIn | None, bool]:
-        """The live session of `token` if it is known here, else look it up (in the calling thread): (found, was cached)."""
-        key = token_hash(token)
-        found = self.get(key)
-        if found is not None:
-            return found, True
+    def cached(self, token: str) -> SignedIn | None:
+        """The live session of `token` if this process checked it lately (no query: call it on the event loop)."""
+        return self.get(token_hash(token))
+
+    def look_up(self, db: Database, token: str) -> SignedIn | None:
+        """The live session of `token` read from the database (a query: call it in a worker thread), kept for next time."""
         generation = self.generation
         with db.lookup() as session:
             found = resolve_token(session, token)
         if found is not None:
-            self.put(key, found, generation)
-        return found, False
-
-    def cached(self, token: str) -> SignedIn | None:
-        return self.get(token_hash(token))
+            self.put(token_hash(token), found, generation)
+        return found
 
 
 SIGNED_IN = SignedInCache()
@@ -79,7 +80,7 @@ SIGNED_IN = SignedInCache()
 
 @event.listens_for(Engine, "after_execute")
 def _note_auth_write(conn: Any, clause: Any, multiparams: Any, params: Any, execution_options: Any, result: Any) -> None:
-    if isinstance(clause, UpdateBase) and getattr(clause.table, "name", None) in AUTH_TABLES:
+    if isinstance(clause, Update | Delete) and getattr(clause.table, "name", None) in AUTH_TABLES:
         conn.info[_CHANGED] = True
 
 

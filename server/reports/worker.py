@@ -62,10 +62,8 @@ class Rendered:
         return dataclasses.replace(self, content=b"", spool=path)
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The answer in pieces, read from the spool file as the client takes them; the file is removed after, sent or not."""
-        if self.spool is None:
-            yield self.content
-            return
+        """A spooled answer in pieces, read from its file as the client takes them; the file is removed after, sent or not."""
+        assert self.spool is not None
         try:
             with open(self.spool, "rb") as spool:
                 while chunk := await asyncio.to_thread(spool.read, CHUNK_BYTES):
