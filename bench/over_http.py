@@ -11,6 +11,8 @@ Prints, each figure the median over --rounds rounds that alternate the order of 
   - one client on one kept-alive connection: POST /api/v1/stock/moves for receipts, shipments, transfers and a mix of the
     three, GET /api/v1/scan/{code} on a 5,000-item catalog, GET /api/v1/stock/balances?sku=...: requests/s, p50, p95;
   - 8 and 32 clients, each on its own connection and its own items, posting the mix until --moves: moves/s, p50, p95;
+  - the share of the machine's CPU time that was busy during each measurement (all processes: server, database, this client),
+    whose inverse bounds what more clients can gain on this machine;
   - the errors (non-2xx answers and failed requests) with an example, then `cangku check` on the database.
 Goals: sequential moves/s >= 20 % of the raw SQLite limit; 8 clients >= 2x one client on PostgreSQL (4 workers) and >= 1.5x
 on SQLite; a move's p95 under 8 clients <= 3x its sequential p95; 0 errors; check passes.
@@ -291,11 +293,13 @@ class Figures:
     rate: list[float] = field(default_factory=list)
     p50: list[float] = field(default_factory=list)
     p95: list[float] = field(default_factory=list)
+    busy: list[float] = field(default_factory=list)
     errors: int = 0
     example: str = ""
 
-    def add(self, stats: Timed) -> None:
+    def add(self, stats: Timed, busy: float) -> None:
         samples = [x for op in stats.latency for x in stats.latency[op]]
+        self.busy.append(busy)
         self.rate.append(len(samples) / stats.elapsed)
         self.p50.append(quantile(samples, 50))
         self.p95.append(quantile(samples, 95))
@@ -315,6 +319,14 @@ class Figures:
 SEQUENTIAL_MIX = "1 client: moves, mixed"
 
 
+def cpu_times() -> tuple[int, int]:
+    """The machine's busy and total CPU time so far, in clock ticks, over all cores (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(x) for x in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 async def measure(driver: Driver, raw: RawLimit, rounds: int) -> dict[str, Figures]:
     steps: list[tuple[str, str, Callable[[], object]]] = [
         ("raw SQL: moves", "moves/s", lambda: raw.run(driver.moves)),
@@ -330,9 +342,11 @@ async def measure(driver: Driver, raw: RawLimit, rounds: int) -> dict[str, Figur
     for r in range(rounds):
         # Odd rounds run the measurements in reverse, so none always gets the quiet (or the busy) moments of the machine.
         for name, _, step in steps if r % 2 == 0 else reversed(steps):
+            busy_before, total_before = cpu_times()
             result = step()
             stats = await result if asyncio.iscoroutine(result) else result
-            figures[name].add(stats)  # type: ignore[arg-type]
+            busy_after, total_after = cpu_times()
+            figures[name].add(stats, (busy_after - busy_before) / max(1, total_after - total_before))  # type: ignore[arg-type]
         print(f"  round {r + 1}/{rounds} done", flush=True)
     return figures
 
@@ -346,10 +360,10 @@ def verdict(ok: bool) -> str:
 
 def report(setup: str, figures: dict[str, Figures], rounds: int) -> None:
     print(f"  medians over {rounds} round{'s' if rounds > 1 else ''}:")
-    print(f"  {'measurement':<28}{'rate':>10} {'':<8}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}   rate per round")
+    print(f"  {'measurement':<28}{'rate':>10} {'':<8}{'p50 ms':>9}{'p95 ms':>9}{'CPU busy':>9}{'errors':>8}   rate per round")
     for name, f in figures.items():
-        print(f"  {name:<28}{f.median_rate:>10.0f} {f.unit:<8}{statistics.median(f.p50):>9.2f}{f.median_p95:>9.2f}{f.errors:>8}   "
-              + " ".join(f"{x:.0f}" for x in f.rate))
+        print(f"  {name:<28}{f.median_rate:>10.0f} {f.unit:<8}{statistics.median(f.p50):>9.2f}{f.median_p95:>9.2f}"
+              f"{statistics.median(f.busy):>9.0%}{f.errors:>8}   " + " ".join(f"{x:.0f}" for x in f.rate))
     errors = sum(f.errors for f in figures.values())
     print(f"  errors: {errors}" + "".join(f"\n    {name}: {f.example}" for name, f in figures.items() if f.example))
     raw, one, eight = figures["raw SQL: moves"], figures[SEQUENTIAL_MIX], figures[f"{CLIENTS[0]} clients: moves, mixed"]
@@ -365,7 +379,8 @@ def report(setup: str, figures: dict[str, Figures], rounds: int) -> None:
         print(f"    1 client moves/s = {share:.0%} of raw PostgreSQL ({one.median_rate:.0f} of {raw.median_rate:.0f}) (the 20 % goal is "
               "against SQLite)")
     print(f"    {CLIENTS[0]} clients moves/s = {speedup:.2f}x one client ({eight.median_rate:.0f} vs {one.median_rate:.0f}), "
-          f"goal >= {wanted:.1f}x: {verdict(speedup >= wanted)}")
+          f"goal >= {wanted:.1f}x: {verdict(speedup >= wanted)}; the machine's CPU was {statistics.median(one.busy):.0%} busy "
+          f"with one client, so more clients could gain at most {1 / max(0.01, statistics.median(one.busy)):.2f}x here")
     print(f"    move p95 under {CLIENTS[0]} clients = {stretch:.2f}x sequential ({eight.median_p95:.1f} vs {one.median_p95:.1f} ms), "
           f"goal <= 3x: {verdict(stretch <= 3)}")
     print(f"    errors = {errors}, goal 0: {verdict(errors == 0)}")

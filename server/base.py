@@ -107,6 +107,14 @@ def UnitCost() -> FixedDecimal:  # noqa: N802
     return FixedDecimal(COST_SCALE)
 
 
+RATE_SCALE = 6
+
+
+def Rate() -> FixedDecimal:  # noqa: N802
+    """An exchange rate: yuan per unit of a currency."""
+    return FixedDecimal(RATE_SCALE)
+
+
 def Money() -> FixedDecimal:  # noqa: N802
     """Amounts in yuan to the fen (cent)."""
     return FixedDecimal(MONEY_SCALE)

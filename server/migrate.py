@@ -11,9 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 from server.db import Database
 from server.errors import CangkuError
+from server.finance.currency import ensure_currencies
 from server.finance.services import ensure_chart_of_accounts
 from server.locations.services import ensure_virtual_locations
 from server.purchasing.services import ensure_approval_rules
@@ -125,6 +127,13 @@ def prepare(db: Database) -> None:
         raise state.mismatch()  # type: ignore[misc]
     upgrade(db.engine)
     with db.write() as session:
-        ensure_virtual_locations(session)
-        ensure_chart_of_accounts(session)
-        ensure_approval_rules(session)
+        ensure_fixed_data(session)
+
+
+def ensure_fixed_data(session: Session) -> None:
+    """What every company has from the start: the virtual locations, the chart of accounts, the currencies and the
+    approval rules (each added only where missing)."""
+    ensure_virtual_locations(session)
+    ensure_chart_of_accounts(session)
+    ensure_currencies(session)
+    ensure_approval_rules(session)

@@ -164,6 +164,14 @@ class Price(RequestDecimal):
     places = 6
 
 
+class ExchangeRateValue(RequestDecimal):
+    """Yuan per unit of a currency (the Rate columns: 6 places)."""
+
+    kind_en, kind_zh = "exchange rate", "汇率"
+    limit = Decimal(10) ** 6
+    places = 6
+
+
 def decimal_hook(type_: type, value: Any) -> Any:
     """msgspec's dec_hook for request bodies: reads the decimal kinds above."""
     if isinstance(type_, type) and issubclass(type_, RequestDecimal):

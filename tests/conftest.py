@@ -35,11 +35,9 @@ from server.base import Base
 from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate
 from server.catalog.services import create_item, create_lot
 from server.db import Database
-from server.finance.services import ensure_chart_of_accounts
 from server.locations.schemas import LocationCreate
-from server.locations.services import create_location, ensure_virtual_locations
-from server.migrate import prepare
-from server.purchasing.services import ensure_approval_rules
+from server.locations.services import create_location
+from server.migrate import ensure_fixed_data, prepare
 from server.settings import Settings
 from server.wiring import open_database
 from tests.helpers import PEN_CARTON, PEN_EACH, add_user, sign_in
@@ -204,9 +202,7 @@ class Backends:
                 for table in ("audit_log", "audit_chain"):
                     conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_no_truncate"))
             with self._pg.write() as session:
-                ensure_virtual_locations(session)
-                ensure_chart_of_accounts(session)
-                ensure_approval_rules(session)
+                ensure_fixed_data(session)
         return self._pg
 
     @contextlib.contextmanager

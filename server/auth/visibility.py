@@ -45,9 +45,9 @@ FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     CountOut: _all(COSTS, "gain_value", "loss_value"),
     ReturnLineOut: _all(COSTS, "unit_cost"),  # the cost the returned goods come back in at
     POLineOut: _all(PRICES, "unit_price", "net"),
-    POOut: _all(PRICES, "subtotal", "tax", "total"),
+    POOut: _all(PRICES, "subtotal", "tax", "total", "total_cny"),
     BillLineOut: _all(PRICES, "unit_price", "net", "tax"),
-    BillOut: _all(PRICES, "subtotal", "tax", "total", "paid", "open"),
+    BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "open"),
     SalesLineOut: _all(PRICES, "unit_price", "net"),
     QuoteOut: _all(PRICES, "subtotal", "tax", "total"),
     SOOut: _all(PRICES, "subtotal", "tax", "total"),

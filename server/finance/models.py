@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.base import Base, Money, UTCDateTime, utcnow
+from server.base import Base, Money, Rate, UTCDateTime, utcnow
 
 ACCOUNT_KINDS = ("asset", "liability", "equity", "income", "expense")
 
@@ -62,8 +62,12 @@ class Payment(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())  # in `currency`
     unallocated: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))  # yuan per unit, on the day it was paid
+    amount_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # what the bank moved in yuan
+    unallocated_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     paid_on: Mapped[dt.date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(32), default="bank")
     reference: Mapped[str] = mapped_column(String(100), default="")
@@ -82,3 +86,29 @@ class PaymentAllocation(Base):
     doc_type: Mapped[str] = mapped_column(String(16))
     doc_id: Mapped[int] = mapped_column(Integer, index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class Currency(Base):
+    """A currency documents may be written in; the books are kept in the company's (CNY)."""
+
+    __tablename__ = "currencies"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(50), default="")
+    name_en: Mapped[str] = mapped_column(String(50), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ExchangeRate(Base):
+    """Yuan per unit of a currency from a day on, until the next day that has a rate of its own."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (UniqueConstraint("currency", "day"), CheckConstraint("rate > 0", name="rate_positive"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    rate: Mapped[Decimal] = mapped_column(Rate())
+    source: Mapped[str] = mapped_column(String(32), default="entered")
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

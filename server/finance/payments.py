@@ -3,6 +3,10 @@
 A supplier payment debits accounts payable and credits the bank; a customer payment debits the
 bank and credits accounts receivable. The part of a payment not allocated to a document stays
 on the partner's account (an advance) and can be allocated later.
+
+A payment is in one currency, booked in yuan at the rate of its day or the one the bank applied. It settles
+documents in its own currency only; settling one, the yuan it carries at its rate and the yuan the document
+was booked at differ by the realised exchange gain or loss (6603), booked when the allocation is made.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import next_number
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from server.finance.currency import COMPANY_CURRENCY, document_rate, in_yuan, known_currency
 from server.finance.models import Payment, PaymentAllocation
-from server.finance.services import AP, AR, BANK, post_journal
+from server.finance.services import AP, AR, BANK, EXCHANGE, post_journal
 from server.partners.services import partner_reference
 from server.quantities import as_decimal
 from server.schemas import fmt
@@ -78,23 +83,35 @@ def _document(session: Session, kind: str, number: str) -> tuple[str, Any, Payab
     raise UnknownReference(f"No open {'bill' if kind == 'supplier' else 'invoice'} {number}.", f"没有待结算单据 {number}。", document=number)
 
 
+def _currency_of(doc: Any) -> str:
+    return getattr(doc, "currency", COMPANY_CURRENCY)  # sales documents are in yuan
+
+
 def record_payment(
     session: Session, actor: Actor, *, kind: str, partner: str, amount: object, paid_on: dt.date | None = None, method: str = "bank",
-    reference: str = "", allocations: Sequence[AllocationIn] = (),
+    reference: str = "", allocations: Sequence[AllocationIn] = (), currency: str | None = None, exchange_rate: object | None = None,
 ) -> Payment:
-    """A payment made (kind supplier) or received (kind customer), settling the documents it is allocated to."""
+    """A payment made (kind supplier) or received (kind customer), settling the documents it is allocated to; in the
+    currency named, else that of the first document it settles, else the partner's."""
     actor.require("payments.write")
     if kind not in ("supplier", "customer"):
         raise InvalidInput("kind is supplier or customer.", "kind 必须是 supplier 或 customer。")
     partner_row = partner_reference(session, partner, kind)
     total = _amount(amount)
+    if currency is None:
+        currency = _currency_of(_document(session, kind, allocations[0].document)[1]) if allocations else partner_row.currency
+    currency = known_currency(session, currency)
+    day = paid_on or local_today()
+    rate = document_rate(session, currency, day, exchange_rate)
+    in_cny = in_yuan(total, rate)
     payment = Payment(
         number=next_number(session, "PAY" if kind == "supplier" else "REC"), kind=kind, partner_id=partner_row.id, amount=total,
-        unallocated=total, paid_on=paid_on or local_today(), method=method, reference=reference, created_by=actor.user_id,
+        unallocated=total, paid_on=day, method=method, reference=reference, created_by=actor.user_id, currency=currency,
+        exchange_rate=rate, amount_cny=in_cny, unallocated_cny=in_cny,
     )
     session.add(payment)
     session.flush()
-    lines = [(AP, total, Decimal(0)), (BANK, Decimal(0), total)] if kind == "supplier" else [(BANK, total, Decimal(0)), (AR, Decimal(0), total)]
+    lines = [(AP, in_cny, Decimal(0)), (BANK, Decimal(0), in_cny)] if kind == "supplier" else [(BANK, in_cny, Decimal(0)), (AR, Decimal(0), in_cny)]
     post_journal(session, actor, source_type="payment", source_id=payment.number, memo=f"{payment.number} {partner} {reference}".strip(), lines=lines)
     for allocation in allocations:
         _allocate(session, actor, payment, allocation, partner_row.id)
@@ -123,6 +140,12 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
         raise InvalidInput(f"{doc.number} is a credit note; payments settle invoices.", f"{doc.number} 是红字发票，收款只能核销发票。", code="not_payable")
     if getattr(doc, spec.partner_field) != partner_id:
         raise InvalidInput(f"{doc.number} belongs to another partner.", f"{doc.number} 属于其他往来单位。", code="partner_mismatch")
+    if _currency_of(doc) != payment.currency:
+        raise InvalidInput(
+            f"{doc.number} is in {_currency_of(doc)}; payment {payment.number} is in {payment.currency} and can settle only documents in it.",
+            f"{doc.number} 的币种是 {_currency_of(doc)}；收付款 {payment.number} 的币种是 {payment.currency}，只能核销同币种单据。",
+            code="currency_mismatch", field="currency",
+        )
     if doc.status not in ("posted", "partially_paid"):
         spec.flow.check(doc.number, doc.status, "pay")
     open_amount = doc.total - doc.paid - getattr(doc, "credited", Decimal(0))
@@ -138,12 +161,28 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
             f"收付款 {payment.number} 尚余 {fmt(payment.unallocated)} 可分配，不足 {fmt(amount)}。",
             code="over_allocation", unallocated=fmt(payment.unallocated),
         )
+    # In yuan: what this part of the payment was booked at, and what it settles of the document as booked (the last
+    # part of either takes what is left, so no fen stays behind on a settled document or a used-up payment).
+    paid_cny = payment.unallocated_cny if amount == payment.unallocated else in_yuan(amount, payment.exchange_rate)
+    payment.unallocated_cny -= paid_cny
+    settles_cny = paid_cny
+    if hasattr(doc, "paid_cny"):
+        settles_cny = doc.total_cny - doc.paid_cny if amount == open_amount else in_yuan(amount, doc.exchange_rate)
+        doc.paid_cny += settles_cny
     doc.paid += amount
     settled = doc.paid + getattr(doc, "credited", Decimal(0))
     transition(doc, "pay" if settled < doc.total else "close")
     payment.unallocated -= amount
     session.add(PaymentAllocation(payment_id=payment.id, doc_type=doc_type, doc_id=doc.id, amount=amount))
     session.flush()
+    difference = paid_cny - settles_cny  # paid more yuan than booked: a loss on a payable, a gain on a receivable
+    if difference:
+        if payment.kind == "supplier":
+            lines = [(EXCHANGE, difference, Decimal(0)), (AP, Decimal(0), difference)]
+        else:
+            lines = [(AR, difference, Decimal(0)), (EXCHANGE, Decimal(0), difference)]
+        post_journal(session, actor, source_type="payment", source_id=payment.number, memo=f"{payment.number} {doc.number} exchange difference",
+                     lines=lines)
 
 
 def get_payment(session: Session, number: str) -> Payment:

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from sqlalchemy.orm import Session
 
-from server.api import get, post, run_idempotent
+from server.api import get, post, put, run_idempotent
 from server.auth.permissions import Actor
 from server.auth.visibility import visible
 from server.db import Database
+from server.finance import currency as fx
 from server.finance import payments, services
 from server.finance.schemas import (
     Allocate,
     AllocationOut,
+    CurrencyOut,
     JournalEntryOut,
     JournalLineOut,
     JournalPage,
     PaymentCreate,
     PaymentOut,
     PaymentPage,
+    RateIn,
+    RateOut,
+    RatePage,
     TrialBalance,
     TrialBalanceLine,
     ValuationOut,
@@ -128,6 +133,7 @@ def payment_out(session: Session, row: Any) -> PaymentOut:
     partner = session.get_one(Partner, row.partner_id)
     return PaymentOut(
         number=row.number, kind=row.kind, partner=partner.code, amount=fmt(row.amount) or "0", unallocated=fmt(row.unallocated) or "0",
+        currency=row.currency, exchange_rate=fmt(row.exchange_rate), amount_cny=fmt(row.amount_cny) or "0",
         paid_on=row.paid_on, method=row.method, reference=row.reference, created_at=row.created_at,
         allocations=[AllocationOut(document=doc, amount=fmt(amount) or "0") for doc, amount in payments.allocations_of(session, row)],
     )
@@ -168,6 +174,7 @@ class PaymentController(Controller):
             row = payments.record_payment(
                 session, actor, kind=data.kind, partner=data.partner, amount=data.amount, paid_on=data.paid_on, method=data.method,
                 reference=data.reference, allocations=[payments.AllocationIn(a.document, a.amount) for a in data.allocations],
+                currency=data.currency, exchange_rate=data.exchange_rate,
             )
             return payment_out(session, row)
 
@@ -179,3 +186,32 @@ class PaymentController(Controller):
         return db.run_write(
             lambda s: payment_out(s, payments.allocate(s, actor, number, [payments.AllocationIn(a.document, a.amount) for a in data.allocations]))
         )
+
+
+class CurrencyController(Controller):
+    path = "/api/v1"
+    tags = ["finance"]
+
+    @get("/currencies", summary="Currencies / 币种")
+    def currencies(self, db: NamedDependency[Database]) -> list[CurrencyOut]:
+        """The currencies documents may be written in, the company's own (in which the books are kept) first."""
+        with db.read() as session:
+            return [CurrencyOut(code=c.code, name_zh=c.name_zh, name_en=c.name_en, company=c.code == fx.COMPANY_CURRENCY)
+                    for c in fx.currencies(session)]
+
+    @get("/exchange-rates", summary="Exchange rates / 汇率")
+    def rates(
+        self, db: NamedDependency[Database], currency: Annotated[str | None, QueryParameter(max_length=3)] = None, limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> RatePage:
+        """Rates in yuan per unit, the latest day first; each holds from its day until the next day with a rate."""
+        with db.read() as session:
+            rows, total = fx.list_rates(session, currency=currency, limit=limit, offset=offset)
+        return RatePage(items=[RateOut(currency=r.currency, on=r.on, rate=fmt(r.rate)) for r in rows], total=total)
+
+    @put("/exchange-rates", summary="Enter a day's rate / 录入汇率")
+    def set_rate(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[RateIn]) -> RateOut:
+        """The rate of a currency from a day on; entered again for the same day, it replaces that day's. Documents already made
+        keep the rate they were made at."""
+        row = db.run_write(lambda s: fx.set_rate(s, actor, currency=data.currency, on=data.on, rate=data.rate))
+        return RateOut(currency=row.currency, on=row.day, rate=fmt(row.rate))

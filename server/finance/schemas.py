@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.schemas import Amount, Code, DecimalStr, Out, Struct, line
+from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Struct, line
 
 
 class TrialBalanceLine(Out):
@@ -63,10 +63,15 @@ class AllocationIn(Struct):
     amount: Amount
 
 
+CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
+
+
 class PaymentCreate(Struct):
     kind: Literal["supplier", "customer"]
     partner: Code
-    amount: Amount
+    amount: Amount  # in `currency`
+    currency: CurrencyCode | None = None  # by default that of the documents it settles, else the partner's
+    exchange_rate: ExchangeRateValue | None = None  # the bank's rate; by default that of the day paid
     paid_on: dt.date | None = None
     method: Annotated[str, line(32)] = "bank"
     reference: Annotated[str, line(100)] = ""
@@ -88,6 +93,9 @@ class PaymentOut(Out):
     partner: str
     amount: DecimalStr
     unallocated: DecimalStr
+    currency: str
+    exchange_rate: DecimalStr
+    amount_cny: DecimalStr
     paid_on: dt.date
     method: str
     reference: str
@@ -97,4 +105,28 @@ class PaymentOut(Out):
 
 class PaymentPage(Out):
     items: list[PaymentOut]
+    total: int
+
+
+class CurrencyOut(Out):
+    code: str
+    name_zh: str
+    name_en: str
+    company: bool  # the books are kept in it
+
+
+class RateIn(Struct):
+    currency: CurrencyCode
+    on: dt.date
+    rate: ExchangeRateValue
+
+
+class RateOut(Out):
+    currency: str
+    on: dt.date
+    rate: DecimalStr
+
+
+class RatePage(Out):
+    items: list[RateOut]
     total: int

@@ -23,8 +23,8 @@ from server.finance.models import Account, JournalEntry, JournalLine
 if TYPE_CHECKING:
     from server.auth.permissions import Actor
 
-BANK, AR, INVENTORY, AP, GRNI, VAT_IN, VAT_OUT, REVENUE, COGS, PRICE_VARIANCE = (
-    "1002", "1122", "1405", "2202", "220202", "22210101", "22210102", "6001", "6401", "6402",
+BANK, AR, INVENTORY, AP, GRNI, VAT_IN, VAT_OUT, REVENUE, COGS, PRICE_VARIANCE, EXCHANGE = (
+    "1002", "1122", "1405", "2202", "220202", "22210101", "22210102", "6001", "6401", "6402", "6603",
 )
 CHART = [
     ("1002", "银行存款", "Bank", "asset"),
@@ -39,6 +39,7 @@ CHART = [
     ("6001", "主营业务收入", "Sales revenue", "income"),
     ("6401", "主营业务成本", "Cost of goods sold", "expense"),
     ("6402", "其他业务成本-采购价差", "Purchase price variance", "expense"),
+    ("6603", "财务费用-汇兑损益", "Exchange gains and losses", "expense"),
     ("6711", "营业外支出-报废", "Scrap losses", "expense"),
 ]
 # The account on the other side of Inventory when stock crosses to or from each virtual location.

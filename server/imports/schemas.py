@@ -11,7 +11,7 @@ from litestar.datastructures import UploadFile
 
 from server.schemas import Code, Out, Price, Quantity, ScanText, Struct
 
-ImportKind = Literal["items", "partners", "locations", "stock"]
+ImportKind = Literal["items", "partners", "locations", "stock", "exchange_rates"]
 
 
 @dataclasses.dataclass

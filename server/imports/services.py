@@ -52,6 +52,8 @@ from server.auth.permissions import Actor
 from server.catalog.schemas import ItemCreate, LotCreate, LotUpdate
 from server.catalog.services import create_item, create_lot, find_item, find_lot, unknown_sku, update_lot
 from server.errors import CangkuError, Conflict, InvalidInput, UnknownReference
+from server.finance.currency import set_rate
+from server.finance.schemas import RateIn
 from server.imports.files import Table, UnreadableFile, read_table
 from server.imports.schemas import ImportKind, ImportProblem, ImportReport, OpeningStockRow
 from server.inventory.services import move
@@ -65,7 +67,8 @@ log = logging.getLogger("cangku")
 
 MAX_ROWS = 50_000
 OPENING_STOCK_REASON = "期初库存 opening stock"
-KIND_NAMES = {"items": ("商品", "items"), "partners": ("往来单位", "partners"), "locations": ("库位", "locations"), "stock": ("期初库存", "opening stock")}
+KIND_NAMES = {"items": ("商品", "items"), "partners": ("往来单位", "partners"), "locations": ("库位", "locations"), "stock": ("期初库存", "opening stock"),
+              "exchange_rates": ("汇率", "exchange rates")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,8 +123,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("produced_on", "生产日期", ("production_date",)),
         Column("serials", "序列号", ("serial", "serial_numbers")),
     ),
+    "exchange_rates": (
+        Column("currency", "币种", ("货币", "币别", "currency_code"), required=True),
+        Column("on", "日期", ("汇率日期", "生效日期", "date", "day"), required=True),
+        Column("rate", "汇率", ("中间价", "折算率", "exchange_rate"), required=True),
+    ),
 }
-TARGETS: dict[str, type[msgspec.Struct]] = {"items": ItemCreate, "partners": PartnerCreate, "locations": LocationCreate, "stock": OpeningStockRow}
+TARGETS: dict[str, type[msgspec.Struct]] = {"items": ItemCreate, "partners": PartnerCreate, "locations": LocationCreate, "stock": OpeningStockRow,
+                                            "exchange_rates": RateIn}
 
 _YES_NO = {"true": "true", "false": "false", "yes": "true", "no": "false", "y": "true", "n": "false", "1": "true", "0": "false", "是": "true", "否": "false"}
 # Other spellings of the fixed choices (Chinese ones above all), per kind and column.
@@ -554,7 +563,14 @@ def _ensure_lot(session: Session, actor: Actor, data: OpeningStockRow) -> None:
         )
 
 
-HANDLERS = {"items": _item_row, "partners": _partner_row, "locations": _location_row, "stock": _stock_row}
+def _rate_row(run: _Run, line: int, values: dict[str, str]) -> None:
+    data: RateIn = run.convert(line, values)
+    if duplicate := run.once(line, "on", f"{data.currency} {data.on.isoformat()}", "The rate of", "汇率"):
+        raise duplicate
+    set_rate(run.session, run.actor, currency=data.currency, on=data.on, rate=data.rate, source="imported")
+
+
+HANDLERS = {"items": _item_row, "partners": _partner_row, "locations": _location_row, "stock": _stock_row, "exchange_rates": _rate_row}
 
 
 # Pure helpers -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.base import Base, FixedDecimal, Money, Qty, UnitCost, UTCDateTime, utcnow
+from server.base import Base, FixedDecimal, Money, Qty, Rate, UnitCost, UTCDateTime, utcnow
 from server.documents.models import PricedLine
 
 
@@ -70,10 +70,12 @@ class PurchaseOrder(_Document, Base):
     supplier_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))  # yuan per unit on the order's day
     expected_date: Mapped[dt.date | None] = mapped_column(Date)
     subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    total_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # what the approval bands judge
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -95,6 +97,9 @@ class PurchaseOrderLine(Base):
     rejected_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     accepted_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     billed_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    # The rate the goods received so far were valued at, averaged over the receipts by quantity: bills clear the goods
+    # received not invoiced at it.
+    received_rate: Mapped[Decimal] = mapped_column(FixedDecimal(10), default=Decimal(1))
     requisition_line_id: Mapped[int | None] = mapped_column(ForeignKey("requisition_lines.id"))
 
 
@@ -106,6 +111,7 @@ class Receipt(_Document, Base):
     po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     dock_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))  # the order's currency in yuan on arrival
 
     lines: Mapped[list[ReceiptLine]] = relationship(cascade="all, delete-orphan", order_by="ReceiptLine.line_no")
 
@@ -165,6 +171,10 @@ class Bill(_Document, Base):
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))
+    total_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # the payable booked
+    paid_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # of it, settled (at the bill's rate)
     match_issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

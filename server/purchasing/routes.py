@@ -463,7 +463,7 @@ class BillController(Controller):
         def action(session: Session) -> BillOut:
             bill = services.create_bill(
                 session, actor, po=data.po, lines=_bill_lines(data.lines), supplier_ref=data.supplier_ref, bill_date=data.bill_date,
-                due_date=data.due_date, note=data.note,
+                due_date=data.due_date, exchange_rate=data.exchange_rate, note=data.note,
             )
             return bill_out(session, actor, bill)
 
@@ -475,7 +475,7 @@ class BillController(Controller):
         return db.run_write(
             lambda s: bill_out(s, actor, services.update_bill(
                 s, actor, number, version=data.version, lines=_bill_lines(data.lines) if data.lines is not None else None,
-                supplier_ref=data.supplier_ref, due_date=data.due_date, note=data.note,
+                supplier_ref=data.supplier_ref, due_date=data.due_date, exchange_rate=data.exchange_rate, note=data.note,
             ))
         )
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.catalog.schemas import VatRate
-from server.schemas import Amount, Code, DecimalStr, Out, Price, Quantity, Struct, Text, line, lines, plain_as
+from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Price, Quantity, Struct, Text, line, lines, plain_as
 
 Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Comment = Annotated[str, lines(500)]
@@ -93,7 +93,7 @@ class POCreate(Struct):
     requisitions: Annotated[list[Code], msgspec.Meta(max_length=200)] = []
     expected_date: dt.date | None = None
     note: Text = ""
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "CNY"
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None  # by default the supplier's
 
 
 class POUpdate(Struct):
@@ -138,12 +138,14 @@ class POOut(Out):
     supplier: str
     warehouse: str
     currency: str
+    exchange_rate: DecimalStr  # yuan per unit of the currency, on the order's day
     expected_date: dt.date | None
     note: str
     version: int
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
+    total_cny: DecimalStr | None  # the total in yuan at the order's rate: what the approval rules judge
     approval_roles: list[str]
     approvals: list[ApprovalOut]
     lines: list[POLineOut]
@@ -291,6 +293,7 @@ class BillCreate(Struct):
     supplier_ref: Annotated[str, line(64)] = ""
     bill_date: dt.date | None = None
     due_date: dt.date | None = None
+    exchange_rate: ExchangeRateValue | None = None  # the rate the bill is booked at; by default that of its day
     note: Text = ""
 
 
@@ -298,6 +301,7 @@ class BillUpdate(Struct):
     version: Version
     lines: Annotated[list[BillLineCreate], msgspec.Meta(min_length=1, max_length=5000)] | None = None
     supplier_ref: Annotated[str, line(64)] | None = None
+    exchange_rate: ExchangeRateValue | None = None
     due_date: dt.date | None = None
     note: Text | None = None
 
@@ -335,9 +339,12 @@ class BillOut(Out):
     supplier_ref: str
     bill_date: dt.date
     due_date: dt.date
+    currency: str
+    exchange_rate: DecimalStr  # yuan per unit, as the bill is booked
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
+    total_cny: DecimalStr | None  # the payable booked in yuan
     paid: DecimalStr | None
     open: DecimalStr | None
     match_issues: list[MatchIssue]

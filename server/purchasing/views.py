@@ -105,8 +105,8 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
     return visible(actor, POOut(
         number=po.number, status=po.status, actions=po_actions(session, actor, po), supplier=_codes(session, Partner, {po.supplier_id})[po.supplier_id],
         warehouse=_codes(session, Location, {po.warehouse_id})[po.warehouse_id], currency=po.currency, expected_date=po.expected_date,
-        note=po.note, version=po.version,
-        subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total),
+        exchange_rate=fmt(po.exchange_rate), note=po.note, version=po.version,
+        subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total), total_cny=fmt(po.total_cny),
         approval_roles=list(po.approval_roles or []),
         approvals=_approvals_out(services.approvals_of(session, po)),
         lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at,
@@ -168,8 +168,8 @@ def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
     return visible(actor, BillOut(
         number=bill.number, status=bill.status, actions=flows.BILL.actions_for(bill.status, actor), supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
         po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == bill.po_id)) or "", supplier_ref=bill.supplier_ref,
-        bill_date=bill.bill_date, due_date=bill.due_date, subtotal=fmt(bill.subtotal) or "0", tax=fmt(bill.tax) or "0",
-        total=fmt(bill.total) or "0", paid=fmt(bill.paid) or "0", open=fmt(bill.total - bill.paid) or "0",
+        bill_date=bill.bill_date, due_date=bill.due_date, currency=bill.currency, exchange_rate=fmt(bill.exchange_rate),
+        subtotal=fmt(bill.subtotal) or "0", tax=fmt(bill.tax) or "0", total=fmt(bill.total) or "0", total_cny=fmt(bill.total_cny) or "0", paid=fmt(bill.paid) or "0", open=fmt(bill.total - bill.paid) or "0",
         match_issues=[MatchIssue(**issue) for issue in bill.match_issues or []], note=bill.note, version=bill.version,
         lines=[
             BillLineOut(

@@ -10,6 +10,10 @@ could not settle (it came after the invoice was paid), stay on the partner's acc
 unapplied, and balance = open − unapplied is what the partner owes (AR) or is owed (AP), so the
 balances add up to the receivable and payable accounts (1122, 2202) exactly.
 
+Figures are in yuan, as the books hold them: a document in another currency at the rate it was booked at,
+less what was settled of it (so the balances add up to the accounts); each row also shows its currency and
+what is open in it. Grouped by partner, a partner with documents in two currencies has a row for each.
+
 `as_of` is the day the days past due are counted to (by default today in the company's time zone);
 amounts are those of now — payment allocations carry no date of their own to go back in time with.
 """
@@ -69,8 +73,10 @@ class Entry:
     kind: str
     date: dt.date
     due_date: dt.date | None
-    open: Decimal = ZERO
-    unapplied: Decimal = ZERO
+    open: Decimal = ZERO  # in yuan
+    unapplied: Decimal = ZERO  # in yuan
+    currency: str = "CNY"
+    in_currency: Decimal = ZERO  # open less unapplied, in the document's currency
 
 
 def _ageing(entries: Callable[[Session, int | None], Iterator[Entry]]) -> Callable[[Session, Actor, AgeingParams], list[Row]]:
@@ -85,11 +91,12 @@ def _ageing(entries: Callable[[Session, int | None], Iterator[Entry]]) -> Callab
             )
         }
         lines: dict[Any, Row] = {}
-        for e in sorted(found, key=lambda e: (partners[e.partner_id]["partner"], e.date, e.number)):
-            key = e.partner_id if params.group_by == "partner" else e.number
+        for e in sorted(found, key=lambda e: (partners[e.partner_id]["partner"], e.currency != "CNY", e.currency, e.date, e.number)):
+            key = (e.partner_id, e.currency) if params.group_by == "partner" else e.number
             line = lines.get(key)
             if line is None:
-                line = lines[key] = partners[e.partner_id] | dict.fromkeys([b[0] for b in BUCKETS] + ["total_open", "unapplied", "balance"], ZERO)
+                line = lines[key] = partners[e.partner_id] | {"currency": e.currency} | dict.fromkeys(
+                    [b[0] for b in BUCKETS] + ["total_open", "unapplied", "balance", "open_currency"], ZERO)
                 if params.group_by == "document":
                     line |= {"document": e.number, "kind": e.kind, "date": e.date, "due_date": e.due_date, "days_past_due": None}
             if e.due_date is not None:
@@ -100,6 +107,7 @@ def _ageing(entries: Callable[[Session, int | None], Iterator[Entry]]) -> Callab
                     line["days_past_due"] = max(days, 0)
             line["unapplied"] += e.unapplied
             line["balance"] += e.open - e.unapplied
+            line["open_currency"] += e.in_currency
         return list(lines.values())
 
     return rows
@@ -113,11 +121,14 @@ def receivables(session: Session, partner_id: int | None) -> Iterator[Entry]:
         invoices, credits = invoices.where(Invoice.customer_id == partner_id), credits.where(Invoice.customer_id == partner_id)
         advances = advances.where(Payment.partner_id == partner_id)
     for inv in session.scalars(invoices):
-        yield Entry(inv.customer_id, inv.number, "invoice", inv.invoice_date, inv.due_date, open=inv.total - inv.paid - inv.credited)
+        open_amount = inv.total - inv.paid - inv.credited
+        yield Entry(inv.customer_id, inv.number, "invoice", inv.invoice_date, inv.due_date, open=open_amount, in_currency=open_amount)
     for note in session.scalars(credits):
-        yield Entry(note.customer_id, note.number, "credit_note", note.invoice_date, None, unapplied=note.total - note.paid)
+        yield Entry(note.customer_id, note.number, "credit_note", note.invoice_date, None, unapplied=note.total - note.paid,
+                    in_currency=-(note.total - note.paid))
     for payment in session.scalars(advances):
-        yield Entry(payment.partner_id, payment.number, "payment", payment.paid_on, None, unapplied=payment.unallocated)
+        yield Entry(payment.partner_id, payment.number, "payment", payment.paid_on, None, unapplied=payment.unallocated_cny, currency=payment.currency,
+                    in_currency=-payment.unallocated)
 
 
 def payables(session: Session, partner_id: int | None) -> Iterator[Entry]:
@@ -126,9 +137,11 @@ def payables(session: Session, partner_id: int | None) -> Iterator[Entry]:
     if partner_id is not None:
         bills, advances = bills.where(Bill.supplier_id == partner_id), advances.where(Payment.partner_id == partner_id)
     for bill in session.scalars(bills):
-        yield Entry(bill.supplier_id, bill.number, "bill", bill.bill_date, bill.due_date, open=bill.total - bill.paid)
+        yield Entry(bill.supplier_id, bill.number, "bill", bill.bill_date, bill.due_date, open=bill.total_cny - bill.paid_cny, currency=bill.currency,
+                    in_currency=bill.total - bill.paid)
     for payment in session.scalars(advances):
-        yield Entry(payment.partner_id, payment.number, "payment", payment.paid_on, None, unapplied=payment.unallocated)
+        yield Entry(payment.partner_id, payment.number, "payment", payment.paid_on, None, unapplied=payment.unallocated_cny, currency=payment.currency,
+                    in_currency=-payment.unallocated)
 
 
 def _by_document(p: AgeingParams) -> bool:
@@ -140,6 +153,7 @@ def _columns(partner_zh: str, partner_en: str, unapplied_zh: str, unapplied_en: 
         Column("partner", f"{partner_zh}编码", f"{partner_en} code"),
         Column("partner_name_zh", f"{partner_zh}名称（中文）", f"{partner_en} name (Chinese)"),
         Column("partner_name_en", f"{partner_zh}名称（英文）", f"{partner_en} name (English)"),
+        Column("currency", "币种", "Currency"),
         Column("document", "单据号", "Document", when=_by_document),
         Column("kind", "单据类型", "Kind", when=_by_document),
         Column("date", "单据日期", "Date", "date", when=_by_document),
@@ -149,6 +163,7 @@ def _columns(partner_zh: str, partner_en: str, unapplied_zh: str, unapplied_en: 
         Column("total_open", "未结金额合计", "Total open", "money", total=True),
         Column("unapplied", unapplied_zh, unapplied_en, "money", total=True),
         Column("balance", "余额", "Balance", "money", total=True),
+        Column("open_currency", "原币余额", "Balance in currency", "money"),
     )
 
 

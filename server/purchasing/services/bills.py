@@ -20,7 +20,8 @@ from server.documents.flows import transition
 from server.documents.lines import at_line, line_amounts, line_price, line_vat, replace_lines
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput
-from server.finance.services import AP, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
+from server.finance.currency import document_rate, in_yuan
+from server.finance.services import AP, EXCHANGE, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
 from server.partners.models import Partner
 from server.purchasing.models import Bill, BillLine, PurchaseOrder
 from server.purchasing.services.common import _notify, _skus, get_bill, get_po
@@ -63,12 +64,14 @@ def _bill_totals(bill: Bill) -> None:
     bill.subtotal = sum((line.net for line in bill.lines), Decimal(0))
     bill.tax = sum((line.tax for line in bill.lines), Decimal(0))
     bill.total = bill.subtotal + bill.tax
+    bill.total_cny = in_yuan(bill.total, bill.exchange_rate)
 
 
 def create_bill(
     session: Session, actor: Actor, *, po: str, lines: Sequence[BillLineIn], supplier_ref: str = "", bill_date: dt.date | None = None,
-    due_date: dt.date | None = None, note: str = "",
+    due_date: dt.date | None = None, note: str = "", exchange_rate: object | None = None,
 ) -> Bill:
+    """A draft bill in the order's currency, booked at the rate stated on it or else that of its day."""
     actor.require("purchase.bill")
     order = get_po(session, po)
     if order.status in ("draft", "pending", "rejected", "cancelled"):
@@ -78,6 +81,7 @@ def create_bill(
     bill = Bill(
         number=next_number(session, "BILL"), status="draft", supplier_id=supplier.id, po_id=order.id, supplier_ref=supplier_ref,
         bill_date=on, due_date=due_date or on + dt.timedelta(days=supplier.payment_terms_days), note=note, created_by=actor.user_id,
+        currency=order.currency, exchange_rate=document_rate(session, order.currency, on, exchange_rate),
     )
     bill.lines = _bill_lines(session, order, lines)
     _bill_totals(bill)
@@ -89,16 +93,20 @@ def create_bill(
 
 def update_bill(
     session: Session, actor: Actor, number: str, *, version: int | None, lines: Sequence[BillLineIn] | None = None,
-    supplier_ref: str | None = None, due_date: dt.date | None = None, note: str | None = None,
+    supplier_ref: str | None = None, due_date: dt.date | None = None, note: str | None = None, exchange_rate: object | None = None,
 ) -> Bill:
     actor.require("purchase.bill")
     bill = get_bill(session, number, lock=True)
     check_signed_version(bill, version, "Bill", "供应商发票")
-    fields = {f for f, v in (("lines", lines), ("supplier_ref", supplier_ref), ("due_date", due_date), ("note", note)) if v is not None}
+    fields = {f for f, v in (("lines", lines), ("supplier_ref", supplier_ref), ("due_date", due_date), ("note", note), ("exchange_rate", exchange_rate))
+              if v is not None}
     flows.BILL.require_editable(number, bill.status, fields)
     if lines is not None:
         po = session.get_one(PurchaseOrder, bill.po_id)
         replace_lines(bill.lines, _bill_lines(session, po, lines), ("po_line_id", "item_id", "qty", "unit_price", "vat_rate", "net", "tax"))
+    if exchange_rate is not None:
+        bill.exchange_rate = document_rate(session, bill.currency, bill.bill_date, exchange_rate)
+    if lines is not None or exchange_rate is not None:
         _bill_totals(bill)
     for field in ("supplier_ref", "due_date", "note"):
         if field in fields:
@@ -148,8 +156,9 @@ def match_bill(session: Session, bill: Bill) -> list[dict[str, Any]]:
 def post_bill(session: Session, actor: Actor, number: str, *, version: int | None = None) -> Bill:
     """Match and post. A mismatch blocks the bill (kept, with the reasons) instead of posting it; fix its lines and post again.
 
-    Posting clears goods-received-not-invoiced at the order's price, books any price difference as a
-    variance, the input VAT, and the payable to the supplier."""
+    Posting clears goods-received-not-invoiced at the order's price (in yuan at the rate the goods were received at),
+    books any price difference as a variance, the input VAT, and the payable to the supplier, in yuan at the bill's
+    rate; between the rate the goods came in at and the bill's, the difference is an exchange gain or loss."""
     actor.require("purchase.bill")
     bill = get_bill(session, number, lock=True)
     check_signed_version(bill, version, "Bill", "供应商发票")
@@ -167,13 +176,20 @@ def post_bill(session: Session, actor: Actor, number: str, *, version: int | Non
         )
         return bill
     by_id = {line.id: line for line in po.lines}
+    rate = bill.exchange_rate
     journal: list[tuple[str, Decimal, Decimal]] = []
+    booked = Decimal(0)  # the debits so far
     for line in bill.lines:
         po_line = by_id[line.po_line_id]
-        cleared = money(line.qty * po_line.unit_price)
-        journal += [(GRNI, cleared, Decimal(0)), (PRICE_VARIANCE, line.net - cleared, Decimal(0)), (VAT_IN, line.tax, Decimal(0))]
+        cleared = money(line.qty * po_line.unit_price * po_line.received_rate)
+        at_bill_rate = in_yuan(line.qty * po_line.unit_price, rate)
+        net = in_yuan(line.net, rate)
+        journal += [(GRNI, cleared, Decimal(0)), (PRICE_VARIANCE, net - at_bill_rate, Decimal(0))]
+        booked += cleared + net - at_bill_rate
         po_line.billed_qty += line.qty
-    journal.append((AP, Decimal(0), bill.total))
+    tax = in_yuan(bill.tax, rate)
+    # The rest is the exchange difference (and, in yuan at rate 1, nothing: the same figures as the document's).
+    journal += [(VAT_IN, tax, Decimal(0)), (EXCHANGE, bill.total_cny - booked - tax, Decimal(0)), (AP, Decimal(0), bill.total_cny)]
     post_journal(session, actor, source_type="bill", source_id=number, memo=f"{number} {bill.supplier_ref}".strip(), lines=journal)
     transition(bill, "post")
     bill.match_issues = []

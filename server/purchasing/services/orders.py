@@ -16,12 +16,14 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item
 from server.catalog.services import item_for_move
+from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
 from server.documents.lines import LineIn, at_line, line_amounts, line_price, line_vat, replace_lines
 from server.documents.models import Approval
 from server.documents.services import next_number, save_version, stale_version, touch
 from server.errors import Conflict, Forbidden, InvalidInput
+from server.finance.currency import in_yuan, known_currency, rate_on
 from server.inventory.models import Valuation
 from server.locations.models import Location
 from server.partners.models import Partner
@@ -112,20 +114,24 @@ def _totals(po: PurchaseOrder) -> None:
         subtotal += net
         tax += vat
     po.subtotal, po.tax, po.total = subtotal, tax, subtotal + tax
+    po.total_cny = in_yuan(po.total, po.exchange_rate)
 
 
 def create_po(
     session: Session, actor: Actor, *, supplier: str, warehouse: str, lines: Sequence[LineIn] = (), requisitions: Sequence[str] = (),
-    expected_date: dt.date | None = None, note: str = "", currency: str = "CNY",
+    expected_date: dt.date | None = None, note: str = "", currency: str | None = None,
 ) -> PurchaseOrder:
-    """A draft purchase order, by hand or from open requisitions (whose lines it takes over)."""
+    """A draft purchase order, by hand or from open requisitions (whose lines it takes over), in the supplier's currency
+    unless another is asked for, at the rate of the day."""
     actor.require("purchase.write")
     with _about_supplier():
         supplier_row = partner_reference(session, supplier, "supplier")
     wh = _warehouse(session, warehouse)
     _require_warehouse(actor, wh)
+    currency = known_currency(session, currency or supplier_row.currency)
+    rate = rate_on(session, currency, local_today())
     po = PurchaseOrder(
-        number=next_number(session, "PO"), status="draft", supplier_id=supplier_row.id, warehouse_id=wh.id, currency=currency,
+        number=next_number(session, "PO"), status="draft", supplier_id=supplier_row.id, warehouse_id=wh.id, currency=currency, exchange_rate=rate,
         expected_date=expected_date, note=note, created_by=actor.user_id,
     )
     taken: list[tuple[Requisition, RequisitionLine]] = []
@@ -185,7 +191,7 @@ def update_po(
     voided = 0
     if po.status == "pending":
         voided = _void_approvals(session, po)
-        po.approval_roles = roles_for_amount(session, po.total)
+        po.approval_roles = roles_for_amount(session, po.total_cny)
     touch(po)
     _save(session, actor, po)
     record(session, actor, "po.update", "po", number, fields=sorted(fields), version=po.version, voided_approvals=voided)
@@ -217,7 +223,7 @@ def submit_po(session: Session, actor: Actor, number: str, *, version: int | Non
     po = get_po(session, number, lock=True)
     _check_signed(session, po, version)
     flows.PURCHASE_ORDER.check(number, po.status, "submit")
-    po.approval_roles = roles_for_amount(session, po.total)
+    po.approval_roles = roles_for_amount(session, po.total_cny)
     transition(po, "submit" if po.approval_roles else "release")
     if not po.approval_roles:
         po.approved_at = utcnow()

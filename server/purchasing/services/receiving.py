@@ -17,10 +17,12 @@ from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.catalog.schemas import LotCreate
 from server.catalog.services import create_lot, find_lot, item_for_move, lot_for_move
+from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from server.finance.currency import rate_on
 from server.finance.services import money
 from server.inventory import services as ledger
 from server.inventory.models import Balance
@@ -33,6 +35,7 @@ from server.quantities import as_decimal, positive_qty
 from server.schemas import fmt
 
 OVER_RECEIPT_TOLERANCE = Decimal("0.05")  # may receive up to 5 % more than ordered
+RECEIVED_RATE_UNIT = Decimal(1).scaleb(-10)  # the order line's received_rate column
 
 
 def create_receipt(session: Session, actor: Actor, *, po: str, dock: str | None = None, note: str = "") -> Receipt:
@@ -51,7 +54,11 @@ def create_receipt(session: Session, actor: Actor, *, po: str, dock: str | None 
             code="unknown_dock",
             location=dock_code,
         )
-    receipt = Receipt(number=next_number(session, "GRN"), status="open", po_id=order.id, warehouse_id=wh.id, dock_id=dock_row.id, note=note, created_by=actor.user_id)
+    # Goods are valued in yuan at the rate of the day they arrive (the order's currency; the rate of a day before the
+    # order's, at the latest, exists: the order needed one).
+    rate = rate_on(session, order.currency, local_today())
+    receipt = Receipt(number=next_number(session, "GRN"), status="open", po_id=order.id, warehouse_id=wh.id, dock_id=dock_row.id, note=note,
+                      exchange_rate=rate, created_by=actor.user_id)
     session.add(receipt)
     session.flush()
     record(session, actor, "receipt.create", "receipt", receipt.number, po=po, dock=dock_code)
@@ -133,11 +140,13 @@ def _receive_each(
         lot = lot_for_move(session, item, entry.lot)
         row = on_receipt.get((line.id, item.id, lot.id if lot else None))
         before = row.qty if row is not None else Decimal(0)
+        price = (line.unit_price * receipt.exchange_rate).quantize(ledger.COST_UNIT)  # in yuan
         move = ledger.move(
             session, mover, sku=item.sku, qty=quantity, source="SUPPLIER", target=dock.code, lot=entry.lot, serials=entry.serials,
-            unit_cost=scan_cost(before, quantity, line.unit_price), reason=f"receipt {number}", ref_type="receipt", ref_id=number,
+            unit_cost=scan_cost(before, quantity, price), reason=f"receipt {number}", ref_type="receipt", ref_id=number,
             op_id=entry.op_id,
         )
+        line.received_rate = received_rate(line, quantity, receipt.exchange_rate)
         line.received_qty += quantity
         if row is None:
             row = ReceiptLine(
@@ -157,6 +166,14 @@ def _receive_each(
             line=row.line_no, line_qty=fmt(row.qty), move=move.id,
         )
     return rows
+
+
+def received_rate(line: PurchaseOrderLine, qty: Decimal, rate: Decimal) -> Decimal:
+    """The order line's rate once `qty` more arrived at `rate`: the receipts' rates averaged by quantity."""
+    if line.received_rate == rate or not line.received_qty:
+        return rate
+    average = (line.received_rate * line.received_qty + rate * qty) / (line.received_qty + qty)
+    return average.quantize(RECEIVED_RATE_UNIT)
 
 
 def scan_cost(before: Decimal, qty: Decimal, price: Decimal) -> Decimal:

@@ -1,0 +1,99 @@
+"""Buying in US dollars, end to end through the HTTP API, on SQLite and PostgreSQL.
+
+Finance keeps the day's exchange rates. A purchase order in USD carries the rate of its day and is approved by its
+value in yuan; the goods received are valued in yuan at the rate of the day they arrive, so the item's moving-average
+cost stays a cost in yuan; the supplier's bill books the payable at the bill's rate, and the difference from the rate
+the goods were received at is an exchange difference (6603); the payment, at the bank's rate, realises the rest. The
+payables ageing shows the bill in dollars and in yuan, and in yuan it equals the payables account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from server.dates import local_today
+from tests.helpers import post_move
+from tests.stories import Api, books_are_sound, supplier_and_dock
+
+
+def test_a_purchase_in_dollars_is_booked_in_yuan_at_each_days_rate(client, world, as_role):
+    admin, purchaser, approver = Api(client, as_role("admin")), Api(client, as_role("purchaser")), Api(client, as_role("approver"))
+    approver_2 = Api(client, as_role("approver", ("WH1",)))
+    warehouse, finance = Api(client, as_role("warehouse")), Api(client, as_role("finance"))
+    today = local_today()
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    supplier_and_dock(admin)
+    admin.post("/api/v1/partners", {"code": "SUPUS", "kind": "supplier", "name_zh": "美国供应商", "name_en": "US Supplier", "currency": "USD"},
+               expect=201)
+    # 86 pens already in stock at 62.91 yuan each.
+    assert post_move(client, warehouse.headers, "PEN", 86, "SUPPLIER", "B1", unit_cost="62.91").status_code == 201
+    assert finance.get("/api/v1/finance/valuation/PEN")["value"] == "5410.26"
+
+    # No rate for dollars yet: an order in USD is refused, with what to do, and nothing is written.
+    refused = client.post("/api/v1/purchase-orders", headers=purchaser.headers,
+                          json={"supplier": "SUPUS", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "200", "unit_price": "8"}]})
+    assert refused.status_code == 422 and refused.json()["error"] == "no_exchange_rate", refused.text
+    assert "USD" in refused.json()["message"]
+    assert purchaser.get("/api/v1/purchase-orders")["total"] == 0
+    # Finance enters yesterday's rate; a purchaser may read rates but not set them; a rate must be positive.
+    codes = [c["code"] for c in finance.get("/api/v1/currencies")]
+    assert codes[0] == "CNY" and "USD" in codes
+    purchaser.put("/api/v1/exchange-rates", {"currency": "USD", "on": yesterday, "rate": "7.3"}, expect=403)
+    finance.put("/api/v1/exchange-rates", {"currency": "USD", "on": yesterday, "rate": "-1"}, expect=422)
+    assert finance.put("/api/v1/exchange-rates", {"currency": "USD", "on": yesterday, "rate": "7.1"}) == {
+        "currency": "USD", "on": yesterday, "rate": "7.1"}
+
+    # 1. The order is in the supplier's currency at today's rate (yesterday's is the latest), and its value in yuan,
+    #    12,836.80, needs two approvals; its 1,808 dollars alone would have needed one.
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUPUS", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "200", "unit_price": "8"}]},
+                        expect=201)
+    number = po["number"]
+    assert (po["currency"], po["exchange_rate"], po["subtotal"], po["tax"], po["total"], po["total_cny"]) == (
+        "USD", "7.1", "1600", "208", "1808", "12836.8")
+    po = purchaser.post(f"/api/v1/purchase-orders/{number}/submit", {"version": po["version"]})
+    assert po["approval_roles"] == ["approver", "approver"]
+    po = approver.post(f"/api/v1/purchase-orders/{number}/approve", {"version": po["version"]})
+    po = approver_2.post(f"/api/v1/purchase-orders/{number}/approve", {"version": po["version"]})
+    assert po["status"] == "approved"
+
+    # 2. The 200 pens arrive today and are valued at 8 dollars × 7.1 = 56.80 yuan each.
+    grn = warehouse.post("/api/v1/receipts", {"po": number}, expect=201)
+    line = warehouse.post(f"/api/v1/receipts/{grn['number']}/lines", {"sku": "PEN", "qty": "200"}, expect=201)
+    assert finance.journal("move", str(line["move"])) == [("1405", "11360", "0"), ("220202", "0", "11360")]
+    valuation = finance.get("/api/v1/finance/valuation/PEN")
+    assert (valuation["qty"], valuation["value"]) == ("286", "16770.26")  # not 5,410.26 + 1,600
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/complete")
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/lines/1/inspect", {"accepted": "200"})
+
+    # 3. The dollar rises to 7.2 today; the bill is booked at it: the payable in yuan is 13,017.60, and the 160 between
+    #    the goods at 7.1 and the bill at 7.2 is an exchange loss.
+    finance.put("/api/v1/exchange-rates", {"currency": "USD", "on": today.isoformat(), "rate": "7.2"})
+    assert [r["rate"] for r in finance.get("/api/v1/exchange-rates", currency="USD")["items"]] == ["7.2", "7.1"]
+    bill = finance.post("/api/v1/bills", {"po": number, "supplier_ref": "US-INV-7", "lines": [{"line": 1, "qty": "200", "unit_price": "8"}]},
+                        expect=201)
+    assert (bill["currency"], bill["exchange_rate"], bill["total"], bill["total_cny"]) == ("USD", "7.2", "1808", "13017.6")
+    posted = finance.post(f"/api/v1/bills/{bill['number']}/post", {})
+    assert posted["status"] == "posted"
+    assert sorted(finance.journal("bill", bill["number"])) == sorted([
+        ("220202", "11360", "0"), ("22210101", "1497.6", "0"), ("6603", "160", "0"), ("2202", "0", "13017.6")])
+    assert finance.account("220202") == "-5410.26"  # only the opening stock's accrual is left
+
+    # The payables ageing shows the bill in dollars and in yuan; in yuan it is the payables account.
+    rows = finance.get("/api/v1/reports/ap_ageing", format="json", group_by="document", partner="SUPUS")["rows"]
+    assert [(r["document"], r["currency"], r["open_currency"], r["total_open"]) for r in rows] == [(bill["number"], "USD", "1808", "13017.6")]
+    assert finance.account("2202") == "-13017.6"
+
+    # 4. Paid in full at the bank's rate of 7.25: 13,108 yuan leave the bank; the 90.40 over the bill's yuan is realised.
+    #    A payment in yuan cannot settle a bill in dollars.
+    finance.post("/api/v1/payments", {"kind": "supplier", "partner": "SUPUS", "amount": "1808", "currency": "CNY",
+                                      "allocations": [{"document": bill["number"], "amount": "1808"}]}, expect=422)
+    payment = finance.post("/api/v1/payments", {"kind": "supplier", "partner": "SUPUS", "amount": "1808", "exchange_rate": "7.25",
+                                                "reference": "TT USD", "allocations": [{"document": bill["number"], "amount": "1808"}]}, expect=201)
+    assert (payment["currency"], payment["exchange_rate"], payment["amount"], payment["amount_cny"]) == ("USD", "7.25", "1808", "13108")
+    assert sorted(finance.journal("payment", payment["number"])) == sorted([
+        ("2202", "13108", "0"), ("1002", "0", "13108"), ("6603", "90.4", "0"), ("2202", "0", "90.4")])
+    assert finance.get(f"/api/v1/bills/{bill['number']}")["status"] == "paid"
+    assert finance.account("2202") == "0" and finance.account("6603") == "250.4" and finance.account("1002") == "-13108"
+    assert finance.get("/api/v1/reports/ap_ageing", format="json", partner="SUPUS")["rows"] == []
+    books_are_sound(finance, world)
+    assert finance.account("1405") == finance.get("/api/v1/finance/valuation/PEN")["value"]
