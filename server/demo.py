@@ -182,17 +182,17 @@ def _load(session: Session, today: dt.date) -> None:
                             lot_exists = _lot_exists(session, sku, lot_code)
                             if not lot_exists:
                                 create_lot(session, SYSTEM, LotCreate(sku=sku, code=lot_code, produced_on=produced))
-                            move(session, SYSTEM, sku=sku, qty=Decimal(carton * cartons), source="ADJUSTMENT", target=bin_code,
+                            move(session, SYSTEM, sku=sku, qty=Decimal(carton * cartons), source="OPENING", target=bin_code,
                                  lot=lot_code, reason="期初库存 opening stock", unit_cost=cost)
                     elif tracking == "serial":
                         count = rng.randint(2, 6)
                         serials = [f"SN{number:04d}{serial_counter + i:05d}" for i in range(count)]
                         serial_counter += count
-                        move(session, SYSTEM, sku=sku, qty=Decimal(count), source="ADJUSTMENT", target=bin_code,
+                        move(session, SYSTEM, sku=sku, qty=Decimal(count), source="OPENING", target=bin_code,
                              serials=serials, reason="期初库存 opening stock", unit_cost=cost)
                     else:
                         qty = Decimal(carton * cartons) + (Decimal(rng.randint(0, 999)).scaleb(-3) if decimals else 0)
-                        move(session, SYSTEM, sku=sku, qty=qty, source="ADJUSTMENT", target=bin_code,
+                        move(session, SYSTEM, sku=sku, qty=qty, source="OPENING", target=bin_code,
                              reason="期初库存 opening stock", unit_cost=cost)
     _documents(session, today, rng)
 

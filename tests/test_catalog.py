@@ -74,7 +74,7 @@ def test_locations_form_a_warehouse_zone_bin_tree(client, admin, world):
 
 def test_virtual_locations_exist_and_cannot_be_changed(client, admin):
     virtual = client.get("/api/v1/locations", headers=admin, params={"kind": "virtual"}).json()
-    assert {loc["code"] for loc in virtual["items"]} == {"SUPPLIER", "CUSTOMER", "ADJUSTMENT", "SCRAP", "TRANSIT"}
+    assert {loc["code"] for loc in virtual["items"]} == {"SUPPLIER", "CUSTOMER", "ADJUSTMENT", "SCRAP", "TRANSIT", "OPENING"}
     assert client.patch("/api/v1/locations/CUSTOMER", headers=admin, json={"name_en": "x"}).status_code == 409
 
 

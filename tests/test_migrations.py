@@ -44,4 +44,4 @@ def test_preparing_twice_changes_nothing_and_creates_the_virtual_locations_once(
     prepare(empty_database)
     prepare(empty_database)
     with empty_database.read() as session:
-        assert session.scalar(select(func.count()).select_from(Location).where(Location.kind == "virtual")) == 5
+        assert session.scalar(select(func.count()).select_from(Location).where(Location.kind == "virtual")) == 6

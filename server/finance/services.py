@@ -2,7 +2,8 @@
 
 Moves value stock at moving-average cost (移动加权平均). Only moves that cross the company's
 books post a journal entry: stock arriving from a supplier, going to a customer, counted in or
-out, scrapped, sent into or back from transit. Transfers between the company's own bins do not.
+out, scrapped, sent into or back from transit, brought in as opening stock (against the opening balance equity
+account 4190, never a gain or loss). Transfers between the company's own bins do not.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ CHART = [
     ("220202", "应付账款-暂估", "Goods received not invoiced", "liability"),
     ("22210101", "应交税费-进项税额", "VAT input", "liability"),
     ("22210102", "应交税费-销项税额", "VAT output", "liability"),
+    ("4190", "期初余额调整", "Opening balance equity", "equity"),
     ("6001", "主营业务收入", "Sales revenue", "income"),
     ("6401", "主营业务成本", "Cost of goods sold", "expense"),
     ("6402", "其他业务成本-采购价差", "Purchase price variance", "expense"),
@@ -43,7 +45,7 @@ CHART = [
     ("6711", "营业外支出-报废", "Scrap losses", "expense"),
 ]
 # The account on the other side of Inventory when stock crosses to or from each virtual location.
-COUNTERPART = {"SUPPLIER": "220202", "CUSTOMER": "6401", "ADJUSTMENT": "1901", "SCRAP": "6711", "TRANSIT": "1402"}
+COUNTERPART = {"SUPPLIER": "220202", "CUSTOMER": "6401", "ADJUSTMENT": "1901", "SCRAP": "6711", "TRANSIT": "1402", "OPENING": "4190"}
 CENT = Decimal(1).scaleb(-MONEY_SCALE)
 
 

@@ -538,7 +538,7 @@ def _stock_row(run: _Run, line: int, values: dict[str, str]) -> None:
     if data.lot:
         _ensure_lot(session, actor, data)
     move(
-        session, actor, sku=data.sku, qty=data.qty, source="ADJUSTMENT", target=data.location, lot=data.lot,
+        session, actor, sku=data.sku, qty=data.qty, source="OPENING", target=data.location, lot=data.lot,
         serials=data.serials, unit_cost=data.unit_cost, reason=OPENING_STOCK_REASON,
     )
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.base import Base, UTCDateTime, utcnow
 
 KINDS = ("warehouse", "zone", "bin", "virtual")
-VIRTUAL_CODES = ("SUPPLIER", "CUSTOMER", "ADJUSTMENT", "SCRAP", "TRANSIT")
+VIRTUAL_CODES = ("SUPPLIER", "CUSTOMER", "ADJUSTMENT", "SCRAP", "TRANSIT", "OPENING")
 
 
 class Location(Base):

@@ -22,6 +22,7 @@ VIRTUAL_NAMES = {
     "ADJUSTMENT": ("盘点调整", "Inventory adjustment"),
     "SCRAP": ("报废", "Scrap"),
     "TRANSIT": ("在途", "In transit"),
+    "OPENING": ("期初余额", "Opening balances"),  # where stock on hand when the company starts with Cangku comes from
 }
 
 # Which kind of parent each kind of internal location may hang under.
