@@ -262,10 +262,12 @@ AGEING_FIGURES = ("not_due", "d1_30", "d31_60", "d61_90", "over_90", "total_open
 def test_payables_ageing_by_supplier_adds_up_to_accounts_payable(client, purchases, as_role):
     finance = Api(client, as_role("finance"))
     body = same_in_every_format(client, finance.headers, "ap_ageing")
-    assert [c["key"] for c in body["columns"]] == ["partner", "partner_name_zh", "partner_name_en", *AGEING_FIGURES]
+    assert [c["key"] for c in body["columns"]] == ["partner", "partner_name_zh", "partner_name_en", "currency", *AGEING_FIGURES, "open_currency"]
     assert [c["title_en"] for c in body["columns"]][3:] == [
-        "Not yet due", "1–30 days", "31–60 days", "61–90 days", "Over 90 days", "Total open", "Unapplied payments", "Balance",
+        "Currency", "Not yet due", "1–30 days", "31–60 days", "61–90 days", "Over 90 days", "Total open", "Unapplied payments", "Balance",
+        "Balance in currency",
     ]
+    assert table(body, "partner", "currency", "balance", "open_currency") == [("SUP1", "CNY", "578", "578"), ("SUP2", "CNY", "40.4", "40.4")]
     # Bill A: 226 − 100 paid, due 100 days ago; B: due 45 days ago; C: 15; D: due in 20 days; E is a draft.
     assert table(body, "partner", *AGEING_FIGURES) == [
         ("SUP1", "0", "0", "452", "0", "126", "578", "0", "578"),
@@ -278,8 +280,8 @@ def test_payables_ageing_by_supplier_adds_up_to_accounts_payable(client, purchas
 def test_payables_ageing_by_document_shows_each_bill_and_each_advance(client, purchases, as_role):
     finance = as_role("finance")
     body = same_in_every_format(client, finance, "ap_ageing", group_by="document")
-    assert [c["key"] for c in body["columns"]][:8] == [
-        "partner", "partner_name_zh", "partner_name_en", "document", "kind", "date", "due_date", "days_past_due",
+    assert [c["key"] for c in body["columns"]][:9] == [
+        "partner", "partner_name_zh", "partner_name_en", "currency", "document", "kind", "date", "due_date", "days_past_due",
     ]
     p = purchases
     assert table(body, "partner", "document", "kind", "date", "due_date", "days_past_due", "not_due", "d1_30", "d31_60", "over_90", "unapplied",
@@ -420,7 +422,7 @@ def test_gross_profit_of_a_period_counts_invoices_by_their_date_and_stock_by_whe
 def test_receivables_ageing_by_customer_adds_up_to_accounts_receivable(client, sales, as_role):
     finance = Api(client, as_role("finance"))
     body = same_in_every_format(client, finance.headers, "ar_ageing")
-    assert [c["title_en"] for c in body["columns"]][-2:] == ["Unapplied receipts and credit notes", "Balance"]
+    assert [c["title_en"] for c in body["columns"]][-3:] == ["Unapplied receipts and credit notes", "Balance", "Balance in currency"]
     # CUS1: INV 1 452 − 200 − 5.65, due 70 days ago (INV 4 is paid); CN 2 is still to apply.
     # CUS2: INV 2 due 190 days ago, INV 5 due in 10 days; 30 paid in advance.
     assert table(body, "partner", *AGEING_FIGURES) == [

@@ -13,7 +13,7 @@ import datetime as dt
 
 from server.dates import local_today
 from tests.helpers import post_move
-from tests.stories import Api, books_are_sound, supplier_and_dock
+from tests.stories import Api, books_are_sound, customer_and_areas, supplier_and_dock
 
 
 def test_a_purchase_in_dollars_is_booked_in_yuan_at_each_days_rate(client, world, as_role):
@@ -97,3 +97,43 @@ def test_a_purchase_in_dollars_is_booked_in_yuan_at_each_days_rate(client, world
     assert finance.get("/api/v1/reports/ap_ageing", format="json", partner="SUPUS")["rows"] == []
     books_are_sound(finance, world)
     assert finance.account("1405") == finance.get("/api/v1/finance/valuation/PEN")["value"]
+
+
+def test_a_sale_in_dollars_is_judged_against_credit_and_booked_in_yuan(client, world, as_role):
+    admin, sales, finance = Api(client, as_role("admin")), Api(client, as_role("sales")), Api(client, as_role("finance"))
+    worker = Api(client, as_role("warehouse"))
+    customer_and_areas(admin)
+    admin.post("/api/v1/partners", {"code": "CUSUS", "kind": "customer", "name_zh": "美国客户", "name_en": "US Customer", "currency": "USD",
+                                    "credit_limit": "1500"}, expect=201)
+    finance.put("/api/v1/exchange-rates", {"currency": "USD", "on": local_today().isoformat(), "rate": "7.2"})
+    assert post_move(client, worker.headers, "PEN", 10, "SUPPLIER", "B1", unit_cost="50").status_code == 201
+
+    # 10 pens at 20 dollars with 13 % VAT: 226 dollars, 1,627.20 yuan. Under a limit of 1,500 as dollars, over it as yuan.
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUSUS", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "10", "unit_price": "20"}]},
+                       expect=201)
+    assert (order["currency"], order["exchange_rate"], order["total"], order["total_cny"]) == ("USD", "7.2", "226", "1627.2")
+    refused = client.post(f"/api/v1/sales-orders/{order['number']}/confirm", headers=sales.headers, json={"version": order["version"]})
+    assert refused.status_code == 409 and refused.json()["error"] == "credit_limit_exceeded", refused.text
+    admin.patch("/api/v1/partners/CUSUS", {"credit_limit": "5000"})
+    order = sales.post(f"/api/v1/sales-orders/{order['number']}/confirm", {"version": order["version"]})
+    wave = worker.post("/api/v1/waves", {"warehouse": "WH1", "orders": [order["number"]]}, expect=201)
+    worker.post(f"/api/v1/pick-tasks/{wave['tasks'][0]['id']}/confirm", {"qty": "10"})
+    worker.post(f"/api/v1/sales-orders/{order['number']}/ship")
+
+    # The invoice is in dollars; the books in yuan: revenue 1,440, VAT 187.20; the cost of the pens, 500, stays in yuan.
+    invoice = finance.post(f"/api/v1/sales-orders/{order['number']}/invoice", {}, expect=201)
+    assert (invoice["currency"], invoice["exchange_rate"], invoice["total"], invoice["total_cny"]) == ("USD", "7.2", "226", "1627.2")
+    assert sorted(finance.journal("invoice", invoice["number"])) == sorted([("1122", "1627.2", "0"), ("6001", "0", "1440"), ("22210102", "0", "187.2")])
+    assert finance.account("6401") == "500"
+    rows = finance.get("/api/v1/reports/ar_ageing", format="json", group_by="document", partner="CUSUS")["rows"]
+    assert [(r["document"], r["currency"], r["open_currency"], r["total_open"]) for r in rows] == [(invoice["number"], "USD", "226", "1627.2")]
+
+    # The customer pays 226 dollars that the bank changes at 7.0: 1,582 yuan, and a realised loss of 45.20.
+    receipt = finance.post("/api/v1/payments", {"kind": "customer", "partner": "CUSUS", "amount": "226", "exchange_rate": "7",
+                                                "allocations": [{"document": invoice["number"], "amount": "226"}]}, expect=201)
+    assert (receipt["currency"], receipt["amount_cny"]) == ("USD", "1582")
+    assert sorted(finance.journal("payment", receipt["number"])) == sorted([
+        ("1002", "1582", "0"), ("1122", "0", "1582"), ("6603", "45.2", "0"), ("1122", "0", "45.2")])
+    assert finance.account("1122") == "0" and finance.get(f"/api/v1/invoices/{invoice['number']}")["status"] == "paid"
+    assert finance.get("/api/v1/reports/ar_ageing", format="json", partner="CUSUS")["rows"] == []
+    books_are_sound(finance, world)

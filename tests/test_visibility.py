@@ -54,14 +54,14 @@ def _order() -> SOOut:
     line = SalesLineOut(line=1, sku="PEN", name_zh="笔", name_en="Pen", qty="2", unit_price="9", vat_rate="0.13", net="18", reserved="2",
                         picked="0", short="0", packed="0", shipped="0", invoiced="0", returned="0")
     return SOOut(number="SO-1", status="confirmed", customer="CUS1", warehouse="WH1", ship_to="", note="", version=1, subtotal="18",
-                 tax="2.34", total="20.34", credit_released_by=None, credit_release_reason="", lines=[line], packages=[],
+                 tax="2.34", total="20.34", currency="CNY", exchange_rate="1", total_cny="20.34", credit_released_by=None, credit_release_reason="", lines=[line], packages=[],
                  created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
 def test_a_page_of_orders_loses_its_prices_on_the_way_to_the_warehouse_and_keeps_its_quantities():
     page = visible(WAREHOUSE, SOPage(items=[_order()], total=1))
     shown = msgspec.to_builtins(page)["items"][0]
-    assert shown["total"] is None and shown["subtotal"] is None and shown["tax"] is None
+    assert shown["total"] is None and shown["subtotal"] is None and shown["tax"] is None and shown["total_cny"] is None
     assert shown["lines"][0]["unit_price"] is None and shown["lines"][0]["net"] is None
     assert shown["lines"][0]["qty"] == "2" and shown["lines"][0]["vat_rate"] == "0.13" and page.total == 1
 

@@ -50,9 +50,9 @@ FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "open"),
     SalesLineOut: _all(PRICES, "unit_price", "net"),
     QuoteOut: _all(PRICES, "subtotal", "tax", "total"),
-    SOOut: _all(PRICES, "subtotal", "tax", "total"),
+    SOOut: _all(PRICES, "subtotal", "tax", "total", "total_cny"),
     InvoiceLineOut: _all(PRICES, "unit_price", "net", "tax"),
-    InvoiceOut: _all(PRICES, "subtotal", "tax", "total", "paid", "credited", "open"),
+    InvoiceOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "credited", "open"),
     # A customer's credit is refused whole without prices.read; its limit stays out of the table, as null there means "no limit".
     ExposureOut: _all(PRICES, "open_receivables", "open_orders", "exposure"),
 }

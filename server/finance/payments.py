@@ -27,7 +27,7 @@ from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import next_number
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
-from server.finance.currency import COMPANY_CURRENCY, document_rate, in_yuan, known_currency
+from server.finance.currency import document_rate, in_yuan, known_currency
 from server.finance.models import Payment, PaymentAllocation
 from server.finance.services import AP, AR, BANK, EXCHANGE, post_journal
 from server.partners.services import partner_reference
@@ -84,7 +84,7 @@ def _document(session: Session, kind: str, number: str) -> tuple[str, Any, Payab
 
 
 def _currency_of(doc: Any) -> str:
-    return getattr(doc, "currency", COMPANY_CURRENCY)  # sales documents are in yuan
+    return str(doc.currency)
 
 
 def record_payment(
@@ -167,7 +167,8 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
     payment.unallocated_cny -= paid_cny
     settles_cny = paid_cny
     if hasattr(doc, "paid_cny"):
-        settles_cny = doc.total_cny - doc.paid_cny if amount == open_amount else in_yuan(amount, doc.exchange_rate)
+        left_cny = doc.total_cny - doc.paid_cny - getattr(doc, "credited_cny", Decimal(0))
+        settles_cny = left_cny if amount == open_amount else in_yuan(amount, doc.exchange_rate)
         doc.paid_cny += settles_cny
     doc.paid += amount
     settled = doc.paid + getattr(doc, "credited", Decimal(0))

@@ -114,25 +114,27 @@ def _ageing(entries: Callable[[Session, int | None], Iterator[Entry]]) -> Callab
 
 
 def receivables(session: Session, partner_id: int | None) -> Iterator[Entry]:
-    invoices = select(Invoice).where(Invoice.kind == "invoice", Invoice.status.in_(OPEN_STATES), Invoice.total - Invoice.paid - Invoice.credited != 0)
-    credits = select(Invoice).where(Invoice.kind == "credit_note", Invoice.status.in_(OPEN_STATES), Invoice.total - Invoice.paid != 0)
+    invoices = select(Invoice).where(Invoice.kind == "invoice", Invoice.status.in_(OPEN_STATES),
+                                     (Invoice.total - Invoice.paid - Invoice.credited != 0) | (Invoice.total_cny - Invoice.paid_cny - Invoice.credited_cny != 0))
+    credits = select(Invoice).where(Invoice.kind == "credit_note", Invoice.status.in_(OPEN_STATES),
+                                    (Invoice.total - Invoice.paid != 0) | (Invoice.total_cny - Invoice.paid_cny != 0))
     advances = select(Payment).where(Payment.kind == "customer", Payment.unallocated != 0)
     if partner_id is not None:
         invoices, credits = invoices.where(Invoice.customer_id == partner_id), credits.where(Invoice.customer_id == partner_id)
         advances = advances.where(Payment.partner_id == partner_id)
     for inv in session.scalars(invoices):
-        open_amount = inv.total - inv.paid - inv.credited
-        yield Entry(inv.customer_id, inv.number, "invoice", inv.invoice_date, inv.due_date, open=open_amount, in_currency=open_amount)
+        yield Entry(inv.customer_id, inv.number, "invoice", inv.invoice_date, inv.due_date, open=inv.total_cny - inv.paid_cny - inv.credited_cny,
+                    currency=inv.currency, in_currency=inv.total - inv.paid - inv.credited)
     for note in session.scalars(credits):
-        yield Entry(note.customer_id, note.number, "credit_note", note.invoice_date, None, unapplied=note.total - note.paid,
-                    in_currency=-(note.total - note.paid))
+        yield Entry(note.customer_id, note.number, "credit_note", note.invoice_date, None, unapplied=note.total_cny - note.paid_cny,
+                    currency=note.currency, in_currency=-(note.total - note.paid))
     for payment in session.scalars(advances):
         yield Entry(payment.partner_id, payment.number, "payment", payment.paid_on, None, unapplied=payment.unallocated_cny, currency=payment.currency,
                     in_currency=-payment.unallocated)
 
 
 def payables(session: Session, partner_id: int | None) -> Iterator[Entry]:
-    bills = select(Bill).where(Bill.status.in_(OPEN_STATES), Bill.total - Bill.paid != 0)
+    bills = select(Bill).where(Bill.status.in_(OPEN_STATES), (Bill.total - Bill.paid != 0) | (Bill.total_cny - Bill.paid_cny != 0))
     advances = select(Payment).where(Payment.kind == "supplier", Payment.unallocated != 0)
     if partner_id is not None:
         bills, advances = bills.where(Bill.supplier_id == partner_id), advances.where(Payment.partner_id == partner_id)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.base import Base, FixedDecimal, Money, Qty, UnitCost, UTCDateTime, utcnow
+from server.base import Base, FixedDecimal, Money, Qty, Rate, UnitCost, UTCDateTime, utcnow
 from server.documents.models import PricedLine
 from server.purchasing.models import _Document
 
@@ -19,6 +19,7 @@ class Quote(_Document, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
     subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
@@ -47,6 +48,8 @@ class SalesOrder(_Document, Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     quote_id: Mapped[int | None] = mapped_column(Integer)
     ship_to: Mapped[str] = mapped_column(String(500), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))  # yuan per unit on the order's day
     subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
@@ -159,6 +162,11 @@ class Invoice(_Document, Base):
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     credited: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))  # a credit note: its invoice's
+    total_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # the receivable booked (a credit note: taken back)
+    paid_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # of it, settled by payments (a credit note: used)
+    credited_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # of it, settled by credit notes
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[InvoiceLine]] = relationship(cascade="all, delete-orphan", order_by="InvoiceLine.line_no")

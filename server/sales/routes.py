@@ -91,7 +91,8 @@ class QuoteController(Controller):
 
         def action(session: Session) -> QuoteOut:
             quote = services.create_quote(
-                session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), valid_until=data.valid_until, note=data.note
+                session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), valid_until=data.valid_until, note=data.note,
+                currency=data.currency,
             )
             return quote_out(session, actor, quote)
 
@@ -145,7 +146,8 @@ class SalesOrderController(Controller):
         """Takes a customer's order as a draft; a line without a price takes the customer's list price."""
 
         def action(session: Session) -> SOOut:
-            so = services.create_so(session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), ship_to=data.ship_to, note=data.note)
+            so = services.create_so(session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), ship_to=data.ship_to,
+                                    note=data.note, currency=data.currency)
             return so_out(session, actor, so)
 
         return run_idempotent(db, actor, request, data, action, SOOut)

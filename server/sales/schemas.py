@@ -17,6 +17,7 @@ class QuoteCreate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)]
     valid_until: dt.date | None = None
     note: Text = ""
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None  # by default the customer's
 
 
 class SOCreate(Struct):
@@ -25,6 +26,7 @@ class SOCreate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)]
     ship_to: Text = ""
     note: Text = ""
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None  # by default the customer's
 
 
 class SOUpdate(Struct):
@@ -73,6 +75,7 @@ class QuoteOut(Out):
     valid_until: dt.date | None
     note: str
     version: int
+    currency: str
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
@@ -101,9 +104,12 @@ class SOOut(Out):
     ship_to: str
     note: str
     version: int
+    currency: str
+    exchange_rate: DecimalStr  # yuan per unit
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
+    total_cny: DecimalStr | None  # in yuan at the rate
     credit_released_by: str | None
     credit_release_reason: str
     lines: list[SalesLineOut]
@@ -243,9 +249,12 @@ class InvoiceOut(Out):
     credits: str | None
     invoice_date: dt.date
     due_date: dt.date
+    currency: str
+    exchange_rate: DecimalStr  # yuan per unit
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
+    total_cny: DecimalStr | None  # in yuan at the rate
     paid: DecimalStr | None
     credited: DecimalStr | None
     open: DecimalStr | None

@@ -13,6 +13,7 @@ from server.auth.permissions import Actor
 from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
 from server.documents import flows
+from server.finance.currency import in_yuan
 from server.finance.services import money
 from server.inventory.models import Reservation
 from server.locations.models import Location
@@ -69,7 +70,7 @@ def quote_out(session: Session, actor: Actor, quote: Quote) -> QuoteOut:
     return visible(actor, QuoteOut(
         number=quote.number, status=quote.status, actions=flows.QUOTE.actions_for(quote.status, actor), customer=_code(session, Partner, quote.customer_id) or "",
         warehouse=_code(session, Location, quote.warehouse_id) or "", valid_until=quote.valid_until, note=quote.note, version=quote.version,
-        subtotal=_f(quote.subtotal), tax=_f(quote.tax), total=_f(quote.total),
+        currency=quote.currency, subtotal=_f(quote.subtotal), tax=_f(quote.tax), total=_f(quote.total),
         sales_order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == quote.so_id)) if quote.so_id else None,
         lines=_lines(session, quote.lines),
     ))
@@ -98,7 +99,8 @@ def so_out(session: Session, actor: Actor, so: SalesOrder) -> SOOut:
     item_of = {line.id: line.item_id for line in so.lines}
     return visible(actor, SOOut(
         number=so.number, status=so.status, actions=so_actions(so, actor, held), credit_hold=held, customer=_code(session, Partner, so.customer_id) or "", warehouse=_code(session, Location, so.warehouse_id) or "",
-        ship_to=so.ship_to, note=so.note, version=so.version, subtotal=_f(so.subtotal), tax=_f(so.tax), total=_f(so.total),
+        ship_to=so.ship_to, note=so.note, version=so.version, currency=so.currency, exchange_rate=_f(so.exchange_rate), subtotal=_f(so.subtotal),
+        tax=_f(so.tax), total=_f(so.total), total_cny=_f(in_yuan(so.total, so.exchange_rate)),
         credit_released_by=session.scalar(select(User.username).where(User.id == so.credit_override_by)) if so.credit_override_by else None,
         credit_release_reason=so.credit_override_reason, lines=_lines(session, so.lines, reserved), created_at=so.created_at,
         backorder_of=session.scalar(select(SalesOrder.number).where(SalesOrder.id == so.backorder_of)) if so.backorder_of else None,
@@ -165,7 +167,8 @@ def invoice_out(session: Session, actor: Actor, invoice: Invoice) -> InvoiceOut:
         number=invoice.number, kind=invoice.kind, status=invoice.status, actions=[a for a in flows.INVOICE.actions_for(invoice.status, actor) if a != "record-payment" or invoice.kind == "invoice"], customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
         order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "",
         credits=session.scalar(select(Invoice.number).where(Invoice.id == invoice.credits_id)) if invoice.credits_id else None,
-        invoice_date=invoice.invoice_date, due_date=invoice.due_date, subtotal=_f(invoice.subtotal), tax=_f(invoice.tax), total=_f(invoice.total),
+        invoice_date=invoice.invoice_date, due_date=invoice.due_date, currency=invoice.currency, exchange_rate=_f(invoice.exchange_rate),
+        subtotal=_f(invoice.subtotal), tax=_f(invoice.tax), total=_f(invoice.total), total_cny=_f(invoice.total_cny),
         paid=_f(invoice.paid), credited=_f(invoice.credited), open=_f(invoice.total - invoice.paid - invoice.credited), version=invoice.version,
         lines=[
             InvoiceLineOut(line=line.line_no, order_line=line_nos[line.so_line_id], sku=skus[line.item_id], qty=_f(line.qty),

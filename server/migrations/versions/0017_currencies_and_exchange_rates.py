@@ -1,5 +1,5 @@
-"""Currencies and the day's exchange rates; purchase orders, receipts, bills and payments carry their currency's rate
-and their amounts in yuan
+"""Currencies and the day's exchange rates; purchase orders, receipts, bills, quotes, sales orders, invoices and payments
+carry their currency (and its rate, and their amounts in yuan)
 
 Revision ID: 0017
 Revises: 0016
@@ -69,14 +69,34 @@ def upgrade() -> None:
         batch_op.add_column(_rate('exchange_rate'))
         batch_op.add_column(_money('amount_cny'))
         batch_op.add_column(_money('unallocated_cny'))
+    with op.batch_alter_table('quotes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency', sa.String(length=3), nullable=False, server_default='CNY'))
+    with op.batch_alter_table('sales_orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency', sa.String(length=3), nullable=False, server_default='CNY'))
+        batch_op.add_column(_rate('exchange_rate'))
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency', sa.String(length=3), nullable=False, server_default='CNY'))
+        batch_op.add_column(_rate('exchange_rate'))
+        batch_op.add_column(_money('total_cny'))
+        batch_op.add_column(_money('paid_cny'))
+        batch_op.add_column(_money('credited_cny'))
     # Everything written so far was booked in yuan at 1.
     op.execute('UPDATE purchase_orders SET total_cny = total')
     op.execute('UPDATE bills SET currency = (SELECT currency FROM purchase_orders WHERE purchase_orders.id = bills.po_id), '
                'total_cny = total, paid_cny = paid')
     op.execute('UPDATE payments SET amount_cny = amount, unallocated_cny = unallocated')
+    op.execute('UPDATE invoices SET total_cny = total, paid_cny = paid, credited_cny = credited')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        for column in ('credited_cny', 'paid_cny', 'total_cny', 'exchange_rate', 'currency'):
+            batch_op.drop_column(column)
+    with op.batch_alter_table('sales_orders', schema=None) as batch_op:
+        batch_op.drop_column('exchange_rate')
+        batch_op.drop_column('currency')
+    with op.batch_alter_table('quotes', schema=None) as batch_op:
+        batch_op.drop_column('currency')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         for column in ('unallocated_cny', 'amount_cny', 'exchange_rate', 'currency'):
             batch_op.drop_column(column)

@@ -16,6 +16,7 @@ from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import next_number, touch
 from server.errors import Conflict
+from server.finance.currency import in_yuan, rate_on
 from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
 from server.partners.models import Partner
 from server.sales.models import Invoice, InvoiceLine, SalesOrder
@@ -24,7 +25,8 @@ from server.schemas import fmt
 
 
 def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date: dt.date | None = None, post: bool = True) -> Invoice:
-    """Invoice what was shipped and not yet invoiced on an order; posted at once unless `post` is false."""
+    """Invoice what was shipped and not yet invoiced on an order, in its currency at the rate of the invoice's day;
+    posted at once unless `post` is false."""
     actor.require("sales.invoice")
     so = get_so(session, number, lock=True)
     if so.status not in ("shipped", "invoiced"):
@@ -33,7 +35,8 @@ def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date:
     on = invoice_date or local_today()
     invoice = Invoice(
         number=next_number(session, "INV"), status="draft", kind="invoice", customer_id=customer.id, so_id=so.id, invoice_date=on,
-        due_date=on + dt.timedelta(days=customer.payment_terms_days), created_by=actor.user_id,
+        due_date=on + dt.timedelta(days=customer.payment_terms_days), created_by=actor.user_id, currency=so.currency,
+        exchange_rate=rate_on(session, so.currency, on),
     )
     n = 0
     for line in so.lines:
@@ -66,14 +69,16 @@ def _invoice_totals(invoice: Invoice) -> None:
     invoice.subtotal = sum((line.net for line in invoice.lines), Decimal(0))
     invoice.tax = sum((line.tax for line in invoice.lines), Decimal(0))
     invoice.total = invoice.subtotal + invoice.tax
+    invoice.total_cny = in_yuan(invoice.total, invoice.exchange_rate)
 
 
 def post_invoice(session: Session, actor: Actor, number: str) -> Invoice:
-    """Receivable against revenue and output VAT (a credit note the other way round)."""
+    """Receivable against revenue and output VAT (a credit note the other way round), in yuan at the invoice's rate."""
     actor.require("sales.invoice")
     invoice = get_invoice(session, number, lock=True)
     transition(invoice, "post")
-    lines = [(AR, invoice.total, Decimal(0)), (REVENUE, Decimal(0), invoice.subtotal), (VAT_OUT, Decimal(0), invoice.tax)]
+    tax = in_yuan(invoice.tax, invoice.exchange_rate)
+    lines = [(AR, invoice.total_cny, Decimal(0)), (REVENUE, Decimal(0), invoice.total_cny - tax), (VAT_OUT, Decimal(0), tax)]
     if invoice.kind == "credit_note":
         lines = [(code, credit, debit) for code, debit, credit in lines]
     post_journal(session, actor, source_type="invoice", source_id=number, memo=number, lines=lines)

@@ -20,6 +20,7 @@ from server.documents.flows import transition
 from server.documents.lines import LineIn, replace_lines
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InsufficientStock, InvalidInput
+from server.finance.currency import in_yuan, known_currency, rate_on
 from server.finance.services import money
 from server.inventory import services as ledger
 from server.inventory.models import Balance, Reservation
@@ -35,12 +36,16 @@ OPEN_SO_STATES = ("confirmed", "picking", "packed", "shipped")
 
 
 def create_so(
-    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], ship_to: str = "", note: str = ""
+    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], ship_to: str = "", note: str = "",
+    currency: str | None = None,
 ) -> SalesOrder:
+    """A draft sales order, in the customer's currency unless another is asked for, at the rate of the day."""
     actor.require("sales.write")
     customer_row = partner_reference(session, customer, "customer")
     wh = _warehouse(session, warehouse)
+    currency = known_currency(session, currency or customer_row.currency)
     so = SalesOrder(
+        currency=currency, exchange_rate=rate_on(session, currency, local_today()),
         number=next_number(session, "SO"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, ship_to=ship_to or customer_row.address,
         note=note, created_by=actor.user_id,
     )
@@ -104,19 +109,20 @@ def credit_hold(session: Session, so: SalesOrder) -> bool:
 
 
 def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -> Exposure:
-    """What the customer owes (posted invoices not paid or credited, less unallocated payments) plus open orders not invoiced."""
+    """What the customer owes (posted invoices not paid or credited, less unallocated payments) plus open orders not invoiced,
+    in yuan: documents in another currency at the rate they were booked (an order: of its day)."""
     from server.finance.models import Payment
 
     invoiced = session.scalar(
-        select(func.coalesce(func.sum(Invoice.total - Invoice.paid - Invoice.credited), 0)).where(
+        select(func.coalesce(func.sum(Invoice.total_cny - Invoice.paid_cny - Invoice.credited_cny), 0)).where(
             Invoice.customer_id == customer_id, Invoice.kind == "invoice", Invoice.status.in_(("posted", "partially_paid"))
         )
     )
     advances = cast(Decimal, session.scalar(  # coalesce: never NULL
-        select(func.coalesce(func.sum(Payment.unallocated), 0)).where(Payment.partner_id == customer_id, Payment.kind == "customer")
+        select(func.coalesce(func.sum(Payment.unallocated_cny), 0)).where(Payment.partner_id == customer_id, Payment.kind == "customer")
     ))
     advances += session.scalar(  # credit notes not used against an invoice are owed back to the customer
-        select(func.coalesce(func.sum(Invoice.total - Invoice.paid), 0)).where(
+        select(func.coalesce(func.sum(Invoice.total_cny - Invoice.paid_cny), 0)).where(
             Invoice.customer_id == customer_id, Invoice.kind == "credit_note", Invoice.status.in_(("posted", "partially_paid"))
         )
     ) or 0
@@ -124,9 +130,10 @@ def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -
     for order in session.scalars(select(SalesOrder).where(SalesOrder.customer_id == customer_id, SalesOrder.status.in_(OPEN_SO_STATES))):
         if so is not None and order.id == so.id:
             continue
-        orders += _uninvoiced(order)
+        orders += in_yuan(_uninvoiced(order), order.exchange_rate)
     limit = session.scalar(select(Partner.credit_limit).where(Partner.id == customer_id))
-    return Exposure(limit, Decimal(invoiced or 0) - Decimal(advances or 0), orders, _uninvoiced(so) if so is not None else Decimal(0))
+    this_order = in_yuan(_uninvoiced(so), so.exchange_rate) if so is not None else Decimal(0)
+    return Exposure(limit, Decimal(invoiced or 0) - Decimal(advances or 0), orders, this_order)
 
 
 def _uninvoiced(order: SalesOrder) -> Decimal:

@@ -14,6 +14,7 @@ from server.documents.flows import transition
 from server.documents.lines import LineIn
 from server.documents.services import check_signed_version, next_number
 from server.errors import Conflict
+from server.finance.currency import known_currency, rate_on
 from server.partners.services import partner_reference
 from server.purchasing.services.common import _warehouse
 from server.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
@@ -22,12 +23,15 @@ from server.schemas import fmt
 
 
 def create_quote(
-    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], valid_until: dt.date | None = None, note: str = ""
+    session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], valid_until: dt.date | None = None, note: str = "",
+    currency: str | None = None,
 ) -> Quote:
+    """A draft quote, in the customer's currency unless another is asked for."""
     actor.require("sales.write")
     customer_row = partner_reference(session, customer, "customer")
     wh = _warehouse(session, warehouse)
     quote = Quote(
+        currency=known_currency(session, currency or customer_row.currency),
         number=next_number(session, "QT"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, created_by=actor.user_id,
         valid_until=valid_until or local_today() + dt.timedelta(days=30), note=note,
     )
@@ -66,7 +70,8 @@ def accept_quote(session: Session, actor: Actor, number: str, *, version: int | 
     transition(quote, "accept")
     so = SalesOrder(
         number=next_number(session, "SO"), status="draft", customer_id=quote.customer_id, warehouse_id=quote.warehouse_id,
-        quote_id=quote.id, note=quote.note, created_by=actor.user_id,
+        quote_id=quote.id, note=quote.note, created_by=actor.user_id, currency=quote.currency,
+        exchange_rate=rate_on(session, quote.currency, local_today()),
     )
     so.lines = [
         SalesOrderLine(line_no=q.line_no, item_id=q.item_id, qty=q.qty, unit_price=q.unit_price, vat_rate=q.vat_rate) for q in quote.lines

@@ -17,7 +17,8 @@ from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
-from server.finance.services import money
+from server.finance.currency import in_yuan, rate_on
+from server.finance.services import AR, EXCHANGE, money, post_journal
 from server.inventory import services as ledger
 from server.locations.models import Location
 from server.quantities import positive_qty
@@ -126,10 +127,12 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
         .order_by(Invoice.id).with_for_update()
     ))
     original = next((i for i in open_invoices if i.total - i.paid - i.credited > 0), open_invoices[-1] if open_invoices else None)
+    # In the order's currency, at the rate its invoice was booked at: the credit takes back what the invoice charged.
     note = Invoice(
         number=next_number(session, "CN"), status="draft", kind="credit_note", customer_id=so.customer_id, so_id=so.id,
         credits_id=original.id if original else None, invoice_date=local_today(), due_date=local_today(), note=f"return {rma.number}",
-        created_by=actor.user_id,
+        created_by=actor.user_id, currency=so.currency,
+        exchange_rate=original.exchange_rate if original else rate_on(session, so.currency, local_today()),
     )
     for n, (so_line, qty) in enumerate(lines, 1):
         net = money(qty * so_line.unit_price)
@@ -145,6 +148,7 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
         settle = min(note.total - note.paid, invoice.total - invoice.paid - invoice.credited)
         if settle <= 0:
             continue
+        _settle_in_yuan(session, actor, note, invoice, settle)
         invoice.credited += settle
         note.paid += settle
         if invoice.paid + invoice.credited >= invoice.total:
@@ -155,6 +159,19 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
         transition(note, "close" if note.paid == note.total else "pay")
     record(session, actor, "invoice.credit_note", "invoice", note.number, return_=rma.number, total=fmt(note.total))
     return note
+
+
+def _settle_in_yuan(session: Session, actor: Actor, note: Invoice, invoice: Invoice, settle: Decimal) -> None:
+    """The yuan a credit note settles of an invoice: of each as booked (the last part of either takes what is left).
+    Booked at different rates, or rounded differently, the two differ: that is an exchange difference on the receivable."""
+    used = note.total_cny - note.paid_cny if settle == note.total - note.paid else in_yuan(settle, note.exchange_rate)
+    cleared = (invoice.total_cny - invoice.paid_cny - invoice.credited_cny if settle == invoice.total - invoice.paid - invoice.credited
+               else in_yuan(settle, invoice.exchange_rate))
+    note.paid_cny += used
+    invoice.credited_cny += cleared
+    if used != cleared:  # the receivable gives back `used` and takes `cleared` off the invoice: 6603 makes up the rest
+        post_journal(session, actor, source_type="invoice", source_id=note.number, memo=f"{note.number} {invoice.number} exchange difference",
+                     lines=[(AR, used - cleared, Decimal(0)), (EXCHANGE, Decimal(0), used - cleared)])
 
 
 def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *, disposition: str, location: str | None = None) -> Return:

@@ -193,7 +193,7 @@ def _backorder(session: Session, actor: Actor, so: SalesOrder, short: list[Short
     checked (or released) when that was confirmed, and the customer's exposure does not grow by it."""
     backorder = SalesOrder(
         number=next_number(session, "SO"), status="draft", customer_id=so.customer_id, warehouse_id=so.warehouse_id, ship_to=so.ship_to,
-        note=so.note, backorder_of=so.id, created_by=actor.user_id,
+        note=so.note, backorder_of=so.id, created_by=actor.user_id, currency=so.currency, exchange_rate=so.exchange_rate,
     )
     backorder.lines = [
         SalesOrderLine(line_no=n, item_id=s.line.item_id, qty=s.qty, unit_price=s.line.unit_price, vat_rate=s.line.vat_rate)
