@@ -37,7 +37,7 @@ from server.auth.permissions import Actor
 from server.auth.visibility import COSTS
 from server.catalog.models import Item
 from server.errors import InvalidInput, UnknownReference
-from server.finance.services import money
+from server.finance.currency import in_yuan
 from server.inventory.models import Move
 from server.locations.models import Location
 from server.partners.models import Partner
@@ -152,17 +152,18 @@ def purchase_summary(session: Session, actor: Actor, params: PurchaseSummaryPara
     if params.sku:
         scope.append(PurchaseOrderLine.item_id == find_item(session, params.sku).id)
     in_scope = select(PurchaseOrderLine.id).join(PurchaseOrder, PurchaseOrderLine.po_id == PurchaseOrder.id).where(*scope)
-    billed = dict(
-        session.execute(
-            select(BillLine.po_line_id, func.sum(BillLine.net))
-            .join(Bill, BillLine.bill_id == Bill.id)
-            .where(Bill.status.in_(POSTED_BILL_STATES), BillLine.po_line_id.in_(in_scope))
-            .group_by(BillLine.po_line_id)
-        ).all()
-    )
+    billed: dict[int, Decimal] = {}  # in yuan, at each bill's rate
+    for po_line_id, rate, net in session.execute(
+        select(BillLine.po_line_id, Bill.exchange_rate, func.sum(BillLine.net))
+        .join(Bill, BillLine.bill_id == Bill.id)
+        .where(Bill.status.in_(POSTED_BILL_STATES), BillLine.po_line_id.in_(in_scope))
+        .group_by(BillLine.po_line_id, Bill.exchange_rate)
+    ):
+        billed[po_line_id] = billed.get(po_line_id, ZERO) + in_yuan(net, rate)
     query = (
         select(
-            PurchaseOrderLine, PurchaseOrder.status, PurchaseOrder.supplier_id, Partner.code, Partner.name_zh, Partner.name_en,
+            PurchaseOrderLine, PurchaseOrder.status, PurchaseOrder.exchange_rate, PurchaseOrder.supplier_id, Partner.code, Partner.name_zh,
+            Partner.name_en,
             Item.sku, Item.name_zh, Item.name_en, Item.unit,
         )
         .join(PurchaseOrder, PurchaseOrderLine.po_id == PurchaseOrder.id)
@@ -171,7 +172,7 @@ def purchase_summary(session: Session, actor: Actor, params: PurchaseSummaryPara
         .where(*scope)
     )
     groups: dict[tuple[Any, ...], Row] = {}
-    for line, status, supplier_id, code, s_zh, s_en, sku, i_zh, i_en, unit in session.execute(query):
+    for line, status, rate, supplier_id, code, s_zh, s_en, sku, i_zh, i_en, unit in session.execute(query):
         key: tuple[Any, ...] = {"supplier": (supplier_id,), "item": (line.item_id,)}.get(params.group_by, (supplier_id, line.item_id))
         row = groups.get(key)
         if row is None:
@@ -186,9 +187,9 @@ def purchase_summary(session: Session, actor: Actor, params: PurchaseSummaryPara
         row["rejected_qty"] += line.rejected_qty
         row["billed_qty"] += line.billed_qty
         row["open_qty"] += open_qty
-        row["ordered_amount"] += money(line.qty * line.unit_price)
+        row["ordered_amount"] += in_yuan(line.qty * line.unit_price, rate)  # in yuan, at the order's rate
         row["billed_amount"] += billed.get(line.id, ZERO)
-        row["open_amount"] += money(open_qty * line.unit_price)
+        row["open_amount"] += in_yuan(open_qty * line.unit_price, rate)
     by_supplier, by_item = params.group_by != "item", params.group_by != "supplier"
     return sorted(groups.values(), key=lambda r: (r["supplier"] if by_supplier else "", r["sku"] if by_item else ""))
 
@@ -234,18 +235,20 @@ class SalesDetailParams(PeriodParams, kw_only=True):
 
 
 def invoiced_by_line(session: Session, line_ids: Any) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
-    """(qty, net, VAT) invoiced per sales order line: posted invoices less posted credit notes."""
+    """(qty, net, VAT) invoiced per sales order line: posted invoices less posted credit notes; the amounts in yuan, at
+    each invoice's rate."""
     out: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
     query = (
-        select(InvoiceLine.so_line_id, Invoice.kind, func.sum(InvoiceLine.qty), func.sum(InvoiceLine.net), func.sum(InvoiceLine.tax))
+        select(InvoiceLine.so_line_id, Invoice.kind, Invoice.exchange_rate, func.sum(InvoiceLine.qty), func.sum(InvoiceLine.net),
+               func.sum(InvoiceLine.tax))
         .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
         .where(Invoice.status.in_(POSTED_INVOICE_STATES), InvoiceLine.so_line_id.in_(line_ids))
-        .group_by(InvoiceLine.so_line_id, Invoice.kind)
+        .group_by(InvoiceLine.so_line_id, Invoice.kind, Invoice.exchange_rate)
     )
-    for line_id, kind, qty, net, tax in session.execute(query):
+    for line_id, kind, rate, qty, net, tax in session.execute(query):
         sign = -1 if kind == "credit_note" else 1
         qty0, net0, tax0 = out.get(line_id, (ZERO, ZERO, ZERO))
-        out[line_id] = (qty0 + sign * qty, net0 + sign * net, tax0 + sign * tax)
+        out[line_id] = (qty0 + sign * qty, net0 + sign * in_yuan(net, rate), tax0 + sign * in_yuan(tax, rate))
     return out
 
 
@@ -257,7 +260,7 @@ def sales_detail(session: Session, actor: Actor, params: SalesDetailParams) -> I
         scope.append(SalesOrderLine.item_id == find_item(session, params.sku).id)
     invoiced = invoiced_by_line(session, select(SalesOrderLine.id).join(SalesOrder, SalesOrderLine.so_id == SalesOrder.id).where(*scope))
     query = (
-        select(SalesOrderLine, SalesOrder.number, SalesOrder.shipped_at, Partner.code, Partner.name_zh, Partner.name_en,
+        select(SalesOrderLine, SalesOrder.number, SalesOrder.shipped_at, SalesOrder.currency, Partner.code, Partner.name_zh, Partner.name_en,
                Item.sku, Item.name_zh, Item.name_en, Item.unit)
         .join(SalesOrder, SalesOrderLine.so_id == SalesOrder.id)
         .join(Partner, SalesOrder.customer_id == Partner.id)
@@ -265,13 +268,13 @@ def sales_detail(session: Session, actor: Actor, params: SalesDetailParams) -> I
         .where(*scope)
         .order_by(SalesOrder.shipped_at, SalesOrder.number, SalesOrderLine.line_no)
     )
-    for line, number, shipped_at, code, c_zh, c_en, sku, i_zh, i_en, unit in session.execute(query):
+    for line, number, shipped_at, currency, code, c_zh, c_en, sku, i_zh, i_en, unit in session.execute(query):
         qty, net, vat = invoiced.get(line.id, (ZERO, ZERO, ZERO))
         yield {
             # shipped_at IS NOT NULL in the query
             "shipped_on": cast(dt.datetime, shipped_at).astimezone(params.zone).date(), "order": number, "line": line.line_no,
             "customer": code, "customer_name_zh": c_zh, "customer_name_en": c_en, **item_fields(sku, i_zh, i_en, unit),
-            "qty_shipped": line.shipped_qty, "qty_returned": line.returned_qty, "qty_invoiced": qty, "unit_price": line.unit_price,
+            "qty_shipped": line.shipped_qty, "qty_returned": line.returned_qty, "qty_invoiced": qty, "currency": currency, "unit_price": line.unit_price,
             "net": net, "vat": vat, "total": net + vat, "cost": line.cost, "gross_profit": net - line.cost,
         }
 
@@ -291,7 +294,8 @@ SALES_DETAIL = Report(
         Column("qty_shipped", "发货数量", "Shipped", "qty", total=True),
         Column("qty_returned", "退货数量", "Returned", "qty", total=True),
         Column("qty_invoiced", "开票数量（扣红字）", "Invoiced (less credit notes)", "qty", total=True),
-        Column("unit_price", "单价（不含税）", "Unit price (net)", "cost"),
+        Column("currency", "币种", "Currency"),
+        Column("unit_price", "单价（不含税，原币）", "Unit price (net, in the order's currency)", "cost"),
         Column("net", "金额（不含税）", "Net", "money", total=True),
         Column("vat", "税额", "VAT", "money", total=True),
         Column("total", "价税合计", "Total", "money", total=True),
@@ -318,19 +322,19 @@ def gross_profit(session: Session, actor: Actor, params: GrossProfitParams) -> l
     revenue: dict[int | None, Decimal] = {}
     qty: dict[int | None, Decimal] = {}
     query = (
-        select(InvoiceLine.item_id, Invoice.customer_id, Invoice.kind, func.sum(InvoiceLine.qty), func.sum(InvoiceLine.net))
+        select(InvoiceLine.item_id, Invoice.customer_id, Invoice.kind, Invoice.exchange_rate, func.sum(InvoiceLine.qty), func.sum(InvoiceLine.net))
         .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
         .where(Invoice.status.in_(POSTED_INVOICE_STATES), *params.days(Invoice.invoice_date))
-        .group_by(InvoiceLine.item_id, Invoice.customer_id, Invoice.kind)
+        .group_by(InvoiceLine.item_id, Invoice.customer_id, Invoice.kind, Invoice.exchange_rate)
     )
     if customer_id is not None:
         query = query.where(Invoice.customer_id == customer_id)
     if item_id is not None:
         query = query.where(InvoiceLine.item_id == item_id)
-    for item, customer, kind, invoiced_qty, net in session.execute(query):
+    for item, customer, kind, rate, invoiced_qty, net in session.execute(query):
         key: int | None = item if by_item else customer  # None below: a move naming no order or return on record
         sign = -1 if kind == "credit_note" else 1
-        revenue[key] = revenue.get(key, ZERO) + sign * net
+        revenue[key] = revenue.get(key, ZERO) + sign * in_yuan(net, rate)  # in yuan, at the invoice's rate, as the cost is
         qty[key] = qty.get(key, ZERO) + sign * invoiced_qty
 
     customer_location = session.scalar(select(Location.id).where(Location.code == "CUSTOMER"))
