@@ -218,3 +218,29 @@ def test_a_reorder_rule_that_cannot_order_does_not_block_the_move_that_set_it_of
     assert post_move(client, worker.headers, "PEN", 5, "B1", "CUSTOMER").status_code == 201
     assert worker.stock("PEN", "B1") == ("7", "0")
     assert purchaser.get("/api/v1/requisitions")["total"] == 0
+
+
+def test_an_items_own_reorder_point_asks_for_more_in_a_warehouse_without_a_rule_of_its_own(client, world, as_role):
+    from tests.helpers import post_move
+
+    admin, purchaser, worker = Api(client, as_role("admin")), Api(client, as_role("purchaser")), Api(client, as_role("warehouse"))
+    supplier_and_dock(admin)
+    admin.patch("/api/v1/items/PEN", {"reorder_point": "10", "reorder_qty": "60"})
+    # WH2's own rule, switched off, says: never reorder pens there.
+    purchaser.put("/api/v1/reorder-rules", {"sku": "PEN", "warehouse": "WH2", "min_qty": "5", "reorder_qty": "5", "supplier": "SUP1", "active": False})
+    post_move(client, worker.headers, "PEN", 12, "SUPPLIER", "B1", unit_cost="1")
+    post_move(client, worker.headers, "PEN", 3, "SUPPLIER", "W2-B1", unit_cost="1")
+    assert purchaser.get("/api/v1/requisitions")["total"] == 0  # 12 in WH1 is above the point
+
+    # A shipment takes WH1 under the item's point: one requisition for the item's quantity, no supplier chosen yet.
+    assert post_move(client, worker.headers, "PEN", 5, "B1", "CUSTOMER").status_code == 201
+    reqs = purchaser.get("/api/v1/requisitions")["items"]
+    assert [(r["warehouse"], r["source"], r["supplier"], [(line["sku"], line["qty"]) for line in r["lines"]]) for r in reqs] == [
+        ("WH1", "reorder", None, [("PEN", "60")])]
+    # Not twice for the same shortage, by the next shipment or the daily check; and not in WH2, whose rule is off.
+    assert post_move(client, worker.headers, "PEN", 1, "B1", "CUSTOMER").status_code == 201
+    assert post_move(client, worker.headers, "PEN", 2, "W2-B1", "CUSTOMER").status_code == 201
+    assert purchaser.post("/api/v1/reorder-rules/check") == {"requisitions": []}
+    assert purchaser.get("/api/v1/requisitions")["total"] == 1
+    notices = purchaser.get("/api/v1/notifications")["items"]
+    assert any(n["kind"] == "stock.low" and "PEN" in n["title_en"] for n in notices)

@@ -22,7 +22,9 @@ export async function refreshApprovals() {
   } catch { /* offline: the list on the device stands */ }
 }
 
-const totalOf = (po) => `${po.total == null ? "—" : money(po.total)} ${po.currency}`;
+// In another currency, the yuan the approval rules judged it by beside it: "1,808.00 USD (12,836.80 CNY)".
+const totalOf = (po) => po.total == null ? `— ${po.currency}` : `${money(po.total)} ${po.currency}`
+  + (po.currency !== "CNY" && po.total_cny != null ? ` (${money(po.total_cny)} CNY)` : "");
 
 export async function approvals() {
   const here = location.hash;

@@ -1,5 +1,8 @@
 """Reorder rules: when available + on order of an item in a warehouse falls under its reorder point, request more.
 
+An item's own reorder point (and quantity) is its rule in every warehouse that has no rule of its own for it; a
+warehouse rule, even one switched off, replaces it there.
+
 Checked at the end of every transaction that took stock out of a warehouse (the ledger notes
 which item and warehouse it touched) and by the daily `reorder_check` job. A shortage already
 covered by an open requisition or order is not requested twice: the requisition itself counts as
@@ -30,7 +33,9 @@ from server.schemas import fmt
 from server.work import Work
 
 log = logging.getLogger("cangku")
-_SQL = statements(has_rule="SELECT id FROM reorder_rules WHERE item_id = {p} AND warehouse_id = {p} AND active")
+# The warehouse's rule of the item (active or not) and whether the item has a reorder point of its own, in one look-up.
+_SQL = statements(rule_of="SELECT r.id, r.active, i.reorder_point IS NOT NULL FROM items i "
+                          "LEFT JOIN reorder_rules r ON r.item_id = i.id AND r.warehouse_id = {p} WHERE i.id = {p}")
 
 
 def available_in(session: Session, item_id: int, warehouse_id: int) -> Decimal:
@@ -89,10 +94,45 @@ def check_rule(session: Session, actor: Actor, rule: ReorderRule) -> Requisition
     return req
 
 
+def check_item_point(session: Session, actor: Actor, item_id: int, warehouse_id: int) -> Requisition | None:
+    """The item's own reorder point in a warehouse without a rule: a requisition for its reorder quantity (else as much
+    as the point) if it is short there. The item's row lock keeps two checks from requesting the same shortage."""
+    item = session.scalar(select(Item).where(Item.id == item_id).with_for_update())
+    if item is None or item.reorder_point is None or not item.active:
+        return None
+    available = available_in(session, item_id, warehouse_id)
+    coming = on_order(session, item_id, warehouse_id)
+    if available + coming >= item.reorder_point:
+        return None
+    qty = item.reorder_qty or item.reorder_point
+    warehouse = session.scalar(select(Location.code).where(Location.id == warehouse_id)) or ""
+    req = create_requisition(
+        session, actor.granted("purchase.request"), warehouse=warehouse, source="reorder", lines=[LineIn(sku=item.sku, qty=qty)],
+        note=f"available {fmt(available)} + on order {fmt(coming)} < the item's reorder point {fmt(item.reorder_point)}",
+    )
+    _notify(
+        session, roles=["purchaser"], warehouse_id=warehouse_id, kind="stock.low",
+        title_zh=f"库存不足：{item.sku} @ {warehouse}", title_en=f"Low stock: {item.sku} in {warehouse}",
+        body_zh=f"可用 {fmt(available)}，在途 {fmt(coming)}，低于商品再订货点 {fmt(item.reorder_point)}；已生成请购单 {req.number}（{fmt(qty)}），请选择供应商。",
+        body_en=f"Available {fmt(available)}, on order {fmt(coming)}, under the item's reorder point {fmt(item.reorder_point)}; "
+        f"requisition {req.number} for {fmt(qty)} raised: choose its supplier.",
+        ref_type="requisition", ref_id=req.number,
+    )
+    return req
+
+
 def check_all(session: Session, actor: Actor = SYSTEM) -> list[Requisition]:
-    """Every active rule (the daily job)."""
+    """Every active rule, and every item's own reorder point in each warehouse without a rule for it (the daily job)."""
     rules = list(session.scalars(select(ReorderRule).where(ReorderRule.active.is_(True)).order_by(ReorderRule.id)))
-    return [req for rule in rules if (req := check_rule(session, actor, rule)) is not None]
+    out = [req for rule in rules if (req := check_rule(session, actor, rule)) is not None]
+    ruled = {(item_id, warehouse_id) for item_id, warehouse_id in session.execute(select(ReorderRule.item_id, ReorderRule.warehouse_id))}
+    items = list(session.scalars(select(Item.id).where(Item.reorder_point.is_not(None), Item.active.is_(True)).order_by(Item.id)))
+    warehouses = list(session.scalars(select(Location.id).where(Location.kind == "warehouse", Location.active.is_(True)).order_by(Location.id)))
+    for item_id in items:
+        for warehouse_id in warehouses:
+            if (item_id, warehouse_id) not in ruled and (req := check_item_point(session, actor, item_id, warehouse_id)) is not None:
+                out.append(req)
+    return out
 
 
 def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor = SYSTEM) -> list[Requisition]:
@@ -102,21 +142,23 @@ def check_touched(session: Session, touched: set[tuple[int, int]], actor: Actor 
     move that set it off: it is logged and skipped, and the daily job will report it again."""
     out = []
     cursor = driver_cursor(session)
-    sql = _SQL[session.get_bind().dialect.name]["has_rule"]
+    sql = _SQL[session.get_bind().dialect.name]["rule_of"]
     for item_id, warehouse_id in sorted(touched):
-        # Most moves touch items without a rule: one indexed look-up on the driver's cursor settles those.
-        cursor.execute(sql, (item_id, warehouse_id))
+        # Most moves touch items without a rule or a point: one indexed look-up on the driver's cursor settles those.
+        cursor.execute(sql, (warehouse_id, item_id))
         found = cursor.fetchall()
         if not found:
             continue
-        rule = session.get(ReorderRule, found[0][0])
-        if rule is None:
-            continue
+        rule_id, active, has_point = found[0]
+        rule = session.get(ReorderRule, rule_id) if rule_id is not None and active else None
+        if rule is None and (rule_id is not None or not has_point):
+            continue  # a warehouse rule switched off, or neither rule nor point
         try:
             with session.begin_nested():
-                req = check_rule(session, actor, rule)
+                req = check_rule(session, actor, rule) if rule is not None else check_item_point(session, actor, item_id, warehouse_id)
         except CangkuError as exc:
-            log.warning("reorder rule %s could not raise a requisition: %s", rule.id, exc.en)
+            which = f"rule {rule.id}" if rule is not None else f"the reorder point of item {item_id} in warehouse {warehouse_id}"
+            log.warning("%s could not raise a requisition: %s", which, exc.en)
             continue
         if req is not None:
             out.append(req)
