@@ -56,6 +56,7 @@ def test_a_purchaser_adds_an_item_with_a_carton_barcode_that_then_scans_as_twelv
         form.get_by_label("Shelf life (days)").fill("365")
         form.get_by_label("Reorder point").fill("10")
         form.get_by_label("Reorder quantity").fill("48")
+        form.get_by_label("Maximum stock").fill("200")
         form.get_by_label("VAT %").select_option("9")
         form.get_by_label("English name").press("Enter")
 
@@ -81,7 +82,7 @@ def test_a_purchaser_adds_an_item_with_a_carton_barcode_that_then_scans_as_twelv
         context.close()
     item = staff.get("/api/v1/items/TEA-9")
     assert (item["name_zh"], item["unit"], item["tracking"], item["shelf_life_days"], item["reorder_point"], item["reorder_qty"],
-            item["vat_rate"]) == ("龙井茶", "box", "lot", 365, "10", "48", "9")
+            item["max_stock"], item["vat_rate"]) == ("龙井茶", "box", "lot", 365, "10", "48", "200", "9")
     assert [(b["code"], b["pack"], b["qty"]) for b in item["barcodes"]] == [(TEA_EACH, "each", "1"), (TEA_CARTON, "carton", "12")]
     scanned = staff.get(f"/api/v1/scan/{TEA_CARTON}")
     assert (scanned["item"]["sku"], scanned["pack"], scanned["qty"]) == ("TEA-9", "carton", "12")

@@ -244,3 +244,25 @@ def test_an_items_own_reorder_point_asks_for_more_in_a_warehouse_without_a_rule_
     assert purchaser.get("/api/v1/requisitions")["total"] == 1
     notices = purchaser.get("/api/v1/notifications")["items"]
     assert any(n["kind"] == "stock.low" and "PEN" in n["title_en"] for n in notices)
+
+
+def test_the_stock_alerts_show_what_is_under_its_minimum_and_what_is_over_its_maximum(client, world, as_role):
+    from tests.helpers import post_move
+
+    admin, purchaser, worker = Api(client, as_role("admin")), Api(client, as_role("purchaser")), Api(client, as_role("warehouse"))
+    supplier_and_dock(admin)
+    admin.patch("/api/v1/items/PEN", {"reorder_point": "10", "reorder_qty": "60", "max_stock": "100"})
+    # A maximum below the reorder point makes no sense, and is refused.
+    assert client.patch("/api/v1/items/RICE", headers=admin.headers, json={"reorder_point": "10", "max_stock": "5"}).status_code == 422
+    assert admin.get("/api/v1/items/RICE")["max_stock"] is None
+    purchaser.put("/api/v1/reorder-rules", {"sku": "MILK", "warehouse": "WH1", "min_qty": "30", "reorder_qty": "30", "supplier": "SUP1", "active": False})
+    post_move(client, worker.headers, "PEN", 120, "SUPPLIER", "B1", unit_cost="1")  # WH1: 20 over the maximum
+    post_move(client, worker.headers, "PEN", 4, "SUPPLIER", "W2-B1", unit_cost="1")  # WH2: 6 short, until its requisition
+
+    rows = purchaser.get("/api/v1/reports/stock_alerts", format="json")["rows"]
+    figures = [(r["warehouse"], r["sku"], r["on_hand"], r["on_order"], r["min"], r["max"], r["shortfall"], r["excess"]) for r in rows]
+    # Stock coming in asks for nothing: WH2 is short until the daily check (or the next shipment) requests the rest.
+    assert figures == [("WH1", "PEN", "120", "0", "10", "100", None, "20"), ("WH2", "PEN", "4", "0", "10", "100", "6", None)]
+    purchaser.post("/api/v1/reorder-rules/check")
+    rows = purchaser.get("/api/v1/reports/stock_alerts", format="json", warehouse="WH2")["rows"]
+    assert rows == []  # the requisition for 60 covers the shortfall

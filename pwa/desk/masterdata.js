@@ -13,6 +13,7 @@ const { t, known } = deskTexts({
   "list kind sales": ["销售价", "sales"],
   "list kind purchase": ["采购价", "purchase"],
   "new item": ["新建商品", "New item"],
+  "max stock": ["库存上限", "Maximum stock"],
   "edit item": ["修改商品", "Change item"],
   "new partner": ["新建往来单位", "New partner"],
   "edit partner": ["修改往来单位", "Change partner"],
@@ -134,6 +135,7 @@ function itemFields(found) {
     { name: "shelf_life_days", label: t("shelf life"), type: "number", min: 0, max: 36500, value: value("shelf_life_days") },
     { name: "reorder_point", label: t("reorder point"), inputmode: "decimal", value: value("reorder_point") },
     { name: "reorder_qty", label: t("reorder qty"), inputmode: "decimal", value: value("reorder_qty") },
+    { name: "max_stock", label: t("max stock"), inputmode: "decimal", value: value("max_stock") },
     { name: "vat_rate", label: t("vat"), value: value("vat_rate", "13"), options: VAT_RATES.map((v) => [v, `${v}%`]) },
     found ? { name: "active", label: t("active"), type: "checkbox", value: found.active } : null,
   ].filter(Boolean);
@@ -146,7 +148,7 @@ async function itemForm(here, panel, found) {
     fields: itemFields(found),
     submit: (values) => {
       numbers(values, ["unit_decimals", "shelf_life_days"]);
-      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty"]);
+      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock"]);
       return found
         ? sync.api(`/api/v1/items/${enc(found.sku)}`, { method: "PATCH", body: { ...values, version: found.version } })
         : sync.api("/api/v1/items", { method: "POST", body: values });
@@ -213,6 +215,7 @@ async function item(here, panel, sku, then, reloaded = false) {
     facts([[t("name zh"), found.name_zh, { lang: "zh-CN" }], [t("name en"), found.name_en, { lang: "en" }], [t("unit"), found.unit],
       [t("decimals"), found.unit_decimals], [t("tracking"), known("tracking", found.tracking), { "data-field": "tracking" }],
       [t("shelf life"), found.shelf_life_days], [t("reorder point"), found.reorder_point], [t("reorder qty"), found.reorder_qty],
+      [t("max stock"), found.max_stock],
       [t("vat"), found.vat_rate], [t("status"), active(found), { "data-field": "status" }], [t("version"), found.version, { "data-field": "version" }]]),
     editing,
     h("h4", {}, t("barcodes")),

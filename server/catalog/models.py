@@ -30,6 +30,7 @@ class Item(Base):
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
     reorder_point: Mapped[Decimal | None] = mapped_column(Qty())
     reorder_qty: Mapped[Decimal | None] = mapped_column(Qty())
+    max_stock: Mapped[Decimal | None] = mapped_column(Qty())  # more on hand in a warehouse is overstock (库存上限)
     vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(13))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

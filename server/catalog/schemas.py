@@ -50,12 +50,14 @@ class ItemCreate(Struct):
     shelf_life_days: Days | None = None
     reorder_point: Quantity | None = None
     reorder_qty: Quantity | None = None
+    max_stock: Quantity | None = None
     vat_rate: VatRate = "13"
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
 
 
 class ItemUpdate(Struct):
-    """Fields left out stay as they are; `null` clears those that may be empty (shelf life, reorder point and quantity)."""
+    """Fields left out stay as they are; `null` clears those that may be empty (shelf life, reorder point and quantity,
+    maximum stock)."""
 
     version: int | None = None
     name_zh: Name | None = None
@@ -66,6 +68,7 @@ class ItemUpdate(Struct):
     shelf_life_days: Days | None | msgspec.UnsetType = msgspec.UNSET
     reorder_point: Quantity | None | msgspec.UnsetType = msgspec.UNSET
     reorder_qty: Quantity | None | msgspec.UnsetType = msgspec.UNSET
+    max_stock: Quantity | None | msgspec.UnsetType = msgspec.UNSET
     vat_rate: VatRate | None = None
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None
@@ -93,6 +96,7 @@ class ItemOut(Out):
     shelf_life_days: int | None
     reorder_point: DecimalStr | None
     reorder_qty: DecimalStr | None
+    max_stock: DecimalStr | None
     vat_rate: str
     active: bool
     version: int
@@ -112,6 +116,7 @@ class ItemOut(Out):
             shelf_life_days=row.shelf_life_days,
             reorder_point=fmt(row.reorder_point),
             reorder_qty=fmt(row.reorder_qty),
+            max_stock=fmt(row.max_stock),
             vat_rate=fmt(row.vat_rate) or "0",
             active=row.active,
             version=row.version,

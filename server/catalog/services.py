@@ -18,7 +18,7 @@ from server.catalog.models import Barcode, Item, Lot
 from server.catalog.schemas import BarcodeAdd, BarcodeIn, BarcodeRemove, ItemCreate, ItemUpdate, LotCreate, LotUpdate
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
-from server.schemas import given
+from server.schemas import fmt, given
 from server.sorting import sorted_by
 
 # Built once: the scan and move paths look these up on every request.
@@ -130,9 +130,15 @@ def check_gtin_digit(code: str, field: str = "code") -> None:
         )
 
 
-def _check_reorder(data: ItemCreate | ItemUpdate) -> None:
+def _check_reorder(data: ItemCreate | ItemUpdate, item: Item | None = None) -> None:
     optional_non_negative(given(data.reorder_point), "reorder_point")
     optional_non_negative(given(data.reorder_qty), "reorder_qty")
+    optional_non_negative(given(data.max_stock), "max_stock")
+    point = data.reorder_point if data.reorder_point is not msgspec.UNSET else (item.reorder_point if item else None)
+    ceiling = data.max_stock if data.max_stock is not msgspec.UNSET else (item.max_stock if item else None)
+    if point is not None and ceiling is not None and ceiling < point:
+        raise InvalidInput(f"The maximum stock ({fmt(ceiling)}) cannot be below the reorder point ({fmt(point)}).",
+                           f"库存上限（{fmt(ceiling)}）不能低于再订货点（{fmt(point)}）。", code="invalid", field="max_stock")
 
 
 def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
@@ -152,6 +158,7 @@ def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
         shelf_life_days=data.shelf_life_days,
         reorder_point=data.reorder_point,
         reorder_qty=data.reorder_qty,
+        max_stock=data.max_stock,
         vat_rate=Decimal(data.vat_rate),
     )
     item.barcodes = _checked_barcodes(session, data.barcodes, item_id=None, decimals=data.unit_decimals)
@@ -174,7 +181,7 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
     actor.require("catalog.write")
     item = get_item(session, sku)
     check_version("Item", "商品", sku, item.version, data.version)
-    _check_reorder(data)
+    _check_reorder(data, item)
     changed: dict[str, object] = {}
     if data.vat_rate is not None and Decimal(data.vat_rate) != item.vat_rate:
         changed["vat_rate"] = data.vat_rate
@@ -184,7 +191,7 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
         if value is not None and value != getattr(item, field):
             changed[field] = str(value)
             setattr(item, field, value)
-    for field in ("shelf_life_days", "reorder_point", "reorder_qty"):  # null clears them
+    for field in ("shelf_life_days", "reorder_point", "reorder_qty", "max_stock"):  # null clears them
         value = getattr(data, field)
         if value is not msgspec.UNSET and value != getattr(item, field):
             changed[field] = None if value is None else str(value)

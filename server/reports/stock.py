@@ -481,3 +481,78 @@ EXPIRING = Report(
     ),
     rows=expiring,
 )
+
+
+# Stock alerts ------------------------------------------------------------------------------------
+
+
+class StockAlertParams(Params, kw_only=True):
+    warehouse: WarehouseFilter = None
+    sku: SkuFilter = None
+
+
+def stock_alerts(session: Session, actor: Actor, params: StockAlertParams) -> list[Row]:
+    """库存预警: each item in each warehouse that is under its minimum (available + on order below the warehouse's reorder
+    rule, or where it has none the item's own reorder point: the shortfall) or over its maximum stock (on hand above the
+    item's maximum: the excess). Lots about to expire and stock that does not move have reports of their own."""
+    from server.purchasing.models import ReorderRule
+    from server.purchasing.reorder import on_order
+
+    warehouses = select(Location.id, Location.code).where(Location.kind == "warehouse", Location.active.is_(True))
+    if params.warehouse:
+        warehouses = warehouses.where(Location.id == find_warehouse(session, params.warehouse).id)
+    codes: dict[int, str] = {wid: code for wid, code in session.execute(warehouses.order_by(Location.code))}
+    rules = {(r.item_id, r.warehouse_id): r for r in session.scalars(select(ReorderRule))}
+    limited = select(Item).where(Item.active.is_(True)).where(
+        or_(Item.reorder_point.is_not(None), Item.max_stock.is_not(None), Item.id.in_(select(ReorderRule.item_id).where(ReorderRule.active)))
+    )
+    if params.sku:
+        limited = limited.where(Item.id == find_item(session, params.sku).id)
+    items = list(session.scalars(limited.order_by(Item.sku)))
+    stock: dict[tuple[int, int | None], tuple[Decimal, Decimal]] = {}  # (item, warehouse) -> (on hand, available) outside quarantine
+    if items:
+        for item_id, warehouse_id, on_hand, available in session.execute(
+            select(Balance.item_id, Location.warehouse_id, func.sum(Balance.qty), func.sum(Balance.qty - Balance.reserved))
+            .join(Location, Balance.location_id == Location.id)
+            .where(Balance.item_id.in_([i.id for i in items]), Location.quarantine.is_(False), Location.warehouse_id.in_(list(codes)))
+            .group_by(Balance.item_id, Location.warehouse_id)
+        ):
+            stock[(item_id, warehouse_id)] = (Decimal(on_hand), Decimal(available))
+    out = []
+    for item in items:
+        for warehouse_id, code in codes.items():
+            rule = rules.get((item.id, warehouse_id))
+            low = (rule.min_qty if rule.active else None) if rule is not None else item.reorder_point
+            on_hand, available = stock.get((item.id, warehouse_id), (ZERO, ZERO))
+            coming = on_order(session, item.id, warehouse_id) if low is not None else ZERO
+            shortfall = low - available - coming if low is not None and available + coming < low else None
+            excess = on_hand - item.max_stock if item.max_stock is not None and on_hand > item.max_stock else None
+            if shortfall is None and excess is None:
+                continue
+            out.append({
+                "warehouse": code, "sku": item.sku, "name_zh": item.name_zh, "name_en": item.name_en, "unit": item.unit,
+                "on_hand": on_hand, "available": available, "on_order": coming, "min": low, "max": item.max_stock,
+                "shortfall": shortfall, "excess": excess,
+            })
+    return out
+
+
+STOCK_ALERTS = Report(
+    name="stock_alerts",
+    title_zh="库存预警表",
+    title_en="Stock alerts",
+    permission="reports.read",
+    params=StockAlertParams,
+    columns=(
+        Column("warehouse", "仓库", "Warehouse"),
+        *ITEM_COLUMNS,
+        Column("on_hand", "现存量", "On hand", "qty"),
+        Column("available", "可用量", "Available", "qty"),
+        Column("on_order", "在途及请购", "On order or requested", "qty"),
+        Column("min", "最低库存（再订货点）", "Minimum (reorder point)", "qty"),
+        Column("max", "库存上限", "Maximum", "qty"),
+        Column("shortfall", "低于最低库存", "Short of the minimum", "qty"),
+        Column("excess", "超出上限", "Over the maximum", "qty"),
+    ),
+    rows=stock_alerts,
+)
