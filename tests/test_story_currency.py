@@ -72,6 +72,11 @@ def test_a_purchase_in_dollars_is_booked_in_yuan_at_each_days_rate(client, world
     bill = finance.post("/api/v1/bills", {"po": number, "supplier_ref": "US-INV-7", "lines": [{"line": 1, "qty": "200", "unit_price": "8"}]},
                         expect=201)
     assert (bill["currency"], bill["exchange_rate"], bill["total"], bill["total_cny"]) == ("USD", "7.2", "1808", "13017.6")
+    # The supplier's invoice states 7.25: entered so, the draft is booked at it; corrected back, at 7.2 again.
+    stated = finance.patch(f"/api/v1/bills/{bill['number']}", {"version": bill["version"], "exchange_rate": "7.25"})
+    assert (stated["exchange_rate"], stated["total_cny"]) == ("7.25", "13108")
+    bill = finance.patch(f"/api/v1/bills/{bill['number']}", {"version": stated["version"], "exchange_rate": "7.2"})
+    assert bill["total_cny"] == "13017.6"
     posted = finance.post(f"/api/v1/bills/{bill['number']}/post", {})
     assert posted["status"] == "posted"
     assert sorted(finance.journal("bill", bill["number"])) == sorted([

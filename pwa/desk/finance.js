@@ -1,12 +1,13 @@
 // Finance in the back office: payments (recorded and allocated to open bills and invoices), the journal, the trial
-// balance and the receivables and payables ageing, each figure leading to the documents behind it.
+// balance, the receivables and payables ageing, each figure leading to the documents behind it, and the day's
+// exchange rates.
 
 import * as sync from "../sync.js";
 import { language } from "../i18n.js";
 import { h, say, showing, money, scroller } from "../ui.js";
 import {
   amount, back, cell, control, deskTexts, enc, facts, formField, grid, kept, link, load, may, num, pagedList, put, recordForm, row,
-  valuesOf, when, history, by,
+  valuesOf, when, history, by, zone,
 } from "../desk.js";
 
 const { t, known } = deskTexts({
@@ -95,12 +96,31 @@ const { t, known } = deskTexts({
   "doc kind payment": ["未核销收付款", "Unallocated payment"],
   "no rows": ["没有记录", "Nothing to show"],
   today: ["今天", "Today"],
+  "exchange-rates": ["汇率", "Exchange rates"],
+  "enter rate": ["录入汇率", "Enter a day's rate"],
+  "save rate": ["保存汇率", "Save the rate"],
+  "rate day": ["生效日期", "From the day"],
+  "rate value": ["汇率（1 单位外币折合人民币）", "Rate (yuan per unit)"],
+  "rate hint": ["例如 7.1：自该日起适用，直到下一个有汇率的日期", "e.g. 7.1: it holds from that day until the next day with a rate"],
+  "rates by finance": ["汇率由财务录入。", "Finance enters the exchange rates."],
+  "rates entered": ["已录入的汇率（最近的日期在前）", "Rates entered (the latest day first)"],
+  "exchange rate": ["汇率", "Exchange rate"],
+  "bank rate": ["银行汇率（可选）", "Bank's rate (optional)"],
+  "bank rate hint": ["1 单位外币折合人民币；留空则按收付日的汇率", "Yuan per unit; empty: the rate of the day paid"],
+  "amount cny": ["折合人民币", "In yuan"],
+  "payment currency": ["收付币种", "Currency of the payment"],
+  "currency of documents": ["按所核销单据的币种，无核销时按往来单位的币种", "That of the documents it settles, else the partner's"],
+  "open in currency": ["原币余额", "Balance in currency"],
 }, "finance");
 
 const BUCKETS = ["not_due", "d1_30", "d31_60", "d61_90", "over_90"];
 const METHODS = ["bank", "cash", "cheque", "other"];
 const SOURCES = ["move", "invoice", "bill", "payment"];
 const nameOf = (r) => (language() === "zh" ? r.name_zh || r.name_en : r.name_en || r.name_zh) || "";
+// The books are kept in yuan (the API's *_cny figures): a document in it has the rate 1 and nothing to convert.
+const YUAN = "CNY";
+/** A document's rate as a person reads it: "1 USD = 7.1 CNY". */
+const rateText = (currency, rate) => `1 ${currency} = ${rate} ${YUAN}`;
 
 /** A finance document as a link to its page: invoices and bills have theirs, moves and payments are ours. */
 function documentLink(type, number) {
@@ -129,11 +149,11 @@ async function payments(here, panel, number) {
         { name: "partner", label: t("partner"), placeholder: t("code") }, { name: "date_from", label: t("date from"), type: "date" },
         { name: "date_to", label: t("date to"), type: "date" }],
       columns: [by("number", t("number")), by("paid_on", t("paid on")), by("kind", t("payment kind")), by("partner", t("partner")),
-        by("amount", num(t("payment amount"))), by("unallocated", num(t("unallocated"))), by("method", t("method")), by("reference", t("payment reference")),
-        t("allocations")],
+        by("amount", num(t("payment amount"))), by("unallocated", num(t("unallocated"))), t("currency"), by("method", t("method")),
+        by("reference", t("payment reference")), t("allocations")],
       fetchPage: (params) => sync.api("/api/v1/payments", { params }),
       draw: (p) => row({ "data-payment": p.number }, [link("payments", p.number), p.paid_on, known("payment kind", p.kind), link("partners", p.partner),
-        amount(p.amount), amount(p.unallocated), known("method", p.method), p.reference,
+        amount(p.amount), amount(p.unallocated), p.currency, known("method", p.method), p.reference,
         h("span", {}, p.allocations.flatMap((a, i) => [i ? ", " : "", documentLink(p.kind === "customer" ? "invoice" : "bill", a.document)]))]),
     }));
 }
@@ -147,9 +167,10 @@ const fromCents = (c) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, "
 
 /**
  * A partner's open invoices (a customer) or bills (a supplier) with a field each for what to allocate to it, a "pay in
- * full" button, and the running total in `tally`. Drawn into `documents`; false when nothing was drawn.
+ * full" button, and the running total in `tally`. Drawn into `documents`; false when nothing was drawn. What is open is
+ * shown in each document's currency, the one a payment settling it is in (only those in `currency`, when given).
  */
-async function openDocuments(here, documents, tally, kind, partner) {
+async function openDocuments(here, documents, tally, kind, partner, { currency = null, unit = null } = {}) {
   put(documents, h("p", { class: "muted" }, t("loading")));
   let report;
   try {
@@ -160,24 +181,24 @@ async function openDocuments(here, documents, tally, kind, partner) {
     return false;
   }
   if (!showing(here)) return false;
-  const open = report.rows.filter((r) => r.kind === "invoice" || r.kind === "bill");
+  const open = report.rows.filter((r) => (r.kind === "invoice" || r.kind === "bill") && (!currency || r.currency === currency));
   if (!open.length) {
     put(documents, h("p", { class: "muted", "data-field": "no-open" }, t("no open documents")));
     return true;
   }
   put(documents, h("h4", {}, t("open documents")), grid(
-    [t("document"), t("doc date"), t("due date"), num(t("days past due")), num(t("open amount")), t("allocate"), ""],
+    [t("document"), t("doc date"), t("due date"), num(t("days past due")), num(t("open amount")), t("currency"), t("allocate"), ""],
     open.map((r) => {
       const input = h("input", { type: "text", inputmode: "decimal", name: `allocate:${r.document}`, autocomplete: "off", size: 10,
-        "aria-label": `${t("allocate to")} ${r.document}`, "data-open": String(r.total_open) });
-      return row({ "data-document": r.document }, [documentLink(r.kind, r.document), r.date, r.due_date, num(String(r.days_past_due ?? "")),
-        amount(String(r.total_open)), input,
+        "aria-label": `${t("allocate to")} ${r.document}`, "data-open": String(r.open_currency), "data-currency": r.currency });
+      return row({ "data-document": r.document, "data-currency": r.currency }, [documentLink(r.kind, r.document), r.date, r.due_date,
+        num(String(r.days_past_due ?? "")), amount(String(r.open_currency)), r.currency, input,
         h("button", { type: "button", "data-action": "in-full", "aria-label": `${t("pay in full of")} ${r.document}`, onclick: () => {
-          input.value = String(r.total_open);
+          input.value = String(r.open_currency);
           input.dispatchEvent(new Event("input", { bubbles: true }));
         } }, t("pay in full"))]);
     }), { id: "allocation-table" }),
-  h("p", {}, `${t("allocated so far")}: `, tally));
+  h("p", {}, `${t("allocated so far")}: `, tally, unit ? [" ", unit] : null));
   return true;
 }
 
@@ -196,14 +217,35 @@ function tallyAllocations(form, tally) {
 async function newPayment(here, panel) {
   const documents = h("div", { id: "open-documents", "aria-live": "polite" }, h("p", { class: "muted" }, t("enter partner")));
   const tally = h("output", { "data-field": "allocated" }, "0.00");
+  const unit = h("span", { "data-field": "allocated-currency" });
+  // The payment's currency as the server takes it: that of the first document it settles, else the partner's. The
+  // bank's rate is asked for only when that is not yuan (a payment in yuan has the rate 1).
+  const currency = h("output", { "data-field": "payment-currency" }, "—");
+  const rate = formField({ name: "exchange_rate", label: t("bank rate"), inputmode: "decimal", hint: t("bank rate hint"), size: 12 });
+  let partnerCurrency = "";
+  const showCurrency = (form) => {
+    const settled = [...form.querySelectorAll("input[name^='allocate:']")].find((input) => input.value.trim());
+    const code = settled?.dataset.currency || partnerCurrency;
+    currency.textContent = code || "—";
+    unit.textContent = code;
+    rate.hidden = !code || code === YUAN;
+    form.elements.exchange_rate.disabled = rate.hidden;  // not sent while hidden
+  };
   let shownFor = "";
   const showDocuments = async (form) => {
     const kind = form.elements.kind.value;
     const partner = form.elements.partner.value.trim();
     if (`${kind}:${partner}` === shownFor) return;
     shownFor = `${kind}:${partner}`;
+    partnerCurrency = "";
+    showCurrency(form);
     if (!partner) return put(documents, h("p", { class: "muted" }, t("enter partner")));
-    if (!(await openDocuments(here, documents, tally, kind, partner)) && shownFor === `${kind}:${partner}`) shownFor = "";
+    const [drawn, found] = await Promise.all([openDocuments(here, documents, tally, kind, partner, { unit }),
+      sync.api(`/api/v1/partners/${enc(partner)}`).catch(() => null)]);
+    if (shownFor !== `${kind}:${partner}`) return;  // another partner was typed meanwhile
+    partnerCurrency = found?.currency || "";
+    showCurrency(form);
+    if (!drawn) shownFor = "";
   };
   const form = recordForm({
     id: "payment-form",
@@ -214,13 +256,16 @@ async function newPayment(here, panel) {
         value: "customer" }),
       formField({ name: "partner", label: t("partner code"), required: true }),
       formField({ name: "amount", label: t("payment amount"), inputmode: "decimal", required: true }),
+      rate,
       formField({ name: "paid_on", label: t("paid on"), type: "date" }),
       formField({ name: "method", label: t("method"), options: METHODS.map((m) => [m, t(`method ${m}`)]), value: "bank" }),
       formField({ name: "reference", label: t("payment reference") }),
+      h("p", {}, `${t("payment currency")}: `, currency, " ", h("small", { class: "muted" }, `(${t("currency of documents")})`)),
       documents,
     ],
     submit: (values) => sync.api("/api/v1/payments", { method: "POST", body: {
       kind: values.kind, partner: values.partner, amount: values.amount, ...(values.paid_on ? { paid_on: values.paid_on } : {}),
+      ...(values.exchange_rate ? { exchange_rate: values.exchange_rate } : {}),
       method: values.method, reference: values.reference || "", allocations: allocationsOf(values),
     } }),
     saved: (p) => {
@@ -235,6 +280,8 @@ async function newPayment(here, panel) {
   partnerField.addEventListener("change", () => showDocuments(form));
   form.elements.kind.addEventListener("change", () => showDocuments(form));
   tallyAllocations(form, tally);
+  form.addEventListener("input", (event) => { if (event.target.name?.startsWith("allocate:")) showCurrency(form); });
+  showCurrency(form);
   put(panel, back("payments"), form);
   form.elements.kind.focus();
 }
@@ -248,9 +295,10 @@ async function payment(here, panel, number) {
   const allocateRest = async () => {
     const documents = h("div", { id: "open-documents", "aria-live": "polite" });
     const tally = h("output", { "data-field": "allocated" }, "0.00");
+    const unit = h("span", { "data-field": "allocated-currency" }, p.currency);
     const form = recordForm({
       id: "allocate-form",
-      title: `${t("allocate rest")} · ${money(p.unallocated)}`,
+      title: `${t("allocate rest")} · ${money(p.unallocated)} ${p.currency}`,
       label: t("allocate"),
       fields: [documents],
       submit: (values) => sync.api(`/api/v1/payments/${enc(p.number)}/allocate`, { method: "POST", body: { allocations: allocationsOf(values) } }),
@@ -262,13 +310,19 @@ async function payment(here, panel, number) {
     });
     tallyAllocations(form, tally);
     put(allocating, form);
-    if (await openDocuments(here, documents, tally, p.kind, p.partner)) form.querySelector("input[name^='allocate:']")?.focus();
+    // A payment settles documents in its own currency only: the others are not offered.
+    if (await openDocuments(here, documents, tally, p.kind, p.partner, { currency: p.currency, unit })) {
+      form.querySelector("input[name^='allocate:']")?.focus();
+    }
   };
   put(panel,
     back("payments"),
     h("h3", { tabindex: "-1" }, `${p.number} · ${p.partner}`),
     facts([[t("payment kind"), known("payment kind", p.kind)], [t("partner"), link("partners", p.partner)],
       [t("payment amount"), money(p.amount), { "data-field": "amount" }], [t("unallocated"), money(p.unallocated), { "data-field": "unallocated" }],
+      [t("currency"), p.currency, { "data-field": "currency" }],
+      p.currency !== YUAN ? [t("exchange rate"), rateText(p.currency, p.exchange_rate), { "data-field": "exchange-rate" }] : null,
+      p.currency !== YUAN ? [t("amount cny"), `${money(p.amount_cny)} ${YUAN}`, { "data-field": "amount-cny" }] : null,
       [t("paid on"), p.paid_on], [t("method"), known("method", p.method)], [t("payment reference"), p.reference], [t("created"), when(p.created_at)]]),
     h("h4", {}, t("allocations")),
     p.allocations.length ? grid([t("document"), num(t("amountcol"))],
@@ -399,13 +453,17 @@ async function ageing(here, panel, which, partner, bucket) {
       const href = `#/office/ageing/${side}/${enc(r.partner)}${BUCKETS.includes(key) ? `/${key}` : ""}`;
       return num(h("a", { href, "data-bucket": key, "aria-label": `${r.partner} ${t(key === "balance" ? "ageing balance" : key)} ${money(value)}` }, money(value)));
     };
+    // Figures in yuan, as the books hold them; a partner with documents in two currencies has a row for each, which
+    // also says what is open in that currency.
     put(result, report.rows.length ? scroller(h("table", { id: "ageing-table", "data-which": side },
-      h("thead", {}, h("tr", {}, [t("partner"), t("name"), ...BUCKETS.map((b) => num(t(b))), num(t("total_open")), num(t("unapplied")), num(t("ageing balance"))]
-        .map((c) => cell("th", c, { scope: "col" })))),
-      h("tbody", {}, report.rows.map((r) => row({ "data-partner": r.partner }, [link("partners", r.partner), language() === "zh" ? r.partner_name_zh : r.partner_name_en,
-        ...BUCKETS.map((b) => figure(r, b)), figure(r, "total_open"), amount(String(r.unapplied)), figure(r, "balance")]))),
-      h("tfoot", {}, h("tr", { "data-field": "totals" }, cell("th", t("total"), { scope: "row" }), cell("td", ""),
-        ...[...BUCKETS, "total_open", "unapplied", "balance"].map((k) => cell("td", amount(String(report.totals[k] ?? "0")), { "data-key": k }))))))
+      h("thead", {}, h("tr", {}, [t("partner"), t("name"), t("currency"), ...BUCKETS.map((b) => num(t(b))), num(t("total_open")), num(t("unapplied")),
+        num(t("ageing balance")), num(t("open in currency"))].map((c) => cell("th", c, { scope: "col" })))),
+      h("tbody", {}, report.rows.map((r) => row({ "data-partner": r.partner, "data-currency": r.currency }, [link("partners", r.partner),
+        language() === "zh" ? r.partner_name_zh : r.partner_name_en, r.currency, ...BUCKETS.map((b) => figure(r, b)), figure(r, "total_open"),
+        amount(String(r.unapplied)), figure(r, "balance"), amount(String(r.open_currency))]))),
+      h("tfoot", {}, h("tr", { "data-field": "totals" }, cell("th", t("total"), { scope: "row" }), cell("td", ""), cell("td", YUAN),
+        ...[...BUCKETS, "total_open", "unapplied", "balance"].map((k) => cell("td", amount(String(report.totals[k] ?? "0")), { "data-key": k })),
+        cell("td", "")))))
       : h("p", { class: "muted" }, t("no rows")));
   };
   const form = h("form", { class: "filters", onsubmit: (event) => {
@@ -435,11 +493,57 @@ async function ageingDocuments(here, panel, which, partner, bucket, state) {
     facts([[t("partner"), link("partners", partner)], [t("as of"), asOf || report.params.as_of || t("today")]]),
     h("h4", {}, t("documents behind")),
     rows.length ? grid([t("document"), t("kind"), t("doc date"), t("due date"), num(t("days past due")), num(BUCKETS.includes(bucket) ? t(bucket) : t("open amount")),
-      num(t("unapplied")), num(t("ageing balance"))],
-    rows.map((r) => row({ "data-document": r.document }, [documentLink(r.kind, r.document), known("doc kind", r.kind), r.date, r.due_date || "",
-      num(r.days_past_due === null || r.days_past_due === undefined ? "" : String(r.days_past_due)), amount(String(BUCKETS.includes(bucket) ? r[bucket] : r.total_open)),
-      amount(String(r.unapplied)), amount(String(r.balance))])), { id: "ageing-documents" })
+      num(t("unapplied")), num(t("ageing balance")), t("currency"), num(t("open in currency"))],
+    rows.map((r) => row({ "data-document": r.document, "data-currency": r.currency }, [documentLink(r.kind, r.document), known("doc kind", r.kind), r.date,
+      r.due_date || "", num(r.days_past_due === null || r.days_past_due === undefined ? "" : String(r.days_past_due)),
+      amount(String(BUCKETS.includes(bucket) ? r[bucket] : r.total_open)), amount(String(r.unapplied)), amount(String(r.balance)), r.currency,
+      amount(String(r.open_currency))])), { id: "ageing-documents" })
       : h("p", { class: "muted" }, t("no rows")));
+}
+
+// Exchange rates ---------------------------------------------------------------------------------
+
+/** Today in the company's time zone, as a date field takes it: the day a rate entered now is for. */
+const today = () => new Intl.DateTimeFormat("sv-SE", { timeZone: zone() }).format(new Date());
+
+/** #/office/exchange-rates: the rates entered, the latest day first, and for finance a form to enter a day's rate. */
+async function exchangeRates(here, panel) {
+  const currencies = await load(here, panel, sync.api("/api/v1/currencies"));
+  if (!currencies) return;
+  const foreign = currencies.filter((c) => !c.company);
+  const shown = (code) => {
+    const found = currencies.find((c) => c.code === code);
+    return found ? `${code} · ${nameOf(found)}` : code;
+  };
+  const state = keptForm("exchange-rate", { currency: foreign[0]?.code || "" });
+  const draw = () => {
+    const form = may("finance.rates") ? recordForm({
+      id: "rate-form",
+      title: t("enter rate"),
+      label: t("save rate"),
+      fields: [
+        { name: "currency", label: t("currency"), options: foreign.map((c) => [c.code, shown(c.code)]), value: state.values.currency, required: true },
+        { name: "on", label: t("rate day"), type: "date", value: today(), required: true },
+        { name: "rate", label: t("rate value"), inputmode: "decimal", required: true, size: 12, hint: t("rate hint") },
+      ],
+      submit: (values) => sync.api("/api/v1/exchange-rates", { method: "PUT", body: { currency: values.currency, on: values.on, rate: values.rate } }),
+      saved: (r) => {
+        say("ok", `${rateText(r.currency, r.rate)} · ${r.on} · ${t("saved")}`);
+        state.values.currency = r.currency;
+        if (!showing(here)) return;
+        draw();
+        panel.querySelector("#rate-form [name=rate]")?.focus();
+      },
+    }) : h("p", { class: "muted", "data-field": "rates-by-finance" }, t("rates by finance"));
+    put(panel, form, h("h4", {}, t("rates entered")), pagedList(here, {
+      key: "exchange-rates",
+      filters: [{ name: "currency", label: t("currency"), options: [["", t("all")], ...foreign.map((c) => [c.code, shown(c.code)])] }],
+      columns: [t("currency"), t("rate day"), num(t("rate value"))],
+      fetchPage: (params) => sync.api("/api/v1/exchange-rates", { params }),
+      draw: (r) => row({ "data-currency": r.currency, "data-on": r.on }, [shown(r.currency), r.on, num(r.rate)]),
+    }));
+  };
+  draw();
 }
 
 const reads = () => may("finance.read");
@@ -450,4 +554,7 @@ export const sections = {
   journal: { draw: journal, group: "finance", may: reads, label: () => t("journal") },
   "trial-balance": { draw: trialBalance, group: "finance", may: reads, label: () => t("trial-balance") },
   ageing: { draw: ageing, group: "finance", may: reads, label: () => t("ageing") },
+  // Read by whoever deals in money (a buyer ordering in dollars asks what the rate is); entered by finance.
+  "exchange-rates": { draw: exchangeRates, group: "finance", may: () => reads() || may("prices.read") || may("finance.rates"),
+    label: () => t("exchange-rates") },
 };

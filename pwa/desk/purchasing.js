@@ -3,7 +3,7 @@
 
 import * as sync from "../sync.js";
 import { language } from "../i18n.js";
-import { h, say, showing, go, scroller } from "../ui.js";
+import { h, say, showing, go, scroller, money } from "../ui.js";
 import {
   amount, back, deskTexts, documentActions, enc, facts, fail, formField, grid, link, load, may, named, num, pagedList, put, recordForm, row,
   totals, when, history, by,
@@ -87,6 +87,12 @@ const { t, known, stateOptions } = deskTexts({
   suggested: ["建议库位", "Suggested bin"],
   "put to": ["上架到", "Put away to"],
   "nothing billable": ["这张采购订单没有已收货合格且未开票的数量。", "Nothing on this purchase order is received, accepted and not yet billed."],
+  "supplier currency": ["供应商的币种", "The supplier's currency"],
+  "currency hint": ["默认为所选供应商的币种", "By default, the chosen supplier's currency"],
+  "exchange rate": ["汇率", "Exchange rate"],
+  "total cny": ["折合人民币合计", "Total in yuan"],
+  "bill rate": ["发票汇率（可选）", "Bill's exchange rate (optional)"],
+  "bill rate hint": ["1 单位外币折合人民币；留空则按发票日期的汇率", "Yuan per unit; empty: the rate of the bill's day"],
 }, "purchasing");
 
 const REQ_STATES = ["pending", "open", "ordered", "rejected", "cancelled"];
@@ -95,6 +101,17 @@ const RECEIPT_STATES = ["open", "inspecting", "putaway", "done", "cancelled"];
 const BILL_STATES = ["draft", "blocked", "posted", "partially_paid", "paid", "cancelled"];
 
 const said = (zh, en) => (language() === "zh" ? zh : en);
+// The books are kept in yuan (the API's *_cny figures): a document in it has the rate 1 and nothing to convert.
+const YUAN = "CNY";
+/** A document's rate as a person reads it: "1 USD = 7.1 CNY". */
+const rateText = (currency, rate) => `1 ${currency} = ${rate} ${YUAN}`;
+
+/** What a document in another currency is in yuan: its rate, and its total when the person may see it. */
+function inYuan(doc) {
+  if (!doc.currency || doc.currency === YUAN) return [];
+  return [[t("exchange rate"), rateText(doc.currency, doc.exchange_rate), { "data-field": "exchange-rate" }],
+    doc.total_cny === null || doc.total_cny === undefined ? null : [t("total cny"), `${money(doc.total_cny)} ${YUAN}`, { "data-field": "total-cny" }]];
+}
 
 function heading(text) {
   return h("h3", { tabindex: "-1" }, text);
@@ -397,9 +414,11 @@ const PO_LINE_COLUMNS = () => [
   { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", hint: t("vat hint"), size: 8 },
 ];
 
-function poForm(here, panel) {
+async function poForm(here, panel) {
+  const currencies = await load(here, panel, sync.api("/api/v1/currencies"));
+  if (!currencies) return;
   const editor = lineEditor({ id: "po-form-lines", columns: PO_LINE_COLUMNS() });
-  put(panel, back("purchase-orders"), recordForm({
+  const form = recordForm({
     id: "po-form",
     title: t("new po"),
     label: t("create"),
@@ -407,7 +426,8 @@ function poForm(here, panel) {
       { name: "supplier", label: t("supplier"), required: true },
       { name: "warehouse", label: t("warehouse"), required: true },
       { name: "expected_date", label: t("expected date"), type: "date" },
-      { name: "currency", label: t("currency"), value: "CNY", maxlength: 3, size: 4 },
+      { name: "currency", label: t("currency"), value: "", hint: t("currency hint"),
+        options: [["", t("supplier currency")], ...currencies.map((c) => [c.code, `${c.code} · ${named(c)}`])] },
       { name: "note", label: t("note"), type: "textarea" },
       editor.element,
     ],
@@ -422,8 +442,21 @@ function poForm(here, panel) {
       go(`#/office/purchase-orders/${enc(po.number)}`);
     },
     cancel: () => go("#/office/purchase-orders"),
-  }));
-  panel.querySelector("[name=supplier]").focus();
+  });
+  // The currency follows the supplier typed, until the purchaser picks one: then it is theirs. Left at "the supplier's
+  // currency", the server takes the supplier's.
+  const { supplier, currency } = form.elements;
+  let picked = false;
+  currency.addEventListener("change", () => { picked = currency.value !== ""; });
+  supplier.addEventListener("change", async () => {
+    const code = supplier.value.trim();
+    if (!code || picked) return;
+    const partner = await sync.api(`/api/v1/partners/${enc(code)}`).catch(() => null);
+    if (!partner || picked || supplier.value.trim() !== code || !showing(here)) return;
+    if ([...currency.options].some((o) => o.value === partner.currency)) currency.value = partner.currency;
+  });
+  put(panel, back("purchase-orders"), form);
+  supplier.focus();
 }
 
 /** Change an order where its state lets it change: only what was changed is sent, so a frozen field is refused only
@@ -485,7 +518,8 @@ async function purchaseOrder(here, panel, number) {
     back("purchase-orders"),
     heading(`${po.number} · ${po.supplier}`),
     facts([[t("status"), known("state", po.status), { "data-field": "status" }], [t("supplier"), link("partners", po.supplier)],
-      [t("warehouse"), po.warehouse], [t("currency"), po.currency], [t("expected"), po.expected_date, { "data-field": "expected_date" }],
+      [t("warehouse"), po.warehouse], [t("currency"), po.currency, { "data-field": "currency" }], ...inYuan(po),
+      [t("expected"), po.expected_date, { "data-field": "expected_date" }],
       [t("note"), po.note, { "data-field": "note" }],
       [t("version"), po.version, { "data-field": "version" }], [t("approval roles"), po.approval_roles.map((r) => known("role", r)).join(" → ")],
       [t("created by"), po.created_by], [t("created"), when(po.created_at)]]),
@@ -605,10 +639,10 @@ async function bills(here, panel, number, po) {
     filters: [{ name: "status", label: t("status"), options: stateOptions(BILL_STATES) },
       { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "po", label: t("po"), placeholder: "PO-…" }],
     columns: [by("number", t("number")), by("status", t("status")), by("supplier", t("supplier")), by("po", t("po")), by("supplier_ref", t("supplier ref")),
-      by("bill_date", t("bill date")), by("due_date", t("due date")), by("total", num(t("total"))), by("open", num(t("open")))],
+      by("bill_date", t("bill date")), by("due_date", t("due date")), by("total", num(t("total"))), by("open", num(t("open"))), t("currency")],
     fetchPage: (params) => sync.api("/api/v1/bills", { params }),
     draw: (b) => row({ "data-bill": b.number }, [link("bills", b.number), known("state", b.status), b.supplier, link("purchase-orders", b.po), b.supplier_ref,
-      b.bill_date, b.due_date, amount(b.total), amount(b.open)]),
+      b.bill_date, b.due_date, amount(b.total), amount(b.open), b.currency]),
   }));
 }
 
@@ -631,19 +665,21 @@ async function billForm(here, panel, number) {
     rows: open.map((l) => ({ fixed: l.line, qty: l.to_bill, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
   put(panel, back("bills"), open.length ? recordForm({
     id: "bill-form",
-    title: `${t("enter bill")} · ${po.number} · ${po.supplier}`,
+    title: `${t("enter bill")} · ${po.number} · ${po.supplier} · ${po.currency}`,
     label: t("create"),
     fields: [
       { name: "supplier_ref", label: t("supplier ref") },
       { name: "bill_date", label: t("bill date"), type: "date" },
       { name: "due_date", label: t("due date"), type: "date" },
+      po.currency !== YUAN ? { name: "exchange_rate", label: `${t("bill rate")} · ${po.currency}`, inputmode: "decimal", hint: t("bill rate hint"), size: 12 }
+        : null,
       { name: "note", label: t("note"), type: "textarea" },
       editor.element,
-    ],
+    ].filter(Boolean),
     submit: (values) => {
       const { lines, rows } = editor.read();
       const body = { po: po.number, lines };
-      for (const key of ["supplier_ref", "bill_date", "due_date", "note"]) if (values[key]) body[key] = values[key];
+      for (const key of ["supplier_ref", "bill_date", "due_date", "exchange_rate", "note"]) if (values[key]) body[key] = values[key];
       return sending(sync.api("/api/v1/bills", { method: "POST", body }), rows);
     },
     saved: (b) => {
@@ -710,7 +746,8 @@ async function bill(here, panel, number) {
     back("bills"),
     heading(`${b.number} · ${b.supplier}`),
     facts([[t("status"), known("state", b.status), { "data-field": "status" }], [t("supplier"), link("partners", b.supplier)],
-      [t("po"), link("purchase-orders", b.po)], [t("supplier ref"), b.supplier_ref], [t("bill date"), b.bill_date], [t("due date"), b.due_date],
+      [t("po"), link("purchase-orders", b.po)], [t("currency"), b.currency, { "data-field": "currency" }], ...inYuan(b),
+      [t("supplier ref"), b.supplier_ref], [t("bill date"), b.bill_date], [t("due date"), b.due_date],
       [t("paid"), amount(b.paid).text], [t("open"), amount(b.open).text, { "data-field": "open" }], [t("note"), b.note], [t("version"), b.version]]),
     b.match_issues.length ? h("section", { class: "form-error", id: "bill-issues", "aria-labelledby": "bill-issues-title" },
       h("h4", { id: "bill-issues-title" }, t("why blocked")),

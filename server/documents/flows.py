@@ -223,8 +223,8 @@ BILL = Flow(
         "cancel": {"draft": "cancelled", "blocked": "cancelled"},
     },
     {
-        "draft": frozenset({"lines", "supplier_ref", "bill_date", "due_date", "note"}),
-        "blocked": frozenset({"lines", "supplier_ref", "bill_date", "due_date", "note"}),
+        "draft": frozenset({"lines", "supplier_ref", "bill_date", "due_date", "note", "exchange_rate"}),
+        "blocked": frozenset({"lines", "supplier_ref", "bill_date", "due_date", "note", "exchange_rate"}),
         "posted": frozenset({"note"}),
         "partially_paid": frozenset({"note"}),
     },
