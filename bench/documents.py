@@ -1,7 +1,7 @@
-"""Document posting benchmark: a receipt of 1,000 and 5,000 lines, a stocktake of 1,000 and 50,000 lines.
+"""Document posting benchmark: a receipt of 1,000 and 5,000 lines, a stocktake of 1,000 and 50,000 lines, a month-end close.
 
     python bench/documents.py [--backend sqlite|postgresql|both] [--rounds 3] [--receipts 1000,5000] [--counts 1000,50000]
-                              [--profile receipt|count]
+                              [--close 10000] [--profile receipt|count]
 
 Per backend (SQLite in a temporary file, PostgreSQL in a scratch schema dropped afterwards), prints for each
 size the median over the rounds of the posting's seconds (the posting call and its commit only: orders,
@@ -13,6 +13,10 @@ that costs the same per line at every size has a ratio of 1; the goal is at most
   (one item per line) into the dock, in one transaction.
 - Stocktake: `counts.services.post_count` of a count of n lines (500 items in n/500 bins), every line counted
   one more or one less than the book, so each line posts one adjustment move.
+
+- Month-end close: last month holds --close documents (supplier payments dated in it, each with its journal entry, on
+  top of everything the other measurements posted); the seconds of its close checklist (which runs the books' check)
+  and of closing it, then of refusing a payment dated in the closed month.
 
 Rounds alternate which size goes first. `--profile` runs cProfile over one posting of the largest size of
 that kind and prints the functions taking the most time.
@@ -49,6 +53,8 @@ from server.catalog.services import create_item  # noqa: E402
 from server.counts.models import StocktakeLine  # noqa: E402
 from server.counts.services import CountIn, get_count, post_count, record_counts, start_count  # noqa: E402
 from server.db import Database  # noqa: E402
+from server.finance.payments import record_payment  # noqa: E402
+from server.finance.periods import checklist, close_period  # noqa: E402
 from server.inventory.models import Balance  # noqa: E402
 from server.inventory.services import move  # noqa: E402
 from server.locations.models import Location  # noqa: E402
@@ -209,6 +215,40 @@ def measure(kind: str, sizes: list[int], rounds: int, run: Callable[[int], float
     print(f"{kind:>9} per-line cost {large:,} / {small:,} = {per_line[large] / per_line[small]:.2f}  (goal ≤ 1.3)", flush=True)
 
 
+def month_close(world: World, documents: int) -> None:
+    """Last month with `documents` payments dated in it: its checklist, its close, and a refusal once it is closed."""
+    import datetime as dt
+
+    from server.dates import local_today
+    from server.errors import Conflict
+
+    last = (local_today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    start = time.perf_counter()
+    for first in range(0, documents, 1000):
+        with world.db.write() as s:
+            for n in range(first, min(documents, first + 1000)):
+                record_payment(s, world.admin, kind="supplier", partner="SUP", amount=Decimal(1), paid_on=last + dt.timedelta(days=n % 28),
+                               reference=f"bench {n}")
+    print(f"month close: {documents:,} payments dated in {last:%Y-%m} posted in {time.perf_counter() - start:.0f} s (untimed set-up)", flush=True)
+    start = time.perf_counter()
+    with world.db.read() as s:
+        items = checklist(s, world.admin, last)
+    checked = time.perf_counter() - start
+    start = time.perf_counter()
+    with world.db.write() as s:
+        close_period(s, world.admin, last)
+    closed = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        with world.db.write() as s:
+            record_payment(s, world.admin, kind="supplier", partner="SUP", amount=Decimal(1), paid_on=last)
+        raise AssertionError("a payment dated in a closed month was taken")
+    except Conflict:
+        refused = time.perf_counter() - start
+    print(f"month close: checklist {checked:.2f} s ({len(items)} checks, all clear: {all(i.ok for i in items if i.blocking)}), "
+          f"close {closed:.2f} s, a payment dated in it refused in {refused * 1e3:.1f} ms", flush=True)
+
+
 def profile_one(kind: str, world: World, lines: int) -> None:
     profile = cProfile.Profile()
     seconds = (post_receipt if kind == "receipt" else post_stocktake)(world, lines, profile)
@@ -219,7 +259,7 @@ def profile_one(kind: str, world: World, lines: int) -> None:
     print(out.getvalue())
 
 
-def run(backend: str, tmp: Path, receipt_sizes: list[int], count_sizes: list[int], rounds: int, profile: str | None) -> None:
+def run(backend: str, tmp: Path, receipt_sizes: list[int], count_sizes: list[int], rounds: int, profile: str | None, close: int = 0) -> None:
     print(f"== {backend} ==", flush=True)
     db = fresh(backend, tmp)
     try:
@@ -232,6 +272,8 @@ def run(backend: str, tmp: Path, receipt_sizes: list[int], count_sizes: list[int
             measure("receipt", receipt_sizes, rounds, lambda n: post_receipt(world, n))
         if count_sizes:
             measure("stocktake", count_sizes, rounds, lambda n: post_stocktake(world, n))
+        if close:
+            month_close(world, close)
         if profile == "receipt" and receipt_sizes:
             profile_one("receipt", world, max(receipt_sizes))
         if profile == "count" and count_sizes:
@@ -247,13 +289,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--receipts", default="1000,5000", help="receipt sizes in lines")
     parser.add_argument("--counts", default="1000,50000", help="stocktake sizes in lines")
+    parser.add_argument("--close", type=int, default=10_000, help="documents dated in the month closed (0: no month-end close)")
     parser.add_argument("--profile", choices=("receipt", "count"), help="also profile one posting of the largest size")
     args = parser.parse_args()
     receipt_sizes = [int(n) for n in args.receipts.split(",") if n]
     count_sizes = [int(n) for n in args.counts.split(",") if n]
     with tempfile.TemporaryDirectory() as tmpdir:
         for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
-            run(backend, Path(tmpdir), receipt_sizes, count_sizes, args.rounds, args.profile)
+            run(backend, Path(tmpdir), receipt_sizes, count_sizes, args.rounds, args.profile, args.close)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
 from server.catalog.routes import ItemController, LotController
 from server.counts.routes import CountController
 from server.db import Database
-from server.finance.routes import CurrencyController, FinanceController, PaymentController
+from server.finance.routes import CurrencyController, FinanceController, PaymentController, PeriodController
 from server.imports.routes import ImportController
 from server.inventory.routes import StockController
 from server.jobs.routes import JobController
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         HistoryController,
         FinanceController,
         CurrencyController,
+        PeriodController,
         PaymentController,
         PriceListController,
         RequisitionController,

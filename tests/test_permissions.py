@@ -95,6 +95,8 @@ MATRIX = [
     ("POST", "/api/v1/bills/{number}/cancel", "/api/v1/bills/BILL-0/cancel", None, BILL),
     ("POST", "/api/v1/payments", "/api/v1/payments", {"kind": "supplier", "partner": "NOBODY", "amount": "1"}, BILL),
     ("PUT", "/api/v1/exchange-rates", "/api/v1/exchange-rates", {"currency": "USD", "on": "2026-01-01", "rate": "7"}, BILL),
+    ("POST", "/api/v1/periods/{month}/close", "/api/v1/periods/2026-01/close", {}, BILL),
+    ("POST", "/api/v1/periods/{month}/reopen", "/api/v1/periods/2026-01/reopen", {"reason": "a bill was missed"}, {"admin", "director"}),
     ("POST", "/api/v1/payments/{number}/allocate", "/api/v1/payments/PAY-0/allocate", {"allocations": [{"document": "BILL-0", "amount": "1"}]}, BILL),
     # Sales
     ("POST", "/api/v1/quotes", "/api/v1/quotes", {"customer": "NOBODY", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, SELL),

@@ -111,6 +111,25 @@ const { t, known } = deskTexts({
   "payment currency": ["收付币种", "Currency of the payment"],
   "currency of documents": ["按所核销单据的币种，无核销时按往来单位的币种", "That of the documents it settles, else the partner's"],
   "open in currency": ["原币余额", "Balance in currency"],
+  periods: ["月末结账", "Month-end close"],
+  month: ["月份", "Month"],
+  "period open": ["未结账", "Open"],
+  "period closed": ["已结账", "Closed"],
+  "closed by": ["结账人", "Closed by"],
+  "closed at": ["结账时间", "Closed at"],
+  "reopen reason": ["反结账原因", "Why it was reopened"],
+  checklist: ["结账检查", "Close checklist"],
+  "check ok": ["通过", "Clear"],
+  "check blocking": ["须先处理", "Must be cleared first"],
+  "check warning": ["提醒", "Reminder"],
+  "close month": ["结账", "Close the month"],
+  "month closed": ["已结账", "The month is closed"],
+  "month reopened": ["已反结账", "The month is open again"],
+  "cannot close yet": ["检查项未全部通过，暂不能结账。", "Not every check is clear: the month cannot be closed yet."],
+  "not ended": ["本月尚未结束。", "This month has not ended yet."],
+  "reopen month": ["反结账", "Reopen the month"],
+  "reopen why": ["原因（必填）", "Reason (required)"],
+  "closing is finance": ["由财务结账，总监可反结账。", "Finance closes a month; a director may reopen it."],
 }, "finance");
 
 const BUCKETS = ["not_due", "d1_30", "d31_60", "d61_90", "over_90"];
@@ -546,6 +565,46 @@ async function exchangeRates(here, panel) {
   draw();
 }
 
+/** #/office/periods: the last twelve months, open or closed; #/office/periods/YYYY-MM: a month's checklist, its close and reopening. */
+async function periods(here, panel, month) {
+  if (month) return period(here, panel, month);
+  const months = await load(here, panel, sync.api("/api/v1/periods"));
+  if (!months) return;
+  put(panel, h("p", { class: "muted" }, t("closing is finance")), grid([t("month"), t("status"), t("closed by"), t("closed at"), t("reopen reason")],
+    months.map((p) => row({ "data-month": p.month }, [link("periods", p.month), p.closed ? t("period closed") : t("period open"), p.closed_by || "",
+      p.closed_at ? when(p.closed_at) : "", p.reopen_reason]))));
+}
+
+async function period(here, panel, month) {
+  const list = await load(here, panel, sync.api(`/api/v1/periods/${enc(month)}/checklist`));
+  if (!list) return;
+  const thisMonth = today().slice(0, 7);
+  const redraw = () => { if (showing(here)) period(here, panel, month); };
+  const mark = (item) => (item.ok ? t("check ok") : `${item.blocking ? t("check blocking") : t("check warning")} · ${item.count}`);
+  const items = grid([t("checklist"), t("status"), t("document")], list.items.map((item) => row(
+    { "data-check": item.code, class: item.ok ? "" : item.blocking ? "form-error" : "muted" },
+    [language() === "zh" ? item.message_zh : item.message_en, mark(item), item.documents.join(", ")],
+  )));
+  const closing = !list.closed && may("periods.close") && list.can_close && month < thisMonth ? recordForm({
+    id: "close-form",
+    title: `${t("close month")} · ${month}`,
+    label: t("close month"),
+    fields: [],
+    submit: () => sync.api(`/api/v1/periods/${enc(month)}/close`, { method: "POST", body: {} }),
+    saved: () => { say("ok", `${month} · ${t("month closed")}`); redraw(); },
+  }) : !list.closed ? h("p", { class: "muted", "data-field": "why-not" }, month >= thisMonth ? t("not ended") : list.can_close ? "" : t("cannot close yet")) : null;
+  const reopening = list.closed && may("periods.reopen") ? recordForm({
+    id: "reopen-form",
+    title: `${t("reopen month")} · ${month}`,
+    label: t("reopen month"),
+    fields: [{ name: "reason", label: t("reopen why"), required: true, maxlength: 500 }],
+    submit: (values) => sync.api(`/api/v1/periods/${enc(month)}/reopen`, { method: "POST", body: { reason: values.reason } }),
+    saved: () => { say("ok", `${month} · ${t("month reopened")}`); redraw(); },
+  }) : null;
+  put(panel, back("periods"), h("h3", { tabindex: "-1" }, `${month} · ${list.closed ? t("period closed") : t("period open")}`),
+    h("div", { "data-field": "period-state", hidden: true }, list.closed ? "closed" : "open"), items, closing, reopening);
+}
+
 const reads = () => may("finance.read");
 
 /** The finance sections of the back office. */
@@ -557,4 +616,5 @@ export const sections = {
   // Read by whoever deals in money (a buyer ordering in dollars asks what the rate is); entered by finance.
   "exchange-rates": { draw: exchangeRates, group: "finance", may: () => reads() || may("prices.read") || may("finance.rates"),
     label: () => t("exchange-rates") },
+  periods: { draw: periods, group: "finance", may: reads, label: () => t("periods") },
 };

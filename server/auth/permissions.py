@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "purchase.bill": frozenset({"admin", "finance"}),
     "payments.write": frozenset({"admin", "finance"}),
     "finance.rates": frozenset({"admin", "finance"}),
+    # Month-end close: finance closes a month; reopening one that was closed is a director's decision.
+    "periods.close": frozenset({"admin", "finance"}),
+    "periods.reopen": frozenset({"admin", "director"}),
     "sales.write": frozenset({"admin", "sales"}),
     "sales.credit_override": frozenset({"admin", "finance", "director"}),
     "sales.fulfil": frozenset({"admin", "warehouse"}),
@@ -83,6 +86,8 @@ PERMISSION_NAMES = {
     "purchase.bill": ("登记供应商发票", "enter supplier bills"),
     "payments.write": ("登记收付款", "record payments"),
     "finance.rates": ("维护汇率", "maintain exchange rates"),
+    "periods.close": ("月末结账", "close a month"),
+    "periods.reopen": ("反结账", "reopen a closed month"),
     "sales.write": ("维护报价和销售订单", "maintain quotes and sales orders"),
     "sales.credit_override": ("超信用额度放行", "override credit limits"),
     "sales.fulfil": ("拣货、包装和发货", "pick, pack and ship"),

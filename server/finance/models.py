@@ -112,3 +112,19 @@ class ExchangeRate(Base):
     source: Mapped[str] = mapped_column(String(32), default="entered")
     entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Period(Base):
+    """A month of the books (its first day): open, or closed so nothing more is dated in it (月结)."""
+
+    __tablename__ = "periods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, unique=True)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reopened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_reason: Mapped[str] = mapped_column(String(500), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)

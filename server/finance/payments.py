@@ -29,6 +29,7 @@ from server.documents.services import next_number
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.currency import document_rate, in_yuan, known_currency
 from server.finance.models import Payment, PaymentAllocation
+from server.finance.periods import require_open
 from server.finance.services import AP, AR, BANK, EXCHANGE, post_journal
 from server.partners.services import partner_reference
 from server.quantities import as_decimal
@@ -102,6 +103,7 @@ def record_payment(
         currency = _currency_of(_document(session, kind, allocations[0].document)[1]) if allocations else partner_row.currency
     currency = known_currency(session, currency)
     day = paid_on or local_today()
+    require_open(session, day, "a payment", "收付款")
     rate = document_rate(session, currency, day, exchange_rate)
     in_cny = in_yuan(total, rate)
     payment = Payment(

@@ -16,10 +16,12 @@ from server.auth.permissions import Actor
 from server.auth.visibility import visible
 from server.db import Database
 from server.finance import currency as fx
-from server.finance import payments, services
+from server.finance import payments, periods, services
 from server.finance.schemas import (
     Allocate,
     AllocationOut,
+    CheckItemOut,
+    ChecklistOut,
     CurrencyOut,
     JournalEntryOut,
     JournalLineOut,
@@ -27,9 +29,11 @@ from server.finance.schemas import (
     PaymentCreate,
     PaymentOut,
     PaymentPage,
+    PeriodOut,
     RateIn,
     RateOut,
     RatePage,
+    Reopen,
     TrialBalance,
     TrialBalanceLine,
     ValuationOut,
@@ -215,3 +219,64 @@ class CurrencyController(Controller):
         keep the rate they were made at."""
         row = db.run_write(lambda s: fx.set_rate(s, actor, currency=data.currency, on=data.on, rate=data.rate))
         return RateOut(currency=row.currency, on=row.day, rate=fmt(row.rate))
+
+
+def _username(session: Session, user_id: int | None) -> str | None:
+    from sqlalchemy import select
+
+    from server.auth.models import User
+
+    return session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
+
+
+def period_out(session: Session, month: Any, closed: bool, closed_at: Any, closed_by: int | None, reopened_at: Any, reason: str) -> PeriodOut:
+    return PeriodOut(month=month.isoformat()[:7], closed=closed, closed_at=closed_at, closed_by=_username(session, closed_by), reopened_at=reopened_at,
+                     reopen_reason=reason)
+
+
+class PeriodController(Controller):
+    path = "/api/v1/periods"
+    tags = ["finance"]
+
+    @get("/", summary="Months of the books, open or closed / 会计期间")
+    def list_periods(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[PeriodOut]:
+        """The last twelve months, the latest first, each open or closed (with who closed it, and why it was last reopened)."""
+        actor.require("finance.read")
+        with db.read() as session:
+            return [period_out(session, m.month, m.closed, m.closed_at, m.closed_by, m.reopened_at, m.reopen_reason) for m in periods.months(session)]
+
+    @get("/{month:str}/checklist", summary="A month's close checklist / 结账检查")
+    def checklist(self, db: NamedDependency[Database], actor: NamedDependency[Actor], month: FromPath[str]) -> ChecklistOut:
+        """What stands between a month (YYYY-MM) and its close: documents dated in it not yet posted, receipts and stocktakes not
+        finished, the books' check (each blocking), and goods received long ago and not yet billed (a warning)."""
+        first = periods.parse_month(month)
+        with db.read() as session:
+            items = periods.checklist(session, actor, first)
+            closed = periods.is_closed(session, first)
+        return ChecklistOut(
+            month=first.isoformat()[:7], closed=closed, can_close=not closed and all(i.ok for i in items if i.blocking),
+            items=[CheckItemOut(code=i.code, blocking=i.blocking, ok=i.ok, count=i.count, message_en=i.message_en, message_zh=i.message_zh,
+                                documents=i.documents) for i in items],
+        )
+
+    @post("/{month:str}/close", status_code=200, summary="Close a month / 月末结账")
+    def close(self, db: NamedDependency[Database], actor: NamedDependency[Actor], month: FromPath[str]) -> PeriodOut:
+        """Closes a month that has ended and whose checklist has nothing blocking: nothing dated in it posts any more."""
+        first = periods.parse_month(month)
+
+        def action(session: Session) -> PeriodOut:
+            row = periods.close_period(session, actor, first)
+            return period_out(session, row.month, row.closed, row.closed_at, row.closed_by, row.reopened_at, row.reopen_reason)
+
+        return db.run_write(action)
+
+    @post("/{month:str}/reopen", status_code=200, summary="Reopen a closed month / 反结账")
+    def reopen(self, db: NamedDependency[Database], actor: NamedDependency[Actor], month: FromPath[str], data: JSONBody[Reopen]) -> PeriodOut:
+        """Reopens a closed month, for a director, with the reason on record."""
+        first = periods.parse_month(month)
+
+        def action(session: Session) -> PeriodOut:
+            row = periods.reopen_period(session, actor, first, data.reason)
+            return period_out(session, row.month, row.closed, row.closed_at, row.closed_by, row.reopened_at, row.reopen_reason)
+
+        return db.run_write(action)

@@ -108,6 +108,36 @@ class PaymentPage(Out):
     total: int
 
 
+class PeriodOut(Out):
+    month: str  # YYYY-MM
+    closed: bool
+    closed_at: dt.datetime | None
+    closed_by: str | None
+    reopened_at: dt.datetime | None
+    reopen_reason: str
+
+
+class CheckItemOut(Out):
+    code: str
+    blocking: bool  # the month cannot close while it is not ok
+    ok: bool
+    count: int
+    message_en: str
+    message_zh: str
+    documents: list[str]
+
+
+class ChecklistOut(Out):
+    month: str
+    closed: bool
+    can_close: bool
+    items: list[CheckItemOut]
+
+
+class Reopen(Struct):
+    reason: Annotated[str, line(500)]
+
+
 class CurrencyOut(Out):
     code: str
     name_zh: str

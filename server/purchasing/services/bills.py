@@ -21,6 +21,7 @@ from server.documents.lines import at_line, line_amounts, line_price, line_vat, 
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput
 from server.finance.currency import document_rate, in_yuan
+from server.finance.periods import require_open
 from server.finance.services import AP, EXCHANGE, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
 from server.partners.models import Partner
 from server.purchasing.models import Bill, BillLine, PurchaseOrder
@@ -78,6 +79,7 @@ def create_bill(
         raise Conflict(f"Purchase order {po} is not approved; it cannot be billed.", f"采购订单 {po} 未审批，不能登记发票。", code="wrong_state")
     supplier = session.get_one(Partner, order.supplier_id)
     on = bill_date or local_today()
+    require_open(session, on, "a supplier bill", "供应商发票")
     bill = Bill(
         number=next_number(session, "BILL"), status="draft", supplier_id=supplier.id, po_id=order.id, supplier_ref=supplier_ref,
         bill_date=on, due_date=due_date or on + dt.timedelta(days=supplier.payment_terms_days), note=note, created_by=actor.user_id,
@@ -163,6 +165,7 @@ def post_bill(session: Session, actor: Actor, number: str, *, version: int | Non
     bill = get_bill(session, number, lock=True)
     check_signed_version(bill, version, "Bill", "供应商发票")
     flows.BILL.check(number, bill.status, "post")
+    require_open(session, bill.bill_date, "a supplier bill", "供应商发票")
     po = session.get_one(PurchaseOrder, bill.po_id, with_for_update=True)
     issues = match_bill(session, bill)
     if issues:

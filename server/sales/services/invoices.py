@@ -17,6 +17,7 @@ from server.documents.flows import transition
 from server.documents.services import next_number, touch
 from server.errors import Conflict
 from server.finance.currency import in_yuan, rate_on
+from server.finance.periods import require_open
 from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
 from server.partners.models import Partner
 from server.sales.models import Invoice, InvoiceLine, SalesOrder
@@ -33,6 +34,7 @@ def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date:
         flows.SALES_ORDER.check(number, so.status, "invoice")
     customer = session.get_one(Partner, so.customer_id)
     on = invoice_date or local_today()
+    require_open(session, on, "an invoice", "销售发票")
     invoice = Invoice(
         number=next_number(session, "INV"), status="draft", kind="invoice", customer_id=customer.id, so_id=so.id, invoice_date=on,
         due_date=on + dt.timedelta(days=customer.payment_terms_days), created_by=actor.user_id, currency=so.currency,
@@ -76,6 +78,7 @@ def post_invoice(session: Session, actor: Actor, number: str) -> Invoice:
     """Receivable against revenue and output VAT (a credit note the other way round), in yuan at the invoice's rate."""
     actor.require("sales.invoice")
     invoice = get_invoice(session, number, lock=True)
+    require_open(session, invoice.invoice_date, "an invoice", "销售发票")
     transition(invoice, "post")
     tax = in_yuan(invoice.tax, invoice.exchange_rate)
     lines = [(AR, invoice.total_cny, Decimal(0)), (REVENUE, Decimal(0), invoice.total_cny - tax), (VAT_OUT, Decimal(0), tax)]
