@@ -168,7 +168,7 @@ def test_a_quote_accepted_into_an_order_is_held_over_the_credit_limit_until_fina
         quote = sales.get(f"/api/v1/quotes/{number}")
         assert (quote["status"], quote["customer"], quote["valid_until"], quote["total"]) == ("draft", "CUS1", "2099-12-31", "135.6")
         assert [(line["sku"], line["qty"], line["unit_price"], line["vat_rate"]) for line in quote["lines"]] == [("PEN", "10", "12", "13")]
-        assert page.locator("[data-field=total] td").inner_text() == "135.60"
+        assert page.locator("[data-field=total] td").inner_text() == "135.60 CNY"  # in the currency it is written in
 
         # Sent, then accepted: the screen lands on the new sales order.
         page.get_by_role("button", name="Send").click()

@@ -71,51 +71,41 @@ def check_rule(session: Session, actor: Actor, rule: ReorderRule) -> Requisition
     locked = session.scalar(select(ReorderRule).where(ReorderRule.id == rule.id).with_for_update())
     if locked is None or not locked.active:
         return None
-    available = available_in(session, locked.item_id, locked.warehouse_id)
-    coming = on_order(session, locked.item_id, locked.warehouse_id)
-    if available + coming >= locked.min_qty:
-        return None
-    sku = session.scalar(select(Item.sku).where(Item.id == locked.item_id))
-    warehouse = session.scalar(select(Location.code).where(Location.id == locked.warehouse_id))
+    sku = session.scalar(select(Item.sku).where(Item.id == locked.item_id)) or ""
     supplier = session.scalar(select(Partner.code).where(Partner.id == locked.supplier_id)) if locked.supplier_id else None
-    req = create_requisition(
-        session, actor.granted("purchase.request"), warehouse=warehouse or "", supplier=supplier, source="reorder",
-        lines=[LineIn(sku=sku or "", qty=locked.reorder_qty)],
-        note=f"available {fmt(available)} + on order {fmt(coming)} < reorder point {fmt(locked.min_qty)}",
-    )
-    _notify(
-        session, roles=["purchaser"], warehouse_id=locked.warehouse_id, kind="stock.low",
-        title_zh=f"库存不足：{sku} @ {warehouse}", title_en=f"Low stock: {sku} in {warehouse}",
-        body_zh=f"可用 {fmt(available)}，在途 {fmt(coming)}，低于再订货点 {fmt(locked.min_qty)}；已生成请购单 {req.number}（{fmt(locked.reorder_qty)}）。",
-        body_en=f"Available {fmt(available)}, on order {fmt(coming)}, under the reorder point {fmt(locked.min_qty)}; "
-        f"requisition {req.number} for {fmt(locked.reorder_qty)} raised.",
-        ref_type="requisition", ref_id=req.number,
-    )
-    return req
+    return _request_if_short(session, actor, locked.item_id, sku, locked.warehouse_id, locked.min_qty, locked.reorder_qty, supplier)
 
 
 def check_item_point(session: Session, actor: Actor, item_id: int, warehouse_id: int) -> Requisition | None:
     """The item's own reorder point in a warehouse without a rule: a requisition for its reorder quantity (else as much
-    as the point) if it is short there. The item's row lock keeps two checks from requesting the same shortage."""
+    as the point) if it is short there, its supplier left for the purchaser to choose. The item's row lock keeps two
+    checks from requesting the same shortage."""
     item = session.scalar(select(Item).where(Item.id == item_id).with_for_update())
     if item is None or item.reorder_point is None or not item.active:
         return None
+    return _request_if_short(session, actor, item_id, item.sku, warehouse_id, item.reorder_point, item.reorder_qty or item.reorder_point, None)
+
+
+def _request_if_short(
+    session: Session, actor: Actor, item_id: int, sku: str, warehouse_id: int, point: Decimal, qty: Decimal, supplier: str | None,
+) -> Requisition | None:
+    """A requisition for `qty` (and a word to the purchasers) when available + on order is under `point`, else nothing."""
     available = available_in(session, item_id, warehouse_id)
     coming = on_order(session, item_id, warehouse_id)
-    if available + coming >= item.reorder_point:
+    if available + coming >= point:
         return None
-    qty = item.reorder_qty or item.reorder_point
     warehouse = session.scalar(select(Location.code).where(Location.id == warehouse_id)) or ""
     req = create_requisition(
-        session, actor.granted("purchase.request"), warehouse=warehouse, source="reorder", lines=[LineIn(sku=item.sku, qty=qty)],
-        note=f"available {fmt(available)} + on order {fmt(coming)} < the item's reorder point {fmt(item.reorder_point)}",
+        session, actor.granted("purchase.request"), warehouse=warehouse, supplier=supplier, source="reorder", lines=[LineIn(sku=sku, qty=qty)],
+        note=f"available {fmt(available)} + on order {fmt(coming)} < reorder point {fmt(point)}",
     )
+    choose_zh, choose_en = ("", "") if supplier else ("，请选择供应商", ": choose its supplier")
     _notify(
         session, roles=["purchaser"], warehouse_id=warehouse_id, kind="stock.low",
-        title_zh=f"库存不足：{item.sku} @ {warehouse}", title_en=f"Low stock: {item.sku} in {warehouse}",
-        body_zh=f"可用 {fmt(available)}，在途 {fmt(coming)}，低于商品再订货点 {fmt(item.reorder_point)}；已生成请购单 {req.number}（{fmt(qty)}），请选择供应商。",
-        body_en=f"Available {fmt(available)}, on order {fmt(coming)}, under the item's reorder point {fmt(item.reorder_point)}; "
-        f"requisition {req.number} for {fmt(qty)} raised: choose its supplier.",
+        title_zh=f"库存不足：{sku} @ {warehouse}", title_en=f"Low stock: {sku} in {warehouse}",
+        body_zh=f"可用 {fmt(available)}，在途 {fmt(coming)}，低于再订货点 {fmt(point)}；已生成请购单 {req.number}（{fmt(qty)}）{choose_zh}。",
+        body_en=f"Available {fmt(available)}, on order {fmt(coming)}, under the reorder point {fmt(point)}; "
+        f"requisition {req.number} for {fmt(qty)} raised{choose_en}.",
         ref_type="requisition", ref_id=req.number,
     )
     return req
