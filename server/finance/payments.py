@@ -167,11 +167,9 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
     # part of either takes what is left, so no fen stays behind on a settled document or a used-up payment).
     paid_cny = payment.unallocated_cny if amount == payment.unallocated else in_yuan(amount, payment.exchange_rate)
     payment.unallocated_cny -= paid_cny
-    settles_cny = paid_cny
-    if hasattr(doc, "paid_cny"):
-        left_cny = doc.total_cny - doc.paid_cny - getattr(doc, "credited_cny", Decimal(0))
-        settles_cny = left_cny if amount == open_amount else in_yuan(amount, doc.exchange_rate)
-        doc.paid_cny += settles_cny
+    left_cny = doc.total_cny - doc.paid_cny - getattr(doc, "credited_cny", Decimal(0))
+    settles_cny = left_cny if amount == open_amount else in_yuan(amount, doc.exchange_rate)
+    doc.paid_cny += settles_cny
     doc.paid += amount
     settled = doc.paid + getattr(doc, "credited", Decimal(0))
     transition(doc, "pay" if settled < doc.total else "close")

@@ -229,9 +229,10 @@ def _username(session: Session, user_id: int | None) -> str | None:
     return session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
 
 
-def period_out(session: Session, month: Any, closed: bool, closed_at: Any, closed_by: int | None, reopened_at: Any, reason: str) -> PeriodOut:
-    return PeriodOut(month=month.isoformat()[:7], closed=closed, closed_at=closed_at, closed_by=_username(session, closed_by), reopened_at=reopened_at,
-                     reopen_reason=reason)
+def period_out(session: Session, p: Any) -> PeriodOut:
+    """A month as the API shows it, from its row or its state in `periods.months` (the same attributes)."""
+    return PeriodOut(month=p.month.isoformat()[:7], closed=p.closed, closed_at=p.closed_at, closed_by=_username(session, p.closed_by),
+                     reopened_at=p.reopened_at, reopen_reason=p.reopen_reason)
 
 
 class PeriodController(Controller):
@@ -243,7 +244,7 @@ class PeriodController(Controller):
         """The last twelve months, the latest first, each open or closed (with who closed it, and why it was last reopened)."""
         actor.require("finance.read")
         with db.read() as session:
-            return [period_out(session, m.month, m.closed, m.closed_at, m.closed_by, m.reopened_at, m.reopen_reason) for m in periods.months(session)]
+            return [period_out(session, m) for m in periods.months(session)]
 
     @get("/{month:str}/checklist", summary="A month's close checklist / 结账检查")
     def checklist(self, db: NamedDependency[Database], actor: NamedDependency[Actor], month: FromPath[str]) -> ChecklistOut:
@@ -264,19 +265,11 @@ class PeriodController(Controller):
         """Closes a month that has ended and whose checklist has nothing blocking: nothing dated in it posts any more."""
         first = periods.parse_month(month)
 
-        def action(session: Session) -> PeriodOut:
-            row = periods.close_period(session, actor, first)
-            return period_out(session, row.month, row.closed, row.closed_at, row.closed_by, row.reopened_at, row.reopen_reason)
-
-        return db.run_write(action)
+        return db.run_write(lambda s: period_out(s, periods.close_period(s, actor, first)))
 
     @post("/{month:str}/reopen", status_code=200, summary="Reopen a closed month / 反结账")
     def reopen(self, db: NamedDependency[Database], actor: NamedDependency[Actor], month: FromPath[str], data: JSONBody[Reopen]) -> PeriodOut:
         """Reopens a closed month, for a director, with the reason on record."""
         first = periods.parse_month(month)
 
-        def action(session: Session) -> PeriodOut:
-            row = periods.reopen_period(session, actor, first, data.reason)
-            return period_out(session, row.month, row.closed, row.closed_at, row.closed_by, row.reopened_at, row.reopen_reason)
-
-        return db.run_write(action)
+        return db.run_write(lambda s: period_out(s, periods.reopen_period(s, actor, first, data.reason)))

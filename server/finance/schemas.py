@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.partners.schemas import Currency
 from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Struct, line
 
 
@@ -63,14 +64,13 @@ class AllocationIn(Struct):
     amount: Amount
 
 
-CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
 
 
 class PaymentCreate(Struct):
     kind: Literal["supplier", "customer"]
     partner: Code
     amount: Amount  # in `currency`
-    currency: CurrencyCode | None = None  # by default that of the documents it settles, else the partner's
+    currency: Currency | None = None  # by default that of the documents it settles, else the partner's
     exchange_rate: ExchangeRateValue | None = None  # the bank's rate; by default that of the day paid
     paid_on: dt.date | None = None
     method: Annotated[str, line(32)] = "bank"
@@ -146,7 +146,7 @@ class CurrencyOut(Out):
 
 
 class RateIn(Struct):
-    currency: CurrencyCode
+    currency: Currency
     on: dt.date
     rate: ExchangeRateValue
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.catalog.schemas import VatRate
+from server.partners.schemas import Currency
 from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Price, Quantity, Struct, Text, line, lines, plain_as
 
 Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
@@ -93,7 +94,7 @@ class POCreate(Struct):
     requisitions: Annotated[list[Code], msgspec.Meta(max_length=200)] = []
     expected_date: dt.date | None = None
     note: Text = ""
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None  # by default the supplier's
+    currency: Currency | None = None  # by default the supplier's
 
 
 class POUpdate(Struct):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.partners.schemas import Currency
 from server.purchasing.schemas import Comment, LineCreate, Lines, Version
 from server.schemas import Code, DecimalStr, Out, Quantity, Struct, Text, Weight, line, lines
 
@@ -17,7 +18,7 @@ class QuoteCreate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)]
     valid_until: dt.date | None = None
     note: Text = ""
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None  # by default the customer's
+    currency: Currency | None = None  # by default the customer's
 
 
 class SOCreate(Struct):
@@ -26,7 +27,7 @@ class SOCreate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)]
     ship_to: Text = ""
     note: Text = ""
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | None = None  # by default the customer's
+    currency: Currency | None = None  # by default the customer's
 
 
 class SOUpdate(Struct):
