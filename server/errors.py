@@ -127,7 +127,7 @@ ERROR_CODES: tuple[str, ...] = (
     "lot_expiry_differs", "lot_not_tracked", "lot_required", "lot_required_for_date", "metrics_forbidden",
     "missing_area", "no_exchange_rate", "no_lines", "no_orders", "no_packages", "no_quarantine", "no_role",
     "no_scope", "not_a_transfer", "not_a_warehouse", "not_authenticated", "not_counted", "not_found", "not_on_order",
-    "not_packed", "not_payable", "not_picked", "not_quarantine", "not_reservable", "nothing_to_invoice",
+    "not_packed", "not_payable", "not_picked", "not_quarantine", "not_reservable", "nothing_received", "nothing_to_invoice",
     "nothing_to_pick", "nothing_to_print", "nothing_to_recount", "nothing_to_ship", "op_id_taken", "outside_count",
     "outside_warehouse", "over_allocation", "over_receipt", "over_return", "own_document", "partner_mismatch",
     "period_closed", "period_not_ended", "pick_cancelled", "price_required", "printer_address_invalid",

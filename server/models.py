@@ -19,6 +19,8 @@ from server.purchasing.models import (
     BillLine,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseReturn,
+    PurchaseReturnLine,
     PutawayTask,
     Receipt,
     ReceiptLine,
@@ -43,7 +45,7 @@ from server.sales.models import (
 from sync.models import Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
 
 __all__ = [
-    "Account", "AuditEntry", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
+    "Account", "AuditEntry", "PurchaseReturn", "PurchaseReturnLine", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
     "Location", "LoginAttempt", "SignInThrottle", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
     "Serial", "User", "JobRun", "Notification",
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",

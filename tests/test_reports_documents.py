@@ -264,7 +264,7 @@ def test_payables_ageing_by_supplier_adds_up_to_accounts_payable(client, purchas
     body = same_in_every_format(client, finance.headers, "ap_ageing")
     assert [c["key"] for c in body["columns"]] == ["partner", "partner_name_zh", "partner_name_en", "currency", *AGEING_FIGURES, "open_currency"]
     assert [c["title_en"] for c in body["columns"]][3:] == [
-        "Currency", "Not yet due", "1–30 days", "31–60 days", "61–90 days", "Over 90 days", "Total open", "Unapplied payments", "Balance",
+        "Currency", "Not yet due", "1–30 days", "31–60 days", "61–90 days", "Over 90 days", "Total open", "Unapplied payments and debit notes", "Balance",
         "Balance in currency",
     ]
     assert table(body, "partner", "currency", "balance", "open_currency") == [("SUP1", "CNY", "578", "578"), ("SUP2", "CNY", "40.4", "40.4")]

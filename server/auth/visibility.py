@@ -22,7 +22,7 @@ from server.auth.permissions import PERMISSIONS, Actor
 from server.counts.schemas import CountLineOut, CountOut
 from server.finance.schemas import ValuationOut
 from server.inventory.schemas import MoveOut
-from server.purchasing.schemas import BillLineOut, BillOut, POLineOut, POOut
+from server.purchasing.schemas import BillLineOut, BillOut, POLineOut, POOut, PurchaseReturnLineOut, PurchaseReturnOut
 from server.sales.schemas import ExposureOut, InvoiceLineOut, InvoiceOut, QuoteOut, ReturnLineOut, SalesLineOut, SOOut
 
 COSTS = "costs.read"
@@ -47,7 +47,9 @@ FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     POLineOut: _all(PRICES, "unit_price", "net"),
     POOut: _all(PRICES, "subtotal", "tax", "total", "total_cny"),
     BillLineOut: _all(PRICES, "unit_price", "net", "tax"),
-    BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "open"),
+    BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "credited", "open"),
+    PurchaseReturnLineOut: _all(COSTS, "value"),  # the cost the goods go back at
+    PurchaseReturnOut: _all(COSTS, "value"),
     SalesLineOut: _all(PRICES, "unit_price", "net"),
     QuoteOut: _all(PRICES, "subtotal", "tax", "total"),
     SOOut: _all(PRICES, "subtotal", "tax", "total", "total_cny"),

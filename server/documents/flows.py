@@ -234,6 +234,15 @@ BILL = Flow(
     },
 )
 
+# A purchase return is agreed (open), then the goods leave for the supplier (shipped) with a debit note for what was billed.
+PURCHASE_RETURN = Flow(
+    "采购退货单", "Purchase return",
+    {"ship": {"open": "shipped"}, "cancel": {"open": "cancelled"}},
+    {"open": frozenset({"note", "supplier_ref"})},
+    {"ship": ("ship", "purchase.receive"), "cancel": ("cancel", "purchase.write")},
+    starts=frozenset({"open"}),
+)
+
 QUOTE = Flow(
     "报价单", "Quote",
     {
@@ -312,6 +321,7 @@ PICK_TASK = Flow(
 # Each flow by the table its documents are kept in: `transition` finds a document's flow by it.
 FLOWS = {
     "requisitions": REQUISITION, "purchase_orders": PURCHASE_ORDER, "receipts": RECEIPT, "putaway_tasks": PUTAWAY_TASK, "bills": BILL,
+    "purchase_returns": PURCHASE_RETURN,
     "quotes": QUOTE, "sales_orders": SALES_ORDER, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
     "pick_tasks": PICK_TASK,
 }

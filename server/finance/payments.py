@@ -25,7 +25,7 @@ from server.auth.permissions import Actor
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
-from server.documents.services import next_number
+from server.documents.services import next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.currency import document_rate, in_yuan, known_currency
 from server.finance.models import Payment, PaymentAllocation
@@ -138,8 +138,9 @@ def allocate(session: Session, actor: Actor, number: str, allocations: Sequence[
 def _allocate(session: Session, actor: Actor, payment: Payment, allocation: AllocationIn, partner_id: int) -> None:
     amount = _amount(allocation.amount, "allocation")
     doc_type, doc, spec = _document(session, payment.kind, allocation.document)
-    if getattr(doc, "kind", "invoice") != "invoice":
-        raise InvalidInput(f"{doc.number} is a credit note; payments settle invoices.", f"{doc.number} 是红字发票，收款只能核销发票。", code="not_payable")
+    if doc.kind not in ("invoice", "bill"):
+        raise InvalidInput(f"{doc.number} is a credit or debit note; payments settle invoices and bills.", f"{doc.number} 是红字发票，收付款只能核销发票。",
+                           code="not_payable")
     if getattr(doc, spec.partner_field) != partner_id:
         raise InvalidInput(f"{doc.number} belongs to another partner.", f"{doc.number} 属于其他往来单位。", code="partner_mismatch")
     if _currency_of(doc) != payment.currency:
@@ -150,7 +151,7 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
         )
     if doc.status not in ("posted", "partially_paid"):
         spec.flow.check(doc.number, doc.status, "pay")
-    open_amount = doc.total - doc.paid - getattr(doc, "credited", Decimal(0))
+    open_amount = doc.total - doc.paid - doc.credited
     if amount > open_amount:
         raise Conflict(
             f"{doc.number} has {fmt(open_amount)} left to pay; {fmt(amount)} cannot be allocated to it.",
@@ -167,23 +168,58 @@ def _allocate(session: Session, actor: Actor, payment: Payment, allocation: Allo
     # part of either takes what is left, so no fen stays behind on a settled document or a used-up payment).
     paid_cny = payment.unallocated_cny if amount == payment.unallocated else in_yuan(amount, payment.exchange_rate)
     payment.unallocated_cny -= paid_cny
-    left_cny = doc.total_cny - doc.paid_cny - getattr(doc, "credited_cny", Decimal(0))
+    left_cny = doc.total_cny - doc.paid_cny - doc.credited_cny
     settles_cny = left_cny if amount == open_amount else in_yuan(amount, doc.exchange_rate)
     doc.paid_cny += settles_cny
     doc.paid += amount
-    settled = doc.paid + getattr(doc, "credited", Decimal(0))
+    settled = doc.paid + doc.credited
     transition(doc, "pay" if settled < doc.total else "close")
     payment.unallocated -= amount
     session.add(PaymentAllocation(payment_id=payment.id, doc_type=doc_type, doc_id=doc.id, amount=amount))
     session.flush()
     difference = paid_cny - settles_cny  # paid more yuan than booked: a loss on a payable, a gain on a receivable
     if difference:
-        if payment.kind == "supplier":
-            lines = [(EXCHANGE, difference, Decimal(0)), (AP, Decimal(0), difference)]
-        else:
-            lines = [(AR, difference, Decimal(0)), (EXCHANGE, Decimal(0), difference)]
         post_journal(session, actor, source_type="payment", source_id=payment.number, memo=f"{payment.number} {doc.number} exchange difference",
-                     lines=lines)
+                     lines=_exchange_difference(AP if payment.kind == "supplier" else AR, difference))
+
+
+def _exchange_difference(control: str, difference: Decimal) -> list[tuple[str, Decimal, Decimal]]:
+    """The entry that makes a receivable (AR) or payable (AP) account agree with what is open on its documents once `difference`
+    more yuan settled them than they were booked at: a loss on a payable, a gain on a receivable."""
+    if control == AP:
+        return [(EXCHANGE, difference, Decimal(0)), (AP, Decimal(0), difference)]
+    return [(AR, difference, Decimal(0)), (EXCHANGE, Decimal(0), difference)]
+
+
+def settle_with_note(session: Session, actor: Actor, note: Any, documents: Sequence[Any], *, control: str) -> None:
+    """A credit note (against receivables, `control` AR) or debit note (against payables, AP) settles `documents`, oldest first,
+    as far as it reaches; what it cannot settle stays on the partner's account, unapplied."""
+    for doc in documents:
+        settle = min(note.total - note.paid, doc.total - doc.paid - doc.credited)
+        if settle <= 0:
+            continue
+        _note_in_yuan(session, actor, note, doc, settle, control)
+        doc.credited += settle
+        note.paid += settle
+        if doc.paid + doc.credited >= doc.total:
+            transition(doc, "close")
+        else:
+            touch(doc)
+    if note.paid > 0:
+        transition(note, "close" if note.paid == note.total else "pay")
+
+
+def _note_in_yuan(session: Session, actor: Actor, note: Any, doc: Any, settle: Decimal, control: str) -> None:
+    """The yuan a note settles of a document: of each as booked (the last part of either takes what is left). Booked at
+    different rates, or rounded differently, the two differ: that is an exchange difference on the control account."""
+    used = note.total_cny - note.paid_cny if settle == note.total - note.paid else in_yuan(settle, note.exchange_rate)
+    cleared = (doc.total_cny - doc.paid_cny - doc.credited_cny if settle == doc.total - doc.paid - doc.credited
+               else in_yuan(settle, doc.exchange_rate))
+    note.paid_cny += used
+    doc.credited_cny += cleared
+    if used != cleared:
+        post_journal(session, actor, source_type=note.__tablename__[:-1], source_id=note.number, memo=f"{note.number} {doc.number} exchange difference",
+                     lines=_exchange_difference(control, used - cleared))
 
 
 def get_payment(session: Session, number: str) -> Payment:

@@ -86,6 +86,9 @@ class MoveSpec:
     serials: tuple[str, ...] = ()
     reason: str = ""
     unit_cost: Decimal | None = None
+    # What goods leaving the company's locations are worth when a document knows it (a purchase return: the cost they
+    # were received at) rather than the moving average; never more than the stock is worth, and the last units take the rest.
+    value: Decimal | None = None
     ref_type: str | None = None
     ref_id: str | None = None
     op_id: str | None = None
@@ -284,9 +287,14 @@ def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tu
         return cost, value
     if leaving:
         # The last units take whatever value is left, so rounding never strands a cent.
-        value = worth if spec.qty >= on_hand else money(spec.qty * worth / on_hand)
+        if spec.qty >= on_hand:
+            value = worth
+        elif spec.value is not None:
+            value = min(spec.value, worth)
+        else:
+            value = money(spec.qty * worth / on_hand)
         ledger.remove_valuation(cursor, spec.item.id, spec.qty, value)
-        return average, value
+        return (average if spec.value is None else (value / spec.qty).quantize(COST_UNIT)), value
     return average, Decimal(0)  # between the company's own locations: worth the same before and after
 
 
@@ -431,7 +439,7 @@ def _serial_place(session: Session, serial: Serial | None) -> tuple[str, str]:
 # Reversal ---------------------------------------------------------------------------------------
 
 # Moves a document posted and keeps count of (received, shipped, returned quantities): not reversed on their own.
-DOCUMENT_MOVES = frozenset({"receipt", "so", "return"})
+DOCUMENT_MOVES = frozenset({"receipt", "so", "return", "purchase_return"})
 
 
 def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> PostedMove:

@@ -96,7 +96,9 @@ class PurchaseOrderLine(Base):
     received_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     rejected_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     accepted_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
-    billed_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    billed_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # net of debit notes
+    returned_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # accepted goods sent back to the supplier
+    returned_rejected_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # rejected goods sent back from quarantine
     # The rate the goods received so far were valued at, averaged over the receipts by quantity: bills clear the goods
     # received not invoiced at it.
     received_rate: Mapped[Decimal] = mapped_column(FixedDecimal(10), default=Decimal(1))
@@ -158,10 +160,13 @@ class PutawayTask(Base):
 
 
 class Bill(_Document, Base):
-    """A supplier's invoice, matched against its purchase order and what was received before it is posted."""
+    """A supplier's invoice (kind bill), matched against its purchase order and what was received before it is posted;
+    or a debit note (kind debit_note, 红字发票): what a purchase return takes back of the bills of its order."""
 
     __tablename__ = "bills"
 
+    kind: Mapped[str] = mapped_column(String(16), default="bill")
+    credits_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))  # a debit note: the bill it is against
     supplier_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
     supplier_ref: Mapped[str] = mapped_column(String(64), default="")
@@ -171,10 +176,12 @@ class Bill(_Document, Base):
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    credited: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # settled by debit notes
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))
-    total_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # the payable booked
-    paid_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # of it, settled (at the bill's rate)
+    exchange_rate: Mapped[Decimal] = mapped_column(Rate(), default=Decimal(1))  # a debit note: its bill's
+    total_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # the payable booked (a debit note: taken back)
+    paid_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # of it, settled by payments (a debit note: used)
+    credited_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # of it, settled by debit notes
     match_issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -189,3 +196,39 @@ class BillLine(PricedLine, Base):
     bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id", ondelete="CASCADE"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
     po_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"), index=True)
+
+
+class PurchaseReturn(_Document, Base):
+    """A purchase return (采购退货单): goods of an order sent back to its supplier, from quarantine or from stock, at the
+    cost they were received at; billed goods get a debit note."""
+
+    __tablename__ = "purchase_returns"
+
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    supplier_ref: Mapped[str] = mapped_column(String(64), default="")  # the supplier's return authorisation, if it gave one
+    debit_note_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[PurchaseReturnLine]] = relationship(cascade="all, delete-orphan", order_by="PurchaseReturnLine.line_no")
+
+
+class PurchaseReturnLine(Base):
+    __tablename__ = "purchase_return_lines"
+    __table_args__ = (UniqueConstraint("return_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("purchase_returns.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))  # where the goods are taken from
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False)  # from quarantine: goods rejected at inspection
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    serials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    qty: Mapped[Decimal] = mapped_column(Qty())
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # in yuan, at the cost received at (once shipped)
+    debited_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))  # of it, already billed: on the debit note
+    move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))

@@ -33,6 +33,10 @@ from server.purchasing.schemas import (
     POPage,
     POUpdate,
     POVersionOut,
+    PurchaseReturnCreate,
+    PurchaseReturnOut,
+    PurchaseReturnPage,
+    PurchaseReturnUpdate,
     PutawayConfirm,
     PutawayOut,
     PutawayPage,
@@ -53,7 +57,7 @@ from server.purchasing.schemas import (
     RequisitionPage,
     Signed,
 )
-from server.purchasing.views import bill_out, po_out, putaway_out, receipt_out, requisition_out
+from server.purchasing.views import bill_out, po_out, purchase_return_out, putaway_out, receipt_out, requisition_out
 from server.schemas import Limit, Offset, RowId, Sort, fmt
 from server.sorting import unseen
 
@@ -437,13 +441,13 @@ class BillController(Controller):
     def list_bills(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         supplier: str | None = Parameter(default=None, max_length=64), po: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
+        kind: FromQuery[Literal["bill", "debit_note"] | None] = None, limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> BillPage:
-        """Supplier bills, newest first or as `sort` asks; for those who may see prices."""
+        """Supplier bills and debit notes, newest first or as `sort` asks; for those who may see prices."""
         actor.require("prices.read")
         with db.read() as session:
             rows, total = services.list_bills(
-                session, status=status, supplier=supplier, po=po, limit=limit, offset=offset, sort=sort, hidden=unseen(actor, BillOut)
+                session, status=status, supplier=supplier, po=po, kind=kind, limit=limit, offset=offset, sort=sort, hidden=unseen(actor, BillOut)
             )
             return BillPage(items=[bill_out(session, actor, r) for r in rows], total=total)
 
@@ -499,3 +503,56 @@ class BillController(Controller):
     def cancel_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> BillOut:
         """Cancels a bill not yet posted."""
         return db.run_write(lambda s: bill_out(s, actor, services.cancel_bill(s, actor, number)))
+
+
+class PurchaseReturnController(Controller):
+    path = "/api/v1/purchase-returns"
+    tags = ["purchasing"]
+
+    @get("/", summary="Purchase returns / 采购退货单列表")
+    def list_returns(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
+        supplier: str | None = Parameter(default=None, max_length=64), po: str | None = Parameter(default=None, max_length=64),
+        warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
+    ) -> PurchaseReturnPage:
+        """Goods sent or to be sent back to suppliers, newest first or as `sort` asks, narrowed by state, supplier, order or warehouse."""
+        with db.read() as session:
+            rows, total = services.list_purchase_returns(
+                session, status=status, supplier=supplier, po=po, warehouse=warehouse, limit=limit, offset=offset, sort=sort
+            )
+            return PurchaseReturnPage(items=[purchase_return_out(session, actor, r) for r in rows], total=total)
+
+    @get("/{number:str}", summary="One purchase return / 单个采购退货单")
+    def get_return(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> PurchaseReturnOut:
+        """One purchase return with its lines, what they went back at and its debit note."""
+        with db.read() as session:
+            return purchase_return_out(session, actor, services.get_purchase_return(session, number))
+
+    @post("/", summary="Agree a return to the supplier / 新建采购退货单")
+    def create_return(
+        self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[PurchaseReturnCreate]
+    ) -> Response[PurchaseReturnOut]:
+        """Goods of a purchase order to send back: each line from quarantine (rejected at inspection) or from stock, no more than
+        what is left of either."""
+        lines = [services.PurchaseReturnLineIn(line=line.line, qty=line.qty, location=line.location, lot=line.lot, serials=tuple(line.serials),
+                                               reason=line.reason) for line in data.lines]
+        return run_idempotent(db, actor, request, data, lambda s: purchase_return_out(s, actor, services.create_purchase_return(
+            s, actor, po=data.po, lines=lines, supplier_ref=data.supplier_ref, note=data.note)), PurchaseReturnOut)
+
+    @patch("/{number:str}", summary="Change the reference or note / 修改采购退货单")
+    def update_return(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[PurchaseReturnUpdate]
+    ) -> PurchaseReturnOut:
+        """Changes the supplier's return reference or the note of a return not yet shipped."""
+        return db.run_write(lambda s: purchase_return_out(s, actor, services.update_purchase_return(
+            s, actor, number, version=data.version, supplier_ref=data.supplier_ref, note=data.note)))
+
+    @post("/{number:str}/ship", status_code=200, summary="Send the goods back / 退货出库")
+    def ship(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]) -> PurchaseReturnOut:
+        """The goods leave for the supplier at the cost they were received at; what was billed gets a debit note."""
+        return db.run_write(lambda s: purchase_return_out(s, actor, services.ship_purchase_return(s, actor, number, version=data.version)))
+
+    @post("/{number:str}/cancel", status_code=200, summary="Cancel / 取消")
+    def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]) -> PurchaseReturnOut:
+        """Cancels a return not yet shipped; its goods may go back on another."""
+        return db.run_write(lambda s: purchase_return_out(s, actor, services.cancel_purchase_return(s, actor, number, version=data.version)))

@@ -128,9 +128,10 @@ class POLineOut(Out):
     received: DecimalStr
     rejected: DecimalStr
     accepted: DecimalStr
-    billed: DecimalStr
+    billed: DecimalStr  # net of debit notes
     may_receive: DecimalStr  # how much more may still be received (the over-receipt tolerance included)
-    to_bill: DecimalStr  # accepted and not yet billed: what a bill for this line may carry now
+    to_bill: DecimalStr  # accepted, not sent back and not yet billed: what a bill for this line may carry now
+    returned: DecimalStr = "0"  # sent back to the supplier (rejected and accepted goods)
 
 
 class POOut(Out):
@@ -335,6 +336,8 @@ class BillLineOut(Out):
 class BillOut(Out):
     number: str
     status: str
+    kind: str  # bill, or debit_note (红字发票: what a purchase return takes back)
+    credits: str | None  # a debit note: the bill it is against
     supplier: str
     po: str
     supplier_ref: str
@@ -347,6 +350,7 @@ class BillOut(Out):
     total: DecimalStr | None
     total_cny: DecimalStr | None  # the payable booked in yuan
     paid: DecimalStr | None
+    credited: DecimalStr | None  # settled by debit notes
     open: DecimalStr | None
     match_issues: list[MatchIssue]
     note: str
@@ -398,3 +402,66 @@ class ReorderRuleOut(Out):
 
 class ReorderCheckOut(Out):
     requisitions: list[str]
+
+
+class PurchaseReturnLineCreate(Struct):
+    line: Lines  # the purchase order's line
+    qty: Quantity
+    location: Code  # where the goods are: a quarantine location (rejected goods) or one holding stock
+    lot: Code | None = None
+    serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
+    reason: Annotated[str, line(200)] = ""
+
+
+class PurchaseReturnCreate(Struct):
+    po: Code
+    lines: Annotated[list[PurchaseReturnLineCreate], msgspec.Meta(min_length=1, max_length=1000)]
+    supplier_ref: Annotated[str, line(64)] = ""
+    note: Text = ""
+
+
+class PurchaseReturnUpdate(Struct):
+    version: Version | None = None
+    supplier_ref: Annotated[str, line(64)] | None = None
+    note: Text | None = None
+
+
+class PurchaseReturnLineOut(Out):
+    line: int
+    po_line: int
+    sku: str
+    name_zh: str
+    name_en: str
+    location: str
+    rejected: bool  # rejected goods from quarantine
+    lot: str | None
+    serials: list[str]
+    qty: DecimalStr
+    reason: str
+    value: DecimalStr | None  # in yuan, at the cost received at, once shipped
+    debited: DecimalStr  # of it, already billed: on the debit note
+    move: int | None
+
+
+class PurchaseReturnOut(Out):
+    number: str
+    status: str
+    po: str
+    supplier: str
+    warehouse: str
+    supplier_ref: str
+    currency: str
+    debit_note: str | None
+    note: str
+    version: int
+    created_by: str | None
+    created_at: dt.datetime
+    shipped_at: dt.datetime | None
+    lines: list[PurchaseReturnLineOut]
+    value: DecimalStr | None  # in yuan, once shipped
+    actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
+
+
+class PurchaseReturnPage(Out):
+    items: list[PurchaseReturnOut]
+    total: int

@@ -17,7 +17,7 @@ from server.finance.services import money
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.purchasing import services
-from server.purchasing.models import Bill, PurchaseOrder, PurchaseOrderLine, PutawayTask, Receipt, ReceiptLine, Requisition
+from server.purchasing.models import Bill, PurchaseOrder, PurchaseOrderLine, PurchaseReturn, PutawayTask, Receipt, ReceiptLine, Requisition
 from server.purchasing.schemas import (
     ApprovalOut,
     BillLineOut,
@@ -25,6 +25,8 @@ from server.purchasing.schemas import (
     MatchIssue,
     POLineOut,
     POOut,
+    PurchaseReturnLineOut,
+    PurchaseReturnOut,
     PutawayOut,
     ReceiptLineOut,
     ReceiptOut,
@@ -99,7 +101,8 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
             received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
             may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
-            to_bill=fmt(max(line.accepted_qty - line.billed_qty, Decimal(0))) or "0",
+            returned=fmt(line.returned_qty + line.returned_rejected_qty) or "0",
+            to_bill=fmt(max(line.accepted_qty - line.returned_qty - line.billed_qty, Decimal(0))) or "0",
         )
 
     return visible(actor, POOut(
@@ -166,10 +169,13 @@ def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
     skus = {i: item.sku for i, item in _items(session, {line.item_id for line in bill.lines}).items()}
     po_lines = dict(session.execute(select(PurchaseOrderLine.id, PurchaseOrderLine.line_no).where(PurchaseOrderLine.po_id == bill.po_id)).all())
     return visible(actor, BillOut(
-        number=bill.number, status=bill.status, actions=flows.BILL.actions_for(bill.status, actor), supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
+        number=bill.number, kind=bill.kind, status=bill.status,
+        actions=[a for a in flows.BILL.actions_for(bill.status, actor) if a != "record-payment" or bill.kind == "bill"],
+        credits=session.scalar(select(Bill.number).where(Bill.id == bill.credits_id)) if bill.credits_id else None, supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
         po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == bill.po_id)) or "", supplier_ref=bill.supplier_ref,
         bill_date=bill.bill_date, due_date=bill.due_date, currency=bill.currency, exchange_rate=fmt(bill.exchange_rate),
-        subtotal=fmt(bill.subtotal) or "0", tax=fmt(bill.tax) or "0", total=fmt(bill.total) or "0", total_cny=fmt(bill.total_cny) or "0", paid=fmt(bill.paid) or "0", open=fmt(bill.total - bill.paid) or "0",
+        subtotal=fmt(bill.subtotal) or "0", tax=fmt(bill.tax) or "0", total=fmt(bill.total) or "0", total_cny=fmt(bill.total_cny) or "0", paid=fmt(bill.paid) or "0",
+        credited=fmt(bill.credited) or "0", open=fmt(bill.total - bill.paid - bill.credited) or "0",
         match_issues=[MatchIssue(**issue) for issue in bill.match_issues or []], note=bill.note, version=bill.version,
         lines=[
             BillLineOut(
@@ -177,5 +183,32 @@ def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
                 unit_price=fmt(line.unit_price) or "0", vat_rate=fmt(line.vat_rate) or "0", net=fmt(line.net) or "0", tax=fmt(line.tax) or "0",
             )
             for line in bill.lines
+        ],
+    ))
+
+
+def purchase_return_out(session: Session, actor: Actor, rma: PurchaseReturn) -> PurchaseReturnOut:
+    items = _items(session, {line.item_id for line in rma.lines})
+    po = session.get_one(PurchaseOrder, rma.po_id)
+    po_lines = {line.id: line.line_no for line in po.lines}
+    locations = _codes(session, Location, {rma.warehouse_id, *(line.location_id for line in rma.lines)})
+    lots = _codes(session, Lot, {line.lot_id for line in rma.lines})
+    creator = session.scalar(select(User.username).where(User.id == rma.created_by)) if rma.created_by else None
+    shipped = rma.status == "shipped"
+    return visible(actor, PurchaseReturnOut(
+        number=rma.number, status=rma.status, actions=flows.PURCHASE_RETURN.actions_for(rma.status, actor), po=po.number,
+        supplier=_codes(session, Partner, {rma.supplier_id})[rma.supplier_id], warehouse=locations[rma.warehouse_id],
+        supplier_ref=rma.supplier_ref, currency=po.currency,
+        debit_note=session.scalar(select(Bill.number).where(Bill.id == rma.debit_note_id)) if rma.debit_note_id else None,
+        note=rma.note, version=rma.version, created_by=creator, created_at=rma.created_at, shipped_at=rma.shipped_at,
+        value=fmt(sum((line.value for line in rma.lines), Decimal(0))) or "0" if shipped else None,
+        lines=[
+            PurchaseReturnLineOut(
+                line=line.line_no, po_line=po_lines[line.po_line_id], sku=items[line.item_id].sku, name_zh=items[line.item_id].name_zh,
+                name_en=items[line.item_id].name_en, location=locations[line.location_id], rejected=line.rejected,
+                lot=lots.get(line.lot_id) if line.lot_id else None, serials=list(line.serials or []), qty=fmt(line.qty) or "0", reason=line.reason,
+                value=(fmt(line.value) or "0") if shipped else None, debited=fmt(line.debited_qty) or "0", move=line.move_id,
+            )
+            for line in rma.lines
         ],
     ))

@@ -2,11 +2,11 @@
 
 Open is what is still to be settled on a posted document as it stands now: an invoice's total less
 what was paid and what credit notes settled (kind invoice, posted or partially paid); a bill's total
-less what was paid (posted or partially paid). Each open document falls in one bucket by its days
+less what was paid and what debit notes settled (kind bill, posted or partially paid). Each open document falls in one bucket by its days
 past due on the `as_of` date: not yet due (due on or after it), 1–30, 31–60, 61–90, over 90 days.
 
-Money received or paid but not yet allocated to a document (an advance), and what a credit note
-could not settle (it came after the invoice was paid), stay on the partner's account: they show as
+Money received or paid but not yet allocated to a document (an advance), and what a credit or debit note
+could not settle (it came after the invoice or bill was paid), stay on the partner's account: they show as
 unapplied, and balance = open − unapplied is what the partner owes (AR) or is owed (AP), so the
 balances add up to the receivable and payable accounts (1122, 2202) exactly.
 
@@ -134,13 +134,20 @@ def receivables(session: Session, partner_id: int | None) -> Iterator[Entry]:
 
 
 def payables(session: Session, partner_id: int | None) -> Iterator[Entry]:
-    bills = select(Bill).where(Bill.status.in_(OPEN_STATES), (Bill.total - Bill.paid != 0) | (Bill.total_cny - Bill.paid_cny != 0))
+    bills = select(Bill).where(Bill.kind == "bill", Bill.status.in_(OPEN_STATES),
+                               (Bill.total - Bill.paid - Bill.credited != 0) | (Bill.total_cny - Bill.paid_cny - Bill.credited_cny != 0))
+    debits = select(Bill).where(Bill.kind == "debit_note", Bill.status.in_(OPEN_STATES),
+                                (Bill.total - Bill.paid != 0) | (Bill.total_cny - Bill.paid_cny != 0))
     advances = select(Payment).where(Payment.kind == "supplier", Payment.unallocated != 0)
     if partner_id is not None:
-        bills, advances = bills.where(Bill.supplier_id == partner_id), advances.where(Payment.partner_id == partner_id)
+        bills, debits = bills.where(Bill.supplier_id == partner_id), debits.where(Bill.supplier_id == partner_id)
+        advances = advances.where(Payment.partner_id == partner_id)
     for bill in session.scalars(bills):
-        yield Entry(bill.supplier_id, bill.number, "bill", bill.bill_date, bill.due_date, open=bill.total_cny - bill.paid_cny, currency=bill.currency,
-                    in_currency=bill.total - bill.paid)
+        yield Entry(bill.supplier_id, bill.number, "bill", bill.bill_date, bill.due_date, open=bill.total_cny - bill.paid_cny - bill.credited_cny,
+                    currency=bill.currency, in_currency=bill.total - bill.paid - bill.credited)
+    for note in session.scalars(debits):
+        yield Entry(note.supplier_id, note.number, "debit_note", note.bill_date, None, unapplied=note.total_cny - note.paid_cny,
+                    currency=note.currency, in_currency=-(note.total - note.paid))
     for payment in session.scalars(advances):
         yield Entry(payment.partner_id, payment.number, "payment", payment.paid_on, None, unapplied=payment.unallocated_cny, currency=payment.currency,
                     in_currency=-payment.unallocated)
@@ -185,6 +192,6 @@ AP_AGEING = Report(
     title_en="Payables ageing",
     permission="finance.read",
     params=AgeingParams,
-    columns=_columns("供应商", "Supplier", "未核销付款", "Unapplied payments"),
+    columns=_columns("供应商", "Supplier", "未核销付款及红字发票", "Unapplied payments and debit notes"),
     rows=_ageing(payables),
 )

@@ -4,7 +4,7 @@ Every action is one function, shared by the HTTP routes and the sync operations.
 document, checks the transition in `server.documents.flows`, bumps the version, keeps a snapshot
 of the new version and writes the audit log, all in the caller's transaction.
 
-One module per document: `requisitions`, `orders`, `receiving` and `bills`; with them `approval_rules`
+One module per document: `requisitions`, `orders`, `receiving`, `bills` and `returns`; with them `approval_rules`
 (the thresholds orders are approved by), `lists`, and `common` (what the documents share).
 """
 
@@ -22,10 +22,12 @@ from server.purchasing.services.lists import (
     bill_sort,
     list_bills,
     list_pos,
+    list_purchase_returns,
     list_receipts,
     list_requisitions,
     may_approve_next,
     po_sort,
+    purchase_return_sort,
     receipt_sort,
     requisition_sort,
 )
@@ -67,6 +69,15 @@ from server.purchasing.services.requisitions import (
     order_requisition,
     reject_requisition,
     requisition_approvals,
+)
+from server.purchasing.services.returns import (
+    PurchaseReturnLineIn,
+    cancel_purchase_return,
+    create_purchase_return,
+    get_purchase_return,
+    returnable,
+    ship_purchase_return,
+    update_purchase_return,
 )
 
 __all__ = [
@@ -132,4 +143,13 @@ __all__ = [
     "may_approve_next",
     "list_receipts",
     "list_bills",
+    "PurchaseReturnLineIn",
+    "get_purchase_return",
+    "returnable",
+    "create_purchase_return",
+    "update_purchase_return",
+    "cancel_purchase_return",
+    "ship_purchase_return",
+    "purchase_return_sort",
+    "list_purchase_returns",
 ]

@@ -131,11 +131,11 @@ def match_bill(session: Session, bill: Bill) -> list[dict[str, Any]]:
         po_line = by_id[line.po_line_id]
         sku = skus[line.item_id]
         billing[po_line.id] = billing.get(po_line.id, Decimal(0)) + line.qty
-        open_qty = po_line.accepted_qty - po_line.billed_qty
+        open_qty = po_line.accepted_qty - po_line.returned_qty - po_line.billed_qty
         if billing[po_line.id] > open_qty:
             issues.append({
                 "line": line.line_no, "sku": sku, "kind": "qty", "billed": fmt(billing[po_line.id]), "expected": fmt(open_qty),
-                "message_en": f"Line {line.line_no} ({sku}) bills {fmt(billing[po_line.id])}, but only {fmt(open_qty)} was received, accepted and not yet billed.",
+                "message_en": f"Line {line.line_no} ({sku}) bills {fmt(billing[po_line.id])}, but only {fmt(open_qty)} was received, accepted, kept and not yet billed.",
                 "message_zh": f"第 {line.line_no} 行（{sku}）开票 {fmt(billing[po_line.id])}，但已收货合格且未开票的只有 {fmt(open_qty)}。",
             })
         allowed = po_line.unit_price * BILL_PRICE_TOLERANCE

@@ -12,7 +12,7 @@ from server.auth.permissions import Actor
 from server.documents.services import page
 from server.locations.models import Location
 from server.partners.models import Partner
-from server.purchasing.models import Bill, PurchaseOrder, Receipt, Requisition
+from server.purchasing.models import Bill, PurchaseOrder, PurchaseReturn, Receipt, Requisition
 from server.purchasing.services.orders import _valid_approvals
 from server.sorting import looked_up, sorted_by
 
@@ -63,7 +63,16 @@ def receipt_sort() -> dict[str, Any]:
 def bill_sort() -> dict[str, Any]:
     return {
         "number": Bill.number, "status": Bill.status, "supplier": _supplier(Bill), "po": _po_number(Bill), "supplier_ref": Bill.supplier_ref,
-        "bill_date": Bill.bill_date, "due_date": Bill.due_date, "total": Bill.total, "paid": Bill.paid, "open": Bill.total - Bill.paid,
+        "bill_date": Bill.bill_date, "due_date": Bill.due_date, "total": Bill.total, "paid": Bill.paid, "open": Bill.total - Bill.paid - Bill.credited,
+        "kind": Bill.kind,
+    }
+
+
+def purchase_return_sort() -> dict[str, Any]:
+    return {
+        "number": PurchaseReturn.number, "status": PurchaseReturn.status, "po": _po_number(PurchaseReturn), "supplier": _supplier(PurchaseReturn),
+        "warehouse": _warehouse_code(PurchaseReturn), "supplier_ref": PurchaseReturn.supplier_ref, "created_at": PurchaseReturn.created_at,
+        "shipped_at": PurchaseReturn.shipped_at,
     }
 
 
@@ -138,13 +147,31 @@ def list_receipts(
 
 def list_bills(
     session: Session, *, status: str | None, supplier: str | None, limit: int, offset: int, po: str | None = None, sort: str | None = None,
-    hidden: Collection[str] = (),
+    hidden: Collection[str] = (), kind: str | None = None,
 ) -> tuple[list[Bill], int]:
     query = select(Bill)
     if status:
         query = query.where(Bill.status == status)
+    if kind:
+        query = query.where(Bill.kind == kind)
     if supplier:
         query = query.where(Bill.supplier_id == _partner_id(supplier))
     if po:
         query = query.where(Bill.po_id == select(PurchaseOrder.id).where(PurchaseOrder.number == po).scalar_subquery())
     return page(session, query, Bill, limit, offset, sort=sort, fields=bill_sort(), hidden=hidden)
+
+
+def list_purchase_returns(
+    session: Session, *, status: str | None, supplier: str | None, po: str | None, warehouse: str | None, limit: int, offset: int,
+    sort: str | None = None,
+) -> tuple[list[PurchaseReturn], int]:
+    query = select(PurchaseReturn)
+    if status:
+        query = query.where(PurchaseReturn.status == status)
+    if supplier:
+        query = query.where(PurchaseReturn.supplier_id == _partner_id(supplier))
+    if po:
+        query = query.where(PurchaseReturn.po_id == select(PurchaseOrder.id).where(PurchaseOrder.number == po).scalar_subquery())
+    if warehouse:
+        query = query.where(PurchaseReturn.warehouse_id == _warehouse_id(warehouse))
+    return page(session, query, PurchaseReturn, limit, offset, sort=sort, fields=purchase_return_sort())

@@ -17,8 +17,9 @@ from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
-from server.finance.currency import in_yuan, rate_on
-from server.finance.services import AR, EXCHANGE, money, post_journal
+from server.finance.currency import rate_on
+from server.finance.payments import settle_with_note
+from server.finance.services import AR, money
 from server.inventory import services as ledger
 from server.locations.models import Location
 from server.quantities import positive_qty
@@ -144,34 +145,9 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
     session.flush()
     post_invoice(session, actor.granted("sales.invoice"), note.number)
     # The credit settles the order's open invoices, oldest first; what it cannot settle stays on the customer's account.
-    for invoice in open_invoices:
-        settle = min(note.total - note.paid, invoice.total - invoice.paid - invoice.credited)
-        if settle <= 0:
-            continue
-        _settle_in_yuan(session, actor, note, invoice, settle)
-        invoice.credited += settle
-        note.paid += settle
-        if invoice.paid + invoice.credited >= invoice.total:
-            transition(invoice, "close")
-        else:
-            touch(invoice)
-    if note.paid > 0:
-        transition(note, "close" if note.paid == note.total else "pay")
+    settle_with_note(session, actor, note, open_invoices, control=AR)
     record(session, actor, "invoice.credit_note", "invoice", note.number, return_=rma.number, total=fmt(note.total))
     return note
-
-
-def _settle_in_yuan(session: Session, actor: Actor, note: Invoice, invoice: Invoice, settle: Decimal) -> None:
-    """The yuan a credit note settles of an invoice: of each as booked (the last part of either takes what is left).
-    Booked at different rates, or rounded differently, the two differ: that is an exchange difference on the receivable."""
-    used = note.total_cny - note.paid_cny if settle == note.total - note.paid else in_yuan(settle, note.exchange_rate)
-    cleared = (invoice.total_cny - invoice.paid_cny - invoice.credited_cny if settle == invoice.total - invoice.paid - invoice.credited
-               else in_yuan(settle, invoice.exchange_rate))
-    note.paid_cny += used
-    invoice.credited_cny += cleared
-    if used != cleared:  # the receivable gives back `used` and takes `cleared` off the invoice: 6603 makes up the rest
-        post_journal(session, actor, source_type="invoice", source_id=note.number, memo=f"{note.number} {invoice.number} exchange difference",
-                     lines=[(AR, used - cleared, Decimal(0)), (EXCHANGE, Decimal(0), used - cleared)])
 
 
 def dispose_return(session: Session, actor: Actor, number: str, line_no: int, *, disposition: str, location: str | None = None) -> Return:
