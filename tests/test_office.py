@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", "accept_downloads": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 # The clerk is an administrator: the last two sections are theirs.
-SECTIONS = ["items", "partners", "locations", "requisitions", "purchase-orders", "receipts", "bills", "quotes", "sales-orders", "waves", "invoices",
+SECTIONS = ["items", "partners", "locations", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "quotes", "sales-orders", "waves", "invoices",
             "returns", "stocktakes", "moves", "reservations", "payments", "journal", "trial-balance", "ageing", "exchange-rates", "periods", "reports", "users", "printers"]
 REPORTS = "/api/v1/reports"
 
@@ -185,10 +185,10 @@ def test_a_purchase_order_shows_its_lines_totals_and_versions_and_a_customer_its
         page.locator("#po-lines tr[data-sku=PEN]").wait_for()
         assert cells(page, "#po-lines tbody tr") == [
             [str(l["line"]), l["sku"], l["name_en"], l["qty"], money(l["unit_price"]), l["vat_rate"], money(l["net"]), l["received"], l["accepted"],
-             l["billed"]]
+             l["returned"], l["billed"]]
             for l in po["lines"]]  # noqa: E741
         assert page.locator("[data-field=total] td").inner_text() == f"{money(po['total'])} CNY"
-        assert page.locator("#po-lines td.num").count() == 8 * len(po["lines"])  # figures are right-aligned
+        assert page.locator("#po-lines td.num").count() == 9 * len(po["lines"])  # figures are right-aligned
         assert page.locator(".facts [data-field=status] dd").inner_text() == "Draft"
 
         credit = api.get("/api/v1/customers/CUS1/credit")

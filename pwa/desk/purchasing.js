@@ -93,12 +93,41 @@ const { t, known, stateOptions } = deskTexts({
   "total cny": ["折合人民币合计", "Total in yuan"],
   "bill rate": ["发票汇率（可选）", "Bill's exchange rate (optional)"],
   "bill rate hint": ["1 单位外币折合人民币；留空则按发票日期的汇率", "Yuan per unit; empty: the rate of the bill's day"],
+  "purchase-returns": ["采购退货单", "Purchase returns"],
+  "state shipped": ["已退出", "Shipped"],
+  "state cancelled": ["已取消", "Cancelled"],
+  returned: ["已退货", "Returned"],
+  "return to supplier": ["退货给供应商", "Return to supplier"],
+  "new purchase return": ["新建采购退货单", "New purchase return"],
+  "create purchase return": ["创建采购退货单", "Create the purchase return"],
+  "returns of po": ["本订单的采购退货", "Returns of this order"],
+  "show lines": ["显示可退货的行", "Show what may go back"],
+  "nothing to return": ["这张采购订单没有可退的货物。", "Nothing of this purchase order may go back."],
+  "return ref": ["供应商退货授权号", "Supplier's return authorisation"],
+  "where now": ["所在库位", "Where it is"],
+  "on hand": ["库存", "On hand"],
+  "may return": ["可退", "May go back"],
+  "qty to return": ["退货数量", "Qty to return"],
+  reason: ["原因", "Reason"],
+  "from quarantine": ["不合格品（隔离区）", "Rejected (quarantine)"],
+  "from stock": ["合格品（库存）", "Accepted (stock)"],
+  pool: ["类别", "Kind"],
+  "debit note": ["红字发票", "Debit note"],
+  "debited": ["已开票部分", "Billed part"],
+  "return value": ["退货成本", "Value returned"],
+  shipped: ["退货时间", "Shipped"],
+  kind: ["类型", "Kind"],
+  "kind bill": ["发票", "Bill"],
+  "kind debit_note": ["红字发票", "Debit note"],
+  credits: ["冲减发票", "Against bill"],
+  credited: ["红字冲减", "Debit notes"],
 }, "purchasing");
 
 const REQ_STATES = ["pending", "open", "ordered", "rejected", "cancelled"];
 const PO_STATES = ["draft", "pending", "approved", "rejected", "partially_received", "received", "closed", "cancelled"];
 const RECEIPT_STATES = ["open", "inspecting", "putaway", "done", "cancelled"];
 const BILL_STATES = ["draft", "blocked", "posted", "partially_paid", "paid", "cancelled"];
+const RETURN_STATES = ["open", "shipped", "cancelled"];
 
 const said = (zh, en) => (language() === "zh" ? zh : en);
 // The books are kept in yuan (the API's *_cny figures): a document in it has the rate 1 and nothing to convert.
@@ -494,10 +523,11 @@ function changeList(changes) {
 
 async function purchaseOrder(here, panel, number) {
   const path = `/api/v1/purchase-orders/${enc(number)}`;
-  const [po, receipts, bills] = await Promise.all([
+  const [po, receipts, bills, returned] = await Promise.all([
     load(here, panel, sync.api(path)),
     sync.api("/api/v1/receipts", { params: { po: number, limit: 100 } }).catch(() => null),
     may("prices.read") ? sync.api("/api/v1/bills", { params: { po: number, limit: 100 } }).catch(() => null) : null,
+    sync.api("/api/v1/purchase-returns", { params: { po: number, limit: 100 } }).catch(() => null),
   ]);
   if (!po || !showing(here)) return;
   const again = async () => {
@@ -514,6 +544,7 @@ async function purchaseOrder(here, panel, number) {
       version === 1 ? h("p", { class: "muted" }, t("first version")) : changeList(answer.changes_since_previous));
   };
   const billable = may("purchase.bill") && po.lines.some((l) => l.to_bill !== "0");
+  const returnable = may("purchase.write") && po.lines.some((l) => l.may_return_rejected !== "0" || l.may_return_accepted !== "0");
   put(panel,
     back("purchase-orders"),
     heading(`${po.number} · ${po.supplier}`),
@@ -538,9 +569,9 @@ async function purchaseOrder(here, panel, number) {
     editing,
     h("h4", {}, t("lines")),
     grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("received")), num(t("accepted")),
-      num(t("billed"))],
+      num(t("returned")), num(t("billed"))],
     po.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), link("items", l.sku), named(l), num(l.qty), amount(l.unit_price),
-      num(l.vat_rate), amount(l.net), num(l.received), num(l.accepted), num(l.billed)])), { id: "po-lines" }),
+      num(l.vat_rate), amount(l.net), num(l.received), num(l.accepted), num(l.returned), num(l.billed)])), { id: "po-lines" }),
     totals(po),
     po.approvals.length ? [h("h4", {}, t("approvals")), grid([t("role"), t("decision"), t("comment"), t("version"), t("at")],
       po.approvals.map((a) => row({ class: a.void ? "void" : null, "data-approval": a.level }, [`${a.level} · ${known("role", a.role)} · ${a.user}`,
@@ -548,11 +579,17 @@ async function purchaseOrder(here, panel, number) {
     receipts?.items.length ? [h("h4", {}, t("receipts")), grid([t("number"), t("status"), t("dock"), t("lines"), t("created")],
       receipts.items.map((r) => row({ "data-receipt": r.number }, [link("receipts", r.number), known("state", r.status), r.dock,
         { text: linesText(r.lines), wrap: true }, when(r.created_at)])), { id: "po-receipts" })] : null,
-    bills?.items.length ? [h("h4", {}, t("bills")), grid([t("number"), t("status"), t("supplier ref"), num(t("total"))],
-      bills.items.map((b) => row({ "data-bill": b.number }, [link("bills", b.number), known("state", b.status), b.supplier_ref, amount(b.total)])),
-      { id: "po-bills" })] : null,
-    billable ? h("p", {}, h("button", { type: "button", "data-action": "enter-bill", onclick: () => go(`#/office/bills/new/${enc(po.number)}`) },
-      t("enter bill"))) : null,
+    bills?.items.length ? [h("h4", {}, t("bills")), grid([t("number"), t("kind"), t("status"), t("supplier ref"), num(t("total"))],
+      bills.items.map((b) => row({ "data-bill": b.number }, [link("bills", b.number), known("kind", b.kind), known("state", b.status), b.supplier_ref,
+        amount(b.total)])), { id: "po-bills" })] : null,
+    returned?.items.length ? [h("h4", {}, t("returns of po")), grid([t("number"), t("status"), t("return ref"), t("lines"), t("debit note")],
+      returned.items.map((r) => row({ "data-return": r.number }, [link("purchase-returns", r.number), known("state", r.status), r.supplier_ref,
+        { text: linesText(r.lines), wrap: true }, r.debit_note && may("prices.read") ? link("bills", r.debit_note) : r.debit_note || ""])),
+      { id: "po-returns" })] : null,
+    h("p", { class: "actions" },
+      billable ? h("button", { type: "button", "data-action": "enter-bill", onclick: () => go(`#/office/bills/new/${enc(po.number)}`) }, t("enter bill")) : null,
+      returnable ? h("button", { type: "button", "data-action": "return-to-supplier", onclick: () => go(`#/office/purchase-returns/new/${enc(po.number)}`) },
+        t("return to supplier")) : null),
     h("h4", {}, t("versions")),
     h("p", { class: "versions" }, Array.from({ length: po.version }, (_, i) => i + 1).map((v) =>
       h("button", { type: "button", "data-version": v, "aria-pressed": "false", onclick: () => showVersion(v) }, `v${v}`))),
@@ -637,12 +674,14 @@ async function bills(here, panel, number, po) {
   put(panel, start, pagedList(here, {
     key: "bills",
     filters: [{ name: "status", label: t("status"), options: stateOptions(BILL_STATES) },
+      { name: "kind", label: t("kind"), options: [["", t("all")], ["bill", t("kind bill")], ["debit_note", t("kind debit_note")]] },
       { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "po", label: t("po"), placeholder: "PO-…" }],
-    columns: [by("number", t("number")), by("status", t("status")), by("supplier", t("supplier")), by("po", t("po")), by("supplier_ref", t("supplier ref")),
-      by("bill_date", t("bill date")), by("due_date", t("due date")), by("total", num(t("total"))), by("open", num(t("open"))), t("currency")],
+    columns: [by("number", t("number")), by("kind", t("kind")), by("status", t("status")), by("supplier", t("supplier")), by("po", t("po")),
+      by("supplier_ref", t("supplier ref")), by("bill_date", t("bill date")), by("due_date", t("due date")), by("total", num(t("total"))),
+      by("open", num(t("open"))), t("currency")],
     fetchPage: (params) => sync.api("/api/v1/bills", { params }),
-    draw: (b) => row({ "data-bill": b.number }, [link("bills", b.number), known("state", b.status), b.supplier, link("purchase-orders", b.po), b.supplier_ref,
-      b.bill_date, b.due_date, amount(b.total), amount(b.open), b.currency]),
+    draw: (b) => row({ "data-bill": b.number }, [link("bills", b.number), known("kind", b.kind), known("state", b.status), b.supplier,
+      link("purchase-orders", b.po), b.supplier_ref, b.bill_date, b.due_date, amount(b.total), amount(b.open), b.currency]),
   }));
 }
 
@@ -745,10 +784,12 @@ async function bill(here, panel, number) {
   put(panel,
     back("bills"),
     heading(`${b.number} · ${b.supplier}`),
-    facts([[t("status"), known("state", b.status), { "data-field": "status" }], [t("supplier"), link("partners", b.supplier)],
+    facts([[t("status"), known("state", b.status), { "data-field": "status" }], [t("kind"), known("kind", b.kind), { "data-field": "kind" }],
+      b.credits ? [t("credits"), link("bills", b.credits), { "data-field": "credits" }] : null, [t("supplier"), link("partners", b.supplier)],
       [t("po"), link("purchase-orders", b.po)], [t("currency"), b.currency, { "data-field": "currency" }], ...inYuan(b),
       [t("supplier ref"), b.supplier_ref], [t("bill date"), b.bill_date], [t("due date"), b.due_date],
-      [t("paid"), amount(b.paid).text], [t("open"), amount(b.open).text, { "data-field": "open" }], [t("note"), b.note], [t("version"), b.version]]),
+      [t("paid"), amount(b.paid).text], b.credited && b.credited !== "0" ? [t("credited"), amount(b.credited).text, { "data-field": "credited" }] : null,
+      [t("open"), amount(b.open).text, { "data-field": "open" }], [t("note"), b.note], [t("version"), b.version]].filter(Boolean)),
     b.match_issues.length ? h("section", { class: "form-error", id: "bill-issues", "aria-labelledby": "bill-issues-title" },
       h("h4", { id: "bill-issues-title" }, t("why blocked")),
       h("ul", {}, b.match_issues.map((i) => h("li", { "data-issue": i.kind, "data-line": i.line }, said(i.message_zh, i.message_en)))),
@@ -767,10 +808,120 @@ async function bill(here, panel, number) {
     history("bill", b.number));
 }
 
+// Purchase returns ---------------------------------------------------------------------------------
+
+async function purchaseReturns(here, panel, number, po) {
+  if (number === "new") return newPurchaseReturn(here, panel, po);
+  if (number) return purchaseReturn(here, panel, number);
+  put(panel,
+    may("purchase.write") ? h("p", { class: "actions" }, h("a", { href: "#/office/purchase-returns/new", class: "button", "data-action": "new" },
+      t("new purchase return"))) : null,
+    pagedList(here, {
+      key: "purchase-returns",
+      filters: [{ name: "status", label: t("status"), options: stateOptions(RETURN_STATES) }, { name: "supplier", label: t("supplier"), placeholder: t("code") },
+        { name: "po", label: t("po"), placeholder: "PO-…" }],
+      columns: [by("number", t("number")), by("status", t("status")), by("po", t("po")), by("supplier", t("supplier")), by("warehouse", t("warehouse")),
+        by("supplier_ref", t("return ref")), t("lines"), t("debit note"), by("created_at", t("created"))],
+      fetchPage: (params) => sync.api("/api/v1/purchase-returns", { params }),
+      draw: (r) => row({ "data-return": r.number }, [link("purchase-returns", r.number), known("state", r.status), link("purchase-orders", r.po), r.supplier,
+        r.warehouse, r.supplier_ref, { text: linesText(r.lines), wrap: true }, r.debit_note || "", when(r.created_at)]),
+    }));
+}
+
+/** What of an order may go back, where it is now: a row for each place (and lot) holding the item in the order's warehouse,
+ *  goods in quarantine from what inspection rejected, the rest from what it accepted. */
+async function returnCandidates(here, into, po) {
+  const lines = po.lines.filter((l) => l.may_return_rejected !== "0" || l.may_return_accepted !== "0");
+  const stock = await Promise.all(lines.map((l) => sync.api("/api/v1/stock/balances", { params: { sku: l.sku, warehouse: po.warehouse, limit: 500 } })
+    .catch(() => ({ items: [] }))));
+  if (!showing(here)) return [];
+  return lines.flatMap((l, i) => stock[i].items.filter((b) => Number(b.qty) > 0)
+    .map((b) => ({ line: l, place: b, may: b.quarantine ? l.may_return_rejected : l.may_return_accepted }))
+    .filter((c) => c.may !== "0"));
+}
+
+async function newPurchaseReturn(here, panel, number) {
+  const choice = h("div", { id: "purchase-return-choice" });
+  let shown = null;  // the order whose lines are showing
+  let candidates = [];
+  const showLines = async () => {
+    const code = form.querySelector("[name=po]").value.trim();
+    if (!code || code === shown?.number) return;
+    put(choice, h("p", { class: "muted" }, t("loading")));
+    const po = await load(here, choice, sync.api(`/api/v1/purchase-orders/${enc(code)}`));
+    if (!po) return;
+    shown = po;
+    candidates = await returnCandidates(here, choice, po);
+    put(choice, candidates.length ? grid([num(t("po line")), t("sku"), t("name"), t("pool"), t("where now"), t("lot"), num(t("on hand")), num(t("may return")),
+      t("qty to return"), t("reason")],
+    candidates.map((c, i) => row({ "data-line": c.line.line, "data-sku": c.line.sku, "data-location": c.place.location }, [num(String(c.line.line)), c.line.sku,
+      named(c.line), t(c.place.quarantine ? "from quarantine" : "from stock"), c.place.location, c.place.lot || "", num(c.place.qty), num(c.may),
+      h("input", { name: `qty-${i}`, inputmode: "decimal", size: 6, autocomplete: "off",
+        "aria-label": `${t("qty to return")} ${c.line.sku} ${c.place.location}${c.place.lot ? ` ${c.place.lot}` : ""}` }),
+      h("input", { name: `reason-${i}`, maxlength: 200, autocomplete: "off", "aria-label": `${t("reason")} ${c.line.sku} ${c.place.location}` })])),
+    { id: "purchase-return-candidates" }) : h("p", { class: "muted" }, t("nothing to return")));
+  };
+  const form = recordForm({
+    id: "purchase-return-form", title: t("new purchase return"), label: t("create purchase return"),
+    fields: [formField({ name: "po", label: t("po number"), required: true, value: number ?? "", autocomplete: "off", placeholder: "PO-…" }),
+      h("p", {}, h("button", { type: "button", "data-action": "show-lines", onclick: () => showLines() }, t("show lines"))),
+      formField({ name: "supplier_ref", label: t("return ref"), maxlength: 64 }),
+      formField({ name: "note", label: t("note"), type: "textarea" })],
+    submit: async (values) => {
+      await showLines();
+      const lines = candidates.map((c, i) => ({ c, qty: choice.querySelector(`[name=qty-${i}]`)?.value.trim(), reason: choice.querySelector(`[name=reason-${i}]`)?.value.trim() }))
+        .filter((x) => x.qty).map(({ c, qty, reason }) => ({ line: c.line.line, qty, location: c.place.location, ...(c.place.lot ? { lot: c.place.lot } : {}),
+          ...(reason ? { reason } : {}) }));
+      return sync.api("/api/v1/purchase-returns", { method: "POST", body: { po: values.po ?? "", lines, supplier_ref: values.supplier_ref || "",
+        ...(values.note ? { note: values.note } : {}) } });
+    },
+    saved: (rma) => {
+      say("ok", `${rma.number} · ${t("saved")}`);
+      go(`#/office/purchase-returns/${enc(rma.number)}`);
+    },
+  });
+  form.querySelector("[name=po]").addEventListener("change", showLines);
+  form.querySelector(".fields").after(choice);
+  put(panel, back("purchase-returns"), form);
+  if (number) {
+    await showLines();
+    choice.querySelector("input")?.focus();
+  } else {
+    form.querySelector("[name=po]").focus();
+  }
+}
+
+async function purchaseReturn(here, panel, number) {
+  const rma = await load(here, panel, sync.api(`/api/v1/purchase-returns/${enc(number)}`));
+  if (!rma) return;
+  const again = async () => {
+    await purchaseReturn(here, panel, number);
+    focusTitle(panel);
+  };
+  put(panel,
+    back("purchase-returns"),
+    heading(`${rma.number} · ${rma.supplier}`),
+    facts([[t("status"), known("state", rma.status), { "data-field": "status" }], [t("po"), link("purchase-orders", rma.po)],
+      [t("supplier"), link("partners", rma.supplier)], [t("warehouse"), rma.warehouse], [t("return ref"), rma.supplier_ref],
+      [t("debit note"), rma.debit_note ? (may("prices.read") ? link("bills", rma.debit_note) : rma.debit_note) : null, { "data-field": "debit-note" }],
+      rma.value !== null ? [t("return value"), `${money(rma.value)} ${YUAN}`, { "data-field": "value" }] : null,
+      [t("note"), rma.note], [t("created by"), rma.created_by], [t("created"), when(rma.created_at)],
+      rma.shipped_at ? [t("shipped"), when(rma.shipped_at), { "data-field": "shipped-at" }] : null, [t("version"), rma.version]].filter(Boolean)),
+    documentActions(rma, { path: `/api/v1/purchase-returns/${enc(rma.number)}`, done: again }),
+    h("h4", {}, t("lines")),
+    grid([num(t("line")), num(t("po line")), t("sku"), t("name"), t("pool"), t("where now"), t("lot"), num(t("qty")), t("reason"), num(t("debited")),
+      ...(rma.value !== null ? [num(t("return value"))] : [])],
+    rma.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku }, [num(String(l.line)), num(String(l.po_line)), link("items", l.sku), named(l),
+      t(l.rejected ? "from quarantine" : "from stock"), l.location, l.lot || "", num(l.qty), { text: l.reason, wrap: true }, num(l.debited),
+      ...(rma.value !== null ? [amount(l.value)] : [])])), { id: "purchase-return-lines" }),
+    history("purchase_return", rma.number));
+}
+
 /** The purchasing sections of the back office: each draws into `panel`; `may` says who sees it in the menu. */
 export const sections = {
   requisitions: { draw: requisitions, group: "purchasing", may: () => may("purchase.request") || may("purchase.write"), label: () => t("requisitions") },
   "purchase-orders": { draw: purchaseOrders, group: "purchasing", label: () => t("purchase-orders") },
   receipts: { draw: receipts, group: "purchasing", label: () => t("receipts") },
   bills: { draw: bills, group: "purchasing", may: () => may("prices.read"), label: () => t("bills") },
+  "purchase-returns": { draw: purchaseReturns, group: "purchasing", label: () => t("purchase-returns") },
 };

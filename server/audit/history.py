@@ -15,7 +15,7 @@ from server.counts.services import get_count
 from server.documents.flows import ACTION_NAMES
 from server.errors import NotFound
 from server.finance.payments import get_payment
-from server.purchasing.services import get_bill, get_po, get_receipt, get_requisition
+from server.purchasing.services import get_bill, get_po, get_purchase_return, get_receipt, get_requisition
 from server.sales.services import get_invoice, get_quote, get_return, get_so, get_wave
 
 # The entries' details may carry totals, prices and costs (an order's total, a payment's amount): only those who may
@@ -37,6 +37,7 @@ KINDS: dict[str, DocumentKind] = {
     "po": DocumentKind("po", None, get_po),
     "receipt": DocumentKind("receipt", None, get_receipt),
     "bill": DocumentKind("bill", "prices.read", get_bill),
+    "purchase_return": DocumentKind("purchase_return", None, get_purchase_return),
     "quote": DocumentKind("quote", "prices.read", get_quote),
     "so": DocumentKind("so", None, get_so),
     "invoice": DocumentKind("invoice", "prices.read", get_invoice),
@@ -55,6 +56,7 @@ VERB_NAMES: dict[str, tuple[str, str]] = {
     "backorder": ("剩余转欠货单", "back-order the rest"),
     "cancel_rest": ("取消未发部分", "cancel what was not shipped"),
     "credit_note": ("开具红字发票", "issue a credit note"),
+    "debit_note": ("开具红字发票", "issue a debit note"),
     "dispose": ("处置退货", "restock or scrap returned goods"),
     "record": ("登记", "record"),
     "allocate": ("核销到单据", "allocate to documents"),

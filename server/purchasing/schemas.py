@@ -132,6 +132,8 @@ class POLineOut(Out):
     may_receive: DecimalStr  # how much more may still be received (the over-receipt tolerance included)
     to_bill: DecimalStr  # accepted, not sent back and not yet billed: what a bill for this line may carry now
     returned: DecimalStr = "0"  # sent back to the supplier (rejected and accepted goods)
+    may_return_rejected: DecimalStr = "0"  # rejected at inspection, not yet sent back nor on an open return
+    may_return_accepted: DecimalStr = "0"  # accepted, not yet sent back nor on an open return
 
 
 class POOut(Out):

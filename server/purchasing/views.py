@@ -102,6 +102,8 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
             may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
             returned=fmt(line.returned_qty + line.returned_rejected_qty) or "0",
+            may_return_rejected=fmt(max(services.still_returnable(session, line, rejected=True), Decimal(0))) or "0",
+            may_return_accepted=fmt(max(services.still_returnable(session, line, rejected=False), Decimal(0))) or "0",
             to_bill=fmt(max(line.accepted_qty - line.returned_qty - line.billed_qty, Decimal(0))) or "0",
         )
 

@@ -77,6 +77,7 @@ from server.purchasing.services.returns import (
     get_purchase_return,
     returnable,
     ship_purchase_return,
+    still_returnable,
     update_purchase_return,
 )
 
@@ -146,6 +147,7 @@ __all__ = [
     "PurchaseReturnLineIn",
     "get_purchase_return",
     "returnable",
+    "still_returnable",
     "create_purchase_return",
     "update_purchase_return",
     "cancel_purchase_return",

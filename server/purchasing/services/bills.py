@@ -135,7 +135,7 @@ def match_bill(session: Session, bill: Bill) -> list[dict[str, Any]]:
         if billing[po_line.id] > open_qty:
             issues.append({
                 "line": line.line_no, "sku": sku, "kind": "qty", "billed": fmt(billing[po_line.id]), "expected": fmt(open_qty),
-                "message_en": f"Line {line.line_no} ({sku}) bills {fmt(billing[po_line.id])}, but only {fmt(open_qty)} was received, accepted, kept and not yet billed.",
+                "message_en": f"Line {line.line_no} ({sku}) bills {fmt(billing[po_line.id])}, but only {fmt(open_qty)} was received, accepted and not yet billed.",
                 "message_zh": f"第 {line.line_no} 行（{sku}）开票 {fmt(billing[po_line.id])}，但已收货合格且未开票的只有 {fmt(open_qty)}。",
             })
         allowed = po_line.unit_price * BILL_PRICE_TOLERANCE

@@ -62,12 +62,16 @@ def returnable(line: PurchaseOrderLine, *, rejected: bool) -> Decimal:
     return line.accepted_qty - line.returned_qty
 
 
-def _agreed(session: Session, po_line_id: int, rejected: bool) -> Decimal:
-    """What open returns already mean to send back of an order line (from quarantine, or from stock)."""
-    return Decimal(session.scalar(
+def still_returnable(session: Session, line: PurchaseOrderLine, *, rejected: bool) -> Decimal:
+    """What of an order line may still go back on a new return: what is `returnable` less what open returns already mean to
+    send back of it."""
+    if returnable(line, rejected=rejected) <= 0:  # nothing received of it, or all gone back: no need to look
+        return Decimal(0)
+    agreed = Decimal(session.scalar(
         select(func.coalesce(func.sum(PurchaseReturnLine.qty), 0)).join(PurchaseReturn, PurchaseReturnLine.return_id == PurchaseReturn.id)
-        .where(PurchaseReturnLine.po_line_id == po_line_id, PurchaseReturnLine.rejected.is_(rejected), PurchaseReturn.status == "open")
+        .where(PurchaseReturnLine.po_line_id == line.id, PurchaseReturnLine.rejected.is_(rejected), PurchaseReturn.status == "open")
     ) or 0)
+    return returnable(line, rejected=rejected) - agreed
 
 
 def create_purchase_return(
@@ -106,7 +110,7 @@ def create_purchase_return(
         qty = spec.qty
         key = (po_line.id, place.quarantine)
         taking[key] = taking.get(key, Decimal(0)) + qty
-        left = returnable(po_line, rejected=place.quarantine) - _agreed(session, po_line.id, place.quarantine)
+        left = still_returnable(session, po_line, rejected=place.quarantine)
         if taking[key] > left:
             zh_pool, en_pool = ("不合格品", "rejected at inspection") if place.quarantine else ("合格品", "accepted into stock")
             raise Conflict(
