@@ -1,7 +1,8 @@
-"""Document posting benchmark: a receipt of 1,000 and 5,000 lines, a stocktake of 1,000 and 50,000 lines, a month-end close.
+"""Document posting benchmark: a receipt of 1,000 and 5,000 lines, a stocktake of 1,000 and 50,000 lines, a month-end close,
+and the delivery note of a shipped order of 1,000 lines printed as a PDF.
 
     python bench/documents.py [--backend sqlite|postgresql|both] [--rounds 3] [--receipts 1000,5000] [--counts 1000,50000]
-                              [--close 10000] [--profile receipt|count]
+                              [--close 10000] [--delivery-note 1000] [--profile receipt|count]
 
 Per backend (SQLite in a temporary file, PostgreSQL in a scratch schema dropped afterwards), prints for each
 size the median over the rounds of the posting's seconds (the posting call and its commit only: orders,
@@ -17,6 +18,11 @@ that costs the same per line at every size has a ratio of 1; the goal is at most
 - Month-end close: last month holds --close documents (supplier payments dated in it, each with its journal entry, on
   top of everything the other measurements posted); the seconds of its close checklist (which runs the books' check)
   and of closing it, then of refusing a payment dated in the closed month.
+
+- Delivery note: a sales order of --delivery-note lines (one item each, stock in 100 bins) confirmed, picked in one wave
+  and shipped (untimed); then its delivery note (送货单) read and drawn as an A4 PDF as `GET …/delivery-note.pdf` draws
+  it, with prices: the seconds of reading the order, of drawing the PDF and in all, the pages, and the milliseconds per
+  page (medians over the rounds).
 
 Rounds alternate which size goes first. `--profile` runs cProfile over one posting of the largest size of
 that kind and prints the functions taking the most time.
@@ -63,6 +69,8 @@ from server.locations.services import create_location  # noqa: E402
 from server.migrate import prepare  # noqa: E402
 from server.partners.schemas import PartnerCreate  # noqa: E402
 from server.partners.services import create_partner  # noqa: E402
+from server.printing.documents import delivery_note  # noqa: E402
+from server.printing.sheets import Letterhead, render_pdf  # noqa: E402
 from server.purchasing.services import (  # noqa: E402
     LineIn,
     ReceiveIn,
@@ -73,12 +81,15 @@ from server.purchasing.services import (  # noqa: E402
     replace_approval_rules,
     submit_po,
 )
-from server.wiring import open_database
+from server.sales.services import confirm_pick, confirm_so, create_so, create_wave, pick_tasks, ship  # noqa: E402
+from server.settings import Settings  # noqa: E402
+from server.wiring import open_database  # noqa: E402
 
 PG = os.environ.get("CANGKU_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA = "bench_documents"
 PASSWORD = "correct horse battery"
 COUNT_ITEMS = 500  # a count of n lines covers these items in n / 500 bins
+PICK_BINS = 100  # a delivery note's goods are picked from this many bins
 STOCK_PER_BIN = Decimal(100)
 
 
@@ -154,6 +165,38 @@ class World:
         with self.db.write() as s:
             receipt = create_receipt(s, self.keeper, po=number).number
         return receipt, [ReceiveIn(sku=sku, qty=Decimal(10)) for sku in skus]
+
+    def shipped_order(self, lines: int) -> str:
+        """A sales order of `lines` lines (one item each, 2 of each at 3.50) to a customer, picked in one wave from 100 bins
+        and shipped."""
+        skus = self.skus[:lines]
+        with self.db.write() as s:
+            create_partner(s, SYSTEM, PartnerCreate(code="CUS", kind="customer", name_zh="示范客户有限公司", name_en="Demo Customer Ltd.",
+                                                    address="上海市静安区示范街 1 号"))
+            create_location(s, SYSTEM, LocationCreate(code="WH-OUT", kind="zone", parent="WH"))
+            create_location(s, SYSTEM, LocationCreate(code="WH-PICK", kind="zone", parent="WH"))
+            for b in range(PICK_BINS):
+                create_location(s, SYSTEM, LocationCreate(code=f"WH-P{b:03d}", kind="bin", parent="WH-PICK"))
+        for start in range(0, lines, 1000):
+            with self.db.write() as s:
+                for n, sku in enumerate(skus[start:start + 1000], start):
+                    move(s, SYSTEM, sku=sku, qty=Decimal(2), source="SUPPLIER", target=f"WH-P{n % PICK_BINS:03d}",
+                         unit_cost=Decimal("2.00"))
+        with self.db.write() as s:
+            number = create_so(s, self.admin, customer="CUS", warehouse="WH",
+                               lines=[LineIn(sku=sku, qty=Decimal(2), unit_price=Decimal("3.50")) for sku in skus]).number
+        with self.db.write() as s:
+            confirm_so(s, self.admin, number)
+        with self.db.write() as s:
+            wave = create_wave(s, self.keeper, warehouse="WH", orders=[number])
+            tasks = [(task.id, task.qty) for task in pick_tasks(s, wave)]
+        for start in range(0, len(tasks), 1000):
+            with self.db.write() as s:
+                for task_id, qty in tasks[start:start + 1000]:
+                    confirm_pick(s, self.keeper, task_id, qty=qty)
+        with self.db.write() as s:
+            ship(s, self.keeper, number)
+        return number
 
     def counted_stocktake(self, lines: int) -> str:
         """A stocktake of a stocked warehouse, every line counted one more or one less than its book quantity."""
@@ -249,6 +292,33 @@ def month_close(world: World, documents: int) -> None:
           f"close {closed:.2f} s, a payment dated in it refused in {refused * 1e3:.1f} ms", flush=True)
 
 
+def print_delivery_note(world: World, lines: int, rounds: int) -> None:
+    """The delivery note of a shipped order of `lines` lines, read and drawn `rounds` times: medians of each."""
+    from pypdf import PdfReader
+
+    start = time.perf_counter()
+    number = world.shipped_order(lines)
+    print(f"delivery note: order {number} of {lines:,} lines shipped in {time.perf_counter() - start:.0f} s (untimed set-up)", flush=True)
+    company = Letterhead.of(Settings(data_dir=Path("."), database_url=None))
+    reading, drawing, pages = [], [], 0
+    for r in range(rounds):
+        start = time.perf_counter()
+        with world.db.read() as s:
+            sheet = delivery_note(s, world.admin, number, "zh")
+        read = time.perf_counter()
+        pdf = render_pdf(sheet, company)
+        drawn = time.perf_counter()
+        reading.append(read - start)
+        drawing.append(drawn - read)
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        print(f"  delivery note {lines:,} lines, round {r + 1}: {drawn - start:6.2f} s ({pages} pages, {len(pdf) / 1024:,.0f} KiB)",
+              flush=True)
+    read, draw = statistics.median(reading), statistics.median(drawing)
+    total = statistics.median(a + b for a, b in zip(reading, drawing, strict=True))
+    print(f"delivery note {lines:,} lines: {total:6.2f} s in all (reading {read:.2f} s, drawing {draw:.2f} s), {pages} pages, "
+          f"{total / pages * 1e3:.0f} ms per page  (median of {rounds})", flush=True)
+
+
 def profile_one(kind: str, world: World, lines: int) -> None:
     profile = cProfile.Profile()
     seconds = (post_receipt if kind == "receipt" else post_stocktake)(world, lines, profile)
@@ -259,12 +329,13 @@ def profile_one(kind: str, world: World, lines: int) -> None:
     print(out.getvalue())
 
 
-def run(backend: str, tmp: Path, receipt_sizes: list[int], count_sizes: list[int], rounds: int, profile: str | None, close: int = 0) -> None:
+def run(backend: str, tmp: Path, receipt_sizes: list[int], count_sizes: list[int], rounds: int, profile: str | None, close: int = 0,
+        note_lines: int = 0) -> None:
     print(f"== {backend} ==", flush=True)
     db = fresh(backend, tmp)
     try:
         start = time.perf_counter()
-        world = World(db, max(receipt_sizes, default=0), count_sizes)
+        world = World(db, max(*receipt_sizes, note_lines, 0), count_sizes)
         with db.read() as s:
             balances = s.query(Balance).count()
         print(f"set-up: {len(world.skus):,} items, {balances:,} balances in {time.perf_counter() - start:.0f} s", flush=True)
@@ -274,6 +345,8 @@ def run(backend: str, tmp: Path, receipt_sizes: list[int], count_sizes: list[int
             measure("stocktake", count_sizes, rounds, lambda n: post_stocktake(world, n))
         if close:
             month_close(world, close)
+        if note_lines:
+            print_delivery_note(world, note_lines, rounds)
         if profile == "receipt" and receipt_sizes:
             profile_one("receipt", world, max(receipt_sizes))
         if profile == "count" and count_sizes:
@@ -290,13 +363,15 @@ def main() -> None:
     parser.add_argument("--receipts", default="1000,5000", help="receipt sizes in lines")
     parser.add_argument("--counts", default="1000,50000", help="stocktake sizes in lines")
     parser.add_argument("--close", type=int, default=10_000, help="documents dated in the month closed (0: no month-end close)")
+    parser.add_argument("--delivery-note", type=int, default=1000,
+                        help="lines of the shipped order whose delivery note is printed (0: none)")
     parser.add_argument("--profile", choices=("receipt", "count"), help="also profile one posting of the largest size")
     args = parser.parse_args()
     receipt_sizes = [int(n) for n in args.receipts.split(",") if n]
     count_sizes = [int(n) for n in args.counts.split(",") if n]
     with tempfile.TemporaryDirectory() as tmpdir:
         for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
-            run(backend, Path(tmpdir), receipt_sizes, count_sizes, args.rounds, args.profile, args.close)
+            run(backend, Path(tmpdir), receipt_sizes, count_sizes, args.rounds, args.profile, args.close, args.delivery_note)
 
 
 if __name__ == "__main__":

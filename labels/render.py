@@ -135,8 +135,9 @@ _PDF_FONT = "CangkuCJK"
 
 
 @cache
-def _pdf_font() -> str:
-    """The embedded CJK TrueType font if one is installed, else ReportLab's built-in (not embedded) Song."""
+def pdf_font() -> str:
+    """The name of the CJK font registered with ReportLab, for labels and printed documents: the installed TrueType font,
+    embedded, else ReportLab's built-in (not embedded) Song."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfbase.ttfonts import TTFont
@@ -154,7 +155,7 @@ def pdf(labels: Iterable[Label], *, sheet: Sheet | None = None, title: str = "La
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    font = _pdf_font()
+    font = pdf_font()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pageCompression=1, invariant=1)
     canvas.setTitle(title)

@@ -38,6 +38,7 @@ from server.monitoring.routes import metrics, ready
 from server.notifications.live import WhileLive, channels_plugin, publishing_commits
 from server.notifications.routes import NotificationController, notification_socket
 from server.partners.routes import PartnerController, PriceListController
+from server.printing.document_routes import DocumentController
 from server.printing.routes import LabelController, PrinterController
 from server.purchasing.routes import (
     ApprovalRuleController,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ScanController,
         LabelController,
         PrinterController,
+        DocumentController,
         NotificationController,
         notification_socket,
         JobController,

@@ -53,6 +53,13 @@ class Settings:
     ready_timeout_seconds: float = 1.5  # /ready gives up on a check after this long, so a dead database answers fast
     served_over_https: bool = False  # the public address is https:// (TLS ended by a proxy): send Strict-Transport-Security
     hsts_max_age: int = 31_536_000  # 0: never send Strict-Transport-Security
+    # The letterhead of printed documents (purchase orders, receipts, picking lists, delivery notes, invoices).
+    company_name_zh: str = "仓库示范贸易有限公司"
+    company_name_en: str = "Cangku Demo Trading Co., Ltd."
+    company_address_zh: str = "上海市浦东新区示范路 88 号"
+    company_address_en: str = "88 Demo Road, Pudong, Shanghai"  # English documents; the Chinese address when left empty
+    company_phone: str = "021-5555 0188"
+    company_tax_id: str = "91310115MA1K000000"  # 纳税人识别号 (the unified social credit code)
 
     @property
     def effective_database_url(self) -> str:
@@ -91,6 +98,12 @@ def _env_networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
         except ValueError:
             raise ValueError(f"{name}: {network!r} is not a network (e.g. 10.0.0.0/8 or 127.0.0.1/32)") from None
     return networks
+
+
+def _env_text(name: str, default: str) -> str:
+    """A text setting; set but empty, it is empty (a company without an English name prints none)."""
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip()
 
 
 def _env_bool(name: str) -> bool | None:
@@ -133,6 +146,12 @@ def load_settings() -> Settings:
         ready_timeout_seconds=_env_float("CANGKU_READY_TIMEOUT_SECONDS", 1.5),
         served_over_https=bool(_env_bool("CANGKU_SERVED_OVER_HTTPS")),
         hsts_max_age=_env_int("CANGKU_HSTS_MAX_AGE", 31_536_000),
+        company_name_zh=_env_text("CANGKU_COMPANY_NAME_ZH", Settings.company_name_zh),
+        company_name_en=_env_text("CANGKU_COMPANY_NAME_EN", Settings.company_name_en),
+        company_address_zh=_env_text("CANGKU_COMPANY_ADDRESS_ZH", Settings.company_address_zh),
+        company_address_en=_env_text("CANGKU_COMPANY_ADDRESS_EN", Settings.company_address_en),
+        company_phone=_env_text("CANGKU_COMPANY_PHONE", Settings.company_phone),
+        company_tax_id=_env_text("CANGKU_COMPANY_TAX_ID", Settings.company_tax_id),
     )
 
 

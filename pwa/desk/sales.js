@@ -7,6 +7,7 @@ import {
   amount, back, deskTexts, documentActions, enc, facts, fail, formField, grid, link, load, may, named, num, pagedList, put, recordForm, row,
   totals, when, history, by,
 } from "../desk.js";
+import { printLink } from "./print.js";
 
 const { t, known, stateOptions } = deskTexts({
   quotes: ["报价单", "Quotes"],
@@ -94,7 +95,12 @@ const { t, known, stateOptions } = deskTexts({
   "state open": ["进行中", "Open"],
   "state done": ["已完成", "Done"],
   "state received": ["已收货", "Received"],
+  "print delivery note": ["打印送货单", "Print the delivery note"],
+  "print picking list": ["打印拣货单", "Print the picking list"],
+  "print invoice": ["打印发票", "Print the invoice"],
+  "print credit note": ["打印红字发票", "Print the credit note"],
 }, "sales");
+const SHIPPED_STATES = ["shipped", "invoiced", "closed"];  // an order's delivery note is printed once it has shipped
 
 const QUOTE_STATES = ["draft", "sent", "accepted", "expired", "cancelled"];
 const SO_STATES = ["draft", "confirmed", "picking", "packed", "shipped", "invoiced", "closed", "cancelled"];
@@ -368,6 +374,7 @@ async function salesOrder(here, panel, number) {
       so.backorders.length ? [t("backorders"), list(so.backorders, "sales-orders"), { "data-field": "backorders" }] : null]),
     documentActions(so, { path, ask: { "credit-release": "reason", cancel: "reason" }, run: { confirm, invoice, edit }, done: redraw }),
     returnable ? h("p", {}, h("a", { href: `#/office/returns/new/${enc(so.number)}`, "data-action": "new-return" }, t("new return"))) : null,
+    SHIPPED_STATES.includes(so.status) ? printLink(`${path}/delivery-note.pdf`, t("print delivery note")) : null,
     notice,
     editing,
     h("h4", {}, t("lines")),
@@ -514,6 +521,7 @@ async function wave(here, panel, number) {
       [t("orders"), list(w.orders, "sales-orders"), { "data-field": "orders" }],
       [t("progress"), `${t("tasks done")} ${w.tasks_done} · ${t("tasks short")} ${w.tasks_short} · ${t("tasks open")} ${w.tasks_open}`
         + (w.tasks_cancelled ? ` · ${t("tasks cancelled")} ${w.tasks_cancelled}` : ""), { "data-field": "progress" }]]),
+    printLink(`/api/v1/waves/${enc(w.number)}/pdf`, t("print picking list")),
     h("h4", {}, t("tasks")),
     grid([num(t("seq")), t("location"), t("sku"), t("name"), t("lot"), t("expiry"), num(t("qty")), num(t("picked")), t("status"), t("short reason"), t("order"),
       t("picked by"), t("picked at")],
@@ -554,6 +562,7 @@ async function invoice(here, panel, number) {
       [t("open"), money(inv.open), { "data-field": "open" }], [t("version"), inv.version]]),
     documentActions(inv, { path: `/api/v1/invoices/${enc(inv.number)}`, done: redraw, skip: ["record-payment"] }),
     inv.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
+    printLink(`/api/v1/invoices/${enc(inv.number)}/pdf`, t(inv.kind === "credit_note" ? "print credit note" : "print invoice")),
     h("h4", {}, t("lines")),
     grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],
       inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), num(l.qty),

@@ -147,6 +147,11 @@ def _database(url: str) -> Database:
     return db
 
 
+def database(url: str) -> Database:
+    """The database at `url` as a task running in a worker reads it (a report, a printed document)."""
+    return _database(url)
+
+
 def _run(task: Callable[..., Rendered], environment: dict[str, str | None], *args: Any) -> Rendered:
     for name, value in environment.items():
         if value:
