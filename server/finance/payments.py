@@ -65,7 +65,7 @@ class AllocationIn:
     amount: object
 
 
-def _amount(value: object, field: str = "amount") -> Decimal:
+def positive_amount(value: object, field: str = "amount") -> Decimal:
     number = as_decimal(value, field)
     if number <= 0 or number != number.quantize(Decimal("0.01")):
         raise InvalidInput(
@@ -98,7 +98,7 @@ def record_payment(
     if kind not in ("supplier", "customer"):
         raise InvalidInput("kind is supplier or customer.", "kind 必须是 supplier 或 customer。")
     partner_row = partner_reference(session, partner, kind)
-    total = _amount(amount)
+    total = positive_amount(amount)
     if currency is None:
         currency = _currency_of(_document(session, kind, allocations[0].document)[1]) if allocations else partner_row.currency
     currency = known_currency(session, currency)
@@ -136,9 +136,9 @@ def allocate(session: Session, actor: Actor, number: str, allocations: Sequence[
 
 
 def _allocate(session: Session, actor: Actor, payment: Payment, allocation: AllocationIn, partner_id: int) -> None:
-    amount = _amount(allocation.amount, "allocation")
+    amount = positive_amount(allocation.amount, "allocation")
     doc_type, doc, spec = _document(session, payment.kind, allocation.document)
-    if doc.kind not in ("invoice", "bill"):
+    if doc.kind not in ("invoice", "bill", "opening"):
         raise InvalidInput(f"{doc.number} is a credit or debit note; payments settle invoices and bills.", f"{doc.number} 是红字发票，收付款只能核销发票。",
                            code="not_payable")
     if getattr(doc, spec.partner_field) != partner_id:

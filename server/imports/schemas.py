@@ -1,4 +1,4 @@
-"""Shapes of an import: the upload, one opening-stock row, and the report a run answers with."""
+"""Shapes of an import: the upload, one opening-stock or opening-balance row, and the report a run answers with."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Annotated, Literal
 import msgspec
 from litestar.datastructures import UploadFile
 
-from server.schemas import Code, Out, Price, Quantity, ScanText, Struct
+from server.partners.schemas import Currency
+from server.schemas import Amount, Code, ExchangeRateValue, Out, Price, Quantity, ScanText, Struct, line
 
-ImportKind = Literal["items", "partners", "locations", "stock", "exchange_rates"]
+ImportKind = Literal["items", "partners", "locations", "stock", "exchange_rates", "receivables", "payables"]
 
 
 @dataclasses.dataclass
@@ -32,6 +33,18 @@ class OpeningStockRow(Struct):
     expiry: dt.date | None = None
     produced_on: dt.date | None = None
     serials: Annotated[list[ScanText], msgspec.Meta(max_length=10000)] = []
+
+
+class OpeningBalanceRow(Struct):
+    """One line of an opening receivables or payables file: a partner's document still open when the books began."""
+
+    partner: Code
+    document: Annotated[str, line(64, min_length=1)]  # its number in the books it comes from (the supplier's bill number)
+    date: dt.date
+    amount: Amount  # what is still open of it, in its currency (more than nothing)
+    due_date: dt.date | None = None
+    currency: Currency | None = None  # the partner's, when left out
+    exchange_rate: ExchangeRateValue | None = None  # that of its day, when left out
 
 
 class ImportProblem(Out):

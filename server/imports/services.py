@@ -55,12 +55,14 @@ from server.errors import CangkuError, Conflict, InvalidInput, UnknownReference
 from server.finance.currency import set_rate
 from server.finance.schemas import RateIn
 from server.imports.files import Table, UnreadableFile, read_table
-from server.imports.schemas import ImportKind, ImportProblem, ImportReport, OpeningStockRow
+from server.imports.schemas import ImportKind, ImportProblem, ImportReport, OpeningBalanceRow, OpeningStockRow
 from server.inventory.services import move
 from server.locations.schemas import LocationCreate
 from server.locations.services import create_location, find_location
 from server.partners.schemas import PartnerCreate
 from server.partners.services import create_partner
+from server.purchasing.services import open_payable
+from server.sales.services import open_receivable
 from server.schemas import decimal_hook_signed, plain_decimals
 
 log = logging.getLogger("cangku")
@@ -68,7 +70,8 @@ log = logging.getLogger("cangku")
 MAX_ROWS = 50_000
 OPENING_STOCK_REASON = "期初库存 opening stock"
 KIND_NAMES = {"items": ("商品", "items"), "partners": ("往来单位", "partners"), "locations": ("库位", "locations"), "stock": ("期初库存", "opening stock"),
-              "exchange_rates": ("汇率", "exchange rates")}
+              "exchange_rates": ("汇率", "exchange rates"), "receivables": ("期初应收", "opening receivables"),
+              "payables": ("期初应付", "opening payables")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +85,16 @@ class Column:
 _SKU = Column("sku", "商品编码", ("货号", "商品代码", "物料编码", "编码"), required=True)
 _NAME_ZH = Column("name_zh", "中文名称", ("名称", "商品名称", "品名", "单位名称", "库位名称", "name"))
 _NAME_EN = Column("name_en", "英文名称", ("英文名",))
+
+# An open document of the books Cangku takes over from: its number, day, what is still open of it, in which currency.
+_OPENING_DOCUMENT = (
+    Column("document", "单据号", ("发票号", "原单号", "单号", "document_number", "invoice"), required=True),
+    Column("date", "单据日期", ("日期", "开票日期", "发票日期", "document_date"), required=True),
+    Column("amount", "未结金额", ("金额", "余额", "期初余额", "open_amount", "balance"), required=True),
+    Column("due_date", "到期日", ("到期日期", "付款到期日", "due")),
+    Column("currency", "币种", ("货币", "币别")),
+    Column("exchange_rate", "汇率", ("折算率", "rate")),
+)
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "items": (
@@ -128,9 +141,15 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("on", "日期", ("汇率日期", "生效日期", "date", "day"), required=True),
         Column("rate", "汇率", ("中间价", "折算率", "exchange_rate"), required=True),
     ),
+    "receivables": (
+        Column("partner", "客户编码", ("客户", "往来单位编码", "customer"), required=True), *_OPENING_DOCUMENT,
+    ),
+    "payables": (
+        Column("partner", "供应商编码", ("供应商", "往来单位编码", "supplier"), required=True), *_OPENING_DOCUMENT,
+    ),
 }
 TARGETS: dict[str, type[msgspec.Struct]] = {"items": ItemCreate, "partners": PartnerCreate, "locations": LocationCreate, "stock": OpeningStockRow,
-                                            "exchange_rates": RateIn}
+                                            "exchange_rates": RateIn, "receivables": OpeningBalanceRow, "payables": OpeningBalanceRow}
 
 _YES_NO = {"true": "true", "false": "false", "yes": "true", "no": "false", "y": "true", "n": "false", "1": "true", "0": "false", "是": "true", "否": "false"}
 # Other spellings of the fixed choices (Chinese ones above all), per kind and column.
@@ -181,8 +200,8 @@ def import_file(session: Session, actor: Actor, kind: str, content: bytes, *, fi
     actor.require("masterdata.import")
     if kind not in COLUMNS:
         raise InvalidInput(
-            f"Unknown import kind {kind!r}: use items, partners, locations or stock.",
-            f"未知的导入类型 {kind!r}：可用 items、partners、locations、stock。",
+            f"Unknown import kind {kind!r}: use {', '.join(COLUMNS)}.",
+            f"未知的导入类型 {kind!r}：可用 {'、'.join(COLUMNS)}。",
             code="unknown_import_kind",
         )
     run = _Run(session, actor, kind)
@@ -570,7 +589,24 @@ def _rate_row(run: _Run, line: int, values: dict[str, str]) -> None:
     set_rate(run.session, run.actor, currency=data.currency, on=data.on, rate=data.rate, source="imported")
 
 
-HANDLERS = {"items": _item_row, "partners": _partner_row, "locations": _location_row, "stock": _stock_row, "exchange_rates": _rate_row}
+def _receivable_row(run: _Run, line: int, values: dict[str, str]) -> None:
+    data: OpeningBalanceRow = run.convert(line, values)
+    if duplicate := run.once(line, "document", f"{data.partner} {data.document}", "Document", "单据"):
+        raise duplicate
+    open_receivable(run.session, run.actor, customer=data.partner, reference=data.document, amount=data.amount, invoice_date=data.date,
+                    due_date=data.due_date, currency=data.currency, exchange_rate=data.exchange_rate)
+
+
+def _payable_row(run: _Run, line: int, values: dict[str, str]) -> None:
+    data: OpeningBalanceRow = run.convert(line, values)
+    if duplicate := run.once(line, "document", f"{data.partner} {data.document}", "Document", "单据"):
+        raise duplicate
+    open_payable(run.session, run.actor, supplier=data.partner, reference=data.document, amount=data.amount, bill_date=data.date,
+                 due_date=data.due_date, currency=data.currency, exchange_rate=data.exchange_rate)
+
+
+HANDLERS = {"items": _item_row, "partners": _partner_row, "locations": _location_row, "stock": _stock_row, "exchange_rates": _rate_row,
+            "receivables": _receivable_row, "payables": _payable_row}
 
 
 # Pure helpers -------------------------------------------------------------------------------------

@@ -161,14 +161,15 @@ class PutawayTask(Base):
 
 class Bill(_Document, Base):
     """A supplier's invoice (kind bill), matched against its purchase order and what was received before it is posted;
-    or a debit note (kind debit_note, 红字发票): what a purchase return takes back of the bills of its order."""
+    a debit note (kind debit_note, 红字发票): what a purchase return takes back of the bills of its order; or what was
+    owed to the supplier when the books began (kind opening, 期初应付), with no order."""
 
     __tablename__ = "bills"
 
     kind: Mapped[str] = mapped_column(String(16), default="bill")
     credits_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))  # a debit note: the bill it is against
     supplier_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
-    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    po_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)  # none: an opening balance
     supplier_ref: Mapped[str] = mapped_column(String(64), default="")
     bill_date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date)

@@ -441,7 +441,7 @@ class BillController(Controller):
     def list_bills(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         supplier: str | None = Parameter(default=None, max_length=64), po: str | None = Parameter(default=None, max_length=64),
-        kind: FromQuery[Literal["bill", "debit_note"] | None] = None, limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
+        kind: FromQuery[Literal["bill", "debit_note", "opening"] | None] = None, limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> BillPage:
         """Supplier bills and debit notes, newest first or as `sort` asks; for those who may see prices."""
         actor.require("prices.read")

@@ -338,7 +338,7 @@ class BillLineOut(Out):
 class BillOut(Out):
     number: str
     status: str
-    kind: str  # bill, or debit_note (红字发票: what a purchase return takes back)
+    kind: str  # bill; debit_note (红字发票: what a purchase return takes back); opening (期初应付: owed when the books began)
     credits: str | None  # a debit note: the bill it is against
     supplier: str
     po: str

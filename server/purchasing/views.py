@@ -172,7 +172,7 @@ def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
     po_lines = dict(session.execute(select(PurchaseOrderLine.id, PurchaseOrderLine.line_no).where(PurchaseOrderLine.po_id == bill.po_id)).all())
     return visible(actor, BillOut(
         number=bill.number, kind=bill.kind, status=bill.status,
-        actions=[a for a in flows.BILL.actions_for(bill.status, actor) if a != "record-payment" or bill.kind == "bill"],
+        actions=[a for a in flows.BILL.actions_for(bill.status, actor) if a != "record-payment" or bill.kind != "debit_note"],
         credits=session.scalar(select(Bill.number).where(Bill.id == bill.credits_id)) if bill.credits_id else None, supplier=_codes(session, Partner, {bill.supplier_id})[bill.supplier_id],
         po=session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == bill.po_id)) or "", supplier_ref=bill.supplier_ref,
         bill_date=bill.bill_date, due_date=bill.due_date, currency=bill.currency, exchange_rate=fmt(bill.exchange_rate),

@@ -1,8 +1,8 @@
 """Receivables and payables ageing: what customers owe and what is owed to suppliers, by days past due.
 
 Open is what is still to be settled on a posted document as it stands now: an invoice's total less
-what was paid and what credit notes settled (kind invoice, posted or partially paid); a bill's total
-less what was paid and what debit notes settled (kind bill, posted or partially paid). Each open document falls in one bucket by its days
+what was paid and what credit notes settled (kind invoice or opening, posted or partially paid); a bill's total
+less what was paid and what debit notes settled (kind bill or opening, posted or partially paid). Each open document falls in one bucket by its days
 past due on the `as_of` date: not yet due (due on or after it), 1–30, 31–60, 61–90, over 90 days.
 
 Money received or paid but not yet allocated to a document (an advance), and what a credit or debit note
@@ -114,7 +114,7 @@ def _ageing(entries: Callable[[Session, int | None], Iterator[Entry]]) -> Callab
 
 
 def receivables(session: Session, partner_id: int | None) -> Iterator[Entry]:
-    invoices = select(Invoice).where(Invoice.kind == "invoice", Invoice.status.in_(OPEN_STATES),
+    invoices = select(Invoice).where(Invoice.kind.in_(("invoice", "opening")), Invoice.status.in_(OPEN_STATES),
                                      (Invoice.total - Invoice.paid - Invoice.credited != 0) | (Invoice.total_cny - Invoice.paid_cny - Invoice.credited_cny != 0))
     credits = select(Invoice).where(Invoice.kind == "credit_note", Invoice.status.in_(OPEN_STATES),
                                     (Invoice.total - Invoice.paid != 0) | (Invoice.total_cny - Invoice.paid_cny != 0))
@@ -123,7 +123,7 @@ def receivables(session: Session, partner_id: int | None) -> Iterator[Entry]:
         invoices, credits = invoices.where(Invoice.customer_id == partner_id), credits.where(Invoice.customer_id == partner_id)
         advances = advances.where(Payment.partner_id == partner_id)
     for inv in session.scalars(invoices):
-        yield Entry(inv.customer_id, inv.number, "invoice", inv.invoice_date, inv.due_date, open=inv.total_cny - inv.paid_cny - inv.credited_cny,
+        yield Entry(inv.customer_id, inv.number, inv.kind, inv.invoice_date, inv.due_date, open=inv.total_cny - inv.paid_cny - inv.credited_cny,
                     currency=inv.currency, in_currency=inv.total - inv.paid - inv.credited)
     for note in session.scalars(credits):
         yield Entry(note.customer_id, note.number, "credit_note", note.invoice_date, None, unapplied=note.total_cny - note.paid_cny,
@@ -134,7 +134,7 @@ def receivables(session: Session, partner_id: int | None) -> Iterator[Entry]:
 
 
 def payables(session: Session, partner_id: int | None) -> Iterator[Entry]:
-    bills = select(Bill).where(Bill.kind == "bill", Bill.status.in_(OPEN_STATES),
+    bills = select(Bill).where(Bill.kind.in_(("bill", "opening")), Bill.status.in_(OPEN_STATES),
                                (Bill.total - Bill.paid - Bill.credited != 0) | (Bill.total_cny - Bill.paid_cny - Bill.credited_cny != 0))
     debits = select(Bill).where(Bill.kind == "debit_note", Bill.status.in_(OPEN_STATES),
                                 (Bill.total - Bill.paid != 0) | (Bill.total_cny - Bill.paid_cny != 0))
@@ -143,7 +143,7 @@ def payables(session: Session, partner_id: int | None) -> Iterator[Entry]:
         bills, debits = bills.where(Bill.supplier_id == partner_id), debits.where(Bill.supplier_id == partner_id)
         advances = advances.where(Payment.partner_id == partner_id)
     for bill in session.scalars(bills):
-        yield Entry(bill.supplier_id, bill.number, "bill", bill.bill_date, bill.due_date, open=bill.total_cny - bill.paid_cny - bill.credited_cny,
+        yield Entry(bill.supplier_id, bill.number, bill.kind, bill.bill_date, bill.due_date, open=bill.total_cny - bill.paid_cny - bill.credited_cny,
                     currency=bill.currency, in_currency=bill.total - bill.paid - bill.credited)
     for note in session.scalars(debits):
         yield Entry(note.supplier_id, note.number, "debit_note", note.bill_date, None, unapplied=note.total_cny - note.paid_cny,

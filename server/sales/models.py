@@ -147,13 +147,14 @@ class PackageLine(Base):
 
 
 class Invoice(_Document, Base):
-    """A sales invoice (kind invoice) or a credit note against one (kind credit_note)."""
+    """A sales invoice (kind invoice), a credit note against one (kind credit_note), or what a customer owed when the books
+    began (kind opening, 期初应收), with no order."""
 
     __tablename__ = "invoices"
 
     kind: Mapped[str] = mapped_column(String(16), default="invoice")
     customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
-    so_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
+    so_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), index=True)  # none: an opening balance
     credits_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     invoice_date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date] = mapped_column(Date)

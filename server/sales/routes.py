@@ -303,7 +303,7 @@ class InvoiceController(Controller):
     @get("/", summary="Invoices and credit notes / 销售发票列表")
     def list_invoices(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
-        customer: str | None = Parameter(default=None, max_length=64), kind: FromQuery[Literal["invoice", "credit_note"] | None] = None,
+        customer: str | None = Parameter(default=None, max_length=64), kind: FromQuery[Literal["invoice", "credit_note", "opening"] | None] = None,
         order: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> InvoicePage:
         """Invoices and credit notes, newest first or as `sort` asks; for those who may see prices."""

@@ -243,7 +243,7 @@ class InvoiceLineOut(Out):
 
 class InvoiceOut(Out):
     number: str
-    kind: Literal["invoice", "credit_note"]
+    kind: Literal["invoice", "credit_note", "opening"]  # opening: owed when the books began (期初应收)
     status: str
     customer: str
     order: str
@@ -261,6 +261,7 @@ class InvoiceOut(Out):
     open: DecimalStr | None
     version: int
     lines: list[InvoiceLineOut]
+    note: str = ""  # an opening invoice: its number in the books it came from
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 

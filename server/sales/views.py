@@ -164,12 +164,13 @@ def invoice_out(session: Session, actor: Actor, invoice: Invoice) -> InvoiceOut:
     line_nos = dict(session.execute(select(SalesOrderLine.id, SalesOrderLine.line_no).where(SalesOrderLine.so_id == invoice.so_id)).all())
     skus = {i: item.sku for i, item in _items(session, {line.item_id for line in invoice.lines}).items()}
     return visible(actor, InvoiceOut(
-        number=invoice.number, kind=invoice.kind, status=invoice.status, actions=[a for a in flows.INVOICE.actions_for(invoice.status, actor) if a != "record-payment" or invoice.kind == "invoice"], customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
+        number=invoice.number, kind=invoice.kind, status=invoice.status, actions=[a for a in flows.INVOICE.actions_for(invoice.status, actor) if a != "record-payment" or invoice.kind != "credit_note"], customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
         order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "",
         credits=session.scalar(select(Invoice.number).where(Invoice.id == invoice.credits_id)) if invoice.credits_id else None,
         invoice_date=invoice.invoice_date, due_date=invoice.due_date, currency=invoice.currency, exchange_rate=_f(invoice.exchange_rate),
         subtotal=_f(invoice.subtotal), tax=_f(invoice.tax), total=_f(invoice.total), total_cny=_f(invoice.total_cny),
         paid=_f(invoice.paid), credited=_f(invoice.credited), open=_f(invoice.total - invoice.paid - invoice.credited), version=invoice.version,
+        note=invoice.note,
         lines=[
             InvoiceLineOut(line=line.line_no, order_line=line_nos[line.so_line_id], sku=skus[line.item_id], qty=_f(line.qty),
                            unit_price=_f(line.unit_price), vat_rate=_f(line.vat_rate), net=_f(line.net), tax=_f(line.tax))

@@ -16,7 +16,16 @@ from server.purchasing.services.approval_rules import (
     replace_approval_rules,
     roles_for_amount,
 )
-from server.purchasing.services.bills import BILL_PRICE_TOLERANCE, BillLineIn, cancel_bill, create_bill, match_bill, post_bill, update_bill
+from server.purchasing.services.bills import (
+    BILL_PRICE_TOLERANCE,
+    BillLineIn,
+    cancel_bill,
+    create_bill,
+    match_bill,
+    open_payable,
+    post_bill,
+    update_bill,
+)
 from server.purchasing.services.common import _notify, _warehouse, decisions_on, get_bill, get_po, get_receipt, get_requisition
 from server.purchasing.services.lists import (
     bill_sort,
@@ -135,6 +144,7 @@ __all__ = [
     "match_bill",
     "post_bill",
     "cancel_bill",
+    "open_payable",
     "requisition_sort",
     "po_sort",
     "receipt_sort",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -21,9 +22,11 @@ from server.documents.lines import at_line, line_amounts, line_price, line_vat, 
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput
 from server.finance.currency import document_rate, in_yuan
+from server.finance.opening import already_open, book_opening, opening_terms
 from server.finance.periods import require_open
 from server.finance.services import AP, EXCHANGE, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
 from server.partners.models import Partner
+from server.partners.services import partner_reference
 from server.purchasing.models import Bill, BillLine, PurchaseOrder
 from server.purchasing.services.common import _notify, _skus, get_bill, get_po
 from server.purchasing.services.orders import _save
@@ -208,4 +211,22 @@ def cancel_bill(session: Session, actor: Actor, number: str) -> Bill:
     bill = get_bill(session, number, lock=True)
     transition(bill, "cancel")
     record(session, actor, "bill.cancel", "bill", number)
+    return bill
+
+
+def open_payable(
+    session: Session, actor: Actor, *, supplier: str, reference: str, amount: object, bill_date: dt.date, due_date: dt.date | None = None,
+    currency: str | None = None, exchange_rate: object | None = None,
+) -> Bill:
+    """What was owed to a supplier when the books began (期初应付): a posted bill of kind opening, with no order, under the
+    supplier's bill number; aged, paid and settled like any bill."""
+    actor.require("masterdata.import")
+    partner = partner_reference(session, supplier, "supplier")
+    already_open(session.scalar(select(Bill.number).where(Bill.kind == "opening", Bill.supplier_id == partner.id, Bill.supplier_ref == reference)),
+                 partner, reference)
+    bill = Bill(number=next_number(session, "OAP"), status="draft", kind="opening", supplier_id=partner.id, po_id=None, supplier_ref=reference,
+                bill_date=bill_date, created_by=actor.user_id,
+                **opening_terms(session, partner, amount=amount, on=bill_date, due=due_date, currency=currency, exchange_rate=exchange_rate))
+    book_opening(session, actor, bill, control=AP, memo=f"{bill.number} 期初应付 opening payable {reference}".strip())
+    record(session, actor, "bill.opening", "bill", bill.number, supplier=supplier, reference=reference, total=fmt(bill.total), currency=bill.currency)
     return bill

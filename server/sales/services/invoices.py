@@ -17,9 +17,11 @@ from server.documents.flows import transition
 from server.documents.services import next_number, touch
 from server.errors import Conflict
 from server.finance.currency import in_yuan, rate_on
+from server.finance.opening import already_open, book_opening, opening_terms
 from server.finance.periods import require_open
 from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
 from server.partners.models import Partner
+from server.partners.services import partner_reference
 from server.sales.models import Invoice, InvoiceLine, SalesOrder
 from server.sales.services.common import get_invoice, get_so
 from server.schemas import fmt
@@ -104,4 +106,23 @@ def cancel_invoice(session: Session, actor: Actor, number: str) -> Invoice:
     else:
         touch(so)
     record(session, actor, "invoice.cancel", "invoice", number)
+    return invoice
+
+
+def open_receivable(
+    session: Session, actor: Actor, *, customer: str, reference: str, amount: object, invoice_date: dt.date, due_date: dt.date | None = None,
+    currency: str | None = None, exchange_rate: object | None = None,
+) -> Invoice:
+    """What a customer owed when the books began (期初应收): a posted invoice of kind opening, with no order, its original
+    number kept in its note; aged, paid and settled like any invoice."""
+    actor.require("masterdata.import")
+    partner = partner_reference(session, customer, "customer")
+    already_open(session.scalar(select(Invoice.number).where(Invoice.kind == "opening", Invoice.customer_id == partner.id, Invoice.note == reference)),
+                 partner, reference)
+    invoice = Invoice(number=next_number(session, "OAR"), status="draft", kind="opening", customer_id=partner.id, so_id=None, invoice_date=invoice_date,
+                      note=reference, created_by=actor.user_id,
+                      **opening_terms(session, partner, amount=amount, on=invoice_date, due=due_date, currency=currency, exchange_rate=exchange_rate))
+    book_opening(session, actor, invoice, control=AR, memo=f"{invoice.number} 期初应收 opening receivable {reference}".strip())
+    record(session, actor, "invoice.opening", "invoice", invoice.number, customer=customer, reference=reference, total=fmt(invoice.total),
+           currency=invoice.currency)
     return invoice

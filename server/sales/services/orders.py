@@ -115,7 +115,7 @@ def exposure(session: Session, customer_id: int, so: SalesOrder | None = None) -
 
     invoiced = session.scalar(
         select(func.coalesce(func.sum(Invoice.total_cny - Invoice.paid_cny - Invoice.credited_cny), 0)).where(
-            Invoice.customer_id == customer_id, Invoice.kind == "invoice", Invoice.status.in_(("posted", "partially_paid"))
+            Invoice.customer_id == customer_id, Invoice.kind.in_(("invoice", "opening")), Invoice.status.in_(("posted", "partially_paid"))
         )
     )
     advances = cast(Decimal, session.scalar(  # coalesce: never NULL
