@@ -87,6 +87,11 @@ def test_a_purchaser_sends_rejected_and_accepted_goods_back_and_the_storekeeper_
         cells = page.locator("#po-lines tr[data-sku=PEN] td").all_inner_texts()
         assert [cells[i].strip() for i in (7, 8, 9, 10)] == ["20", "17", "11", "9"]  # received, accepted, returned, billed
         assert "Shipped" in page.locator(f"#po-returns tr[data-return='{number}']").inner_text()
+        # The order prints from its page, in the desk's language.
+        href = page.locator("a[data-action=print]").get_attribute("href")
+        assert href == f"/api/v1/purchase-orders/{po}/pdf?lang=en"
+        printed = page.request.get(live_server.url + href)
+        assert printed.status == 200 and printed.headers["content-type"] == "application/pdf" and printed.body().startswith(b"%PDF")
 
         # Finance finds the debit note among the bills, against the bill it settled.
         clerk, desk = open_desk(browser, live_server, "clerk")

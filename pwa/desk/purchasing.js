@@ -8,6 +8,7 @@ import {
   amount, back, deskTexts, documentActions, enc, facts, fail, formField, grid, link, load, may, named, num, pagedList, put, recordForm, row,
   totals, when, history, by,
 } from "../desk.js";
+import { printLink } from "./print.js";
 
 const { t, known, stateOptions } = deskTexts({
   requisitions: ["请购单", "Requisitions"],
@@ -94,6 +95,8 @@ const { t, known, stateOptions } = deskTexts({
   "bill rate": ["发票汇率（可选）", "Bill's exchange rate (optional)"],
   "bill rate hint": ["1 单位外币折合人民币；留空则按发票日期的汇率", "Yuan per unit; empty: the rate of the bill's day"],
   "purchase-returns": ["采购退货单", "Purchase returns"],
+  "print po": ["打印采购订单", "Print the order"],
+  "print grn": ["打印入库单", "Print the goods received note"],
   "state shipped": ["已退出", "Shipped"],
   "state cancelled": ["已取消", "Cancelled"],
   returned: ["已退货", "Returned"],
@@ -566,6 +569,7 @@ async function purchaseOrder(here, panel, number) {
       } },
       done: again,
     }),
+    printLink(`${path}/pdf`, t("print po")),
     editing,
     h("h4", {}, t("lines")),
     grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("received")), num(t("accepted")),
@@ -647,6 +651,7 @@ async function receipt(here, panel, number) {
     facts([[t("status"), known("state", r.status), { "data-field": "status" }], [t("po"), link("purchase-orders", r.po)], [t("warehouse"), r.warehouse],
       [t("dock"), r.dock], [t("note"), r.note], [t("created"), when(r.created_at)]]),
     documentActions(r, { path, done: again, skip: ["inspect"] }),
+    printLink(`${path}/pdf`, t("print grn")),
     h("h4", {}, t("lines")),
     grid([num(t("line")), num(t("po line")), t("sku"), t("lot"), t("expiry"), t("serials"), num(t("received")), num(t("accepted")), num(t("rejected")),
       t("inspection"), t("qc note")],
