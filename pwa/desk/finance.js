@@ -94,6 +94,27 @@ const { t, known } = deskTexts({
   "doc kind credit_note": ["红字发票", "Credit note"],
   "doc kind bill": ["供应商发票", "Bill"],
   "doc kind payment": ["未核销收付款", "Unallocated payment"],
+  "doc kind opening": ["期初余额", "Opening balance"],
+  "doc kind debit_note": ["红字发票（供应商）", "Debit note"],
+  statements: ["对账单", "Statements"],
+  "statement of": ["对账对象", "Statement for"],
+  "statement customer": ["客户", "A customer"],
+  "statement supplier": ["供应商", "A supplier"],
+  "period from": ["起始日期", "From"],
+  "period to": ["截止日期", "To"],
+  "currency optional": ["币种（可选）", "Currency (optional)"],
+  "print statement": ["打印对账单", "Print the statement"],
+  "download xlsx": ["下载 Excel", "Download Excel"],
+  reference: ["参考号", "Reference"],
+  "statement charge customer": ["应收增加", "Invoiced"],
+  "statement settle customer": ["收款及冲红", "Received and credited"],
+  "statement charge supplier": ["应付增加", "Billed"],
+  "statement settle supplier": ["付款及冲红", "Paid and debited"],
+  "statement balance": ["余额", "Balance"],
+  "still open": ["尚未结清", "Still open"],
+  "brought forward": ["期初余额", "Brought forward"],
+  "carried forward": ["期末余额", "Carried forward"],
+  "enter partner": ["请输入往来单位编码后点“显示”。", "Type a partner's code and choose Show."],
   "no rows": ["没有记录", "Nothing to show"],
   today: ["今天", "Today"],
   "exchange-rates": ["汇率", "Exchange rates"],
@@ -143,7 +164,9 @@ const rateText = (currency, rate) => `1 ${currency} = ${rate} ${YUAN}`;
 
 /** A finance document as a link to its page: invoices and bills have theirs, moves and payments are ours. */
 function documentLink(type, number) {
-  const section = { invoice: "invoices", credit_note: "invoices", bill: "bills", payment: "payments", move: "moves", so: "sales-orders" }[type];
+  const opening = number.startsWith("OAP-") ? "bills" : "invoices";  // an opening balance: a bill (OAP-…) or an invoice (OAR-…)
+  const section = { invoice: "invoices", credit_note: "invoices", bill: "bills", debit_note: "bills", opening, payment: "payments", move: "moves",
+    so: "sales-orders" }[type];
   return section ? link(section, number) : number;
 }
 
@@ -520,6 +543,59 @@ async function ageingDocuments(here, panel, which, partner, bucket, state) {
       : h("p", { class: "muted" }, t("no rows")));
 }
 
+// Statements -------------------------------------------------------------------------------------
+
+/** #/office/statements: a customer's or supplier's statement (对账单) for a period — brought forward, each document with
+ *  the running balance and what is still open on it, carried forward — to print and send for confirmation. */
+async function statements(here, panel) {
+  const state = keptForm("statements", { side: "customer" });
+  const result = h("div", { id: "statement" });
+  const show = async () => {
+    const { side = "customer", partner, ...rest } = state.values;
+    if (!partner) return put(result, h("p", { class: "muted" }, t("enter partner")));
+    const params = Object.fromEntries(Object.entries(rest).filter(([, value]) => value));
+    const path = `/api/v1/reports/${side}_statement`;
+    result.setAttribute("aria-busy", "true");
+    const report = await load(here, result, sync.api(path, { params: { ...params, partner, format: "json" } }));
+    result.removeAttribute("aria-busy");
+    if (!report) return;
+    const printed = new URLSearchParams({ side, ...params, lang: language() === "zh" ? "zh" : "en" });
+    const download = new URLSearchParams({ ...params, partner, format: "xlsx", lang: language() === "zh" ? "zh" : "en" });
+    const [first, last] = [report.rows[0], report.rows[report.rows.length - 1]];
+    put(result,
+      h("p", { class: "actions print" },
+        h("a", { href: `/api/v1/partners/${enc(partner)}/statement.pdf?${printed}`, target: "_blank", rel: "noopener", class: "button", "data-action": "print" },
+          t("print statement")),
+        " ",
+        h("a", { href: `${path}?${download}`, class: "button", "data-action": "download" }, t("download xlsx"))),
+      facts([[t("partner"), link("partners", partner)], [t("period from"), first.date], [t("period to"), last.date], [t("currency"), first.currency],
+        [t("brought forward"), money(first.balance), { "data-field": "brought-forward" }],
+        [t("carried forward"), money(last.balance), { "data-field": "carried-forward" }]]),
+      grid([t("doc date"), t("document"), t("kind"), t("reference"), t("due date"), num(t(`statement charge ${side}`)), num(t(`statement settle ${side}`)),
+        num(t("statement balance")), num(t("still open"))],
+      report.rows.map((r, i) => {
+        const edge = i === 0 || i === report.rows.length - 1;
+        return row({ "data-document": edge ? null : r.document, class: edge ? "subtotal" : null }, [r.date,
+          edge ? t(i === 0 ? "brought forward" : "carried forward") : documentLink(r.kind, r.document), edge ? "" : known("doc kind", r.kind),
+          r.reference || "", r.due_date || "", amount(r.charge, ""), amount(r.settle, ""), amount(String(r.balance)), amount(r.open, "")]);
+      }), { id: "statement-lines" }));
+  };
+  const form = h("form", { class: "filters", id: "statement-form", onsubmit: (event) => {
+    event.preventDefault();
+    state.values = valuesOf(event.currentTarget);
+    show();
+  } },
+  control({ name: "side", label: t("statement of"), options: [["customer", t("statement customer")], ["supplier", t("statement supplier")]],
+    value: state.values.side }),
+  control({ name: "partner", label: t("partner code"), placeholder: t("code"), value: state.values.partner }),
+  control({ name: "from", label: t("period from"), type: "date", value: state.values.from }),
+  control({ name: "to", label: t("period to"), type: "date", value: state.values.to }),
+  control({ name: "currency", label: t("currency optional"), placeholder: "CNY", value: state.values.currency }),
+  h("button", { type: "submit", class: "primary" }, t("show")));
+  put(panel, form, result);
+  await show();
+}
+
 // Exchange rates ---------------------------------------------------------------------------------
 
 /** Today in the company's time zone, as a date field takes it: the day a rate entered now is for. */
@@ -613,6 +689,7 @@ export const sections = {
   journal: { draw: journal, group: "finance", may: reads, label: () => t("journal") },
   "trial-balance": { draw: trialBalance, group: "finance", may: reads, label: () => t("trial-balance") },
   ageing: { draw: ageing, group: "finance", may: reads, label: () => t("ageing") },
+  statements: { draw: statements, group: "finance", may: reads, label: () => t("statements") },
   // Read by whoever deals in money (a buyer ordering in dollars asks what the rate is); entered by finance.
   "exchange-rates": { draw: exchangeRates, group: "finance", may: () => reads() || may("prices.read") || may("finance.rates"),
     label: () => t("exchange-rates") },

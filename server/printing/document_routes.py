@@ -6,6 +6,7 @@ Each answers to whoever may read the document as JSON, shows what that person ma
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response
@@ -18,6 +19,7 @@ from server.auth.permissions import Actor
 from server.db import Database
 from server.printing import documents
 from server.printing.sheets import Letterhead
+from server.reports.statement import StatementParams
 from server.reports.worker import Rendered, render_in_worker
 
 Lang = Annotated[
@@ -78,3 +80,21 @@ class DocumentController(Controller):
         may see prices."""
         actor.require("prices.read")
         return await _printed(request, db, actor, "invoice", number, lang)
+
+    @get("/partners/{code:str}/statement.pdf", summary="Print a statement / 打印对账单", media_type=documents.PDF)
+    async def statement_pdf(
+        self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str],
+        side: Annotated[Literal["customer", "supplier"] | None, QueryParameter(description="customer or supplier, for a partner that is both / 客户或供应商")] = None,
+        date_from: Annotated[dt.date | None, QueryParameter(name="from", description="From (inclusive; the 1st of this month by default) / 起始日期")] = None,
+        date_to: Annotated[dt.date | None, QueryParameter(name="to", description="To (inclusive; today by default) / 截止日期")] = None,
+        currency: Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{3}$", description="Currency (the partner's by default) / 币种")] = None,
+        lang: Lang = None,
+    ) -> Response[bytes]:
+        """A customer's or supplier's statement (对账单) for a period as a PDF to send them: brought forward, each invoice, bill,
+        note and payment with the running balance, carried forward in words, and a slip to confirm it; for finance."""
+        actor.require("finance.read")
+        params = StatementParams(partner=code, from_=date_from, to=date_to, currency=currency)
+        params.check()
+        company = Letterhead.of(request.app.state.settings)
+        rendered = await render_in_worker(documents.print_statement, db.url, side or "", params, actor, lang or actor.language, company)
+        return _inline(rendered)

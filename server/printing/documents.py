@@ -1,5 +1,5 @@
 """Printed documents: a purchase order, a goods received note (入库单), a picking list (拣货单), a delivery note
-(送货单) and a sales invoice or credit note (红字发票), each read as its JSON view shows it to the same person — prices
+(送货单), a sales invoice or credit note (红字发票) and a customer or supplier statement (对账单), each read as its JSON view shows it to the same person — prices
 only for those who may see them — and laid out on A4 in one language.
 
 They are drawn in a report worker process (server.reports.worker), so a long document never holds up a scan.
@@ -28,6 +28,7 @@ from server.printing.words import in_capitals, in_english
 from server.purchasing import services as purchasing
 from server.purchasing.schemas import ApprovalOut
 from server.purchasing.views import po_out, receipt_out
+from server.reports.statement import StatementParams, partner_statement
 from server.reports.worker import Rendered, database
 from server.sales import services as sales
 from server.sales.models import PickTask, SalesOrder, SalesOrderLine
@@ -375,6 +376,67 @@ def invoice(session: Session, actor: Actor, number: str, lang: str) -> Sheet:
         signatures=[said(lang, "收款人", "Payee"), said(lang, "复核", "Checked by"), said(lang, "开票人", "Issued by")],
         file_name=f"{view.number}.pdf",
     )
+
+
+KIND_NAMES = {
+    "invoice": ("销售发票", "Invoice"), "opening": ("期初余额", "Opening balance"), "credit_note": ("红字发票", "Credit note"),
+    "payment": ("收付款", "Payment"), "bill": ("供应商发票", "Bill"), "debit_note": ("红字发票", "Debit note"),
+}
+
+
+def statement_sheet(session: Session, actor: Actor, lang: str, side: str, params: StatementParams) -> Sheet:
+    """对账单: the partner's account over the period — the balance brought forward, each document with the running
+    balance and what is still open on it, the balance carried forward in words — and a slip for the partner to confirm
+    it or say where the figures differ."""
+    actor.require("finance.read")
+    found = partner_statement(session, params, side)
+    customer = found.side == "customer"
+    columns = _columns(lang, ("日期", "Date", 0.9), ("单据号", "Document", 1.45), ("类型", "Kind", 0.9), ("参考号", "Reference", 1.2, "wraps"),
+                       ("到期日", "Due", 0.9),
+                       (*(("应收增加", "Invoiced") if customer else ("应付增加", "Billed")), 1.05, "figure"),
+                       (*(("收款及冲红", "Received") if customer else ("付款及冲红", "Paid")), 1.05, "figure"),
+                       ("余额", "Balance", 1.1, "figure"), ("尚未结清", "Still open", 1.0, "figure"))
+    rows = [[_day(found.date_from), said(lang, "期初余额", "Brought forward"), "", "", "", "", "", _money(found.opening), ""]]
+    rows += [
+        [_day(line.date), line.number, said(lang, *KIND_NAMES.get(line.kind, (line.kind, line.kind))), line.reference, _day(line.due_date),
+         _money(line.charge) if line.charge else "", _money(line.settle) if line.settle else "", _money(balance), _money(line.open_now)]
+        for line, balance in found.lines
+    ]
+    zh, en = _currency(session, found.currency)
+    if not found.closing:
+        summary = said(lang, "双方往来已结清。", "Nothing is owed either way.")
+    elif (found.closing > 0) == customer:
+        summary = f"{said(lang, '贵方尚欠我方', 'You owe us')} {_money(abs(found.closing))} {found.currency}"
+    else:
+        summary = f"{said(lang, '我方尚欠贵方', 'We owe you')} {_money(abs(found.closing))} {found.currency}"
+    return Sheet(
+        lang=lang, title=said(lang, "客户对账单", "Customer statement") if customer else said(lang, "供应商对账单", "Supplier statement"),
+        number=f"{found.partner.code} {found.date_from.isoformat()} – {found.date_to.isoformat()}",
+        facts=[
+            *_partner_facts(lang, ("客户", "Customer") if customer else ("供应商", "Supplier"), found.partner, tax_id=True),
+            (said(lang, "对账期间", "Period"), f"{found.date_from.isoformat()} – {found.date_to.isoformat()}"),
+            _currency_fact(session, lang, found.currency),
+        ],
+        columns=columns, rows=rows,
+        totals=[(said(lang, "期初余额", "Brought forward"), _money(found.opening)),
+                (said(lang, "本期增加", "Invoiced" if customer else "Billed"), _money(found.charged)),
+                (said(lang, "本期减少", "Received" if customer else "Paid"), _money(found.settled)),
+                (f"{said(lang, '期末余额', 'Carried forward')} ({found.currency})", _money(found.closing))],
+        words=[f"{said(lang, '期末余额（大写）：', 'Balance in Chinese capitals: ')}{in_capitals(found.closing, zh)}",
+               *([f"Balance in words: {in_english(found.closing, en)}"] if lang == "en" else []), summary],
+        remarks=[(said(lang, "请核对", "Please check"), said(
+            lang, "请核对以上往来，如无误请签字盖章后回传；如有不符，请注明不符之处。",
+            "Please check the above. If it agrees with your books, sign and return it; if not, note where the figures differ."))],
+        signatures=[said(lang, "我方（盖章）", "For us (stamp)"), said(lang, "贵方确认（盖章）", "Confirmed by you (stamp)"), said(lang, "日期", "Date")],
+        file_name=f"statement-{found.partner.code}-{found.date_to.isoformat()}.pdf",
+    )
+
+
+def print_statement(url: str, side: str, params: StatementParams, actor: Actor, lang: str, company: Letterhead) -> Rendered:
+    """A partner's statement drawn as a PDF for `actor` (run in a report worker)."""
+    with database(url).read() as session:
+        sheet = statement_sheet(session, actor, lang, side, params)
+    return Rendered(render_pdf(sheet, company), PDF, sheet.file_name)
 
 
 BUILDERS: dict[str, Builder] = {
