@@ -112,7 +112,7 @@ def check_version(kind_en: str, kind_zh: str, key: str, current: int, expected: 
 # documented in the API schema. tests/test_api_contract.py finds every code the source raises and checks it is here.
 ERROR_CODES: tuple[str, ...] = (
     "already_approved_by_you", "already_disposed", "already_in_wave", "already_inspected", "already_picked",
-    "already_reversed", "backup_failed", "bad_bands", "bad_check_digit", "bad_credentials", "bad_cursor",
+    "already_reversed", "ambiguous_serial", "backup_failed", "bad_bands", "bad_check_digit", "bad_credentials", "bad_cursor",
     "bad_label_data", "bad_label_format", "bad_page_token", "bad_parent", "bad_pick_qty", "bad_print_request",
     "bad_request", "bad_slot", "bad_totp", "bad_vat_rate", "bill_mismatch", "blind_count", "client_of_another_user",
     "close_checklist", "comment_required", "common_password", "conflict", "control_character", "count_overlap",
@@ -126,8 +126,8 @@ ERROR_CODES: tuple[str, ...] = (
     "invalid_payload", "invalid_range", "invalid_request", "invalid_sort", "job_already_ran", "location_required",
     "lot_expiry_differs", "lot_not_tracked", "lot_required", "lot_required_for_date", "metrics_forbidden",
     "missing_area", "no_exchange_rate", "no_lines", "no_orders", "no_packages", "no_quarantine", "no_role",
-    "no_scope", "not_a_transfer", "not_a_warehouse", "not_authenticated", "not_counted", "not_found", "not_on_order",
-    "not_packed", "not_payable", "not_picked", "not_quarantine", "not_reservable", "not_shipped", "nothing_received", "nothing_to_invoice",
+    "no_scope", "not_a_note", "not_a_transfer", "not_a_warehouse", "not_authenticated", "not_counted", "not_found", "not_on_order",
+    "not_packed", "not_payable", "not_picked", "not_quarantine", "not_reservable", "not_shipped", "nothing_received", "nothing_to_apply", "nothing_to_invoice",
     "nothing_to_pick", "nothing_to_print", "nothing_to_recount", "nothing_to_ship", "op_id_taken", "opening_exists", "outside_count",
     "outside_warehouse", "over_allocation", "over_receipt", "over_return", "own_document", "partner_mismatch",
     "period_closed", "period_not_ended", "pick_cancelled", "price_required", "printer_address_invalid",

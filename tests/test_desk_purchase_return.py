@@ -122,3 +122,34 @@ def test_the_purchase_return_pages_read_in_chinese(browser, client, live_server,
         no_text_missing(page)
     finally:
         buyer.close()
+
+
+@browser_test
+def test_a_clerk_applies_a_debit_note_left_over_to_the_suppliers_next_bill(browser, client, live_server, received, as_role, world):
+    from tests.test_story_purchase_return import _received_order
+
+    finance = received["finance"]
+    purchaser, approver = Api(client, as_role("purchaser", ("WH1",))), Api(client, as_role("approver", ("WH1",)))
+    warehouse = Api(client, as_role("warehouse", ("WH1",)))
+    # The first order's bill (12 of its 17 pens, 678) is paid in full; 7 pens go back after — the 5 not billed and 2 billed,
+    # whose debit note (113) is left over.
+    finance.post("/api/v1/payments", {"kind": "supplier", "partner": "SUP1", "amount": "678",
+                                      "allocations": [{"document": received["bill"], "amount": "678"}]}, expect=201)
+    rma = purchaser.post("/api/v1/purchase-returns", {"po": received["po"], "lines": [{"line": 1, "qty": "7", "location": "B2"}]}, expect=201)
+    note = warehouse.post(f"/api/v1/purchase-returns/{rma['number']}/ship", {"version": rma["version"]})["debit_note"]
+    second, _grn = _received_order(purchaser, approver, warehouse, qty="4", accepted="4", rejected="0")
+    bill = finance.post("/api/v1/bills", {"po": second, "lines": [{"line": 1, "qty": "4", "unit_price": "50"}]}, expect=201)
+    finance.post(f"/api/v1/bills/{bill['number']}/post", {})
+    clerk, page = open_desk(browser, live_server, "clerk")
+    try:
+        visit(page, f"#/office/bills/{note}", "#apply-note")
+        form = page.locator("#apply-note")
+        form.get_by_label("Bill number").fill(bill["number"])
+        form.get_by_role("button", name="Apply").click()
+        status_shows(page, "Paid")
+        assert page.locator("#apply-note").count() == 0
+        no_text_missing(page)
+    finally:
+        clerk.close()
+    assert finance.get(f"/api/v1/bills/{bill['number']}")["open"] == "113"
+    books_are_sound(finance, world)

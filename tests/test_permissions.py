@@ -102,6 +102,8 @@ MATRIX = [
     ("POST", "/api/v1/periods/{month}/close", "/api/v1/periods/2026-01/close", {}, BILL),
     ("POST", "/api/v1/periods/{month}/reopen", "/api/v1/periods/2026-01/reopen", {"reason": "a bill was missed"}, {"admin", "director"}),
     ("POST", "/api/v1/payments/{number}/allocate", "/api/v1/payments/PAY-0/allocate", {"allocations": [{"document": "BILL-0", "amount": "1"}]}, BILL),
+    ("POST", "/api/v1/bills/{number}/apply", "/api/v1/bills/DN-0/apply", {"bill": "BILL-0"}, BILL),
+    ("POST", "/api/v1/invoices/{number}/apply", "/api/v1/invoices/CN-0/apply", {"invoice": "INV-0"}, BILL),
     # Sales
     ("POST", "/api/v1/quotes", "/api/v1/quotes", {"customer": "NOBODY", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, SELL),
     ("POST", "/api/v1/quotes/{number}/send", "/api/v1/quotes/QT-0/send", {}, SELL),

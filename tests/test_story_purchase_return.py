@@ -163,3 +163,37 @@ def test_a_dollar_purchase_goes_back_at_the_rate_it_arrived_at_and_its_debit_not
     assert [(r["document"], r["currency"], r["open_currency"], r["total_open"]) for r in rows] == [(bill["number"], "USD", "54.24", "390.53")]
     assert finance.account("2202") == "-390.53"
     books_are_sound(finance, world)
+
+
+def test_a_debit_note_left_over_settles_the_suppliers_next_bill(client, world, as_role):
+    admin, purchaser, approver = Api(client, as_role("admin")), Api(client, as_role("purchaser")), Api(client, as_role("approver"))
+    warehouse, finance = Api(client, as_role("warehouse")), Api(client, as_role("finance"))
+    supplier_and_dock(admin)
+    # Order A: 5 pens billed and paid; 2 go back afterwards, so their debit note of 113 has nothing to settle.
+    first, _grn = _received_order(purchaser, approver, warehouse, qty="5", accepted="5", rejected="0")
+    bill_a = finance.post("/api/v1/bills", {"po": first, "lines": [{"line": 1, "qty": "5", "unit_price": "50"}]}, expect=201)
+    finance.post(f"/api/v1/bills/{bill_a['number']}/post", {})
+    finance.post("/api/v1/payments", {"kind": "supplier", "partner": "SUP1", "amount": "282.5",
+                                      "allocations": [{"document": bill_a["number"], "amount": "282.5"}]}, expect=201)
+    rma = purchaser.post("/api/v1/purchase-returns", {"po": first, "lines": [{"line": 1, "qty": "2", "location": "B2"}]}, expect=201)
+    note = warehouse.post(f"/api/v1/purchase-returns/{rma['number']}/ship", {"version": rma["version"]})["debit_note"]
+    assert finance.get(f"/api/v1/bills/{note}")["open"] == "113"
+    # Order B: 4 pens billed, 226.
+    second, _grn = _received_order(purchaser, approver, warehouse, qty="4", accepted="4", rejected="0")
+    bill_b = finance.post("/api/v1/bills", {"po": second, "lines": [{"line": 1, "qty": "4", "unit_price": "50"}]}, expect=201)
+    finance.post(f"/api/v1/bills/{bill_b['number']}/post", {})
+
+    # More than the note has left, a bill of another kind, or by someone who does not handle payments: refused.
+    over = client.post(f"/api/v1/bills/{note}/apply", headers=finance.headers, json={"bill": bill_b["number"], "amount": "200"})
+    assert over.status_code == 409 and over.json()["error"] == "over_allocation", over.text
+    assert client.post(f"/api/v1/bills/{note}/apply", headers=finance.headers, json={"bill": "BILL-404"}).status_code == 422
+    assert client.post(f"/api/v1/bills/{note}/apply", headers=warehouse.headers, json={"bill": bill_b["number"]}).status_code == 403
+    # Applied in full: the next bill is 113 less, the note used up; the payables ageing still equals the account.
+    applied = finance.post(f"/api/v1/bills/{note}/apply", {"bill": bill_b["number"]})
+    assert (applied["status"], applied["open"]) == ("paid", "0")
+    assert (finance.get(f"/api/v1/bills/{bill_b['number']}")["credited"], finance.get(f"/api/v1/bills/{bill_b['number']}")["open"]) == ("113", "113")
+    assert client.post(f"/api/v1/bills/{note}/apply", headers=finance.headers, json={"bill": bill_b["number"]}).status_code == 409
+    rows = finance.get("/api/v1/reports/ap_ageing", format="json", group_by="document", partner="SUP1")["rows"]
+    assert [(r["document"], r["total_open"], r["unapplied"]) for r in rows] == [(bill_b["number"], "113", "0")]
+    assert finance.account("2202") == "-113"
+    books_are_sound(finance, world)

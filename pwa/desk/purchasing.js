@@ -124,6 +124,11 @@ const { t, known, stateOptions } = deskTexts({
   "kind debit_note": ["红字发票", "Debit note"],
   credits: ["冲减发票", "Against bill"],
   credited: ["红字冲减", "Debit notes"],
+  "apply note": ["核销到其他发票", "Apply to another bill"],
+  "apply note hint": ["该供应商同币种的未结发票；金额留空则核销尽可能多的金额", "An open bill of the same supplier and currency; leave the amount empty to apply all it can"],
+  "bill number": ["发票号", "Bill number"],
+  "amount optional": ["金额（可选）", "Amount (optional)"],
+  "apply": ["核销", "Apply"],
 }, "purchasing");
 
 const REQ_STATES = ["pending", "open", "ordered", "rejected", "cancelled"];
@@ -810,6 +815,17 @@ async function bill(here, panel, number) {
       { id: "bill-lines" }),
     totals(b),
     b.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
+    // A debit note with something left (its goods went back after their bill was paid) settles the supplier's next bill.
+    b.kind === "debit_note" && Number(b.open) > 0 && may("payments.write") ? recordForm({
+      id: "apply-note", title: t("apply note"), label: t("apply"),
+      fields: [{ name: "bill", label: t("bill number"), required: true, placeholder: "BILL-…", hint: t("apply note hint") },
+        { name: "amount", label: t("amount optional"), inputmode: "decimal", size: 10 }],
+      submit: (values) => sync.api(`${path}/apply`, { method: "POST", body: { bill: values.bill, ...(values.amount ? { amount: values.amount } : {}) } }),
+      saved: async () => {
+        say("ok", `${b.number} · ${t("saved")}`);
+        await again();
+      },
+    }) : null,
     history("bill", b.number));
 }
 

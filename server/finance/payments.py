@@ -191,22 +191,54 @@ def _exchange_difference(control: str, difference: Decimal) -> list[tuple[str, D
     return [(AR, difference, Decimal(0)), (EXCHANGE, Decimal(0), difference)]
 
 
-def settle_with_note(session: Session, actor: Actor, note: Any, documents: Sequence[Any], *, control: str) -> None:
+def settle_with_note(session: Session, actor: Actor, note: Any, documents: Sequence[Any], *, control: str, up_to: Decimal | None = None) -> None:
     """A credit note (against receivables, `control` AR) or debit note (against payables, AP) settles `documents`, oldest first,
-    as far as it reaches; what it cannot settle stays on the partner's account, unapplied."""
+    as far as it reaches (and no more than `up_to`); what it cannot settle stays on the partner's account, unapplied."""
     for doc in documents:
-        settle = min(note.total - note.paid, doc.total - doc.paid - doc.credited)
+        settle = min(note.total - note.paid, doc.total - doc.paid - doc.credited, up_to if up_to is not None else note.total)
         if settle <= 0:
             continue
         _note_in_yuan(session, actor, note, doc, settle, control)
         doc.credited += settle
         note.paid += settle
+        if up_to is not None:
+            up_to -= settle
         if doc.paid + doc.credited >= doc.total:
             transition(doc, "close")
         else:
             touch(doc)
     if note.paid > 0:
         transition(note, "close" if note.paid == note.total else "pay")
+
+
+def apply_note(session: Session, actor: Actor, note: Any, doc: Any, amount: object | None, *, partner_field: str, control: str) -> None:
+    """What is left of a credit or debit note settles an open document of the same partner and currency: all it can, or
+    `amount` of it. The note's unapplied rest is how a partner's later invoice or bill gets what an earlier return gave back."""
+    actor.require("payments.write")
+    if note.kind not in ("credit_note", "debit_note"):
+        raise InvalidInput(f"{note.number} is not a credit or debit note.", f"{note.number} 不是红字发票。", code="not_a_note")
+    if note.status not in ("posted", "partially_paid") or note.total - note.paid <= 0:
+        raise Conflict(f"{note.number} has nothing left to apply.", f"{note.number} 已无余额可核销。", code="nothing_to_apply")
+    if doc.kind == note.kind or doc.kind not in ("invoice", "bill", "opening"):
+        raise InvalidInput(f"{doc.number} is not an invoice or bill a note can settle.", f"{doc.number} 不是可核销的发票。", code="not_payable",
+                           field="document")
+    if getattr(doc, partner_field) != getattr(note, partner_field):
+        raise InvalidInput(f"{doc.number} belongs to another partner.", f"{doc.number} 属于其他往来单位。", code="partner_mismatch", field="document")
+    if doc.currency != note.currency:
+        raise InvalidInput(f"{doc.number} is in {doc.currency}; {note.number} is in {note.currency}.",
+                           f"{doc.number} 的币种是 {doc.currency}，{note.number} 的币种是 {note.currency}。", code="currency_mismatch", field="document")
+    if doc.status not in ("posted", "partially_paid"):
+        raise Conflict(f"{doc.number} is settled already.", f"{doc.number} 已结清。", code="wrong_state", field="document")
+    open_amount = doc.total - doc.paid - doc.credited
+    wanted = min(note.total - note.paid, open_amount) if amount is None else positive_amount(amount)
+    if wanted > note.total - note.paid or wanted > open_amount:
+        raise Conflict(
+            f"{fmt(wanted)} is more than {note.number} has left ({fmt(note.total - note.paid)}) or {doc.number} has open ({fmt(open_amount)}).",
+            f"{fmt(wanted)} 超过 {note.number} 的余额（{fmt(note.total - note.paid)}）或 {doc.number} 的未结金额（{fmt(open_amount)}）。",
+            code="over_allocation", field="amount",
+        )
+    settle_with_note(session, actor, note, [doc], control=control, up_to=wanted)
+    record(session, actor, f"{note.__tablename__[:-1]}.apply", note.__tablename__[:-1], note.number, document=doc.number, amount=fmt(wanted))
 
 
 def _note_in_yuan(session: Session, actor: Actor, note: Any, doc: Any, settle: Decimal, control: str) -> None:

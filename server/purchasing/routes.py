@@ -19,6 +19,7 @@ from server.errors import Conflict, NotFound
 from server.purchasing import reorder, services
 from server.purchasing.history import describe_change
 from server.purchasing.schemas import (
+    ApplyDebitNote,
     ApprovalRuleOut,
     ApprovalRules,
     BillCreate,
@@ -498,6 +499,12 @@ class BillController(Controller):
                 bill=msgspec.to_builtins(out),
             )
         return out
+
+    @post("/{number:str}/apply", status_code=200, summary="Apply a debit note to a bill / 红字发票核销")
+    def apply_debit_note(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[ApplyDebitNote]) -> BillOut:
+        """What is left of a debit note (goods sent back after their bill was paid) settles another open bill of the same supplier
+        and currency."""
+        return db.run_write(lambda s: bill_out(s, actor, services.apply_debit_note(s, actor, number, bill=data.bill, amount=data.amount)))
 
     @post("/{number:str}/cancel", status_code=200, summary="Cancel an unposted bill / 取消发票")
     def cancel_bill(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> BillOut:

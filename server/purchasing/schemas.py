@@ -467,3 +467,10 @@ class PurchaseReturnOut(Out):
 class PurchaseReturnPage(Out):
     items: list[PurchaseReturnOut]
     total: int
+
+
+class ApplyDebitNote(Struct):
+    """Apply what is left of a debit note to another open bill of its supplier: all it can, or `amount`."""
+
+    bill: Code
+    amount: Amount | None = None

@@ -17,6 +17,7 @@ from server.purchasing.services import LineIn
 from server.sales import services
 from server.sales.models import Invoice, Quote, Return, SalesOrder
 from server.sales.schemas import (
+    ApplyCreditNote,
     CreditOverride,
     CustomerPriceOut,
     Disposition,
@@ -326,6 +327,13 @@ class InvoiceController(Controller):
     def cancel_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:
         """Cancels a draft invoice; its quantities can be invoiced again."""
         return db.run_write(lambda s: invoice_out(s, actor, services.cancel_invoice(s, actor, number)))
+
+    @post("/{number:str}/apply", status_code=200, summary="Apply a credit note to an invoice / 红字发票核销")
+    def apply_credit_note(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber,
+                          data: JSONBody[ApplyCreditNote]) -> InvoiceOut:
+        """What is left of a credit note (a return credited after its invoice was paid) settles another open invoice of the
+        same customer and currency."""
+        return db.run_write(lambda s: invoice_out(s, actor, services.apply_credit_note(s, actor, number, invoice=data.invoice, amount=data.amount)))
 
     @post("/{number:str}/post", status_code=200, summary="Post a draft invoice / 发票过账")
     def post_invoice(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber) -> InvoiceOut:

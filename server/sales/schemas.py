@@ -9,7 +9,7 @@ import msgspec
 
 from server.partners.schemas import Currency
 from server.purchasing.schemas import Comment, LineCreate, Lines, Version
-from server.schemas import Code, DecimalStr, Out, Quantity, Struct, Text, Weight, line, lines
+from server.schemas import Amount, Code, DecimalStr, Out, Quantity, Struct, Text, Weight, line, lines
 
 
 class QuoteCreate(Struct):
@@ -316,3 +316,10 @@ class ReturnOut(Out):
 class ReturnPage(Out):
     items: list[ReturnOut]
     total: int
+
+
+class ApplyCreditNote(Struct):
+    """Apply what is left of a credit note to another open invoice of its customer: all it can, or `amount`."""
+
+    invoice: Code
+    amount: Amount | None = None

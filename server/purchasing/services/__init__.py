@@ -19,6 +19,7 @@ from server.purchasing.services.approval_rules import (
 from server.purchasing.services.bills import (
     BILL_PRICE_TOLERANCE,
     BillLineIn,
+    apply_debit_note,
     cancel_bill,
     create_bill,
     match_bill,
@@ -145,6 +146,7 @@ __all__ = [
     "post_bill",
     "cancel_bill",
     "open_payable",
+    "apply_debit_note",
     "requisition_sort",
     "po_sort",
     "receipt_sort",

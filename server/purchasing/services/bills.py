@@ -20,9 +20,10 @@ from server.documents import flows
 from server.documents.flows import transition
 from server.documents.lines import at_line, line_amounts, line_price, line_vat, replace_lines
 from server.documents.services import check_signed_version, next_number, touch
-from server.errors import Conflict, InvalidInput
+from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.currency import document_rate, in_yuan
 from server.finance.opening import already_open, book_opening, opening_terms
+from server.finance.payments import apply_note
 from server.finance.periods import require_open
 from server.finance.services import AP, EXCHANGE, GRNI, PRICE_VARIANCE, VAT_IN, money, post_journal
 from server.partners.models import Partner
@@ -230,3 +231,15 @@ def open_payable(
     book_opening(session, actor, bill, control=AP, memo=f"{bill.number} 期初应付 opening payable {reference}".strip())
     record(session, actor, "bill.opening", "bill", bill.number, supplier=supplier, reference=reference, total=fmt(bill.total), currency=bill.currency)
     return bill
+
+
+def apply_debit_note(session: Session, actor: Actor, number: str, *, bill: str, amount: object | None = None) -> Bill:
+    """What is left of a debit note settles another open bill of its supplier (all it can, or `amount`)."""
+    actor.require("payments.write")
+    note = get_bill(session, number, lock=True)
+    try:
+        target = get_bill(session, bill, lock=True)
+    except NotFound:
+        raise UnknownReference(f"No bill {bill}.", f"没有供应商发票 {bill}。", field="bill") from None
+    apply_note(session, actor, note, target, amount, partner_field="supplier_id", control=AP)
+    return note

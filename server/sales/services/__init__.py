@@ -10,7 +10,7 @@ One module per document: `quotes`, `orders`, `picking` (waves), `shipping` (pack
 """
 
 from server.sales.services.common import CustomerPrice, customer_price, get_invoice, get_quote, get_return, get_so, get_wave
-from server.sales.services.invoices import cancel_invoice, create_invoice, open_receivable, post_invoice
+from server.sales.services.invoices import apply_credit_note, cancel_invoice, create_invoice, open_receivable, post_invoice
 from server.sales.services.lists import list_documents, shipped_moves, sort_fields
 from server.sales.services.orders import (
     OPEN_SO_STATES,
@@ -65,7 +65,7 @@ __all__ = [
     "backorders_of",
     "create_invoice",
     "post_invoice",
-    "open_receivable", "cancel_invoice",
+    "open_receivable", "apply_credit_note", "cancel_invoice",
     "ReturnLineIn",
     "create_return",
     "receive_return",

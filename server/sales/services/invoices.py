@@ -15,9 +15,10 @@ from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import next_number, touch
-from server.errors import Conflict
+from server.errors import Conflict, NotFound, UnknownReference
 from server.finance.currency import in_yuan, rate_on
 from server.finance.opening import already_open, book_opening, opening_terms
+from server.finance.payments import apply_note
 from server.finance.periods import require_open
 from server.finance.services import AR, REVENUE, VAT_OUT, money, post_journal
 from server.partners.models import Partner
@@ -126,3 +127,15 @@ def open_receivable(
     record(session, actor, "invoice.opening", "invoice", invoice.number, customer=customer, reference=reference, total=fmt(invoice.total),
            currency=invoice.currency)
     return invoice
+
+
+def apply_credit_note(session: Session, actor: Actor, number: str, *, invoice: str, amount: object | None = None) -> Invoice:
+    """What is left of a credit note settles another open invoice of its customer (all it can, or `amount`)."""
+    actor.require("payments.write")
+    note = get_invoice(session, number, lock=True)
+    try:
+        target = get_invoice(session, invoice, lock=True)
+    except NotFound:
+        raise UnknownReference(f"No invoice {invoice}.", f"没有发票 {invoice}。", field="invoice") from None
+    apply_note(session, actor, note, target, amount, partner_field="customer_id", control=AR)
+    return note
