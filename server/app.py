@@ -27,6 +27,7 @@ from server.db import Database
 from server.finance.routes import CurrencyController, FinanceController, PaymentController, PeriodController
 from server.imports.routes import ImportController
 from server.inventory.routes import StockController
+from server.inventory.trace_routes import TraceController
 from server.jobs.routes import JobController
 from server.jobs.scheduler import scheduling
 from server.locations.routes import LocationController
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         LocationController,
         PartnerController,
         StockController,
+        TraceController,
         CountController,
         ScanController,
         LabelController,

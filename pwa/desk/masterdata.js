@@ -231,7 +231,8 @@ async function item(here, panel, sku, then, reloaded = false) {
         by("reserved", num(t("reserved"))), by("available", num(t("available")))],
       fetchPage: (params) => sync.api("/api/v1/stock/balances", { params: { ...params, sku: found.sku } }),
       draw: (b) => row({ "data-location": b.location },
-        [b.warehouse || "", b.location, b.lot || "", b.expiry || "", num(b.qty), num(b.reserved), num(b.available)]),
+        [b.warehouse || "", b.location, b.lot ? h("a", { href: `#/office/trace/lot/${enc(found.sku)}/${enc(b.lot)}`, "data-trace": b.lot }, b.lot) : "",
+          b.expiry || "", num(b.qty), num(b.reserved), num(b.available)]),
       size: 100,
     })));
   if (reloaded) say("ok", t("current loaded"));

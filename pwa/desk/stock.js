@@ -1,11 +1,11 @@
 // Stock in the back office: stocktakes (start, review the variances, ask a recount, post), the moves ledger with
-// reversals, and reservations.
+// reversals, reservations, and the trace of a lot or a serial number (where it came from and where it went).
 
 import * as sync from "../sync.js";
 import { h, say, showing } from "../ui.js";
 import {
   amount, askText, back, deskTexts, documentActions, enc, facts, fail, formField, grid, kept, link, load, may, named, num, pagedList, put,
-  recordForm, row, when, history, by,
+  recordForm, row, when, history, by, control, valuesOf,
 } from "../desk.js";
 
 const { t, known } = deskTexts({
@@ -83,6 +83,40 @@ const { t, known } = deskTexts({
   release: ["释放", "Release"],
   "release reservation": ["释放预留", "Release reservation"],
   released: ["已释放预留", "Reservation released"],
+  trace: ["追溯", "Trace"],
+  "trace what": ["批次或序列号追溯", "Trace a lot or a serial number"],
+  "trace hint": ["填写 SKU 和批次号，或填写序列号（多个商品有相同序列号时再填 SKU）。",
+    "Enter a SKU and a lot, or a serial number (with its SKU when several items share that serial number)."],
+  "trace need": ["请填写 SKU 和批次号，或填写序列号", "Enter a SKU and a lot, or a serial number"],
+  serial: ["序列号", "Serial number"],
+  "came from": ["来源", "From"],
+  "went to": ["去向", "To"],
+  "where now": ["现存位置", "Where it is now"],
+  "every move": ["全部移动（按时间）", "Every move, in time order"],
+  "qty in": ["累计入库", "Came in"],
+  "qty out": ["累计出库", "Went out"],
+  "produced on": ["生产日期", "Produced on"],
+  "in stock": ["在库", "In stock"],
+  partner: ["往来单位", "Partner"],
+  direction: ["方向", "Direction"],
+  "nothing yet": ["没有记录", "Nothing recorded"],
+  "not in stock": ["不在库", "Nothing in stock"],
+  "direction in": ["入库", "In"],
+  "direction out": ["出库", "Out"],
+  "direction within": ["库内", "Within"],
+  "direction through": ["直发", "Straight through"],
+  "flow receipt": ["采购收货", "Receipt"],
+  "flow opening": ["期初库存", "Opening stock"],
+  "flow return": ["客户退货", "Customer return"],
+  "flow count": ["盘点", "Stocktake"],
+  "flow adjustment": ["库存调整", "Adjustment"],
+  "flow supplier": ["供应商（无单据）", "Supplier, no document"],
+  "flow customer": ["客户（无单据）", "Customer, no document"],
+  "flow shipment": ["销售发货", "Shipment"],
+  "flow purchase_return": ["退回供应商", "Returned to supplier"],
+  "flow scrap": ["报废", "Scrapped"],
+  "flow transit": ["在途", "In transit"],
+  "flow other": ["其他", "Other"],
 }, "stock");
 
 const COUNT_STATES = ["counting", "posted", "cancelled"];
@@ -93,9 +127,14 @@ const stateOptions = (states, prefix = "state") => [["", t("all")], ...states.ma
 /** A document a move or reservation belongs to, as a link to its page where the desk has one. */
 function reference(type, number) {
   if (!number) return "";
-  const section = { so: "sales-orders", stocktake: "stocktakes", po: "purchase-orders", bill: "bills", invoice: "invoices" }[type];
+  const section = DOCUMENT_SECTIONS[type];
   return section ? link(section, number) : `${type ?? ""} ${number}`.trim();
 }
+
+const DOCUMENT_SECTIONS = {
+  so: "sales-orders", stocktake: "stocktakes", po: "purchase-orders", bill: "bills", invoice: "invoices", receipt: "receipts", return: "returns",
+  purchase_return: "purchase-returns",
+};
 
 // Stocktakes -------------------------------------------------------------------------------------
 
@@ -366,9 +405,99 @@ async function release(here, panel, r, button) {
   panel.querySelector("form.filters button[type=submit]")?.focus();
 }
 
+// Trace ------------------------------------------------------------------------------------------
+
+/** #/office/trace, #/office/trace/lot/<sku>/<lot>, #/office/trace/serial/<serial>[/<sku>]: a lot's or a serial number's way
+ * in (receipts and their suppliers, opening stock, customer returns), way out (shipments and their customers, returns to
+ * the supplier, scrapping, count losses), where it is now, and every move of it. */
+async function trace(here, panel, what, first, second) {
+  const asked = what === "lot" ? { sku: first, lot: second } : what === "serial" ? { serial: first, sku: second } : {};
+  const result = h("div", { id: "trace-result" });
+  const form = h("form", { class: "filters", role: "search", id: "trace-form", "aria-label": t("trace what"), onsubmit: (event) => {
+    event.preventDefault();
+    const { sku, lot, serial } = valuesOf(event.currentTarget);
+    const target = serial ? `#/office/trace/serial/${enc(serial)}${sku ? `/${enc(sku)}` : ""}`
+      : sku && lot ? `#/office/trace/lot/${enc(sku)}/${enc(lot)}` : null;
+    if (!target) return say("error", t("trace need"));
+    if (location.hash === target) return trace(here, panel, ...target.split("/").slice(3).map(decodeURIComponent));
+    location.hash = target;
+  } },
+  control({ name: "sku", label: t("sku"), value: asked.sku, autocomplete: "off", spellcheck: "false" }),
+  control({ name: "lot", label: t("lot"), value: asked.lot, autocomplete: "off", spellcheck: "false" }),
+  control({ name: "serial", label: t("serial"), value: asked.serial, autocomplete: "off", spellcheck: "false" }),
+  h("button", { type: "submit", class: "primary", "data-action": "trace" }, t("trace")));
+  put(panel, h("h3", {}, t("trace what")), h("p", { class: "muted" }, t("trace hint")), form, result);
+  if (asked.lot && asked.sku) {
+    const found = await load(here, result, sync.api(`/api/v1/trace/lots/${enc(asked.sku)}/${enc(asked.lot)}`));
+    if (found) put(result, lotTrace(found));
+  } else if (asked.serial) {
+    const found = await load(here, result, sync.api(`/api/v1/trace/serials/${enc(asked.serial)}`, { params: asked.sku ? { sku: asked.sku } : {} }));
+    if (found) put(result, serialTrace(found));
+  } else {
+    form.querySelector("input[name=sku]").focus();
+  }
+}
+
+const lotLink = (sku, lot) => h("a", { href: `#/office/trace/lot/${enc(sku)}/${enc(lot)}` }, lot);
+
+function lotTrace(found) {
+  return [
+    h("h3", { tabindex: "-1" }, `${found.sku} · ${named(found)} · ${t("lot")} ${found.lot}`),
+    facts([[t("sku"), link("items", found.sku)], [t("lot"), found.lot, { "data-field": "lot" }], [t("expiry"), found.expiry],
+      [t("produced on"), found.produced_on], [t("qty in"), `${found.qty_in} ${found.unit}`, { "data-field": "qty-in" }],
+      [t("qty out"), `${found.qty_out} ${found.unit}`, { "data-field": "qty-out" }],
+      [t("on hand"), `${found.on_hand} ${found.unit}`, { "data-field": "on-hand" }]]),
+    h("h4", {}, t("where now")),
+    found.stock.length ? grid([t("warehouse"), t("location"), num(t("on hand")), num(t("reserved")), t("quarantine")],
+      found.stock.map((s) => row({ "data-location": s.location }, [s.warehouse || "", s.location, num(s.qty), num(s.reserved),
+        s.quarantine ? t("yes") : ""])), { id: "trace-stock" }) : h("p", { class: "muted", id: "trace-stock" }, t("not in stock")),
+    flowsOf(found),
+  ];
+}
+
+function serialTrace(found) {
+  return [
+    h("h3", { tabindex: "-1" }, `${t("serial")} ${found.serial} · ${found.sku} · ${named(found)}`),
+    facts([[t("serial"), found.serial, { "data-field": "serial" }], [t("sku"), link("items", found.sku)],
+      [t("lot"), found.lot ? lotLink(found.sku, found.lot) : null, { "data-field": "lot" }], [t("expiry"), found.expiry],
+      [t("where now"), found.location, { "data-field": "location" }], [t("warehouse"), found.warehouse],
+      [t("in stock"), found.in_stock ? t("yes") : t("no"), { "data-field": "in-stock" }]]),
+    flowsOf(found),
+  ];
+}
+
+/** Where it came from, where it went, and every move: the same for a lot and a serial number. */
+function flowsOf(found) {
+  return [
+    h("h4", {}, t("came from")),
+    flowGrid(found.came_from, "trace-from"),
+    h("h4", {}, t("went to")),
+    flowGrid(found.went_to, "trace-to"),
+    h("h4", {}, t("every move")),
+    grid([num(t("move no")), t("at"), num(t("qty")), t("from"), t("to"), t("direction"), t("reference"), t("reason"), t("user")],
+      found.moves.map((m) => row({ "data-move": m.id, "data-direction": m.direction }, [{ text: link("moves", String(m.id)), num: true }, when(m.created_at),
+        num(m.qty), m.from, m.to, known("direction", m.direction), reference(m.ref_type, m.ref_id), { text: m.reason, wrap: true }, m.user || ""])),
+      { id: "trace-moves" }),
+  ];
+}
+
+// The order behind a document: a receipt's or a purchase return's purchase order, a customer return's sales order.
+const ORDER_SECTIONS = { receipt: "purchase-orders", purchase_return: "purchase-orders", return: "sales-orders" };
+
+function flowGrid(flows, id) {
+  if (!flows.length) return h("p", { class: "muted", id }, t("nothing yet"));
+  const reasons = flows.some((f) => f.reason);  // only moves without a document have one
+  return grid([t("kind"), t("reference"), t("order"), t("partner"), t("warehouse"), t("at"), num(t("qty")), reasons ? t("reason") : null].filter(Boolean),
+    flows.map((f) => row({ "data-kind": f.kind, "data-document": f.document, "data-partner": f.partner?.code }, [known("flow", f.kind),
+      reference(f.ref_type, f.document), f.order ? link(ORDER_SECTIONS[f.ref_type] || "sales-orders", f.order) : "",
+      f.partner ? link("partners", f.partner.code, `${f.partner.code} · ${named(f.partner)}`) : "", f.warehouse || "", when(f.at), num(f.qty),
+      reasons ? { text: f.reason, wrap: true } : null].filter((v) => v !== null))), { id });
+}
+
 /** The stock sections of the back office. */
 export const sections = {
   stocktakes: { draw: stocktakes, group: "stock", label: () => t("stocktakes") },
   moves: { draw: moves, group: "stock", label: () => t("moves") },
   reservations: { draw: reservations, group: "stock", label: () => t("reservations") },
+  trace: { draw: trace, group: "stock", label: () => t("trace") },
 };
