@@ -9,6 +9,7 @@ import * as sales from "./desk/sales.js";
 import * as stock from "./desk/stock.js";
 import * as finance from "./desk/finance.js";
 import * as reports from "./desk/reports.js";
+import * as imports from "./desk/imports.js";
 
 const TEXTS = {
   items: ["商品", "Items"],
@@ -220,6 +221,7 @@ const SECTIONS = {
   ...stock.sections,
   ...finance.sections,
   ...reports.sections,
+  ...imports.sections,
 };
 const title = (key) => (SECTIONS[key].label ? SECTIONS[key].label() : t(key));
 const sectionsOf = () => Object.keys(SECTIONS).filter((key) => !SECTIONS[key].may || SECTIONS[key].may());

@@ -37,7 +37,8 @@ export async function clientId() {
   return id;
 }
 
-/** A call to the API with the signed-in user's token; a network failure is an ApiError with status 0. */
+/** A call to the API with the signed-in user's token; a network failure is an ApiError with status 0. The body is sent as
+ *  JSON, or as multipart/form-data when it is a FormData (a file upload; the browser writes its Content-Type). */
 export async function api(path, { method = "GET", body, params } = {}) {
   const current = await session();
   const url = new URL(path, location.origin);
@@ -46,12 +47,13 @@ export async function api(path, { method = "GET", body, params } = {}) {
   }
   const headers = { Accept: "application/json", "X-Device-Id": await clientId() };
   if (current) headers.Authorization = `Bearer ${current.token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const lang = document.documentElement.lang;
   if (lang) headers["Accept-Language"] = lang;
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, { error: "offline" });
   }

@@ -17,9 +17,9 @@ from tests.stories import Api, customer_and_areas, supplier_and_dock
 pytestmark = pytest.mark.browser
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", "accept_downloads": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
-# The clerk is an administrator: the last two sections are theirs.
+# The clerk is an administrator: the last three sections are theirs.
 SECTIONS = ["items", "partners", "locations", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "quotes", "sales-orders", "waves", "invoices",
-            "returns", "stocktakes", "moves", "reservations", "payments", "journal", "trial-balance", "ageing", "exchange-rates", "periods", "reports", "users", "printers"]
+            "returns", "stocktakes", "moves", "reservations", "trace", "payments", "journal", "trial-balance", "ageing", "statements", "exchange-rates", "periods", "reports", "users", "printers", "imports"]
 REPORTS = "/api/v1/reports"
 
 

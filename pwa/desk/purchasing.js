@@ -122,6 +122,7 @@ const { t, known, stateOptions } = deskTexts({
   kind: ["类型", "Kind"],
   "kind bill": ["发票", "Bill"],
   "kind debit_note": ["红字发票", "Debit note"],
+  "kind opening": ["期初应付", "Opening balance"],
   credits: ["冲减发票", "Against bill"],
   credited: ["红字冲减", "Debit notes"],
   "apply note": ["核销到其他发票", "Apply to another bill"],
@@ -684,7 +685,7 @@ async function bills(here, panel, number, po) {
   put(panel, start, pagedList(here, {
     key: "bills",
     filters: [{ name: "status", label: t("status"), options: stateOptions(BILL_STATES) },
-      { name: "kind", label: t("kind"), options: [["", t("all")], ["bill", t("kind bill")], ["debit_note", t("kind debit_note")]] },
+      { name: "kind", label: t("kind"), options: [["", t("all")], ["bill", t("kind bill")], ["debit_note", t("kind debit_note")], ["opening", t("kind opening")]] },
       { name: "supplier", label: t("supplier"), placeholder: t("code") }, { name: "po", label: t("po"), placeholder: "PO-…" }],
     columns: [by("number", t("number")), by("kind", t("kind")), by("status", t("status")), by("supplier", t("supplier")), by("po", t("po")),
       by("supplier_ref", t("supplier ref")), by("bill_date", t("bill date")), by("due_date", t("due date")), by("total", num(t("total"))),

@@ -66,6 +66,8 @@ const { t, known, stateOptions } = deskTexts({
   credits: ["冲红发票", "Credits invoice"],
   "kind invoice": ["发票", "Invoice"],
   "kind credit_note": ["红字发票（贷项通知）", "Credit note"],
+  "kind opening": ["期初应收", "Opening balance"],
+  "original document": ["原单据号", "Original document"],
   "record payment": ["登记收款", "Record a payment"],
   "credit note": ["红字发票", "Credit note"],
   order: ["销售订单", "Sales order"],
@@ -538,13 +540,14 @@ async function invoices(here, panel, number) {
   put(panel, pagedList(here, {
     key: "invoices",
     filters: [{ name: "status", label: t("status"), options: stateOptions(INVOICE_STATES) },
-      { name: "kind", label: t("kind"), options: [["", t("all")], ["invoice", t("kind invoice")], ["credit_note", t("kind credit_note")]] },
+      { name: "kind", label: t("kind"), options: [["", t("all")], ["invoice", t("kind invoice")], ["credit_note", t("kind credit_note")],
+        ["opening", t("kind opening")]] },
       { name: "customer", label: t("customer"), placeholder: t("code") }],
     columns: [by("number", t("number")), by("kind", t("kind")), by("status", t("status")), by("customer", t("customer")), by("order", t("order")),
       by("invoice_date", t("invoice date")), by("due_date", t("due")), by("total", num(t("total"))), by("open", num(t("open")))],
     fetchPage: (params) => api("/api/v1/invoices", { params }),
     draw: (i) => row({ "data-invoice": i.number, class: i.kind === "credit_note" ? "credit-note" : null }, [link("invoices", i.number), known("kind", i.kind),
-      known("state", i.status), i.customer, link("sales-orders", i.order), i.invoice_date, i.due_date, amount(i.total), amount(i.open)]),
+      known("state", i.status), i.customer, i.order ? link("sales-orders", i.order) : "", i.invoice_date, i.due_date, amount(i.total), amount(i.open)]),
   }));
 }
 
@@ -555,18 +558,20 @@ async function invoice(here, panel, number) {
     back("invoices"),
     h("h3", { "data-kind": inv.kind }, `${known("kind", inv.kind)} ${inv.number} · ${inv.customer}`),
     facts([[t("kind"), known("kind", inv.kind), { "data-field": "kind" }], [t("status"), known("state", inv.status), { "data-field": "status" }],
-      [t("customer"), link("partners", inv.customer)], [t("order"), link("sales-orders", inv.order), { "data-field": "order" }],
+      [t("customer"), link("partners", inv.customer)], [t("order"), inv.order ? link("sales-orders", inv.order) : null, { "data-field": "order" }],
       inv.credits ? [t("credits"), link("invoices", inv.credits), { "data-field": "credits" }] : null,
+      // An opening invoice keeps the number it had in the books it came from in its note.
+      inv.note ? [t(inv.kind === "opening" ? "original document" : "note"), inv.note, { "data-field": "note" }] : null,
       [t("invoice date"), inv.invoice_date], [t("due"), inv.due_date],
       [t("paid"), money(inv.paid), { "data-field": "paid" }], [t("credited"), money(inv.credited), { "data-field": "credited" }],
       [t("open"), money(inv.open), { "data-field": "open" }], [t("version"), inv.version]]),
     documentActions(inv, { path: `/api/v1/invoices/${enc(inv.number)}`, done: redraw, skip: ["record-payment"] }),
     inv.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
     printLink(`/api/v1/invoices/${enc(inv.number)}/pdf`, t(inv.kind === "credit_note" ? "print credit note" : "print invoice")),
-    h("h4", {}, t("lines")),
-    grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],
-      inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), num(l.qty),
-        amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax)])), { id: "invoice-lines" }),
+    inv.lines.length ? [h("h4", {}, t("lines")),  // an opening invoice has none: only what was still open of it
+      grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],
+        inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), num(l.qty),
+          amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax)])), { id: "invoice-lines" })] : null,
     totals(inv),
     history("invoice", inv.number));
 }

@@ -13,11 +13,11 @@ from litestar.enums import RequestEncodingType
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Body, FromPath, FromQuery
 
-from server.api import post, run_idempotent
+from server.api import get, post, run_idempotent
 from server.auth.permissions import Actor
 from server.db import Database
 from server.imports import services
-from server.imports.schemas import ImportKind, ImportReport, ImportUpload
+from server.imports.schemas import ImportColumn, ImportColumns, ImportKind, ImportReport, ImportUpload
 
 MAX_UPLOAD_BYTES = 20 * 1_048_576
 
@@ -68,3 +68,10 @@ class ImportController(Controller):
             lambda s: services.import_file(s, actor, kind, content, filename=upload.filename or "", dry_run=dry_run),
             ImportReport, status_code=200,
         )
+
+    @get("/{kind:str}/columns", guards=[may_import], summary="The columns a file of one kind may have / 导入文件的列")
+    def import_columns(self, kind: FromPath[ImportKind]) -> ImportColumns:
+        """The columns a file of `kind` may have, in the order the importer lists them: each its field name and Chinese
+        header (either works as the header), the other headers read as the same column, and whether it is required."""
+        return ImportColumns(kind=kind, columns=[
+            ImportColumn(name=c.name, zh=c.zh, aliases=list(c.aliases), required=c.required) for c in services.COLUMNS[kind]])

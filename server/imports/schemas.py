@@ -1,4 +1,5 @@
-"""Shapes of an import: the upload, one opening-stock or opening-balance row, and the report a run answers with."""
+"""Shapes of an import: the upload, one opening-stock or opening-balance row, the report a run answers with, and the
+columns a kind takes."""
 
 from __future__ import annotations
 
@@ -63,3 +64,17 @@ class ImportReport(Out):
     rows: int  # data rows read (empty rows not counted)
     created: int  # rows imported; in a dry run, rows that would be; 0 when a real run is refused
     errors: list[ImportProblem]
+
+
+class ImportColumn(Out):
+    """A column a file of one kind may have: its field, its Chinese header and the other headers read as it."""
+
+    name: str  # the field, also accepted as the header
+    zh: str
+    aliases: list[str]
+    required: bool
+
+
+class ImportColumns(Out):
+    kind: ImportKind
+    columns: list[ImportColumn]  # in the order a file usually has them
