@@ -28,6 +28,7 @@ from server.finance.routes import CurrencyController, FinanceController, Payment
 from server.imports.routes import ImportController
 from server.inventory.routes import StockController
 from server.inventory.trace_routes import TraceController
+from server.inventory.transfer_routes import TransferController
 from server.jobs.routes import JobController
 from server.jobs.scheduler import scheduling
 from server.locations.routes import LocationController
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         PartnerController,
         StockController,
         TraceController,
+        TransferController,
         CountController,
         ScanController,
         LabelController,

@@ -7,7 +7,7 @@ from server.catalog.models import Barcode, Item, Lot, Serial
 from server.counts.models import Stocktake, StocktakeLine, StocktakeLocation
 from server.documents.models import Approval, ApprovalRule, DocumentSequence, DocumentVersion
 from server.finance.models import Account, JournalEntry, JournalLine, Payment, PaymentAllocation
-from server.inventory.models import Balance, Move, MoveSerial, Reservation, Valuation
+from server.inventory.models import Balance, Move, MoveSerial, Reservation, TransferLine, TransferOrder, Valuation
 from server.jobs.models import JobRun
 from server.locations.models import Location
 from server.notifications.models import Notification
@@ -45,7 +45,7 @@ from server.sales.models import (
 from sync.models import Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
 
 __all__ = [
-    "Account", "AuditEntry", "PurchaseReturn", "PurchaseReturnLine", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
+    "Account", "AuditEntry", "PurchaseReturn", "PurchaseReturnLine", "TransferLine", "TransferOrder", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
     "Location", "LoginAttempt", "SignInThrottle", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
     "Serial", "User", "JobRun", "Notification",
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",

@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pricelists.purchase.write": frozenset({"admin", "purchaser"}),
     "stock.move": frozenset({"admin", "warehouse"}),
     "stock.reverse": frozenset({"admin", "warehouse"}),
+    "transfers.request": frozenset({"admin", "warehouse", "purchaser"}),
+    "transfers.approve": frozenset({"admin", "approver", "director"}),
     "stock.reserve": frozenset({"admin", "sales", "warehouse"}),
     # Reviewing and posting a stocktake writes its differences to the books.
     "stock.count_post": frozenset({"admin"}),
@@ -72,6 +74,8 @@ PERMISSION_NAMES = {
     "pricelists.purchase.write": ("维护采购价目表", "maintain purchase price lists"),
     "stock.move": ("移动库存", "move stock"),
     "stock.reverse": ("冲销库存移动", "reverse stock moves"),
+    "transfers.request": ("申请调拨", "ask for transfers between warehouses"),
+    "transfers.approve": ("审批调拨", "approve transfers"),
     "stock.reserve": ("预留库存", "reserve stock"),
     "stock.count_post": ("复核并过账盘点", "review and post stocktakes"),
     "users.manage": ("管理用户", "manage users"),

@@ -21,7 +21,7 @@ import msgspec
 from server.auth.permissions import PERMISSIONS, Actor
 from server.counts.schemas import CountLineOut, CountOut
 from server.finance.schemas import ValuationOut
-from server.inventory.schemas import MoveOut
+from server.inventory.schemas import MoveOut, TransferLineOut
 from server.purchasing.schemas import BillLineOut, BillOut, POLineOut, POOut, PurchaseReturnLineOut, PurchaseReturnOut
 from server.sales.schemas import ExposureOut, InvoiceLineOut, InvoiceOut, QuoteOut, ReturnLineOut, SalesLineOut, SOOut
 
@@ -40,6 +40,7 @@ def _all(permission: str, *fields: str) -> dict[str, str]:
 # these types are walked into; nothing else needs to be listed.
 FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     MoveOut: _all(COSTS, "unit_cost", "value"),
+    TransferLineOut: _all(COSTS, "value"),
     ValuationOut: _all(COSTS, "value", "average_cost"),
     CountLineOut: _all(COSTS, "value"),
     CountOut: _all(COSTS, "gain_value", "loss_value"),

@@ -243,6 +243,24 @@ PURCHASE_RETURN = Flow(
     starts=frozenset({"open"}),
 )
 
+# A transfer order is asked for (draft, then pending), approved, shipped into TRANSIT and received at the other end.
+TRANSFER = Flow(
+    "调拨单", "Transfer order",
+    {
+        "submit": {"draft": "pending"},
+        "approve": {"pending": "approved"},
+        "reject": {"pending": "rejected"},
+        "revise": {"rejected": "draft"},
+        "ship": {"approved": "shipped"},
+        "receive": {"shipped": "received"},
+        "cancel": {"draft": "cancelled", "pending": "cancelled", "rejected": "cancelled", "approved": "cancelled"},
+    },
+    {"draft": frozenset({"note", "needed_by"}), "pending": frozenset({"note"}), "approved": frozenset({"note"})},
+    {"submit": ("submit", "transfers.request"), "approve": ("approve", "transfers.approve"), "reject": ("reject", "transfers.approve"),
+     "revise": ("revise", "transfers.request"), "ship": ("ship", "stock.move"), "receive": ("receive", "stock.move"),
+     "cancel": ("cancel", "transfers.request")},
+)
+
 QUOTE = Flow(
     "报价单", "Quote",
     {
@@ -322,6 +340,7 @@ PICK_TASK = Flow(
 FLOWS = {
     "requisitions": REQUISITION, "purchase_orders": PURCHASE_ORDER, "receipts": RECEIPT, "putaway_tasks": PUTAWAY_TASK, "bills": BILL,
     "purchase_returns": PURCHASE_RETURN,
+    "transfer_orders": TRANSFER,
     "quotes": QUOTE, "sales_orders": SALES_ORDER, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
     "pick_tasks": PICK_TASK,
 }

@@ -1,4 +1,5 @@
-"""Moves (immutable), balances (their projection, same transaction), reservations and move serials."""
+"""Moves (immutable), balances (their projection, same transaction), reservations, move serials, and transfer orders
+between warehouses."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.base import Base, Money, Qty, UnitCost, UTCDateTime, utcnow
 
@@ -105,3 +108,46 @@ class Valuation(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
     qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+
+
+class TransferOrder(Base):
+    """A transfer order (调拨单): goods asked for by one warehouse from another, approved, shipped into TRANSIT and received
+    at the other end, where any difference is recorded."""
+
+    __tablename__ = "transfer_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    from_warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    to_warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    needed_by: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[TransferLine]] = relationship(cascade="all, delete-orphan", order_by="TransferLine.line_no")
+
+
+class TransferLine(Base):
+    __tablename__ = "transfer_lines"
+    __table_args__ = (UniqueConstraint("transfer_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfer_orders.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    serials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    qty: Mapped[Decimal] = mapped_column(Qty())  # asked for
+    shipped_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    received_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    value: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # in yuan, what left the sending warehouse
+    from_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    to_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    difference_note: Mapped[str] = mapped_column(String(200), default="")  # why less arrived than was shipped

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from server.schemas import Code, DecimalStr, Out, Price, Quantity, ScanText, Struct, line
+from server.schemas import Code, DecimalStr, Out, Price, Quantity, ScanText, Struct, Text, line
 
 Reason = Annotated[str, line(200)]
 
@@ -95,4 +95,93 @@ class ReservationOut(Out):
 
 class ReservationPage(Out):
     items: list[ReservationOut]
+    total: int
+
+
+class TransferLineCreate(Struct):
+    sku: Code
+    qty: Quantity
+
+
+class TransferCreate(Struct):
+    from_warehouse: Code
+    to_warehouse: Code
+    lines: Annotated[list[TransferLineCreate], msgspec.Meta(min_length=1, max_length=1000)]
+    needed_by: dt.date | None = None
+    note: Text = ""
+
+
+class TransferUpdate(Struct):
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    note: Text | None = None
+    needed_by: dt.date | None = None
+
+
+class TransferDecision(Struct):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    comment: Text = ""
+
+
+class TransferShipLine(Struct):
+    line: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    qty: Quantity
+    location: Code
+    lot: Code | None = None
+    serials: Annotated[list[Code], msgspec.Meta(max_length=10_000)] = []
+
+
+class TransferShip(Struct):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    lines: Annotated[list[TransferShipLine], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class TransferReceiveLine(Struct):
+    line: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    qty: Quantity
+    location: Code
+    note: Annotated[str, line(200)] = ""
+
+
+class TransferReceive(Struct):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    lines: Annotated[list[TransferReceiveLine], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class TransferLineOut(Out):
+    line: int
+    sku: str
+    name_zh: str
+    name_en: str
+    unit: str
+    lot: str | None
+    serials: list[str]
+    qty: DecimalStr
+    shipped: DecimalStr
+    received: DecimalStr
+    short: DecimalStr  # shipped and not arrived
+    from_location: str | None
+    to_location: str | None
+    difference_note: str
+    value: DecimalStr | None  # in yuan, what left the sending warehouse (costs.read)
+
+
+class TransferOut(Out):
+    number: str
+    status: str
+    from_warehouse: str
+    to_warehouse: str
+    needed_by: dt.date | None
+    note: str
+    version: int
+    created_by: str | None
+    approved_by: str | None
+    created_at: dt.datetime
+    shipped_at: dt.datetime | None
+    received_at: dt.datetime | None
+    lines: list[TransferLineOut]
+    actions: list[str] = msgspec.field(default_factory=list)
+
+
+class TransferPage(Out):
+    items: list[TransferOut]
     total: int

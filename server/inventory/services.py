@@ -86,8 +86,9 @@ class MoveSpec:
     serials: tuple[str, ...] = ()
     reason: str = ""
     unit_cost: Decimal | None = None
-    # What goods leaving the company's locations are worth when a document knows it (a purchase return: the cost they
-    # were received at) rather than the moving average; never more than the stock is worth, and the last units take the rest.
+    # What goods crossing the company's books are worth when a document knows it rather than the moving average: leaving, a
+    # purchase return at the cost the goods were received at (never more than the stock is worth; the last units take the
+    # rest); entering, goods from transit at what left the other warehouse.
     value: Decimal | None = None
     ref_type: str | None = None
     ref_id: str | None = None
@@ -280,6 +281,10 @@ def _valuate(ledger: ledger_sql.LedgerSQL, cursor: object, spec: MoveSpec) -> tu
         return spec.unit_cost or Decimal(0), Decimal(0)
     on_hand, worth = ledger.valuation(cursor, spec.item.id, lock=entering or leaving)
     average = (worth / on_hand).quantize(COST_UNIT) if on_hand > 0 else Decimal(0)
+    if entering and spec.value is not None:  # goods back from transit: worth what left the other warehouse
+        value, cost = spec.value, (spec.value / spec.qty).quantize(COST_UNIT)
+        ledger.add_valuation(cursor, spec.item.id, spec.qty, value)
+        return cost, value
     if entering:
         cost = spec.unit_cost if spec.unit_cost is not None else average
         value = money(spec.qty * cost)
@@ -439,7 +444,7 @@ def _serial_place(session: Session, serial: Serial | None) -> tuple[str, str]:
 # Reversal ---------------------------------------------------------------------------------------
 
 # Moves a document posted and keeps count of (received, shipped, returned quantities): not reversed on their own.
-DOCUMENT_MOVES = frozenset({"receipt", "so", "return", "purchase_return"})
+DOCUMENT_MOVES = frozenset({"receipt", "so", "return", "purchase_return", "transfer"})
 
 
 def reverse_move(session: Session, actor: Actor, move_id: int, *, reason: str = "", op_id: str | None = None) -> PostedMove:
