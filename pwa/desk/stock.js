@@ -2,13 +2,40 @@
 // reversals, reservations, and the trace of a lot or a serial number (where it came from and where it went).
 
 import * as sync from "../sync.js";
-import { h, say, showing } from "../ui.js";
+import { h, say, showing, go } from "../ui.js";
 import {
   amount, askText, back, deskTexts, documentActions, enc, facts, fail, formField, grid, kept, link, load, may, named, num, pagedList, put,
   recordForm, row, when, history, by, control, valuesOf,
 } from "../desk.js";
 
 const { t, known } = deskTexts({
+  transfers: ["调拨单", "Transfers"],
+  "new transfer": ["新建调拨单", "New transfer"],
+  "create transfer": ["创建调拨单", "Create the transfer"],
+  "from warehouse": ["调出仓库", "From warehouse"],
+  "to warehouse": ["调入仓库", "To warehouse"],
+  "needed by": ["需求日期", "Needed by"],
+  "asked": ["申请数量", "Asked for"],
+  shipped: ["已发出", "Shipped"],
+  received: ["已收到", "Received"],
+  short: ["差异", "Short"],
+  "difference note": ["差异说明", "Why short"],
+  "ship transfer": ["调拨出库", "Ship the transfer"],
+  "receive transfer": ["调拨入库", "Receive the transfer"],
+  "ship from": ["发货库位", "Ship from"],
+  "receive into": ["入库库位", "Receive into"],
+  "qty shipped": ["发出数量", "Qty shipped"],
+  "qty received": ["实收数量", "Qty received"],
+  "why short": ["少收原因", "Why less arrived"],
+  "add transfer line": ["添加一行", "Add a line"],
+  "approved by": ["审批人", "Approved by"],
+  "state draft": ["草稿", "Draft"],
+  "state pending": ["待审批", "Pending approval"],
+  "state approved": ["已审批", "Approved"],
+  "state rejected": ["已驳回", "Rejected"],
+  "state shipped": ["在途", "In transit"],
+  "state received": ["已收货", "Received"],
+  "state cancelled": ["已取消", "Cancelled"],
   stocktakes: ["盘点", "Stocktakes"],
   moves: ["库存流水", "Stock moves"],
   reservations: ["库存预留", "Reservations"],
@@ -495,7 +522,115 @@ function flowGrid(flows, id) {
 }
 
 /** The stock sections of the back office. */
+// Transfer orders --------------------------------------------------------------------------------
+
+const TRANSFER_STATES = ["draft", "pending", "approved", "rejected", "shipped", "received", "cancelled"];
+
+async function transfers(here, panel, number) {
+  if (number === "new") return newTransfer(here, panel);
+  if (number) return transferOrder(here, panel, number);
+  put(panel,
+    may("transfers.request") ? h("p", { class: "actions" }, h("a", { href: "#/office/transfers/new", class: "button", "data-action": "new" }, t("new transfer")))
+      : null,
+    pagedList(here, {
+      key: "transfers",
+      filters: [{ name: "status", label: t("status"), options: [["", t("all")], ...TRANSFER_STATES.map((s) => [s, known("state", s)])] },
+        { name: "warehouse", label: t("warehouse"), placeholder: t("code") }],
+      columns: [by("number", t("number")), by("status", t("status")), by("from_warehouse", t("from warehouse")), by("to_warehouse", t("to warehouse")),
+        t("lines"), by("needed_by", t("needed by")), by("created_at", t("created"))],
+      fetchPage: (params) => sync.api("/api/v1/transfers", { params }),
+      draw: (o) => row({ "data-transfer": o.number }, [link("transfers", o.number), known("state", o.status), o.from_warehouse, o.to_warehouse,
+        { text: o.lines.map((l) => `${l.sku} × ${l.qty}`).join(", "), wrap: true }, o.needed_by || "", when(o.created_at)]),
+    }));
+}
+
+async function newTransfer(here, panel) {
+  const houses = await load(here, panel, sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } }));
+  if (!houses) return;
+  const options = houses.items.map((w) => [w.code, `${w.code} ${named(w)}`]);
+  const rows = h("tbody", {});
+  const addRow = () => {
+    const n = rows.children.length + 1;
+    rows.append(h("tr", {}, h("td", {}, h("input", { name: `sku-${n}`, autocomplete: "off", size: 14, "aria-label": `${t("sku")} ${n}` })),
+      h("td", {}, h("input", { name: `qty-${n}`, inputmode: "decimal", size: 8, autocomplete: "off", "aria-label": `${t("qty")} ${n}` }))));
+  };
+  for (let i = 0; i < 3; i += 1) addRow();
+  const form = recordForm({
+    id: "transfer-form", title: t("new transfer"), label: t("create transfer"),
+    fields: [
+      { name: "from_warehouse", label: t("from warehouse"), options, required: true },
+      { name: "to_warehouse", label: t("to warehouse"), options, value: options[1]?.[0], required: true },
+      { name: "needed_by", label: t("needed by"), type: "date" },
+      { name: "note", label: t("note"), type: "textarea" },
+      h("table", { id: "transfer-lines" }, h("thead", {}, h("tr", {}, h("th", {}, t("sku")), h("th", {}, t("qty")))), rows),
+      h("p", {}, h("button", { type: "button", "data-action": "add-line", onclick: addRow }, t("add transfer line"))),
+    ],
+    submit: (values) => {
+      const lines = [...rows.children].map((_, i) => ({ sku: (values[`sku-${i + 1}`] || "").trim(), qty: (values[`qty-${i + 1}`] || "").trim() }))
+        .filter((l) => l.sku || l.qty);
+      return sync.api("/api/v1/transfers", { method: "POST", body: { from_warehouse: values.from_warehouse, to_warehouse: values.to_warehouse, lines,
+        ...(values.needed_by ? { needed_by: values.needed_by } : {}), ...(values.note ? { note: values.note } : {}) } });
+    },
+    saved: (order) => {
+      say("ok", `${order.number} · ${t("saved")}`);
+      go(`#/office/transfers/${enc(order.number)}`);
+    },
+  });
+  put(panel, back("transfers"), form);
+  form.querySelector("[name=sku-1]")?.focus();
+}
+
+async function transferOrder(here, panel, number) {
+  const order = await load(here, panel, sync.api(`/api/v1/transfers/${enc(number)}`));
+  if (!order) return;
+  const path = `/api/v1/transfers/${enc(order.number)}`;
+  const again = () => transferOrder(here, panel, number);
+  const shipping = order.actions.includes("ship");
+  const receiving = order.actions.includes("receive");
+  const place = shipping ? order.from_warehouse : order.to_warehouse;
+  const bins = shipping || receiving ? await load(here, panel, sync.api("/api/v1/locations", { params: { warehouse: place, kind: "bin", limit: 500 } })) : null;
+  if ((shipping || receiving) && !bins) return;
+  const binList = bins ? h("datalist", { id: "transfer-bins" }, bins.items.map((b) => h("option", { value: b.code }, named(b)))) : null;
+  const lineFields = (l) => shipping
+    ? [{ name: `qty-${l.line}`, label: `${t("qty shipped")} ${l.line} ${l.sku}`, inputmode: "decimal", value: l.qty, size: 8 },
+      { name: `location-${l.line}`, label: `${t("ship from")} ${l.line} ${l.sku}`, list: "transfer-bins", size: 10, required: true },
+      { name: `lot-${l.line}`, label: `${t("lot")} ${l.line} ${l.sku}`, size: 10 }]
+    : [{ name: `qty-${l.line}`, label: `${t("qty received")} ${l.line} ${l.sku}`, inputmode: "decimal", value: l.shipped, size: 8 },
+      { name: `location-${l.line}`, label: `${t("receive into")} ${l.line} ${l.sku}`, list: "transfer-bins", size: 10, required: true },
+      { name: `note-${l.line}`, label: `${t("why short")} ${l.line} ${l.sku}`, maxlength: 200 }];
+  const moving = shipping || receiving ? recordForm({
+    id: shipping ? "ship-transfer" : "receive-transfer", title: t(shipping ? "ship transfer" : "receive transfer"),
+    label: t(shipping ? "ship transfer" : "receive transfer"),
+    fields: order.lines.filter((l) => shipping || l.shipped !== "0").flatMap(lineFields),
+    submit: (values) => sync.api(`${path}/${shipping ? "ship" : "receive"}`, { method: "POST", body: { version: order.version,
+      lines: order.lines.filter((l) => shipping ? values[`qty-${l.line}`] : l.shipped !== "0").map((l) => ({
+        line: l.line, qty: values[`qty-${l.line}`] || "0", location: values[`location-${l.line}`] || "",
+        ...(shipping && values[`lot-${l.line}`] ? { lot: values[`lot-${l.line}`] } : {}),
+        ...(!shipping && values[`note-${l.line}`] ? { note: values[`note-${l.line}`] } : {}) })) } }),
+    saved: async (saved) => {
+      say("ok", `${saved.number} · ${known("state", saved.status)}`);
+      await again();
+    },
+  }) : null;
+  put(panel,
+    back("transfers"),
+    h("h3", { tabindex: "-1" }, `${order.number} · ${order.from_warehouse} → ${order.to_warehouse}`),
+    facts([[t("status"), known("state", order.status), { "data-field": "status" }], [t("from warehouse"), order.from_warehouse],
+      [t("to warehouse"), order.to_warehouse], [t("needed by"), order.needed_by], [t("note"), order.note], [t("created by"), order.created_by],
+      [t("approved by"), order.approved_by], [t("created"), when(order.created_at)], [t("version"), order.version]]),
+    documentActions(order, { path, ask: { reject: "comment" }, skip: ["ship", "receive"], done: again }),
+    h("h4", {}, t("lines")),
+    grid([num(t("line")), t("sku"), t("name"), t("lot"), num(t("asked")), num(t("shipped")), num(t("received")), num(t("short")), t("ship from"),
+      t("receive into"), t("difference note")],
+    order.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku }, [num(String(l.line)), link("items", l.sku), named(l), l.lot || "", num(l.qty),
+      num(l.shipped), num(l.received), num(l.short), l.from_location || "", l.to_location || "", { text: l.difference_note, wrap: true }])),
+    { id: "transfer-lines-table" }),
+    moving, binList,
+    history("transfer", order.number));
+}
+
 export const sections = {
+  transfers: { draw: transfers, group: "stock", label: () => t("transfers") },
   stocktakes: { draw: stocktakes, group: "stock", label: () => t("stocktakes") },
   moves: { draw: moves, group: "stock", label: () => t("moves") },
   reservations: { draw: reservations, group: "stock", label: () => t("reservations") },

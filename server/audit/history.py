@@ -15,6 +15,7 @@ from server.counts.services import get_count
 from server.documents.flows import ACTION_NAMES
 from server.errors import NotFound
 from server.finance.payments import get_payment
+from server.inventory.transfers import get_transfer
 from server.purchasing.services import get_bill, get_po, get_purchase_return, get_receipt, get_requisition
 from server.sales.services import get_invoice, get_quote, get_return, get_so, get_wave
 
@@ -44,6 +45,7 @@ KINDS: dict[str, DocumentKind] = {
     "return": DocumentKind("return", None, get_return),
     "payment": DocumentKind("payment", "finance.read", get_payment),
     "stocktake": DocumentKind("stocktake", None, get_count),
+    "transfer": DocumentKind("transfer", None, get_transfer),
     "wave": DocumentKind("wave", None, get_wave),
 }
 
