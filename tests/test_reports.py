@@ -421,8 +421,9 @@ def test_warehouse_staff_may_not_read_the_trial_balance(client, stocked, as_role
 def test_the_report_list_shows_what_each_user_may_run_and_its_filters(client, world, admin, as_role):
     listed = client.get(REPORTS, headers=admin).json()["items"]
     assert [r["name"] for r in listed] == [
-        "stock_balance", "stock_ledger", "slow_moving", "expiring", "stock_alerts", "stock_value", "top_movers", "trial_balance", "purchase_summary",
-        "sales_detail", "gross_profit", "ar_ageing", "ap_ageing", "customer_statement", "supplier_statement",
+        "stock_balance", "stock_ledger", "slow_moving", "expiring", "stock_alerts", "stock_value", "top_movers", "stock_turnover", "trial_balance",
+        "balance_sheet", "income_statement", "purchase_summary", "sales_detail", "gross_profit", "sales_analysis", "collection_analysis", "ar_ageing",
+        "ap_ageing", "customer_statement", "supplier_statement",
     ]
     ledger = next(r for r in listed if r["name"] == "stock_ledger")
     params = {p["name"]: p for p in ledger["params"]}

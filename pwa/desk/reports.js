@@ -27,11 +27,26 @@ const { t, known } = deskTexts({
   "choice supplier_item": ["供应商 + 商品", "Supplier and item"],
   "choice partner": ["往来单位", "Partner"],
   "choice document": ["单据", "Document"],
+  "choice none": ["不比较", "No comparison"],
+  "choice previous_month": ["上月", "Previous month"],
+  "choice same_month_last_year": ["上年同月", "Same month last year"],
+  // The lines of a financial statement and the kinds of account they group.
+  "line account": ["科目", "Account"],
+  "line profit": ["利润", "Profit"],
+  "line subtotal": ["小计", "Subtotal"],
+  "line total": ["总计", "Total"],
+  "kind asset": ["资产", "Asset"],
+  "kind liability": ["负债", "Liability"],
+  "kind equity": ["所有者权益", "Equity"],
+  "kind income": ["收入", "Income"],
+  "kind expense": ["费用", "Expense"],
 }, "reports");
 
 const NUMERIC = new Set(["qty", "money", "cost", "int"]);
 const MONEY = new Set(["money", "cost"]);  // report columns that are amounts: shown as money, the others as they come
 const ROWS_AT_ONCE = 500;
+const WORDS = new Set(["line", "kind"]);  // text columns whose values are codes with a name in each language
+const SUMMING = new Set(["subtotal", "total"]);  // a statement's lines that add up the ones above: shown in bold
 
 async function reports(here, panel, name) {
   const list = await load(here, panel, sync.api("/api/v1/reports"));
@@ -98,8 +113,10 @@ function reportOutput(result, container) {
     if (value === null || value === undefined) return NUMERIC.has(column.type) ? num("") : "";
     if (column.type === "datetime") return stamp.format(new Date(value));
     if (MONEY.has(column.type)) return amount(String(value));
-    return NUMERIC.has(column.type) ? num(String(value)) : String(value);
+    if (NUMERIC.has(column.type)) return num(String(value));
+    return column.type === "text" && WORDS.has(column.key) ? known(column.key, String(value)) : String(value);
   };
+  const bold = (value) => (value && typeof value === "object" ? { ...value, text: h("strong", {}, value.text) } : h("strong", {}, value));
   const heading = (c) => (language() === "zh" ? c.title_zh : c.title_en);
   const chart = Object.hasOwn(CHARTS, result.report) && CHARTS[result.report](result, Math.min(960, Math.max(300, container.clientWidth || 720)));
   const foot = Object.keys(result.totals).length ? h("tfoot", {}, h("tr", { "data-field": "totals" }, columns.map((c, i) =>
@@ -110,8 +127,11 @@ function reportOutput(result, container) {
   const more = h("button", { type: "button", "data-action": "more-rows", onclick: () => drawRows() }, t("more"));
   const drawRows = () => {
     const start = body.rows.length;
-    body.append(...result.rows.slice(start, start + ROWS_AT_ONCE).map((r, i) => h("tr", { "data-row": start + i },
-      columns.map((c) => cell("td", shown(c, r[c.key]), { "data-key": c.key })))));
+    body.append(...result.rows.slice(start, start + ROWS_AT_ONCE).map((r, i) => {
+      const summing = typeof r.line === "string" && SUMMING.has(r.line);
+      return h("tr", { "data-row": start + i, "data-line": summing ? r.line : null },
+        columns.map((c) => cell("td", summing ? bold(shown(c, r[c.key])) : shown(c, r[c.key]), { "data-key": c.key })));
+    }));
     more.hidden = body.rows.length >= result.rows.length;
   };
   drawRows();
