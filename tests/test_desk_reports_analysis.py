@@ -50,6 +50,10 @@ def test_the_balance_sheet_and_the_analyses_read_at_the_desk_as_the_api_gives_th
                             ("income_statement", "#report-table tbody tr[data-line=total]")):
             visit(page, f"#/office/reports/{name}", ready)
             body = api.get(f"{REPORTS}/{name}", tz="Asia/Shanghai")
+            # The previous report's table stays until this one's is drawn: wait for this one's header.
+            page.wait_for_function("(titles) => [...document.querySelectorAll('#report-table thead th')].map((th) => th.textContent.trim()).join('|') === titles",
+                                   arg="|".join(c["title_en"] for c in body["columns"]))
+            page.locator(ready).first.wait_for()
             assert cells(page, "#report-table thead tr") == [[c["title_en"] for c in body["columns"]]], name
             assert cells(page, "#report-table tbody tr") == _shown(body), name
     finally:

@@ -19,8 +19,8 @@ DOCUMENTS = {kind.target_type for kind in KINDS.values()}
 # Each kind's own page: its history answers as this route does.
 PAGES = {
     "requisition": "/api/v1/requisitions", "po": "/api/v1/purchase-orders", "receipt": "/api/v1/receipts", "bill": "/api/v1/bills",
-    "quote": "/api/v1/quotes", "so": "/api/v1/sales-orders", "invoice": "/api/v1/invoices", "return": "/api/v1/returns",
-    "payment": "/api/v1/payments", "stocktake": "/api/v1/counts", "wave": "/api/v1/waves",
+    "purchase_return": "/api/v1/purchase-returns", "quote": "/api/v1/quotes", "so": "/api/v1/sales-orders", "invoice": "/api/v1/invoices",
+    "return": "/api/v1/returns", "payment": "/api/v1/payments", "stocktake": "/api/v1/counts", "transfer": "/api/v1/transfers", "wave": "/api/v1/waves",
 }
 
 

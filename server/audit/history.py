@@ -59,6 +59,8 @@ VERB_NAMES: dict[str, tuple[str, str]] = {
     "cancel_rest": ("取消未发部分", "cancel what was not shipped"),
     "credit_note": ("开具红字发票", "issue a credit note"),
     "debit_note": ("开具红字发票", "issue a debit note"),
+    "opening": ("登记期初余额", "enter the opening balance"),
+    "apply": ("核销红字发票", "apply the note to a document"),
     "dispose": ("处置退货", "restock or scrap returned goods"),
     "record": ("登记", "record"),
     "allocate": ("核销到单据", "allocate to documents"),

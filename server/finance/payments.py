@@ -238,7 +238,10 @@ def apply_note(session: Session, actor: Actor, note: Any, doc: Any, amount: obje
             code="over_allocation", field="amount",
         )
     settle_with_note(session, actor, note, [doc], control=control, up_to=wanted)
-    record(session, actor, f"{note.__tablename__[:-1]}.apply", note.__tablename__[:-1], note.number, document=doc.number, amount=fmt(wanted))
+    if control == AR:
+        record(session, actor, "invoice.apply", "invoice", note.number, document=doc.number, amount=fmt(wanted))
+    else:
+        record(session, actor, "bill.apply", "bill", note.number, document=doc.number, amount=fmt(wanted))
 
 
 def _note_in_yuan(session: Session, actor: Actor, note: Any, doc: Any, settle: Decimal, control: str) -> None:

@@ -100,27 +100,27 @@ class TransferController(Controller):
     @post("/{number:str}/submit", status_code=200, summary="Submit for approval / 提交审批")
     def submit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferDecision]) -> TransferOut:
         """Submits a draft transfer order for approval."""
-        return db.run_write(lambda s: transfer_out(s, actor, transfers.decide(s, actor, number, "submit", version=data.version, comment=data.comment)))
+        return db.run_write(lambda s: transfer_out(s, actor, transfers.submit_transfer(s, actor, number, version=data.version)))
 
     @post("/{number:str}/approve", status_code=200, summary="Approve / 审批通过")
     def approve(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferDecision]) -> TransferOut:
         """Approves a pending transfer order; someone other than who asked for it."""
-        return db.run_write(lambda s: transfer_out(s, actor, transfers.decide(s, actor, number, "approve", version=data.version, comment=data.comment)))
+        return db.run_write(lambda s: transfer_out(s, actor, transfers.approve_transfer(s, actor, number, version=data.version, comment=data.comment)))
 
     @post("/{number:str}/reject", status_code=200, summary="Reject / 驳回")
     def reject(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferDecision]) -> TransferOut:
         """Rejects a pending transfer order, with a comment; someone other than who asked for it."""
-        return db.run_write(lambda s: transfer_out(s, actor, transfers.decide(s, actor, number, "reject", version=data.version, comment=data.comment)))
+        return db.run_write(lambda s: transfer_out(s, actor, transfers.reject_transfer(s, actor, number, version=data.version, comment=data.comment)))
 
     @post("/{number:str}/revise", status_code=200, summary="Revise a rejected order / 修改被驳回的调拨单")
     def revise(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferDecision]) -> TransferOut:
         """Takes a rejected transfer order back to draft."""
-        return db.run_write(lambda s: transfer_out(s, actor, transfers.decide(s, actor, number, "revise", version=data.version, comment=data.comment)))
+        return db.run_write(lambda s: transfer_out(s, actor, transfers.revise_transfer(s, actor, number, version=data.version)))
 
     @post("/{number:str}/cancel", status_code=200, summary="Cancel / 取消")
     def cancel(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferDecision]) -> TransferOut:
         """Cancels a transfer order not yet shipped."""
-        return db.run_write(lambda s: transfer_out(s, actor, transfers.decide(s, actor, number, "cancel", version=data.version, comment=data.comment)))
+        return db.run_write(lambda s: transfer_out(s, actor, transfers.cancel_transfer(s, actor, number, version=data.version, comment=data.comment)))
 
     @post("/{number:str}/ship", status_code=200, summary="Ship into transit / 调拨出库")
     def ship(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferShip]) -> TransferOut:

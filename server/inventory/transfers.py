@@ -124,6 +124,26 @@ def decide(session: Session, actor: Actor, number: str, action: str, *, version:
     return order
 
 
+def submit_transfer(session: Session, actor: Actor, number: str, *, version: int | None = None) -> TransferOrder:
+    return decide(session, actor, number, "submit", version=version)
+
+
+def approve_transfer(session: Session, actor: Actor, number: str, *, version: int | None = None, comment: str = "") -> TransferOrder:
+    return decide(session, actor, number, "approve", version=version, comment=comment)
+
+
+def reject_transfer(session: Session, actor: Actor, number: str, *, version: int | None = None, comment: str = "") -> TransferOrder:
+    return decide(session, actor, number, "reject", version=version, comment=comment)
+
+
+def revise_transfer(session: Session, actor: Actor, number: str, *, version: int | None = None) -> TransferOrder:
+    return decide(session, actor, number, "revise", version=version)
+
+
+def cancel_transfer(session: Session, actor: Actor, number: str, *, version: int | None = None, comment: str = "") -> TransferOrder:
+    return decide(session, actor, number, "cancel", version=version, comment=comment)
+
+
 def ship_transfer(session: Session, actor: Actor, number: str, lines: Sequence[ShipIn], *, version: int | None = None) -> TransferOrder:
     """The sending warehouse ships: each line from a location there into TRANSIT, no more than was asked for."""
     actor.require("stock.move")
