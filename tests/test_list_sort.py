@@ -22,7 +22,7 @@ LISTS: dict[str, tuple[dict[str, str], list[str]]] = {
     "/api/v1/requisitions": ({}, ["number", "status", "source", "warehouse", "supplier", "needed_by", "po", "created_at"]),
     "/api/v1/purchase-orders": ({}, ["number", "status", "supplier", "warehouse", "currency", "expected_date", "total", "created_at"]),
     "/api/v1/receipts": ({}, ["number", "status", "po", "warehouse", "dock", "created_at"]),
-    "/api/v1/bills": ({}, ["number", "status", "supplier", "po", "supplier_ref", "bill_date", "due_date", "total", "paid", "open"]),
+    "/api/v1/bills": ({}, ["number", "status", "supplier", "po", "supplier_ref", "bill_date", "due_date", "total", "paid", "open", "kind"]),
     "/api/v1/quotes": ({}, ["number", "status", "customer", "warehouse", "valid_until", "total", "sales_order"]),
     "/api/v1/sales-orders": ({}, ["number", "status", "customer", "warehouse", "total", "created_at"]),
     "/api/v1/invoices": ({}, ["number", "status", "customer", "kind", "order", "invoice_date", "due_date", "total", "paid", "open"]),
