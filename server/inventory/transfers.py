@@ -25,12 +25,12 @@ from server.catalog.services import item_for_move
 from server.documents import flows
 from server.documents.flows import transition
 from server.documents.services import check_signed_version, get_document, next_number, page, touch
-from server.errors import Conflict, Forbidden, InvalidInput, UnknownReference
+from server.errors import Conflict, Forbidden, InvalidInput
 from server.finance.services import COUNTERPART, money, post_journal
 from server.inventory import services as ledger
 from server.inventory.models import TransferLine, TransferOrder
 from server.locations.models import Location
-from server.locations.services import location_for_move
+from server.locations.services import get_warehouse, location_for_move
 from server.quantities import as_decimal, positive_qty
 from server.schemas import fmt
 from server.sorting import looked_up
@@ -65,13 +65,6 @@ def get_transfer(session: Session, number: str, *, lock: bool = False) -> Transf
     return get_document(session, TransferOrder, number, "transfer order", "调拨单", lock=lock)
 
 
-def _warehouse(session: Session, code: str, field: str) -> Location:
-    row = session.scalar(select(Location).where(Location.code == code))
-    if row is None or row.kind != "warehouse":
-        raise UnknownReference(f"No warehouse {code}.", f"没有仓库 {code}。", warehouse=code, field=field)
-    return row
-
-
 def _in_warehouse(session: Session, code: str, warehouse: Location, field: str) -> Location:
     place = location_for_move(session, code, field)
     if place.warehouse_id != warehouse.id or not place.internal:
@@ -80,18 +73,13 @@ def _in_warehouse(session: Session, code: str, warehouse: Location, field: str) 
     return place
 
 
-def _may_work_in(actor: Actor, warehouse: Location) -> None:
-    if not actor.may_use_warehouse(warehouse.id):
-        raise Forbidden(f"You may not work in warehouse {warehouse.code}.", f"您无权操作仓库 {warehouse.code}。", code="warehouse_not_allowed")
-
-
 def create_transfer(
     session: Session, actor: Actor, *, from_warehouse: str, to_warehouse: str, lines: Sequence[TransferLineIn], needed_by: dt.date | None = None,
     note: str = "",
 ) -> TransferOrder:
     """A draft transfer order: what `to_warehouse` asks `from_warehouse` for."""
     actor.require("transfers.request")
-    source, target = _warehouse(session, from_warehouse, "from_warehouse"), _warehouse(session, to_warehouse, "to_warehouse")
+    source, target = get_warehouse(session, from_warehouse, "from_warehouse"), get_warehouse(session, to_warehouse, "to_warehouse")
     if source.id == target.id:
         raise InvalidInput("A transfer goes between two different warehouses.", "调拨须在两个不同的仓库之间进行。", code="same_location",
                            field="to_warehouse")
@@ -151,7 +139,7 @@ def ship_transfer(session: Session, actor: Actor, number: str, lines: Sequence[S
     check_signed_version(order, version, "Transfer order", "调拨单")
     flows.TRANSFER.check(number, order.status, "ship")
     source = session.get_one(Location, order.from_warehouse_id)
-    _may_work_in(actor, source)
+    ledger._require_warehouse(actor, source)
     by_no = {line.line_no: line for line in order.lines}
     if not lines:
         raise InvalidInput("Say what is shipped.", "请填写发出的数量。", code="no_lines")
@@ -191,7 +179,7 @@ def receive_transfer(session: Session, actor: Actor, number: str, lines: Sequenc
     check_signed_version(order, version, "Transfer order", "调拨单")
     flows.TRANSFER.check(number, order.status, "receive")
     target = session.get_one(Location, order.to_warehouse_id)
-    _may_work_in(actor, target)
+    ledger._require_warehouse(actor, target)
     by_no = {entry.line: (n, entry) for n, entry in enumerate(lines)}
     unknown = sorted(set(by_no) - {line.line_no for line in order.lines})
     if unknown:
@@ -253,7 +241,7 @@ def list_transfers(session: Session, *, status: str | None, warehouse: str | Non
     if status:
         query = query.where(TransferOrder.status == status)
     if warehouse:
-        wh = _warehouse(session, warehouse, "warehouse")
+        wh = get_warehouse(session, warehouse)
         query = query.where((TransferOrder.from_warehouse_id == wh.id) | (TransferOrder.to_warehouse_id == wh.id))
     return page(session, query, TransferOrder, limit, offset, sort=sort, fields=transfer_sort())
 

@@ -52,6 +52,14 @@ def get_location(session: Session, code: str) -> Location:
     return location
 
 
+def get_warehouse(session: Session, code: str, field: str = "warehouse") -> Location:
+    """A warehouse named in a request: anything else (unknown, or a zone or bin) is a 422 about `field`."""
+    row = find_location(session, code)
+    if row is None or row.kind != "warehouse":
+        raise UnknownReference(f"No warehouse {code}.", f"没有仓库 {code}。", warehouse=code, field=field)
+    return row
+
+
 def unknown_location(code: str, field: str) -> UnknownReference:
     return UnknownReference(
         f"Unknown location {code} ({field}).",

@@ -16,14 +16,12 @@ from server.documents.models import Approval
 from server.documents.services import get_document
 from server.errors import Forbidden, UnknownReference
 from server.locations.models import Location
+from server.locations.services import get_warehouse
 from server.purchasing.models import Bill, PurchaseOrder, Receipt, Requisition
 
 
 def _warehouse(session: Session, code: str) -> Location:
-    row = session.scalar(select(Location).where(Location.code == code))
-    if row is None or row.kind != "warehouse":
-        raise UnknownReference(f"No warehouse {code}.", f"没有仓库 {code}。", warehouse=code, field="warehouse")
-    return row
+    return get_warehouse(session, code)
 
 
 @contextlib.contextmanager
