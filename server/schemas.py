@@ -164,6 +164,14 @@ class Price(RequestDecimal):
     places = 6
 
 
+class Percent(RequestDecimal):
+    """A discount in per cent (2 places); the services keep it below 100."""
+
+    kind_en, kind_zh = "discount", "折扣"
+    limit = Decimal(1000)
+    places = 2
+
+
 class ExchangeRateValue(RequestDecimal):
     """Yuan per unit of a currency (the Rate columns: 6 places)."""
 

@@ -55,6 +55,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "periods.reopen": frozenset({"admin", "director"}),
     "sales.write": frozenset({"admin", "sales"}),
     "sales.credit_override": frozenset({"admin", "finance", "director"}),
+    "sales.below_cost": frozenset({"admin"}),  # confirm an order that sells below cost
     "sales.fulfil": frozenset({"admin", "warehouse"}),
     "sales.invoice": frozenset({"admin", "finance"}),
     "settings.write": frozenset({"admin"}),
@@ -94,6 +95,7 @@ PERMISSION_NAMES = {
     "periods.reopen": ("反结账", "reopen a closed month"),
     "sales.write": ("维护报价和销售订单", "maintain quotes and sales orders"),
     "sales.credit_override": ("超信用额度放行", "override credit limits"),
+    "sales.below_cost": ("确认低于成本的销售", "confirm sales below cost"),
     "sales.fulfil": ("拣货、包装和发货", "pick, pack and ship"),
     "sales.invoice": ("开具销售发票", "issue sales invoices"),
     "settings.write": ("修改系统设置", "change settings"),

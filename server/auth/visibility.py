@@ -45,15 +45,15 @@ FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     CountLineOut: _all(COSTS, "value"),
     CountOut: _all(COSTS, "gain_value", "loss_value"),
     ReturnLineOut: _all(COSTS, "unit_cost"),  # the cost the returned goods come back in at
-    POLineOut: _all(PRICES, "unit_price", "net"),
-    POOut: _all(PRICES, "subtotal", "tax", "total", "total_cny"),
+    POLineOut: _all(PRICES, "unit_price", "net", "discount"),
+    POOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "discount"),
     BillLineOut: _all(PRICES, "unit_price", "net", "tax"),
     BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "credited", "open"),
     PurchaseReturnLineOut: _all(COSTS, "value"),  # the cost the goods go back at
     PurchaseReturnOut: _all(COSTS, "value"),
-    SalesLineOut: _all(PRICES, "unit_price", "net"),
-    QuoteOut: _all(PRICES, "subtotal", "tax", "total"),
-    SOOut: _all(PRICES, "subtotal", "tax", "total", "total_cny"),
+    SalesLineOut: _all(PRICES, "unit_price", "net", "discount"),
+    QuoteOut: _all(PRICES, "subtotal", "tax", "total", "discount"),
+    SOOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "discount"),
     InvoiceLineOut: _all(PRICES, "unit_price", "net", "tax"),
     InvoiceOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "credited", "open"),
     # A customer's credit is refused whole without prices.read; its limit stays out of the table, as null there means "no limit".

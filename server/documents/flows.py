@@ -140,7 +140,7 @@ class Flow:
             )
 
 
-_PO_TERMS = frozenset({"supplier", "warehouse", "lines", "expected_date", "note", "currency"})
+_PO_TERMS = frozenset({"supplier", "warehouse", "lines", "discount", "expected_date", "note", "currency"})
 
 _REQUISITION_TERMS = frozenset({"lines", "note", "supplier", "needed_by"})
 
@@ -269,7 +269,7 @@ QUOTE = Flow(
         "expire": {"sent": "expired"},
         "cancel": {"draft": "cancelled", "sent": "cancelled"},
     },
-    {"draft": frozenset({"customer", "lines", "valid_until", "note"}), "sent": frozenset({"note", "valid_until"})},
+    {"draft": frozenset({"customer", "lines", "discount", "valid_until", "note"}), "sent": frozenset({"note", "valid_until"})},
     {"send": ("send", "sales.write"), "accept": ("accept", "sales.write"), "cancel": ("cancel", "sales.write")},
 )
 
@@ -285,7 +285,7 @@ SALES_ORDER = Flow(
         "close": {"invoiced": "closed"},
         "cancel": {"draft": "cancelled", "confirmed": "cancelled"},
     },
-    {"draft": frozenset({"customer", "warehouse", "lines", "note", "ship_to"}), "confirmed": frozenset({"note", "ship_to"})},
+    {"draft": frozenset({"customer", "warehouse", "lines", "discount", "note", "ship_to"}), "confirmed": frozenset({"note", "ship_to"})},
     {
         "confirm": ("confirm", "sales.write"), "credit-release": ("confirm", "sales.credit_override"), "edit": ("edit", "sales.write"),
         "invoice": ("invoice", "sales.invoice"), "cancel": ("cancel", "sales.write"),

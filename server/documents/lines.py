@@ -8,10 +8,17 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from server.catalog.models import Item
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.catalog.models import Barcode, Item
 from server.errors import InvalidInput
 from server.finance.services import money
-from server.quantities import as_decimal, optional_non_negative
+from server.quantities import as_decimal, decimal_places, optional_non_negative, positive_qty
+from server.schemas import fmt
+
+PRICE_PLACES = Decimal("0.000001")
+LINE_FIELDS = ("item_id", "qty", "uom", "uom_factor", "unit_price", "discount", "vat_rate")  # what an edit of an order's line changes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +29,8 @@ class LineIn:
     qty: object
     unit_price: object | None = None
     vat_rate: object | None = None
+    unit: str | None = None  # the item's own unit (none) or one of its packs; qty and unit_price count in it
+    discount: object | None = None  # per cent off the price
 
 
 @contextlib.contextmanager
@@ -53,6 +62,83 @@ def line_vat(value: object | None, item: Item) -> Decimal:
 
 def line_price(value: object | None, field: str = "unit_price") -> Decimal:
     return optional_non_negative(value, field, scale=6) or Decimal(0)
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentUnit:
+    name: str
+    factor: Decimal  # base units in one
+
+
+def document_unit(session: Session, item: Item, unit: str | None) -> DocumentUnit:
+    """The unit a line counts in: the item's own, or a pack one of its barcodes names (a carton of 12)."""
+    if not unit or unit == item.unit:
+        return DocumentUnit(item.unit, Decimal(1))
+    factor = session.scalar(select(Barcode.qty).where(Barcode.item_id == item.id, Barcode.pack == unit).order_by(Barcode.id).limit(1))
+    if factor is None:
+        packs = [item.unit, *dict.fromkeys(session.scalars(select(Barcode.pack).where(Barcode.item_id == item.id).order_by(Barcode.qty)))]
+        raise InvalidInput(
+            f"{item.sku} is not counted in {unit!r}; its units are {', '.join(packs)}.",
+            f"{item.sku} 没有单位“{unit}”；可用单位：{'、'.join(packs)}。",
+            code="unknown_unit", field="unit", sku=item.sku, units=packs,
+        )
+    return DocumentUnit(unit, factor)
+
+
+def line_qty(value: object, item: Item, unit: DocumentUnit) -> Decimal:
+    """A line's quantity in the item's base units, from a quantity given in the line's unit (2 cartons: 24 bottles)."""
+    if unit.factor == 1:
+        return positive_qty(value, decimals=item.unit_decimals, unit=item.unit)
+    counted = positive_qty(value)
+    base = counted * unit.factor
+    if decimal_places(base) > item.unit_decimals:
+        raise InvalidInput(
+            f"{fmt(counted)} {unit.name} is {fmt(base)} {item.unit}; {item.sku} is counted in whole {item.unit}"
+            + (f" to {item.unit_decimals} decimal places." if item.unit_decimals else "."),
+            f"{fmt(counted)} {unit.name} 即 {fmt(base)} {item.unit}；{item.sku} 的数量最多 {item.unit_decimals} 位小数。",
+            field="qty", sku=item.sku,
+        )
+    return positive_qty(base, decimals=item.unit_decimals, unit=item.unit)
+
+
+def line_discount(value: object | None, field: str = "discount") -> Decimal:
+    """A discount in per cent, 0 up to (not including) 100, to two decimal places."""
+    if value is None:
+        return Decimal(0)
+    rate = as_decimal(value, field)
+    if not 0 <= rate < 100 or decimal_places(rate) > 2:
+        raise InvalidInput(
+            f"A discount is a percentage from 0 to below 100 with at most two decimals (got {value}).",
+            f"折扣是 0 到 100（不含）之间的百分比，最多两位小数（收到 {value}）。",
+            code="bad_discount", field=field,
+        )
+    return rate.quantize(Decimal("0.01"))
+
+
+def net_price(unit_price: Decimal, discount: Decimal = Decimal(0), doc_discount: Decimal = Decimal(0)) -> Decimal:
+    """The price per unit once the line's and the document's discounts are taken off, unrounded."""
+    if not discount and not doc_discount:
+        return unit_price
+    return unit_price * (100 - discount) * (100 - doc_discount) / 10000
+
+
+def base_price(line: Any) -> Decimal:
+    """What one base unit of an order or quote line comes to, net of its discounts, unrounded: amounts are rounded once,
+    to the cent, after multiplying by the quantity."""
+    price = net_price(line.unit_price, line.discount or Decimal(0), line.doc_discount or Decimal(0))
+    factor = line.uom_factor or Decimal(1)
+    return price if factor == 1 else price / factor
+
+
+def unit_price_of(line: Any) -> Decimal:
+    """The net price per the line's unit, to the 6 places a stored price keeps (what a bill or invoice line shows)."""
+    return net_price(line.unit_price, line.discount or Decimal(0), line.doc_discount or Decimal(0)).quantize(PRICE_PLACES)
+
+
+def counted(line: Any, base_unit: str) -> dict[str, str]:
+    """A line's unit as its answer shows it: the unit, its size in base units, and the line's quantity counted in it."""
+    factor = line.uom_factor or Decimal(1)
+    return {"unit": line.uom or base_unit, "unit_factor": fmt(factor) or "1", "unit_qty": fmt((line.qty / factor).quantize(Decimal("0.0001"))) or "0"}
 
 
 def line_amounts(qty: Decimal, unit_price: Decimal, vat_rate: Decimal) -> tuple[Decimal, Decimal]:

@@ -69,12 +69,27 @@ class Approval(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PricedLine:
+class CountedIn:
+    """The unit a line is bought or sold in (the item's own, or a pack such as a carton) and how many of the item's base units
+    one of it holds. The line's `qty` stays in base units, as the ledger counts; its `unit_price` is per this unit."""
+
+    uom: Mapped[str] = mapped_column(String(32), default="")  # empty: the item's own unit
+    uom_factor: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(1))
+
+
+class Discounted(CountedIn):
+    """An order or quote line: its unit, its own discount and its document's (in per cent, both taken off the price)."""
+
+    discount: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(0))
+    doc_discount: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(0))  # the document's, kept on each line
+
+
+class PricedLine(CountedIn):
     """Columns of an invoice-like line (a supplier bill's or a sales invoice's): item, quantity, price, VAT, amounts."""
 
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     qty: Mapped[Decimal] = mapped_column(Qty())
-    unit_price: Mapped[Decimal] = mapped_column(UnitCost())
+    unit_price: Mapped[Decimal] = mapped_column(UnitCost())  # per `uom`, net of any discount
     vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2))
     net: Mapped[Decimal] = mapped_column(Money())
     tax: Mapped[Decimal] = mapped_column(Money())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from server.auth.permissions import Actor
 from server.catalog.models import Item, Lot
 from server.dates import company_zone
 from server.documents.flows import STATE_NAMES
-from server.documents.lines import line_amounts
+from server.documents.lines import PRICE_PLACES, line_amounts, net_price
 from server.errors import Conflict
 from server.finance.models import Currency
 from server.locations.models import Location
@@ -83,6 +84,19 @@ def _state(lang: str, state: str) -> str:
 def _items(session: Session, skus: Iterable[str]) -> dict[str, Item]:
     wanted = set(skus)
     return {item.sku: item for item in session.scalars(select(Item).where(Item.sku.in_(wanted)))} if wanted else {}
+
+
+def _base_price(line: Any, doc_discount: str | None) -> Decimal:
+    """What one base unit of an order line comes to, net of its and its document's discounts (what warehouse papers, counted
+    in base units, value it at)."""
+    price = net_price(Decimal(line.unit_price or "0"), Decimal(line.discount or "0"), Decimal(doc_discount or "0"))
+    return price / Decimal(line.unit_factor or "1")
+
+
+def _discounts(lang: str, lines: Sequence[Any], doc_discount: str | None) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether any line carries its own discount (a column then shows it), and the document's discount as a fact."""
+    fact = [(said(lang, "整单折扣", "Discount on the whole order"), f"{doc_discount} %")] if doc_discount and Decimal(doc_discount) else []
+    return any(Decimal(line.discount or "0") for line in lines), fact
 
 
 def _unit(items: dict[str, Item], sku: str) -> str:
@@ -176,14 +190,17 @@ def purchase_order(session: Session, actor: Actor, number: str, lang: str) -> Sh
     priced = view.total is not None
     items = _items(session, (line.sku for line in view.lines))
     columns = _columns(lang, LINE, SKU, NAME, UNIT, ("数量", "Qty", 0.9, "figure"))
+    discounted, discount_fact = _discounts(lang, view.lines, view.discount) if priced else (False, [])
     if priced:
-        columns += _columns(lang, ("单价", "Unit price", 1.0, "figure"), ("税率%", "VAT %", 0.6, "figure"), ("金额", "Amount", 1.2, "figure"))
+        columns += _columns(lang, ("单价", "Unit price", 1.0, "figure"), *([("折扣%", "Disc. %", 0.6, "figure")] if discounted else []),
+                            ("税率%", "VAT %", 0.6, "figure"), ("金额", "Amount", 1.2, "figure"))
     rows = [
-        [str(line.line), line.sku, _named(lang, line.name_zh, line.name_en), _unit(items, line.sku), line.qty,
-         *([_price(line.unit_price), line.vat_rate, _money(line.net)] if priced else [])]
+        [str(line.line), line.sku, _named(lang, line.name_zh, line.name_en), line.unit or _unit(items, line.sku), line.unit_qty,
+         *([_price(line.unit_price), *([line.discount or "0"] if discounted else []), line.vat_rate, _money(line.net)] if priced else [])]
         for line in view.lines
     ]
     facts = [
+        *discount_fact,
         *_partner_facts(lang, ("供应商", "Supplier"), _partner(session, view.supplier), tax_id=True),
         (said(lang, "订单日期", "Order date"), _day(view.created_at)),
         (said(lang, "交货日期", "Delivery date"), _day(view.expected_date)),
@@ -229,12 +246,13 @@ def goods_received_note(session: Session, actor: Actor, number: str, lang: str) 
         row = [str(line.line), line.sku, _named(lang, po_line.name_zh, po_line.name_en), _unit(items, line.sku), lot, line.qty,
                line.accepted, line.rejected, said(lang, *QC.get(line.qc_status, (line.qc_status, line.qc_status)))]
         if priced:
-            net, _ = line_amounts(Decimal(line.qty), Decimal(po_line.unit_price or "0"), Decimal(po_line.vat_rate))
-            row += [_price(po_line.unit_price), _money(net)]
+            price = _base_price(po_line, po.discount)
+            net, _ = line_amounts(Decimal(line.qty), price, Decimal(po_line.vat_rate))
+            row += [_price(str(price.quantize(PRICE_PLACES))), _money(net)]
         rows.append(row)
     totals: list[tuple[str, str]] = []
     if priced:
-        received = [(Decimal(line.qty), Decimal(ordered[line.po_line].unit_price or "0"), Decimal(ordered[line.po_line].vat_rate))
+        received = [(Decimal(line.qty), _base_price(ordered[line.po_line], po.discount), Decimal(ordered[line.po_line].vat_rate))
                     for line in view.lines]
         totals = _money_totals(lang, po.currency, *_priced_totals(received))
     facts = [
@@ -299,12 +317,13 @@ def delivery_note(session: Session, actor: Actor, number: str, lang: str) -> She
         row = [str(line.line), line.sku, _named(lang, line.name_zh, line.name_en), _unit(items, line.sku), lots.get(line.line, ""), line.qty,
                line.shipped]
         if priced:
-            net, _ = line_amounts(Decimal(line.shipped), Decimal(line.unit_price or "0"), Decimal(line.vat_rate))
-            row += [_price(line.unit_price), _money(net)]
+            price = _base_price(line, view.discount)
+            net, _ = line_amounts(Decimal(line.shipped), price, Decimal(line.vat_rate))
+            row += [_price(str(price.quantize(PRICE_PLACES))), _money(net)]
         rows.append(row)
     totals: list[tuple[str, str]] = []
     if priced:
-        shipped = [(Decimal(line.shipped), Decimal(line.unit_price or "0"), Decimal(line.vat_rate)) for line in view.lines]
+        shipped = [(Decimal(line.shipped), _base_price(line, view.discount), Decimal(line.vat_rate)) for line in view.lines]
         totals = _money_totals(lang, view.currency, *_priced_totals(shipped))
     customer = _partner(session, view.customer)
     facts = [
@@ -354,7 +373,7 @@ def invoice(session: Session, actor: Actor, number: str, lang: str) -> Sheet:
                        ("税率%", "VAT %", 0.55, "figure"), ("金额", "Amount", 1.15, "figure"), ("税额", "VAT", 1.0, "figure"))
     rows = [
         [str(line.line), line.sku, _named(lang, items[line.sku].name_zh, items[line.sku].name_en) if line.sku in items else "",
-         _unit(items, line.sku), signed(line.qty), _price(line.unit_price), line.vat_rate, _money(signed(line.net)),
+         line.unit or _unit(items, line.sku), signed(line.unit_qty), _price(line.unit_price), line.vat_rate, _money(signed(line.net)),
          _money(signed(line.tax))]
         for line in view.lines
     ]

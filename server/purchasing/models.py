@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.base import Base, FixedDecimal, Money, Qty, Rate, UnitCost, UTCDateTime, utcnow
-from server.documents.models import PricedLine
+from server.documents.models import Discounted, PricedLine
 
 
 class ReorderRule(Base):
@@ -76,13 +76,14 @@ class PurchaseOrder(_Document, Base):
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total_cny: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))  # what the approval bands judge
+    discount: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(0))  # per cent off every line (整单折扣)
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[PurchaseOrderLine]] = relationship(cascade="all, delete-orphan", order_by="PurchaseOrderLine.line_no")
 
 
-class PurchaseOrderLine(Base):
+class PurchaseOrderLine(Discounted, Base):
     __tablename__ = "purchase_order_lines"
     __table_args__ = (UniqueConstraint("po_id", "line_no"),)
 

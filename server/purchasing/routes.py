@@ -67,7 +67,11 @@ Status = str | None
 
 
 def _lines(data: Any) -> list[services.LineIn]:
-    return [services.LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=getattr(line, "vat_rate", None)) for line in data]
+    return [
+        services.LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=getattr(line, "vat_rate", None), unit=getattr(line, "unit", None),
+                        discount=getattr(line, "discount", None))
+        for line in data
+    ]
 
 
 def _bill_lines(data: Any) -> list[services.BillLineIn]:
@@ -264,7 +268,7 @@ class PurchaseOrderController(Controller):
         def action(session: Session) -> POOut:
             po = services.create_po(
                 session, actor, supplier=data.supplier, warehouse=data.warehouse, lines=_lines(data.lines), requisitions=data.requisitions,
-                expected_date=data.expected_date, note=data.note, currency=data.currency,
+                expected_date=data.expected_date, note=data.note, currency=data.currency, discount=data.discount,
             )
             return po_out(session, actor, po)
 
@@ -276,7 +280,7 @@ class PurchaseOrderController(Controller):
         return db.run_write(
             lambda s: po_out(s, actor, services.update_po(
                 s, actor, number, version=data.version, lines=_lines(data.lines) if data.lines is not None else None,
-                expected_date=data.expected_date, note=data.note,
+                expected_date=data.expected_date, note=data.note, discount=data.discount,
             ))
         )
 

@@ -10,7 +10,7 @@ import msgspec
 
 from server.catalog.schemas import VatRate
 from server.partners.schemas import Currency
-from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Price, Quantity, Struct, Text, line, lines, plain_as
+from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Percent, Price, Quantity, Struct, Text, line, lines, plain_as
 
 Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Comment = Annotated[str, lines(500)]
@@ -18,11 +18,19 @@ Version = Annotated[int, msgspec.Meta(ge=1)]
 ApproverRole = Literal["approver", "director", "admin"]
 
 
+UnitName = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
 class LineCreate(Struct):
+    """A line of an order or quote: `qty` and `unit_price` count in `unit` (the item's own unit by default, or one of its
+    packs, e.g. a carton of 12), less `discount` per cent."""
+
     sku: Code
     qty: Quantity
     unit_price: Price | None = None
     vat_rate: VatRate | None = None
+    unit: UnitName | None = None
+    discount: Percent | None = None
 
 
 class RequisitionLineCreate(Struct):
@@ -95,6 +103,7 @@ class POCreate(Struct):
     expected_date: dt.date | None = None
     note: Text = ""
     currency: Currency | None = None  # by default the supplier's
+    discount: Percent | None = None  # per cent off every line (整单折扣)
 
 
 class POUpdate(Struct):
@@ -102,6 +111,7 @@ class POUpdate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)] | None = None
     expected_date: dt.date | None = None
     note: Text | None = None
+    discount: Percent | None = None
 
 
 class Signed(Struct):
@@ -121,8 +131,8 @@ class POLineOut(Out):
     sku: str
     name_zh: str
     name_en: str
-    qty: DecimalStr
-    unit_price: DecimalStr | None
+    qty: DecimalStr  # in the item's own unit, as every quantity below
+    unit_price: DecimalStr | None  # per `unit`, before discounts
     vat_rate: DecimalStr
     net: DecimalStr | None
     received: DecimalStr
@@ -134,6 +144,11 @@ class POLineOut(Out):
     returned: DecimalStr = "0"  # sent back to the supplier (rejected and accepted goods)
     may_return_rejected: DecimalStr = "0"  # rejected at inspection, not yet sent back nor on an open return
     may_return_accepted: DecimalStr = "0"  # accepted, not yet sent back nor on an open return
+    base_unit: str = ""  # the item's own unit
+    unit: str = ""  # the unit the line is ordered in: the item's own or a pack of it
+    unit_factor: DecimalStr = "1"  # base units in one `unit`
+    unit_qty: DecimalStr = "0"  # qty counted in `unit`
+    discount: DecimalStr | None = None  # the line's own, per cent
 
 
 class POOut(Out):
@@ -150,6 +165,7 @@ class POOut(Out):
     tax: DecimalStr | None
     total: DecimalStr | None
     total_cny: DecimalStr | None  # the total in yuan at the order's rate: what the approval rules judge
+    discount: DecimalStr | None  # per cent off every line
     approval_roles: list[str]
     approvals: list[ApprovalOut]
     lines: list[POLineOut]
@@ -285,6 +301,8 @@ class ReceiptPage(Out):
 
 
 class BillLineCreate(Struct):
+    """A billed line of the order: `qty` and `unit_price` count in the order line's unit."""
+
     line: Lines
     qty: Quantity
     unit_price: Price
@@ -328,11 +346,14 @@ class BillLineOut(Out):
     line: int
     po_line: int
     sku: str
-    qty: DecimalStr
-    unit_price: DecimalStr | None
+    qty: DecimalStr  # in the item's own unit
+    unit_price: DecimalStr | None  # per `unit`
     vat_rate: DecimalStr
     net: DecimalStr | None
     tax: DecimalStr | None
+    unit: str = ""
+    unit_factor: DecimalStr = "1"
+    unit_qty: DecimalStr = "0"
 
 
 class BillOut(Out):

@@ -12,6 +12,7 @@ from server.auth.permissions import SYSTEM, Actor
 from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
 from server.documents import flows
+from server.documents.lines import base_price, counted
 from server.documents.models import Approval
 from server.finance.services import money
 from server.locations.models import Location
@@ -97,7 +98,8 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         item = items[line.item_id]
         return POLineOut(
             line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=fmt(line.qty) or "0",
-            unit_price=fmt(line.unit_price), vat_rate=fmt(line.vat_rate) or "0", net=fmt(money(line.qty * line.unit_price)),
+            unit_price=fmt(line.unit_price), vat_rate=fmt(line.vat_rate) or "0", net=fmt(money(line.qty * base_price(line))),
+            base_unit=item.unit, **counted(line, item.unit), discount=fmt(line.discount) or "0",
             received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
             may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
@@ -111,7 +113,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         number=po.number, status=po.status, actions=po_actions(session, actor, po), supplier=_codes(session, Partner, {po.supplier_id})[po.supplier_id],
         warehouse=_codes(session, Location, {po.warehouse_id})[po.warehouse_id], currency=po.currency, expected_date=po.expected_date,
         exchange_rate=fmt(po.exchange_rate), note=po.note, version=po.version,
-        subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total), total_cny=fmt(po.total_cny),
+        subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total), total_cny=fmt(po.total_cny), discount=fmt(po.discount) or "0",
         approval_roles=list(po.approval_roles or []),
         approvals=_approvals_out(services.approvals_of(session, po)),
         lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at,
@@ -168,7 +170,9 @@ def receipt_out(session: Session, actor: Actor, receipt: Receipt) -> ReceiptOut:
 
 
 def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
-    skus = {i: item.sku for i, item in _items(session, {line.item_id for line in bill.lines}).items()}
+    bill_items = _items(session, {line.item_id for line in bill.lines})
+    skus = {i: item.sku for i, item in bill_items.items()}
+    units = {i: item.unit for i, item in bill_items.items()}
     po_lines = dict(session.execute(select(PurchaseOrderLine.id, PurchaseOrderLine.line_no).where(PurchaseOrderLine.po_id == bill.po_id)).all())
     return visible(actor, BillOut(
         number=bill.number, kind=bill.kind, status=bill.status,
@@ -183,6 +187,7 @@ def bill_out(session: Session, actor: Actor, bill: Bill) -> BillOut:
             BillLineOut(
                 line=line.line_no, po_line=po_lines[line.po_line_id], sku=skus[line.item_id], qty=fmt(line.qty) or "0",
                 unit_price=fmt(line.unit_price) or "0", vat_rate=fmt(line.vat_rate) or "0", net=fmt(line.net) or "0", tax=fmt(line.tax) or "0",
+                **counted(line, units[line.item_id]),
             )
             for line in bill.lines
         ],

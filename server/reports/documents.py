@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from server.auth.permissions import Actor
 from server.auth.visibility import COSTS
 from server.catalog.models import Item
+from server.documents.lines import PRICE_PLACES, base_price
 from server.errors import InvalidInput, UnknownReference
 from server.finance.currency import in_yuan
 from server.inventory.models import Move
@@ -187,9 +188,9 @@ def purchase_summary(session: Session, actor: Actor, params: PurchaseSummaryPara
         row["rejected_qty"] += line.rejected_qty
         row["billed_qty"] += line.billed_qty
         row["open_qty"] += open_qty
-        row["ordered_amount"] += in_yuan(line.qty * line.unit_price, rate)  # in yuan, at the order's rate
+        row["ordered_amount"] += in_yuan(line.qty * base_price(line), rate)  # in yuan, at the order's rate
         row["billed_amount"] += billed.get(line.id, ZERO)
-        row["open_amount"] += in_yuan(open_qty * line.unit_price, rate)
+        row["open_amount"] += in_yuan(open_qty * base_price(line), rate)
     by_supplier, by_item = params.group_by != "item", params.group_by != "supplier"
     return sorted(groups.values(), key=lambda r: (r["supplier"] if by_supplier else "", r["sku"] if by_item else ""))
 
@@ -274,7 +275,8 @@ def sales_detail(session: Session, actor: Actor, params: SalesDetailParams) -> I
             # shipped_at IS NOT NULL in the query
             "shipped_on": cast(dt.datetime, shipped_at).astimezone(params.zone).date(), "order": number, "line": line.line_no,
             "customer": code, "customer_name_zh": c_zh, "customer_name_en": c_en, **item_fields(sku, i_zh, i_en, unit),
-            "qty_shipped": line.shipped_qty, "qty_returned": line.returned_qty, "qty_invoiced": qty, "currency": currency, "unit_price": line.unit_price,
+            "qty_shipped": line.shipped_qty, "qty_returned": line.returned_qty, "qty_invoiced": qty, "currency": currency,
+            "unit_price": base_price(line).quantize(PRICE_PLACES),  # a base unit's, net of discounts
             "net": net, "vat": vat, "total": net + vat, "cost": line.cost, "gross_profit": net - line.cost,
         }
 

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.base import Base, FixedDecimal, Money, Qty, Rate, UnitCost, UTCDateTime, utcnow
-from server.documents.models import PricedLine
+from server.documents.models import Discounted, PricedLine
 from server.purchasing.models import _Document
 
 
@@ -23,12 +23,13 @@ class Quote(_Document, Base):
     subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    discount: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(0))  # per cent off every line (整单折扣)
     so_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"))
 
     lines: Mapped[list[QuoteLine]] = relationship(cascade="all, delete-orphan", order_by="QuoteLine.line_no")
 
 
-class QuoteLine(Base):
+class QuoteLine(Discounted, Base):
     __tablename__ = "quote_lines"
     __table_args__ = (UniqueConstraint("quote_id", "line_no"),)
 
@@ -53,6 +54,8 @@ class SalesOrder(_Document, Base):
     subtotal: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    discount: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(0))  # per cent off every line (整单折扣)
+    below_cost_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who confirmed it with lines below cost
     credit_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     credit_override_reason: Mapped[str] = mapped_column(String(500), default="")
     credit_override_amount: Mapped[Decimal | None] = mapped_column(Money())
@@ -63,7 +66,7 @@ class SalesOrder(_Document, Base):
     lines: Mapped[list[SalesOrderLine]] = relationship(cascade="all, delete-orphan", order_by="SalesOrderLine.line_no")
 
 
-class SalesOrderLine(Base):
+class SalesOrderLine(Discounted, Base):
     __tablename__ = "sales_order_lines"
     __table_args__ = (UniqueConstraint("so_id", "line_no"),)
 

@@ -53,7 +53,7 @@ Status = str | None
 
 
 def _lines(data: Any) -> list[LineIn]:
-    return [LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate) for line in data]
+    return [LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate, unit=line.unit, discount=line.discount) for line in data]
 
 
 def _require_prices(actor: Actor) -> None:
@@ -93,7 +93,7 @@ class QuoteController(Controller):
         def action(session: Session) -> QuoteOut:
             quote = services.create_quote(
                 session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), valid_until=data.valid_until, note=data.note,
-                currency=data.currency,
+                currency=data.currency, discount=data.discount,
             )
             return quote_out(session, actor, quote)
 
@@ -148,7 +148,7 @@ class SalesOrderController(Controller):
 
         def action(session: Session) -> SOOut:
             so = services.create_so(session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), ship_to=data.ship_to,
-                                    note=data.note, currency=data.currency)
+                                    note=data.note, currency=data.currency, discount=data.discount)
             return so_out(session, actor, so)
 
         return run_idempotent(db, actor, request, data, action, SOOut)
@@ -158,6 +158,7 @@ class SalesOrderController(Controller):
         """Changes a draft order, or the note and ship-to address of a confirmed one."""
         return db.run_write(lambda s: so_out(s, actor, services.update_so(
             s, actor, number, version=data.version, lines=_lines(data.lines) if data.lines is not None else None, ship_to=data.ship_to, note=data.note,
+            discount=data.discount,
         )))
 
     @post("/{number:str}/confirm", status_code=200, summary="Confirm: credit check and reservation / 确认（信用检查并预留）")
@@ -236,11 +237,12 @@ class CreditController(Controller):
     )
     def customer_price(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], sku: str = Parameter(max_length=64),
-        qty: str = Parameter(default="1", max_length=32),
+        qty: str = Parameter(default="1", max_length=32), unit: str | None = Parameter(default=None, max_length=32),
     ) -> CustomerPriceOut:
-        """The price a quote or order line for a customer takes when none is typed, and the item's VAT rate."""
+        """The price a quote or order line for a customer takes when none is typed, per the line's unit (`qty` counts in it), and
+        the item's VAT rate."""
         with db.read() as session:
-            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty))
+            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty, unit))
 
 
 class WaveController(Controller):

@@ -9,7 +9,7 @@ import msgspec
 
 from server.partners.schemas import Currency
 from server.purchasing.schemas import Comment, LineCreate, Lines, Version
-from server.schemas import Amount, Code, DecimalStr, Out, Quantity, Struct, Text, Weight, line, lines
+from server.schemas import Amount, Code, DecimalStr, Out, Percent, Quantity, Struct, Text, Weight, line, lines
 
 
 class QuoteCreate(Struct):
@@ -19,6 +19,7 @@ class QuoteCreate(Struct):
     valid_until: dt.date | None = None
     note: Text = ""
     currency: Currency | None = None  # by default the customer's
+    discount: Percent | None = None  # per cent off every line (整单折扣)
 
 
 class SOCreate(Struct):
@@ -28,6 +29,7 @@ class SOCreate(Struct):
     ship_to: Text = ""
     note: Text = ""
     currency: Currency | None = None  # by default the customer's
+    discount: Percent | None = None  # per cent off every line (整单折扣)
 
 
 class SOUpdate(Struct):
@@ -35,6 +37,7 @@ class SOUpdate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)] | None = None
     ship_to: Text | None = None
     note: Text | None = None
+    discount: Percent | None = None
 
 
 class VersionBody(Struct):
@@ -52,8 +55,8 @@ class SalesLineOut(Out):
     sku: str
     name_zh: str
     name_en: str
-    qty: DecimalStr
-    unit_price: DecimalStr | None
+    qty: DecimalStr  # in the item's own unit, as every quantity below
+    unit_price: DecimalStr | None  # per `unit`, before discounts
     vat_rate: DecimalStr
     net: DecimalStr | None
     reserved: DecimalStr
@@ -66,6 +69,12 @@ class SalesLineOut(Out):
     backordered: DecimalStr = "0"  # not picked when the order shipped, and kept on its backorder
     cancelled: DecimalStr = "0"  # not picked when the order shipped, and cancelled
     returnable: DecimalStr = "0"  # shipped and not yet returned: what a return may still take back
+    base_unit: str = ""  # the item's own unit
+    unit: str = ""  # the unit the line is sold in: the item's own or a pack of it
+    unit_factor: DecimalStr = "1"  # base units in one `unit`
+    unit_qty: DecimalStr = "0"  # qty counted in `unit`
+    discount: DecimalStr | None = None  # the line's own, per cent
+    below_cost: bool = False  # its price, net of discounts, is below the item's average cost
 
 
 class QuoteOut(Out):
@@ -80,6 +89,7 @@ class QuoteOut(Out):
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
+    discount: DecimalStr | None
     sales_order: str | None
     lines: list[SalesLineOut]
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
@@ -111,6 +121,7 @@ class SOOut(Out):
     tax: DecimalStr | None
     total: DecimalStr | None
     total_cny: DecimalStr | None  # in yuan at the rate
+    discount: DecimalStr | None  # per cent off every line
     credit_released_by: str | None
     credit_release_reason: str
     lines: list[SalesLineOut]
@@ -118,6 +129,7 @@ class SOOut(Out):
     created_at: dt.datetime
     backorder_of: str | None = None  # the order whose rest this one delivers
     backorders: list[str] = []  # the orders delivering what this one shipped short of
+    below_cost_confirmed_by: str | None = None  # who confirmed it although lines sell below cost
     credit_hold: bool = False  # a draft over its customer's credit limit, not released: confirming it waits for a release
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
@@ -146,10 +158,11 @@ class CustomerPriceOut(Out):
 
     customer: str
     sku: str
-    qty: DecimalStr
+    qty: DecimalStr  # in base units
     price_list: str | None
-    unit_price: DecimalStr | None
+    unit_price: DecimalStr | None  # per `unit`
     vat_rate: DecimalStr
+    unit: str = ""
 
 
 class WaveCreate(Struct):
@@ -234,11 +247,14 @@ class InvoiceLineOut(Out):
     line: int
     order_line: int
     sku: str
-    qty: DecimalStr
-    unit_price: DecimalStr | None
+    qty: DecimalStr  # in the item's own unit
+    unit_price: DecimalStr | None  # per `unit`, net of discounts
     vat_rate: DecimalStr
     net: DecimalStr | None
     tax: DecimalStr | None
+    unit: str = ""
+    unit_factor: DecimalStr = "1"
+    unit_qty: DecimalStr = "0"
 
 
 class InvoiceOut(Out):

@@ -13,6 +13,7 @@ from server.auth.permissions import Actor
 from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
 from server.documents import flows
+from server.documents.lines import base_price, counted
 from server.finance.currency import in_yuan
 from server.finance.services import money
 from server.inventory.models import Reservation
@@ -50,14 +51,17 @@ def _code(session: Session, model, row_id: int | None) -> str | None:  # type: i
     return session.scalar(select(model.code).where(model.id == row_id)) if row_id else None
 
 
-def _lines(session: Session, lines: list, reserved: dict[int, Decimal] | None = None) -> list[SalesLineOut]:  # type: ignore[type-arg]
+def _lines(
+    session: Session, lines: list, reserved: dict[int, Decimal] | None = None, below_cost: set[int] = frozenset(),  # type: ignore[type-arg, assignment]
+) -> list[SalesLineOut]:
     items = _items(session, {line.item_id for line in lines})
     out = []
     for line in lines:
         item = items[line.item_id]
         out.append(SalesLineOut(
             line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=_f(line.qty), unit_price=_f(line.unit_price),
-            vat_rate=_f(line.vat_rate), net=_f(money(line.qty * line.unit_price)), reserved=_f((reserved or {}).get(line.id, Decimal(0))),
+            base_unit=item.unit, **counted(line, item.unit), discount=_f(line.discount), below_cost=line.line_no in below_cost,
+            vat_rate=_f(line.vat_rate), net=_f(money(line.qty * base_price(line))), reserved=_f((reserved or {}).get(line.id, Decimal(0))),
             picked=_f(getattr(line, "picked_qty", 0)), short=_f(getattr(line, "short_qty", 0)), packed=_f(getattr(line, "packed_qty", 0)),
             shipped=_f(getattr(line, "shipped_qty", 0)), invoiced=_f(getattr(line, "invoiced_qty", 0)), returned=_f(getattr(line, "returned_qty", 0)),
             backordered=_f(getattr(line, "backordered_qty", 0)), cancelled=_f(getattr(line, "cancelled_qty", 0)),
@@ -70,7 +74,7 @@ def quote_out(session: Session, actor: Actor, quote: Quote) -> QuoteOut:
     return visible(actor, QuoteOut(
         number=quote.number, status=quote.status, actions=flows.QUOTE.actions_for(quote.status, actor), customer=_code(session, Partner, quote.customer_id) or "",
         warehouse=_code(session, Location, quote.warehouse_id) or "", valid_until=quote.valid_until, note=quote.note, version=quote.version,
-        currency=quote.currency, subtotal=_f(quote.subtotal), tax=_f(quote.tax), total=_f(quote.total),
+        currency=quote.currency, subtotal=_f(quote.subtotal), tax=_f(quote.tax), total=_f(quote.total), discount=_f(quote.discount),
         sales_order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == quote.so_id)) if quote.so_id else None,
         lines=_lines(session, quote.lines),
     ))
@@ -100,9 +104,11 @@ def so_out(session: Session, actor: Actor, so: SalesOrder) -> SOOut:
     return visible(actor, SOOut(
         number=so.number, status=so.status, actions=so_actions(so, actor, held), credit_hold=held, customer=_code(session, Partner, so.customer_id) or "", warehouse=_code(session, Location, so.warehouse_id) or "",
         ship_to=so.ship_to, note=so.note, version=so.version, currency=so.currency, exchange_rate=_f(so.exchange_rate), subtotal=_f(so.subtotal),
-        tax=_f(so.tax), total=_f(so.total), total_cny=_f(in_yuan(so.total, so.exchange_rate)),
+        tax=_f(so.tax), total=_f(so.total), total_cny=_f(in_yuan(so.total, so.exchange_rate)), discount=_f(so.discount),
         credit_released_by=session.scalar(select(User.username).where(User.id == so.credit_override_by)) if so.credit_override_by else None,
-        credit_release_reason=so.credit_override_reason, lines=_lines(session, so.lines, reserved), created_at=so.created_at,
+        credit_release_reason=so.credit_override_reason,
+        below_cost_confirmed_by=session.scalar(select(User.username).where(User.id == so.below_cost_by)) if so.below_cost_by else None,
+        lines=_lines(session, so.lines, reserved, {b.line for b in services.below_cost(session, so)} if so.status == "draft" else set()), created_at=so.created_at,
         backorder_of=session.scalar(select(SalesOrder.number).where(SalesOrder.id == so.backorder_of)) if so.backorder_of else None,
         backorders=services.backorders_of(session, so),
         packages=[
@@ -124,7 +130,7 @@ def exposure_out(session: Session, actor: Actor, partner: Partner) -> ExposureOu
 
 def customer_price_out(customer: str, sku: str, price: services.CustomerPrice) -> CustomerPriceOut:
     return CustomerPriceOut(customer=customer, sku=sku, qty=_f(price.qty), price_list=price.price_list, unit_price=fmt(price.unit_price),
-                            vat_rate=_f(price.vat_rate))
+                            vat_rate=_f(price.vat_rate), unit=price.unit)
 
 
 def wave_out(session: Session, actor: Actor, wave: Wave) -> WaveOut:
@@ -162,7 +168,9 @@ def wave_out(session: Session, actor: Actor, wave: Wave) -> WaveOut:
 
 def invoice_out(session: Session, actor: Actor, invoice: Invoice) -> InvoiceOut:
     line_nos = dict(session.execute(select(SalesOrderLine.id, SalesOrderLine.line_no).where(SalesOrderLine.so_id == invoice.so_id)).all())
-    skus = {i: item.sku for i, item in _items(session, {line.item_id for line in invoice.lines}).items()}
+    invoice_items = _items(session, {line.item_id for line in invoice.lines})
+    skus = {i: item.sku for i, item in invoice_items.items()}
+    units = {i: item.unit for i, item in invoice_items.items()}
     return visible(actor, InvoiceOut(
         number=invoice.number, kind=invoice.kind, status=invoice.status, actions=[a for a in flows.INVOICE.actions_for(invoice.status, actor) if a != "record-payment" or invoice.kind != "credit_note"], customer=_code(session, Partner, invoice.customer_id) or "",  # type: ignore[arg-type]
         order=session.scalar(select(SalesOrder.number).where(SalesOrder.id == invoice.so_id)) or "",
@@ -173,7 +181,8 @@ def invoice_out(session: Session, actor: Actor, invoice: Invoice) -> InvoiceOut:
         note=invoice.note,
         lines=[
             InvoiceLineOut(line=line.line_no, order_line=line_nos[line.so_line_id], sku=skus[line.item_id], qty=_f(line.qty),
-                           unit_price=_f(line.unit_price), vat_rate=_f(line.vat_rate), net=_f(line.net), tax=_f(line.tax))
+                           unit_price=_f(line.unit_price), vat_rate=_f(line.vat_rate), net=_f(line.net), tax=_f(line.tax),
+                           **counted(line, units[line.item_id]))
             for line in invoice.lines
         ],
     ))

@@ -18,7 +18,17 @@ from server.catalog.models import Item
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
-from server.documents.lines import at_line, line_amounts, line_price, line_vat, replace_lines
+from server.documents.lines import (
+    DocumentUnit,
+    at_line,
+    base_price,
+    line_amounts,
+    line_price,
+    line_qty,
+    line_vat,
+    replace_lines,
+    unit_price_of,
+)
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.currency import document_rate, in_yuan
@@ -31,7 +41,6 @@ from server.partners.services import partner_reference
 from server.purchasing.models import Bill, BillLine, PurchaseOrder
 from server.purchasing.services.common import _notify, _skus, get_bill, get_po
 from server.purchasing.services.orders import _save
-from server.quantities import positive_qty
 from server.schemas import fmt
 
 BILL_PRICE_TOLERANCE = Decimal("0.01")  # a bill's unit price may differ from the order's by 1 %
@@ -40,7 +49,7 @@ BILL_PRICE_TOLERANCE = Decimal("0.01")  # a bill's unit price may differ from th
 @dataclasses.dataclass(frozen=True)
 class BillLineIn:
     line: int  # the purchase order's line number
-    qty: object
+    qty: object  # in the order line's unit, as unit_price
     unit_price: object
     vat_rate: object | None = None
 
@@ -57,11 +66,12 @@ def _bill_lines(session: Session, po: PurchaseOrder, lines: Sequence[BillLineIn]
                                field=f"lines[{n - 1}].line")
         item = session.get_one(Item, po_line.item_id)
         with at_line(n - 1):
-            qty = positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)
+            qty = line_qty(entry.qty, item, DocumentUnit(po_line.uom, po_line.uom_factor))
             price = line_price(entry.unit_price)
             rate = line_vat(entry.vat_rate, item) if entry.vat_rate is not None else po_line.vat_rate
-        net, tax = line_amounts(qty, price, rate)
-        out.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=item.id, qty=qty, unit_price=price, vat_rate=rate, net=net, tax=tax))
+        net, tax = line_amounts(qty, price / po_line.uom_factor, rate)
+        out.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=item.id, qty=qty, uom=po_line.uom, uom_factor=po_line.uom_factor,
+                            unit_price=price, vat_rate=rate, net=net, tax=tax))
     return out
 
 
@@ -109,7 +119,8 @@ def update_bill(
     flows.BILL.require_editable(number, bill.status, fields)
     if lines is not None:
         po = session.get_one(PurchaseOrder, bill.po_id)
-        replace_lines(bill.lines, _bill_lines(session, po, lines), ("po_line_id", "item_id", "qty", "unit_price", "vat_rate", "net", "tax"))
+        replace_lines(bill.lines, _bill_lines(session, po, lines),
+                      ("po_line_id", "item_id", "qty", "uom", "uom_factor", "unit_price", "vat_rate", "net", "tax"))
     if exchange_rate is not None:
         bill.exchange_rate = document_rate(session, bill.currency, bill.bill_date, exchange_rate)
     if lines is not None or exchange_rate is not None:
@@ -142,13 +153,13 @@ def match_bill(session: Session, bill: Bill) -> list[dict[str, Any]]:
                 "message_en": f"Line {line.line_no} ({sku}) bills {fmt(billing[po_line.id])}, but only {fmt(open_qty)} was received, accepted and not yet billed.",
                 "message_zh": f"第 {line.line_no} 行（{sku}）开票 {fmt(billing[po_line.id])}，但已收货合格且未开票的只有 {fmt(open_qty)}。",
             })
-        allowed = po_line.unit_price * BILL_PRICE_TOLERANCE
-        if abs(line.unit_price - po_line.unit_price) > allowed:
+        ordered = unit_price_of(po_line)  # net of the order's discounts, per the order line's unit
+        if abs(line.unit_price - ordered) > ordered * BILL_PRICE_TOLERANCE:
             issues.append({
-                "line": line.line_no, "sku": sku, "kind": "price", "billed": fmt(line.unit_price), "expected": fmt(po_line.unit_price),
-                "message_en": f"Line {line.line_no} ({sku}) is billed at {fmt(line.unit_price)}; the order says {fmt(po_line.unit_price)} "
+                "line": line.line_no, "sku": sku, "kind": "price", "billed": fmt(line.unit_price), "expected": fmt(ordered),
+                "message_en": f"Line {line.line_no} ({sku}) is billed at {fmt(line.unit_price)}; the order says {fmt(ordered)} "
                 f"(tolerance {fmt(BILL_PRICE_TOLERANCE * 100)} %).",
-                "message_zh": f"第 {line.line_no} 行（{sku}）开票单价 {fmt(line.unit_price)}，订单单价 {fmt(po_line.unit_price)}（容差 {fmt(BILL_PRICE_TOLERANCE * 100)}%）。",
+                "message_zh": f"第 {line.line_no} 行（{sku}）开票单价 {fmt(line.unit_price)}，订单单价 {fmt(ordered)}（容差 {fmt(BILL_PRICE_TOLERANCE * 100)}%）。",
             })
         if line.vat_rate != po_line.vat_rate:
             issues.append({
@@ -188,8 +199,8 @@ def post_bill(session: Session, actor: Actor, number: str, *, version: int | Non
     booked = Decimal(0)  # the debits so far
     for line in bill.lines:
         po_line = by_id[line.po_line_id]
-        cleared = money(line.qty * po_line.unit_price * po_line.received_rate)
-        at_bill_rate = in_yuan(line.qty * po_line.unit_price, rate)
+        cleared = money(line.qty * base_price(po_line) * po_line.received_rate)
+        at_bill_rate = in_yuan(line.qty * base_price(po_line), rate)
         net = in_yuan(line.net, rate)
         journal += [(GRNI, cleared, Decimal(0)), (PRICE_VARIANCE, net - at_bill_rate, Decimal(0))]
         booked += cleared + net - at_bill_rate

@@ -19,7 +19,20 @@ from server.catalog.services import item_for_move
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
-from server.documents.lines import LineIn, at_line, line_amounts, line_price, line_vat, replace_lines
+from server.documents.lines import (
+    LINE_FIELDS,
+    PRICE_PLACES,
+    LineIn,
+    at_line,
+    base_price,
+    document_unit,
+    line_amounts,
+    line_discount,
+    line_price,
+    line_qty,
+    line_vat,
+    replace_lines,
+)
 from server.documents.models import Approval
 from server.documents.services import next_number, save_version, stale_version, touch
 from server.errors import Conflict, Forbidden, InvalidInput
@@ -40,7 +53,6 @@ from server.purchasing.services.common import (
     get_po,
     get_requisition,
 )
-from server.quantities import positive_qty
 from server.schemas import fmt
 
 OPEN_PO_STATES = ("draft", "pending", "approved", "partially_received")
@@ -60,10 +72,13 @@ def po_snapshot(session: Session, po: PurchaseOrder) -> dict[str, Any]:
     return {
         "header": {
             "status": po.status, "supplier": supplier, "expected_date": po.expected_date.isoformat() if po.expected_date else None,
-            "note": po.note, "total": fmt(po.total), "approvals": approvals,
+            "note": po.note, "total": fmt(po.total), "approvals": approvals, **({"discount": fmt(po.discount)} if po.discount else {}),
         },
         "lines": {
-            str(line.line_no): {"sku": skus[line.item_id], "qty": fmt(line.qty), "unit_price": fmt(line.unit_price), "vat_rate": fmt(line.vat_rate)}
+            str(line.line_no): {
+                "sku": skus[line.item_id], "qty": fmt(line.qty), "unit_price": fmt(line.unit_price), "vat_rate": fmt(line.vat_rate),
+                **({"unit": line.uom} if line.uom_factor != 1 else {}), **({"discount": fmt(line.discount)} if line.discount else {}),
+            }
             for line in po.lines
         },
     }
@@ -81,26 +96,33 @@ def _po_lines(session: Session, supplier: Partner, lines: Sequence[LineIn]) -> l
     for n, line in enumerate(lines, 1):
         with at_line(n - 1):
             item = item_for_move(session, line.sku)
-            qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
-            price = line_price(line.unit_price) if line.unit_price is not None else _default_price(session, supplier, item, qty)
-            out.append(PurchaseOrderLine(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=line_vat(line.vat_rate, item)))
+            unit = document_unit(session, item, line.unit)
+            qty = line_qty(line.qty, item, unit)
+            if line.unit_price is not None:
+                price = line_price(line.unit_price)
+            else:
+                price = (_default_price(session, supplier, item, qty) * unit.factor).quantize(PRICE_PLACES)
+            out.append(PurchaseOrderLine(
+                line_no=n, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor, unit_price=price,
+                discount=line_discount(line.discount), vat_rate=line_vat(line.vat_rate, item),
+            ))
     return out
 
 
 def _default_price(session: Session, supplier: Partner, item: Item, qty: Decimal) -> Decimal:
-    """The supplier's list price, else the last price ordered from them, else the item's average cost."""
+    """Per base unit: the supplier's list price, else the last price ordered from them, else the item's average cost."""
     listed = price_for(session, supplier, item.id, qty)
     if listed is not None:
         return listed
-    last = session.scalar(
-        select(PurchaseOrderLine.unit_price)
+    last = session.execute(
+        select(PurchaseOrderLine.unit_price, PurchaseOrderLine.uom_factor)
         .join(PurchaseOrder, PurchaseOrderLine.po_id == PurchaseOrder.id)
         .where(PurchaseOrder.supplier_id == supplier.id, PurchaseOrderLine.item_id == item.id, PurchaseOrder.status != "cancelled")
         .order_by(PurchaseOrderLine.id.desc())
         .limit(1)
-    )
+    ).first()
     if last is not None:
-        return last
+        return Decimal(last.unit_price / last.uom_factor).quantize(PRICE_PLACES)
     valuation = session.get(Valuation, item.id)
     if valuation is not None and valuation.qty > 0:
         return (valuation.value / valuation.qty).quantize(Decimal("0.000001"))
@@ -110,7 +132,8 @@ def _default_price(session: Session, supplier: Partner, item: Item, qty: Decimal
 def _totals(po: PurchaseOrder) -> None:
     subtotal = tax = Decimal(0)
     for line in po.lines:
-        net, vat = line_amounts(line.qty, line.unit_price, line.vat_rate)
+        line.doc_discount = po.discount
+        net, vat = line_amounts(line.qty, base_price(line), line.vat_rate)
         subtotal += net
         tax += vat
     po.subtotal, po.tax, po.total = subtotal, tax, subtotal + tax
@@ -119,7 +142,7 @@ def _totals(po: PurchaseOrder) -> None:
 
 def create_po(
     session: Session, actor: Actor, *, supplier: str, warehouse: str, lines: Sequence[LineIn] = (), requisitions: Sequence[str] = (),
-    expected_date: dt.date | None = None, note: str = "", currency: str | None = None,
+    expected_date: dt.date | None = None, note: str = "", currency: str | None = None, discount: object | None = None,
 ) -> PurchaseOrder:
     """A draft purchase order, by hand or from open requisitions (whose lines it takes over), in the supplier's currency
     unless another is asked for, at the rate of the day."""
@@ -132,7 +155,7 @@ def create_po(
     rate = rate_on(session, currency, local_today())
     po = PurchaseOrder(
         number=next_number(session, "PO"), status="draft", supplier_id=supplier_row.id, warehouse_id=wh.id, currency=currency, exchange_rate=rate,
-        expected_date=expected_date, note=note, created_by=actor.user_id,
+        expected_date=expected_date, note=note, created_by=actor.user_id, discount=line_discount(discount),
     )
     taken: list[tuple[Requisition, RequisitionLine]] = []
     all_lines = list(lines)
@@ -165,7 +188,7 @@ def create_po(
 
 def update_po(
     session: Session, actor: Actor, number: str, *, version: int | None, lines: Sequence[LineIn] | None = None,
-    expected_date: dt.date | None = None, note: str | None = None,
+    expected_date: dt.date | None = None, note: str | None = None, discount: object | None = None,
 ) -> PurchaseOrder:
     """Change a purchase order where its state allows; a change while approval is pending voids the approvals given."""
     actor.require("purchase.write")
@@ -175,12 +198,15 @@ def update_po(
             session, doc_type="po", doc_id=po.id, number=number, name_en="Purchase order", name_zh="采购订单",
             signed=version, current=po.version, current_snapshot=po_snapshot(session, po),
         )
-    fields = {f for f, v in (("lines", lines), ("expected_date", expected_date), ("note", note)) if v is not None}
+    fields = {f for f, v in (("lines", lines), ("expected_date", expected_date), ("note", note), ("discount", discount)) if v is not None}
     flows.PURCHASE_ORDER.require_editable(number, po.status, fields)
+    if discount is not None:
+        po.discount = line_discount(discount)
     if lines is not None:
         supplier = session.get_one(Partner, po.supplier_id)
         new_lines = _po_lines(session, supplier, lines)
-        replace_lines(po.lines, new_lines, ("item_id", "qty", "unit_price", "vat_rate"))
+        replace_lines(po.lines, new_lines, LINE_FIELDS)
+    if lines is not None or discount is not None:
         _totals(po)
     if expected_date is not None:
         po.expected_date = expected_date

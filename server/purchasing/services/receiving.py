@@ -20,6 +20,7 @@ from server.catalog.services import create_lot, find_lot, item_for_move, lot_for
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import base_price
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.currency import rate_on
@@ -140,7 +141,7 @@ def _receive_each(
         lot = lot_for_move(session, item, entry.lot)
         row = on_receipt.get((line.id, item.id, lot.id if lot else None))
         before = row.qty if row is not None else Decimal(0)
-        price = (line.unit_price * receipt.exchange_rate).quantize(ledger.COST_UNIT)  # in yuan
+        price = (base_price(line) * receipt.exchange_rate).quantize(ledger.COST_UNIT)  # in yuan, a base unit net of discounts
         move = ledger.move(
             session, mover, sku=item.sku, qty=quantity, source="SUPPLIER", target=dock.code, lot=entry.lot, serials=entry.serials,
             unit_cost=scan_cost(before, quantity, price), reason=f"receipt {number}", ref_type="receipt", ref_id=number,

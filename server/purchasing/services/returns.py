@@ -23,7 +23,7 @@ from server.catalog.models import Item, Lot
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
-from server.documents.lines import line_amounts
+from server.documents.lines import PRICE_PLACES, base_price, line_amounts
 from server.documents.services import check_signed_version, get_document, next_number, touch
 from server.errors import Conflict, InvalidInput
 from server.finance.currency import in_yuan, rate_on
@@ -201,7 +201,7 @@ def ship_purchase_return(session: Session, actor: Actor, number: str, *, version
 
 def _received_value(po_line: PurchaseOrderLine, qty: Decimal) -> Decimal:
     """What `qty` of an order line came in at, in yuan: the value a bill clears from goods received not invoiced for it."""
-    return money(qty * po_line.unit_price * po_line.received_rate)
+    return money(qty * base_price(po_line) * po_line.received_rate)
 
 
 def _send_back(session: Session, mover: Actor, rma: PurchaseReturn, line: PurchaseReturnLine, po_line: PurchaseOrderLine) -> int:
@@ -222,12 +222,12 @@ def _send_back(session: Session, mover: Actor, rma: PurchaseReturn, line: Purcha
 
 
 def _billed_price(session: Session, po_line: PurchaseOrderLine) -> tuple[Decimal, Decimal]:
-    """The unit price and VAT rate an order line was last billed at (the order's, if no bill carries them)."""
+    """The price of a base unit and the VAT rate an order line was last billed at (the order's, if no bill carries them)."""
     found = session.execute(
-        select(BillLine.unit_price, BillLine.vat_rate).join(Bill, BillLine.bill_id == Bill.id)
+        select(BillLine.unit_price, BillLine.uom_factor, BillLine.vat_rate).join(Bill, BillLine.bill_id == Bill.id)
         .where(BillLine.po_line_id == po_line.id, Bill.kind == "bill", Bill.status.in_(BILLED_STATES)).order_by(Bill.id.desc()).limit(1)
     ).first()
-    return (found.unit_price, found.vat_rate) if found else (po_line.unit_price, po_line.vat_rate)
+    return (found.unit_price / found.uom_factor, found.vat_rate) if found else (base_price(po_line), po_line.vat_rate)
 
 
 def _debit_note(session: Session, actor: Actor, rma: PurchaseReturn, po: PurchaseOrder, debits: list[tuple[PurchaseOrderLine, Decimal]]) -> Bill:
@@ -247,7 +247,8 @@ def _debit_note(session: Session, actor: Actor, rma: PurchaseReturn, po: Purchas
     for n, (po_line, qty) in enumerate(debits, 1):
         price, vat = _billed_price(session, po_line)
         net, tax = line_amounts(qty, price, vat)
-        note.lines.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=po_line.item_id, qty=qty, unit_price=price, vat_rate=vat, net=net, tax=tax))
+        note.lines.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=po_line.item_id, qty=qty, uom=po_line.uom, uom_factor=po_line.uom_factor,
+                                   unit_price=(price * po_line.uom_factor).quantize(PRICE_PLACES), vat_rate=vat, net=net, tax=tax))
     _bill_totals(note)
     session.add(note)
     session.flush()
@@ -260,7 +261,7 @@ def _debit_note(session: Session, actor: Actor, rma: PurchaseReturn, po: Purchas
     for line in note.lines:
         po_line = by_id[line.po_line_id]
         cleared = _received_value(po_line, line.qty)
-        at_note_rate = in_yuan(line.qty * po_line.unit_price, rate)
+        at_note_rate = in_yuan(line.qty * base_price(po_line), rate)
         net = in_yuan(line.net, rate)
         journal += [(GRNI, Decimal(0), cleared), (PRICE_VARIANCE, Decimal(0), net - at_note_rate)]
         booked += cleared + net - at_note_rate

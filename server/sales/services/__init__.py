@@ -14,7 +14,9 @@ from server.sales.services.invoices import apply_credit_note, cancel_invoice, cr
 from server.sales.services.lists import list_documents, shipped_moves, sort_fields
 from server.sales.services.orders import (
     OPEN_SO_STATES,
+    BelowCost,
     Exposure,
+    below_cost,
     cancel_so,
     confirm_so,
     create_so,
@@ -50,6 +52,8 @@ __all__ = [
     "exposure",
     "override_credit",
     "confirm_so",
+    "below_cost",
+    "BelowCost",
     "cancel_so",
     "create_wave",
     "list_waves",

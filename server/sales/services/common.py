@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
 from server.catalog.services import item_for_move
-from server.documents.lines import LineIn, line_vat
+from server.documents.lines import PRICE_PLACES, LineIn, at_line, base_price, document_unit, line_discount, line_price, line_qty, line_vat
 from server.documents.services import get_document
 from server.errors import Conflict, InvalidInput
 from server.finance.services import money
 from server.locations.models import Location
 from server.partners.models import Partner, PriceList
 from server.partners.services import partner_reference, price_for
-from server.quantities import optional_non_negative, positive_qty
 from server.sales.models import Invoice, Quote, Return, SalesOrder, Wave
 
 
@@ -61,28 +60,35 @@ def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], f
         raise InvalidInput("A document needs at least one line.", "单据至少需要一行。", code="no_lines")
     out = []
     for n, line in enumerate(lines, 1):
-        item = item_for_move(session, line.sku)
-        qty = positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)
-        if line.unit_price is not None:
-            price = optional_non_negative(line.unit_price, "unit_price", scale=6) or Decimal(0)
-        else:
-            listed = price_for(session, customer, item.id, qty)
-            if listed is None:
-                raise InvalidInput(
-                    f"No price for {item.sku}: the customer's price list has none; give a unit price.",
-                    f"{item.sku} 没有价格：客户价目表中没有该商品，请填写单价。",
-                    code="price_required",
-                    sku=item.sku,
-                )
-            price = listed
-        out.append(factory(line_no=n, item_id=item.id, qty=qty, unit_price=price, vat_rate=line_vat(line.vat_rate, item)))
+        with at_line(n - 1):
+            item = item_for_move(session, line.sku)
+            unit = document_unit(session, item, line.unit)
+            qty = line_qty(line.qty, item, unit)
+            if line.unit_price is not None:
+                price = line_price(line.unit_price)
+            else:
+                listed = price_for(session, customer, item.id, qty)
+                if listed is None:
+                    raise InvalidInput(
+                        f"No price for {item.sku}: the customer's price list has none; give a unit price.",
+                        f"{item.sku} 没有价格：客户价目表中没有该商品，请填写单价。",
+                        code="price_required",
+                        sku=item.sku, field="unit_price",
+                    )
+                price = (listed * unit.factor).quantize(PRICE_PLACES)
+            out.append(factory(
+                line_no=n, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor, unit_price=price, discount=line_discount(line.discount),
+                vat_rate=line_vat(line.vat_rate, item),
+            ))
     return out
 
 
 def _totals(doc: Any) -> None:
+    """The document's amounts from its lines, each net of its own and the document's discount."""
     subtotal = tax = Decimal(0)
     for line in doc.lines:
-        net = money(line.qty * line.unit_price)
+        line.doc_discount = doc.discount
+        net = money(line.qty * base_price(line))
         subtotal += net
         tax += money(net * line.vat_rate / 100)
     doc.subtotal, doc.tax, doc.total = subtotal, tax, subtotal + tax
@@ -90,19 +96,22 @@ def _totals(doc: Any) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class CustomerPrice:
-    qty: Decimal
+    qty: Decimal  # in base units
+    unit: str
     price_list: str | None
-    unit_price: Decimal | None
+    unit_price: Decimal | None  # per `unit`
     vat_rate: Decimal
 
 
-def customer_price(session: Session, actor: Actor, customer: str, sku: str, qty: object) -> CustomerPrice:
+def customer_price(session: Session, actor: Actor, customer: str, sku: str, qty: object, unit: str | None = None) -> CustomerPrice:
     """The price a line of a quote or order would take when none is typed: the customer's list price for the quantity
-    (the highest break reached), or none; and the item's VAT rate."""
+    (the highest break reached) per the line's unit, or none; and the item's VAT rate."""
     actor.require("prices.read")
     customer_row = partner_reference(session, customer, "customer")
     item = item_for_move(session, sku)
-    amount = positive_qty(qty, decimals=item.unit_decimals, unit=item.unit)
+    counted = document_unit(session, item, unit)
+    amount = line_qty(qty, item, counted)
     listed = price_for(session, customer_row, item.id, amount)
     code = session.scalar(select(PriceList.code).where(PriceList.id == customer_row.price_list_id)) if customer_row.price_list_id else None
-    return CustomerPrice(qty=amount, price_list=code, unit_price=listed, vat_rate=item.vat_rate)
+    return CustomerPrice(qty=amount, unit=counted.name, price_list=code, unit_price=None if listed is None else (listed * counted.factor).quantize(PRICE_PLACES),
+                         vat_rate=item.vat_rate)

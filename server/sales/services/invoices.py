@@ -14,6 +14,7 @@ from server.base import utcnow
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import base_price, unit_price_of
 from server.documents.services import next_number, touch
 from server.errors import Conflict, NotFound, UnknownReference
 from server.finance.currency import in_yuan, rate_on
@@ -49,9 +50,10 @@ def create_invoice(session: Session, actor: Actor, number: str, *, invoice_date:
         if qty <= 0:
             continue
         n += 1
-        net = money(qty * line.unit_price)
+        net = money(qty * base_price(line))
         invoice.lines.append(InvoiceLine(
-            line_no=n, so_line_id=line.id, item_id=line.item_id, qty=qty, unit_price=line.unit_price, vat_rate=line.vat_rate,
+            line_no=n, so_line_id=line.id, item_id=line.item_id, qty=qty, uom=line.uom, uom_factor=line.uom_factor, unit_price=unit_price_of(line),
+            vat_rate=line.vat_rate,
             net=net, tax=money(net * line.vat_rate / 100),
         ))
         line.invoiced_qty += qty

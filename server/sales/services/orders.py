@@ -17,13 +17,13 @@ from server.catalog.models import Item, Lot
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
-from server.documents.lines import LineIn, replace_lines
+from server.documents.lines import LINE_FIELDS, LineIn, base_price, line_discount, replace_lines
 from server.documents.services import check_signed_version, next_number, touch
-from server.errors import Conflict, InsufficientStock, InvalidInput
+from server.errors import Conflict, Forbidden, InsufficientStock, InvalidInput
 from server.finance.currency import in_yuan, known_currency, rate_on
 from server.finance.services import money
 from server.inventory import services as ledger
-from server.inventory.models import Balance, Reservation
+from server.inventory.models import Balance, Reservation, Valuation
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.partners.services import partner_reference
@@ -37,7 +37,7 @@ OPEN_SO_STATES = ("confirmed", "picking", "packed", "shipped")
 
 def create_so(
     session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], ship_to: str = "", note: str = "",
-    currency: str | None = None,
+    currency: str | None = None, discount: object | None = None,
 ) -> SalesOrder:
     """A draft sales order, in the customer's currency unless another is asked for, at the rate of the day."""
     actor.require("sales.write")
@@ -47,7 +47,7 @@ def create_so(
     so = SalesOrder(
         currency=currency, exchange_rate=rate_on(session, currency, local_today()),
         number=next_number(session, "SO"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, ship_to=ship_to or customer_row.address,
-        note=note, created_by=actor.user_id,
+        note=note, created_by=actor.user_id, discount=line_discount(discount),
     )
     so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine)
     _totals(so)
@@ -59,16 +59,19 @@ def create_so(
 
 def update_so(
     session: Session, actor: Actor, number: str, *, version: int, lines: Sequence[LineIn] | None = None, ship_to: str | None = None,
-    note: str | None = None,
+    note: str | None = None, discount: object | None = None,
 ) -> SalesOrder:
     actor.require("sales.write")
     so = get_so(session, number, lock=True)
     check_signed_version(so, version, "Sales order", "销售订单")
-    fields = {f for f, v in (("lines", lines), ("ship_to", ship_to), ("note", note)) if v is not None}
+    fields = {f for f, v in (("lines", lines), ("ship_to", ship_to), ("note", note), ("discount", discount)) if v is not None}
     flows.SALES_ORDER.require_editable(number, so.status, fields)
+    if discount is not None:
+        so.discount = line_discount(discount)
     if lines is not None:
         customer = session.get_one(Partner, so.customer_id)
-        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), ("item_id", "qty", "unit_price", "vat_rate"))
+        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), LINE_FIELDS)
+    if lines is not None or discount is not None:
         _totals(so)
         so.credit_override_by, so.credit_override_amount = None, None  # a credit release covered the old amount only
     if ship_to is not None:
@@ -140,7 +143,7 @@ def _uninvoiced(order: SalesOrder) -> Decimal:
     """What is left to bill on an order: not what went to a backorder (that order counts it) nor what was cancelled."""
     total = Decimal(0)
     for line in order.lines:
-        net = money((line.qty - line.backordered_qty - line.cancelled_qty - line.invoiced_qty) * line.unit_price)
+        net = money((line.qty - line.backordered_qty - line.cancelled_qty - line.invoiced_qty) * base_price(line))
         total += net + money(net * line.vat_rate / 100)
     return total
 
@@ -178,9 +181,48 @@ def confirm_so(session: Session, actor: Actor, number: str, *, version: int | No
             limit=fmt(seen.limit), open_ar=fmt(seen.open_ar), open_orders=fmt(seen.open_orders), this_order=fmt(seen.this_order),
             exposure=fmt(seen.total),
         )
+    low = below_cost(session, so)
+    if low and not actor.can("sales.below_cost"):
+        raise Forbidden(
+            "Selling below cost needs an administrator to confirm the order: "
+            + "; ".join(f"line {b.line} ({b.sku}) at {fmt(b.price)} a {b.unit}, cost {fmt(b.cost)}" for b in low) + ".",
+            "低于成本销售须由管理员确认订单："
+            + "；".join(f"第 {b.line} 行（{b.sku}）每{b.unit} {fmt(b.price)}，成本 {fmt(b.cost)}" for b in low) + "。",
+            code="below_cost", lines=[b.line for b in low],
+        )
+    so.below_cost_by = actor.user_id if low else None
     _reserve_order(session, actor, so)
-    record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released)
+    record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released, below_cost=[b.line for b in low])
     return so
+
+
+@dataclasses.dataclass(frozen=True)
+class BelowCost:
+    line: int
+    sku: str
+    unit: str  # the item's own unit: price and cost are per one of it, in yuan
+    price: Decimal
+    cost: Decimal
+
+
+def below_cost(session: Session, so: SalesOrder) -> list[BelowCost]:
+    """The order's lines whose price, net of discounts and in yuan, is below the item's moving average cost (毛利为负)."""
+    ids = {line.item_id for line in so.lines}
+    if not ids:
+        return []
+    costs = {
+        v.item_id: (v.value / v.qty).quantize(Decimal("0.0001"))
+        for v in session.scalars(select(Valuation).where(Valuation.item_id.in_(ids), Valuation.qty > 0))
+    }
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))}
+    out = []
+    for line in so.lines:
+        cost = costs.get(line.item_id)
+        price = (base_price(line) * so.exchange_rate).quantize(Decimal("0.0001"))
+        if cost is not None and price < cost:
+            item = items[line.item_id]
+            out.append(BelowCost(line.line_no, item.sku, item.unit, price, cost))
+    return out
 
 
 def _reserve_order(session: Session, actor: Actor, so: SalesOrder, *, all_or_nothing: bool = True) -> None:

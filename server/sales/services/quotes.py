@@ -11,7 +11,7 @@ from server.audit.services import record
 from server.auth.permissions import Actor
 from server.dates import local_today
 from server.documents.flows import transition
-from server.documents.lines import LineIn
+from server.documents.lines import LineIn, line_discount
 from server.documents.services import check_signed_version, next_number
 from server.errors import Conflict
 from server.finance.currency import known_currency, rate_on
@@ -24,7 +24,7 @@ from server.schemas import fmt
 
 def create_quote(
     session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], valid_until: dt.date | None = None, note: str = "",
-    currency: str | None = None,
+    currency: str | None = None, discount: object | None = None,
 ) -> Quote:
     """A draft quote, in the customer's currency unless another is asked for."""
     actor.require("sales.write")
@@ -33,7 +33,7 @@ def create_quote(
     quote = Quote(
         currency=known_currency(session, currency or customer_row.currency),
         number=next_number(session, "QT"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, created_by=actor.user_id,
-        valid_until=valid_until or local_today() + dt.timedelta(days=30), note=note,
+        valid_until=valid_until or local_today() + dt.timedelta(days=30), note=note, discount=line_discount(discount),
     )
     quote.lines = _sales_lines(session, customer_row, lines, QuoteLine)
     _totals(quote)
@@ -71,10 +71,12 @@ def accept_quote(session: Session, actor: Actor, number: str, *, version: int | 
     so = SalesOrder(
         number=next_number(session, "SO"), status="draft", customer_id=quote.customer_id, warehouse_id=quote.warehouse_id,
         quote_id=quote.id, note=quote.note, created_by=actor.user_id, currency=quote.currency,
-        exchange_rate=rate_on(session, quote.currency, local_today()),
+        exchange_rate=rate_on(session, quote.currency, local_today()), discount=quote.discount,
     )
     so.lines = [
-        SalesOrderLine(line_no=q.line_no, item_id=q.item_id, qty=q.qty, unit_price=q.unit_price, vat_rate=q.vat_rate) for q in quote.lines
+        SalesOrderLine(line_no=q.line_no, item_id=q.item_id, qty=q.qty, uom=q.uom, uom_factor=q.uom_factor, unit_price=q.unit_price, discount=q.discount,
+                       vat_rate=q.vat_rate)
+        for q in quote.lines
     ]
     _totals(so)
     session.add(so)

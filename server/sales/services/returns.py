@@ -15,6 +15,7 @@ from server.catalog.models import Item, Lot
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
+from server.documents.lines import base_price, unit_price_of
 from server.documents.services import next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
 from server.finance.currency import rate_on
@@ -136,8 +137,9 @@ def _credit_note(session: Session, actor: Actor, rma: Return, lines: list[tuple[
         exchange_rate=original.exchange_rate if original else rate_on(session, so.currency, local_today()),
     )
     for n, (so_line, qty) in enumerate(lines, 1):
-        net = money(qty * so_line.unit_price)
-        note.lines.append(InvoiceLine(line_no=n, so_line_id=so_line.id, item_id=so_line.item_id, qty=qty, unit_price=so_line.unit_price,
+        net = money(qty * base_price(so_line))
+        note.lines.append(InvoiceLine(line_no=n, so_line_id=so_line.id, item_id=so_line.item_id, qty=qty, uom=so_line.uom, uom_factor=so_line.uom_factor,
+                                      unit_price=unit_price_of(so_line),
                                       vat_rate=so_line.vat_rate, net=net, tax=money(net * so_line.vat_rate / 100)))
         so_line.invoiced_qty -= qty
     _invoice_totals(note)

@@ -194,9 +194,11 @@ def _backorder(session: Session, actor: Actor, so: SalesOrder, short: list[Short
     backorder = SalesOrder(
         number=next_number(session, "SO"), status="draft", customer_id=so.customer_id, warehouse_id=so.warehouse_id, ship_to=so.ship_to,
         note=so.note, backorder_of=so.id, created_by=actor.user_id, currency=so.currency, exchange_rate=so.exchange_rate,
+        discount=so.discount,
     )
     backorder.lines = [
-        SalesOrderLine(line_no=n, item_id=s.line.item_id, qty=s.qty, unit_price=s.line.unit_price, vat_rate=s.line.vat_rate)
+        SalesOrderLine(line_no=n, item_id=s.line.item_id, qty=s.qty, uom=s.line.uom, uom_factor=s.line.uom_factor, unit_price=s.line.unit_price,
+                       discount=s.line.discount, vat_rate=s.line.vat_rate)
         for n, s in enumerate(short, 1)
     ]
     for s in short:
