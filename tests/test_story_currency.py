@@ -142,3 +142,35 @@ def test_a_sale_in_dollars_is_judged_against_credit_and_booked_in_yuan(client, w
     assert finance.account("1122") == "0" and finance.get(f"/api/v1/invoices/{invoice['number']}")["status"] == "paid"
     assert finance.get("/api/v1/reports/ar_ageing", format="json", partner="CUSUS")["rows"] == []
     books_are_sound(finance, world)
+
+
+def test_a_price_list_in_yuan_does_not_price_an_order_in_dollars(client, world, as_role):
+    admin, sales, finance = Api(client, as_role("admin")), Api(client, as_role("sales")), Api(client, as_role("finance"))
+    purchaser, worker = Api(client, as_role("purchaser")), Api(client, as_role("warehouse"))
+    customer_and_areas(admin)
+    supplier_and_dock(admin)
+    finance.put("/api/v1/exchange-rates", {"currency": "USD", "on": local_today().isoformat(), "rate": "7.2"})
+    sales.post("/api/v1/price-lists", {"code": "RETAIL", "kind": "sales", "prices": [{"sku": "PEN", "price": "15"}]}, expect=201)
+    admin.patch("/api/v1/partners/CUS1", {"price_list": "RETAIL"})
+
+    # In yuan, the list prices the line, per the line's unit: a carton of 12 pens is 180.
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1", "unit": "carton"}]},
+                       expect=201)
+    assert (order["currency"], order["lines"][0]["unit_price"]) == ("CNY", "180")
+    assert sales.get("/api/v1/customers/CUS1/price", sku="PEN", qty="2", unit="carton")["unit_price"] == "180"
+    # In dollars, the yuan list says nothing: the line needs a price, and the refusal says why.
+    refused = client.post("/api/v1/sales-orders", headers=sales.headers, json={
+        "customer": "CUS1", "warehouse": "WH1", "currency": "USD", "lines": [{"sku": "PEN", "qty": "1"}]})
+    assert refused.status_code == 422 and refused.json()["error"] == "price_required", refused.text
+    assert "USD" in refused.json()["message"] and refused.json()["details"]["field"] == "lines[0].unit_price"
+    assert sales.get("/api/v1/customers/CUS1/price", sku="PEN", qty="1", currency="USD")["unit_price"] is None
+    assert sales.get("/api/v1/sales-orders")["total"] == 1
+
+    # A purchase order in dollars with no price typed takes the average cost in yuan turned into dollars (72 / 7.2), not 72.
+    assert post_move(client, worker.headers, "PEN", 10, "SUPPLIER", "B1", unit_cost="72").status_code == 201
+    admin.post("/api/v1/partners", {"code": "SUPUS", "kind": "supplier", "name_en": "US Supplier", "currency": "USD"}, expect=201)
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUPUS", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "5"}]}, expect=201)
+    assert (po["currency"], po["lines"][0]["unit_price"]) == ("USD", "10")
+    # In yuan, an order from a supplier never bought from takes the average cost as it is.
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "5"}]}, expect=201)
+    assert (po["currency"], po["lines"][0]["unit_price"]) == ("CNY", "72")

@@ -221,9 +221,12 @@ def replace_prices(session: Session, actor: Actor, code: str, data: PriceListPri
     return row
 
 
-def price_for(session: Session, partner: Partner | None, item_id: int, qty: Decimal) -> Decimal | None:
-    """The partner's list price of an item for a quantity (the highest quantity break reached), if it has one."""
+def price_for(session: Session, partner: Partner | None, item_id: int, qty: Decimal, currency: str) -> Decimal | None:
+    """The partner's list price of an item for a quantity (the highest quantity break reached), if it has one in the
+    document's currency (a list in yuan says nothing about a price in dollars)."""
     if partner is None or partner.price_list_id is None:
+        return None
+    if session.scalar(select(PriceList.currency).where(PriceList.id == partner.price_list_id)) != currency:
         return None
     return list_price(session, partner.price_list_id, item_id, qty)
 

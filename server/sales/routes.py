@@ -238,11 +238,12 @@ class CreditController(Controller):
     def customer_price(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], sku: str = Parameter(max_length=64),
         qty: str = Parameter(default="1", max_length=32), unit: str | None = Parameter(default=None, max_length=32),
+        currency: str | None = Parameter(default=None, max_length=3),
     ) -> CustomerPriceOut:
         """The price a quote or order line for a customer takes when none is typed, per the line's unit (`qty` counts in it), and
         the item's VAT rate."""
         with db.read() as session:
-            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty, unit))
+            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty, unit, currency))
 
 
 class WaveController(Controller):

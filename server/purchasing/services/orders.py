@@ -89,7 +89,7 @@ def _save(session: Session, actor: Actor, po: PurchaseOrder) -> None:
     save_version(session, actor, "po", po.id, po.version, po_snapshot(session, po))
 
 
-def _po_lines(session: Session, supplier: Partner, lines: Sequence[LineIn]) -> list[PurchaseOrderLine]:
+def _po_lines(session: Session, supplier: Partner, po: PurchaseOrder, lines: Sequence[LineIn]) -> list[PurchaseOrderLine]:
     if not lines:
         raise InvalidInput("A purchase order needs at least one line.", "采购订单至少需要一行。", code="no_lines")
     out = []
@@ -101,7 +101,7 @@ def _po_lines(session: Session, supplier: Partner, lines: Sequence[LineIn]) -> l
             if line.unit_price is not None:
                 price = line_price(line.unit_price)
             else:
-                price = (_default_price(session, supplier, item, qty) * unit.factor).quantize(PRICE_PLACES)
+                price = (_default_price(session, supplier, po, item, qty) * unit.factor).quantize(PRICE_PLACES)
             out.append(PurchaseOrderLine(
                 line_no=n, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor, unit_price=price,
                 discount=line_discount(line.discount), vat_rate=line_vat(line.vat_rate, item),
@@ -109,15 +109,17 @@ def _po_lines(session: Session, supplier: Partner, lines: Sequence[LineIn]) -> l
     return out
 
 
-def _default_price(session: Session, supplier: Partner, item: Item, qty: Decimal) -> Decimal:
-    """Per base unit: the supplier's list price, else the last price ordered from them, else the item's average cost."""
-    listed = price_for(session, supplier, item.id, qty)
+def _default_price(session: Session, supplier: Partner, po: PurchaseOrder, item: Item, qty: Decimal) -> Decimal:
+    """Per base unit, in the order's currency: the supplier's list price, else the last price ordered from them, else the
+    item's average cost (in yuan, at the order's rate)."""
+    listed = price_for(session, supplier, item.id, qty, po.currency)
     if listed is not None:
         return listed
     last = session.execute(
         select(PurchaseOrderLine.unit_price, PurchaseOrderLine.uom_factor)
         .join(PurchaseOrder, PurchaseOrderLine.po_id == PurchaseOrder.id)
-        .where(PurchaseOrder.supplier_id == supplier.id, PurchaseOrderLine.item_id == item.id, PurchaseOrder.status != "cancelled")
+        .where(PurchaseOrder.supplier_id == supplier.id, PurchaseOrderLine.item_id == item.id, PurchaseOrder.status != "cancelled",
+               PurchaseOrder.currency == po.currency)
         .order_by(PurchaseOrderLine.id.desc())
         .limit(1)
     ).first()
@@ -125,7 +127,7 @@ def _default_price(session: Session, supplier: Partner, item: Item, qty: Decimal
         return Decimal(last.unit_price / last.uom_factor).quantize(PRICE_PLACES)
     valuation = session.get(Valuation, item.id)
     if valuation is not None and valuation.qty > 0:
-        return (valuation.value / valuation.qty).quantize(Decimal("0.000001"))
+        return (valuation.value / valuation.qty / po.exchange_rate).quantize(PRICE_PLACES)
     return Decimal(0)
 
 
@@ -170,7 +172,7 @@ def create_po(
         for line in req.lines:
             all_lines.append(LineIn(sku=skus[line.item_id], qty=line.qty))
             taken.append((req, line))
-    po.lines = _po_lines(session, supplier_row, all_lines)
+    po.lines = _po_lines(session, supplier_row, po, all_lines)
     _totals(po)
     session.add(po)
     session.flush()
@@ -204,7 +206,7 @@ def update_po(
         po.discount = line_discount(discount)
     if lines is not None:
         supplier = session.get_one(Partner, po.supplier_id)
-        new_lines = _po_lines(session, supplier, lines)
+        new_lines = _po_lines(session, supplier, po, lines)
         replace_lines(po.lines, new_lines, LINE_FIELDS)
     if lines is not None or discount is not None:
         _totals(po)

@@ -55,7 +55,9 @@ def _area(session: Session, warehouse: Location, suffix: str, en: str, zh: str) 
     return row
 
 
-def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], factory: type) -> list[Any]:
+def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], factory: type, currency: str) -> list[Any]:
+    """A quote's or order's lines; a line without a price takes the customer's list price, if the list is in the document's
+    currency."""
     if not lines:
         raise InvalidInput("A document needs at least one line.", "单据至少需要一行。", code="no_lines")
     out = []
@@ -67,11 +69,11 @@ def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], f
             if line.unit_price is not None:
                 price = line_price(line.unit_price)
             else:
-                listed = price_for(session, customer, item.id, qty)
+                listed = price_for(session, customer, item.id, qty, currency)
                 if listed is None:
                     raise InvalidInput(
-                        f"No price for {item.sku}: the customer's price list has none; give a unit price.",
-                        f"{item.sku} 没有价格：客户价目表中没有该商品，请填写单价。",
+                        f"No price for {item.sku}: the customer's price list has none in {currency}; give a unit price.",
+                        f"{item.sku} 没有价格：客户价目表中没有该商品的 {currency} 价格，请填写单价。",
                         code="price_required",
                         sku=item.sku, field="unit_price",
                     )
@@ -103,7 +105,9 @@ class CustomerPrice:
     vat_rate: Decimal
 
 
-def customer_price(session: Session, actor: Actor, customer: str, sku: str, qty: object, unit: str | None = None) -> CustomerPrice:
+def customer_price(
+    session: Session, actor: Actor, customer: str, sku: str, qty: object, unit: str | None = None, currency: str | None = None,
+) -> CustomerPrice:
     """The price a line of a quote or order would take when none is typed: the customer's list price for the quantity
     (the highest break reached) per the line's unit, or none; and the item's VAT rate."""
     actor.require("prices.read")
@@ -111,7 +115,7 @@ def customer_price(session: Session, actor: Actor, customer: str, sku: str, qty:
     item = item_for_move(session, sku)
     counted = document_unit(session, item, unit)
     amount = line_qty(qty, item, counted)
-    listed = price_for(session, customer_row, item.id, amount)
+    listed = price_for(session, customer_row, item.id, amount, currency or customer_row.currency)
     code = session.scalar(select(PriceList.code).where(PriceList.id == customer_row.price_list_id)) if customer_row.price_list_id else None
     return CustomerPrice(qty=amount, unit=counted.name, price_list=code, unit_price=None if listed is None else (listed * counted.factor).quantize(PRICE_PLACES),
                          vat_rate=item.vat_rate)

@@ -49,7 +49,7 @@ def create_so(
         number=next_number(session, "SO"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, ship_to=ship_to or customer_row.address,
         note=note, created_by=actor.user_id, discount=line_discount(discount),
     )
-    so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine)
+    so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine, so.currency)
     _totals(so)
     session.add(so)
     session.flush()
@@ -70,7 +70,7 @@ def update_so(
         so.discount = line_discount(discount)
     if lines is not None:
         customer = session.get_one(Partner, so.customer_id)
-        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine), LINE_FIELDS)
+        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine, so.currency), LINE_FIELDS)
     if lines is not None or discount is not None:
         _totals(so)
         so.credit_override_by, so.credit_override_amount = None, None  # a credit release covered the old amount only

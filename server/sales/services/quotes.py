@@ -35,7 +35,7 @@ def create_quote(
         number=next_number(session, "QT"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, created_by=actor.user_id,
         valid_until=valid_until or local_today() + dt.timedelta(days=30), note=note, discount=line_discount(discount),
     )
-    quote.lines = _sales_lines(session, customer_row, lines, QuoteLine)
+    quote.lines = _sales_lines(session, customer_row, lines, QuoteLine, quote.currency)
     _totals(quote)
     session.add(quote)
     session.flush()
