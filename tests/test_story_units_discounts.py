@@ -131,3 +131,48 @@ def test_a_quote_in_cartons_becomes_an_order_with_the_same_units_and_discounts(c
     line = order["lines"][0]
     assert (order["discount"], order["subtotal"], line["qty"], line["unit"], line["unit_qty"], line["discount"]) == (
         "3", "512.16", "60", "carton", "5", "4")
+
+
+def _shipped(sales: Api, worker: Api, lines: list[dict[str, str]], discount: str = "0") -> str:
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "discount": discount, "lines": lines}, expect=201)
+    order = sales.post(f"/api/v1/sales-orders/{order['number']}/confirm", {"version": order["version"]})
+    wave = worker.post("/api/v1/waves", {"warehouse": "WH1", "orders": [order["number"]]}, expect=201)
+    for task in wave["tasks"]:
+        worker.post(f"/api/v1/pick-tasks/{task['id']}/confirm", {"qty": task["qty"]})
+    worker.post(f"/api/v1/sales-orders/{order['number']}/ship")
+    return str(order["number"])
+
+
+def test_a_carton_returned_after_payment_is_credited_at_its_discounted_price_and_settles_the_next_invoice(client, world, as_role):
+    admin, sales, finance = Api(client, as_role("admin")), Api(client, as_role("sales")), Api(client, as_role("finance"))
+    worker = Api(client, as_role("warehouse"))
+    customer_and_areas(admin)
+    assert post_move(client, worker.headers, "PEN", 100, "SUPPLIER", "B1", unit_cost="5").status_code == 201
+
+    # 3 cartons at 120 less 10 %, and 5 % off the order: 102.60 a carton, 307.80 net, 40.01 VAT. Paid in full.
+    first = _shipped(sales, worker, [{"sku": "PEN", "qty": "3", "unit": "carton", "unit_price": "120", "discount": "10"}], discount="5")
+    invoice = finance.post(f"/api/v1/sales-orders/{first}/invoice", {}, expect=201)
+    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == ("307.8", "40.01", "347.81")
+    finance.post("/api/v1/payments", {"kind": "customer", "partner": "CUS1", "amount": "347.81",
+                                      "allocations": [{"document": invoice["number"], "amount": "347.81"}]}, expect=201)
+
+    # One carton comes back: the credit note is one carton at 102.60 plus 13.34 VAT, and nothing is left open to settle.
+    rma = sales.post("/api/v1/returns", {"order": first, "lines": [{"line": 1, "qty": "12", "reason": "wrong colour"}]}, expect=201)
+    rma = worker.post(f"/api/v1/returns/{rma['number']}/receive")
+    note = finance.get(f"/api/v1/invoices/{rma['credit_note']}")
+    assert [(line["unit"], line["unit_qty"], line["unit_price"], line["net"], line["tax"]) for line in note["lines"]] == [
+        ("carton", "1", "102.6", "102.6", "13.34")]
+    assert (note["kind"], note["total"], note["open"]) == ("credit_note", "115.94", "115.94")
+
+    # What is left of the credit settles part of the next order's invoice (30 pens at 9: 305.10); the rest stays open.
+    second = _shipped(sales, worker, [{"sku": "PEN", "qty": "30", "unit_price": "9"}])
+    later = finance.post(f"/api/v1/sales-orders/{second}/invoice", {}, expect=201)
+    assert later["total"] == "305.1"
+    applied = finance.post(f"/api/v1/invoices/{note['number']}/apply", {"invoice": later["number"]})
+    assert applied["open"] == "0"
+    later = finance.get(f"/api/v1/invoices/{later['number']}")
+    assert (later["credited"], later["open"], later["status"]) == ("115.94", "189.16", "posted")
+    rows = finance.get("/api/v1/reports/ar_ageing", format="json", group_by="document", partner="CUS1")["rows"]
+    assert [(r["document"], r["total_open"]) for r in rows] == [(later["number"], "189.16")]
+    assert finance.account("1122") == "189.16"
+    books_are_sound(finance, world)
