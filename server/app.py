@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Litestar, Response
+from litestar._openapi.plugin import OpenAPIPlugin  # the plugin Litestar makes of openapi_config
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server.api import EXCEPTION_HANDLERS, TokenAuthentication, get, operation_ids, provide_actor, provide_db
@@ -21,7 +22,7 @@ from server.audit.routes import AuditController, HistoryController
 from server.audit.sealer import sealing
 from server.auth.routes import AuthController, UserController
 from server.bodies import DecimalSchemas, JsonRequest, refuse_control_characters
-from server.catalog.routes import ItemController, LotController
+from server.catalog.routes import CategoryController, ItemController, LotController
 from server.counts.routes import CountController
 from server.db import Database
 from server.finance.routes import CurrencyController, FinanceController, PaymentController, PeriodController
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         metrics,
         AuthController,
         UserController,
+        CategoryController,
         ItemController,
         LotController,
         LocationController,
@@ -221,14 +223,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
+# The schema of the routes above: every app of a process has the same routes, so it is built (which takes longer than
+# making the app) by the first and shared with the rest.
+_SCHEMA: dict[str, OpenAPI] = {}
+
+
 def _declare_closed_request_bodies(app: Litestar) -> None:
     """Request bodies refuse unknown fields; say so in the schema (additionalProperties: false)."""
-    closed = set()
+    plugin = app.plugins.get(OpenAPIPlugin)
+    if "api" in _SCHEMA:
+        plugin._openapi = _SCHEMA["api"]
+        return
+    names = set()
     pending: list[type] = [Struct]
     while pending:
         cls = pending.pop()
-        closed.add(cls.__name__)
+        names.add(cls.__name__)
         pending.extend(cls.__subclasses__())
     for name, component in (app.openapi_schema.components.schemas or {}).items():
-        if name in closed:
+        if name in names:
             component.additional_properties = False
+    _SCHEMA["api"] = app.openapi_schema

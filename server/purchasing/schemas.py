@@ -165,13 +165,13 @@ class POOut(Out):
     tax: DecimalStr | None
     total: DecimalStr | None
     total_cny: DecimalStr | None  # the total in yuan at the order's rate: what the approval rules judge
-    discount: DecimalStr | None  # per cent off every line
     approval_roles: list[str]
     approvals: list[ApprovalOut]
     lines: list[POLineOut]
     created_by: str | None
     created_at: dt.datetime
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
+    discount: DecimalStr | None = None  # per cent off every line
 
 
 class POPage(Out):

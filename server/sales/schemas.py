@@ -89,9 +89,9 @@ class QuoteOut(Out):
     subtotal: DecimalStr | None
     tax: DecimalStr | None
     total: DecimalStr | None
-    discount: DecimalStr | None
     sales_order: str | None
     lines: list[SalesLineOut]
+    discount: DecimalStr | None = None  # per cent off every line
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
 
 
@@ -121,7 +121,6 @@ class SOOut(Out):
     tax: DecimalStr | None
     total: DecimalStr | None
     total_cny: DecimalStr | None  # in yuan at the rate
-    discount: DecimalStr | None  # per cent off every line
     credit_released_by: str | None
     credit_release_reason: str
     lines: list[SalesLineOut]
@@ -129,6 +128,7 @@ class SOOut(Out):
     created_at: dt.datetime
     backorder_of: str | None = None  # the order whose rest this one delivers
     backorders: list[str] = []  # the orders delivering what this one shipped short of
+    discount: DecimalStr | None = None  # per cent off every line
     below_cost_confirmed_by: str | None = None  # who confirmed it although lines sell below cost
     credit_hold: bool = False  # a draft over its customer's credit limit, not released: confirming it waits for a release
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
