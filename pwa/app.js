@@ -16,9 +16,10 @@ import { issueInbox } from "./screens/inbox.js";
 import { scanAnything, stockLookup } from "./screens/lookup.js";
 import { packList, packOrder } from "./screens/packing.js";
 import { receiveList, receiveOrder } from "./screens/receiving.js";
-import { WAREHOUSE_SCREENS, scopesFor, signOut, warehouse, worksInWarehouse } from "./screens/shared.js";
+import { WAREHOUSE_SCREENS, can, scopesFor, signOut, warehouse, worksInWarehouse } from "./screens/shared.js";
 import { pickRoute, putaway } from "./screens/tasks.js";
 import { transfer } from "./screens/transfer.js";
+import { transferIn, transfersIn } from "./screens/transfer_in.js";
 
 const syncBadge = document.getElementById("sync");
 const homeButton = document.getElementById("home");
@@ -204,6 +205,7 @@ async function openScreen(current) {
     case "approvals": return arg === "requisition" && rest[0] ? requisitionApproval(rest[0]) : arg ? approval(arg) : approvals();
     case "putaway": return putaway();
     case "transfer": return transfer(arg);
+    case "transfers-in": return !can(current, "stock.move") ? go("#/home") : arg ? transferIn(arg) : transfersIn();
     case "count": return arg ? countBins(arg) : counts();
     case "stock": return stockLookup(arg);
     case "customers": return customers(arg);

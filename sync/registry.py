@@ -101,6 +101,31 @@ def _transfer(session: Session, actor: Actor, data: TransferConfirm, ctx: Contex
     return {"move": row.id}
 
 
+class TransferReceiveLineOp(Struct):
+    line: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    qty: Quantity  # what arrived (0: nothing of the line did)
+    location: Code  # the bin of the receiving warehouse it went into
+    note: Annotated[str, line(200)] = ""  # why less arrived than was shipped
+    serials: Serials = []  # of a serial-numbered line, the shipped serials scanned as they arrived
+
+
+class TransferReceiveOp(Struct):
+    transfer: Code
+    version: Version  # the version the worker saw the transfer at
+    lines: Annotated[list[TransferReceiveLineOp], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+@operation("transfer.receive", TransferReceiveOp)
+def _receive_transfer(session: Session, actor: Actor, data: TransferReceiveOp, ctx: Context) -> dict[str, Any]:
+    """A transfer order from another warehouse taken in on the phone: each shipped line into a bin here, less with its reason."""
+    from server.inventory.transfers import ReceiveIn, receive_transfer
+
+    order = receive_transfer(session, actor, data.transfer, [
+        ReceiveIn(line=entry.line, qty=entry.qty, location=entry.location, note=entry.note, serials=tuple(entry.serials)) for entry in data.lines
+    ], version=data.version, op_id=ctx.op_id)
+    return {"transfer": order.number, "status": order.status, "version": order.version}
+
+
 # Purchasing -------------------------------------------------------------------------------------
 
 

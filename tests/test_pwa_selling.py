@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.dates import local_today
 from tests.helpers import PASSWORD, PEN_CARTON, PEN_EACH, add_user, post_move
 from tests.stories import Api, customer_and_areas
 
@@ -58,7 +59,8 @@ def test_a_salesperson_places_an_order_on_the_phone_by_scanning_and_it_is_confir
         order = road.get(f"/api/v1/sales-orders/{number}")
         assert order["status"] == "confirmed" and order["customer"] == "CUS1"
         assert [(line["sku"], line["qty"], line["unit_price"], line["reserved"]) for line in order["lines"]] == [("PEN", "5", "12", "5")]
-        assert page.locator("[data-field=total]").inner_text().endswith("67.80")  # 5 × 12 + 13 % VAT
+        assert page.locator("[data-field=total]").inner_text().endswith("67.80 CNY")  # 5 × 12 + 13 % VAT, in the customer's yuan
+        assert page.locator("[data-field=total-cny]").count() == 0
     finally:
         context.close()
 
@@ -69,7 +71,7 @@ def test_an_order_over_the_credit_limit_is_kept_as_a_draft_waiting_for_finance(b
     try:
         page.locator("[data-task=customers]").click()
         page.locator("[data-customer=CUS1]").click()
-        assert page.locator("#customer-credit").inner_text().count("1,000.00") == 2  # limit and still available
+        assert page.locator("#customer-credit").inner_text().count("1,000.00 CNY") == 2  # limit and still available, in yuan
         page.locator("[data-action=new-order]").click()
         page.locator("#new-order input[name=item]").fill("PEN")
         page.locator("#new-order input[name=item]").press("Enter")
@@ -122,5 +124,29 @@ def test_a_scan_made_while_the_next_screen_is_still_opening_counts_on_that_scree
         page.unroute("**/api/v1/partners?*")
         page.wait_for_function("() => document.querySelector('#order-lines tr[data-sku=PEN] input')?.value === '12'")
         assert page.evaluate("location.hash") == "#/order"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_order_in_dollars_shows_its_amounts_in_dollars_on_the_phone(browser, client, live_server, road, as_role):
+    """A customer billed in US dollars: the order's total reads in USD, in the list and on the order, with what it is in yuan."""
+    road.post("/api/v1/partners", {"code": "CUSUS", "kind": "customer", "name_zh": "美国客户", "name_en": "US Customer", "currency": "USD"},
+              expect=201)
+    Api(client, as_role("finance")).put("/api/v1/exchange-rates", {"currency": "USD", "on": local_today().isoformat(), "rate": "7.2"})
+    order = Api(client, as_role("sales")).post("/api/v1/sales-orders", {"customer": "CUSUS", "warehouse": "WH1", "lines": [
+        {"sku": "PEN", "qty": "1000", "unit_price": "20"}]}, expect=201)
+    assert (order["currency"], order["total"], order["total_cny"]) == ("USD", "22600", "162720")
+    context, page = on_the_phone(browser, live_server)
+    try:
+        page.locator("[data-task=orders]").click()
+        row = page.locator(f"tr[data-so='{order['number']}']")
+        assert row.locator("[data-field=total]").inner_text() == "22,600.00 USD"
+        row.locator("a").click()
+        total = page.locator("p[data-field=total]")
+        total.wait_for()
+        assert total.inner_text() == "Total: 22,600.00 USD"
+        assert page.locator("[data-field=total-cny]").inner_text() == "≈ 162,720.00 CNY (1 USD = 7.2 CNY)"
+        assert page.evaluate("[...globalThis.cangkuMissingText]") == []
     finally:
         context.close()

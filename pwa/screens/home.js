@@ -10,10 +10,12 @@ import { refreshShipments } from "./packing.js";
 import { refreshOrders } from "./receiving.js";
 import { can, mayApprove, signOut, warehouse, worksInWarehouse } from "./shared.js";
 import { openPicks, openPutaways, refreshTasks } from "./tasks.js";
+import { incomingTransfers, refreshTransfersIn } from "./transfer_in.js";
 
 export async function home(current, refreshed = false) {
   const here = location.hash;
   const worker = worksInWarehouse(current);
+  const receivesTransfers = worker && can(current, "stock.move");  // taking a transfer in moves stock
   working(async (code) => go(`#/${worker ? "scan" : "stock"}/${encodeURIComponent(code)}`));  // what a scan here looks up
   const status = await sync.status();
   const wh = await warehouse();
@@ -22,6 +24,7 @@ export async function home(current, refreshed = false) {
     pick: (await openPicks()).length,
     putaway: (await openPutaways()).length,
     count: (await store.docs("count")).length,
+    transfersIn: receivesTransfers ? (await incomingTransfers(false)).length : 0,
     approvals: (await store.docs("approval")).length,
     pack: (await store.docs("so")).filter((d) => d.warehouse === wh && d.lines.some((line) => dec(line.picked) > dec(line.packed) || d.status === "packed")).length,
   };
@@ -36,6 +39,7 @@ export async function home(current, refreshed = false) {
         tile("putaway", "putaway", counts.putaway),
         tile("pack", "pack", counts.pack),
         tile("transfer", "transfer", 0),
+        receivesTransfers ? tile("transfers-in", "transfers in", counts.transfersIn) : null,
         tile("count", "count", counts.count),
         tile("scan", "scan anything", 0),
       ] : null,
@@ -50,6 +54,7 @@ export async function home(current, refreshed = false) {
   if (refreshed) return;
   // The tasks of the day, fetched again when online; the tiles are drawn again with their new counts.
   await Promise.all([...(worker ? [refreshOrders(), refreshTasks(), refreshCounts(), refreshShipments()] : []),
+    receivesTransfers ? refreshTransfersIn() : null,
     mayApprove(current) ? refreshApprovals() : null]);
   if (showing(here)) home(current, true);
 }

@@ -44,6 +44,10 @@ addText({
 });
 
 const state = (value) => known("state", value);  // the back office's names of document states
+// An amount with its currency, as the desk shows one ("1,234.00 USD"): an order is in its customer's currency, credit
+// figures are in the books' own, yuan.
+const YUAN = "CNY";
+const priced = (value, currency = YUAN) => `${money(value)} ${currency || YUAN}`;
 const nameOf = (row) => (language() === "zh" ? row.name_zh || row.name_en : row.name_en || row.name_zh) || "";
 const tell = (error) => say("error", error.status === 0 ? t("needs signal") : said(error));
 
@@ -86,11 +90,12 @@ async function customer(here, code) {
     return tell(error);
   }
   if (!showing(here)) return;
-  const limit = (value) => (value === null || value === undefined ? t("no limit") : money(value));
+  const limit = (value) => (value === null || value === undefined ? t("no limit") : priced(value));
   screen(`${found.code} · ${nameOf(found)}`,
     table([t("contact"), t("phone")], [[found.contact || "—", found.phone ? h("a", { href: `tel:${found.phone}` }, found.phone) : "—"]]),
     credit ? table([t("credit limit"), t("open receivables"), t("available credit")],
-      [[limit(credit.credit_limit), { text: money(credit.open_receivables), num: true }, { text: limit(credit.available_credit), num: true }]], { id: "customer-credit" }) : null,
+      [[limit(credit.credit_limit), { text: credit.open_receivables === null ? "—" : priced(credit.open_receivables), num: true },
+        { text: limit(credit.available_credit), num: true }]], { id: "customer-credit" }) : null,
     h("div", { class: "actions" }, h("button", { class: "primary", "data-action": "new-order", onclick: () => go(`#/order/${encodeURIComponent(found.code)}`) }, t("order for"))),
     h("h3", {}, t("recent orders")),
     orderList(recent.items));
@@ -100,7 +105,7 @@ function orderList(orders) {
   return orders.length
     ? table([t("my orders"), t("status"), { text: t("total"), num: true }], orders.map((so) => h("tr", { "data-so": so.number },
       h("td", {}, h("a", { href: `#/orders/${encodeURIComponent(so.number)}` }, so.number), h("div", { class: "muted" }, so.customer)),
-      h("td", { "data-field": "status" }, state(so.status)), h("td", { class: "num" }, so.total === null ? "—" : money(so.total)))))
+      h("td", { "data-field": "status" }, state(so.status)), h("td", { class: "num", "data-field": "total" }, so.total === null ? "—" : priced(so.total, so.currency)))))
     : h("p", { class: "muted" }, t("no sales orders"));
 }
 
@@ -147,7 +152,10 @@ async function order(here, number) {
       so.lines.map((line) => h("tr", { "data-sku": line.sku },
         h("td", {}, line.sku, h("div", { class: "muted" }, nameOf(line))), h("td", { class: "num" }, line.qty),
         h("td", { class: "num", "data-field": "reserved" }, line.reserved), h("td", { class: "num", "data-field": "shipped" }, line.shipped)))),
-    so.total === null ? null : h("p", { "data-field": "total" }, `${t("total")}: ${money(so.total)}`),
+    so.total === null ? null : h("p", { "data-field": "total" }, `${t("total")}: ${priced(so.total, so.currency)}`),
+    // An order in another currency: what it comes to in yuan too, at its rate (what credit is judged in).
+    so.total_cny === null || so.total_cny === undefined || !so.currency || so.currency === YUAN ? null
+      : h("p", { class: "muted", "data-field": "total-cny" }, `≈ ${priced(so.total_cny)} (1 ${so.currency} = ${so.exchange_rate} ${YUAN})`),
     (so.actions || []).includes("confirm")
       ? h("div", { class: "actions" }, h("button", { class: "primary", "data-action": "confirm", onclick: confirm }, t("confirm order"))) : null);
 }

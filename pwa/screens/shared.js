@@ -20,7 +20,7 @@ export function scopesFor(code, current) {
 // Whoever may move stock, receive or pick works in a warehouse: they choose it first and see its tasks. Everyone else
 // (approvers, sales, finance) goes straight home, to what their permissions reach.
 const WAREHOUSE_WORK = ["stock.move", "purchase.receive", "sales.fulfil"];
-export const WAREHOUSE_SCREENS = ["receive", "pick", "putaway", "transfer", "count", "scan", "pack", "warehouse"];
+export const WAREHOUSE_SCREENS = ["receive", "pick", "putaway", "transfer", "transfers-in", "count", "scan", "pack", "warehouse"];
 // A session kept from before the server sent permissions, with no signal to ask: every screen, as before.
 export const can = (current, permission) => !current.user.permissions || current.user.permissions.includes(permission);
 export const worksInWarehouse = (current) => WAREHOUSE_WORK.some((permission) => can(current, permission));

@@ -69,10 +69,13 @@ class TransferController(Controller):
     def list_transfers(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: str | None = Parameter(default=None, max_length=24),
         warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
+        to_warehouse: str | None = Parameter(default=None, max_length=64),
     ) -> TransferPage:
-        """Transfer orders between warehouses, newest first or as `sort` asks, of a state or to or from a warehouse."""
+        """Transfer orders between warehouses, newest first or as `sort` asks, of a state, to or from a warehouse, or coming to
+        one (`to_warehouse`: what its phones receive)."""
         with db.read() as session:
-            rows, total = transfers.list_transfers(session, status=status, warehouse=warehouse, limit=limit, offset=offset, sort=sort)
+            rows, total = transfers.list_transfers(session, status=status, warehouse=warehouse, limit=limit, offset=offset, sort=sort,
+                                                   to_warehouse=to_warehouse)
             return TransferPage(items=[transfer_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", summary="One transfer order / 单个调拨单")

@@ -59,6 +59,7 @@ class ReceiveIn:
     qty: object  # what arrived (0: nothing of the line did)
     location: str  # where in the receiving warehouse it goes
     note: str = ""  # why less arrived than was shipped
+    serials: Sequence[str] = ()  # of a serial-numbered line, the shipped serials that arrived (none named: the first `qty`)
 
 
 def get_transfer(session: Session, number: str, *, lock: bool = False) -> TransferOrder:
@@ -171,13 +172,16 @@ def ship_transfer(session: Session, actor: Actor, number: str, lines: Sequence[S
     return order
 
 
-def receive_transfer(session: Session, actor: Actor, number: str, lines: Sequence[ReceiveIn], *, version: int | None = None) -> TransferOrder:
+def receive_transfer(session: Session, actor: Actor, number: str, lines: Sequence[ReceiveIn], *, version: int | None = None,
+                     op_id: str | None = None) -> TransferOrder:
     """The receiving warehouse takes the goods in: each shipped line into a location there at what it left at. A line not
-    named arrived in full into the first location named; less than shipped is a difference, with its reason."""
+    named arrived in full into the first location named; less than shipped is a difference, with its reason. The
+    `transfer.receive` operation of a phone calls it as the route does, with its op id on the moves."""
     actor.require("stock.move")
     order = get_transfer(session, number, lock=True)
-    check_signed_version(order, version, "Transfer order", "调拨单")
+    # The state first: a transfer someone else received meanwhile is refused as received, not as a newer version.
     flows.TRANSFER.check(number, order.status, "receive")
+    check_signed_version(order, version, "Transfer order", "调拨单")
     target = session.get_one(Location, order.to_warehouse_id)
     ledger._require_warehouse(actor, target)
     by_no = {entry.line: (n, entry) for n, entry in enumerate(lines)}
@@ -204,16 +208,16 @@ def receive_transfer(session: Session, actor: Actor, number: str, lines: Sequenc
         place = _in_warehouse(session, entry.location, target, f"lines[{n}].location")
         lot = session.scalar(select(Lot.code).where(Lot.id == line.lot_id)) if line.lot_id else None
         value = line.value if not short else money(line.value * qty / line.shipped_qty)
+        arrived, missing = _arrived_serials(line, entry, qty, item.sku, n)
         if qty:
-            serials = line.serials[: int(qty)] if line.serials else ()
-            spec = ledger.prepare_move(session, actor, sku=item.sku, qty=qty, source="TRANSIT", target=place.code, lot=lot, serials=serials,
-                                       reason=f"transfer {number} received", ref_type="transfer", ref_id=number)
+            spec = ledger.prepare_move(session, actor, sku=item.sku, qty=qty, source="TRANSIT", target=place.code, lot=lot, serials=arrived,
+                                       reason=f"transfer {number} received", ref_type="transfer", ref_id=number, op_id=op_id)
             ledger.post_move(session, actor, dataclasses.replace(spec, value=value))
         if short:
             # What never arrived leaves transit as a loss to be looked into, as a stocktake loss is.
             ledger.move(session, actor, sku=item.sku, qty=short, source="TRANSIT", target="ADJUSTMENT", lot=lot,
-                        serials=line.serials[int(qty):] if line.serials else (), reason=f"transfer {number}: {entry.note}"[:200],
-                        ref_type="transfer", ref_id=number)
+                        serials=missing, reason=f"transfer {number}: {entry.note}"[:200],
+                        ref_type="transfer", ref_id=number, op_id=op_id)
             losses.append((item.sku, short, line.value - value))
         line.received_qty, line.to_location_id, line.difference_note = qty, place.id, entry.note.strip() if short else ""
     for sku, short, lost in losses:
@@ -226,6 +230,25 @@ def receive_transfer(session: Session, actor: Actor, number: str, lines: Sequenc
     return order
 
 
+def _arrived_serials(line: TransferLine, entry: ReceiveIn, qty: Decimal, sku: str, n: int) -> tuple[list[str], list[str]]:
+    """Of a serial-numbered line's shipped serials, those that arrived and those that did not: the ones named (each
+    shipped on the line, once, as many as arrived), or else the first `qty` of them."""
+    shipped = list(line.serials or [])
+    if not entry.serials:
+        return shipped[: int(qty)], shipped[int(qty):]
+    named = list(entry.serials)
+    strangers = [serial for serial in named if serial not in shipped]
+    if strangers:
+        raise InvalidInput(f"Line {line.line_no} ({sku}): serial {strangers[0]} was not shipped on this transfer.",
+                           f"第 {line.line_no} 行（{sku}）：序列号 {strangers[0]} 不在本调拨单发出的序列号中。", code="serial_not_here",
+                           field=f"lines[{n}].serials", serial=strangers[0])
+    if len(set(named)) != len(named) or len(named) != qty:
+        raise InvalidInput(f"Line {line.line_no} ({sku}): name each serial that arrived once ({fmt(qty)} arrived, {len(named)} serials named).",
+                           f"第 {line.line_no} 行（{sku}）：到货的序列号每个写一次（到货 {fmt(qty)}，序列号 {len(named)} 个）。",
+                           code="serials_mismatch", field=f"lines[{n}].serials")
+    return named, [serial for serial in shipped if serial not in set(named)]
+
+
 def transfer_sort() -> dict[str, object]:
     return {
         "number": TransferOrder.number, "status": TransferOrder.status, "created_at": TransferOrder.created_at,
@@ -235,14 +258,16 @@ def transfer_sort() -> dict[str, object]:
 
 
 def list_transfers(session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int,
-                   sort: str | None = None) -> tuple[list[TransferOrder], int]:
-    """Transfer orders, newest first or as `sort` asks: of a state, or to or from a warehouse."""
+                   sort: str | None = None, to_warehouse: str | None = None) -> tuple[list[TransferOrder], int]:
+    """Transfer orders, newest first or as `sort` asks: of a state, to or from a warehouse, or coming to one."""
     query = select(TransferOrder)
     if status:
         query = query.where(TransferOrder.status == status)
     if warehouse:
         wh = get_warehouse(session, warehouse)
         query = query.where((TransferOrder.from_warehouse_id == wh.id) | (TransferOrder.to_warehouse_id == wh.id))
+    if to_warehouse:
+        query = query.where(TransferOrder.to_warehouse_id == get_warehouse(session, to_warehouse, "to_warehouse").id)
     return page(session, query, TransferOrder, limit, offset, sort=sort, fields=transfer_sort())
 
 
