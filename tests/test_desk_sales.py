@@ -55,7 +55,7 @@ def pick_and_ship(shop, numbers: list[str]) -> dict:  # type: ignore[type-arg]
 def test_a_customers_price_list_proposes_a_lines_price_by_quantity_and_says_when_it_has_none(client, shop, as_role):
     sales = shop["sales"]
     assert sales.get("/api/v1/customers/CUS1/price", sku="PEN", qty="5") == {
-        "customer": "CUS1", "sku": "PEN", "qty": "5", "price_list": "RETAIL", "unit_price": "12", "vat_rate": "13"}
+        "customer": "CUS1", "sku": "PEN", "qty": "5", "price_list": "RETAIL", "unit_price": "12", "vat_rate": "13", "unit": "pcs"}
     assert sales.get("/api/v1/customers/CUS1/price", sku="PEN", qty="20")["unit_price"] == "11"  # the quantity break
     assert sales.get("/api/v1/customers/CUS1/price", sku="RICE", qty="1")["unit_price"] is None
     assert sales.get("/api/v1/customers/CUS1/price", sku="NOPE", expect=422)["error"] == "unknown_sku"
@@ -349,12 +349,12 @@ def test_in_chinese_a_salesperson_writes_an_order_is_told_which_line_is_wrong_an
         form.get_by_label("SKU 2").fill("RICE")
         form.get_by_label("数量 2").fill("1")
         form.get_by_label("数量 2").press("Enter")
-        # Rice is not on the customer's price list and no price was typed: refused in Chinese, at that line.
+        # Rice is not on the customer's price list and no price was typed: refused in Chinese, at that line's price.
         problem = form.locator("[data-field=form-error]")
         problem.wait_for()
         assert "RICE 没有价格" in problem.inner_text()
-        page.wait_for_function("() => document.activeElement.getAttribute('aria-label') === 'SKU 2'")
-        assert form.get_by_label("SKU 2").get_attribute("aria-invalid") == "true"
+        page.wait_for_function("() => document.activeElement.getAttribute('aria-label') === '单价 2'")
+        assert form.get_by_label("单价 2").get_attribute("aria-invalid") == "true"
         assert form.get_by_label("单价 1").input_value() == "12"  # proposed from the price list; what was typed stays
         form.get_by_label("单价 2").fill("4.5")
         form.get_by_role("button", name="创建销售订单").click()

@@ -167,13 +167,69 @@ function toolbar(...buttons) {
 
 // Lines typed in a form --------------------------------------------------------------------------
 
+/** A figure as the API writes one: at most six decimals, no trailing zeros. */
+const figure = (value) => String(Number(value.toFixed(6)));
+/** A base-unit quantity counted in a unit of `factor` base units (120 pcs: 10 cartons of 12). */
+const inUnit = (qty, factor) => figure(Number(qty) / Number(factor || 1));
+/** A price per unit once a line's discount and its document's are taken off, as the server takes them (unit_price_of). */
+const netPrice = (price, discount, docDiscount) => figure(Number(price) * (100 - Number(discount || 0)) * (100 - Number(docDiscount || 0)) / 10000);
+const discounted = (value) => Boolean(Number(value));
+/** What one unit is: "carton (12 pcs)"; the item's own unit as it is. */
+const unitText = (unit, factor, base) => (Number(factor || 1) !== 1 && base ? `${unit} (${factor} ${base})` : unit);
+
+/** The units an item's lines may count in, fetched once per form: its own unit first, then the packs its barcodes name
+ *  (a carton of 12). A pack of one is the item's own unit by another name, so it is not offered. */
+function unitChoices() {
+  const known = new Map();
+  return (sku) => {
+    if (!known.has(sku)) {
+      known.set(sku, sync.api(`/api/v1/items/${enc(sku)}`).then((item) => {
+        const packs = new Map(item.barcodes.filter((b) => b.pack && b.pack !== item.unit && Number(b.qty) !== 1).map((b) => [b.pack, b.qty]));
+        return { unit: item.unit, packs: [...packs].map(([name, factor]) => ({ name, factor })) };
+      }).catch(() => {
+        known.delete(sku);  // an unknown SKU: the server names it when the form is saved
+        return null;
+      }));
+    }
+    return known.get(sku);
+  };
+}
+
 /**
  * The lines of a form, typed into a table: one row per line, added and removed with buttons. Each input is named
  * `line-<row>-<field>` (one name a refusal can point at; desk.js's fieldOf keeps only what comes before a "." or "[").
- *   columns: [{name, label, type, inputmode, hint, width}]; fixed: a read-only first cell per row (e.g. the order line).
+ *   columns: [{name, label, type, inputmode, hint, width}], or {name, label, units: true}: a choice of the units the row's
+ *   item counts in (empty: its own), or {name, label, shown: (values) => text}: a read-only cell;
+ *   fixed: a read-only first cell per row (e.g. the order line).
  */
 function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
   const body = h("tbody");
+  const unitsOf = unitChoices();
+  /** Offer the units of the row's item once its SKU is known, keeping the one chosen when the item has it. */
+  const offerUnits = async (tr) => {
+    const select = tr.querySelector("select[data-units]");
+    const sku = tr.querySelector("[data-name=sku]")?.value.trim();
+    if (!select || !sku) return;
+    const units = await unitsOf(sku);
+    if (!units || tr.querySelector("[data-name=sku]").value.trim() !== sku) return;
+    const chosen = select.value;
+    select.replaceChildren(h("option", { value: "" }, units.unit),
+      ...units.packs.map((p) => h("option", { value: p.name }, unitText(p.name, p.factor, units.unit))));
+    select.value = units.packs.some((p) => p.name === chosen) ? chosen : "";
+  };
+  const control = (c, values) => {
+    if (c.shown) return c.shown(values);
+    const attrs = { "data-name": c.name, "data-label": c.label };
+    if (c.units) {
+      return h("select", { ...attrs, "data-units": "", onfocus: (event) => offerUnits(event.currentTarget.closest("tr")) },
+        h("option", { value: "" }, values.base_unit || t("item unit")),
+        values.unit ? h("option", { value: values.unit, selected: true }, unitText(values.unit, values.unit_factor, values.base_unit)) : null);
+    }
+    return h("input", {
+      ...attrs, type: c.type || "text", value: values[c.name] ?? "", autocomplete: "off", inputmode: c.inputmode || null, placeholder: c.hint || null,
+      size: c.size || 10,
+    });
+  };
   const empty = h("p", { class: "muted", "data-field": "no-lines", hidden: true }, t("no lines yet"));
   const renumber = () => {
     [...body.rows].forEach((tr, i) => {
@@ -190,10 +246,7 @@ function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
   const add = (values = {}) => {
     const tr = h("tr", { dataset: { fixed: values.fixed ?? "" } },
       fixed ? h("td", { "data-field": "fixed" }, fixed(values)) : null,
-      columns.map((c) => h("td", {}, h("input", {
-        type: c.type || "text", "data-name": c.name, "data-label": c.label, value: values[c.name] ?? "", autocomplete: "off",
-        inputmode: c.inputmode || null, placeholder: c.hint || null, size: c.size || 10,
-      }))),
+      columns.map((c) => h("td", c.shown ? { "data-field": c.name } : {}, control(c, values))),
       h("td", {}, h("button", { type: "button", "data-action": "remove-line", onclick: () => {
         const at = [...body.rows].indexOf(tr);
         tr.remove();
@@ -202,6 +255,10 @@ function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
       } }, "×")));
     body.append(tr);
     renumber();
+    if (tr.querySelector("select[data-units]")) {
+      tr.querySelector("[data-name=sku]")?.addEventListener("change", () => offerUnits(tr));
+      if (values.sku) offerUnits(tr);
+    }
     return tr;
   };
   const addButton = addable ? h("button", { type: "button", "data-action": "add-line", onclick: () => add().querySelector("input").focus() }, t("add line")) : null;
@@ -229,6 +286,17 @@ function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
       return { lines, rows: sent };
     },
   };
+}
+
+/** Whether a document's lines count anything in packs: then each line names its unit. */
+const inPacks = (lines) => lines.some((l) => Number(l.unit_factor || 1) !== 1);
+
+/** A line's quantity in the unit it counts in, named when `named`, with what a pack of them is in the item's own unit when
+ *  the line says it ("10 carton = 120 pcs"); a document all in the items' own units shows its figures as before. */
+function qtyCell(line, named) {
+  if (!named) return num(line.qty);
+  const base = Number(line.unit_factor) !== 1 && line.base_unit ? h("small", { class: "base-qty", "data-field": "base-qty" }, `= ${line.qty} ${line.base_unit}`) : null;
+  return num([`${line.unit_qty} ${line.unit}`, base]);
 }
 
 /** Point a refusal at the input it is about: the server names a line's field as `lines[2].qty` (the third line sent). */
@@ -446,11 +514,14 @@ async function purchaseOrders(here, panel, number) {
     }));
 }
 
+// Quantity and price count in the unit chosen (empty: the item's own); the discount is the line's own, in per cent.
 const PO_LINE_COLUMNS = () => [
-  { name: "sku", label: t("sku") }, { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 },
+  { name: "sku", label: t("sku") }, { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 }, { name: "unit", label: t("unit"), units: true },
   { name: "unit_price", label: t("unit price"), inputmode: "decimal", hint: t("price hint"), size: 14 },
+  { name: "discount", label: t("discount"), inputmode: "decimal", size: 6 },
   { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", hint: t("vat hint"), size: 8 },
 ];
+const orderDiscountField = (value = "") => ({ name: "discount", label: t("order discount"), inputmode: "decimal", hint: t("discount hint"), size: 6, value });
 
 async function poForm(here, panel) {
   const currencies = await load(here, panel, sync.api("/api/v1/currencies"));
@@ -466,13 +537,14 @@ async function poForm(here, panel) {
       { name: "expected_date", label: t("expected date"), type: "date" },
       { name: "currency", label: t("currency"), value: "", hint: t("currency hint"),
         options: [["", t("supplier currency")], ...currencies.map((c) => [c.code, `${c.code} · ${named(c)}`])] },
+      orderDiscountField(),
       { name: "note", label: t("note"), type: "textarea" },
       editor.element,
     ],
     submit: (values) => {
       const { lines, rows } = editor.read();
       const body = { supplier: values.supplier || "", warehouse: values.warehouse || "", lines };
-      for (const key of ["expected_date", "currency", "note"]) if (values[key]) body[key] = values[key];
+      for (const key of ["expected_date", "currency", "discount", "note"]) if (values[key]) body[key] = values[key];
       return sending(sync.api("/api/v1/purchase-orders", { method: "POST", body }), rows);
     },
     saved: (po) => {
@@ -500,23 +572,29 @@ async function poForm(here, panel) {
 /** Change an order where its state lets it change: only what was changed is sent, so a frozen field is refused only
  *  when the person really changed it (the server says which, at the field). */
 function poEditForm(po, saved, cancel) {
-  const key = (l) => [l.sku, l.qty, l.unit_price ?? "", l.vat_rate ?? ""].join("|");
-  const editor = lineEditor({ id: "po-edit-lines", columns: PO_LINE_COLUMNS(), rows: po.lines });
+  const key = (l) => [l.sku, l.qty, l.unit ?? "", l.unit_price ?? "", l.discount ?? "", l.vat_rate ?? ""].join("|");
+  // Each line as it was ordered: counted in its unit (none when it is the item's own), its discount when it has one.
+  const rows = po.lines.map((l) => ({ sku: l.sku, qty: l.unit_qty, unit: l.unit === l.base_unit ? "" : l.unit, unit_factor: l.unit_factor,
+    base_unit: l.base_unit, unit_price: l.unit_price ?? "", discount: discounted(l.discount) ? l.discount : "", vat_rate: l.vat_rate }));
+  const editor = lineEditor({ id: "po-edit-lines", columns: PO_LINE_COLUMNS(), rows });
+  const hasPrices = po.discount !== null && po.discount !== undefined;
   return recordForm({
     id: "po-edit",
     title: t("edit po"),
     fields: [
       { name: "expected_date", label: t("expected date"), type: "date", value: po.expected_date || "" },
+      hasPrices ? orderDiscountField(discounted(po.discount) ? po.discount : "") : null,
       { name: "note", label: t("note"), type: "textarea", value: po.note },
       editor.element,
-    ],
+    ].filter(Boolean),
     submit: (values) => {
-      const { lines, rows } = editor.read();
+      const { lines, rows: sent } = editor.read();
       const body = { version: po.version };
-      if (lines.map(key).join("\n") !== po.lines.map(key).join("\n")) body.lines = lines;
+      if (lines.map(key).join("\n") !== rows.map(key).join("\n")) body.lines = lines;
+      if (hasPrices && Number(values.discount || 0) !== Number(po.discount)) body.discount = values.discount || "0";
       if ((values.expected_date || "") !== (po.expected_date || "") && values.expected_date) body.expected_date = values.expected_date;
       if ((values.note || "") !== po.note) body.note = values.note || "";
-      return sending(sync.api(`/api/v1/purchase-orders/${enc(po.number)}`, { method: "PATCH", body }), rows);
+      return sending(sync.api(`/api/v1/purchase-orders/${enc(po.number)}`, { method: "PATCH", body }), sent);
     },
     saved,
     cancel,
@@ -553,12 +631,15 @@ async function purchaseOrder(here, panel, number) {
       version === 1 ? h("p", { class: "muted" }, t("first version")) : changeList(answer.changes_since_previous));
   };
   const billable = may("purchase.bill") && po.lines.some((l) => l.to_bill !== "0");
+  const packed = inPacks(po.lines);
+  const lineDiscounts = po.lines.some((l) => discounted(l.discount));
   const returnable = may("purchase.write") && po.lines.some((l) => l.may_return_rejected !== "0" || l.may_return_accepted !== "0");
   put(panel,
     back("purchase-orders"),
     heading(`${po.number} · ${po.supplier}`),
     facts([[t("status"), known("state", po.status), { "data-field": "status" }], [t("supplier"), link("partners", po.supplier)],
       [t("warehouse"), po.warehouse], [t("currency"), po.currency, { "data-field": "currency" }], ...inYuan(po),
+      discounted(po.discount) ? [t("order discount"), po.discount, { "data-field": "discount" }] : null,
       [t("expected"), po.expected_date, { "data-field": "expected_date" }],
       [t("note"), po.note, { "data-field": "note" }],
       [t("version"), po.version, { "data-field": "version" }], [t("approval roles"), po.approval_roles.map((r) => known("role", r)).join(" → ")],
@@ -578,10 +659,12 @@ async function purchaseOrder(here, panel, number) {
     printLink(`${path}/pdf`, t("print po")),
     editing,
     h("h4", {}, t("lines")),
-    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("received")), num(t("accepted")),
-      num(t("returned")), num(t("billed"))],
-    po.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), link("items", l.sku), named(l), num(l.qty), amount(l.unit_price),
-      num(l.vat_rate), amount(l.net), num(l.received), num(l.accepted), num(l.returned), num(l.billed)])), { id: "po-lines" }),
+    // Received, accepted, returned and billed count in the item's own unit, as the warehouse counts them.
+    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), ...(lineDiscounts ? [num(t("discount"))] : []), num(t("vat")), num(t("net")),
+      num(t("received")), num(t("accepted")), num(t("returned")), num(t("billed"))],
+    po.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line, "data-unit": l.unit }, [num(String(l.line)), link("items", l.sku), named(l),
+      qtyCell(l, packed), amount(l.unit_price), ...(lineDiscounts ? [num(l.discount)] : []), num(l.vat_rate), amount(l.net), num(l.received),
+      num(l.accepted), num(l.returned), num(l.billed)])), { id: "po-lines" }),
     totals(po),
     po.approvals.length ? [h("h4", {}, t("approvals")), grid([t("role"), t("decision"), t("comment"), t("version"), t("at")],
       po.approvals.map((a) => row({ class: a.void ? "void" : null, "data-approval": a.level }, [`${a.level} · ${known("role", a.role)} · ${a.user}`,
@@ -696,13 +779,14 @@ async function bills(here, panel, number, po) {
   }));
 }
 
+// A bill line's quantity and price count in its order line's unit (cartons, when the order counts in them).
 const BILL_LINE_COLUMNS = () => [
-  { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 }, { name: "unit_price", label: t("unit price"), inputmode: "decimal", size: 14 },
-  { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", size: 6 },
+  { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 }, { name: "unit", label: t("unit"), shown: (values) => values.unit_text },
+  { name: "unit_price", label: t("unit price"), inputmode: "decimal", size: 14 }, { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", size: 6 },
 ];
 
-/** A bill entered from its purchase order: a line for each order line with something received and not billed, at the
- *  order's price; the clerk types what the supplier's bill says. */
+/** A bill entered from its purchase order: a line for each order line with something received and not billed, counted in
+ *  the order line's unit at the order's price net of its discounts; the clerk types what the supplier's bill says. */
 async function billForm(here, panel, number) {
   const po = number && await load(here, panel, sync.api(`/api/v1/purchase-orders/${enc(number)}`));
   if (!po) return;
@@ -712,7 +796,8 @@ async function billForm(here, panel, number) {
     return l ? `${l.line} · ${l.sku} · ${named(l)}` : values.fixed;
   };
   const editor = lineEditor({ id: "bill-form-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: orderLine,
-    rows: open.map((l) => ({ fixed: l.line, qty: l.to_bill, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
+    rows: open.map((l) => ({ fixed: l.line, qty: inUnit(l.to_bill, l.unit_factor), unit_text: unitText(l.unit, l.unit_factor, l.base_unit),
+      unit_price: l.unit_price === null ? "" : netPrice(l.unit_price, l.discount, po.discount), vat_rate: l.vat_rate })) });
   put(panel, back("bills"), open.length ? recordForm({
     id: "bill-form",
     title: `${t("enter bill")} · ${po.number} · ${po.supplier} · ${po.currency}`,
@@ -743,7 +828,7 @@ async function billForm(here, panel, number) {
 
 function billEditForm(b, saved, cancel) {
   const editor = lineEditor({ id: "bill-edit-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: (values) => `${values.fixed} · ${values.sku}`,
-    rows: b.lines.map((l) => ({ fixed: l.po_line, sku: l.sku, qty: l.qty, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
+    rows: b.lines.map((l) => ({ fixed: l.po_line, sku: l.sku, qty: l.unit_qty, unit_text: l.unit, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
   return recordForm({
     id: "bill-edit",
     title: t("edit bill"),
@@ -791,6 +876,7 @@ async function bill(here, panel, number) {
     }
     if (showing(here)) await again();
   };
+  const packedBill = inPacks(b.lines);
   const issuesOf = (line) => b.match_issues.filter((i) => i.line === line.line).map((i) => said(i.message_zh, i.message_en)).join(" ");
   put(panel,
     back("bills"),
@@ -811,8 +897,9 @@ async function bill(here, panel, number) {
     editing,
     h("h4", {}, t("lines")),
     grid([num(t("line")), num(t("po line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax")), t("problem")],
-      b.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku, class: issuesOf(l) ? "pending" : null }, [num(String(l.line)), num(String(l.po_line)),
-        link("items", l.sku), num(l.qty), amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax), { text: issuesOf(l), wrap: true }])),
+      b.lines.map((l) => row({ "data-line": l.line, "data-sku": l.sku, "data-unit": l.unit, class: issuesOf(l) ? "pending" : null }, [num(String(l.line)),
+        num(String(l.po_line)), link("items", l.sku), qtyCell(l, packedBill), amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax),
+        { text: issuesOf(l), wrap: true }])),
       { id: "bill-lines" }),
     totals(b),
     b.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,

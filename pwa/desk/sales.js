@@ -129,10 +129,48 @@ const datalist = (id, rows, label) => h("datalist", { id }, rows.map((r) => h("o
 const warehouseField = (warehouses, value) => formField({ name: "warehouse", label: t("warehouse"), required: true, value: value ?? (warehouses.length === 1 ? warehouses[0].code : ""),
   options: [["", t("choose")], ...warehouses.map((w) => [w.code, `${w.code} · ${named(w)}`])] });
 
-/** The lines of a quote or order being written: SKU, quantity, price (proposed from the customer's price list) and VAT;
- *  rows added and removed. `customer()` names the customer whose list proposes the prices. */
-function lineEditor(initial, customer) {
+const discounted = (value) => Boolean(Number(value));
+/** What one unit is: "carton (12 pcs)"; the item's own unit as it is. */
+const unitText = (unit, factor, base) => (Number(factor || 1) !== 1 && base ? `${unit} (${factor} ${base})` : unit);
+
+/** The units an item's lines may count in, once per form: its own unit first, then the packs its barcodes name (a carton
+ *  of 12); a pack of one is the item's own unit by another name, so it is not offered. `items` already fetched are used
+ *  as they are. */
+function unitChoices(items = []) {
+  const unitsOf = (item) => {
+    const packs = new Map(item.barcodes.filter((b) => b.pack && b.pack !== item.unit && Number(b.qty) !== 1).map((b) => [b.pack, b.qty]));
+    return { unit: item.unit, packs: [...packs].map(([name, factor]) => ({ name, factor })) };
+  };
+  const known = new Map(items.filter((i) => i.barcodes).map((i) => [i.sku, Promise.resolve(unitsOf(i))]));
+  return (sku) => {
+    if (!known.has(sku)) {
+      known.set(sku, api(`/api/v1/items/${enc(sku)}`).then(unitsOf).catch(() => {
+        known.delete(sku);  // an unknown SKU: the server names it when the form is saved
+        return null;
+      }));
+    }
+    return known.get(sku);
+  };
+}
+
+/** The lines of a quote or order being written: SKU, quantity and the unit it counts in (the item's own or a pack), price
+ *  per that unit (proposed from the customer's price list), the line's discount and VAT; rows added and removed.
+ *  `customer()` names the customer whose list proposes the prices; `items`, those the form knows already. */
+function lineEditor(initial, customer, items = []) {
   const body = h("tbody");
+  const unitsOf = unitChoices(items);
+  /** Offer the units of the row's item once its SKU is known, keeping the one chosen when the item has it. */
+  const offerUnits = async (tr) => {
+    const select = tr.querySelector("[data-field=unit]");
+    const sku = tr.querySelector("[data-field=sku]").value.trim();
+    if (!sku) return;
+    const units = await unitsOf(sku);
+    if (!units || tr.querySelector("[data-field=sku]").value.trim() !== sku) return;
+    const chosen = select.value;
+    select.replaceChildren(h("option", { value: "" }, units.unit),
+      ...units.packs.map((p) => h("option", { value: p.name }, unitText(p.name, p.factor, units.unit))));
+    select.value = units.packs.some((p) => p.name === chosen) ? chosen : "";
+  };
   const renumber = () => [...body.rows].forEach((tr, i) => {
     tr.dataset.row = String(i + 1);
     tr.cells[0].textContent = String(i + 1);
@@ -140,8 +178,12 @@ function lineEditor(initial, customer) {
     tr.querySelector("[data-action=remove-line]").setAttribute("aria-label", `${t("remove line")} ${i + 1}`);
   });
   const propose = async (tr) => {
+    const asked = () => [tr.querySelector("[data-field=sku]").value.trim(), tr.querySelector("[data-field=qty]").value.trim() || "1",
+      tr.querySelector("[data-field=unit]").value, customer()].join("|");
+    const question = asked();
     const sku = tr.querySelector("[data-field=sku]").value.trim();
     const qty = tr.querySelector("[data-field=qty]").value.trim() || "1";
+    const unit = tr.querySelector("[data-field=unit]").value;
     const price = tr.querySelector("[data-field=unit_price]");
     const vat = tr.querySelector("[data-field=vat_rate]");
     const hint = tr.querySelector("[data-field=price-hint]");
@@ -149,16 +191,17 @@ function lineEditor(initial, customer) {
     if (!sku || !who || !may("prices.read")) return;
     let answer;
     try {
-      answer = await api(`/api/v1/customers/${enc(who)}/price`, { params: { sku, qty } });
+      answer = await api(`/api/v1/customers/${enc(who)}/price`, { params: { sku, qty, ...(unit ? { unit } : {}) } });
     } catch {
       hint.textContent = "";  // an unknown SKU or customer: the server says so when the form is saved
       return;
     }
+    if (asked() !== question) return;  // the line changed while the server was asked: a later answer is coming
     if (answer.unit_price === null) {
       hint.textContent = t("no list price");
       if (price.dataset.proposed) price.value = "";
     } else {
-      hint.textContent = `${t("list price")} ${money(answer.unit_price)}${answer.price_list ? ` (${answer.price_list})` : ""}`;
+      hint.textContent = `${t("list price")} ${money(answer.unit_price)}${answer.price_list ? ` (${answer.price_list})` : ""}${unit ? ` / ${unit}` : ""}`;
       if (!price.dataset.typed) {
         price.value = answer.unit_price;
         price.dataset.proposed = "1";
@@ -171,12 +214,20 @@ function lineEditor(initial, customer) {
     const tr = h("tr", { "data-row": "" },
       h("td", { class: "num" }),
       h("td", {}, h("input", { "data-field": "sku", "data-label": "sku", list: "sales-items", required: true, autocomplete: "off", value: line.sku ?? "", size: 10,
-        onchange: () => propose(tr) })),
+        onchange: async () => {
+          await offerUnits(tr);
+          propose(tr);
+        } })),
       h("td", {}, h("input", { "data-field": "qty", "data-label": "qty", inputmode: "decimal", required: true, autocomplete: "off", value: line.qty ?? "", size: 6,
         onchange: () => propose(tr) })),
+      // Quantity and price count in the unit chosen; empty is the item's own.
+      h("td", {}, h("select", { "data-field": "unit", "data-label": "unit", onfocus: () => offerUnits(tr), onchange: () => propose(tr) },
+        h("option", { value: "" }, line.base_unit || t("item unit")),
+        line.unit ? h("option", { value: line.unit, selected: true }, unitText(line.unit, line.unit_factor, line.base_unit)) : null)),
       h("td", {}, h("input", { "data-field": "unit_price", "data-label": "price", inputmode: "decimal", autocomplete: "off", value: line.unit_price ?? "", size: 8,
         placeholder: t("from price list"), oninput: typed, "data-typed": line.unit_price ? "1" : null }),
       h("small", { class: "muted", "data-field": "price-hint" })),
+      h("td", {}, h("input", { "data-field": "discount", "data-label": "discount", inputmode: "decimal", autocomplete: "off", value: line.discount ?? "", size: 5 })),
       h("td", {}, h("select", { "data-field": "vat_rate", "data-label": "vat", onchange: typed, "data-typed": line.vat_rate ? "1" : null },
         h("option", { value: "" }, t("item rate")), VAT_RATES.map((r) => h("option", { value: r, selected: line.vat_rate === r }, `${r} %`)))),
       h("td", {}, h("button", { type: "button", "data-action": "remove-line", onclick: () => {
@@ -187,6 +238,7 @@ function lineEditor(initial, customer) {
       } }, "✕")));
     body.append(tr);
     renumber();
+    if (line.sku) offerUnits(tr);
     return tr;
   };
   const addButton = h("button", { type: "button", "data-action": "add-line", onclick: () => add().querySelector("[data-field=sku]").focus() }, t("add line"));
@@ -194,7 +246,7 @@ function lineEditor(initial, customer) {
   const element = h("div", { class: "line-editor", id: "line-editor", role: "group", "aria-labelledby": "line-editor-title" },
     h("h4", { id: "line-editor-title" }, t("lines")),
     scroller(h("table", {},
-      h("thead", {}, h("tr", {}, [num(t("line")), t("sku"), t("qty"), t("price"), t("vat"), ""].map((c) => h("th", { scope: "col", class: c?.num ? "num" : null }, c?.text ?? c)))),
+      h("thead", {}, h("tr", {}, [num(t("line")), t("sku"), t("qty"), t("unit"), t("price"), t("discount"), t("vat"), ""].map((c) => h("th", { scope: "col", class: c?.num ? "num" : null }, c?.text ?? c)))),
       body)),
     h("p", {}, addButton));
   const values = () => [...body.rows].map((tr) => {
@@ -202,13 +254,13 @@ function lineEditor(initial, customer) {
     for (const input of tr.querySelectorAll("[data-field]:is(input, select)")) if (input.value.trim()) line[input.dataset.field] = input.value.trim();
     return line;
   });
-  /** Mark the line a refusal is about ($.lines[1].qty, or the SKU the server names) after the form has said it. */
+  /** Mark the line a refusal is about ($.lines[1].qty, lines[0].unit, or the SKU the server names) after the form has said it. */
   const mark = (error) => setTimeout(() => {
     const details = error?.body?.details || {};
-    const key = String(details.errors?.[0]?.key || "");
+    const key = String(details.errors?.[0]?.key || details.field || "");
     const at = /lines\[(\d+)\](?:\.(\w+))?/.exec(key);
     const tr = at ? body.rows[Number(at[1])] : [...body.rows].find((r) => details.sku && r.querySelector("[data-field=sku]").value.trim() === details.sku);
-    const input = tr?.querySelector(`[data-field=${at?.[2] || (details.field ?? "sku")}]`) || tr?.querySelector("[data-field=sku]");
+    const input = (at?.[2] && tr?.querySelector(`[data-field="${at[2]}"]`)) || tr?.querySelector("[data-field=sku]");
     if (input) {
       input.setAttribute("aria-invalid", "true");
       input.focus();
@@ -217,17 +269,36 @@ function lineEditor(initial, customer) {
   return { element, values, mark, proposeAll: () => [...body.rows].forEach(propose) };
 }
 
+/** The document's discount (整单折扣): per cent off every line, on top of the line's own. */
+const orderDiscountField = (value = "") => formField({ name: "discount", label: t("order discount"), inputmode: "decimal", size: 6, value,
+  hint: t("discount hint") });
+
+/** Whether a document's lines count anything in packs: then each line names its unit. */
+const inPacks = (lines) => lines.some((l) => Number(l.unit_factor || 1) !== 1);
+
+/** A line's quantity in the unit it counts in, named when `named`, with what a pack of them is in the item's own unit when
+ *  the line says it ("10 carton = 120 pcs"); a document all in the items' own units shows its figures as before. */
+function qtyCell(line, named) {
+  if (!named) return num(line.qty);
+  const base = Number(line.unit_factor) !== 1 && line.base_unit ? h("small", { class: "base-qty", "data-field": "base-qty" }, `= ${line.qty} ${line.base_unit}`) : null;
+  return num([`${line.unit_qty} ${line.unit}`, base]);
+}
+
+/** A document's discount among its facts, when it has one. */
+const discountFact = (doc) => (discounted(doc.discount) ? [t("order discount"), doc.discount, { "data-field": "discount" }] : null);
+
 /** A new quote or order: customer, warehouse, the document's own fields, and its lines. */
 async function documentForm(here, panel, { section, id, title, label, extra, post, open }) {
   const known_ = await load(here, panel, choices());
   if (!known_) return;
-  const editor = lineEditor([], () => form.querySelector("[name=customer]").value.trim());
+  const editor = lineEditor([], () => form.querySelector("[name=customer]").value.trim(), known_.items);
   const form = recordForm({
     id, title, label,
     fields: [
       formField({ name: "customer", label: t("customer"), required: true, list: "sales-customers" }),
       warehouseField(known_.warehouses),
       ...extra,
+      orderDiscountField(),
       formField({ name: "note", label: t("note"), type: "textarea" }),
     ],
     submit: async (values) => {
@@ -277,20 +348,22 @@ async function quotes(here, panel, number) {
 async function quote(here, panel, number) {
   const q = await load(here, panel, api(`/api/v1/quotes/${enc(number)}`));
   if (!q) return;
+  const packed = inPacks(q.lines);
+  const lineDiscounts = q.lines.some((l) => discounted(l.discount));
   put(panel,
     back("quotes"),
     h("h3", {}, `${q.number} · ${q.customer}`),
     facts([[t("status"), known("state", q.status), { "data-field": "status" }], [t("customer"), link("partners", q.customer)], [t("warehouse"), q.warehouse],
-      [t("valid until"), q.valid_until], [t("note"), q.note], [t("version"), q.version],
+      discountFact(q), [t("valid until"), q.valid_until], [t("note"), q.note], [t("version"), q.version],
       q.sales_order ? [t("sales order"), link("sales-orders", q.sales_order), { "data-field": "sales-order" }] : null]),
     documentActions(q, {
       path: `/api/v1/quotes/${enc(q.number)}`,
       done: (answer, action) => (action === "accept" ? go(`#/office/sales-orders/${enc(answer.number)}`) : redraw()),
     }),
     h("h4", {}, t("lines")),
-    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net"))],
-      q.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), link("items", l.sku), named(l), num(l.qty), amount(l.unit_price),
-        num(l.vat_rate), amount(l.net)])), { id: "quote-lines" }),
+    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), ...(lineDiscounts ? [num(t("discount"))] : []), num(t("vat")), num(t("net"))],
+      q.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line, "data-unit": l.unit }, [num(String(l.line)), link("items", l.sku), named(l),
+        qtyCell(l, packed), amount(l.unit_price), ...(lineDiscounts ? [num(l.discount)] : []), num(l.vat_rate), amount(l.net)])), { id: "quote-lines" }),
     totals(q),
     history("quote", q.number));
 }
@@ -341,6 +414,12 @@ async function salesOrder(here, panel, number) {
     } catch (error) {
       button.disabled = false;
       fail(error);
+      if (error.body?.error === "below_cost") {
+        put(notice, h("section", { class: "below-cost-notice", id: "below-cost-refusal", role: "alert", "aria-labelledby": "below-cost-refusal-title" },
+          h("h4", { id: "below-cost-refusal-title", tabindex: "-1" }, t("below cost refused")),
+          h("p", { "data-field": "message" }, said(error))));
+        return notice.querySelector("h4").focus();
+      }
       if (error.body?.error !== "credit_limit_exceeded") return put(notice, h("p", { class: "form-error", role: "alert" }, said(error)));
       put(notice, h("section", { class: "credit-hold", id: "credit-refusal", role: "alert", "aria-labelledby": "credit-refusal-title" },
         h("h4", { id: "credit-refusal-title", tabindex: "-1" }, t("credit hold")),
@@ -366,24 +445,39 @@ async function salesOrder(here, panel, number) {
   };
   const edit = () => editOrder(here, editing, so, path);
   const returnable = so.lines.some((l) => Number(l.returnable) > 0) && may("sales.write");
+  const packed = inPacks(so.lines);
+  const lineDiscounts = so.lines.some((l) => discounted(l.discount));
+  // A draft selling below cost says so before anyone confirms it: only an administrator may.
+  const low = so.status === "draft" ? so.lines.filter((l) => l.below_cost) : [];
+  const belowCost = low.length ? h("section", { class: "below-cost-notice", id: "below-cost-warning", "aria-labelledby": "below-cost-title" },
+    h("h4", { id: "below-cost-title" }, t("below cost title")),
+    h("p", { "data-field": "lines" }, `${t("below cost lines")} ${low.map((l) => t("below cost line").replace("{n}", l.line).replace("{sku}", l.sku)).join(", ")}`),
+    h("p", { "data-field": "who-confirms" }, t(may("sales.below_cost") ? "below cost you may" : "below cost admin only"))) : null;
   put(panel,
     back("sales-orders"),
     h("h3", {}, `${so.number} · ${so.customer}`),
     facts([[t("status"), known("state", so.status), { "data-field": "status" }], [t("customer"), link("partners", so.customer)],
       [t("warehouse"), so.warehouse], [t("ship to"), so.ship_to], [t("note"), so.note], [t("version"), so.version], [t("created"), when(so.created_at)],
+      discountFact(so),
       so.credit_released_by ? [t("credit released by"), `${so.credit_released_by}: ${so.credit_release_reason}`, { "data-field": "credit-released" }] : null,
+      so.below_cost_confirmed_by ? [t("below cost confirmed by"), so.below_cost_confirmed_by, { "data-field": "below-cost-confirmed" }] : null,
       so.backorder_of ? [t("backorder of"), link("sales-orders", so.backorder_of), { "data-field": "backorder-of" }] : null,
       so.backorders.length ? [t("backorders"), list(so.backorders, "sales-orders"), { "data-field": "backorders" }] : null]),
     documentActions(so, { path, ask: { "credit-release": "reason", cancel: "reason" }, run: { confirm, invoice, edit }, done: redraw }),
     returnable ? h("p", {}, h("a", { href: `#/office/returns/new/${enc(so.number)}`, "data-action": "new-return" }, t("new return"))) : null,
     SHIPPED_STATES.includes(so.status) ? printLink(`${path}/delivery-note.pdf`, t("print delivery note")) : null,
+    belowCost,
     notice,
     editing,
     h("h4", {}, t("lines")),
-    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), num(t("net")), num(t("reserved")), num(t("picked")), num(t("shipped")),
-      num(t("invoiced")), num(t("returned")), num(t("backordered")), num(t("cancelled"))],
-    so.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), link("items", l.sku), named(l), num(l.qty), amount(l.unit_price),
-      amount(l.net), num(l.reserved), num(l.picked), num(l.shipped), num(l.invoiced), num(l.returned), num(l.backordered), num(l.cancelled)])),
+    // Reserved, picked, shipped and what follows count in the item's own unit, as the warehouse counts them.
+    grid([num(t("line")), t("sku"), t("name"), num(t("qty")), num(t("price")), ...(lineDiscounts ? [num(t("discount"))] : []), num(t("net")),
+      num(t("reserved")), num(t("picked")), num(t("shipped")), num(t("invoiced")), num(t("returned")), num(t("backordered")), num(t("cancelled"))],
+    so.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line, "data-unit": l.unit, class: low.includes(l) ? "below-cost" : null },
+      [num(String(l.line)), link("items", l.sku),
+        low.includes(l) ? h("span", {}, named(l), " ", h("strong", { class: "below-cost-mark", "data-field": "below-cost" }, `⚠ ${t("below cost")}`)) : named(l),
+        qtyCell(l, packed), amount(l.unit_price), ...(lineDiscounts ? [num(l.discount)] : []), amount(l.net), num(l.reserved), num(l.picked), num(l.shipped),
+        num(l.invoiced), num(l.returned), num(l.backordered), num(l.cancelled)])),
     { id: "so-lines" }),
     totals(so),
     so.packages.length ? [h("h4", {}, t("packages")), grid([t("sscc"), num(t("weight")), t("contents")],
@@ -424,15 +518,23 @@ async function orderDocuments(here, element, so) {
 
 /** Change an order while the server allows: only what was changed is sent, so a frozen field is refused by name. */
 function editOrder(here, element, so, path) {
-  const initial = so.lines.map((l) => ({ sku: l.sku, qty: l.qty, ...(l.unit_price === null ? {} : { unit_price: l.unit_price }), vat_rate: l.vat_rate }));
-  const editor = lineEditor(initial, () => so.customer);
+  // Each line as the editor reads it back (its fields in the editor's order): counted in its unit, none when that is the
+  // item's own; its discount when it has one.
+  const initial = so.lines.map((l) => ({ sku: l.sku, qty: l.unit_qty, ...(l.unit && l.unit !== l.base_unit ? { unit: l.unit } : {}),
+    ...(l.unit_price === null ? {} : { unit_price: l.unit_price }), ...(discounted(l.discount) ? { discount: l.discount } : {}), vat_rate: l.vat_rate }));
+  const shown = so.lines.map((l, i) => ({ ...initial[i], base_unit: l.base_unit, unit_factor: l.unit_factor }));
+  const editor = lineEditor(shown, () => so.customer);
+  const hasPrices = so.discount !== null && so.discount !== undefined;
   const form = recordForm({
     id: "so-edit-form", title: t("edit sales order"),
-    fields: [formField({ name: "ship_to", label: t("ship to"), value: so.ship_to }), formField({ name: "note", label: t("note"), type: "textarea", value: so.note })],
+    fields: [formField({ name: "ship_to", label: t("ship to"), value: so.ship_to }),
+      hasPrices ? orderDiscountField(discounted(so.discount) ? so.discount : "") : null,
+      formField({ name: "note", label: t("note"), type: "textarea", value: so.note })].filter(Boolean),
     submit: async (values) => {
       const body = { version: so.version };
       if ((values.ship_to ?? "") !== so.ship_to) body.ship_to = values.ship_to ?? "";
       if ((values.note ?? "") !== so.note) body.note = values.note ?? "";
+      if (hasPrices && Number(values.discount ?? 0) !== Number(so.discount)) body.discount = values.discount ?? "0";
       const lines = editor.values();
       if (JSON.stringify(lines) !== JSON.stringify(initial)) body.lines = lines;
       try {
@@ -569,9 +671,11 @@ async function invoice(here, panel, number) {
     inv.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
     printLink(`/api/v1/invoices/${enc(inv.number)}/pdf`, t(inv.kind === "credit_note" ? "print credit note" : "print invoice")),
     inv.lines.length ? [h("h4", {}, t("lines")),  // an opening invoice has none: only what was still open of it
+      // Counted in the order line's unit, at its price net of the order's discounts.
       grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],
-        inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line }, [num(String(l.line)), num(String(l.order_line)), link("items", l.sku), num(l.qty),
-          amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax)])), { id: "invoice-lines" })] : null,
+        inv.lines.map((l) => row({ "data-sku": l.sku, "data-line": l.line, "data-unit": l.unit }, [num(String(l.line)), num(String(l.order_line)),
+          link("items", l.sku), qtyCell(l, inPacks(inv.lines)), amount(l.unit_price), num(l.vat_rate), amount(l.net), amount(l.tax)])),
+        { id: "invoice-lines" })] : null,
     totals(inv),
     history("invoice", inv.number));
 }
