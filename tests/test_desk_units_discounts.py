@@ -147,6 +147,40 @@ def test_a_bill_for_cartons_is_entered_in_cartons_at_the_orders_net_price(browse
 
 
 @browser_test
+def test_five_pens_received_of_a_carton_line_are_billed_in_pieces_at_the_cartons_net_price(browser, client, live_server, trade, db):
+    purchaser, warehouse = trade["purchaser"], trade["warehouse"]
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "discount": "2", "lines": [
+        {"sku": "PEN", "qty": "1", "unit": "carton", "unit_price": "100", "discount": "5"}]}, expect=201)
+    number = po["number"]
+    po = purchaser.post(f"/api/v1/purchase-orders/{number}/submit", {"version": po["version"]})
+    if po["status"] == "pending":
+        trade["approver"].post(f"/api/v1/purchase-orders/{number}/approve", {"version": po["version"]})
+    grn = warehouse.post("/api/v1/receipts", {"po": number}, expect=201)["number"]
+    warehouse.post(f"/api/v1/receipts/{grn}/lines", {"sku": "PEN", "qty": "5"}, expect=201)
+    warehouse.post(f"/api/v1/receipts/{grn}/complete", {"lines": [{"line": 1, "accepted": "5"}]})
+    context, page = open_desk(browser, live_server, "clerk")
+    try:
+        visit(page, f"#/office/purchase-orders/{number}", "#po-lines tr[data-sku=PEN]")
+        page.get_by_role("button", name="Enter a bill").click()
+        form = page.locator("#bill-form")
+        # Five pens are not a whole number of cartons: the line is offered in pieces, at 93.10 / 12 a piece.
+        assert (form.get_by_label("Quantity · Line 1").input_value(), form.get_by_label("Unit price · Line 1").input_value()) == ("5", "7.758333")
+        assert form.locator("tr[data-row='0'] [data-field=unit]").inner_text() == "pcs"
+        form.get_by_role("button", name="Create").click()
+        status_shows(page, "Draft")
+        bill = page.locator("#app h3").inner_text().split(" · ")[0]
+        page.get_by_role("button", name="Post").click()
+        status_shows(page, "Posted")
+        assert page.locator("#bill-issues").count() == 0
+    finally:
+        context.close()
+    posted = trade["finance"].get(f"/api/v1/bills/{bill}")
+    assert (posted["subtotal"], [(line["qty"], line["unit"]) for line in posted["lines"]]) == ("38.79", [("5", "pcs")])
+    assert trade["finance"].account("220202") == "-100"  # only the 50 pens the fixture took in without an order
+    books_are_sound(trade["admin"], db)
+
+
+@browser_test
 def test_an_order_selling_below_cost_warns_the_salesperson_is_refused_and_an_administrator_confirms_it(browser, client, live_server, trade):
     quote = trade["sales"].post("/api/v1/quotes", {"customer": "CUS1", "warehouse": "WH1", "discount": "3", "lines": [
         {"sku": "PEN", "qty": "5", "unit": "carton", "unit_price": "110", "discount": "4"}, {"sku": "PEN", "qty": "3", "unit_price": "12"}]}, expect=201)

@@ -176,3 +176,29 @@ def test_a_carton_returned_after_payment_is_credited_at_its_discounted_price_and
     assert [(r["document"], r["total_open"]) for r in rows] == [(later["number"], "189.16")]
     assert finance.account("1122") == "189.16"
     books_are_sound(finance, world)
+
+
+def test_part_of_a_carton_received_is_billed_in_pieces_at_the_cartons_price(client, world, as_role):
+    admin, purchaser, approver = Api(client, as_role("admin")), Api(client, as_role("purchaser")), Api(client, as_role("approver"))
+    warehouse, finance = Api(client, as_role("warehouse")), Api(client, as_role("finance"))
+    supplier_and_dock(admin)
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "discount": "2",
+                                                    "lines": [{"sku": "PEN", "qty": "2", "unit": "carton", "unit_price": "100", "discount": "5"}]}, expect=201)
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    if po["status"] == "pending":
+        po = approver.post(f"/api/v1/purchase-orders/{po['number']}/approve", {"version": po["version"]})
+    grn = warehouse.post("/api/v1/receipts", {"po": po["number"]}, expect=201)
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/lines", {"sku": "PEN", "qty": "5"}, expect=201)
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/complete")
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/lines/1/inspect", {"accepted": "5"})
+    assert finance.account("220202") == "-38.79"  # 5 × 93.10 / 12
+
+    # Five pens are not a whole number of cartons: in cartons the bill is refused, naming the quantity; in pieces it is taken.
+    refused = client.post("/api/v1/bills", headers=finance.headers, json={"po": po["number"], "lines": [{"line": 1, "qty": "0.4167", "unit_price": "93.1"}]})
+    assert refused.status_code == 422 and refused.json()["details"]["field"] == "lines[0].qty", refused.text
+    bill = finance.post("/api/v1/bills", {"po": po["number"], "lines": [{"line": 1, "qty": "5", "unit": "pcs", "unit_price": "7.758333"}]}, expect=201)
+    line = bill["lines"][0]
+    assert (line["qty"], line["unit"], line["unit_qty"], line["net"], bill["total"]) == ("5", "pcs", "5", "38.79", "43.83")
+    assert finance.post(f"/api/v1/bills/{bill['number']}/post", {})["status"] == "posted"
+    assert finance.account("220202") == "0" and finance.account("2202") == "-43.83"
+    books_are_sound(finance, world)

@@ -779,9 +779,12 @@ async function bills(here, panel, number, po) {
   }));
 }
 
-// A bill line's quantity and price count in its order line's unit (cartons, when the order counts in them).
+// A bill line's quantity and price count in its order line's unit (cartons, when the order counts in them), or in the
+// item's own unit when what is left to bill is not a whole number of them (5 pens of a carton line): that unit is sent.
 const BILL_LINE_COLUMNS = () => [
-  { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 }, { name: "unit", label: t("unit"), shown: (values) => values.unit_text },
+  { name: "qty", label: t("qty"), inputmode: "decimal", size: 8 },
+  { name: "unit", label: t("unit"), shown: (values) => [values.unit_text,
+    values.unit ? h("input", { type: "hidden", "data-name": "unit", "data-label": t("unit"), value: values.unit }) : null] },
   { name: "unit_price", label: t("unit price"), inputmode: "decimal", size: 14 }, { name: "vat_rate", label: t("vat rate"), inputmode: "decimal", size: 6 },
 ];
 
@@ -796,8 +799,16 @@ async function billForm(here, panel, number) {
     return l ? `${l.line} · ${l.sku} · ${named(l)}` : values.fixed;
   };
   const editor = lineEditor({ id: "bill-form-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: orderLine,
-    rows: open.map((l) => ({ fixed: l.line, qty: inUnit(l.to_bill, l.unit_factor), unit_text: unitText(l.unit, l.unit_factor, l.base_unit),
-      unit_price: l.unit_price === null ? "" : netPrice(l.unit_price, l.discount, po.discount), vat_rate: l.vat_rate })) });
+    rows: open.map((l) => {
+      const price = l.unit_price === null ? "" : netPrice(l.unit_price, l.discount, po.discount);
+      const counted = Number(l.to_bill) / Number(l.unit_factor || 1);
+      if (Math.abs(counted * 10000 - Math.round(counted * 10000)) < 1e-6) {
+        return { fixed: l.line, qty: inUnit(l.to_bill, l.unit_factor), unit_text: unitText(l.unit, l.unit_factor, l.base_unit), unit_price: price,
+          vat_rate: l.vat_rate };
+      }
+      return { fixed: l.line, qty: l.to_bill, unit: l.base_unit, unit_text: l.base_unit, vat_rate: l.vat_rate,
+        unit_price: price === "" ? "" : figure(Number(price) / Number(l.unit_factor || 1)) };
+    }) });
   put(panel, back("bills"), open.length ? recordForm({
     id: "bill-form",
     title: `${t("enter bill")} · ${po.number} · ${po.supplier} · ${po.currency}`,
@@ -828,7 +839,7 @@ async function billForm(here, panel, number) {
 
 function billEditForm(b, saved, cancel) {
   const editor = lineEditor({ id: "bill-edit-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: (values) => `${values.fixed} · ${values.sku}`,
-    rows: b.lines.map((l) => ({ fixed: l.po_line, sku: l.sku, qty: l.unit_qty, unit_text: l.unit, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
+    rows: b.lines.map((l) => ({ fixed: l.po_line, sku: l.sku, qty: l.unit_qty, unit: l.unit, unit_text: l.unit, unit_price: l.unit_price ?? "", vat_rate: l.vat_rate })) });
   return recordForm({
     id: "bill-edit",
     title: t("edit bill"),

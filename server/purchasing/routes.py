@@ -75,7 +75,7 @@ def _lines(data: Any) -> list[services.LineIn]:
 
 
 def _bill_lines(data: Any) -> list[services.BillLineIn]:
-    return [services.BillLineIn(line=line.line, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate) for line in data]
+    return [services.BillLineIn(line=line.line, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate, unit=line.unit) for line in data]
 
 
 def _decisions(data: Any) -> list[services.Decision]:

@@ -301,12 +301,13 @@ class ReceiptPage(Out):
 
 
 class BillLineCreate(Struct):
-    """A billed line of the order: `qty` and `unit_price` count in the order line's unit."""
+    """A billed line of the order: `qty` and `unit_price` count in `unit`, by default the order line's."""
 
     line: Lines
     qty: Quantity
     unit_price: Price
     vat_rate: VatRate | None = None
+    unit: UnitName | None = None
 
 
 class BillCreate(Struct):

@@ -19,15 +19,16 @@ from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
 from server.documents.lines import (
+    PRICE_PLACES,
     DocumentUnit,
     at_line,
     base_price,
+    document_unit,
     line_amounts,
     line_price,
     line_qty,
     line_vat,
     replace_lines,
-    unit_price_of,
 )
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference
@@ -49,9 +50,10 @@ BILL_PRICE_TOLERANCE = Decimal("0.01")  # a bill's unit price may differ from th
 @dataclasses.dataclass(frozen=True)
 class BillLineIn:
     line: int  # the purchase order's line number
-    qty: object  # in the order line's unit, as unit_price
+    qty: object  # in `unit`, as unit_price
     unit_price: object
     vat_rate: object | None = None
+    unit: str | None = None  # by default the order line's (cartons); the item's own unit bills part of a carton
 
 
 def _bill_lines(session: Session, po: PurchaseOrder, lines: Sequence[BillLineIn]) -> list[BillLine]:
@@ -66,11 +68,12 @@ def _bill_lines(session: Session, po: PurchaseOrder, lines: Sequence[BillLineIn]
                                field=f"lines[{n - 1}].line")
         item = session.get_one(Item, po_line.item_id)
         with at_line(n - 1):
-            qty = line_qty(entry.qty, item, DocumentUnit(po_line.uom, po_line.uom_factor))
+            unit = document_unit(session, item, entry.unit) if entry.unit else DocumentUnit(po_line.uom, po_line.uom_factor)
+            qty = line_qty(entry.qty, item, unit)
             price = line_price(entry.unit_price)
             rate = line_vat(entry.vat_rate, item) if entry.vat_rate is not None else po_line.vat_rate
-        net, tax = line_amounts(qty, price / po_line.uom_factor, rate)
-        out.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=item.id, qty=qty, uom=po_line.uom, uom_factor=po_line.uom_factor,
+        net, tax = line_amounts(qty, price / unit.factor, rate)
+        out.append(BillLine(line_no=n, po_line_id=po_line.id, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor,
                             unit_price=price, vat_rate=rate, net=net, tax=tax))
     return out
 
@@ -153,7 +156,7 @@ def match_bill(session: Session, bill: Bill) -> list[dict[str, Any]]:
                 "message_en": f"Line {line.line_no} ({sku}) bills {fmt(billing[po_line.id])}, but only {fmt(open_qty)} was received, accepted and not yet billed.",
                 "message_zh": f"第 {line.line_no} 行（{sku}）开票 {fmt(billing[po_line.id])}，但已收货合格且未开票的只有 {fmt(open_qty)}。",
             })
-        ordered = unit_price_of(po_line)  # net of the order's discounts, per the order line's unit
+        ordered = (base_price(po_line) * line.uom_factor).quantize(PRICE_PLACES)  # net of the order's discounts, per the bill line's unit
         if abs(line.unit_price - ordered) > ordered * BILL_PRICE_TOLERANCE:
             issues.append({
                 "line": line.line_no, "sku": sku, "kind": "price", "billed": fmt(line.unit_price), "expected": fmt(ordered),
