@@ -153,3 +153,39 @@ def test_a_clerk_applies_a_debit_note_left_over_to_the_suppliers_next_bill(brows
         clerk.close()
     assert finance.get(f"/api/v1/bills/{bill['number']}")["open"] == "113"
     books_are_sound(finance, world)
+
+
+@browser_test
+def test_phones_go_back_to_the_supplier_by_their_serial_numbers(browser, client, live_server, as_role, world):
+    admin = Api(client, as_role("admin"))
+    supplier_and_dock(admin)
+    add_user(world, "buyer", ["purchaser"], ["WH1"])
+    purchaser, approver = Api(client, as_role("purchaser", ("WH1",))), Api(client, as_role("approver", ("WH1",)))
+    warehouse = Api(client, as_role("warehouse", ("WH1",)))
+    po = purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP1", "warehouse": "WH1", "lines": [{"sku": "PHONE", "qty": "3", "unit_price": "900"}]},
+                        expect=201)
+    po = purchaser.post(f"/api/v1/purchase-orders/{po['number']}/submit", {"version": po["version"]})
+    if po["status"] == "pending":
+        approver.post(f"/api/v1/purchase-orders/{po['number']}/approve", {"version": po["version"]})
+    grn = warehouse.post("/api/v1/receipts", {"po": po["number"]}, expect=201)
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/lines", {"sku": "PHONE", "qty": "3", "serials": ["IMEI-1", "IMEI-2", "IMEI-3"]}, expect=201)
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/complete")
+    warehouse.post(f"/api/v1/receipts/{grn['number']}/lines/1/inspect", {"accepted": "3"})
+    task = warehouse.get("/api/v1/putaway-tasks", receipt=grn["number"])["items"][0]
+    warehouse.post(f"/api/v1/putaway-tasks/{task['id']}/confirm", {"location": "B2"})
+    context, page = open_desk(browser, live_server, "buyer")
+    try:
+        visit(page, f"#/office/purchase-returns/new/{po['number']}", "#purchase-return-candidates")
+        form = page.locator("#purchase-return-form")
+        # Two phones named, the quantity left empty: two go back, those two.
+        form.get_by_label("Serials PHONE B2").fill("IMEI-3, IMEI-1")
+        form.get_by_label("Reason PHONE B2").fill("dead on arrival")
+        form.get_by_role("button", name="Create the purchase return").click()
+        page.locator("#purchase-return-lines").wait_for()
+        number = page.locator("#app h3").inner_text().split(" · ")[0]
+    finally:
+        context.close()
+    rma = warehouse.get(f"/api/v1/purchase-returns/{number}")
+    assert [(line["qty"], sorted(line["serials"])) for line in rma["lines"]] == [("2", ["IMEI-1", "IMEI-3"])]
+    warehouse.post(f"/api/v1/purchase-returns/{number}/ship", {"version": rma["version"]})
+    assert warehouse.stock("PHONE", "B2") == ("1", "0")

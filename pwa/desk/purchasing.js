@@ -77,6 +77,7 @@ const { t, known, stateOptions } = deskTexts({
   "record payment": ["登记付款", "Record a payment"],
   dock: ["收货区", "Dock"],
   serials: ["序列号", "Serials"],
+  "serials hint": ["SN1 SN2 …（数量即个数）", "SN1 SN2 … (the quantity is how many)"],
   rejected: ["拒收", "Rejected"],
   inspection: ["质检", "Inspection"],
   "qc note": ["质检说明", "Inspection note"],
@@ -952,11 +953,14 @@ async function purchaseReturns(here, panel, number, po) {
  *  goods in quarantine from what inspection rejected, the rest from what it accepted. */
 async function returnCandidates(here, into, po) {
   const lines = po.lines.filter((l) => l.may_return_rejected !== "0" || l.may_return_accepted !== "0");
-  const stock = await Promise.all(lines.map((l) => sync.api("/api/v1/stock/balances", { params: { sku: l.sku, warehouse: po.warehouse, limit: 500 } })
-    .catch(() => ({ items: [] }))));
+  const [stock, items] = await Promise.all([
+    Promise.all(lines.map((l) => sync.api("/api/v1/stock/balances", { params: { sku: l.sku, warehouse: po.warehouse, limit: 500 } })
+      .catch(() => ({ items: [] })))),
+    Promise.all(lines.map((l) => sync.api(`/api/v1/items/${enc(l.sku)}`).catch(() => null))),
+  ]);
   if (!showing(here)) return [];
   return lines.flatMap((l, i) => stock[i].items.filter((b) => Number(b.qty) > 0)
-    .map((b) => ({ line: l, place: b, may: b.quarantine ? l.may_return_rejected : l.may_return_accepted }))
+    .map((b) => ({ line: l, place: b, may: b.quarantine ? l.may_return_rejected : l.may_return_accepted, serial: items[i]?.tracking === "serial" }))
     .filter((c) => c.may !== "0"));
 }
 
@@ -972,12 +976,16 @@ async function newPurchaseReturn(here, panel, number) {
     if (!po) return;
     shown = po;
     candidates = await returnCandidates(here, choice, po);
+    const serials = candidates.some((c) => c.serial);
     put(choice, candidates.length ? grid([num(t("po line")), t("sku"), t("name"), t("pool"), t("where now"), t("lot"), num(t("on hand")), num(t("may return")),
-      t("qty to return"), t("reason")],
+      t("qty to return"), ...(serials ? [t("serials")] : []), t("reason")],
     candidates.map((c, i) => row({ "data-line": c.line.line, "data-sku": c.line.sku, "data-location": c.place.location }, [num(String(c.line.line)), c.line.sku,
       named(c.line), t(c.place.quarantine ? "from quarantine" : "from stock"), c.place.location, c.place.lot || "", num(c.place.qty), num(c.may),
       h("input", { name: `qty-${i}`, inputmode: "decimal", size: 6, autocomplete: "off",
         "aria-label": `${t("qty to return")} ${c.line.sku} ${c.place.location}${c.place.lot ? ` ${c.place.lot}` : ""}` }),
+      // A serial-numbered item goes back by its serials: the quantity is how many are named.
+      ...(serials ? [c.serial ? h("input", { name: `serials-${i}`, size: 18, autocomplete: "off", placeholder: t("serials hint"),
+        "aria-label": `${t("serials")} ${c.line.sku} ${c.place.location}` }) : ""] : []),
       h("input", { name: `reason-${i}`, maxlength: 200, autocomplete: "off", "aria-label": `${t("reason")} ${c.line.sku} ${c.place.location}` })])),
     { id: "purchase-return-candidates" }) : h("p", { class: "muted" }, t("nothing to return")));
   };
@@ -989,9 +997,12 @@ async function newPurchaseReturn(here, panel, number) {
       formField({ name: "note", label: t("note"), type: "textarea" })],
     submit: async (values) => {
       await showLines();
-      const lines = candidates.map((c, i) => ({ c, qty: choice.querySelector(`[name=qty-${i}]`)?.value.trim(), reason: choice.querySelector(`[name=reason-${i}]`)?.value.trim() }))
-        .filter((x) => x.qty).map(({ c, qty, reason }) => ({ line: c.line.line, qty, location: c.place.location, ...(c.place.lot ? { lot: c.place.lot } : {}),
-          ...(reason ? { reason } : {}) }));
+      const field = (name, i) => choice.querySelector(`[name=${name}-${i}]`)?.value.trim() || "";
+      const lines = candidates.map((c, i) => {
+        const serials = field("serials", i).split(/[\s,，;；]+/).filter(Boolean);
+        return { c, serials, qty: field("qty", i) || (serials.length ? String(serials.length) : ""), reason: field("reason", i) };
+      }).filter((x) => x.qty).map(({ c, qty, serials, reason }) => ({ line: c.line.line, qty, location: c.place.location,
+        ...(c.place.lot ? { lot: c.place.lot } : {}), ...(serials.length ? { serials } : {}), ...(reason ? { reason } : {}) }));
       return sync.api("/api/v1/purchase-returns", { method: "POST", body: { po: values.po ?? "", lines, supplier_ref: values.supplier_ref || "",
         ...(values.note ? { note: values.note } : {}) } });
     },
