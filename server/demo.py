@@ -1,4 +1,4 @@
-"""`cangku demo`: a realistic trading company — two warehouses, ~200 items, lots, serials, partners, users, opening stock,
+"""`cangku demo`: a realistic trading company — two warehouses, ~200 items in ten categories, lots, serials, partners, users, opening stock,
 price lists, reorder rules, and orders waiting for approval, receipt and picking.
 
 Generated from a fixed seed, so every load is the same company. Loading it into a database
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from labels.gs1 import with_check_digit
 from server.auth.permissions import SYSTEM
 from server.auth.services import create_user
-from server.catalog.schemas import BarcodeIn, ItemCreate, LotCreate, Tracking
-from server.catalog.services import create_item, create_lot
+from server.catalog.schemas import BarcodeIn, CategoryCreate, ItemCreate, LotCreate, Tracking
+from server.catalog.services import create_category, create_item, create_lot
 from server.db import Database
 from server.inventory.services import move
 from server.locations.models import Location
@@ -56,8 +56,13 @@ WAREHOUSES = [
     ]),
 ]
 
-# category prefix, tracking, unit, carton size, shelf life (days), products (zh, en), variants (zh, en)
-# prefix, tracking, unit, units in a carton, shelf life in days, products (zh, en), variants (zh, en)
+# The item categories, by the prefix of their items' SKUs.
+CATEGORIES = {
+    "BEV": ("饮料", "Beverages"), "DRY": ("休闲食品", "Snacks"), "MLK": ("奶粉", "Milk powder"), "HOM": ("家居清洁", "Household"),
+    "CAR": ("个人护理", "Personal care"), "STA": ("文具", "Stationery"), "ELC": ("数码电子", "Electronics"), "FRZ": ("冷冻食品", "Frozen food"),
+    "KIT": ("厨具", "Kitchenware"), "KG": ("粮油散装", "Grains in bulk"),
+}
+# category prefix, tracking, unit, units in a carton, shelf life in days, products (zh, en), variants (zh, en)
 CATALOG: list[tuple[str, Tracking, str, int, int | None, list[tuple[str, str]], list[tuple[str, str]]]] = [
     ("BEV", "lot", "瓶", 24, 365, [("矿泉水", "Mineral water"), ("绿茶", "Green tea"), ("乌龙茶", "Oolong tea"), ("橙汁", "Orange juice"),
                                    ("苏打水", "Soda water"), ("椰子水", "Coconut water"),
@@ -149,6 +154,8 @@ def _load(session: Session, today: dt.date) -> None:
                                                       credit_limit=plain_as(Amount, limit), payment_terms_days=rng.choice((30, 45, 60)),
                                                       contact="采购部 Purchasing", phone=f"021-{rng.randint(10000000, 99999999)}"))
 
+    for code, (zh, en) in CATEGORIES.items():
+        create_category(session, SYSTEM, CategoryCreate(code=code, name_zh=zh, name_en=en))
     serial_counter = 0
     company = 6901234  # a GS1 China company prefix for the demo's own barcodes
     number = 0
@@ -164,7 +171,7 @@ def _load(session: Session, today: dt.date) -> None:
                     session, SYSTEM,
                     ItemCreate(
                         sku=sku, name_zh=f"{pzh} {vzh}", name_en=f"{pen}, {ven}", unit=unit, unit_decimals=decimals,
-                        tracking=tracking,
+                        tracking=tracking, category=prefix,
                         shelf_life_days=shelf_life,
                         reorder_point=plain_as(Quantity, Decimal(carton * 2)), reorder_qty=plain_as(Quantity, Decimal(carton * 10)),
                         barcodes=[BarcodeIn(code=ean, pack="each", qty=plain_as(Quantity, Decimal(1))),

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", "accept_downloads": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 # The clerk is an administrator: the last three sections are theirs.
-SECTIONS = ["items", "partners", "locations", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "quotes", "sales-orders", "waves", "invoices",
+SECTIONS = ["items", "partners", "locations", "categories", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "quotes", "sales-orders", "waves", "invoices",
             "returns", "transfers", "stocktakes", "moves", "reservations", "trace", "payments", "journal", "trial-balance", "ageing", "statements", "exchange-rates", "periods", "reports", "users", "printers", "imports"]
 REPORTS = "/api/v1/reports"
 
@@ -312,7 +312,7 @@ def test_the_back_office_works_from_the_keyboard_alone(browser, client, live_ser
         # The focus stays on the section just chosen, drawn with a visible outline.
         assert page.evaluate("document.activeElement.dataset.nav") == "partners"
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
-        for _ in range(20):  # on through the language button and the filters to the first partner
+        for _ in range(24):  # on through the other sections, the language button and the filters to the first partner
             page.keyboard.press("Tab")
             if page.evaluate("document.activeElement.getAttribute('href')") == "#/office/partners/CUS1":
                 break

@@ -29,6 +29,8 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # (method, path template, concrete path, body, roles allowed)
 MATRIX = [
+    ("POST", "/api/v1/categories", "/api/v1/categories", {"code": "CAT1"}, {"admin", "purchaser"}),
+    ("PATCH", "/api/v1/categories/{code}", "/api/v1/categories/CAT1", {"name_en": "x"}, {"admin", "purchaser"}),
     ("POST", "/api/v1/items", "/api/v1/items", {"sku": "X1"}, {"admin", "purchaser"}),
     ("PATCH", "/api/v1/items/{sku}", "/api/v1/items/PEN", {"name_en": "x"}, {"admin", "purchaser"}),
     ("POST", "/api/v1/items/{sku}/barcodes", "/api/v1/items/RICE/barcodes", {"code": "RICE-X"}, {"admin", "purchaser"}),

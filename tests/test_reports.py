@@ -25,9 +25,10 @@ import openpyxl
 import pytest
 from sqlalchemy import update
 
+from server.auth.permissions import SYSTEM
 from server.inventory.models import Move
 from server.reports import render
-from server.reports.framework import Column, Report
+from server.reports.framework import Column, Report, Subtotals
 from server.reports.stock import StockBalanceParams, allocate
 from tests.helpers import PEN_EACH, post_move
 
@@ -118,6 +119,39 @@ def test_a_report_declared_wrongly_fails_when_the_server_starts_not_when_it_is_r
         Report("broken", "坏", "Broken", "reports.read", StockBalanceParams, (Column("sku", "SKU", "SKU", total=True),), lambda s, a, p: [])
     with pytest.raises(TypeError, match="unknown permission"):
         Report("broken", "坏", "Broken", "reports.peek", StockBalanceParams, (), lambda s, a, p: [])
+    with pytest.raises(TypeError, match="subtotals need a line column"):
+        Report("broken", "坏", "Broken", "reports.read", StockBalanceParams, (Column("category", "分类", "Category"),), lambda s, a, p: [],
+               subtotals=Subtotals("category", lambda first: {}, lambda p: True))
+
+
+def test_a_subtotal_row_follows_each_group_in_its_order_and_the_totals_count_each_row_once():
+    rows = [{"kind": "b", "name": "x", "qty": Decimal(2)}, {"kind": None, "name": "y", "qty": Decimal(5)},
+            {"kind": "a", "name": "z", "qty": Decimal(1)}, {"kind": "b", "name": "w", "qty": Decimal(3)}]
+    grouped: Report[StockBalanceParams] = Report(
+        "grouped", "分组", "Grouped", "reports.read", StockBalanceParams,
+        (Column("line", "行", "Line"), Column("kind", "类", "Kind"), Column("name", "名", "Name"), Column("qty", "数", "Qty", "qty", total=True)),
+        lambda s, a, p: rows,
+        subtotals=Subtotals("kind", lambda first: {"name": f"all {first['kind'] or '-'}"}, lambda p: p.subtotals,
+                            derive=lambda p, line: {"name": f"{line['name']} ({line['qty']})"}),
+    )
+    result = grouped.run(_NoSession(), SYSTEM, StockBalanceParams(subtotals=True))
+    assert [(r["line"], r["kind"], r["name"], r["qty"]) for r in result.rows] == [
+        (None, "a", "z", 1), ("subtotal", "a", "all a (1)", 1),
+        (None, "b", "x", 2), (None, "b", "w", 3), ("subtotal", "b", "all b (5)", 5),
+        (None, None, "y", 5), ("subtotal", None, "all - (5)", 5),
+    ]
+    assert result.totals == {"qty": 11}
+    assert [r["name"] for r in grouped.run(_NoSession(), SYSTEM, StockBalanceParams()).rows] == ["x", "y", "z", "w"]
+
+
+class _NoSession:
+    """A report that reads nothing needs only the snapshot call of a session."""
+
+    def get_bind(self):  # type: ignore[no-untyped-def]
+        return self
+
+    class dialect:  # noqa: N801 - stands in for the engine's dialect
+        name = "none"
 
 
 # Stock balance -------------------------------------------------------------------------------------
@@ -143,7 +177,8 @@ def test_stock_balance_by_bin_shows_on_hand_reserved_available_and_value(client,
     ]
     assert body["rows"][3]["name_zh"] == "中性笔" and body["rows"][3]["name_en"] == "Gel pen"
     assert body["totals"] == {"qty": "128", "reserved": "4", "available": "122", "value": "227.5"}
-    assert body["params"] == {"tz": "Asia/Shanghai", "warehouse": None, "location": None, "sku": None, "group_by": "location"}
+    assert body["params"] == {"tz": "Asia/Shanghai", "warehouse": None, "location": None, "sku": None, "category": None, "group_by": "location",
+                              "subtotals": False}
     assert dt.datetime.fromisoformat(body["generated_at"]).tzinfo is not None
 
 
@@ -421,9 +456,9 @@ def test_warehouse_staff_may_not_read_the_trial_balance(client, stocked, as_role
 def test_the_report_list_shows_what_each_user_may_run_and_its_filters(client, world, admin, as_role):
     listed = client.get(REPORTS, headers=admin).json()["items"]
     assert [r["name"] for r in listed] == [
-        "stock_balance", "stock_ledger", "slow_moving", "expiring", "stock_alerts", "stock_value", "top_movers", "stock_turnover", "trial_balance",
-        "balance_sheet", "income_statement", "purchase_summary", "sales_detail", "gross_profit", "sales_analysis", "collection_analysis", "ar_ageing",
-        "ap_ageing", "customer_statement", "supplier_statement",
+        "stock_balance", "stock_valuation", "stock_ledger", "slow_moving", "expiring", "stock_alerts", "stock_value", "top_movers", "stock_turnover",
+        "trial_balance", "balance_sheet", "income_statement", "purchase_summary", "sales_detail", "gross_profit", "sales_analysis",
+        "collection_analysis", "ar_ageing", "ap_ageing", "customer_statement", "supplier_statement",
     ]
     ledger = next(r for r in listed if r["name"] == "stock_ledger")
     params = {p["name"]: p for p in ledger["params"]}
@@ -435,7 +470,7 @@ def test_the_report_list_shows_what_each_user_may_run_and_its_filters(client, wo
     slow = {p["name"]: p for p in next(r for r in listed if r["name"] == "slow_moving")["params"]}
     assert (slow["days"]["default"], slow["days"]["minimum"], slow["days"]["maximum"]) == (90, 1, 3650)
     mine = client.get(REPORTS, headers=as_role("warehouse")).json()["items"]
-    assert "trial_balance" not in [r["name"] for r in mine] and "stock_value" not in [r["name"] for r in mine]
+    assert not {"trial_balance", "stock_value", "stock_valuation"} & {r["name"] for r in mine}
     assert "value" not in [c["key"] for c in next(r for r in mine if r["name"] == "stock_balance")["columns"]]
 
 

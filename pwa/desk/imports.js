@@ -12,6 +12,7 @@ const { t } = deskTexts({
   intro: ["先检查文件：检查不写入任何内容，并逐行列出问题。检查没有问题后再导入；导入时整个文件要么全部导入，要么什么也不导入。",
     "Check a file first: a check writes nothing and lists every problem by its line. Once the check finds none, import it: the whole file comes in, or nothing does."],
   "what to import": ["导入什么", "What to import"],
+  "kind categories": ["商品分类", "Item categories"],
   "kind items": ["商品", "Items"],
   "kind partners": ["往来单位", "Partners"],
   "kind locations": ["库位", "Locations"],
@@ -19,8 +20,9 @@ const { t } = deskTexts({
   "kind exchange_rates": ["汇率", "Exchange rates"],
   "kind receivables": ["期初应收", "Opening receivables"],
   "kind payables": ["期初应付", "Opening payables"],
-  "about items": ["商品编码、名称（可选：英文名称、单位、追踪方式、保质期、再订货点、条码）",
-    "SKU and name (optional: English name, unit, tracking, shelf life, reorder point, barcodes)"],
+  "about categories": ["分类编码（可选：中文名称、英文名称）；先导入分类，商品才能引用它", "Code (optional: names); import them before the items that name them"],
+  "about items": ["商品编码、名称（可选：英文名称、单位、追踪方式、保质期、再订货点、条码、商品分类）",
+    "SKU and name (optional: English name, unit, tracking, shelf life, reorder point, barcodes, category)"],
   "about partners": ["编码、类型（供应商、客户或两者）（可选：名称、联系人、电话、税号、地址、账期、信用额度）",
     "Code and kind: supplier, customer or both (optional: names, contact, phone, tax ID, address, payment terms, credit limit)"],
   "about locations": ["编码、类型（仓库、库区或货位）（可选：上级库位、名称、待检）；先建仓库，再建库区和货位",
@@ -63,6 +65,7 @@ const { t } = deskTexts({
   "problem column": ["列", "Column"],
   problem: ["问题", "Problem"],
   "whole file": ["整个文件", "The whole file"],
+  "see categories": ["查看商品分类", "See the categories"],
   "see items": ["查看商品", "See the items"],
   "see partners": ["查看往来单位", "See the partners"],
   "see locations": ["查看库位", "See the locations"],
@@ -74,10 +77,11 @@ const { t } = deskTexts({
   "see ageing ap": ["查看应付账龄", "See the payables ageing"],
 }, "imports");
 
-const KINDS = ["items", "partners", "locations", "stock", "exchange_rates", "receivables", "payables"];
+const KINDS = ["categories", "items", "partners", "locations", "stock", "exchange_rates", "receivables", "payables"];
 
 // Where what a kind imported is seen: [section, text, the list's filters to open it with].
 const AFTER = {
+  categories: [["categories", "see categories"]],
   items: [["items", "see items"]],
   partners: [["partners", "see partners"]],
   locations: [["locations", "see locations"]],

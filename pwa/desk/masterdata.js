@@ -1,5 +1,5 @@
-// Master data in the back office: items and their barcodes, partners, the location tree, users (each looked up, added
-// and changed here), and label printers for administrators.
+// Master data in the back office: items and their barcodes, item categories, partners, the location tree, users (each
+// looked up, added and changed here), and label printers for administrators.
 
 import * as sync from "../sync.js";
 import { language, said } from "../i18n.js";
@@ -52,6 +52,16 @@ const { t, known } = deskTexts({
   "language zh-CN": ["中文", "Chinese"],
   "language en": ["English", "English"],
   "two step": ["两步验证", "Two-step verification"],
+  categories: ["商品分类", "Categories"],
+  category: ["商品分类", "Category"],
+  "no category": ["（无分类）", "(No category)"],
+  "new category": ["新建分类", "New category"],
+  "edit category": ["修改分类", "Change category"],
+  "category items": ["此分类的商品", "Items in this category"],
+  "item count": ["商品数", "Items"],
+  "inactive category": ["已停用", "inactive"],
+  "inactive category hint": ["停用后其商品仍属于它，报表照常统计；但不能再把商品归入此分类。",
+    "Its items stay in it and reports still count them; no more items can be put in it."],
 }, "masterdata");
 
 const PACKS = ["each", "inner", "carton", "case", "pallet"];
@@ -120,8 +130,17 @@ async function items(here, panel, sku, then) {
     }));
 }
 
-/** The fields of an item, filled from `found` (null: a new item). */
-function itemFields(found) {
+/** The categories an item may be put in: the active ones, and the one it is in even if that was deactivated since. */
+async function categoryChoices(found) {
+  const answer = await sync.api("/api/v1/categories", { params: { limit: 500 } }).catch(() => null);
+  const listed = (answer?.items || []).filter((c) => c.active || c.code === found?.category);
+  const choices = listed.map((c) => [c.code, `${c.code} · ${named(c) || c.code}${c.active ? "" : ` (${t("inactive category")})`}`]);
+  if (found?.category && !listed.some((c) => c.code === found.category)) choices.push([found.category, found.category]);
+  return [["", t("no category")], ...choices];
+}
+
+/** The fields of an item, filled from `found` (null: a new item); `categories` are the choices of categoryChoices(). */
+function itemFields(found, categories) {
   const value = (name, otherwise = "") => (found ? found[name] ?? "" : otherwise);
   return [
     found ? null : { name: "sku", label: t("sku"), required: true, maxlength: 64, pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]*", spellcheck: "false" },
@@ -137,18 +156,21 @@ function itemFields(found) {
     { name: "reorder_qty", label: t("reorder qty"), inputmode: "decimal", value: value("reorder_qty") },
     { name: "max_stock", label: t("max stock"), inputmode: "decimal", value: value("max_stock") },
     { name: "vat_rate", label: t("vat"), value: value("vat_rate", "13"), options: VAT_RATES.map((v) => [v, `${v}%`]) },
+    { name: "category", label: t("category"), value: value("category"), options: categories },
     found ? { name: "active", label: t("active"), type: "checkbox", value: found.active } : null,
   ].filter(Boolean);
 }
 
 async function itemForm(here, panel, found) {
+  const categories = await categoryChoices(found);
+  if (!showing(here)) return null;
   const form = editForm({
     id: "item-form",
     title: found ? `${t("edit item")} ${found.sku}` : t("new item"),
-    fields: itemFields(found),
+    fields: itemFields(found, categories),
     submit: (values) => {
       numbers(values, ["unit_decimals", "shelf_life_days"]);
-      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock"]);
+      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "category"]);
       return found
         ? sync.api(`/api/v1/items/${enc(found.sku)}`, { method: "PATCH", body: { ...values, version: found.version } })
         : sync.api("/api/v1/items", { method: "POST", body: values });
@@ -216,7 +238,8 @@ async function item(here, panel, sku, then, reloaded = false) {
       [t("decimals"), found.unit_decimals], [t("tracking"), known("tracking", found.tracking), { "data-field": "tracking" }],
       [t("shelf life"), found.shelf_life_days], [t("reorder point"), found.reorder_point], [t("reorder qty"), found.reorder_qty],
       [t("max stock"), found.max_stock],
-      [t("vat"), found.vat_rate], [t("status"), active(found), { "data-field": "status" }], [t("version"), found.version, { "data-field": "version" }]]),
+      [t("vat"), found.vat_rate],
+      [t("category"), found.category ? link("categories", found.category) : t("no category"), { "data-field": "category" }], [t("status"), active(found), { "data-field": "status" }], [t("version"), found.version, { "data-field": "version" }]]),
     editing,
     h("h4", {}, t("barcodes")),
     // The code comes first, so on a phone it shows without scrolling the table; the button to remove it comes last.
@@ -238,6 +261,77 @@ async function item(here, panel, sku, then, reloaded = false) {
   if (reloaded) say("ok", t("current loaded"));
   if (then === "barcodes") adding?.querySelector("[name=code]").focus();
   else if (then === "saved") edit?.focus();
+  else if (then === "edit") edit?.click();
+}
+
+// Item categories: a short list kept by those who keep the items; reports filter and subtotal by them ----------------
+
+async function categories(here, panel, code, then) {
+  if (code === NEW) return categoryForm(here, panel, null);
+  if (code) return category(here, panel, code, then);
+  put(panel,
+    may("catalog.write") ? newLink("categories", t("new category")) : null,
+    pagedList(here, {
+      key: "categories",
+      filters: [{ name: "search", label: t("search"), type: "search" },
+        { name: "active", label: t("status"), options: [["", t("all")], ["true", t("active")], ["false", t("inactive")]] }],
+      columns: [by("code", t("code")), by(language() === "zh" ? "name_zh" : "name_en", t("name")), num(t("item count")), by("active", t("status"))],
+      fetchPage: (params) => sync.api("/api/v1/categories", { params }),
+      draw: (c) => row({ "data-category": c.code }, [link("categories", c.code), named(c), num(String(c.items)), active(c)]),
+    }));
+}
+
+function categoryForm(here, panel, found) {
+  const form = editForm({
+    id: "category-form",
+    title: found ? `${t("edit category")} ${found.code}` : t("new category"),
+    fields: [
+      found ? null : { name: "code", label: t("code"), required: true, maxlength: 64, pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]*", spellcheck: "false",
+        autocapitalize: "off" },
+      { name: "name_zh", label: t("name zh"), value: found?.name_zh ?? "", maxlength: 200, lang: "zh-CN" },
+      { name: "name_en", label: t("name en"), value: found?.name_en ?? "", maxlength: 200, lang: "en" },
+      found ? { name: "active", label: t("active"), type: "checkbox", value: found.active, hint: t("inactive category hint") } : null,
+    ].filter(Boolean),
+    submit: (values) => (found
+      ? sync.api(`/api/v1/categories/${enc(found.code)}`, { method: "PATCH", body: { ...values, version: found.version } })
+      : sync.api("/api/v1/categories", { method: "POST", body: values })),
+    saved: (record) => {
+      say("ok", `${t("saved")}: ${record.code}`);
+      goTo(`#/office/categories/${enc(record.code)}/saved`, () => category(location.hash, panel, record.code, "saved"));
+    },
+    reload: () => category(here, panel, found.code, "edit", true),
+    cancel: () => { location.hash = found ? `#/office/categories/${enc(found.code)}` : "#/office/categories"; },
+  });
+  if (found) return form;
+  put(panel, back("categories"), form);
+  form.querySelector("[name=code]").focus();
+  return form;
+}
+
+async function category(here, panel, code, then, reloaded = false) {
+  const found = await load(here, panel, sync.api(`/api/v1/categories/${enc(code)}`));
+  if (!found) return;
+  const editing = h("div", { id: "category-edit" });
+  const edit = may("catalog.write") ? h("button", { type: "button", "data-action": "edit", onclick: () => {
+    put(editing, categoryForm(here, panel, found));
+    editing.querySelector("[name=name_zh]").focus();
+  } }, t("edit")) : null;
+  put(panel,
+    back("categories"),
+    h("h3", {}, `${found.code} · ${named(found)}`),
+    edit ? h("p", { class: "actions" }, edit) : null,
+    facts([[t("code"), found.code], [t("name zh"), found.name_zh, { lang: "zh-CN" }], [t("name en"), found.name_en, { lang: "en" }],
+      [t("item count"), found.items, { "data-field": "items" }], [t("status"), active(found), { "data-field": "status" }],
+      [t("version"), found.version, { "data-field": "version" }]]),
+    editing,
+    h("h4", {}, t("category items")),
+    h("div", { id: "category-items" }, pagedList(here, {
+      columns: [by("sku", t("sku")), by(language() === "zh" ? "name_zh" : "name_en", t("name")), by("unit", t("unit")), by("active", t("status"))],
+      fetchPage: (params) => sync.api("/api/v1/items", { params: { ...params, category: found.code } }),
+      draw: (it) => row({ "data-sku": it.sku }, [link("items", it.sku), named(it), it.unit, active(it)]),
+    })));
+  if (reloaded) say("ok", t("current loaded"));
+  if (then === "saved") edit?.focus();
   else if (then === "edit") edit?.click();
 }
 
@@ -784,11 +878,12 @@ async function printers(here, panel) {
 
 const admin = () => may("users.manage");
 
-/** Master data: items, partners, locations; users and printers for administrators. */
+/** Master data: items, item categories, partners, locations; users and printers for administrators. */
 export const sections = {
   items: { draw: items, group: "master", label: () => t("items") },
   partners: { draw: partners, group: "master", label: () => t("partners") },
   locations: { draw: locations, group: "master", label: () => t("locations") },
+  categories: { draw: categories, group: "master", label: () => t("categories") },
   users: { draw: users, group: "admin", may: admin, label: () => t("users") },
   printers: { draw: printers, group: "admin", may: admin, label: () => t("printers") },
 };

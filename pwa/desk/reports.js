@@ -27,6 +27,8 @@ const { t, known } = deskTexts({
   "choice supplier_item": ["供应商 + 商品", "Supplier and item"],
   "choice partner": ["往来单位", "Partner"],
   "choice document": ["单据", "Document"],
+  "choice category": ["商品分类", "Item category"],
+  "any category": ["全部分类", "Every category"],
   "choice none": ["不比较", "No comparison"],
   "choice previous_month": ["上月", "Previous month"],
   "choice same_month_last_year": ["上年同月", "Same month last year"],
@@ -64,9 +66,16 @@ async function reports(here, panel, name) {
   const state = kept.get(`report:${name}`) || { values: {} };
   kept.set(`report:${name}`, state);
   const output = h("div", { id: "report-output" });
+  // An item category is chosen from the list of them (typed, should the list not come).
+  const categories = info.params.some((p) => p.name === "category")
+    ? await sync.api("/api/v1/categories", { params: { limit: 500 } }).catch(() => null) : null;
   const inputFor = (p) => {
     const value = state.values[p.name] ?? p.default ?? "";
     const label = language() === "zh" ? p.title_zh : p.title_en;
+    if (p.name === "category" && categories) {
+      return control({ name: p.name, label, value, options: [["", t("any category")],
+        ...categories.items.map((c) => [c.code, `${c.code} · ${named(c) || c.code}`])] });
+    }
     if (p.type === "choice") {
       return control({ name: p.name, label, value, options: [...(p.required ? [] : [["", "—"]]), ...p.choices.map((c) => [c, known("choice", c)])] });
     }

@@ -1,4 +1,4 @@
-"""Item, barcode (a pack unit of an item), lot and serial rows."""
+"""Item category, item, barcode (a pack unit of an item), lot and serial rows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.base import Base, FixedDecimal, Qty, UTCDateTime, utcnow
 
 TRACKING = ("none", "lot", "serial")
+
+
+class Category(Base):
+    """A group of items (饮料, 文具): reports filter by it and add up each one's figures."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Item(Base):
@@ -32,11 +45,13 @@ class Item(Base):
     reorder_qty: Mapped[Decimal | None] = mapped_column(Qty())
     max_stock: Mapped[Decimal | None] = mapped_column(Qty())  # more on hand in a warehouse is overstock (库存上限)
     vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(13))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    category: Mapped[Category | None] = relationship()
     barcodes: Mapped[list[Barcode]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="Barcode.qty, Barcode.code"
     )

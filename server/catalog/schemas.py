@@ -1,4 +1,4 @@
-"""Request and response shapes for items, barcodes, lots and serials."""
+"""Request and response shapes for item categories, items, barcodes, lots and serials."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from server.catalog.models import Barcode as BarcodeRow
+from server.catalog.models import Category as CategoryRow
 from server.catalog.models import Item as ItemRow
 from server.catalog.models import Lot as LotRow
 from server.schemas import Code, DecimalStr, Name, Out, Quantity, ScanText, Struct, fmt, line, plain_as
@@ -17,6 +18,40 @@ Tracking = Literal["none", "lot", "serial"]
 Unit = Annotated[str, line(16, min_length=1)]
 Decimals = Annotated[int, msgspec.Meta(ge=0, le=4)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=36500)]
+
+
+class CategoryCreate(Struct):
+    code: Code
+    name_zh: Name = ""
+    name_en: Name = ""
+
+
+class CategoryUpdate(Struct):
+    """Fields left out stay as they are."""
+
+    version: int | None = None
+    name_zh: Name | None = None
+    name_en: Name | None = None
+    active: bool | None = None
+
+
+class CategoryOut(Out):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    active: bool
+    version: int
+    items: int  # how many items are in it
+
+    @classmethod
+    def of(cls, row: CategoryRow, items: int) -> CategoryOut:
+        return cls(id=row.id, code=row.code, name_zh=row.name_zh, name_en=row.name_en, active=row.active, version=row.version, items=items)
+
+
+class CategoryPage(Out):
+    items: list[CategoryOut]
+    total: int
 
 
 class BarcodeIn(Struct):
@@ -52,12 +87,13 @@ class ItemCreate(Struct):
     reorder_qty: Quantity | None = None
     max_stock: Quantity | None = None
     vat_rate: VatRate = "13"
+    category: Code | None = None  # the code of an active category
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
 
 
 class ItemUpdate(Struct):
     """Fields left out stay as they are; `null` clears those that may be empty (shelf life, reorder point and quantity,
-    maximum stock)."""
+    maximum stock, category)."""
 
     version: int | None = None
     name_zh: Name | None = None
@@ -70,6 +106,7 @@ class ItemUpdate(Struct):
     reorder_qty: Quantity | None | msgspec.UnsetType = msgspec.UNSET
     max_stock: Quantity | None | msgspec.UnsetType = msgspec.UNSET
     vat_rate: VatRate | None = None
+    category: Code | None | msgspec.UnsetType = msgspec.UNSET
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None
 
@@ -98,6 +135,7 @@ class ItemOut(Out):
     reorder_qty: DecimalStr | None
     max_stock: DecimalStr | None
     vat_rate: str
+    category: str | None  # the category's code
     active: bool
     version: int
     barcodes: list[BarcodeOut]
@@ -118,6 +156,7 @@ class ItemOut(Out):
             reorder_qty=fmt(row.reorder_qty),
             max_stock=fmt(row.max_stock),
             vat_rate=fmt(row.vat_rate) or "0",
+            category=row.category.code if row.category is not None else None,
             active=row.active,
             version=row.version,
             barcodes=[BarcodeOut.of(b) for b in row.barcodes],

@@ -1,4 +1,4 @@
-"""Catalog rules: items and their barcodes, lots, serials. Every write is audited."""
+"""Catalog rules: item categories, items and their barcodes, lots, serials. Every write is audited."""
 
 from __future__ import annotations
 
@@ -14,8 +14,18 @@ from labels.gs1 import check_digit, gtin14
 from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
-from server.catalog.models import Barcode, Item, Lot
-from server.catalog.schemas import BarcodeAdd, BarcodeIn, BarcodeRemove, ItemCreate, ItemUpdate, LotCreate, LotUpdate
+from server.catalog.models import Barcode, Category, Item, Lot
+from server.catalog.schemas import (
+    BarcodeAdd,
+    BarcodeIn,
+    BarcodeRemove,
+    CategoryCreate,
+    CategoryUpdate,
+    ItemCreate,
+    ItemUpdate,
+    LotCreate,
+    LotUpdate,
+)
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt, given
@@ -26,12 +36,116 @@ _ITEM_BY_SKU = select(Item).where(Item.sku == bindparam("sku"))
 _LOT_BY_CODE = select(Lot).where(Lot.item_id == bindparam("item_id"), Lot.code == bindparam("code"))
 
 
+# Categories -------------------------------------------------------------------------------------
+
+
+def find_category(session: Session, code: str) -> Category | None:
+    return session.scalar(select(Category).where(Category.code == code))
+
+
+def get_category(session: Session, code: str) -> Category:
+    category = find_category(session, code)
+    if category is None:
+        raise NotFound(f"No item category {code}.", f"没有商品分类 {code}。", category=code)
+    return category
+
+
+def unknown_category(code: str, field: str = "category") -> UnknownReference:
+    return UnknownReference(
+        f"Unknown item category {code}: create it under Master data › Categories first, or leave the category empty.",
+        f"未知的商品分类 {code}：请先在“基础资料 › 商品分类”中新建，或不填分类。",
+        code="unknown_category", category=code, field=field,
+    )
+
+
+def category_for_item(session: Session, code: str) -> Category:
+    """The category an item is put in: it must exist and be active."""
+    category = find_category(session, code)
+    if category is None:
+        raise unknown_category(code)
+    if not category.active:
+        raise InvalidInput(
+            f"Item category {code} is inactive: choose another, or make it active again first.",
+            f"商品分类 {code} 已停用：请选择其他分类，或先重新启用它。",
+            code="inactive_category", category=code, field="category",
+        )
+    return category
+
+
+def item_counts(session: Session, category_ids: list[int]) -> dict[int, int]:
+    """How many items each category holds."""
+    if not category_ids:
+        return {}
+    query = select(Item.category_id, func.count()).where(Item.category_id.in_(category_ids)).group_by(Item.category_id)
+    return {category_id: count for category_id, count in session.execute(query) if category_id is not None}
+
+
+def category_sort() -> dict[str, Any]:
+    """What the category list may be sorted by, named as its answer's fields."""
+    return {"code": Category.code, "name_zh": Category.name_zh, "name_en": Category.name_en, "active": Category.active}
+
+
+def list_categories(
+    session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None, sort: str | None = None
+) -> tuple[list[Category], int]:
+    query = select(Category)
+    if search:
+        term = search.strip()
+        query = query.where(
+            or_(
+                Category.code.icontains(term, autoescape=True),
+                Category.name_zh.icontains(term, autoescape=True),
+                Category.name_en.icontains(term, autoescape=True),
+            )
+        )
+    if active is not None:
+        query = query.where(Category.active == active)
+    ordered = sorted_by(query, sort, category_sort(), default=(Category.code,), tiebreak=Category.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
+
+
+def create_category(session: Session, actor: Actor, data: CategoryCreate) -> Category:
+    actor.require("catalog.write")
+    if find_category(session, data.code) is not None:
+        raise Conflict(
+            f"An item category with code {data.code} already exists.", f"商品分类编码 {data.code} 已存在。",
+            code="duplicate_category", category=data.code, field="code",
+        )
+    category = Category(code=data.code, name_zh=data.name_zh, name_en=data.name_en)
+    session.add(category)
+    session.flush()
+    record(session, actor, "category.create", "category", category.code, name_zh=category.name_zh, name_en=category.name_en)
+    return category
+
+
+def update_category(session: Session, actor: Actor, code: str, data: CategoryUpdate) -> Category:
+    """Renames a category or (de)activates it. An inactive one keeps its items and stays in reports; no item is put in it."""
+    actor.require("catalog.write")
+    category = get_category(session, code)
+    check_version("Item category", "商品分类", code, category.version, data.version)
+    changed: dict[str, object] = {}
+    for field in ("name_zh", "name_en", "active"):
+        value = getattr(data, field)
+        if value is not None and value != getattr(category, field):
+            changed[field] = str(value)
+            setattr(category, field, value)
+    if changed:
+        category.version += 1
+        session.flush()
+        record(session, actor, "category.update", "category", code, changes=changed)
+    return category
+
+
+# Items ------------------------------------------------------------------------------------------
+
+
 def find_item(session: Session, sku: str) -> Item | None:
     return session.scalars(_ITEM_BY_SKU, {"sku": sku}).one_or_none()
 
 
 def get_item(session: Session, sku: str) -> Item:
-    item = session.scalars(select(Item).where(Item.sku == sku).options(selectinload(Item.barcodes))).one_or_none()
+    item = session.scalars(select(Item).where(Item.sku == sku).options(selectinload(Item.barcodes), selectinload(Item.category))).one_or_none()
     if item is None:
         raise NotFound(f"No item with SKU {sku}.", f"没有 SKU 为 {sku} 的商品。", sku=sku)
     return item
@@ -63,9 +177,15 @@ def item_sort() -> dict[str, Any]:
 
 
 def list_items(
-    session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None, sort: str | None = None
+    session: Session, *, search: str | None, limit: int, offset: int, active: bool | None = None, sort: str | None = None,
+    category: str | None = None,
 ) -> tuple[list[Item], int]:
     query = select(Item)
+    if category:
+        found = find_category(session, category)
+        if found is None:
+            raise unknown_category(category)
+        query = query.where(Item.category_id == found.id)
     if search:
         term = search.strip()  # % and _ are matched as themselves (autoescape), not as wildcards
         query = query.where(
@@ -80,7 +200,7 @@ def list_items(
         query = query.where(Item.active == active)
     ordered = sorted_by(query, sort, item_sort(), default=(Item.sku,), tiebreak=Item.id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(ordered.limit(limit).offset(offset).options(selectinload(Item.barcodes)))
+    rows = session.scalars(ordered.limit(limit).offset(offset).options(selectinload(Item.barcodes), selectinload(Item.category)))
     return list(rows), total
 
 
@@ -160,11 +280,12 @@ def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
         reorder_qty=data.reorder_qty,
         max_stock=data.max_stock,
         vat_rate=Decimal(data.vat_rate),
+        category=category_for_item(session, data.category) if data.category else None,
     )
     item.barcodes = _checked_barcodes(session, data.barcodes, item_id=None, decimals=data.unit_decimals)
     session.add(item)
     session.flush()
-    record(session, actor, "item.create", "item", item.sku, barcodes=[b.code for b in item.barcodes])
+    record(session, actor, "item.create", "item", item.sku, barcodes=[b.code for b in item.barcodes], category=data.category)
     return item
 
 
@@ -191,6 +312,10 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
         if value is not None and value != getattr(item, field):
             changed[field] = str(value)
             setattr(item, field, value)
+    in_category = item.category.code if item.category is not None else None
+    if data.category is not msgspec.UNSET and data.category != in_category:  # null takes the item out of its category
+        item.category = category_for_item(session, data.category) if data.category is not None else None
+        changed["category"] = data.category
     for field in ("shelf_life_days", "reorder_point", "reorder_qty", "max_stock"):  # null clears them
         value = getattr(data, field)
         if value is not msgspec.UNSET and value != getattr(item, field):

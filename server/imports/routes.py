@@ -44,7 +44,7 @@ class ImportController(Controller):
         guards=[may_import],
         request_max_body_size=MAX_UPLOAD_BYTES,
         status_code=200,
-        summary="Import items, partners, locations or opening stock from CSV/XLSX / 导入主数据或期初库存",
+        summary="Import categories, items, partners, locations or opening stock from CSV/XLSX / 导入主数据或期初库存",
     )
     def import_file(
         self,
@@ -55,8 +55,8 @@ class ImportController(Controller):
         data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         dry_run: FromQuery[bool] = False,
     ) -> Response[ImportReport]:
-        """Imports items, partners, locations or opening stock, with a report on every row. Send the file as multipart/form-data
-        field `file` (CSV in UTF-8 or GB18030, or .xlsx; at most 20 MiB). With `dry_run=true` every row is checked and nothing is
+        """Imports item categories, items, partners, locations or opening stock, with a report on every row. Send the file as
+        multipart/form-data field `file` (CSV in UTF-8 or GB18030, or .xlsx; at most 20 MiB). With `dry_run=true` every row is checked and nothing is
         written: send that first. A real run is all or nothing: any bad row answers 422 with the same report in `details.report`
         and writes nothing."""
         upload = data.file

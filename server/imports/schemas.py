@@ -13,7 +13,7 @@ from litestar.datastructures import UploadFile
 from server.partners.schemas import Currency
 from server.schemas import Amount, Code, ExchangeRateValue, Out, Price, Quantity, ScanText, Struct, line
 
-ImportKind = Literal["items", "partners", "locations", "stock", "exchange_rates", "receivables", "payables"]
+ImportKind = Literal["categories", "items", "partners", "locations", "stock", "exchange_rates", "receivables", "payables"]
 
 
 @dataclasses.dataclass

@@ -1,15 +1,18 @@
-"""Importing items, partners, locations and opening stock from a CSV or XLSX file: all or nothing, every bad row reported.
+"""Importing item categories, items, partners, locations and opening stock from a CSV or XLSX file: all or nothing, every bad
+row reported.
 
 The first non-empty row is the header; each column may be named in English or in Chinese
 (either spelling below, any case, `*` markers and full-width brackets ignored). A column the
 importer does not know is an error, reported once on the header line. Empty cells take the
 same defaults as the API.
 
+categories code/编码 (required), name_zh/中文名称, name_en/英文名称.
 items      sku/商品编码 (required), name_zh/中文名称 (名称), name_en/英文名称, unit/单位,
            unit_decimals/小数位数, tracking/追踪方式 (none lot serial, 无 批次 序列号),
            shelf_life_days/保质期天数, reorder_point/再订货点, reorder_qty/再订货量,
            barcodes/条码: several separated by `;` or `|`, each `code`, `code:pack_qty`
-           (a carton: `16901234000013:12`) or `code:pack_qty:pack_name`.
+           (a carton: `16901234000013:12`) or `code:pack_qty:pack_name`; category/商品分类: the
+           code of a category (imported first, or made at the desk).
 partners   code/编码 and kind/类型 (supplier customer both, 供应商 客户 供应商和客户) required,
            name_zh/中文名称, name_en/英文名称, contact/联系人, phone/电话, email/邮箱, tax_id/税号,
            address/地址, payment_terms_days/账期天数, credit_limit/信用额度.
@@ -22,7 +25,7 @@ stock      sku/商品编码, location/库位 and qty/数量 required; unit_cost/
            an empty qty is the number of serials). Each row is a move ADJUSTMENT → location at
            the unit cost (empty: the item's current average cost).
 
-Every row goes through the same service function as the API (create_item, create_partner,
+Every row goes through the same service function as the API (create_category, create_item, create_partner,
 create_location, create_lot, move) inside its own SAVEPOINT, so one bad row is recorded and
 undone while the rest go on, and a later row may use what an earlier one created (a lot, a
 parent location). A dry run, or a run with any problem, then rolls the whole file back; a
@@ -49,8 +52,8 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.permissions import Actor
-from server.catalog.schemas import ItemCreate, LotCreate, LotUpdate
-from server.catalog.services import create_item, create_lot, find_item, find_lot, unknown_sku, update_lot
+from server.catalog.schemas import CategoryCreate, ItemCreate, LotCreate, LotUpdate
+from server.catalog.services import create_category, create_item, create_lot, find_item, find_lot, unknown_sku, update_lot
 from server.errors import CangkuError, Conflict, InvalidInput, UnknownReference
 from server.finance.currency import set_rate
 from server.finance.schemas import RateIn
@@ -69,7 +72,7 @@ log = logging.getLogger("cangku")
 
 MAX_ROWS = 50_000
 OPENING_STOCK_REASON = "期初库存 opening stock"
-KIND_NAMES = {"items": ("商品", "items"), "partners": ("往来单位", "partners"), "locations": ("库位", "locations"), "stock": ("期初库存", "opening stock"),
+KIND_NAMES = {"categories": ("商品分类", "item categories"), "items": ("商品", "items"), "partners": ("往来单位", "partners"), "locations": ("库位", "locations"), "stock": ("期初库存", "opening stock"),
               "exchange_rates": ("汇率", "exchange rates"), "receivables": ("期初应收", "opening receivables"),
               "payables": ("期初应付", "opening payables")}
 
@@ -97,6 +100,11 @@ _OPENING_DOCUMENT = (
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
+    "categories": (
+        Column("code", "编码", ("分类编码", "类别编码", "代码"), required=True),
+        Column("name_zh", "中文名称", ("名称", "分类名称", "类别名称", "name")),
+        _NAME_EN,
+    ),
     "items": (
         _SKU, _NAME_ZH, _NAME_EN,
         Column("unit", "单位", ("计量单位", "基本单位")),
@@ -106,6 +114,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("reorder_point", "再订货点", ("补货点",)),
         Column("reorder_qty", "再订货量", ("补货量",)),
         Column("barcodes", "条码", ("条形码", "barcode")),
+        Column("category", "商品分类", ("分类", "分类编码", "类别", "商品类别")),
     ),
     "partners": (
         Column("code", "编码", ("单位编码", "往来单位编码", "代码"), required=True),
@@ -148,7 +157,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("partner", "供应商编码", ("供应商", "往来单位编码", "supplier"), required=True), *_OPENING_DOCUMENT,
     ),
 }
-TARGETS: dict[str, type[msgspec.Struct]] = {"items": ItemCreate, "partners": PartnerCreate, "locations": LocationCreate, "stock": OpeningStockRow,
+TARGETS: dict[str, type[msgspec.Struct]] = {"categories": CategoryCreate, "items": ItemCreate, "partners": PartnerCreate, "locations": LocationCreate, "stock": OpeningStockRow,
                                             "exchange_rates": RateIn, "receivables": OpeningBalanceRow, "payables": OpeningBalanceRow}
 
 _YES_NO = {"true": "true", "false": "false", "yes": "true", "no": "false", "y": "true", "n": "false", "1": "true", "0": "false", "是": "true", "否": "false"}
@@ -163,7 +172,7 @@ _LOCATION_ORDER = {"warehouse": 0, "zone": 1, "bin": 2}
 
 # Which column a service's error is about, when its details do not say.
 _CODE_COLUMNS = {
-    "duplicate_sku": "sku", "duplicate_partner": "code", "duplicate_location": "code", "bad_parent": "parent",
+    "duplicate_sku": "sku", "duplicate_category": "code", "duplicate_partner": "code", "duplicate_location": "code", "bad_parent": "parent",
     "lot_not_tracked": "lot", "lot_required": "lot", "unknown_lot": "lot", "duplicate_lot": "lot",
     "serials_mismatch": "serials", "duplicate_serial": "serials", "serials_not_tracked": "serials",
     "serial_not_here": "serials", "serial_in_stock": "serials",
@@ -479,6 +488,13 @@ class _Run:
 # Rows of each kind --------------------------------------------------------------------------------
 
 
+def _category_row(run: _Run, line: int, values: dict[str, str]) -> None:
+    data: CategoryCreate = run.convert(line, values)
+    if duplicate := run.once(line, "code", data.code, "Category code", "分类编码"):
+        raise duplicate
+    create_category(run.session, run.actor, data)
+
+
 def _item_row(run: _Run, line: int, values: dict[str, str]) -> None:
     prepared: dict[str, Any] = {}
     if "barcodes" in values:
@@ -605,7 +621,7 @@ def _payable_row(run: _Run, line: int, values: dict[str, str]) -> None:
                  due_date=data.due_date, currency=data.currency, exchange_rate=data.exchange_rate)
 
 
-HANDLERS = {"items": _item_row, "partners": _partner_row, "locations": _location_row, "stock": _stock_row, "exchange_rates": _rate_row,
+HANDLERS = {"categories": _category_row, "items": _item_row, "partners": _partner_row, "locations": _location_row, "stock": _stock_row, "exchange_rates": _rate_row,
             "receivables": _receivable_row, "payables": _payable_row}
 
 

@@ -8,10 +8,12 @@
   days of inventory = days in the period / turnover, i.e. how many days the average stock would last at
   the period's pace. The same by quantity: units sold (less units back) over the average units on hand.
   Values are costs: shown only to those who may read costs.
+  By item category too: a category's turnover is its cost of goods sold over its average inventory.
 - Sales analysis (销售分析): revenue, cost and gross profit of the period as the gross profit report
   reads them — net of posted invoices less credit notes dated in the period (in yuan), and the value of
   the orders' and returns' moves to and from CUSTOMER in the period — grouped by customer, by
-  salesperson (the user who entered the sales order) or by item.
+  salesperson (the user who entered the sales order), by item (with a subtotal per item category if
+  asked) or by item category.
 - Collection analysis (回款分析): per customer, what was invoiced in the period (posted invoices dated in
   it, VAT included, in yuan) and credited (credit notes dated in it), what was collected (customer
   payments received in it), the average days from an invoice's date to the day of the payment settling it
@@ -21,17 +23,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.auth.models import User
 from server.auth.permissions import Actor
 from server.auth.visibility import COSTS, PRICES
 from server.catalog.models import Item
+from server.errors import InvalidInput
 from server.finance.currency import in_yuan
 from server.finance.models import Payment, PaymentAllocation
 from server.finance.services import money
@@ -41,7 +45,18 @@ from server.partners.models import Partner
 from server.reports.documents import POSTED_INVOICE_STATES, PartnerFilter, PeriodParams, find_partner, margin
 from server.reports.framework import Column, Report, Row, param
 from server.reports.movement import DaysParams, _legs, day_of
-from server.reports.stock import ITEM_COLUMNS, SkuFilter, find_item
+from server.reports.stock import (
+    BY_CATEGORY,
+    ITEM_COLUMNS,
+    CategoryFilter,
+    SkuFilter,
+    SubtotalsFlag,
+    category_columns,
+    category_fields,
+    category_names,
+    find_category,
+    find_item,
+)
 from server.sales.models import Invoice, InvoiceLine, Return, SalesOrder
 
 ZERO = Decimal(0)
@@ -60,6 +75,15 @@ def ratio(numerator: Decimal, denominator: Decimal, places: Decimal = HUNDREDTH)
 
 class TurnoverParams(DaysParams, kw_only=True):
     sku: SkuFilter = None
+    category: CategoryFilter = None
+    subtotals: SubtotalsFlag = False
+
+
+def in_category(session: Session, code: str | None, item: Any) -> tuple[ColumnElement[bool], ...]:
+    """A condition keeping the rows whose `item` (an item id column) is in the category of that code; none without one."""
+    if not code:
+        return ()
+    return (item.in_(select(Item.id).where(Item.category_id == find_category(session, code).id)),)
 
 
 def turnover_figures(sold: Decimal, daily: list[Decimal]) -> tuple[Decimal, Decimal | None, Decimal | None]:
@@ -75,7 +99,7 @@ def stock_turnover(session: Session, actor: Actor, params: TurnoverParams) -> li
     item_id = find_item(session, params.sku).id if params.sku else None
     starts = params.day_starts()
     days = len(starts) - 1
-    only = (Move.item_id == item_id,) if item_id is not None else ()
+    only = ((Move.item_id == item_id,) if item_id is not None else ()) + in_category(session, params.category, Move.item_id)
     opening: dict[int, tuple[Decimal, Decimal]] = {}
     before = _legs(Move.created_at < starts[0], *only)
     for item, qty, value in session.execute(select(before.c.item_id, func.sum(before.c.qty), func.sum(before.c.value)).group_by(before.c.item_id)):
@@ -101,6 +125,8 @@ def stock_turnover(session: Session, actor: Actor, params: TurnoverParams) -> li
     items = {i for i, (q, v) in opening.items() if q or v} | set(changes) | set(sold)
     names = {i: (sku, zh, en, unit) for i, sku, zh, en, unit in session.execute(
         select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit).where(Item.id.in_(items)))}
+    categories = category_names(session)
+    category_of = dict(session.execute(select(Item.id, Item.category_id).where(Item.id.in_(items))).tuples().all())
     costs = actor.can(COSTS)
     rows = []
     for item in items:
@@ -115,7 +141,7 @@ def stock_turnover(session: Session, actor: Actor, params: TurnoverParams) -> li
         units, cogs = sold.get(item, (ZERO, ZERO))
         average_qty, qty_turnover, qty_days = turnover_figures(units, daily_qty)
         sku, zh, en, unit = names[item]
-        row: Row = {
+        row: Row = category_fields(categories, category_of.get(item)) | {
             "sku": sku, "name_zh": zh, "name_en": en, "unit": unit, "qty_sold": units, "average_qty": average_qty.quantize(HUNDREDTH, ROUND_HALF_UP),
             "qty_turnover": qty_turnover, "qty_days": qty_days,
         }
@@ -127,6 +153,16 @@ def stock_turnover(session: Session, actor: Actor, params: TurnoverParams) -> li
     return sorted(rows, key=lambda r: r["sku"])
 
 
+def category_turnover(params: TurnoverParams, line: Row) -> Row:
+    """A category's turnover and days of inventory by cost, from its subtotal's cost of goods sold and average value.
+    (Units of different items do not add up: there are none by units.)"""
+    cogs, average = line.get("cogs"), line.get("average_value")
+    if cogs is None or average is None:
+        return {}
+    held = average * (len(params.day_starts()) - 1)
+    return {"turnover": ratio(cogs, average), "days": ratio(held, cogs, TENTH) if cogs > 0 else None}
+
+
 STOCK_TURNOVER = Report(
     name="stock_turnover",
     title_zh="库存周转率",
@@ -134,6 +170,7 @@ STOCK_TURNOVER = Report(
     permission="reports.read",
     params=TurnoverParams,
     columns=(
+        *category_columns(),
         *ITEM_COLUMNS,
         Column("qty_sold", "销售数量（扣退货）", "Units sold (less returns)", "qty"),
         Column("average_qty", "平均库存数量", "Average units on hand", "qty"),
@@ -147,6 +184,7 @@ STOCK_TURNOVER = Report(
         Column("days", "周转天数（按成本）", "Days of inventory (by cost)", "qty", permission=COSTS),
     ),
     rows=stock_turnover,
+    subtotals=dataclasses.replace(BY_CATEGORY, derive=category_turnover),
 )
 
 
@@ -154,16 +192,32 @@ STOCK_TURNOVER = Report(
 
 
 class SalesAnalysisParams(PeriodParams, kw_only=True):
-    group_by: Annotated[Literal["customer", "salesperson", "item"], param("汇总到", "Group by")] = "customer"
+    group_by: Annotated[Literal["customer", "salesperson", "item", "category"], param("汇总到", "Group by")] = "customer"
     customer: PartnerFilter = None
     sku: SkuFilter = None
+    category: CategoryFilter = None
+    subtotals: SubtotalsFlag = False
+
+    def check(self) -> None:
+        super().check()
+        if self.subtotals and self.group_by != "item":
+            raise InvalidInput(
+                "Subtotals by item category need the report grouped by item (or group it by category instead).",
+                "按商品分类小计需要按商品汇总（或直接按商品分类汇总）。",
+                code="invalid_parameter",
+                parameter="subtotals",
+            )
 
 
 def sales_analysis(session: Session, actor: Actor, params: SalesAnalysisParams) -> list[Row]:
     customer_id = find_partner(session, params.customer, "customer").id if params.customer else None
     item_id = find_item(session, params.sku).id if params.sku else None
+    categories = category_names(session)
+    category_of: dict[int, int | None] = dict(session.execute(select(Item.id, Item.category_id).where(Item.category_id.is_not(None))).tuples().all())
 
     def key(item: int, customer: int | None, seller: int | None) -> int | None:
+        if params.group_by == "category":
+            return category_of.get(item)
         return {"item": item, "customer": customer, "salesperson": seller}[params.group_by]
 
     figures: dict[int | None, dict[str, Decimal]] = defaultdict(lambda: {"qty": ZERO, "revenue": ZERO, "cogs": ZERO})
@@ -179,6 +233,7 @@ def sales_analysis(session: Session, actor: Actor, params: SalesAnalysisParams) 
         invoiced = invoiced.where(Invoice.customer_id == customer_id)
     if item_id is not None:
         invoiced = invoiced.where(InvoiceLine.item_id == item_id)
+    invoiced = invoiced.where(*in_category(session, params.category, InvoiceLine.item_id))
     for item, customer, seller, kind, rate, qty, net in session.execute(invoiced):
         sign = -1 if kind == "credit_note" else 1
         line = figures[key(item, customer, seller)]
@@ -205,14 +260,17 @@ def sales_analysis(session: Session, actor: Actor, params: SalesAnalysisParams) 
         moves = moves.where(or_(SalesOrder.customer_id == customer_id, Return.customer_id == customer_id))
     if item_id is not None:
         moves = moves.where(Move.item_id == item_id)
+    moves = moves.where(*in_category(session, params.category, Move.item_id))
     for item, customer, seller, target, value in session.execute(moves):
         figures[key(item, customer, seller)]["cogs"] += value if target == customer_location else -value
 
     known = [k for k in figures if k is not None]
     names: dict[int | None, Row]
     if params.group_by == "item":
-        names = {i: {"sku": sku, "name_zh": zh, "name_en": en, "unit": unit}
+        names = {i: {"sku": sku, "name_zh": zh, "name_en": en, "unit": unit} | category_fields(categories, category_of.get(i))
                  for i, sku, zh, en, unit in session.execute(select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit).where(Item.id.in_(known)))}
+    elif params.group_by == "category":
+        names = {c: category_fields(categories, c) for c in [*known, None]}
     elif params.group_by == "customer":
         names = {p: {"customer": code, "customer_name_zh": zh, "customer_name_en": en}
                  for p, code, zh, en in session.execute(select(Partner.id, Partner.code, Partner.name_zh, Partner.name_en).where(Partner.id.in_(known)))}
@@ -227,12 +285,22 @@ def sales_analysis(session: Session, actor: Actor, params: SalesAnalysisParams) 
             profit = line["revenue"] - line["cogs"]
             row |= {"cogs": line["cogs"], "gross_profit": profit, "margin": margin(profit, line["revenue"])}
         rows.append(row)
-    order = {"item": "sku", "customer": "customer", "salesperson": "salesperson"}[params.group_by]
+    order = {"item": "sku", "customer": "customer", "salesperson": "salesperson", "category": "category"}[params.group_by]
     return sorted(rows, key=lambda r: (r.get(order) is None, r.get(order) or ""))
 
 
 def _grouped(by: str) -> Any:
     return lambda p: p.group_by == by
+
+
+def _by_category(p: SalesAnalysisParams) -> bool:
+    return p.group_by == "category" or p.subtotals
+
+
+def category_margin(params: SalesAnalysisParams, line: Row) -> Row:
+    """A category's margin, from its subtotal's revenue and gross profit."""
+    profit, revenue = line.get("gross_profit"), line.get("revenue")
+    return {"margin": margin(profit, revenue)} if profit is not None and revenue is not None else {}
 
 
 SALES_ANALYSIS = Report(
@@ -247,6 +315,9 @@ SALES_ANALYSIS = Report(
         Column("customer_name_en", "客户名称（英文）", "Customer name (English)", when=_grouped("customer")),
         Column("salesperson", "业务员", "Salesperson", when=_grouped("salesperson")),
         Column("salesperson_name", "业务员姓名", "Salesperson's name", when=_grouped("salesperson")),
+        *category_columns(when=_by_category),
+        Column("category_name_zh", "分类名称（中文）", "Category name (Chinese)", when=_grouped("category")),
+        Column("category_name_en", "分类名称（英文）", "Category name (English)", when=_grouped("category")),
         *(Column(c.key, c.title_zh, c.title_en, when=_grouped("item")) for c in ITEM_COLUMNS),
         # Units of different items do not add up: a quantity only per item.
         Column("qty", "销售数量（扣红字）", "Quantity sold (less credit notes)", "qty", total=True, when=_grouped("item")),
@@ -256,6 +327,7 @@ SALES_ANALYSIS = Report(
         Column("margin", "毛利率 %", "Margin %", "qty", permission=COSTS),
     ),
     rows=sales_analysis,
+    subtotals=dataclasses.replace(BY_CATEGORY, derive=category_margin),
 )
 
 

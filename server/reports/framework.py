@@ -115,6 +115,23 @@ class Column:
         return in_language(lang, self.title_zh, self.title_en)
 
 
+SUBTOTAL = "subtotal"  # the `line` of a subtotal row
+
+
+@dataclasses.dataclass(frozen=True)
+class Subtotals:
+    """Subtotal rows, when the filters ask for them (`when`): the rows are put in order of `key` (the report's own order
+    kept within each group, rows without a key last), and each group is followed by a row whose `line` column says
+    "subtotal", whose numbers are the sums of the group's columns that have totals, whose text is what `label` makes of
+    the group's first row (a category's names), and whose other figures are what `derive(params, row)` works out from
+    those sums (a margin, a turnover). The report's totals add up the rows, not the subtotals."""
+
+    key: str
+    label: Callable[[Row], Row]
+    when: Callable[[Any], bool]
+    derive: Callable[[Any, Row], Row] | None = None
+
+
 @dataclasses.dataclass(frozen=True)
 class Report(Generic[P]):
     """A report is data plus one function: `rows(session, actor, params)` returns dicts keyed by column key."""
@@ -126,6 +143,7 @@ class Report(Generic[P]):
     params: type[P]
     columns: tuple[Column, ...]
     rows: Callable[[Session, Actor, P], Iterable[Row]]
+    subtotals: Subtotals | None = None
 
     def __post_init__(self) -> None:
         # Mistakes in a report's declaration fail at import, not on a user's request.
@@ -146,6 +164,8 @@ class Report(Generic[P]):
                 problems.append(f"column {c.key}: only numbers have totals")
             if c.type in MONEY_TYPES and not guards_money(c.permission or self.permission):
                 problems.append(f"column {c.key}: a {c.type} column needs {COSTS} or {PRICES} (on the column or the report)")
+        if self.subtotals is not None and not {"line", self.subtotals.key} <= set(keys):
+            problems.append(f"subtotals need a line column and a {self.subtotals.key} column")
         clash = {n for f in msgspec.structs.fields(self.params) for n in (f.name, f.encode_name)} & RESERVED
         if clash:
             problems.append(f"filter names {sorted(clash)} are reserved")
@@ -176,12 +196,40 @@ class Report(Generic[P]):
             )
         keys = [c.key for c in columns]
         rows: list[dict[str, Any]] = [{key: row.get(key) for key in keys} for row in found]  # hidden columns' figures never leave here
-        totals: dict[str, Decimal | int] = {}
-        for column in columns:
-            if column.total:
-                zero: Decimal | int = 0 if column.type == "int" else Decimal(0)
-                totals[column.key] = sum((row[column.key] for row in rows if row[column.key] is not None), zero)
+        totals = _sums(columns, rows)
+        if self.subtotals is not None and self.subtotals.when(params):
+            rows = _subtotalled(self.subtotals, params, columns, found, rows)
         return Result(self, columns, rows, totals, params, utcnow())
+
+
+def _sums(columns: tuple[Column, ...], rows: list[Row]) -> dict[str, Decimal | int]:
+    """The sums of the columns that have totals, over the rows."""
+    sums: dict[str, Decimal | int] = {}
+    for column in columns:
+        if column.total:
+            zero: Decimal | int = 0 if column.type == "int" else Decimal(0)
+            sums[column.key] = sum((row[column.key] for row in rows if row[column.key] is not None), zero)
+    return sums
+
+
+def _subtotalled(spec: Subtotals, params: Any, columns: tuple[Column, ...], found: list[Row], rows: list[Row]) -> list[Row]:
+    """The rows in groups of equal `spec.key`, each group followed by its subtotal row (see Subtotals). `found` are the
+    rows as the report made them, `rows` the same with only the visible columns."""
+    keys = [c.key for c in columns]
+    ordered = sorted(zip(found, rows, strict=True), key=lambda pair: (pair[0].get(spec.key) is None, pair[0].get(spec.key) or ""))
+    out: list[Row] = []
+    for value, group in itertools.groupby(ordered, key=lambda pair: pair[0].get(spec.key)):
+        members = list(group)
+        line: Row = dict.fromkeys(keys)
+        line |= {k: v for k, v in ({spec.key: value} | spec.label(members[0][0])).items() if k in line}  # visible columns only
+        line |= _sums(columns, [row for _, row in members])
+        if spec.derive is not None:
+            line |= {k: v for k, v in spec.derive(params, line).items() if k in line}
+        if "line" in line:
+            line["line"] = SUBTOTAL
+        out += [row for _, row in members]
+        out.append(line)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,7 @@ class ReportParamOut(Out):
     name: str  # the query parameter
     type: str  # text, int, date, choice
     required: bool
-    default: str | int | None
+    default: str | int | bool | None
     title_zh: str
     title_en: str
     choices: list[str] | None = None

@@ -1,4 +1,4 @@
-"""Stock reports: balances, one item's ledger, slow-moving stock and expiring lots.
+"""Stock reports: balances, valuation by item and category, one item's ledger, slow-moving stock and expiring lots.
 
 Values are the moving-average value the books hold (the Valuation table), split over an item's
 balances in proportion to quantity, to the cent, so that however the lines are grouped or
@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session, aliased
 from server.auth.permissions import Actor
 from server.auth.visibility import COSTS
 from server.base import utcnow
-from server.catalog.models import Item, Lot
+from server.catalog.models import Category, Item, Lot
 from server.errors import InvalidInput, UnknownReference
 from server.finance.services import CENT, money
 from server.inventory.models import Balance, Move, Valuation
 from server.inventory.services import COST_UNIT
 from server.locations.models import Location
-from server.reports.framework import Column, Params, Report, Row, param
+from server.reports.framework import Column, Params, Report, Row, Subtotals, param
 
 ZERO = Decimal(0)
 
@@ -47,6 +47,51 @@ ITEM_COLUMNS = (
 WarehouseFilter = Annotated[str, param("仓库编码", "Warehouse code", min_length=1, max_length=64)] | None
 LocationFilter = Annotated[str, param("库位编码（含下级库位）", "Location code (with the locations under it)", min_length=1, max_length=64)] | None
 SkuFilter = Annotated[str, param("商品 SKU", "Item SKU", min_length=1, max_length=64)] | None
+CategoryFilter = Annotated[str, param("商品分类编码", "Item category code", min_length=1, max_length=64)] | None
+SubtotalsFlag = Annotated[bool, param("按商品分类小计", "Subtotals by item category")]
+
+
+# Item categories: a filter, a column and a subtotal row per category -----------------------------------
+
+NO_CATEGORY = ("未分类", "No category")
+
+
+def find_category(session: Session, code: str) -> Category:
+    category = session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        raise UnknownReference(
+            f"No item category with code {code}.", f"没有编码为 {code} 的商品分类。", code="unknown_category", parameter="category", category=code
+        )
+    return category
+
+
+def category_names(session: Session) -> dict[int, tuple[str, str, str]]:
+    """Every category's code and names, by id (a short list: a company has tens of them)."""
+    return {cid: (code, zh, en) for cid, code, zh, en in session.execute(select(Category.id, Category.code, Category.name_zh, Category.name_en))}
+
+
+def category_fields(names: dict[int, tuple[str, str, str]], category_id: int | None) -> Row:
+    """What a report row carries of its item's category: the code (a column) and the names (its subtotal's text)."""
+    code, zh, en = names[category_id] if category_id is not None and category_id in names else (None, *NO_CATEGORY)
+    return {"category": code, "category_name_zh": zh, "category_name_en": en}
+
+
+def category_subtotal(first: Row) -> Row:
+    """A category's subtotal row names the category where its items' rows name the item."""
+    return {"name_zh": first.get("category_name_zh"), "name_en": first.get("category_name_en")}
+
+
+def _subtotals_asked(params: Any) -> bool:
+    return bool(params.subtotals)
+
+
+BY_CATEGORY = Subtotals(key="category", label=category_subtotal, when=_subtotals_asked)
+
+
+def category_columns(when: Any = _subtotals_asked) -> tuple[Column, ...]:
+    """The line column (小计 on a subtotal row), shown with the subtotals, and the item's category, shown as `when` says (with
+    the subtotals unless told otherwise; None: always)."""
+    return (Column("line", "行类型", "Line", when=_subtotals_asked), Column("category", "商品分类", "Category", when=when))
 
 
 def find_item(session: Session, sku: str) -> Item:
@@ -114,6 +159,7 @@ class Holding:
     name_zh: str
     name_en: str
     unit: str
+    category_id: int | None
     location_id: int
     location: str
     warehouse_id: int | None
@@ -131,11 +177,14 @@ class Holding:
 _WAREHOUSE = aliased(Location)
 
 
-def holdings(session: Session, actor: Actor, *, item_id: int | None = None, lot_items_only: bool = False) -> list[Holding]:
-    """Every non-zero internal balance, in (SKU, location, lot) order, valued when the actor may see costs."""
+def holdings(
+    session: Session, actor: Actor, *, item_id: int | None = None, lot_items_only: bool = False, category_id: int | None = None
+) -> list[Holding]:
+    """Every non-zero internal balance, in (SKU, location, lot) order, valued when the actor may see costs; of one item or
+    of the items of one category if asked (all of an item's balances either way, so its value splits as it always does)."""
     query = (
         select(
-            Balance.item_id, Item.sku, Item.name_zh, Item.name_en, Item.unit,
+            Balance.item_id, Item.sku, Item.name_zh, Item.name_en, Item.unit, Item.category_id,
             Balance.location_id, Location.code, Location.warehouse_id, _WAREHOUSE.code, Location.quarantine,
             Balance.lot_id, Lot.code, Lot.expiry, Balance.qty, Balance.reserved,
         )
@@ -150,6 +199,9 @@ def holdings(session: Session, actor: Actor, *, item_id: int | None = None, lot_
     if item_id is not None:
         query = query.where(Balance.item_id == item_id)
         valuations = valuations.where(Valuation.item_id == item_id)
+    if category_id is not None:
+        query = query.where(Item.category_id == category_id)
+        valuations = valuations.where(Valuation.item_id.in_(select(Item.id).where(Item.category_id == category_id)))
     if lot_items_only:
         with_lots = select(Balance.item_id).where(Balance.lot_id.is_not(None), Balance.internal.is_(True))
         query = query.where(Balance.item_id.in_(with_lots))
@@ -163,18 +215,18 @@ def holdings(session: Session, actor: Actor, *, item_id: int | None = None, lot_
             by_item[row[0]].append(index)
         book = {item: (qty, value) for item, qty, value in session.execute(valuations)}
         for item, indexes in by_item.items():
-            on_hand = sum((rows[i][13] for i in indexes), ZERO)
+            on_hand = sum((rows[i][14] for i in indexes), ZERO)
             book_qty, book_value = book.get(item, (ZERO, ZERO))
             # The balances and the valuation move together; should they ever disagree, value what is on hand at the average.
             worth = book_value if on_hand == book_qty else money(on_hand * book_value / book_qty) if book_qty > 0 else ZERO
             costs[item] = (book_value / book_qty).quantize(COST_UNIT) if book_qty > 0 else ZERO
-            for index, part in zip(indexes, allocate(worth, [rows[i][13] for i in indexes]), strict=True):
+            for index, part in zip(indexes, allocate(worth, [rows[i][14] for i in indexes]), strict=True):
                 values[index] = part
     out = []
-    for index, (item, sku, name_zh, name_en, unit, loc_id, loc, wh_id, wh, quarantine, lot_id, lot, expiry, qty, reserved) in enumerate(rows):
+    for index, (item, sku, name_zh, name_en, unit, category, loc_id, loc, wh_id, wh, quarantine, lot_id, lot, expiry, qty, reserved) in enumerate(rows):
         out.append(
             Holding(
-                item, sku, name_zh, name_en, unit, loc_id, loc, wh_id, wh, lot_id, lot, expiry, qty, reserved,
+                item, sku, name_zh, name_en, unit, category, loc_id, loc, wh_id, wh, lot_id, lot, expiry, qty, reserved,
                 ZERO if quarantine else qty - reserved, costs.get(item), values.get(index),
             )
         )
@@ -209,14 +261,18 @@ class StockBalanceParams(Params, kw_only=True):
     warehouse: WarehouseFilter = None
     location: LocationFilter = None
     sku: SkuFilter = None
+    category: CategoryFilter = None
     group_by: Annotated[Literal["warehouse", "location", "lot"], param("汇总到", "Group by")] = "location"
+    subtotals: SubtotalsFlag = False
 
 
 def stock_balance(session: Session, actor: Actor, params: StockBalanceParams) -> list[Row]:
     item_id = find_item(session, params.sku).id if params.sku else None
+    category_id = find_category(session, params.category).id if params.category else None
     keep = _scope(session, params.warehouse, params.location)
+    names = category_names(session)
     lines: dict[tuple[Any, ...], Row] = {}
-    for h in holdings(session, actor, item_id=item_id):
+    for h in holdings(session, actor, item_id=item_id, category_id=category_id):
         if not keep(h):
             continue
         key: tuple[Any, ...] = {"warehouse": (h.item_id, h.warehouse_id), "location": (h.item_id, h.location_id)}.get(
@@ -224,7 +280,7 @@ def stock_balance(session: Session, actor: Actor, params: StockBalanceParams) ->
         )
         line = lines.get(key)
         if line is None:
-            line = lines[key] = _item_fields(h) | {
+            line = lines[key] = _item_fields(h) | category_fields(names, h.category_id) | {
                 "warehouse": h.warehouse, "location": h.location, "lot": h.lot, "expiry": h.expiry,
                 "qty": ZERO, "reserved": ZERO, "available": ZERO, "unit_cost": h.unit_cost, "value": None if h.value is None else ZERO,
             }
@@ -243,6 +299,7 @@ STOCK_BALANCE = Report(
     permission="reports.read",
     params=StockBalanceParams,
     columns=(
+        *category_columns(),
         *ITEM_COLUMNS,
         Column("warehouse", "仓库", "Warehouse"),
         Column("location", "库位", "Location", when=lambda p: p.group_by != "warehouse"),
@@ -255,6 +312,53 @@ STOCK_BALANCE = Report(
         Column("value", "库存金额", "Value", "money", total=True, permission=COSTS),
     ),
     rows=stock_balance,
+    subtotals=BY_CATEGORY,
+)
+
+
+# Stock valuation ---------------------------------------------------------------------------------
+
+
+class StockValuationParams(Params, kw_only=True):
+    warehouse: WarehouseFilter = None
+    category: CategoryFilter = None
+    subtotals: SubtotalsFlag = True
+
+
+def stock_valuation(session: Session, actor: Actor, params: StockValuationParams) -> list[Row]:
+    """存货估值: what each item on hand is worth (in all the company's locations, or in one warehouse), at the moving
+    average the books hold, by category with each category's subtotal."""
+    category_id = find_category(session, params.category).id if params.category else None
+    keep = _scope(session, params.warehouse)
+    names = category_names(session)
+    items: dict[int, Row] = {}
+    for h in holdings(session, actor, category_id=category_id):
+        if not keep(h):
+            continue
+        line = items.get(h.item_id)
+        if line is None:
+            line = items[h.item_id] = _item_fields(h) | category_fields(names, h.category_id) | {
+                "qty": ZERO, "unit_cost": h.unit_cost, "value": ZERO}
+        line["qty"] += h.qty
+        line["value"] += h.value or ZERO
+    return sorted(items.values(), key=lambda r: r["sku"])
+
+
+STOCK_VALUATION = Report(
+    name="stock_valuation",
+    title_zh="存货估值表",
+    title_en="Stock valuation",
+    permission=COSTS,
+    params=StockValuationParams,
+    columns=(
+        *category_columns(when=None),
+        *ITEM_COLUMNS,
+        Column("qty", "现存量", "On hand", "qty", total=True),
+        Column("unit_cost", "平均单位成本", "Average unit cost", "cost"),
+        Column("value", "库存金额", "Value", "money", total=True),
+    ),
+    rows=stock_valuation,
+    subtotals=BY_CATEGORY,
 )
 
 
