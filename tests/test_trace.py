@@ -18,9 +18,10 @@ from tests.stories import Api, customer_and_areas, supplier_and_dock
 
 
 def sell(sales: Api, warehouse: Api, customer: str, lines: list[dict[str, Any]]) -> str:
-    """An order of `customer` for `lines` ({sku, qty, serials}), confirmed, picked, packed in one package and shipped."""
+    """An order of `customer` for `lines` ({sku, qty, serials}), confirmed, picked, packed in one package and shipped; at
+    60 a unit, above what any of the items cost."""
     order = sales.post("/api/v1/sales-orders", {"customer": customer, "warehouse": "WH1", "lines": [
-        {"sku": line["sku"], "qty": line["qty"], "unit_price": "20"} for line in lines]}, expect=201)
+        {"sku": line["sku"], "qty": line["qty"], "unit_price": "60"} for line in lines]}, expect=201)
     number = order["number"]
     sales.post(f"/api/v1/sales-orders/{number}/confirm", {"version": order["version"]})
     wave = warehouse.post("/api/v1/waves", {"warehouse": "WH1", "orders": [number]}, expect=201)
