@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar.testing import TestClient
@@ -53,9 +54,13 @@ class Api:
 
 
 def books_are_sound(finance: Api, db: Database) -> None:
-    """`cangku check` passes, the trial balance balances, and the inventory account equals the stock valuation."""
+    """`cangku check` passes, the trial balance balances, the inventory account equals the stock valuation, and the
+    receivables and payables ageing add up to their control accounts (1122, 2202)."""
     trial = finance.get("/api/v1/finance/trial-balance")
     assert trial["balanced"] is True and trial["total_debit"] == trial["total_credit"], trial
+    for report, account, sign in (("ar_ageing", "1122", 1), ("ap_ageing", "2202", -1)):
+        aged = finance.get(f"/api/v1/reports/{report}", format="json")["totals"].get("balance") or "0"
+        assert Decimal(aged) == sign * Decimal(finance.account(account)), (report, aged, finance.account(account))
     with db.read() as session:
         report = check_ledger(session)
     assert report.ok, report.problems
