@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.catalog.models import Barcode, Item
+from server.catalog.services import item_for_move
 from server.errors import InvalidInput
 from server.finance.services import money
 from server.quantities import as_decimal, decimal_places, optional_non_negative, positive_qty
@@ -99,6 +100,27 @@ def line_qty(value: object, item: Item, unit: DocumentUnit) -> Decimal:
             field="qty", sku=item.sku,
         )
     return positive_qty(base, decimals=item.unit_decimals, unit=item.unit)
+
+
+def order_lines(session: Session, lines: Sequence[LineIn], factory: type, default_price: Callable[[Item, Decimal], Decimal]) -> list[Any]:
+    """An order's or quote's lines as typed: each item in the unit it counts in, its quantity kept in base units, its price
+    per that unit (a line without one takes `default_price(item, base qty)`, a base unit's, times the unit), its discount
+    and VAT rate. A refusal names the line's field."""
+    out = []
+    for n, line in enumerate(lines, 1):
+        with at_line(n - 1):
+            item = item_for_move(session, line.sku)
+            unit = document_unit(session, item, line.unit)
+            qty = line_qty(line.qty, item, unit)
+            if line.unit_price is not None:
+                price = line_price(line.unit_price)
+            else:
+                price = (default_price(item, qty) * unit.factor).quantize(PRICE_PLACES)
+            out.append(factory(
+                line_no=n, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor, unit_price=price, discount=line_discount(line.discount),
+                vat_rate=line_vat(line.vat_rate, item),
+            ))
+    return out
 
 
 def line_discount(value: object | None, field: str = "discount") -> Decimal:

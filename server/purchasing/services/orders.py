@@ -15,24 +15,10 @@ from server.auth.models import User
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item
-from server.catalog.services import item_for_move
 from server.dates import local_today
 from server.documents import flows
 from server.documents.flows import transition
-from server.documents.lines import (
-    LINE_FIELDS,
-    PRICE_PLACES,
-    LineIn,
-    at_line,
-    base_price,
-    document_unit,
-    line_amounts,
-    line_discount,
-    line_price,
-    line_qty,
-    line_vat,
-    replace_lines,
-)
+from server.documents.lines import LINE_FIELDS, PRICE_PLACES, LineIn, base_price, line_amounts, line_discount, order_lines, replace_lines
 from server.documents.models import Approval
 from server.documents.services import next_number, save_version, stale_version, touch
 from server.errors import Conflict, Forbidden, InvalidInput
@@ -92,21 +78,7 @@ def _save(session: Session, actor: Actor, po: PurchaseOrder) -> None:
 def _po_lines(session: Session, supplier: Partner, po: PurchaseOrder, lines: Sequence[LineIn]) -> list[PurchaseOrderLine]:
     if not lines:
         raise InvalidInput("A purchase order needs at least one line.", "采购订单至少需要一行。", code="no_lines")
-    out = []
-    for n, line in enumerate(lines, 1):
-        with at_line(n - 1):
-            item = item_for_move(session, line.sku)
-            unit = document_unit(session, item, line.unit)
-            qty = line_qty(line.qty, item, unit)
-            if line.unit_price is not None:
-                price = line_price(line.unit_price)
-            else:
-                price = (_default_price(session, supplier, po, item, qty) * unit.factor).quantize(PRICE_PLACES)
-            out.append(PurchaseOrderLine(
-                line_no=n, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor, unit_price=price,
-                discount=line_discount(line.discount), vat_rate=line_vat(line.vat_rate, item),
-            ))
-    return out
+    return order_lines(session, lines, PurchaseOrderLine, lambda item, qty: _default_price(session, supplier, po, item, qty))
 
 
 def _default_price(session: Session, supplier: Partner, po: PurchaseOrder, item: Item, qty: Decimal) -> Decimal:

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
+from server.catalog.models import Item
 from server.catalog.services import item_for_move
-from server.documents.lines import PRICE_PLACES, LineIn, at_line, base_price, document_unit, line_discount, line_price, line_qty, line_vat
+from server.documents.lines import PRICE_PLACES, LineIn, base_price, document_unit, line_qty, order_lines
 from server.documents.services import get_document
 from server.errors import Conflict, InvalidInput
 from server.finance.services import money
@@ -60,29 +61,19 @@ def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], f
     currency."""
     if not lines:
         raise InvalidInput("A document needs at least one line.", "单据至少需要一行。", code="no_lines")
-    out = []
-    for n, line in enumerate(lines, 1):
-        with at_line(n - 1):
-            item = item_for_move(session, line.sku)
-            unit = document_unit(session, item, line.unit)
-            qty = line_qty(line.qty, item, unit)
-            if line.unit_price is not None:
-                price = line_price(line.unit_price)
-            else:
-                listed = price_for(session, customer, item.id, qty, currency)
-                if listed is None:
-                    raise InvalidInput(
-                        f"No price for {item.sku}: the customer's price list has none in {currency}; give a unit price.",
-                        f"{item.sku} 没有价格：客户价目表中没有该商品的 {currency} 价格，请填写单价。",
-                        code="price_required",
-                        sku=item.sku, field="unit_price",
-                    )
-                price = (listed * unit.factor).quantize(PRICE_PLACES)
-            out.append(factory(
-                line_no=n, item_id=item.id, qty=qty, uom=unit.name, uom_factor=unit.factor, unit_price=price, discount=line_discount(line.discount),
-                vat_rate=line_vat(line.vat_rate, item),
-            ))
-    return out
+
+    def listed(item: Item, qty: Decimal) -> Decimal:
+        price = price_for(session, customer, item.id, qty, currency)
+        if price is None:
+            raise InvalidInput(
+                f"No price for {item.sku}: the customer's price list has none in {currency}; give a unit price.",
+                f"{item.sku} 没有价格：客户价目表中没有该商品的 {currency} 价格，请填写单价。",
+                code="price_required",
+                sku=item.sku, field="unit_price",
+            )
+        return price
+
+    return order_lines(session, lines, factory, listed)
 
 
 def _totals(doc: Any) -> None:
