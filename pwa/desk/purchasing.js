@@ -9,6 +9,7 @@ import {
   totals, when, history, by,
 } from "../desk.js";
 import { printLink } from "./print.js";
+import { discounted, figure, inPacks, inUnit, qtyCell, unitChoices, unitText } from "./units.js";
 
 const { t, known, stateOptions } = deskTexts({
   requisitions: ["请购单", "Requisitions"],
@@ -168,34 +169,6 @@ function toolbar(...buttons) {
 
 // Lines typed in a form --------------------------------------------------------------------------
 
-/** A figure as the API writes one: at most six decimals, no trailing zeros. */
-const figure = (value) => String(Number(value.toFixed(6)));
-/** A base-unit quantity counted in a unit of `factor` base units (120 pcs: 10 cartons of 12). */
-const inUnit = (qty, factor) => figure(Number(qty) / Number(factor || 1));
-/** A price per unit once a line's discount and its document's are taken off, as the server takes them (unit_price_of). */
-const netPrice = (price, discount, docDiscount) => figure(Number(price) * (100 - Number(discount || 0)) * (100 - Number(docDiscount || 0)) / 10000);
-const discounted = (value) => Boolean(Number(value));
-/** What one unit is: "carton (12 pcs)"; the item's own unit as it is. */
-const unitText = (unit, factor, base) => (Number(factor || 1) !== 1 && base ? `${unit} (${factor} ${base})` : unit);
-
-/** The units an item's lines may count in, fetched once per form: its own unit first, then the packs its barcodes name
- *  (a carton of 12). A pack of one is the item's own unit by another name, so it is not offered. */
-function unitChoices() {
-  const known = new Map();
-  return (sku) => {
-    if (!known.has(sku)) {
-      known.set(sku, sync.api(`/api/v1/items/${enc(sku)}`).then((item) => {
-        const packs = new Map(item.barcodes.filter((b) => b.pack && b.pack !== item.unit && Number(b.qty) !== 1).map((b) => [b.pack, b.qty]));
-        return { unit: item.unit, packs: [...packs].map(([name, factor]) => ({ name, factor })) };
-      }).catch(() => {
-        known.delete(sku);  // an unknown SKU: the server names it when the form is saved
-        return null;
-      }));
-    }
-    return known.get(sku);
-  };
-}
-
 /**
  * The lines of a form, typed into a table: one row per line, added and removed with buttons. Each input is named
  * `line-<row>-<field>` (one name a refusal can point at; desk.js's fieldOf keeps only what comes before a "." or "[").
@@ -287,17 +260,6 @@ function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
       return { lines, rows: sent };
     },
   };
-}
-
-/** Whether a document's lines count anything in packs: then each line names its unit. */
-const inPacks = (lines) => lines.some((l) => Number(l.unit_factor || 1) !== 1);
-
-/** A line's quantity in the unit it counts in, named when `named`, with what a pack of them is in the item's own unit when
- *  the line says it ("10 carton = 120 pcs"); a document all in the items' own units shows its figures as before. */
-function qtyCell(line, named) {
-  if (!named) return num(line.qty);
-  const base = Number(line.unit_factor) !== 1 && line.base_unit ? h("small", { class: "base-qty", "data-field": "base-qty" }, `= ${line.qty} ${line.base_unit}`) : null;
-  return num([`${line.unit_qty} ${line.unit}`, base]);
 }
 
 /** Point a refusal at the input it is about: the server names a line's field as `lines[2].qty` (the third line sent). */
@@ -801,7 +763,7 @@ async function billForm(here, panel, number) {
   };
   const editor = lineEditor({ id: "bill-form-lines", columns: BILL_LINE_COLUMNS(), addable: false, fixed: orderLine,
     rows: open.map((l) => {
-      const price = l.unit_price === null ? "" : netPrice(l.unit_price, l.discount, po.discount);
+      const price = l.net_price ?? "";  // the order's price per its unit, net of its discounts
       const counted = Number(l.to_bill) / Number(l.unit_factor || 1);
       if (Math.abs(counted * 10000 - Math.round(counted * 10000)) < 1e-6) {
         return { fixed: l.line, qty: inUnit(l.to_bill, l.unit_factor), unit_text: unitText(l.unit, l.unit_factor, l.base_unit), unit_price: price,

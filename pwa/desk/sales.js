@@ -8,6 +8,7 @@ import {
   totals, when, history, by,
 } from "../desk.js";
 import { printLink } from "./print.js";
+import { discounted, inPacks, qtyCell, unitChoices, unitText } from "./units.js";
 
 const { t, known, stateOptions } = deskTexts({
   quotes: ["报价单", "Quotes"],
@@ -129,30 +130,6 @@ const datalist = (id, rows, label) => h("datalist", { id }, rows.map((r) => h("o
 const warehouseField = (warehouses, value) => formField({ name: "warehouse", label: t("warehouse"), required: true, value: value ?? (warehouses.length === 1 ? warehouses[0].code : ""),
   options: [["", t("choose")], ...warehouses.map((w) => [w.code, `${w.code} · ${named(w)}`])] });
 
-const discounted = (value) => Boolean(Number(value));
-/** What one unit is: "carton (12 pcs)"; the item's own unit as it is. */
-const unitText = (unit, factor, base) => (Number(factor || 1) !== 1 && base ? `${unit} (${factor} ${base})` : unit);
-
-/** The units an item's lines may count in, once per form: its own unit first, then the packs its barcodes name (a carton
- *  of 12); a pack of one is the item's own unit by another name, so it is not offered. `items` already fetched are used
- *  as they are. */
-function unitChoices(items = []) {
-  const unitsOf = (item) => {
-    const packs = new Map(item.barcodes.filter((b) => b.pack && b.pack !== item.unit && Number(b.qty) !== 1).map((b) => [b.pack, b.qty]));
-    return { unit: item.unit, packs: [...packs].map(([name, factor]) => ({ name, factor })) };
-  };
-  const known = new Map(items.filter((i) => i.barcodes).map((i) => [i.sku, Promise.resolve(unitsOf(i))]));
-  return (sku) => {
-    if (!known.has(sku)) {
-      known.set(sku, api(`/api/v1/items/${enc(sku)}`).then(unitsOf).catch(() => {
-        known.delete(sku);  // an unknown SKU: the server names it when the form is saved
-        return null;
-      }));
-    }
-    return known.get(sku);
-  };
-}
-
 /** The lines of a quote or order being written: SKU, quantity and the unit it counts in (the item's own or a pack), price
  *  per that unit (proposed from the customer's price list), the line's discount and VAT; rows added and removed.
  *  `customer()` names the customer whose list proposes the prices; `items`, those the form knows already. */
@@ -272,17 +249,6 @@ function lineEditor(initial, customer, items = []) {
 /** The document's discount (整单折扣): per cent off every line, on top of the line's own. */
 const orderDiscountField = (value = "") => formField({ name: "discount", label: t("order discount"), inputmode: "decimal", size: 6, value,
   hint: t("discount hint") });
-
-/** Whether a document's lines count anything in packs: then each line names its unit. */
-const inPacks = (lines) => lines.some((l) => Number(l.unit_factor || 1) !== 1);
-
-/** A line's quantity in the unit it counts in, named when `named`, with what a pack of them is in the item's own unit when
- *  the line says it ("10 carton = 120 pcs"); a document all in the items' own units shows its figures as before. */
-function qtyCell(line, named) {
-  if (!named) return num(line.qty);
-  const base = Number(line.unit_factor) !== 1 && line.base_unit ? h("small", { class: "base-qty", "data-field": "base-qty" }, `= ${line.qty} ${line.base_unit}`) : null;
-  return num([`${line.unit_qty} ${line.unit}`, base]);
-}
 
 /** A document's discount among its facts, when it has one. */
 const discountFact = (doc) => (discounted(doc.discount) ? [t("order discount"), doc.discount, { "data-field": "discount" }] : null);

@@ -45,7 +45,7 @@ FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     CountLineOut: _all(COSTS, "value"),
     CountOut: _all(COSTS, "gain_value", "loss_value"),
     ReturnLineOut: _all(COSTS, "unit_cost"),  # the cost the returned goods come back in at
-    POLineOut: _all(PRICES, "unit_price", "net", "discount"),
+    POLineOut: _all(PRICES, "unit_price", "net", "discount", "net_price"),
     POOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "discount"),
     BillLineOut: _all(PRICES, "unit_price", "net", "tax"),
     BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "credited", "open"),

@@ -149,6 +149,7 @@ class POLineOut(Out):
     unit_factor: DecimalStr = "1"  # base units in one `unit`
     unit_qty: DecimalStr = "0"  # qty counted in `unit`
     discount: DecimalStr | None = None  # the line's own, per cent
+    net_price: DecimalStr | None = None  # per `unit`, net of the line's and the order's discounts (what a bill should charge)
 
 
 class POOut(Out):

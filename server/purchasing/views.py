@@ -12,7 +12,7 @@ from server.auth.permissions import SYSTEM, Actor
 from server.auth.visibility import visible
 from server.catalog.models import Item, Lot
 from server.documents import flows
-from server.documents.lines import base_price, counted
+from server.documents.lines import base_price, counted, unit_price_of
 from server.documents.models import Approval
 from server.finance.services import money
 from server.locations.models import Location
@@ -99,7 +99,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         return POLineOut(
             line=line.line_no, sku=item.sku, name_zh=item.name_zh, name_en=item.name_en, qty=fmt(line.qty) or "0",
             unit_price=fmt(line.unit_price), vat_rate=fmt(line.vat_rate) or "0", net=fmt(money(line.qty * base_price(line))),
-            base_unit=item.unit, **counted(line, item.unit), discount=fmt(line.discount) or "0",
+            base_unit=item.unit, **counted(line, item.unit), discount=fmt(line.discount) or "0", net_price=fmt(unit_price_of(line)) or "0",
             received=fmt(line.received_qty) or "0", rejected=fmt(line.rejected_qty) or "0",
             accepted=fmt(line.accepted_qty) or "0", billed=fmt(line.billed_qty) or "0",
             may_receive=fmt(max(services.receive_allowance(line), Decimal(0))) or "0",
