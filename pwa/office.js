@@ -6,10 +6,12 @@ import { deskTexts, setCurrent, t } from "./desk.js";
 import * as masterData from "./desk/masterdata.js";
 import * as purchasing from "./desk/purchasing.js";
 import * as sales from "./desk/sales.js";
+import * as contracts from "./desk/contracts.js";
 import * as stock from "./desk/stock.js";
 import * as finance from "./desk/finance.js";
 import * as reports from "./desk/reports.js";
 import * as imports from "./desk/imports.js";
+import * as integrations from "./desk/integrations.js";
 
 const TEXTS = {
   items: ["商品", "Items"],
@@ -218,10 +220,12 @@ const SECTIONS = {
   ...masterData.sections,
   ...purchasing.sections,
   ...sales.sections,
+  ...contracts.sections,
   ...stock.sections,
   ...finance.sections,
   ...reports.sections,
   ...imports.sections,
+  ...integrations.sections,
 };
 const title = (key) => (SECTIONS[key].label ? SECTIONS[key].label() : t(key));
 const sectionsOf = () => Object.keys(SECTIONS).filter((key) => !SECTIONS[key].may || SECTIONS[key].may());

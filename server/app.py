@@ -33,6 +33,7 @@ from server.inventory.transfer_routes import TransferController
 from server.jobs.routes import JobController
 from server.jobs.scheduler import scheduling
 from server.locations.routes import LocationController
+from server.mail.routes import EmailController
 from server.monitoring.logs import adopt_server_loggers, configure_logging
 from server.monitoring.metrics import count_committed, process_ended
 from server.monitoring.middleware import RequestMonitor
@@ -40,6 +41,8 @@ from server.monitoring.readiness import Probe
 from server.monitoring.routes import metrics, ready
 from server.notifications.live import WhileLive, channels_plugin, publishing_commits
 from server.notifications.routes import NotificationController, notification_socket
+from server.outbox.dispatcher import dispatching
+from server.outbox.routes import WebhookController
 from server.partners.routes import PartnerController, PriceListController
 from server.printing.document_routes import DocumentController
 from server.printing.routes import LabelController, PrinterController
@@ -54,7 +57,9 @@ from server.purchasing.routes import (
     RequisitionController,
 )
 from server.reports.routes import reports_router
+from server.reports.scorecard_routes import SupplierScoreController
 from server.reports.tables import export_table
+from server.sales.contract_routes import SalesContractController
 from server.sales.routes import (
     CreditController,
     InvoiceController,
@@ -137,6 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         LabelController,
         PrinterController,
         DocumentController,
+        EmailController,
         NotificationController,
         notification_socket,
         JobController,
@@ -157,6 +163,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         BillController,
         QuoteController,
         SalesOrderController,
+        SalesContractController,
         CreditController,
         WaveController,
         PickController,
@@ -166,8 +173,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         sync_socket,
         DiscrepancyController,
         reports_router,
+        SupplierScoreController,
         export_table,
         ImportController,
+        WebhookController,
     ]
     if PWA_DIR.is_dir():
         handlers.append(service_worker)
@@ -206,7 +215,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         request_class=JsonRequest,
         before_request=refuse_control_characters,
         on_startup=[adopt_server_loggers],
-        lifespan=[sealing],  # PostgreSQL: seals the audit entries writers commit unsealed (server/audit/sealer.py)
+        # PostgreSQL: seals the audit entries writers commit unsealed (server/audit/sealer.py); the outbox's dispatcher.
+        lifespan=[sealing, dispatching],
         on_shutdown=[on_shutdown],
         before_send=[security_headers(settings)],
         logging_config=None,  # configure_logging above: JSON lines or text, with request ids

@@ -37,6 +37,8 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     }
     if settings.scheduler is not None:
         environment["CANGKU_SCHEDULER"] = "true" if settings.scheduler else "false"
+    if settings.dispatcher is not None:  # every worker runs one; the lease lets one of them deliver at a time
+        environment["CANGKU_DISPATCHER"] = "true" if settings.dispatcher else "false"
     if settings.metrics_multiprocess_dir is not None:
         environment["PROMETHEUS_MULTIPROC_DIR"] = str(settings.metrics_multiprocess_dir)
     return environment

@@ -126,11 +126,14 @@ UVICORN_OPTIONS: UvicornOptions = {"timeout_keep_alive": 75, "ws_per_message_def
               help="Migrate the schema before starting (default: yes on SQLite; no on PostgreSQL, where `cangku migrate` does it) / 启动前迁移数据库结构")
 @click.option("--demo", is_flag=True, help="Load the demo company first / 先加载演示公司")
 @click.option("--scheduler/--no-scheduler", default=None, help="Run scheduled jobs (default on; env CANGKU_SCHEDULER) / 运行定时任务")
+@click.option("--dispatcher/--no-dispatcher", default=None,
+              help="Deliver events to webhooks and RabbitMQ (default on; env CANGKU_DISPATCHER) / 投递事件到 Webhook 和 RabbitMQ")
 def serve(settings: Settings, host: str | None, port: int | None, workers: int, migrate_first: bool | None, demo: bool,
-          scheduler: bool | None) -> None:
+          scheduler: bool | None, dispatcher: bool | None) -> None:
     """Start the server (SQLite: migrated first; PostgreSQL: refused when its schema is behind or ahead of this version)
     / 启动服务（SQLite 先迁移；PostgreSQL 结构版本不符时拒绝启动）。"""
-    settings = settings.with_overrides(host=host, port=port, scheduler=scheduler if scheduler is not None else settings.scheduler is not False)
+    settings = settings.with_overrides(host=host, port=port, scheduler=scheduler if scheduler is not None else settings.scheduler is not False,
+                                       dispatcher=dispatcher if dispatcher is not None else settings.dispatcher is not False)
     if workers > 1 and not settings.redis_url:
         raise click.ClickException(
             f"--workers {workers} 需要 Redis 在进程之间传递实时事件（扫码更新、通知）：请设置 CANGKU_REDIS_URL，例如 redis://127.0.0.1:6379/0。\n"

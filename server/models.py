@@ -10,7 +10,9 @@ from server.finance.models import Account, JournalEntry, JournalLine, Payment, P
 from server.inventory.models import Balance, Move, MoveSerial, Reservation, TransferLine, TransferOrder, Valuation
 from server.jobs.models import JobRun
 from server.locations.models import Location
+from server.mail.models import DocumentEmail
 from server.notifications.models import Notification
+from server.outbox.models import Delivery, DispatcherLease, OutboxEvent, Webhook
 from server.partners.models import Partner, PartnerContact, PriceList, PriceListItem
 from server.printing.models import Printer
 from server.purchasing import reorder  # noqa: F401 - registers the reorder check that runs before every commit
@@ -38,6 +40,8 @@ from server.sales.models import (
     QuoteLine,
     Return,
     ReturnLine,
+    SalesContract,
+    SalesContractLine,
     SalesOrder,
     SalesOrderLine,
     Wave,
@@ -46,10 +50,10 @@ from sync.models import Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
 
 __all__ = [
     "Account", "AuditEntry", "PurchaseReturn", "PurchaseReturnLine", "TransferLine", "TransferOrder", "Stocktake", "StocktakeLine", "StocktakeLocation", "AuthSession", "JournalEntry", "JournalLine", "Valuation", "Balance", "Barcode", "Base", "IdempotencyKey", "Item",
-    "Location", "LoginAttempt", "SignInThrottle", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
-    "Serial", "User", "JobRun", "Notification",
+    "DocumentEmail", "Location", "LoginAttempt", "SignInThrottle", "Lot", "Move", "MoveSerial", "Partner", "Reservation",
+    "Serial", "User", "JobRun", "Notification", "OutboxEvent", "Webhook", "Delivery", "DispatcherLease",
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",
     "PriceListItem", "Printer", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",
     "Requisition", "RequisitionLine", "Invoice", "InvoiceLine", "Package", "PackageLine", "PickTask", "Quote", "QuoteLine", "Return",
-    "ReturnLine", "SalesOrder", "SalesOrderLine", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp", "Device", "Discrepancy",
+    "ReturnLine", "SalesContract", "SalesContractLine", "SalesOrder", "SalesOrderLine", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp", "Device", "Discrepancy",
 ]

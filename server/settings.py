@@ -39,6 +39,19 @@ class Settings:
     redis_prefix: str = "cangku"  # keeps the channels of installations sharing one Redis apart
     scheduler: bool | None = None  # run scheduled jobs in this process; None: off, but `cangku serve` turns it on
     scheduler_interval_seconds: int = 30
+    # Events out (README "Events out: webhooks and RabbitMQ"). The dispatcher delivers the outbox; None: off, but
+    # `cangku serve` turns it on. One process dispatches at a time: it holds a lease it renews, lost when it stops.
+    dispatcher: bool | None = None
+    dispatcher_poll_seconds: float = 1.0  # how often it looks for events other processes wrote (its own wake it at once)
+    dispatcher_lease_seconds: float = 15.0
+    dispatcher_concurrency: int = 16  # aggregates delivered at once; one aggregate's events go one after another
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 12  # then the delivery is dead (dead letter) until an administrator replays it
+    webhook_retry_base_seconds: float = 10.0  # the first retry's delay; each next one doubles, with jitter, up to the max
+    webhook_retry_max_seconds: float = 3600.0
+    outbox_retention_days: int = 30  # delivered events older than this are pruned by the daily job
+    amqp_url: str | None = None  # RabbitMQ: every event also goes to this broker ("amqp://user:password@host:5672/vhost")
+    amqp_exchange: str = "cangku.events"  # a durable topic exchange; the routing key is the event type
     expiry_warning_days: int = 30
     stocktake_reminder_days: int = 90
     gs1_company_prefix: str = "6901234"  # the company's GS1 prefix, for the SSCCs of its packages
@@ -60,6 +73,15 @@ class Settings:
     company_address_en: str = "88 Demo Road, Pudong, Shanghai"  # English documents; the Chinese address when left empty
     company_phone: str = "021-5555 0188"
     company_tax_id: str = "91310115MA1K000000"  # 纳税人识别号 (the unified social credit code)
+    # Sending documents by e-mail (README "Documents by e-mail"): no host, no e-mail. The port is the security's usual one when left out
+    # (587 STARTTLS, 465 SSL, 25 none); the sender is an address, with a display name if wanted ("仓库 <erp@example.com>").
+    smtp_host: str = ""
+    smtp_port: int | None = None
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)  # never in a log line or a traceback
+    smtp_from: str = ""
+    smtp_timeout_seconds: float = 10.0
 
     @property
     def effective_database_url(self) -> str:
@@ -111,6 +133,17 @@ def _env_bool(name: str) -> bool | None:
     return None if not raw else raw in ("1", "true", "yes", "on")
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first when unset); a typo stops the server at start-up, not at the first e-mail."""
+    raw = (os.environ.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{name}: {raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
 def load_settings() -> Settings:
     return Settings(
         data_dir=Path(os.environ.get("CANGKU_DATA_DIR", "cangku-data")),
@@ -134,6 +167,17 @@ def load_settings() -> Settings:
         redis_prefix=os.environ.get("CANGKU_REDIS_PREFIX") or "cangku",
         scheduler=_env_bool("CANGKU_SCHEDULER"),
         scheduler_interval_seconds=_env_int("CANGKU_SCHEDULER_INTERVAL_SECONDS", 30),
+        dispatcher=_env_bool("CANGKU_DISPATCHER"),
+        dispatcher_poll_seconds=_env_float("CANGKU_DISPATCHER_POLL_SECONDS", 1.0),
+        dispatcher_lease_seconds=_env_float("CANGKU_DISPATCHER_LEASE_SECONDS", 15.0),
+        dispatcher_concurrency=_env_int("CANGKU_DISPATCHER_CONCURRENCY", 16),
+        webhook_timeout_seconds=_env_float("CANGKU_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        webhook_max_attempts=_env_int("CANGKU_WEBHOOK_MAX_ATTEMPTS", 12),
+        webhook_retry_base_seconds=_env_float("CANGKU_WEBHOOK_RETRY_BASE_SECONDS", 10.0),
+        webhook_retry_max_seconds=_env_float("CANGKU_WEBHOOK_RETRY_MAX_SECONDS", 3600.0),
+        outbox_retention_days=_env_int("CANGKU_OUTBOX_RETENTION_DAYS", 30),
+        amqp_url=os.environ.get("CANGKU_AMQP_URL") or None,
+        amqp_exchange=os.environ.get("CANGKU_AMQP_EXCHANGE") or "cangku.events",
         expiry_warning_days=_env_int("CANGKU_EXPIRY_WARNING_DAYS", 30),
         stocktake_reminder_days=_env_int("CANGKU_STOCKTAKE_REMINDER_DAYS", 90),
         gs1_company_prefix=os.environ.get("CANGKU_GS1_COMPANY_PREFIX", "6901234"),
@@ -152,6 +196,13 @@ def load_settings() -> Settings:
         company_address_en=_env_text("CANGKU_COMPANY_ADDRESS_EN", Settings.company_address_en),
         company_phone=_env_text("CANGKU_COMPANY_PHONE", Settings.company_phone),
         company_tax_id=_env_text("CANGKU_COMPANY_TAX_ID", Settings.company_tax_id),
+        smtp_host=_env_text("CANGKU_SMTP_HOST", ""),
+        smtp_port=_env_int("CANGKU_SMTP_PORT", 0) or None,
+        smtp_security=_env_choice("CANGKU_SMTP_SECURITY", SMTP_SECURITY),
+        smtp_username=_env_text("CANGKU_SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("CANGKU_SMTP_PASSWORD", ""),
+        smtp_from=_env_text("CANGKU_SMTP_FROM", ""),
+        smtp_timeout_seconds=_env_float("CANGKU_SMTP_TIMEOUT", 10.0),
     )
 
 

@@ -6,7 +6,9 @@ Every write transaction runs these steps, in this order, just before it commits 
    whose audit entries, notifications and feed changes join the same transaction.
 2. **change feed** — the state of everything the transaction changed, under its next version (sync/feed.py: the clock on
    SQLite; on PostgreSQL a sequence, no lock another writer waits for), and the live stock messages for after the commit.
-3. **audit log** — the transaction's audit entries. Last, so an entry a step records is in it. On SQLite they are linked
+3. **outbox** — the events of the transaction's audited business actions (server/outbox/events.py), in one insert; the
+   dispatcher delivers them once committed, so a rolled-back transaction sends none.
+4. **audit log** — the transaction's audit entries. Last, so an entry a step records is in it. On SQLite they are linked
    into the hash chain here (one writer at a time); on PostgreSQL they go in unsealed and the server's sealer links them
    just after (server/audit/sealer.py), so no writer waits for another's place in the chain.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from server.audit.services import chain_entries
 from server.db import POOL_SIZE, Database
+from server.outbox.events import write_events
 from server.purchasing.reorder import check_stock_left
 from server.work import CommitStep, Work
 from sync import feed, live
@@ -27,6 +30,7 @@ def _change_feed(work: Work) -> None:
 COMMIT_STEPS = (
     CommitStep("reorder check", check_stock_left),
     CommitStep("change feed", _change_feed),
+    CommitStep("outbox", write_events),
     CommitStep("audit chain", chain_entries),
 )
 

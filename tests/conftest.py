@@ -69,6 +69,26 @@ def require_redis() -> None:
         unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
 
 
+AMQP_URL = os.environ.get("CANGKU_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def require_rabbitmq() -> None:
+    """Like PostgreSQL: the broker tests are skipped on a machine without RabbitMQ, and fail under CI=true (the test
+    command starts Debian's rabbitmq-server)."""
+    import asyncio
+
+    import aio_pika
+
+    async def connect() -> None:
+        connection = await aio_pika.connect(AMQP_URL, timeout=5)
+        await connection.close()
+
+    try:
+        asyncio.run(connect())
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is reported
+        unavailable(f"RabbitMQ at {AMQP_URL} is not reachable: {exc}")
+
+
 def require_postgres() -> None:
     problem = postgres_reachable()
     if problem is None:

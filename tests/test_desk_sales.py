@@ -55,7 +55,7 @@ def pick_and_ship(shop, numbers: list[str]) -> dict:  # type: ignore[type-arg]
 def test_a_customers_price_list_proposes_a_lines_price_by_quantity_and_says_when_it_has_none(client, shop, as_role):
     sales = shop["sales"]
     assert sales.get("/api/v1/customers/CUS1/price", sku="PEN", qty="5") == {
-        "customer": "CUS1", "sku": "PEN", "qty": "5", "price_list": "RETAIL", "unit_price": "12", "vat_rate": "13", "unit": "pcs"}
+        "customer": "CUS1", "sku": "PEN", "qty": "5", "price_list": "RETAIL", "unit_price": "12", "vat_rate": "13", "unit": "pcs", "contract": None}
     assert sales.get("/api/v1/customers/CUS1/price", sku="PEN", qty="20")["unit_price"] == "11"  # the quantity break
     assert sales.get("/api/v1/customers/CUS1/price", sku="RICE", qty="1")["unit_price"] is None
     assert sales.get("/api/v1/customers/CUS1/price", sku="NOPE", expect=422)["error"] == "unknown_sku"

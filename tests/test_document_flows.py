@@ -25,6 +25,7 @@ NOT_DOCUMENTS = {
     ("job_runs", "status"): "a scheduled job's run, not a business document",
     ("sync_ops", "status"): "an offline operation's outcome, recorded by the sync protocol",
     ("discrepancies", "status"): "a sync conflict's review, kept by the sync protocol",
+    ("outbox_deliveries", "status"): "an event's delivery to one endpoint, kept by the outbox's dispatcher",
 }
 # Modules that set a `status` attribute of something that is no document (named in NOT_DOCUMENTS or not a table at all).
 NOT_DOCUMENT_MODULES = {"server/jobs/services.py", "sync/client.py"}

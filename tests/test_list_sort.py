@@ -25,6 +25,7 @@ LISTS: dict[str, tuple[dict[str, str], list[str]]] = {
     "/api/v1/bills": ({}, ["number", "status", "supplier", "po", "supplier_ref", "bill_date", "due_date", "total", "paid", "open", "kind"]),
     "/api/v1/quotes": ({}, ["number", "status", "customer", "warehouse", "valid_until", "total", "sales_order"]),
     "/api/v1/sales-orders": ({}, ["number", "status", "customer", "warehouse", "total", "created_at"]),
+    "/api/v1/sales-contracts": ({}, ["number", "status", "customer", "currency", "valid_from", "valid_to", "created_at"]),
     "/api/v1/invoices": ({}, ["number", "status", "customer", "kind", "order", "invoice_date", "due_date", "total", "paid", "open"]),
     "/api/v1/returns": ({}, ["number", "status", "customer", "order", "warehouse", "credit_note"]),
     "/api/v1/payments": ({}, ["number", "kind", "partner", "amount", "unallocated", "paid_on", "method", "reference", "created_at"]),
@@ -44,8 +45,9 @@ def day(offset: int) -> str:
 @pytest.fixture
 def books(client, world, as_role) -> Api:  # type: ignore[no-untyped-def]
     """A few of every document, so that each list has rows to order: two suppliers and two customers, stock in three bins,
-    requisitions, orders to suppliers (two received and billed, one at the dock, one a draft), quotes (one accepted), sales orders (three shipped,
-    two of them invoiced, and returns of each of them, one still reserving stock), payments both ways and three stocktakes (one posted)."""
+    requisitions, orders to suppliers (two received and billed, one at the dock, one a draft), quotes (one accepted), sales contracts (two in
+    force), sales orders (three shipped, two of them invoiced, and returns of each of them, one still reserving stock), payments both ways and
+    three stocktakes (one posted)."""
     admin, approver = Api(client, as_role("admin")), Api(client, as_role("approver"))
     supplier_and_dock(admin)
     customer_and_areas(admin, credit_limit="100000")
@@ -91,6 +93,11 @@ def books(client, world, as_role) -> Api:  # type: ignore[no-untyped-def]
         {"sku": "PEN", "qty": qty, "unit_price": "5"}]}, expect=201) for customer, qty, valid in (("CUS2", "3", day(30)), ("CUS1", "9", None),
                                                                                                    ("CUS1", "1", day(10)))]
     admin.post(f"/api/v1/quotes/{quotes[1]['number']}/accept", {"version": quotes[1]["version"]})
+    for customer, start, end in (("CUS2", day(-30), day(60)), ("CUS1", day(-5), day(5)), ("CUS1", day(0), day(365))):
+        contract = admin.post("/api/v1/sales-contracts", {"customer": customer, "valid_from": start, "valid_to": end,
+                                                          "lines": [{"sku": "PEN", "unit_price": "5", "qty": "100"}]}, expect=201)
+        if customer == "CUS1":
+            admin.post(f"/api/v1/sales-contracts/{contract['number']}/activate", {"version": contract["version"]})
     orders = []
     for customer, sku, qty, price in (("CUS1", "PEN", "20", "5"), ("CUS2", "RICE", "5", "10"), ("CUS1", "MILK", "2", "150"), ("CUS2", "PEN", "4", "6")):
         so = admin.post("/api/v1/sales-orders", {"customer": customer, "warehouse": "WH1", "lines": [

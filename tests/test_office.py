@@ -19,7 +19,7 @@ DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", "accept_d
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 # The clerk is an administrator: the last three sections are theirs.
 SECTIONS = ["items", "partners", "locations", "categories", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "quotes", "sales-orders", "waves", "invoices",
-            "returns", "transfers", "stocktakes", "moves", "reservations", "trace", "payments", "journal", "trial-balance", "ageing", "statements", "exchange-rates", "periods", "reports", "users", "printers", "imports"]
+            "returns", "sales-contracts", "transfers", "stocktakes", "moves", "reservations", "trace", "payments", "journal", "trial-balance", "ageing", "statements", "exchange-rates", "periods", "reports", "users", "printers", "imports", "webhooks"]
 REPORTS = "/api/v1/reports"
 
 

@@ -20,6 +20,7 @@ APPROVE = {"admin", "approver", "director"}
 RECEIVE = {"admin", "warehouse"}
 BILL = {"admin", "finance"}
 SELL = {"admin", "sales"}
+CONTRACTS = {"admin", "sales", "director"}
 FULFIL = {"admin", "warehouse"}
 CREDIT = {"admin", "finance", "director"}
 PRICES = {"admin", "purchaser", "approver", "director", "sales", "finance"}
@@ -131,6 +132,13 @@ MATRIX = [
     ("POST", "/api/v1/sales-orders/{number}/pack", "/api/v1/sales-orders/SO-0/pack", {"packages": [{"lines": [{"line": 1, "qty": "1"}]}]}, FULFIL),
     ("POST", "/api/v1/sales-orders/{number}/ship", "/api/v1/sales-orders/SO-0/ship", None, FULFIL),
     ("POST", "/api/v1/sales-orders/{number}/invoice", "/api/v1/sales-orders/SO-0/invoice", {}, BILL),
+    # Sales contracts: sales writes them, and a director (their manager) may too.
+    ("POST", "/api/v1/sales-contracts", "/api/v1/sales-contracts",
+     {"customer": "NOBODY", "valid_from": "2026-01-01", "valid_to": "2026-12-31", "lines": [{"sku": "PEN", "unit_price": "1"}]}, CONTRACTS),
+    ("PATCH", "/api/v1/sales-contracts/{number}", "/api/v1/sales-contracts/SC-0", {"version": 1}, CONTRACTS),
+    ("POST", "/api/v1/sales-contracts/{number}/activate", "/api/v1/sales-contracts/SC-0/activate", {}, CONTRACTS),
+    ("POST", "/api/v1/sales-contracts/{number}/close", "/api/v1/sales-contracts/SC-0/close", {}, CONTRACTS),
+    ("POST", "/api/v1/sales-contracts/{number}/cancel", "/api/v1/sales-contracts/SC-0/cancel", {}, CONTRACTS),
     ("POST", "/api/v1/waves", "/api/v1/waves", {"warehouse": "WH1", "orders": ["SO-0"]}, FULFIL),
     ("POST", "/api/v1/pick-tasks/{task_id}/confirm", "/api/v1/pick-tasks/1/confirm", {"qty": "1"}, FULFIL),
     ("POST", "/api/v1/invoices/{number}/post", "/api/v1/invoices/INV-0/post", None, BILL),
@@ -157,6 +165,19 @@ MATRIX = [
     ("POST", "/api/v1/printers", "/api/v1/printers", {"warehouse": "WH1", "name": "Matrix", "host": "127.0.0.1"}, {"admin"}),
     ("PATCH", "/api/v1/printers/{printer_id}", "/api/v1/printers/1", {"active": False}, {"admin"}),
     ("POST", "/api/v1/printers/{printer_id}/test", "/api/v1/printers/999/test", None, {"admin", "purchaser", "warehouse", "sales"}),
+    # E-mailing a document: whoever may print it as the partner reads it (with prices; a statement: who reads the books).
+    ("POST", "/api/v1/documents/{kind}/{number}/email", "/api/v1/documents/purchase_order/PO-0/email", {"to": ["a@example.com"]}, PRICES),
+    ("POST", "/api/v1/documents/{kind}/{number}/email", "/api/v1/documents/invoice/INV-0/email", {"to": ["a@example.com"]}, PRICES),
+    ("POST", "/api/v1/documents/{kind}/{number}/email", "/api/v1/documents/statement/NOBODY/email", {"to": ["a@example.com"]},
+     {"admin", "finance", "director"}),
+    # Webhooks: where the company's events go, an administrator's setting. (Webhook 999 does not exist: the role is refused first.)
+    ("POST", "/api/v1/webhooks", "/api/v1/webhooks", {"url": "https://203.0.113.9/hook", "event_types": ["*"]}, {"admin"}),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}", "/api/v1/webhooks/999", {"active": False}, {"admin"}),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}", "/api/v1/webhooks/999", None, {"admin"}),
+    ("POST", "/api/v1/webhooks/{webhook_id}/secret", "/api/v1/webhooks/999/secret", None, {"admin"}),
+    ("POST", "/api/v1/webhooks/{webhook_id}/ping", "/api/v1/webhooks/999/ping", None, {"admin"}),
+    ("POST", "/api/v1/webhooks/{webhook_id}/replay", "/api/v1/webhooks/999/replay", {"dead": True}, {"admin"}),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "/api/v1/webhooks/999/deliveries/1/replay", None, {"admin"}),
     # Signing out ends the sessions the rows above use: keep it last.
     ("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None, ALL),
 ]
@@ -166,10 +187,13 @@ RESTRICTED_READS = [
     ("/api/v1/users/admin0", {"admin"}),
     ("/api/v1/audit", {"admin", "finance"}),
     ("/api/v1/jobs", {"admin"}),
+    ("/api/v1/webhooks", {"admin"}),
+    ("/api/v1/webhooks/event-types", {"admin"}),
     ("/api/v1/bills", {"admin", "purchaser", "approver", "director", "sales", "finance"}),
     ("/api/v1/payments", {"admin", "finance", "director"}),
     ("/api/v1/price-lists/PL0", PRICES),
     ("/api/v1/quotes", PRICES),
+    ("/api/v1/sales-contracts", PRICES),
     ("/api/v1/invoices", PRICES),
     ("/api/v1/customers/NOBODY/credit", PRICES),
 ]

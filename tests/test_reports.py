@@ -458,7 +458,7 @@ def test_the_report_list_shows_what_each_user_may_run_and_its_filters(client, wo
     assert [r["name"] for r in listed] == [
         "stock_balance", "stock_valuation", "stock_ledger", "slow_moving", "expiring", "stock_alerts", "stock_value", "top_movers", "stock_turnover",
         "trial_balance", "balance_sheet", "income_statement", "purchase_summary", "sales_detail", "gross_profit", "sales_analysis",
-        "collection_analysis", "ar_ageing", "ap_ageing", "customer_statement", "supplier_statement",
+        "collection_analysis", "ar_ageing", "ap_ageing", "customer_statement", "supplier_statement", "supplier_scorecard",
     ]
     ledger = next(r for r in listed if r["name"] == "stock_ledger")
     params = {p["name"]: p for p in ledger["params"]}

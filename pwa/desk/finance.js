@@ -9,6 +9,7 @@ import {
   amount, back, cell, control, deskTexts, enc, facts, formField, grid, kept, link, load, may, num, pagedList, put, recordForm, row,
   valuesOf, when, history, by, zone,
 } from "../desk.js";
+import { emailPanel } from "./email.js";
 
 const { t, known } = deskTexts({
   payments: ["收付款", "Payments"],
@@ -568,6 +569,7 @@ async function statements(here, panel) {
           t("print statement")),
         " ",
         h("a", { href: `${path}?${download}`, class: "button", "data-action": "download" }, t("download xlsx"))),
+      emailPanel("statement", partner, { params: { side, ...params } }),
       facts([[t("partner"), link("partners", partner)], [t("period from"), first.date], [t("period to"), last.date], [t("currency"), first.currency],
         [t("brought forward"), money(first.balance), { "data-field": "brought-forward" }],
         [t("carried forward"), money(last.balance), { "data-field": "carried-forward" }]]),

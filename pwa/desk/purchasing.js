@@ -9,7 +9,9 @@ import {
   totals, when, history, by,
 } from "../desk.js";
 import { printLink } from "./print.js";
+import { emailPanel } from "./email.js";
 import { discounted, figure, inPacks, inUnit, qtyCell, unitChoices, unitText } from "./units.js";
+import { withSupplierScores } from "./supplier_scores.js";
 
 const { t, known, stateOptions } = deskTexts({
   requisitions: ["请购单", "Requisitions"],
@@ -359,7 +361,7 @@ async function requisitions(here, panel, number) {
 /** Make one purchase order of open requisitions (their warehouse's, from one supplier); it opens when made. */
 function orderForm(here, reqs, cleared) {
   const first = reqs[0];
-  return recordForm({
+  return withSupplierScores(recordForm({
     id: "order-form",
     title: t("make po from"),
     label: t("make po"),
@@ -378,7 +380,7 @@ function orderForm(here, reqs, cleared) {
       go(`#/office/purchase-orders/${enc(po.number)}`);
     },
     cancel: cleared,
-  });
+  }), reqs.flatMap((r) => r.lines.map((l) => l.sku)));
 }
 
 function requisitionForm(here, panel) {
@@ -446,6 +448,7 @@ async function requisition(here, panel, number) {
           },
           cancel: () => put(extra),
         }));
+        withSupplierScores(extra.querySelector("form"), req.lines.map((l) => l.sku));
         extra.querySelector("[name=supplier]").focus();
       } },
       done: async () => {
@@ -620,6 +623,7 @@ async function purchaseOrder(here, panel, number) {
       done: again,
     }),
     printLink(`${path}/pdf`, t("print po")),
+    emailPanel("purchase_order", po.number, { status: po.status }),
     editing,
     h("h4", {}, t("lines")),
     // Received, accepted, returned and billed count in the item's own unit, as the warehouse counts them.

@@ -5,6 +5,7 @@ import * as sync from "../sync.js";
 import { language } from "../i18n.js";
 import { h, say, money, scroller } from "../ui.js";
 import { amount, back, cell, control, deskTexts, download, kept, link, load, named, num, put, valuesOf, zone as companyZone } from "../desk.js";
+import { scorecardChart } from "./supplier_scores.js";
 
 const { t, known } = deskTexts({
   reports: ["报表", "Reports"],
@@ -153,7 +154,7 @@ function reportOutput(result, container) {
 
 // Charts: hand-drawn SVG, sized to the screen so their text stays at reading size -----------------
 
-const CHARTS = { stock_value: valueByDay, top_movers: topMovers };
+const CHARTS = { stock_value: valueByDay, top_movers: topMovers, supplier_scorecard: scorecardChart };
 const SVG = "http://www.w3.org/2000/svg";
 
 function svg(tag, attrs = {}, ...children) {

@@ -8,7 +8,9 @@ import {
   totals, when, history, by,
 } from "../desk.js";
 import { printLink } from "./print.js";
+import { emailPanel } from "./email.js";
 import { discounted, inPacks, qtyCell, unitChoices, unitText } from "./units.js";
+import { contractFacts, contractField, contractPriceHint, contractWarnings, watchContracts } from "./contracts.js";
 
 const { t, known, stateOptions } = deskTexts({
   quotes: ["报价单", "Quotes"],
@@ -132,8 +134,9 @@ const warehouseField = (warehouses, value) => formField({ name: "warehouse", lab
 
 /** The lines of a quote or order being written: SKU, quantity and the unit it counts in (the item's own or a pack), price
  *  per that unit (proposed from the customer's price list), the line's discount and VAT; rows added and removed.
- *  `customer()` names the customer whose list proposes the prices; `items`, those the form knows already. */
-function lineEditor(initial, customer, items = []) {
+ *  `customer()` names the customer whose list proposes the prices; `items`, those the form knows already; `contract()`, the
+ *  sales contract whose agreed prices come first. */
+function lineEditor(initial, customer, items = [], contract = () => "") {
   const body = h("tbody");
   const unitsOf = unitChoices(items);
   /** Offer the units of the row's item once its SKU is known, keeping the one chosen when the item has it. */
@@ -156,7 +159,7 @@ function lineEditor(initial, customer, items = []) {
   });
   const propose = async (tr) => {
     const asked = () => [tr.querySelector("[data-field=sku]").value.trim(), tr.querySelector("[data-field=qty]").value.trim() || "1",
-      tr.querySelector("[data-field=unit]").value, customer()].join("|");
+      tr.querySelector("[data-field=unit]").value, customer(), contract()].join("|");
     const question = asked();
     const sku = tr.querySelector("[data-field=sku]").value.trim();
     const qty = tr.querySelector("[data-field=qty]").value.trim() || "1";
@@ -168,7 +171,7 @@ function lineEditor(initial, customer, items = []) {
     if (!sku || !who || !may("prices.read")) return;
     let answer;
     try {
-      answer = await api(`/api/v1/customers/${enc(who)}/price`, { params: { sku, qty, ...(unit ? { unit } : {}) } });
+      answer = await api(`/api/v1/customers/${enc(who)}/price`, { params: { sku, qty, ...(unit ? { unit } : {}), ...(contract() ? { contract: contract() } : {}) } });
     } catch {
       hint.textContent = "";  // an unknown SKU or customer: the server says so when the form is saved
       return;
@@ -178,7 +181,8 @@ function lineEditor(initial, customer, items = []) {
       hint.textContent = t("no list price");
       if (price.dataset.proposed) price.value = "";
     } else {
-      hint.textContent = `${t("list price")} ${money(answer.unit_price)}${answer.price_list ? ` (${answer.price_list})` : ""}${unit ? ` / ${unit}` : ""}`;
+      hint.textContent = answer.contract ? contractPriceHint(answer, unit)
+        : `${t("list price")} ${money(answer.unit_price)}${answer.price_list ? ` (${answer.price_list})` : ""}${unit ? ` / ${unit}` : ""}`;
       if (!price.dataset.typed) {
         price.value = answer.unit_price;
         price.dataset.proposed = "1";
@@ -254,10 +258,11 @@ const orderDiscountField = (value = "") => formField({ name: "discount", label: 
 const discountFact = (doc) => (discounted(doc.discount) ? [t("order discount"), doc.discount, { "data-field": "discount" }] : null);
 
 /** A new quote or order: customer, warehouse, the document's own fields, and its lines. */
-async function documentForm(here, panel, { section, id, title, label, extra, post, open }) {
+async function documentForm(here, panel, { section, id, title, label, extra, post, open, ready }) {
   const known_ = await load(here, panel, choices());
   if (!known_) return;
-  const editor = lineEditor([], () => form.querySelector("[name=customer]").value.trim(), known_.items);
+  const editor = lineEditor([], () => form.querySelector("[name=customer]").value.trim(), known_.items,
+    () => form.querySelector("[name=contract]")?.value || "");
   const form = recordForm({
     id, title, label,
     fields: [
@@ -281,6 +286,7 @@ async function documentForm(here, panel, { section, id, title, label, extra, pos
     },
   });
   form.querySelector("[name=customer]").addEventListener("change", editor.proposeAll);
+  ready?.(form, editor);
   form.querySelector(".fields").after(editor.element);
   put(panel, back(section), form, datalist("sales-customers", known_.customers, named), datalist("sales-items", known_.items, named));
   form.querySelector("[name=customer]").focus();
@@ -340,9 +346,10 @@ async function salesOrders(here, panel, number) {
   if (number === "new") {
     return documentForm(here, panel, {
       section: "sales-orders", id: "so-form", title: t("new sales order"), label: t("create sales order"),
-      extra: [formField({ name: "ship_to", label: t("ship to") })],
+      extra: [formField({ name: "ship_to", label: t("ship to") }), contractField()],
       post: (body) => api("/api/v1/sales-orders", { method: "POST", body }),
       open: (so) => `#/office/sales-orders/${enc(so.number)}`,
+      ready: watchContracts,
     });
   }
   if (number) return salesOrder(here, panel, number);
@@ -428,11 +435,12 @@ async function salesOrder(here, panel, number) {
       so.credit_released_by ? [t("credit released by"), `${so.credit_released_by}: ${so.credit_release_reason}`, { "data-field": "credit-released" }] : null,
       so.below_cost_confirmed_by ? [t("below cost confirmed by"), so.below_cost_confirmed_by, { "data-field": "below-cost-confirmed" }] : null,
       so.backorder_of ? [t("backorder of"), link("sales-orders", so.backorder_of), { "data-field": "backorder-of" }] : null,
-      so.backorders.length ? [t("backorders"), list(so.backorders, "sales-orders"), { "data-field": "backorders" }] : null]),
+      so.backorders.length ? [t("backorders"), list(so.backorders, "sales-orders"), { "data-field": "backorders" }] : null, ...contractFacts(so)]),
     documentActions(so, { path, ask: { "credit-release": "reason", cancel: "reason" }, run: { confirm, invoice, edit }, done: redraw }),
     returnable ? h("p", {}, h("a", { href: `#/office/returns/new/${enc(so.number)}`, "data-action": "new-return" }, t("new return"))) : null,
     SHIPPED_STATES.includes(so.status) ? printLink(`${path}/delivery-note.pdf`, t("print delivery note")) : null,
     belowCost,
+    contractWarnings(so),
     notice,
     editing,
     h("h4", {}, t("lines")),
@@ -489,7 +497,7 @@ function editOrder(here, element, so, path) {
   const initial = so.lines.map((l) => ({ sku: l.sku, qty: l.unit_qty, ...(l.unit && l.unit !== l.base_unit ? { unit: l.unit } : {}),
     ...(l.unit_price === null ? {} : { unit_price: l.unit_price }), ...(discounted(l.discount) ? { discount: l.discount } : {}), vat_rate: l.vat_rate }));
   const shown = so.lines.map((l, i) => ({ ...initial[i], base_unit: l.base_unit, unit_factor: l.unit_factor }));
-  const editor = lineEditor(shown, () => so.customer);
+  const editor = lineEditor(shown, () => so.customer, [], () => so.contract || "");
   const hasPrices = so.discount !== null && so.discount !== undefined;
   const form = recordForm({
     id: "so-edit-form", title: t("edit sales order"),
@@ -636,6 +644,7 @@ async function invoice(here, panel, number) {
     documentActions(inv, { path: `/api/v1/invoices/${enc(inv.number)}`, done: redraw, skip: ["record-payment"] }),
     inv.actions.includes("record-payment") ? h("p", {}, h("a", { href: "#/office/payments", "data-action": "record-payment" }, t("record payment"))) : null,
     printLink(`/api/v1/invoices/${enc(inv.number)}/pdf`, t(inv.kind === "credit_note" ? "print credit note" : "print invoice")),
+    emailPanel("invoice", inv.number, { status: inv.status }),
     inv.lines.length ? [h("h4", {}, t("lines")),  // an opening invoice has none: only what was still open of it
       // Counted in the order line's unit, at its price net of the order's discounts.
       grid([num(t("line")), num(t("order line")), t("sku"), num(t("qty")), num(t("price")), num(t("vat")), num(t("net")), num(t("tax"))],

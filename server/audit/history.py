@@ -17,7 +17,7 @@ from server.errors import NotFound
 from server.finance.payments import get_payment
 from server.inventory.transfers import get_transfer
 from server.purchasing.services import get_bill, get_po, get_purchase_return, get_receipt, get_requisition
-from server.sales.services import get_invoice, get_quote, get_return, get_so, get_wave
+from server.sales.services import get_contract, get_invoice, get_quote, get_return, get_so, get_wave
 
 # The entries' details may carry totals, prices and costs (an order's total, a payment's amount): only those who may
 # read the whole audit log see them; everyone else reads who did what and when.
@@ -47,6 +47,7 @@ KINDS: dict[str, DocumentKind] = {
     "stocktake": DocumentKind("stocktake", None, get_count),
     "transfer": DocumentKind("transfer", None, get_transfer),
     "wave": DocumentKind("wave", None, get_wave),
+    "sales_contract": DocumentKind("sales_contract", "prices.read", get_contract),
 }
 
 # What the flows do not name (server.documents.flows.ACTION_NAMES), by the verb after the dot.
@@ -64,6 +65,8 @@ VERB_NAMES: dict[str, tuple[str, str]] = {
     "dispose": ("处置退货", "restock or scrap returned goods"),
     "record": ("登记", "record"),
     "allocate": ("核销到单据", "allocate to documents"),
+    "email": ("发送邮件", "send by e-mail"),
+    "email_failed": ("邮件未发出", "e-mail not sent"),
 }
 
 # Actions whose verb reads otherwise on their document: a stocktake's `record` is entering counts, a payment's is the

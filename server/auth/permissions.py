@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "purchase.approve": frozenset({"admin", "approver", "director"}),
     "purchase.receive": frozenset({"admin", "warehouse"}),
     "purchase.bill": frozenset({"admin", "finance"}),
+    # Supplier scorecards: the buyers, those who approve what they buy, and those who receive and pay for it.
+    "suppliers.evaluate": frozenset({"admin", "purchaser", "approver", "director", "warehouse", "finance"}),
     "payments.write": frozenset({"admin", "finance"}),
     "finance.rates": frozenset({"admin", "finance"}),
     # Month-end close: finance closes a month; reopening one that was closed is a director's decision.
@@ -56,11 +58,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sales.write": frozenset({"admin", "sales"}),
     "sales.credit_override": frozenset({"admin", "finance", "director"}),
     "sales.below_cost": frozenset({"admin"}),  # confirm an order that sells below cost
+    # Sales contracts (framework agreements orders draw down): written by sales, or by a director as their manager.
+    "sales.contracts": frozenset({"admin", "sales", "director"}),
     "sales.fulfil": frozenset({"admin", "warehouse"}),
     "sales.invoice": frozenset({"admin", "finance"}),
     "settings.write": frozenset({"admin"}),
     "labels.print": frozenset({"admin", "purchaser", "warehouse", "sales"}),
     "jobs.run": frozenset({"admin"}),
+    "integrations.manage": frozenset({"admin"}),  # webhooks: their URLs, secrets and deliveries
     "masterdata.import": frozenset({"admin"}),
     "reports.read": frozenset({"admin", "purchaser", "approver", "director", "warehouse", "sales", "finance", "viewer"}),
 }
@@ -89,6 +94,7 @@ PERMISSION_NAMES = {
     "purchase.approve": ("审批采购订单", "approve purchase orders"),
     "purchase.receive": ("采购收货", "receive goods"),
     "purchase.bill": ("登记供应商发票", "enter supplier bills"),
+    "suppliers.evaluate": ("查看供应商评估", "see supplier scorecards"),
     "payments.write": ("登记收付款", "record payments"),
     "finance.rates": ("维护汇率", "maintain exchange rates"),
     "periods.close": ("月末结账", "close a month"),
@@ -96,11 +102,13 @@ PERMISSION_NAMES = {
     "sales.write": ("维护报价和销售订单", "maintain quotes and sales orders"),
     "sales.credit_override": ("超信用额度放行", "override credit limits"),
     "sales.below_cost": ("确认低于成本的销售", "confirm sales below cost"),
+    "sales.contracts": ("维护销售合同", "maintain sales contracts"),
     "sales.fulfil": ("拣货、包装和发货", "pick, pack and ship"),
     "sales.invoice": ("开具销售发票", "issue sales invoices"),
     "settings.write": ("修改系统设置", "change settings"),
     "labels.print": ("打印标签", "print labels"),
     "jobs.run": ("运行定时任务", "run scheduled jobs"),
+    "integrations.manage": ("管理系统集成（Webhook）", "manage integrations (webhooks)"),
     "masterdata.import": ("导入主数据", "import master data"),
     "reports.read": ("查看报表", "read reports"),
 }

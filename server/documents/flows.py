@@ -41,6 +41,7 @@ STATE_NAMES = {
     "expired": ("已过期", "expired"),
     "counting": ("盘点中", "counting"),
     "short": ("少拣", "picked short"),
+    "active": ("生效中", "in force"),
 }
 
 ACTION_NAMES = {
@@ -78,6 +79,7 @@ ACTION_NAMES = {
     "short": ("少拣", "pick short"),
     "progress": ("推进", "move on"),
     "finish": ("完成", "finish"),
+    "activate": ("生效", "put into force"),
 }
 
 
@@ -285,11 +287,21 @@ SALES_ORDER = Flow(
         "close": {"invoiced": "closed"},
         "cancel": {"draft": "cancelled", "confirmed": "cancelled"},
     },
-    {"draft": frozenset({"customer", "warehouse", "lines", "discount", "note", "ship_to"}), "confirmed": frozenset({"note", "ship_to"})},
+    {"draft": frozenset({"customer", "warehouse", "lines", "discount", "note", "ship_to", "contract"}), "confirmed": frozenset({"note", "ship_to"})},
     {
         "confirm": ("confirm", "sales.write"), "credit-release": ("confirm", "sales.credit_override"), "edit": ("edit", "sales.write"),
         "invoice": ("invoice", "sales.invoice"), "cancel": ("cancel", "sales.write"),
     },
+)
+
+# A sales contract is written (draft), put into force (active: orders may draw it), and ends closed, or cancelled while
+# nothing has drawn it.
+SALES_CONTRACT = Flow(
+    "销售合同", "Sales contract",
+    {"activate": {"draft": "active"}, "close": {"active": "closed"}, "cancel": {"draft": "cancelled", "active": "cancelled"}},
+    {"draft": frozenset({"customer", "currency", "valid_from", "valid_to", "lines", "note"})},
+    {"activate": ("activate", "sales.contracts"), "edit": ("edit", "sales.contracts"), "close": ("close", "sales.contracts"),
+     "cancel": ("cancel", "sales.contracts")},
 )
 
 INVOICE = Flow(
@@ -341,7 +353,7 @@ FLOWS = {
     "requisitions": REQUISITION, "purchase_orders": PURCHASE_ORDER, "receipts": RECEIPT, "putaway_tasks": PUTAWAY_TASK, "bills": BILL,
     "purchase_returns": PURCHASE_RETURN,
     "transfer_orders": TRANSFER,
-    "quotes": QUOTE, "sales_orders": SALES_ORDER, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
+    "quotes": QUOTE, "sales_orders": SALES_ORDER, "sales_contracts": SALES_CONTRACT, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
     "pick_tasks": PICK_TASK,
 }
 

@@ -38,6 +38,7 @@ JOB_MODULES: tuple[str, ...] = (
     "server.jobs.sales",
     "server.jobs.audit",
     "server.purchasing.jobs",
+    "server.outbox.jobs",
 )
 
 Schedule = Literal["hourly", "daily", "weekly"]

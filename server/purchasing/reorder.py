@@ -99,6 +99,8 @@ def _request_if_short(
         session, actor.granted("purchase.request"), warehouse=warehouse, supplier=supplier, source="reorder", lines=[LineIn(sku=sku, qty=qty)],
         note=f"available {fmt(available)} + on order {fmt(coming)} < reorder point {fmt(point)}",
     )
+    record(session, actor, "stock.below_reorder_point", "item", sku, sku=sku, warehouse=warehouse, available=fmt(available),
+           on_order=fmt(coming), reorder_point=fmt(point), requisition=req.number)
     choose_zh, choose_en = ("", "") if supplier else ("，请选择供应商", ": choose its supplier")
     _notify(
         session, roles=["purchaser"], warehouse_id=warehouse_id, kind="stock.low",

@@ -10,6 +10,7 @@ from server.reports.documents import GROSS_PROFIT, PURCHASE_SUMMARY, SALES_DETAI
 from server.reports.finance import TRIAL_BALANCE
 from server.reports.framework import Report
 from server.reports.movement import STOCK_VALUE, TOP_MOVERS
+from server.reports.scorecard import SUPPLIER_SCORECARD
 from server.reports.statement import CUSTOMER_STATEMENT, SUPPLIER_STATEMENT
 from server.reports.statements import BALANCE_SHEET, INCOME_STATEMENT
 from server.reports.stock import EXPIRING, SLOW_MOVING, STOCK_ALERTS, STOCK_BALANCE, STOCK_LEDGER, STOCK_VALUATION
@@ -19,6 +20,6 @@ REPORTS: dict[str, Report[Any]] = {
     for report in (
         STOCK_BALANCE, STOCK_VALUATION, STOCK_LEDGER, SLOW_MOVING, EXPIRING, STOCK_ALERTS, STOCK_VALUE, TOP_MOVERS, STOCK_TURNOVER, TRIAL_BALANCE,
         BALANCE_SHEET, INCOME_STATEMENT, PURCHASE_SUMMARY, SALES_DETAIL, GROSS_PROFIT, SALES_ANALYSIS, COLLECTION_ANALYSIS, AR_AGEING, AP_AGEING, CUSTOMER_STATEMENT,
-        SUPPLIER_STATEMENT,
+        SUPPLIER_STATEMENT, SUPPLIER_SCORECARD,
     )
 }

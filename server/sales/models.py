@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.base import Base, FixedDecimal, Money, Qty, Rate, UnitCost, UTCDateTime, utcnow
-from server.documents.models import Discounted, PricedLine
+from server.documents.models import CountedIn, Discounted, PricedLine
 from server.purchasing.models import _Document
 
 
@@ -62,6 +63,11 @@ class SalesOrder(_Document, Base):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     backorder_of: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), index=True)  # the order whose rest this one delivers
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("sales_contracts.id"), index=True)  # the sales contract it draws down
+    # What its contract warned of when it was confirmed (more than remained, below the agreed price, after the contract ended),
+    # and who confirmed it so: kept as they stood then, since later orders change what remains.
+    contract_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    contract_exceeded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     lines: Mapped[list[SalesOrderLine]] = relationship(cascade="all, delete-orphan", order_by="SalesOrderLine.line_no")
 
@@ -217,3 +223,31 @@ class ReturnLine(Base):
     unit_cost: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))
     receive_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))
     dispose_move_id: Mapped[int | None] = mapped_column(ForeignKey("moves.id"))
+
+
+class SalesContract(_Document, Base):
+    """A framework agreement with a customer (销售合同): prices, and optionally quantities, of items for a period, in one
+    currency. Sales orders naming it draw it down; what they drew is answered from them, never stored here."""
+
+    __tablename__ = "sales_contracts"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+
+    lines: Mapped[list[SalesContractLine]] = relationship(cascade="all, delete-orphan", order_by="SalesContractLine.line_no")
+
+
+class SalesContractLine(CountedIn, Base):
+    """An item agreed on: its price per `uom` and, unless the agreement is on price only, the quantity (in base units)."""
+
+    __tablename__ = "sales_contract_lines"
+    __table_args__ = (UniqueConstraint("contract_id", "line_no"), UniqueConstraint("contract_id", "item_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("sales_contracts.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    unit_price: Mapped[Decimal] = mapped_column(UnitCost())
+    qty: Mapped[Decimal | None] = mapped_column(Qty())  # none: a price-only agreement

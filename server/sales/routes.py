@@ -148,7 +148,7 @@ class SalesOrderController(Controller):
 
         def action(session: Session) -> SOOut:
             so = services.create_so(session, actor, customer=data.customer, warehouse=data.warehouse, lines=_lines(data.lines), ship_to=data.ship_to,
-                                    note=data.note, currency=data.currency, discount=data.discount)
+                                    note=data.note, currency=data.currency, discount=data.discount, contract=data.contract)
             return so_out(session, actor, so)
 
         return run_idempotent(db, actor, request, data, action, SOOut)
@@ -158,7 +158,7 @@ class SalesOrderController(Controller):
         """Changes a draft order, or the note and ship-to address of a confirmed one."""
         return db.run_write(lambda s: so_out(s, actor, services.update_so(
             s, actor, number, version=data.version, lines=_lines(data.lines) if data.lines is not None else None, ship_to=data.ship_to, note=data.note,
-            discount=data.discount,
+            discount=data.discount, contract=data.contract,
         )))
 
     @post("/{number:str}/confirm", status_code=200, summary="Confirm: credit check and reservation / 确认（信用检查并预留）")
@@ -238,12 +238,12 @@ class CreditController(Controller):
     def customer_price(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], code: FromPath[str], sku: str = Parameter(max_length=64),
         qty: str = Parameter(default="1", max_length=32), unit: str | None = Parameter(default=None, max_length=32),
-        currency: str | None = Parameter(default=None, max_length=3),
+        currency: str | None = Parameter(default=None, max_length=3), contract: str | None = Parameter(default=None, max_length=64),
     ) -> CustomerPriceOut:
         """The price a quote or order line for a customer takes when none is typed, per the line's unit (`qty` counts in it), and
-        the item's VAT rate."""
+        the item's VAT rate; with `contract` (a sales contract of the customer's in force), the price it agreed for the item first."""
         with db.read() as session:
-            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty, unit, currency))
+            return customer_price_out(code, sku, services.customer_price(session, actor, code, sku, qty, unit, currency, contract))
 
 
 class WaveController(Controller):

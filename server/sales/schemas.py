@@ -28,8 +28,9 @@ class SOCreate(Struct):
     lines: Annotated[list[LineCreate], msgspec.Meta(min_length=1, max_length=5000)]
     ship_to: Text = ""
     note: Text = ""
-    currency: Currency | None = None  # by default the customer's
+    currency: Currency | None = None  # by default the customer's (or the contract's)
     discount: Percent | None = None  # per cent off every line (整单折扣)
+    contract: Code | None = None  # the sales contract (销售合同) it draws down: the customer's, in force today
 
 
 class SOUpdate(Struct):
@@ -38,6 +39,7 @@ class SOUpdate(Struct):
     ship_to: Text | None = None
     note: Text | None = None
     discount: Percent | None = None
+    contract: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^([A-Za-z0-9][A-Za-z0-9._\-]*)?$")] | None = None  # a draft's contract; "" for none
 
 
 class VersionBody(Struct):
@@ -107,6 +109,28 @@ class PackageOut(Out):
     contents: list[PackageContentOut]
 
 
+class ContractWarningOut(Out):
+    """What an order breaks of its sales contract: `over_quantity` (more than the contract has left), `below_contract_price`
+    (a line's net price under the agreed one), `outside_validity` (dated outside the contract's dates). Quantities in the
+    item's own unit, prices per the line's `unit`."""
+
+    kind: Literal["over_quantity", "below_contract_price", "outside_validity"]
+    contract: str
+    message_en: str
+    message_zh: str
+    line: int | None = None
+    sku: str | None = None
+    unit: str | None = None
+    agreed: DecimalStr | None = None
+    drawn: DecimalStr | None = None  # by other orders
+    remaining: DecimalStr | None = None  # before this order
+    ordered: DecimalStr | None = None
+    price: DecimalStr | None = None
+    contract_price: DecimalStr | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+
 class SOOut(Out):
     number: str
     status: str
@@ -132,6 +156,11 @@ class SOOut(Out):
     below_cost_confirmed_by: str | None = None  # who confirmed it although lines sell below cost
     credit_hold: bool = False  # a draft over its customer's credit limit, not released: confirming it waits for a release
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
+    contract: str | None = None  # the sales contract it draws down
+    # What it breaks of its contract: a draft's as confirming it now would, a confirmed order's as they were when it was confirmed
+    # (a price warning only for those who may see prices).
+    contract_warnings: list[ContractWarningOut] = msgspec.field(default_factory=list)
+    contract_exceeded_by: str | None = None  # who confirmed it despite its contract's warnings
 
 
 class QuotePage(Out):
@@ -163,6 +192,7 @@ class CustomerPriceOut(Out):
     unit_price: DecimalStr | None  # per `unit`
     vat_rate: DecimalStr
     unit: str = ""
+    contract: str | None = None  # the sales contract whose agreed price it is (then price_list is null)
 
 
 class WaveCreate(Struct):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from server.partners.models import Partner
 from server.sales import services
 from server.sales.models import Invoice, PickTask, Quote, Return, SalesOrder, SalesOrderLine, Wave
 from server.sales.schemas import (
+    ContractWarningOut,
     CustomerPriceOut,
     ExposureOut,
     InvoiceLineOut,
@@ -36,6 +38,8 @@ from server.sales.schemas import (
     SOOut,
     WaveOut,
 )
+from server.sales.services import contracts
+from server.sales.services.contracts import warning_text
 from server.schemas import fmt
 
 
@@ -117,7 +121,23 @@ def so_out(session: Session, actor: Actor, so: SalesOrder) -> SOOut:
             ])
             for p in services.packages_of(session, so)
         ],
+        **contract_facts(session, actor, so),
     ))
+
+
+def contract_facts(session: Session, actor: Actor, so: SalesOrder) -> dict[str, Any]:
+    """The order's sales contract, what it breaks of it (a draft's as confirming it now would; a confirmed order's as they
+    were then; about prices only for those who may see them) and who confirmed it so."""
+    contract = contracts.contract_of(session, so)
+    if contract is None:
+        return {}
+    warned = contracts.warnings_for(session, so, contract) if so.status == "draft" else list(so.contract_warnings or [])
+    shown = [w for w in warned if w["kind"] != "below_contract_price" or actor.can("prices.read")]
+    return {
+        "contract": contract.number,
+        "contract_warnings": [_warning_out(w) for w in shown],
+        "contract_exceeded_by": session.scalar(select(User.username).where(User.id == so.contract_exceeded_by)) if so.contract_exceeded_by else None,
+    }
 
 
 def exposure_out(session: Session, actor: Actor, partner: Partner) -> ExposureOut:
@@ -128,9 +148,23 @@ def exposure_out(session: Session, actor: Actor, partner: Partner) -> ExposureOu
     ))
 
 
+def _warning_out(warning: dict[str, Any]) -> ContractWarningOut:
+    en, zh = warning_text(warning)
+    w = warning.get
+
+    def day(key: str) -> dt.date | None:  # kept as ISO text on the order
+        return dt.date.fromisoformat(str(w(key))) if w(key) else None
+
+    return ContractWarningOut(
+        kind=warning["kind"], contract=warning["contract"], message_en=en, message_zh=zh, line=w("line"), sku=w("sku"), unit=w("unit"),
+        agreed=w("agreed"), drawn=w("drawn"), remaining=w("remaining"), ordered=w("ordered"), price=w("price"), contract_price=w("contract_price"),
+        valid_from=day("valid_from"), valid_to=day("valid_to"),
+    )
+
+
 def customer_price_out(customer: str, sku: str, price: services.CustomerPrice) -> CustomerPriceOut:
     return CustomerPriceOut(customer=customer, sku=sku, qty=_f(price.qty), price_list=price.price_list, unit_price=fmt(price.unit_price),
-                            vat_rate=_f(price.vat_rate), unit=price.unit)
+                            vat_rate=_f(price.vat_rate), unit=price.unit, contract=price.contract)
 
 
 def wave_out(session: Session, actor: Actor, wave: Wave) -> WaveOut:

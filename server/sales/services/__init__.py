@@ -6,10 +6,21 @@ shipping area `<WAREHOUSE>-OUT` (still reserved for the order), shipping moves t
 returns arrive in `<WAREHOUSE>-RET` (a quarantine area) and are restocked or scrapped from there.
 
 One module per document: `quotes`, `orders`, `picking` (waves), `shipping` (packing, backorders),
-`invoices` and `returns`; with them `lists`, and `common` (what the documents share).
+`invoices` and `returns`, and `contracts` (the sales contracts orders draw down); with them `lists`, and `common`
+(what the documents share).
 """
 
 from server.sales.services.common import CustomerPrice, customer_price, get_invoice, get_quote, get_return, get_so, get_wave
+from server.sales.services.contracts import (
+    ContractLineIn,
+    activate_contract,
+    cancel_contract,
+    close_contract,
+    create_contract,
+    get_contract,
+    list_contracts,
+    update_contract,
+)
 from server.sales.services.invoices import apply_credit_note, cancel_invoice, create_invoice, open_receivable, post_invoice
 from server.sales.services.lists import list_documents, shipped_moves, sort_fields
 from server.sales.services.orders import (
@@ -77,4 +88,12 @@ __all__ = [
     "sort_fields",
     "list_documents",
     "shipped_moves",
+    "ContractLineIn",
+    "get_contract",
+    "list_contracts",
+    "create_contract",
+    "update_contract",
+    "activate_contract",
+    "close_contract",
+    "cancel_contract",
 ]

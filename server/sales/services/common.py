@@ -20,7 +20,8 @@ from server.finance.services import money
 from server.locations.models import Location
 from server.partners.models import Partner, PriceList
 from server.partners.services import partner_reference, price_for
-from server.sales.models import Invoice, Quote, Return, SalesOrder, Wave
+from server.sales.models import Invoice, Quote, Return, SalesContract, SalesOrder, Wave
+from server.sales.services.contracts import agreed_prices, drawable_contract
 
 
 def get_quote(session: Session, number: str, *, lock: bool = False) -> Quote:
@@ -56,13 +57,18 @@ def _area(session: Session, warehouse: Location, suffix: str, en: str, zh: str) 
     return row
 
 
-def _sales_lines(session: Session, customer: Partner, lines: Sequence[LineIn], factory: type, currency: str) -> list[Any]:
-    """A quote's or order's lines; a line without a price takes the customer's list price, if the list is in the document's
-    currency."""
+def _sales_lines(
+    session: Session, customer: Partner, lines: Sequence[LineIn], factory: type, currency: str, contract: SalesContract | None = None,
+) -> list[Any]:
+    """A quote's or order's lines; a line without a price takes the price its sales contract agreed for the item, else the
+    customer's list price, if the list is in the document's currency."""
     if not lines:
         raise InvalidInput("A document needs at least one line.", "单据至少需要一行。", code="no_lines")
+    agreed = agreed_prices(contract) if contract is not None else {}
 
     def listed(item: Item, qty: Decimal) -> Decimal:
+        if item.id in agreed:
+            return agreed[item.id]
         price = price_for(session, customer, item.id, qty, currency)
         if price is None:
             raise InvalidInput(
@@ -94,19 +100,27 @@ class CustomerPrice:
     price_list: str | None
     unit_price: Decimal | None  # per `unit`
     vat_rate: Decimal
+    contract: str | None = None  # the sales contract whose agreed price it is (before the price list)
 
 
 def customer_price(
     session: Session, actor: Actor, customer: str, sku: str, qty: object, unit: str | None = None, currency: str | None = None,
+    contract: str | None = None,
 ) -> CustomerPrice:
-    """The price a line of a quote or order would take when none is typed: the customer's list price for the quantity
-    (the highest break reached) per the line's unit, or none; and the item's VAT rate."""
+    """The price a line of a quote or order would take when none is typed: the price its sales contract (`contract`, of
+    this customer) agreed for the item, else the customer's list price for the quantity (the highest break reached), per
+    the line's unit, or none; and the item's VAT rate."""
     actor.require("prices.read")
     customer_row = partner_reference(session, customer, "customer")
     item = item_for_move(session, sku)
     counted = document_unit(session, item, unit)
     amount = line_qty(qty, item, counted)
-    listed = price_for(session, customer_row, item.id, amount, currency or customer_row.currency)
+    terms = drawable_contract(session, contract, customer=customer_row, currency=currency) if contract else None
+    agreed = agreed_prices(terms) if terms is not None else {}
+    if item.id in agreed and terms is not None:
+        return CustomerPrice(qty=amount, unit=counted.name, price_list=None, unit_price=(agreed[item.id] * counted.factor).quantize(PRICE_PLACES),
+                             vat_rate=item.vat_rate, contract=terms.number)
+    listed = price_for(session, customer_row, item.id, amount, currency or (terms.currency if terms is not None else customer_row.currency))
     code = session.scalar(select(PriceList.code).where(PriceList.id == customer_row.price_list_id)) if customer_row.price_list_id else None
     return CustomerPrice(qty=amount, unit=counted.name, price_list=code, unit_price=None if listed is None else (listed * counted.factor).quantize(PRICE_PLACES),
                          vat_rate=item.vat_rate)

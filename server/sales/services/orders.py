@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from server.partners.models import Partner
 from server.partners.services import partner_reference
 from server.purchasing.services.common import _warehouse
 from server.sales.models import Invoice, SalesOrder, SalesOrderLine
+from server.sales.services import contracts
 from server.sales.services.common import _sales_lines, _totals, get_so
 from server.schemas import fmt
 
@@ -37,40 +38,47 @@ OPEN_SO_STATES = ("confirmed", "picking", "packed", "shipped")
 
 def create_so(
     session: Session, actor: Actor, *, customer: str, warehouse: str, lines: Sequence[LineIn], ship_to: str = "", note: str = "",
-    currency: str | None = None, discount: object | None = None,
+    currency: str | None = None, discount: object | None = None, contract: str | None = None,
 ) -> SalesOrder:
-    """A draft sales order, in the customer's currency unless another is asked for, at the rate of the day."""
+    """A draft sales order, in the customer's currency unless another is asked for, at the rate of the day. Naming a sales
+    contract of the customer's, in force today, draws on it: in its currency, its items at its prices when none is typed."""
     actor.require("sales.write")
     customer_row = partner_reference(session, customer, "customer")
     wh = _warehouse(session, warehouse)
-    currency = known_currency(session, currency or customer_row.currency)
+    terms = contracts.drawable_contract(session, contract, customer=customer_row, currency=currency) if contract else None
+    currency = known_currency(session, currency or (terms.currency if terms is not None else customer_row.currency))
     so = SalesOrder(
         currency=currency, exchange_rate=rate_on(session, currency, local_today()),
         number=next_number(session, "SO"), status="draft", customer_id=customer_row.id, warehouse_id=wh.id, ship_to=ship_to or customer_row.address,
-        note=note, created_by=actor.user_id, discount=line_discount(discount),
+        note=note, created_by=actor.user_id, discount=line_discount(discount), contract_id=terms.id if terms is not None else None,
     )
-    so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine, so.currency)
+    so.lines = _sales_lines(session, customer_row, lines, SalesOrderLine, so.currency, terms)
     _totals(so)
     session.add(so)
     session.flush()
-    record(session, actor, "so.create", "so", so.number, customer=customer, total=fmt(so.total))
+    drawing: dict[str, Any] = {"contract": contract} if contract else {}
+    record(session, actor, "so.create", "so", so.number, customer=customer, total=fmt(so.total), **drawing)
     return so
 
 
 def update_so(
     session: Session, actor: Actor, number: str, *, version: int, lines: Sequence[LineIn] | None = None, ship_to: str | None = None,
-    note: str | None = None, discount: object | None = None,
+    note: str | None = None, discount: object | None = None, contract: str | None = None,
 ) -> SalesOrder:
+    """Change an order while its state allows; `contract` names the sales contract a draft draws on ("" for none). Lines
+    given take their contract's prices where none is typed; lines kept keep theirs."""
     actor.require("sales.write")
     so = get_so(session, number, lock=True)
     check_signed_version(so, version, "Sales order", "销售订单")
-    fields = {f for f, v in (("lines", lines), ("ship_to", ship_to), ("note", note), ("discount", discount)) if v is not None}
+    fields = {f for f, v in (("lines", lines), ("ship_to", ship_to), ("note", note), ("discount", discount), ("contract", contract)) if v is not None}
     flows.SALES_ORDER.require_editable(number, so.status, fields)
+    customer = session.get_one(Partner, so.customer_id)
+    if contract is not None:
+        so.contract_id = contracts.drawable_contract(session, contract, customer=customer, currency=so.currency).id if contract else None
     if discount is not None:
         so.discount = line_discount(discount)
     if lines is not None:
-        customer = session.get_one(Partner, so.customer_id)
-        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine, so.currency), LINE_FIELDS)
+        replace_lines(so.lines, _sales_lines(session, customer, lines, SalesOrderLine, so.currency, contracts.contract_of(session, so)), LINE_FIELDS)
     if lines is not None or discount is not None:
         _totals(so)
         so.credit_override_by, so.credit_override_amount = None, None  # a credit release covered the old amount only
@@ -168,6 +176,7 @@ def confirm_so(session: Session, actor: Actor, number: str, *, version: int | No
     so = get_so(session, number, lock=True)
     check_signed_version(so, version, "Sales order", "销售订单")
     transition(so, "confirm")
+    warned = contracts.confirm_warnings(session, so)  # a contract no longer in force refuses; one exceeded warns, and the order keeps it
     customer = session.get_one(Partner, so.customer_id, with_for_update=True)
     seen = exposure(session, customer.id, so)
     released = credit_released(so)
@@ -191,8 +200,10 @@ def confirm_so(session: Session, actor: Actor, number: str, *, version: int | No
             code="below_cost", lines=[b.line for b in low],
         )
     so.below_cost_by = actor.user_id if low else None
+    so.contract_warnings, so.contract_exceeded_by = warned, actor.user_id if warned else None
     _reserve_order(session, actor, so)
-    record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released, below_cost=[b.line for b in low])
+    drawing: dict[str, Any] = {"contract_warnings": [w["kind"] for w in warned]} if so.contract_id else {}
+    record(session, actor, "so.confirm", "so", number, total=fmt(so.total), credit_released=released, below_cost=[b.line for b in low], **drawing)
     return so
 
 

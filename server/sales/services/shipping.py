@@ -194,7 +194,7 @@ def _backorder(session: Session, actor: Actor, so: SalesOrder, short: list[Short
     backorder = SalesOrder(
         number=next_number(session, "SO"), status="draft", customer_id=so.customer_id, warehouse_id=so.warehouse_id, ship_to=so.ship_to,
         note=so.note, backorder_of=so.id, created_by=actor.user_id, currency=so.currency, exchange_rate=so.exchange_rate,
-        discount=so.discount,
+        discount=so.discount, contract_id=so.contract_id,  # what it delivers was drawn on the order's contract: it draws it now
     )
     backorder.lines = [
         SalesOrderLine(line_no=n, item_id=s.line.item_id, qty=s.qty, uom=s.line.uom, uom_factor=s.line.uom_factor, unit_price=s.line.unit_price,

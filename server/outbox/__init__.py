@@ -1,0 +1,1 @@
+"""Events out: the transactional outbox, and its delivery to webhooks and RabbitMQ."""
