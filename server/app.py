@@ -59,6 +59,7 @@ from server.purchasing.routes import (
 from server.reports.routes import reports_router
 from server.reports.scorecard_routes import SupplierScoreController
 from server.reports.tables import export_table
+from server.sales.shop_routes import ShopOrderController
 from server.sales.contract_routes import SalesContractController
 from server.sales.routes import (
     CreditController,
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         export_table,
         ImportController,
         WebhookController,
+        ShopOrderController,
     ]
     if PWA_DIR.is_dir():
         handlers.append(service_worker)

@@ -54,6 +54,7 @@ class Settings:
     amqp_exchange: str = "cangku.events"  # a durable topic exchange; the routing key is the event type
     expiry_warning_days: int = 30
     stocktake_reminder_days: int = 90
+    warranty_days: int = 365  # an after-sales ticket's warranty from the day the goods shipped, unless the ticket says otherwise
     gs1_company_prefix: str = "6901234"  # the company's GS1 prefix, for the SSCCs of its packages
     # Operating the server (README "Monitoring").
     log_format: str = "auto"  # json | text | auto: text on a terminal, JSON lines otherwise (a service manager, a container)
@@ -180,6 +181,7 @@ def load_settings() -> Settings:
         amqp_exchange=os.environ.get("CANGKU_AMQP_EXCHANGE") or "cangku.events",
         expiry_warning_days=_env_int("CANGKU_EXPIRY_WARNING_DAYS", 30),
         stocktake_reminder_days=_env_int("CANGKU_STOCKTAKE_REMINDER_DAYS", 90),
+        warranty_days=_env_int("CANGKU_WARRANTY_DAYS", 365),
         gs1_company_prefix=os.environ.get("CANGKU_GS1_COMPANY_PREFIX", "6901234"),
         log_format=(os.environ.get("CANGKU_LOG_FORMAT") or "auto").lower(),
         log_level=(os.environ.get("CANGKU_LOG_LEVEL") or "INFO").upper(),

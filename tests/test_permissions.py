@@ -170,6 +170,9 @@ MATRIX = [
     ("POST", "/api/v1/documents/{kind}/{number}/email", "/api/v1/documents/invoice/INV-0/email", {"to": ["a@example.com"]}, PRICES),
     ("POST", "/api/v1/documents/{kind}/{number}/email", "/api/v1/documents/statement/NOBODY/email", {"to": ["a@example.com"]},
      {"admin", "finance", "director"}),
+    # Orders from online shops: taken by a salesperson's account (an integration signs in as one).
+    ("POST", "/api/v1/shop-orders", "/api/v1/shop-orders", {"shop": "TMALL", "order_id": "T1", "customer": "NOBODY", "warehouse": "WH1",
+                                                             "lines": [{"sku": "PEN", "qty": "1", "unit_price": "3"}]}, {"admin", "sales"}),
     # Webhooks: where the company's events go, an administrator's setting. (Webhook 999 does not exist: the role is refused first.)
     ("POST", "/api/v1/webhooks", "/api/v1/webhooks", {"url": "https://203.0.113.9/hook", "event_types": ["*"]}, {"admin"}),
     ("PATCH", "/api/v1/webhooks/{webhook_id}", "/api/v1/webhooks/999", {"active": False}, {"admin"}),

@@ -13,6 +13,8 @@ import { discounted, inPacks, qtyCell, unitChoices, unitText } from "./units.js"
 import { contractFacts, contractField, contractPriceHint, contractWarnings, watchContracts } from "./contracts.js";
 
 const { t, known, stateOptions } = deskTexts({
+  "online shop": ["电商店铺", "Online shop"],
+  "shop order": ["电商订单号", "Shop order"],
   quotes: ["报价单", "Quotes"],
   waves: ["拣货波次", "Pick waves"],
   invoices: ["销售发票", "Invoices"],
@@ -358,12 +360,12 @@ async function salesOrders(here, panel, number) {
     pagedList(here, {
       key: "sales-orders",
       filters: [{ name: "status", label: t("status"), options: stateOptions(SO_STATES) }, { name: "customer", label: t("customer"), placeholder: t("code") },
-        { name: "warehouse", label: t("warehouse"), placeholder: t("code") }],
+        { name: "warehouse", label: t("warehouse"), placeholder: t("code") }, { name: "shop", label: t("online shop"), placeholder: t("code") }],
       columns: [by("number", t("number")), by("status", t("status")), by("customer", t("customer")), by("warehouse", t("warehouse")),
         by("total", num(t("total")), may("prices.read")), by("created_at", t("created"))],
       fetchPage: (params) => api("/api/v1/sales-orders", { params }),
-      draw: (so) => row({ "data-so": so.number }, [link("sales-orders", so.number), known("state", so.status), so.customer, so.warehouse, amount(so.total),
-        when(so.created_at)]),
+      draw: (so) => row({ "data-so": so.number }, [link("sales-orders", so.number), known("state", so.status),
+        so.shop ? `${so.customer} · ${so.shop} ${so.shop_order_id}` : so.customer, so.warehouse, amount(so.total), when(so.created_at)]),
     }));
 }
 
@@ -430,7 +432,8 @@ async function salesOrder(here, panel, number) {
     back("sales-orders"),
     h("h3", {}, `${so.number} · ${so.customer}`),
     facts([[t("status"), known("state", so.status), { "data-field": "status" }], [t("customer"), link("partners", so.customer)],
-      [t("warehouse"), so.warehouse], [t("ship to"), so.ship_to], [t("note"), so.note], [t("version"), so.version], [t("created"), when(so.created_at)],
+      [t("warehouse"), so.warehouse], so.shop ? [t("shop order"), `${so.shop} ${so.shop_order_id}`, { "data-field": "shop-order" }] : null,
+      [t("ship to"), so.ship_to], [t("note"), so.note], [t("version"), so.version], [t("created"), when(so.created_at)],
       discountFact(so),
       so.credit_released_by ? [t("credit released by"), `${so.credit_released_by}: ${so.credit_release_reason}`, { "data-field": "credit-released" }] : null,
       so.below_cost_confirmed_by ? [t("below cost confirmed by"), so.below_cost_confirmed_by, { "data-field": "below-cost-confirmed" }] : null,

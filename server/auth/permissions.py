@@ -62,6 +62,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sales.contracts": frozenset({"admin", "sales", "director"}),
     "sales.fulfil": frozenset({"admin", "warehouse"}),
     "sales.invoice": frozenset({"admin", "finance"}),
+    # After-sales service tickets: kept by sales (the warehouse receives what comes back on the return, as any return).
+    "service.write": frozenset({"admin", "sales"}),
     "settings.write": frozenset({"admin"}),
     "labels.print": frozenset({"admin", "purchaser", "warehouse", "sales"}),
     "jobs.run": frozenset({"admin"}),
@@ -105,6 +107,7 @@ PERMISSION_NAMES = {
     "sales.contracts": ("维护销售合同", "maintain sales contracts"),
     "sales.fulfil": ("拣货、包装和发货", "pick, pack and ship"),
     "sales.invoice": ("开具销售发票", "issue sales invoices"),
+    "service.write": ("处理售后服务单", "handle after-sales service tickets"),
     "settings.write": ("修改系统设置", "change settings"),
     "labels.print": ("打印标签", "print labels"),
     "jobs.run": ("运行定时任务", "run scheduled jobs"),

@@ -42,6 +42,8 @@ STATE_NAMES = {
     "counting": ("盘点中", "counting"),
     "short": ("少拣", "picked short"),
     "active": ("生效中", "in force"),
+    "in_progress": ("处理中", "in progress"),
+    "resolved": ("已解决", "resolved"),
 }
 
 ACTION_NAMES = {
@@ -80,6 +82,10 @@ ACTION_NAMES = {
     "progress": ("推进", "move on"),
     "finish": ("完成", "finish"),
     "activate": ("生效", "put into force"),
+    "start": ("开始处理", "start work on it"),
+    "resolve": ("解决", "resolve"),
+    "replace": ("换货", "ship a replacement"),
+    "refund": ("退款", "refund"),
 }
 
 
@@ -325,6 +331,33 @@ RETURN = Flow(
     starts=frozenset({"open"}),
 )
 
+# An after-sales service ticket is reported (open), worked on (in progress) and resolved, then closed once the customer is
+# content; or cancelled while open. Taking the goods back (`return`), shipping a replacement and refunding are steps
+# within open work: each is a new version, the state stays.
+SERVICE_TICKET = Flow(
+    "售后服务单", "Service ticket",
+    {
+        "start": {"open": "in_progress"},
+        "return": {"open": "open", "in_progress": "in_progress"},
+        "replace": {"open": "open", "in_progress": "in_progress"},
+        "refund": {"open": "open", "in_progress": "in_progress"},
+        "resolve": {"open": "resolved", "in_progress": "resolved"},
+        "reopen": {"resolved": "in_progress"},
+        "close": {"resolved": "closed"},
+        "cancel": {"open": "cancelled", "in_progress": "cancelled"},
+    },
+    {
+        "open": frozenset({"problem", "resolution", "warranty_days", "assigned_to", "note"}),
+        "in_progress": frozenset({"resolution", "assigned_to", "note"}),
+    },
+    {
+        "start": ("start", "service.write"), "edit": ("edit", "service.write"), "create-return": ("return", "service.write"),
+        "replace": ("replace", "service.write"), "refund": ("refund", "service.write"), "resolve": ("resolve", "service.write"),
+        "reopen": ("reopen", "service.write"), "close": ("close", "service.write"), "cancel": ("cancel", "service.write"),
+    },
+    starts=frozenset({"open"}),
+)
+
 # A stocktake stays `counting` while lines are counted, reviewed and sent back for recount; posting ends it.
 COUNT = Flow(
     "盘点单", "Stocktake",
@@ -355,6 +388,7 @@ FLOWS = {
     "transfer_orders": TRANSFER,
     "quotes": QUOTE, "sales_orders": SALES_ORDER, "sales_contracts": SALES_CONTRACT, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
     "pick_tasks": PICK_TASK,
+    "service_tickets": SERVICE_TICKET,
 }
 
 

@@ -133,6 +133,7 @@ EVENTS: dict[str, EventType] = _events(
     ("sales_contract.cancel", "sales_contract", "sales_contract.cancelled", "销售合同已取消", "A sales contract was cancelled"),
     ("so.create", "so", "sales_order.created", "销售订单已创建", "A sales order was created"),
     ("so.update", "so", "sales_order.updated", "销售订单已修改", "A sales order was changed"),
+    ("so.shop_order", "so", "sales_order.from_shop", "电商订单已接收", "An online shop's order was taken"),
     ("so.confirm", "so", "sales_order.confirmed", "销售订单已确认", "A sales order was confirmed"),
     ("so.credit_override", "so", "sales_order.credit_released", "销售订单已超信用额度放行", "A sales order was released over the credit limit"),
     ("so.pack", "so", "sales_order.packed", "销售订单已包装", "A sales order was packed"),

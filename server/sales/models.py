@@ -45,6 +45,7 @@ class QuoteLine(Discounted, Base):
 
 class SalesOrder(_Document, Base):
     __tablename__ = "sales_orders"
+    __table_args__ = (UniqueConstraint("shop", "shop_order_id"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
@@ -68,6 +69,12 @@ class SalesOrder(_Document, Base):
     # and who confirmed it so: kept as they stood then, since later orders change what remains.
     contract_warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     contract_exceeded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An order from an online shop (server/sales/services/shop_orders.py): the shop, its order id (one order each, however
+    # often the shop sends it), when the buyer ordered, and a digest of what the shop sent (a resend that differs is refused).
+    shop: Mapped[str | None] = mapped_column(String(64))
+    shop_order_id: Mapped[str | None] = mapped_column(String(64))
+    shop_ordered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    shop_digest: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list[SalesOrderLine]] = relationship(cascade="all, delete-orphan", order_by="SalesOrderLine.line_no")
 

@@ -123,12 +123,12 @@ class SalesOrderController(Controller):
     def list_orders(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: Status = Parameter(default=None, max_length=24),
         customer: str | None = Parameter(default=None, max_length=64), warehouse: str | None = Parameter(default=None, max_length=64),
-        limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
+        shop: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
     ) -> SOPage:
-        """Sales orders, newest first or as `sort` asks, narrowed by state, customer or warehouse."""
+        """Sales orders, newest first or as `sort` asks, narrowed by state, customer, warehouse, or the online shop they came from."""
         with db.read() as session:
             rows, total = services.list_documents(
-                session, SalesOrder, status=status, customer=customer, warehouse=warehouse, limit=limit, offset=offset, sort=sort,
+                session, SalesOrder, status=status, customer=customer, warehouse=warehouse, shop=shop, limit=limit, offset=offset, sort=sort,
                 hidden=unseen(actor, SOOut),
             )
             return SOPage(items=[so_out(session, actor, r) for r in rows], total=total)

@@ -161,6 +161,8 @@ class SOOut(Out):
     # (a price warning only for those who may see prices).
     contract_warnings: list[ContractWarningOut] = msgspec.field(default_factory=list)
     contract_exceeded_by: str | None = None  # who confirmed it despite its contract's warnings
+    shop: str | None = None  # an online shop's order (POST /api/v1/shop-orders): the shop and its own order id
+    shop_order_id: str | None = None
 
 
 class QuotePage(Out):

@@ -121,6 +121,7 @@ def so_out(session: Session, actor: Actor, so: SalesOrder) -> SOOut:
             ])
             for p in services.packages_of(session, so)
         ],
+        shop=so.shop, shop_order_id=so.shop_order_id,
         **contract_facts(session, actor, so),
     ))
 

@@ -43,6 +43,7 @@ def sort_fields(model: Any) -> dict[str, Any]:
 def list_documents(
     session: Session, model: Any, *, status: str | None = None, customer: str | None = None, limit: int = 50, offset: int = 0,
     kind: str | None = None, warehouse: str | None = None, order: str | None = None, sort: str | None = None, hidden: Collection[str] = (),
+    shop: str | None = None,
 ) -> tuple[list[Any], int]:
     """A page of quotes, orders, invoices or returns, newest first or as `sort` asks (see `sort_fields`; not by the fields in
     `hidden`), narrowed by state, customer, warehouse, or the sales order (an invoice's or a return's) they belong to."""
@@ -55,6 +56,8 @@ def list_documents(
         query = query.where(model.warehouse_id == select(Location.id).where(Location.code == warehouse).scalar_subquery())
     if order and hasattr(model, "so_id"):
         query = query.where(model.so_id == select(SalesOrder.id).where(SalesOrder.number == order).scalar_subquery())
+    if shop and model is SalesOrder:
+        query = query.where(SalesOrder.shop == shop)
     if kind and model is Invoice:
         query = query.where(Invoice.kind == kind)
     return page(session, query, model, limit, offset, sort=sort, fields=sort_fields(model), hidden=hidden)
