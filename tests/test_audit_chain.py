@@ -417,7 +417,7 @@ def test_a_requisition_raised_at_commit_by_a_reorder_rule_is_in_the_chain(client
     post_move(client, worker.headers, "PEN", 12, "SUPPLIER", "B1", unit_cost="1")
     assert post_move(client, worker.headers, "PEN", 5, "B1", "CUSTOMER").status_code == 201
     log = entries(world)
-    assert [e.action for e in log[-2:]] == ["stock.move", "requisition.create"]
+    assert [e.action for e in log[-3:]] == ["stock.move", "requisition.create", "stock.below_reorder_point"]
     assert audit_problems(world) == []
 
 

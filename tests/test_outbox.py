@@ -67,7 +67,8 @@ def register(client, admin, url: str, types: list[str]) -> dict:  # type: ignore
 # Written with the change -----------------------------------------------------------------------------------------------
 
 
-def test_a_committed_move_writes_its_event_and_a_rolled_back_one_writes_none(world):
+def test_a_committed_move_writes_its_event_and_a_rolled_back_one_writes_none(client, world, admin, settings, receiver):
+    register(client, admin, receiver.url, ["stock.moved"])
     before = len(events(world, "stock."))
     receive(world, "PEN", 5)
     with pytest.raises(RuntimeError), world.write() as session:
@@ -83,6 +84,9 @@ def test_a_committed_move_writes_its_event_and_a_rolled_back_one_writes_none(wor
     assert [(e.type, e.aggregate_type, e.aggregate_id) for e in written] == [("stock.moved", "item", "PEN")] * 2
     assert [json.loads(e.data)["qty"] for e in written] == ["5", "3"]
     assert len({e.event_id for e in written}) == 2
+    # What the webhook hears of is what committed, and only that.
+    dispatch(world, settings)
+    assert [(e["data"]["qty"], e["data"]["target"]) for e in receiver.events()] == [("5", "B1"), ("3", "CUSTOMER")]
 
 
 def test_document_actions_and_master_data_are_events_and_sign_ins_are_not(client, world, admin):
@@ -244,6 +248,7 @@ def test_a_delivery_that_keeps_failing_dies_tells_the_admins_and_is_replayed_onc
         dispatch(world, settings, until=lambda: any(d.status == "dead" for d in deliveries(world)))
         [dead] = deliveries(world)
         assert (dead.status, dead.attempts, dead.answer_code) == ("dead", 3, 500)
+        assert 'cangku_outbox_deliveries_total{outcome="dead",sink="webhook"}' in client.get("/metrics").text
         assert dead.last_error == "HTTP 500"
         assert len(endpoint.received) == 3
         with world.read() as session:

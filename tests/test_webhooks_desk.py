@@ -11,9 +11,10 @@ import pytest
 
 from server.outbox import signing
 from server.settings import Settings
+from tests.guide import Guide
 from tests.helpers import add_user, post_move
 from tests.outbox_helpers import Receiver
-from tests.test_office import open_office, open_section
+from tests.test_office import open_office, open_section, use_language
 
 pytestmark = pytest.mark.browser
 
@@ -49,14 +50,17 @@ def refreshed_until(page, selector: str, timeout: float = 20) -> None:  # type: 
             assert time.monotonic() < deadline, f"{selector} did not show"
 
 
-def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(browser, live_server, client, world, db, as_role):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(browser, live_server, client, world, db, as_role, lang):
     working = threading.Event()
     working.set()
     receiver = Receiver(lambda _: 200 if working.is_set() else 500)
     add_user(db, "clerk", ["admin"])
     worker = as_role("warehouse")
+    guide = Guide("admin", lang, "webhooks", "把业务事件推送到其他系统（Webhook）", "Sending business events to another system (webhooks)")
     context, page = open_office(browser, live_server)
     try:
+        use_language(page, lang)
         open_section(page, "webhooks")
         page.locator("#webhook-list").wait_for()
         assert page.locator("#webhook-list").inner_text() in ("No webhooks yet", "还没有 Webhook")
@@ -68,6 +72,9 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         form.locator("[data-field=form-error]").wait_for()
         form.locator("details[data-topic=stock] summary").click()
         form.locator("input[name=event_type][value='stock.*']").check()
+        guide.step(page, "在“系统管理 › Webhook”中填写接收地址，选择要推送的事件（例如全部库存事件），然后保存。",
+                   "In Administration › Webhooks, enter the receiver's address, choose the events it wants (here every stock event) and save.",
+                   full_page=True)
         form.locator("[data-action=save]").click()
 
         secret = page.locator("#webhook-secret [data-field=secret]")
@@ -75,12 +82,14 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         shown = secret.inner_text()
         assert shown.startswith("whsec_")
         assert page.locator("[data-field=status] dd").inner_text() in ("Running", "运行中")
+        guide.step(page, "立即复制签名密钥交给接收端：它只显示这一次。", "Copy the signing secret to the receiver now: it is shown only this once.")
 
         page.locator("[data-action=ping]").click()
         wait_until(lambda: receiver.types() == ["ping"])
         ping = receiver.received[0]
         assert signing.verify(shown, ping.headers[signing.HEADER], ping.body)
         refreshed_until(page, "#delivery-list tr[data-status=delivered]")
+        guide.step(page, "点“发送测试事件”，投递记录显示接收端已收到。", "Send a test event: the deliveries show the receiver took it.")
 
         # Stock moves on the floor: the shop's system hears of each.
         assert post_move(client, worker, "PEN", 10, "SUPPLIER", "B1", unit_cost="2").status_code == 201
@@ -97,6 +106,8 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         page.reload()
         page.locator("[data-field=dead] dd", has_text="1").wait_for()
         page.locator("#delivery-list tr[data-status=dead]").wait_for()
+        guide.step(page, "接收端故障时，事件多次重试后进入“失败”，管理员会收到通知。",
+                   "When the receiver is down, an event is retried and then set aside as dead; administrators are notified.")
         # It works again: the administrator sends the dead one again, and it arrives.
         working.set()
         page.locator("[data-action=replay-dead]").click()
@@ -104,6 +115,8 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         assert receiver.received[4].event["id"] == receiver.received[3].event["id"]
         refreshed_until(page, "#delivery-list tr[data-status=delivered] >> nth=2")
         assert page.locator("#delivery-list tr[data-status=dead]").count() == 0
+        guide.step(page, "接收端恢复后，点“重新发送全部失败投递”，事件按原顺序送达。",
+                   "Once it works again, send all dead deliveries again: they arrive, in their order.")
 
         # The secret is not shown again.
         page.reload()
@@ -111,6 +124,7 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         assert page.locator("#webhook-secret").count() == 0
         assert shown not in page.content()
         assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+        guide.write()
     finally:
         context.close()
         receiver.close()

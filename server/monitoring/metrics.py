@@ -45,6 +45,12 @@ WEBSOCKETS = Gauge(
     ["route"],
     multiprocess_mode="livesum",
 )
+OUTBOX_DELIVERIES = Counter(
+    "cangku_outbox_deliveries",
+    "Attempts to deliver an event, by sink (webhook, amqp) and outcome: delivered, failed (retried later) or dead (given up "
+    "until an administrator replays it). A rising failed or dead count means a receiver is down.",
+    ["sink", "outcome"],
+)
 JOB_RUNS = Counter("cangku_job_runs", "Runs of scheduled or manual jobs, by job and outcome (succeeded, failed).", ["job", "status"])
 
 MOVE_POSTED = object()

@@ -33,6 +33,7 @@ TOPICS: dict[str, Topic] = {
     "purchase_return": Topic("purchase_return", "采购退货单", "Purchase return", "/api/v1/purchase-returns/{id}"),
     "quote": Topic("quote", "报价单", "Quote", "/api/v1/quotes/{id}"),
     "sales_contract": Topic("sales_contract", "销售合同", "Sales contract", "/api/v1/sales-contracts/{id}"),
+    "service_ticket": Topic("service_ticket", "售后服务单", "Service ticket", "/api/v1/service-tickets/{id}"),
     "so": Topic("sales_order", "销售订单", "Sales order", "/api/v1/sales-orders/{id}"),
     "wave": Topic("wave", "拣货波次", "Picking wave", "/api/v1/waves/{id}"),
     "pick_task": Topic("pick_task", "拣货任务", "Pick task", "/api/v1/pick-tasks/{id}"),
@@ -72,6 +73,7 @@ def _events(*rows: tuple[str, str, str, str, str]) -> dict[str, EventType]:
 # master data.
 EVENTS: dict[str, EventType] = _events(
     ("requisition.create", "requisition", "requisition.created", "请购单已创建", "A requisition was raised"),
+    ("requisition.update", "requisition", "requisition.updated", "请购单已修改", "A requisition was changed"),
     ("requisition.order", "requisition", "requisition.ordered", "请购单已转采购订单", "A requisition was turned into purchase orders"),
     ("requisition.cancel", "requisition", "requisition.cancelled", "请购单已取消", "A requisition was cancelled"),
     ("requisition.reopen", "requisition", "requisition.reopened", "请购单已重新打开", "A requisition was reopened"),
@@ -131,6 +133,17 @@ EVENTS: dict[str, EventType] = _events(
     ("sales_contract.activate", "sales_contract", "sales_contract.activated", "销售合同已生效", "A sales contract took effect"),
     ("sales_contract.close", "sales_contract", "sales_contract.closed", "销售合同已关闭", "A sales contract was closed"),
     ("sales_contract.cancel", "sales_contract", "sales_contract.cancelled", "销售合同已取消", "A sales contract was cancelled"),
+    ("service_ticket.create", "service_ticket", "service_ticket.created", "售后服务单已创建", "An after-sales service ticket was opened"),
+    ("service_ticket.update", "service_ticket", "service_ticket.updated", "售后服务单已修改", "A service ticket was changed"),
+    ("service_ticket.start", "service_ticket", "service_ticket.started", "售后服务单已开始处理", "Work on a service ticket started"),
+    ("service_ticket.return", "service_ticket", "service_ticket.return_created", "售后服务单已办理退货", "A service ticket's goods are coming back on a return"),
+    ("service_ticket.replace", "service_ticket", "service_ticket.replacement_ordered", "售后服务单已下换货订单", "A replacement was ordered for a service ticket"),
+    ("service_ticket.refund", "service_ticket", "service_ticket.refunded", "售后服务单已退款", "A service ticket was refunded"),
+    ("service_ticket.resolve", "service_ticket", "service_ticket.resolved", "售后服务单已解决", "A service ticket was resolved"),
+    ("service_ticket.reopen", "service_ticket", "service_ticket.reopened", "售后服务单已重新打开", "A service ticket was reopened"),
+    ("service_ticket.close", "service_ticket", "service_ticket.closed", "售后服务单已关闭", "A service ticket was closed"),
+    ("service_ticket.cancel", "service_ticket", "service_ticket.cancelled", "售后服务单已取消", "A service ticket was cancelled"),
+    ("service_ticket.note", "service_ticket", "service_ticket.noted", "售后服务单已添加备注", "A note was added to a service ticket"),
     ("so.create", "so", "sales_order.created", "销售订单已创建", "A sales order was created"),
     ("so.update", "so", "sales_order.updated", "销售订单已修改", "A sales order was changed"),
     ("so.shop_order", "so", "sales_order.from_shop", "电商订单已接收", "An online shop's order was taken"),
@@ -176,7 +189,7 @@ EVENTS: dict[str, EventType] = _events(
 PING = EventType("ping", "", "测试消息", "A test message")
 
 # Audited actions that are not business events, and are never published.
-PRIVATE_PREFIXES = ("auth.", "user.", "device.", "printer.", "labels.", "job.", "approval_rules.", "document.", "webhook.")
+PRIVATE_PREFIXES = ("auth.", "user.", "device.", "printer.", "labels.", "job.", "approval_rules.", "document.", "webhook.", "import.")
 
 TYPES: dict[str, EventType] = {event.type: event for event in EVENTS.values()}
 

@@ -46,6 +46,7 @@ from labels.printers import AddressPolicy
 from server.base import utcnow
 from server.db import Database
 from server.errors import InvalidInput
+from server.monitoring.metrics import OUTBOX_DELIVERIES
 from server.notifications.services import notify
 from server.outbox import signing
 from server.outbox.catalog import TOPICS, wanted
@@ -211,6 +212,8 @@ def record_outcomes(db: Database, outcomes: list[Outcome], settings: Settings) -
     dead: dict[int | None, int] = {}
     for outcome in outcomes:
         attempts = outcome.job.attempts + 1
+        said = "delivered" if outcome.delivered else "dead" if attempts >= settings.webhook_max_attempts else "failed"
+        OUTBOX_DELIVERIES.labels(outcome.job.sink, said).inc()
         row: dict[str, Any] = {"id": outcome.job.delivery_id, "attempts": attempts, "last_attempt_at": now, "answer_code": outcome.status}
         if outcome.delivered:
             row.update(status="delivered", delivered_at=now, last_error=None)
