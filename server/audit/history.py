@@ -16,8 +16,10 @@ from server.documents.flows import ACTION_NAMES
 from server.errors import NotFound
 from server.finance.payments import get_payment
 from server.inventory.transfers import get_transfer
+from server.purchasing.plans import get_plan
 from server.purchasing.services import get_bill, get_po, get_purchase_return, get_receipt, get_requisition
 from server.sales.services import get_contract, get_invoice, get_quote, get_return, get_so, get_wave
+from server.sales.services.tickets import get_ticket
 
 # The entries' details may carry totals, prices and costs (an order's total, a payment's amount): only those who may
 # read the whole audit log see them; everyone else reads who did what and when.
@@ -48,6 +50,8 @@ KINDS: dict[str, DocumentKind] = {
     "transfer": DocumentKind("transfer", None, get_transfer),
     "wave": DocumentKind("wave", None, get_wave),
     "sales_contract": DocumentKind("sales_contract", "prices.read", get_contract),
+    "purchase_plan": DocumentKind("purchase_plan", "purchase.plan", get_plan),
+    "service_ticket": DocumentKind("service_ticket", None, get_ticket),
 }
 
 # What the flows do not name (server.documents.flows.ACTION_NAMES), by the verb after the dot.
@@ -67,6 +71,9 @@ VERB_NAMES: dict[str, tuple[str, str]] = {
     "allocate": ("核销到单据", "allocate to documents"),
     "email": ("发送邮件", "send by e-mail"),
     "email_failed": ("邮件未发出", "e-mail not sent"),
+    "convert": ("转为请购单", "convert into requisitions"),
+    "discard": ("作废", "discard"),
+    "note": ("添加备注", "add a note"),
 }
 
 # Actions whose verb reads otherwise on their document: a stocktake's `record` is entering counts, a payment's is the
@@ -75,7 +82,9 @@ ACTION_OVERRIDES: dict[str, tuple[str, str]] = {
     "count.start": ("开始盘点", "start the count"),
     "count.record": ACTION_NAMES["count"],
     "receipt.line": ("收货", "receive goods"),
+    "service_ticket.return": ("办理退货", "take the goods back on a return"),
     "payment.record": ("登记收付款", "record the payment"),
+    "so.shop_order": ("接收电商订单", "take the order from the online shop"),
 }
 
 
