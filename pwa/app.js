@@ -9,7 +9,7 @@ import { scanWithCamera } from "./camera.js";
 import { office } from "./office.js";
 import { customers, newOrder, orders } from "./screens/selling.js";
 import { h, say, quiet, noticeKind, screen, working, go, frame, mount, setRouter } from "./ui.js";
-import { approval, approvals, refreshApprovals, requisitionApproval } from "./screens/approvals.js";
+import { approval, approvals, refreshApprovals, requisitionApproval, transferApproval } from "./screens/approvals.js";
 import { countBins, counts } from "./screens/counting.js";
 import { home } from "./screens/home.js";
 import { issueInbox } from "./screens/inbox.js";
@@ -202,7 +202,8 @@ async function openScreen(current) {
   switch (path) {
     case "receive": return arg ? receiveOrder(arg) : receiveList();
     case "pick": return pickRoute();
-    case "approvals": return arg === "requisition" && rest[0] ? requisitionApproval(rest[0]) : arg ? approval(arg) : approvals();
+    case "approvals": return arg === "requisition" && rest[0] ? requisitionApproval(rest[0])
+      : arg === "transfer" && rest[0] ? transferApproval(rest[0]) : arg ? approval(arg) : approvals();
     case "putaway": return putaway();
     case "transfer": return transfer(arg);
     case "transfers-in": return !can(current, "stock.move") ? go("#/home") : arg ? transferIn(arg) : transfersIn();

@@ -5,13 +5,16 @@ import { h, screen, working } from "./ui.js";
 import { deskTexts, setCurrent, t } from "./desk.js";
 import * as masterData from "./desk/masterdata.js";
 import * as purchasing from "./desk/purchasing.js";
+import * as planning from "./desk/planning.js";
 import * as sales from "./desk/sales.js";
 import * as contracts from "./desk/contracts.js";
+import * as service from "./desk/service.js";
 import * as stock from "./desk/stock.js";
 import * as finance from "./desk/finance.js";
 import * as reports from "./desk/reports.js";
 import * as imports from "./desk/imports.js";
 import * as integrations from "./desk/integrations.js";
+import * as approvals from "./desk/approvals.js";
 
 const TEXTS = {
   items: ["商品", "Items"],
@@ -219,13 +222,16 @@ deskTexts(TEXTS);
 const SECTIONS = {
   ...masterData.sections,
   ...purchasing.sections,
+  ...planning.sections,
   ...sales.sections,
   ...contracts.sections,
+  ...service.sections,
   ...stock.sections,
   ...finance.sections,
   ...reports.sections,
   ...imports.sections,
   ...integrations.sections,
+  ...approvals.sections,
 };
 const title = (key) => (SECTIONS[key].label ? SECTIONS[key].label() : t(key));
 const sectionsOf = () => Object.keys(SECTIONS).filter((key) => !SECTIONS[key].may || SECTIONS[key].may());

@@ -46,6 +46,7 @@ from server.outbox.routes import WebhookController
 from server.partners.routes import PartnerController, PriceListController
 from server.printing.document_routes import DocumentController
 from server.printing.routes import LabelController, PrinterController
+from server.purchasing.plan_routes import ForecastController, PurchasePlanController
 from server.purchasing.routes import (
     ApprovalRuleController,
     BillController,
@@ -59,7 +60,6 @@ from server.purchasing.routes import (
 from server.reports.routes import reports_router
 from server.reports.scorecard_routes import SupplierScoreController
 from server.reports.tables import export_table
-from server.sales.shop_routes import ShopOrderController
 from server.sales.contract_routes import SalesContractController
 from server.sales.routes import (
     CreditController,
@@ -70,6 +70,8 @@ from server.sales.routes import (
     SalesOrderController,
     WaveController,
 )
+from server.sales.shop_routes import ShopOrderController
+from server.sales.ticket_routes import ServiceTicketController
 from server.scan.routes import ScanController
 from server.schemas import Out, Struct
 from server.security_headers import security_headers
@@ -165,6 +167,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         QuoteController,
         SalesOrderController,
         SalesContractController,
+        ServiceTicketController,
         CreditController,
         WaveController,
         PickController,
@@ -175,6 +178,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         DiscrepancyController,
         reports_router,
         SupplierScoreController,
+        ForecastController,
+        PurchasePlanController,
         export_table,
         ImportController,
         WebhookController,

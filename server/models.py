@@ -30,6 +30,7 @@ from server.purchasing.models import (
     Requisition,
     RequisitionLine,
 )
+from server.purchasing.plan_models import PurchasePlan, PurchasePlanLine
 from server.sales.models import (
     Invoice,
     InvoiceLine,
@@ -46,6 +47,7 @@ from server.sales.models import (
     SalesOrderLine,
     Wave,
 )
+from server.sales.ticket_models import ServiceTicket, ServiceTicketEntry
 from sync.models import Discrepancy, SyncChange, SyncClient, SyncClock, SyncOp
 
 __all__ = [
@@ -54,6 +56,6 @@ __all__ = [
     "Serial", "User", "JobRun", "Notification", "OutboxEvent", "Webhook", "Delivery", "DispatcherLease",
     "Approval", "ApprovalRule", "DocumentSequence", "DocumentVersion", "Payment", "PaymentAllocation", "PartnerContact", "PriceList",
     "PriceListItem", "Printer", "Bill", "BillLine", "PurchaseOrder", "PurchaseOrderLine", "PutawayTask", "Receipt", "ReceiptLine", "ReorderRule",
-    "Requisition", "RequisitionLine", "Invoice", "InvoiceLine", "Package", "PackageLine", "PickTask", "Quote", "QuoteLine", "Return",
-    "ReturnLine", "SalesContract", "SalesContractLine", "SalesOrder", "SalesOrderLine", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp", "Device", "Discrepancy",
+    "Requisition", "RequisitionLine", "PurchasePlan", "PurchasePlanLine", "Invoice", "InvoiceLine", "Package", "PackageLine", "PickTask", "Quote", "QuoteLine", "Return",
+    "ReturnLine", "SalesContract", "SalesContractLine", "SalesOrder", "SalesOrderLine", "ServiceTicket", "ServiceTicketEntry", "Wave", "SyncChange", "SyncClient", "SyncClock", "SyncOp", "Device", "Discrepancy",
 ]

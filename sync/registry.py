@@ -235,6 +235,29 @@ def _reject_requisition(session: Session, actor: Actor, data: RequisitionDecisio
     return {"requisition": req.number, "status": req.status, "version": req.version}
 
 
+class TransferDecision(Struct):
+    transfer: Code
+    version: Version
+    comment: Comment = ""
+
+
+@operation("transfer.approve", TransferDecision)
+def _approve_transfer(session: Session, actor: Actor, data: TransferDecision, ctx: Context) -> dict[str, Any]:
+    """One level of approval of a transfer order waiting for it, on the version the approver saw (the last level approves it)."""
+    from server.inventory.transfers import approve_transfer
+
+    order = approve_transfer(session, actor, data.transfer, version=data.version, comment=data.comment)
+    return {"transfer": order.number, "status": order.status, "version": order.version}
+
+
+@operation("transfer.reject", TransferDecision)
+def _reject_transfer(session: Session, actor: Actor, data: TransferDecision, ctx: Context) -> dict[str, Any]:
+    from server.inventory.transfers import reject_transfer
+
+    order = reject_transfer(session, actor, data.transfer, version=data.version, comment=data.comment)
+    return {"transfer": order.number, "status": order.status, "version": order.version}
+
+
 # Sales and counts -------------------------------------------------------------------------------
 
 

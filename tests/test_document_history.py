@@ -21,7 +21,8 @@ PAGES = {
     "requisition": "/api/v1/requisitions", "po": "/api/v1/purchase-orders", "receipt": "/api/v1/receipts", "bill": "/api/v1/bills",
     "purchase_return": "/api/v1/purchase-returns", "quote": "/api/v1/quotes", "so": "/api/v1/sales-orders", "invoice": "/api/v1/invoices",
     "return": "/api/v1/returns", "payment": "/api/v1/payments", "stocktake": "/api/v1/counts", "transfer": "/api/v1/transfers", "wave": "/api/v1/waves",
-    "sales_contract": "/api/v1/sales-contracts",
+    "sales_contract": "/api/v1/sales-contracts", "purchase_plan": "/api/v1/purchase-plans",
+    "service_ticket": "/api/v1/service-tickets",
 }
 
 

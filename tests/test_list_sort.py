@@ -28,6 +28,7 @@ LISTS: dict[str, tuple[dict[str, str], list[str]]] = {
     "/api/v1/sales-contracts": ({}, ["number", "status", "customer", "currency", "valid_from", "valid_to", "created_at"]),
     "/api/v1/invoices": ({}, ["number", "status", "customer", "kind", "order", "invoice_date", "due_date", "total", "paid", "open"]),
     "/api/v1/returns": ({}, ["number", "status", "customer", "order", "warehouse", "credit_note"]),
+    "/api/v1/service-tickets": ({}, ["number", "status", "customer", "sku", "serial", "lot", "order", "resolution", "reported_on", "created_at"]),
     "/api/v1/payments": ({}, ["number", "kind", "partner", "amount", "unallocated", "paid_on", "method", "reference", "created_at"]),
     "/api/v1/counts": ({}, ["number", "status", "warehouse", "started_at", "posted_at"]),
     "/api/v1/stock/moves": ({}, ["id", "created_at", "sku", "qty", "from", "to", "lot", "unit_cost", "value", "reason", "ref_type", "ref_id"]),
@@ -116,6 +117,11 @@ def books(client, world, as_role) -> Api:  # type: ignore[no-untyped-def]
     admin.post(f"/api/v1/returns/{rma['number']}/receive")
     for number in (orders[2], orders[1]):
         admin.post("/api/v1/returns", {"order": number, "lines": [{"line": 1, "qty": "1"}]}, expect=201)
+    for qty, problem, resolution in (("1", "dented", "refund"), ("1", "sour", None), ("2", "leaking", "repair")):  # after-sales: the milk
+        ticket = admin.post("/api/v1/service-tickets", {"customer": "CUS1", "sku": "MILK", "lot": "L1", "qty": qty, "problem": problem,
+                                                        "resolution": resolution}, expect=201)
+        if resolution is None:
+            admin.post(f"/api/v1/service-tickets/{ticket['number']}/start", {"version": ticket["version"]})
 
     posted = admin.post("/api/v1/counts", {"warehouse": "WH2"}, expect=201)
     admin.post(f"/api/v1/counts/{posted['number']}/post", {"version": posted["version"]})

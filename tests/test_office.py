@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 DESK = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US", "accept_downloads": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 # The clerk is an administrator: the last three sections are theirs.
-SECTIONS = ["items", "partners", "locations", "categories", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "quotes", "sales-orders", "waves", "invoices",
-            "returns", "sales-contracts", "transfers", "stocktakes", "moves", "reservations", "trace", "payments", "journal", "trial-balance", "ageing", "statements", "exchange-rates", "periods", "reports", "users", "printers", "imports", "webhooks"]
+SECTIONS = ["items", "partners", "locations", "categories", "requisitions", "purchase-orders", "receipts", "bills", "purchase-returns", "purchase-plan", "quotes", "sales-orders", "waves", "invoices",
+            "returns", "sales-contracts", "service-tickets", "transfers", "stocktakes", "moves", "reservations", "trace", "payments", "journal", "trial-balance", "ageing", "statements", "exchange-rates", "periods", "reports", "users", "printers", "imports", "webhooks", "approval-rules"]
 REPORTS = "/api/v1/reports"
 
 

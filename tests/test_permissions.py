@@ -70,13 +70,20 @@ MATRIX = [
     ("PUT", "/api/v1/price-lists/{code}/prices", "/api/v1/price-lists/PL0/prices", {"prices": []}, SALES_PRICE_LISTS | PURCHASE_PRICE_LISTS),
     ("POST", "/api/v1/requisitions", "/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1"}]}, REQUEST),
     ("POST", "/api/v1/requisitions/{number}/cancel", "/api/v1/requisitions/REQ-0/cancel", {}, REQUEST),
+    ("PATCH", "/api/v1/requisitions/{number}", "/api/v1/requisitions/REQ-0", {"version": 1, "note": "x"}, REQUEST),
     ("POST", "/api/v1/requisitions/{number}/order", "/api/v1/requisitions/REQ-0/order", {}, BUY),
     ("POST", "/api/v1/requisitions/{number}/approve", "/api/v1/requisitions/REQ-0/approve", {"version": 1}, APPROVE),
     ("POST", "/api/v1/requisitions/{number}/reject", "/api/v1/requisitions/REQ-0/reject", {"version": 1, "comment": "no"}, APPROVE),
     ("PUT", "/api/v1/reorder-rules", "/api/v1/reorder-rules",
      {"sku": "PEN", "warehouse": "WH1", "min_qty": "1", "reorder_qty": "1", "supplier": "NOBODY"}, BUY),
     ("POST", "/api/v1/reorder-rules/check", "/api/v1/reorder-rules/check", None, REQUEST),
-    ("PUT", "/api/v1/approval-rules", "/api/v1/approval-rules", {"rules": [{"above": "0", "up_to": None, "levels": ["approver"]}]}, {"admin"}),
+    # Purchase plans: made, changed, converted and discarded by the buyers (read by those who approve what they buy too).
+    ("POST", "/api/v1/purchase-plans", "/api/v1/purchase-plans", {"warehouse": "WH1"}, BUY),
+    ("PATCH", "/api/v1/purchase-plans/{number}", "/api/v1/purchase-plans/PP-0", {"version": 1}, BUY),
+    ("POST", "/api/v1/purchase-plans/{number}/convert", "/api/v1/purchase-plans/PP-0/convert", {}, BUY),
+    ("POST", "/api/v1/purchase-plans/{number}/discard", "/api/v1/purchase-plans/PP-0/discard", {}, BUY),
+    ("PUT", "/api/v1/approval-rules", "/api/v1/approval-rules", {"kind": "transfer_order", "rules": [{"above": "0", "levels": ["approver"]}]},
+     {"admin"}),
     ("POST", "/api/v1/purchase-orders", "/api/v1/purchase-orders", {"supplier": "NOBODY", "warehouse": "WH1"}, BUY),
     ("PATCH", "/api/v1/purchase-orders/{number}", "/api/v1/purchase-orders/PO-0", {"version": 1}, BUY),
     ("POST", "/api/v1/purchase-orders/{number}/submit", "/api/v1/purchase-orders/PO-0/submit", {}, BUY),
@@ -139,6 +146,12 @@ MATRIX = [
     ("POST", "/api/v1/sales-contracts/{number}/activate", "/api/v1/sales-contracts/SC-0/activate", {}, CONTRACTS),
     ("POST", "/api/v1/sales-contracts/{number}/close", "/api/v1/sales-contracts/SC-0/close", {}, CONTRACTS),
     ("POST", "/api/v1/sales-contracts/{number}/cancel", "/api/v1/sales-contracts/SC-0/cancel", {}, CONTRACTS),
+    # After-sales service tickets: kept by sales (the warehouse receives their returns through the return's own route).
+    ("POST", "/api/v1/service-tickets", "/api/v1/service-tickets", {"customer": "NOBODY", "serial": "SN-0", "problem": "x"}, SELL),
+    ("PATCH", "/api/v1/service-tickets/{number}", "/api/v1/service-tickets/SV-0", {"version": 1}, SELL),
+    *[("POST", f"/api/v1/service-tickets/{{number}}/{door}", f"/api/v1/service-tickets/SV-0/{door}", {}, SELL)
+      for door in ("start", "create-return", "replace", "refund", "resolve", "reopen", "close", "cancel")],
+    ("POST", "/api/v1/service-tickets/{number}/notes", "/api/v1/service-tickets/SV-0/notes", {"text": "x"}, SELL),
     ("POST", "/api/v1/waves", "/api/v1/waves", {"warehouse": "WH1", "orders": ["SO-0"]}, FULFIL),
     ("POST", "/api/v1/pick-tasks/{task_id}/confirm", "/api/v1/pick-tasks/1/confirm", {"qty": "1"}, FULFIL),
     ("POST", "/api/v1/invoices/{number}/post", "/api/v1/invoices/INV-0/post", None, BILL),
@@ -199,6 +212,8 @@ RESTRICTED_READS = [
     ("/api/v1/sales-contracts", PRICES),
     ("/api/v1/invoices", PRICES),
     ("/api/v1/customers/NOBODY/credit", PRICES),
+    ("/api/v1/purchase-plans", {"admin", "purchaser", "approver", "director"}),
+    ("/api/v1/forecasts?sku=PEN&warehouse=WH1", {"admin", "purchaser", "approver", "director"}),
 ]
 
 

@@ -14,6 +14,7 @@ const { t, known } = deskTexts({
   "list kind purchase": ["采购价", "purchase"],
   "new item": ["新建商品", "New item"],
   "max stock": ["库存上限", "Maximum stock"],
+  "lead time": ["采购提前期（天）", "Lead time (days)"],
   "edit item": ["修改商品", "Change item"],
   "new partner": ["新建往来单位", "New partner"],
   "edit partner": ["修改往来单位", "Change partner"],
@@ -155,6 +156,7 @@ function itemFields(found, categories) {
     { name: "reorder_point", label: t("reorder point"), inputmode: "decimal", value: value("reorder_point") },
     { name: "reorder_qty", label: t("reorder qty"), inputmode: "decimal", value: value("reorder_qty") },
     { name: "max_stock", label: t("max stock"), inputmode: "decimal", value: value("max_stock") },
+    { name: "lead_time_days", label: t("lead time"), type: "number", min: 0, max: 36500, value: value("lead_time_days") },
     { name: "vat_rate", label: t("vat"), value: value("vat_rate", "13"), options: VAT_RATES.map((v) => [v, `${v}%`]) },
     { name: "category", label: t("category"), value: value("category"), options: categories },
     found ? { name: "active", label: t("active"), type: "checkbox", value: found.active } : null,
@@ -169,8 +171,8 @@ async function itemForm(here, panel, found) {
     title: found ? `${t("edit item")} ${found.sku}` : t("new item"),
     fields: itemFields(found, categories),
     submit: (values) => {
-      numbers(values, ["unit_decimals", "shelf_life_days"]);
-      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "category"]);
+      numbers(values, ["unit_decimals", "shelf_life_days", "lead_time_days"]);
+      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "lead_time_days", "category"]);
       return found
         ? sync.api(`/api/v1/items/${enc(found.sku)}`, { method: "PATCH", body: { ...values, version: found.version } })
         : sync.api("/api/v1/items", { method: "POST", body: values });
@@ -237,7 +239,7 @@ async function item(here, panel, sku, then, reloaded = false) {
     facts([[t("name zh"), found.name_zh, { lang: "zh-CN" }], [t("name en"), found.name_en, { lang: "en" }], [t("unit"), found.unit],
       [t("decimals"), found.unit_decimals], [t("tracking"), known("tracking", found.tracking), { "data-field": "tracking" }],
       [t("shelf life"), found.shelf_life_days], [t("reorder point"), found.reorder_point], [t("reorder qty"), found.reorder_qty],
-      [t("max stock"), found.max_stock],
+      [t("max stock"), found.max_stock], [t("lead time"), found.lead_time_days, { "data-field": "lead-time" }],
       [t("vat"), found.vat_rate],
       [t("category"), found.category ? link("categories", found.category) : t("no category"), { "data-field": "category" }], [t("status"), active(found), { "data-field": "status" }], [t("version"), found.version, { "data-field": "version" }]]),
     editing,

@@ -12,6 +12,7 @@ import { printLink } from "./print.js";
 import { emailPanel } from "./email.js";
 import { discounted, figure, inPacks, inUnit, qtyCell, unitChoices, unitText } from "./units.js";
 import { withSupplierScores } from "./supplier_scores.js";
+import { approvalTrail, restartsApproval } from "./approvals.js";
 
 const { t, known, stateOptions } = deskTexts({
   requisitions: ["请购单", "Requisitions"],
@@ -428,9 +429,7 @@ async function requisition(here, panel, number) {
     h("h4", {}, t("lines")),
     grid([num(t("line")), t("sku"), num(t("qty"))], req.lines.map((l) => row({ "data-sku": l.sku }, [num(String(l.line)), link("items", l.sku), num(l.qty)])),
       { id: "req-lines" }),
-    req.approvals?.length ? [h("h4", {}, t("approvals")), grid([t("who"), t("decision"), t("comment"), t("version"), t("at")],
-      req.approvals.map((a) => row({ class: a.void ? "void" : null, "data-decision": a.decision }, [a.user, known("decision", a.decision), a.comment,
-        `v${a.version}`, when(a.at)])), { id: "req-approvals" })] : null,
+    approvalTrail(req, "req-approvals"),
     documentActions(req, {
       path: `/api/v1/requisitions/${enc(number)}`,
       ask: { cancel: "reason", reject: "comment" },
@@ -457,7 +456,41 @@ async function requisition(here, panel, number) {
       },
     }),
     extra,
+    may("purchase.request") && ["pending", "open"].includes(req.status) ? requisitionEdit(here, panel, req) : null,
     history("requisition", req.number));
+}
+
+/** Change a requisition: its lines too while it waits for approval (which then starts again), else what ordering it needs. */
+function requisitionEdit(here, panel, req) {
+  const pending = req.status === "pending";
+  const editor = pending ? lineEditor({ id: "requisition-edit-lines", rows: req.lines.map((l) => ({ sku: l.sku, qty: l.qty })), columns: [
+    { name: "sku", label: t("sku") }, { name: "qty", label: t("qty"), inputmode: "decimal" }] }) : null;
+  let sent = [];
+  return h("details", { "data-field": "edit" }, h("summary", {}, t("edit")),
+    pending ? restartsApproval() : null,
+    recordForm({
+      id: "requisition-edit",
+      fields: [
+        { name: "supplier", label: t("optional supplier"), value: req.supplier || "" },
+        { name: "needed_by", label: t("needed by"), type: "date", value: req.needed_by || "" },
+        { name: "note", label: t("note"), type: "textarea", value: req.note },
+        ...(editor ? [editor.element] : []),
+      ],
+      submit: (values) => {
+        const body = { version: req.version, note: values.note || "" };
+        for (const key of ["supplier", "needed_by"]) if (values[key]) body[key] = values[key];
+        if (editor) {
+          const { lines, rows } = editor.read();
+          sent = rows;
+          body.lines = lines;
+        }
+        return sending(sync.api(`/api/v1/requisitions/${enc(req.number)}`, { method: "PATCH", body }), sent);
+      },
+      saved: async (saved) => {
+        say("ok", `${saved.number} · ${t("saved")}`);
+        if (showing(here)) await requisition(here, panel, req.number);
+      },
+    }));
 }
 
 // Purchase orders --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import {
   amount, askText, back, deskTexts, documentActions, enc, facts, fail, formField, grid, kept, link, load, may, named, num, pagedList, put,
   recordForm, row, when, history, by, control, valuesOf,
 } from "../desk.js";
+import { approvalTrail } from "./approvals.js";
 
 const { t, known } = deskTexts({
   transfers: ["调拨单", "Transfers"],
@@ -618,6 +619,7 @@ async function transferOrder(here, panel, number) {
     facts([[t("status"), known("state", order.status), { "data-field": "status" }], [t("from warehouse"), order.from_warehouse],
       [t("to warehouse"), order.to_warehouse], [t("needed by"), order.needed_by], [t("note"), order.note], [t("created by"), order.created_by],
       [t("approved by"), order.approved_by], [t("created"), when(order.created_at)], [t("version"), order.version]]),
+    approvalTrail(order, "transfer-approvals"),
     documentActions(order, { path, ask: { reject: "comment" }, skip: ["ship", "receive"], done: again }),
     h("h4", {}, t("lines")),
     grid([num(t("line")), t("sku"), t("name"), t("lot"), num(t("asked")), num(t("shipped")), num(t("received")), num(t("short")), t("ship from"),

@@ -1,23 +1,34 @@
-// Approvals on the phone: purchase orders and requisitions to decide, online or not.
+// Approvals on the phone: purchase orders, requisitions and transfer orders to decide, level by level, online or not.
 
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 import * as scan from "../scan.js";
-import { inBoth, language, t } from "../i18n.js";
+import { addText, inBoth, language, t } from "../i18n.js";
 import { h, say, money, screen, working, showing, go, table } from "../ui.js";
 import { changeList } from "./changes.js";
 import { DECISIONS, decisionOf } from "./shared.js";
 
-/** Orders and requisitions waiting for this user's decision, kept on the device (as they were, without a signal). */
+addText({
+  "transfer order": ["调拨单", "Transfer order"],
+  "from to": ["调出 → 调入", "From → to"],
+  "level of": ["第 {level}/{of} 级", "Level {level} of {of}"],
+  "waits for": ["待{role}审批", "awaiting: {role}"],
+  "estimated value": ["估算金额", "Estimated value"],
+  "value at cost": ["成本金额", "Value at cost"],
+});
+
+/** Orders, requisitions and transfer orders waiting for this user's decision, kept on the device (as they were, without a
+ *  signal). */
 export async function refreshApprovals() {
   try {
-    const [orders, requests] = await Promise.all(["purchase-orders", "requisitions"].map((path) =>
+    const [orders, requests, transfers] = await Promise.all(["purchase-orders", "requisitions", "transfers"].map((path) =>
       sync.api(`/api/v1/${path}`, { params: { awaiting_me: "true", limit: 100 } })));
     // A decision made here on a version hides that version, waiting to be sent or sent (the list may have been read just
     // before the server applied it); one the server refused (a conflict) does not: it is to be made again.
     const decided = new Set((await sync.ownOps()).filter((op) => decisionOf(op) && !["rejected", "conflict"].includes(op.state))
       .map((op) => `${op.payload[decisionOf(op).key]}@${op.payload.version}`));
-    await store.replaceDocs("approval", [...orders.items, ...requests.items.map((req) => ({ ...req, what: "requisition" }))]
+    await store.replaceDocs("approval", [...orders.items, ...requests.items.map((req) => ({ ...req, what: "requisition" })),
+      ...transfers.items.map((order) => ({ ...order, what: "transfer" }))]
       .filter((doc) => !decided.has(`${doc.number}@${doc.version}`)));
   } catch { /* offline: the list on the device stands */ }
 }
@@ -40,6 +51,11 @@ export async function approvals() {
       ? h("li", { "data-req": doc.number },
         h("span", {}, h("strong", {}, doc.number), " ", t("requisition"), h("div", { class: "muted" }, `${doc.warehouse} · ${doc.requested_by} · ${doc.lines.length} ${t("lines")}`)),
         review(DECISIONS.requisition.hash(doc.number)))
+      : doc.what === "transfer"
+      ? h("li", { "data-transfer": doc.number },
+        h("span", {}, h("strong", {}, doc.number), " ", t("transfer order"),
+          h("div", { class: "muted" }, `${doc.from_warehouse} → ${doc.to_warehouse} · ${doc.created_by || ""} · ${doc.lines.length} ${t("lines")}`)),
+        review(DECISIONS.transfer.hash(doc.number)))
       : h("li", { "data-po": doc.number },
         h("span", {}, h("strong", {}, doc.number), " ", doc.supplier, h("div", { class: "muted" }, totalOf(doc))),
         review(DECISIONS.po.hash(doc.number))))))
@@ -59,7 +75,7 @@ async function toDecide(kind, number) {
       await store.dropDoc("approval", number);
       return null;
     }
-    const doc = kind === "requisition" ? { ...fresh, what: "requisition" } : fresh;
+    const doc = kind === "po" ? fresh : { ...fresh, what: kind };
     await store.putDoc("approval", doc);
     return doc;
   } catch {
@@ -80,7 +96,9 @@ function decisionForm(kind, number, version) {
     await sync.queue(`${kind}.${verdict}`, { [key]: number, version, comment: comment.value.trim() },
       inBoth((t) => `${t(verdict)} ${number} v${version}`));
     await store.dropDoc("approval", number);
-    for (const stale of (await sync.status()).issues.filter((op) => op.type.startsWith(`${kind}.`) && op.payload[key] === number)) await sync.discard(stale);
+    for (const stale of (await sync.status()).issues.filter((op) => op.type.startsWith(`${kind}.`) && decisionOf(op) && op.payload[key] === number)) {
+      await sync.discard(stale);
+    }
     scan.ok();
     say("ok", `${verdict === "approve" ? t("approved") : t("rejected")} ${number}`);
     go("#/approvals");
@@ -116,6 +134,17 @@ export async function approval(number) {
   }
 }
 
+/** Where a document stands in its approval: the level it waits at and for which role, then the decisions standing on it. */
+function levels(doc) {
+  const roles = doc.approval_roles || [];
+  const given = (doc.approvals || []).filter((a) => !a.void);
+  const level = given.filter((a) => a.decision === "approved").length + 1;
+  if (!roles.length) return null;
+  return h("p", { class: "muted", "data-field": "levels" },
+    [`${t("level of").replace("{level}", level).replace("{of}", roles.length)} · ${t("waits for").replace("{role}", t(`office.role ${roles[level - 1]}`))}`,
+      ...given.map((a) => `${t(`office.role ${a.role}`)} ${a.user}: ${t(`office.decision ${a.decision}`)}${a.comment ? ` (${a.comment})` : ""}`)].join(" · "));
+}
+
 /** A requisition raised by someone who may only ask: what, where, by when and why, then approve or reject. */
 export async function requisitionApproval(number) {
   const here = location.hash;
@@ -131,5 +160,27 @@ export async function requisitionApproval(number) {
       req.lines.map((line) => h("tr", { "data-sku": line.sku }, h("td", {}, line.sku, h("div", { class: "muted" }, name(line))),
         h("td", { class: "num" }, `${line.qty}${line.unit ? ` ${line.unit}` : ""}`))), { id: "req-lines" }),
     req.note ? h("p", { "data-field": "note" }, `${t("note")}: ${req.note}`) : null,
+    req.estimated_value != null ? h("p", { "data-field": "value" }, `${t("estimated value")}: ${money(req.estimated_value)} CNY`) : null,
+    levels(req),
     decisionForm("requisition", number, req.version));
+}
+
+/** A transfer order one warehouse asks another for: from where to where, what, by when, then approve or reject. */
+export async function transferApproval(number) {
+  const here = location.hash;
+  working(null);
+  const order = await toDecide("transfer", number);
+  if (!showing(here)) return;
+  if (!order) return approvals();
+  const name = (line) => (language() === "zh" ? line.name_zh : line.name_en || line.name_zh) || "";
+  screen(`${number} · ${t("transfer order")}`,
+    table([t("from to"), t("requested by"), t("needed by")],
+      [[`${order.from_warehouse} → ${order.to_warehouse}`, order.created_by || "—", order.needed_by || "—"]], { id: "transfer-facts" }),
+    table([t("item"), { text: t("qty"), num: true }],
+      order.lines.map((line) => h("tr", { "data-sku": line.sku }, h("td", {}, line.sku, h("div", { class: "muted" }, name(line))),
+        h("td", { class: "num" }, `${line.qty}${line.unit ? ` ${line.unit}` : ""}`))), { id: "transfer-lines" }),
+    order.note ? h("p", { "data-field": "note" }, `${t("note")}: ${order.note}`) : null,
+    order.value != null ? h("p", { "data-field": "value" }, `${t("value at cost")}: ${money(order.value)} CNY`) : null,
+    levels(order),
+    decisionForm("transfer", number, order.version));
 }

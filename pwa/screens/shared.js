@@ -24,7 +24,7 @@ export const WAREHOUSE_SCREENS = ["receive", "pick", "putaway", "transfer", "tra
 // A session kept from before the server sent permissions, with no signal to ask: every screen, as before.
 export const can = (current, permission) => !current.user.permissions || current.user.permissions.includes(permission);
 export const worksInWarehouse = (current) => WAREHOUSE_WORK.some((permission) => can(current, permission));
-export const mayApprove = (current) => can(current, "purchase.approve");
+export const mayApprove = (current) => can(current, "purchase.approve") || can(current, "transfers.approve");
 
 export async function signOut() {
   await sync.api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
@@ -57,10 +57,14 @@ export function unfinishedWork(key, fresh) {
 export const DECISIONS = {
   po: { key: "po", path: "purchase-orders", hash: (number) => `#/approvals/${encodeURIComponent(number)}` },
   requisition: { key: "requisition", path: "requisitions", hash: (number) => `#/approvals/requisition/${encodeURIComponent(number)}` },
+  transfer: { key: "transfer", path: "transfers", hash: (number) => `#/approvals/transfer/${encodeURIComponent(number)}` },
 };
 
-/** What an operation decides on, when it is a decision (po.approve, requisition.reject…): its DECISIONS entry. */
-export const decisionOf = (op) => DECISIONS[op.type.split(".")[0]];
+/** What an operation decides on, when it is a decision (po.approve, transfer.reject…; not transfer.receive): its DECISIONS entry. */
+export const decisionOf = (op) => {
+  const [kind, verb] = op.type.split(".");
+  return ["approve", "reject"].includes(verb) ? DECISIONS[kind] : undefined;
+};
 
 /** Labels to the warehouse's label printer when it has one, else as a PDF on this device. */
 export async function printLabels(request) {

@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "purchase.approve": frozenset({"admin", "approver", "director"}),
     "purchase.receive": frozenset({"admin", "warehouse"}),
     "purchase.bill": frozenset({"admin", "finance"}),
+    # Sales forecasts and purchase plans: read by the buyers and those who approve what they buy; changed with purchase.write.
+    "purchase.plan": frozenset({"admin", "purchaser", "approver", "director"}),
     # Supplier scorecards: the buyers, those who approve what they buy, and those who receive and pay for it.
     "suppliers.evaluate": frozenset({"admin", "purchaser", "approver", "director", "warehouse", "finance"}),
     "payments.write": frozenset({"admin", "finance"}),
@@ -96,6 +98,7 @@ PERMISSION_NAMES = {
     "purchase.approve": ("审批采购订单", "approve purchase orders"),
     "purchase.receive": ("采购收货", "receive goods"),
     "purchase.bill": ("登记供应商发票", "enter supplier bills"),
+    "purchase.plan": ("查看销售预测和采购计划", "see sales forecasts and purchase plans"),
     "suppliers.evaluate": ("查看供应商评估", "see supplier scorecards"),
     "payments.write": ("登记收付款", "record payments"),
     "finance.rates": ("维护汇率", "maintain exchange rates"),

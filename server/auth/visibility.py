@@ -21,8 +21,8 @@ import msgspec
 from server.auth.permissions import PERMISSIONS, Actor
 from server.counts.schemas import CountLineOut, CountOut
 from server.finance.schemas import ValuationOut
-from server.inventory.schemas import MoveOut, TransferLineOut
-from server.purchasing.schemas import BillLineOut, BillOut, POLineOut, POOut, PurchaseReturnLineOut, PurchaseReturnOut
+from server.inventory.schemas import MoveOut, TransferLineOut, TransferOut
+from server.purchasing.schemas import BillLineOut, BillOut, POLineOut, POOut, PurchaseReturnLineOut, PurchaseReturnOut, RequisitionOut
 from server.sales.schemas import ExposureOut, InvoiceLineOut, InvoiceOut, QuoteOut, ReturnLineOut, SalesLineOut, SOOut
 
 COSTS = "costs.read"
@@ -41,6 +41,7 @@ def _all(permission: str, *fields: str) -> dict[str, str]:
 FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     MoveOut: _all(COSTS, "unit_cost", "value"),
     TransferLineOut: _all(COSTS, "value"),
+    TransferOut: _all(COSTS, "value"),  # what the approval rules judged it by: its goods at average cost
     ValuationOut: _all(COSTS, "value", "average_cost"),
     CountLineOut: _all(COSTS, "value"),
     CountOut: _all(COSTS, "gain_value", "loss_value"),
@@ -51,6 +52,7 @@ FIELDS: dict[type[msgspec.Struct], dict[str, str]] = {
     BillOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "paid", "credited", "open"),
     PurchaseReturnLineOut: _all(COSTS, "value"),  # the cost the goods go back at
     PurchaseReturnOut: _all(COSTS, "value"),
+    RequisitionOut: _all(PRICES, "estimated_value"),  # at the last purchase prices (the average cost of what was never bought)
     SalesLineOut: _all(PRICES, "unit_price", "net", "discount"),
     QuoteOut: _all(PRICES, "subtotal", "tax", "total", "discount"),
     SOOut: _all(PRICES, "subtotal", "tax", "total", "total_cny", "discount"),

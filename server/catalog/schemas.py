@@ -89,11 +89,12 @@ class ItemCreate(Struct):
     vat_rate: VatRate = "13"
     category: Code | None = None  # the code of an active category
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
+    lead_time_days: Days | None = None  # from ordering to the goods arriving (purchase plans)
 
 
 class ItemUpdate(Struct):
     """Fields left out stay as they are; `null` clears those that may be empty (shelf life, reorder point and quantity,
-    maximum stock, category)."""
+    maximum stock, category, lead time)."""
 
     version: int | None = None
     name_zh: Name | None = None
@@ -109,6 +110,7 @@ class ItemUpdate(Struct):
     category: Code | None | msgspec.UnsetType = msgspec.UNSET
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None
+    lead_time_days: Days | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class BarcodeOut(Out):
@@ -140,6 +142,7 @@ class ItemOut(Out):
     version: int
     barcodes: list[BarcodeOut]
     updated_at: dt.datetime
+    lead_time_days: int | None = None  # days from ordering to the goods arriving; none: purchase plans go by past orders
 
     @classmethod
     def of(cls, row: ItemRow) -> ItemOut:
@@ -161,6 +164,7 @@ class ItemOut(Out):
             version=row.version,
             barcodes=[BarcodeOut.of(b) for b in row.barcodes],
             updated_at=row.updated_at,
+            lead_time_days=row.lead_time_days,
         )
 
 

@@ -279,6 +279,7 @@ def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
         reorder_point=data.reorder_point,
         reorder_qty=data.reorder_qty,
         max_stock=data.max_stock,
+        lead_time_days=data.lead_time_days,
         vat_rate=Decimal(data.vat_rate),
         category=category_for_item(session, data.category) if data.category else None,
     )
@@ -316,7 +317,7 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
     if data.category is not msgspec.UNSET and data.category != in_category:  # null takes the item out of its category
         item.category = category_for_item(session, data.category) if data.category is not None else None
         changed["category"] = data.category
-    for field in ("shelf_life_days", "reorder_point", "reorder_qty", "max_stock"):  # null clears them
+    for field in ("shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "lead_time_days"):  # null clears them
         value = getattr(data, field)
         if value is not msgspec.UNSET and value != getattr(item, field):
             changed[field] = None if value is None else str(value)

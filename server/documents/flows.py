@@ -152,18 +152,21 @@ _PO_TERMS = frozenset({"supplier", "warehouse", "lines", "discount", "expected_d
 
 _REQUISITION_TERMS = frozenset({"lines", "note", "supplier", "needed_by"})
 
-# One raised by hand by someone who may only ask (no `purchase.write`) waits `pending` for an approver; a purchaser's,
-# or the reorder check's, is `open` at once. Only an open one is ordered.
+# One raised by hand by someone who may only ask (no `purchase.write`) waits `pending` for the approvers the approval
+# rules name, level by level; a purchaser's, the reorder check's, or one no rule asks approval of, is `open` at once.
+# Only an open one is ordered. Its quantities change only while pending (an edit there restarts the approval).
 REQUISITION = Flow(
     "请购单", "Requisition",
     {
-        "approve": {"pending": "open"},
+        "sign": {"pending": "pending"},  # one approval level of several given
+        "approve": {"pending": "open"},  # the last level given
+        "release": {"pending": "open"},  # changed so that no rule asks approval of it any more
         "reject": {"pending": "rejected"},
         "order": {"open": "ordered"},
         "reopen": {"ordered": "open"},  # its purchase order was cancelled: the need is open again
         "cancel": {"open": "cancelled", "pending": "cancelled"},
     },
-    {"pending": _REQUISITION_TERMS, "open": _REQUISITION_TERMS},
+    {"pending": _REQUISITION_TERMS, "open": _REQUISITION_TERMS - {"lines"}},
     {
         "approve": ("approve", "purchase.approve"), "reject": ("reject", "purchase.approve"),
         "order": ("order", "purchase.write"), "cancel": ("cancel", "purchase.request"),
@@ -175,7 +178,7 @@ PURCHASE_ORDER = Flow(
     "采购订单", "Purchase order",
     {
         "submit": {"draft": "pending"},
-        "release": {"draft": "approved"},  # submitted when its amount needs no approval
+        "release": {"draft": "approved", "pending": "approved"},  # submitted, or changed, so that no approval rule asks for one
         "sign": {"pending": "pending"},  # one approval level of several given
         "approve": {"pending": "approved"},  # the last level given
         "reject": {"pending": "rejected"},
@@ -251,12 +254,15 @@ PURCHASE_RETURN = Flow(
     starts=frozenset({"open"}),
 )
 
-# A transfer order is asked for (draft, then pending), approved, shipped into TRANSIT and received at the other end.
+# A transfer order is asked for (draft, then pending), approved level by level as the approval rules ask (or at once
+# when none does), shipped into TRANSIT and received at the other end.
 TRANSFER = Flow(
     "调拨单", "Transfer order",
     {
         "submit": {"draft": "pending"},
-        "approve": {"pending": "approved"},
+        "release": {"draft": "approved", "pending": "approved"},  # submitted, or changed, so that no approval rule asks for one
+        "sign": {"pending": "pending"},  # one approval level of several given
+        "approve": {"pending": "approved"},  # the last level given
         "reject": {"pending": "rejected"},
         "revise": {"rejected": "draft"},
         "ship": {"approved": "shipped"},

@@ -38,16 +38,21 @@ class DocumentVersion(Base):
 
 
 class ApprovalRule(Base):
-    """Documents whose total falls in (above, up_to] need one approval per listed role, in order."""
+    """Documents of a kind (`doc_type`: purchase_order, requisition, transfer_order) whose amount in yuan falls in
+    (above, up_to] — and, when named, with an item of `category` on a line, in or out of `warehouse` — need one approval
+    per listed role, in order. A kind's active rules are tried by `priority`; the first that matches decides."""
 
     __tablename__ = "approval_rules"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    doc_type: Mapped[str] = mapped_column(String(16), default="po")
+    doc_type: Mapped[str] = mapped_column(String(16), default="purchase_order")
     above: Mapped[Any] = mapped_column(Money(), default=0)
     up_to: Mapped[Any] = mapped_column(Money(), nullable=True)
     levels: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 1 is tried first
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
 
 class Approval(Base):

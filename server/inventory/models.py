@@ -130,6 +130,7 @@ class TransferOrder(Base):
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # the levels the approval rules asked for, in order
 
     lines: Mapped[list[TransferLine]] = relationship(cascade="all, delete-orphan", order_by="TransferLine.line_no")
 

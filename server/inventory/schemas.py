@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.purchasing.schemas import ApprovalOut
 from server.schemas import Code, DecimalStr, Out, Price, Quantity, ScanText, Struct, Text, line
 
 Reason = Annotated[str, line(200)]
@@ -180,6 +181,9 @@ class TransferOut(Out):
     received_at: dt.datetime | None
     lines: list[TransferLineOut]
     actions: list[str] = msgspec.field(default_factory=list)
+    approval_roles: list[str] = msgspec.field(default_factory=list)  # the levels the approval rules asked for, in order
+    approvals: list[ApprovalOut] = msgspec.field(default_factory=list)  # the approvers' decisions, level by level (void ones too)
+    value: DecimalStr | None = None  # its goods at average cost, in yuan: what the approval rules judge it by (costs.read)
 
 
 class TransferPage(Out):

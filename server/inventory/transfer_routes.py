@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from server.inventory.schemas import (
     TransferUpdate,
 )
 from server.locations.models import Location
+from server.purchasing.schemas import ApprovalOut
 from server.schemas import Limit, Offset, Sort, fmt
 
 DocNumber = FromPath[str]
@@ -41,8 +42,11 @@ def transfer_out(session: Session, actor: Actor, order: TransferOrder) -> Transf
     codes = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_(places))).all())
     lots = dict(session.execute(select(Lot.id, Lot.code).where(Lot.id.in_({line.lot_id for line in order.lines if line.lot_id}))).all())
     users = dict(session.execute(select(User.id, User.username).where(User.id.in_({order.created_by, order.approved_by} - {None}))).all())
+    actions = flows.TRANSFER.actions_for(order.status, actor)
+    if "approve" in actions and not transfers.may_decide(session, actor, order):
+        actions = [a for a in actions if a not in ("approve", "reject")]
     return visible(actor, TransferOut(
-        number=order.number, status=order.status, actions=flows.TRANSFER.actions_for(order.status, actor),
+        number=order.number, status=order.status, actions=actions,
         from_warehouse=codes[order.from_warehouse_id], to_warehouse=codes[order.to_warehouse_id], needed_by=order.needed_by, note=order.note,
         version=order.version, created_by=users.get(order.created_by or 0), approved_by=users.get(order.approved_by or 0), created_at=order.created_at,
         shipped_at=order.shipped_at, received_at=order.received_at,
@@ -58,6 +62,10 @@ def transfer_out(session: Session, actor: Actor, order: TransferOrder) -> Transf
             )
             for line in order.lines
         ],
+        approval_roles=list(order.approval_roles or []),
+        approvals=[ApprovalOut(level=a.level, role=a.role, user=user, decision=a.decision, version=a.version, comment=a.comment, void=a.void, at=a.at)
+                   for a, user in transfers.approvals_on(session, order)],
+        value=fmt(transfers.transfer_value(session, order)) or "0",
     ))
 
 
@@ -69,13 +77,14 @@ class TransferController(Controller):
     def list_transfers(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], status: str | None = Parameter(default=None, max_length=24),
         warehouse: str | None = Parameter(default=None, max_length=64), limit: Limit = 50, offset: Offset = 0, sort: Sort = None,
-        to_warehouse: str | None = Parameter(default=None, max_length=64),
+        to_warehouse: str | None = Parameter(default=None, max_length=64), awaiting_me: FromQuery[bool] = False,
     ) -> TransferPage:
         """Transfer orders between warehouses, newest first or as `sort` asks, of a state, to or from a warehouse, or coming to
-        one (`to_warehouse`: what its phones receive)."""
+        one (`to_warehouse`: what its phones receive); with `awaiting_me`, only those waiting at a level you may sign, oldest
+        first."""
         with db.read() as session:
             rows, total = transfers.list_transfers(session, status=status, warehouse=warehouse, limit=limit, offset=offset, sort=sort,
-                                                   to_warehouse=to_warehouse)
+                                                   to_warehouse=to_warehouse, awaiting=actor if awaiting_me else None)
             return TransferPage(items=[transfer_out(session, actor, r) for r in rows], total=total)
 
     @get("/{number:str}", summary="One transfer order / 单个调拨单")

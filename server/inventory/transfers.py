@@ -1,7 +1,7 @@
 """Transfer orders (调拨单): goods one warehouse asks another for, as a document.
 
-Asked for (draft, submitted), approved by someone who may approve transfers (not the one who asked), shipped by the
-sending warehouse — each line from a location there into TRANSIT, at the moving-average cost, so the goods sit in
+Asked for (draft, submitted), approved level by level by those the approval rules name for its value at average cost
+(not the one who asked; none named, it is approved as it is submitted), shipped by the sending warehouse — each line from a location there into TRANSIT, at the moving-average cost, so the goods sit in
 goods in transit (1402) — and received by the other, into a location there at what they left at. Less arriving than
 was shipped is a difference: recorded on the line with its reason, written off from transit as a loss pending
 approval (1901), like a stocktake loss.
@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +23,11 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item, Lot
 from server.catalog.services import item_for_move
-from server.documents import flows
+from server.documents import approvals, flows
 from server.documents.flows import transition
+from server.documents.models import Approval
 from server.documents.services import check_signed_version, get_document, next_number, page, touch
-from server.errors import Conflict, Forbidden, InvalidInput
+from server.errors import Conflict, InvalidInput
 from server.finance.services import COUNTERPART, money, post_journal
 from server.inventory import services as ledger
 from server.inventory.models import TransferLine, TransferOrder
@@ -33,7 +35,7 @@ from server.locations.models import Location
 from server.locations.services import get_warehouse, location_for_move
 from server.quantities import as_decimal, positive_qty
 from server.schemas import fmt
-from server.sorting import looked_up
+from server.sorting import looked_up, sorted_by
 
 TRANSIT_ACCOUNT, LOSSES = COUNTERPART["TRANSIT"], COUNTERPART["ADJUSTMENT"]
 
@@ -98,19 +100,105 @@ def create_transfer(
     return order
 
 
+def transfer_value(session: Session, order: TransferOrder) -> Decimal:
+    """What a transfer order's goods are worth in yuan at their average cost (an item the company holds none of: nothing)."""
+    costs = approvals.average_costs(session, {line.item_id for line in order.lines})
+    return sum((money(line.qty * costs.get(line.item_id, Decimal(0))) for line in order.lines), Decimal(0))
+
+
+def transfer_facts(session: Session, order: TransferOrder) -> approvals.Facts:
+    """What the approval rules judge a transfer order by: its value at average cost, both its warehouses and its items."""
+    return approvals.Facts(transfer_value(session, order), frozenset({order.from_warehouse_id, order.to_warehouse_id}),
+                           frozenset(line.item_id for line in order.lines))
+
+
+def _warehouses(session: Session, order: TransferOrder) -> list[Location]:
+    return [session.get_one(Location, order.from_warehouse_id), session.get_one(Location, order.to_warehouse_id)]
+
+
+def may_decide(session: Session, actor: Actor, order: TransferOrder) -> bool:
+    """Whether the level a pending transfer order waits at is `actor`'s to sign: its role, one of its two warehouses, not the
+    one who asked for it nor one who signed an earlier level."""
+    return approvals.may_approve_next(session, actor, "transfer_order", order, [order.from_warehouse_id, order.to_warehouse_id])
+
+
+def approvals_on(session: Session, order: TransferOrder) -> list[tuple[Approval, str]]:
+    """Every decision taken on a transfer order (void ones too), oldest first, with who took it."""
+    from server.auth.models import User
+
+    return [(a, user) for a, user in session.execute(
+        select(Approval, User.username).join(User, Approval.user_id == User.id)
+        .where(Approval.doc_type == "transfer", Approval.doc_id == order.id).order_by(Approval.id)
+    )]
+
+
+def _submit(session: Session, actor: Actor, order: TransferOrder) -> None:
+    """Sent for approval: the first approval rule it matches names the levels; none matching, it is approved at once."""
+    order.approval_roles = approvals.levels_for(session, "transfer_order", transfer_facts(session, order))
+    transition(order, "submit" if order.approval_roles else "release")
+
+
 def decide(session: Session, actor: Actor, number: str, action: str, *, version: int | None = None, comment: str = "") -> TransferOrder:
-    """submit, approve, reject, revise or cancel: approving or rejecting is for someone other than who asked."""
+    """submit, approve (one level; the last approves it), reject (saying why), revise or cancel: approving or rejecting is for
+    someone other than who asked, of the role the level waits for."""
     _, permission = flows.TRANSFER.doors[action]
     actor.require(permission)
+    if action == "reject":
+        approvals.require_comment("transfer_order", comment)
     order = get_transfer(session, number, lock=True)
+    if action in ("approve", "reject"):
+        flows.TRANSFER.check(number, order.status, action)
     check_signed_version(order, version, "Transfer order", "调拨单")
-    if action in ("approve", "reject") and order.created_by is not None and order.created_by == actor.user_id:
-        raise Forbidden("Someone else approves the transfer you asked for.", "自己申请的调拨须由他人审批。", code="own_document")
-    transition(order, action)
-    if action == "approve":
-        order.approved_by = actor.user_id
-    record(session, actor, f"transfer.{action}", "transfer", number, comment=comment or None)
+    details: dict[str, Any] = {}
+    if action == "submit":
+        flows.TRANSFER.check(number, order.status, action)
+        _submit(session, actor, order)
+        details = {"levels": order.approval_roles}
+    elif action == "approve":
+        level = approvals.sign(session, actor, "transfer_order", order, version=version or order.version, comment=comment,
+                               warehouses=_warehouses(session, order))
+        transition(order, "approve" if level == len(order.approval_roles) else "sign")
+        details = {"level": level, "of": len(order.approval_roles)}
+    elif action == "reject":
+        level = approvals.refuse(session, actor, "transfer_order", order, version=version or order.version, comment=comment,
+                                 warehouses=_warehouses(session, order))
+        transition(order, "reject")
+        details = {"level": level}
+    else:
+        transition(order, action)
+        approvals.void(session, "transfer_order", order.id)
+    if order.status == "approved" and action in ("approve", "submit"):
+        order.approved_by = actor.user_id if action == "approve" else None
+    session.flush()
+    record(session, actor, f"transfer.{action}", "transfer", number, comment=comment or None, **details)
+    if order.status == "pending":
+        _notify_next_approver(session, order)
+    elif action in ("approve", "reject") and order.created_by is not None:
+        _notify_creator(session, actor, order, comment)
     return order
+
+
+def _notify_next_approver(session: Session, order: TransferOrder) -> None:
+    source, target = (w.code for w in _warehouses(session, order))
+    skus = dict(session.execute(select(Item.id, Item.sku).where(Item.id.in_({line.item_id for line in order.lines}))).all())
+    goods = [f"{skus[line.item_id]} × {fmt(line.qty)}" for line in order.lines]
+    approvals.tell_next_approvers(
+        session, "transfer_order", order, warehouse_ids=[order.from_warehouse_id, order.to_warehouse_id], with_admins=True,
+        title_zh=f"调拨单 {order.number} 待审批", title_en=f"Transfer order {order.number} awaits approval",
+        body_zh=f"{source} → {target}：{'、'.join(goods)}", body_en=f"{source} → {target}: {', '.join(goods)}",
+    )
+
+
+def _notify_creator(session: Session, actor: Actor, order: TransferOrder, comment: str) -> None:
+    from server.notifications.services import notify
+
+    said_zh, said_en = ("已批准", "approved") if order.status == "approved" else ("被驳回", "rejected")
+    notify(
+        session, users=[order.created_by] if order.created_by else [], kind="transfer.decided",
+        title_zh=f"调拨单 {order.number} {said_zh}", title_en=f"Transfer order {order.number} {said_en}",
+        body_zh=f"{actor.username}：{comment}" if comment else actor.username, body_en=f"{actor.username}: {comment}" if comment else actor.username,
+        ref_type="transfer", ref_id=order.number,
+    )
 
 
 def submit_transfer(session: Session, actor: Actor, number: str, *, version: int | None = None) -> TransferOrder:
@@ -258,8 +346,9 @@ def transfer_sort() -> dict[str, object]:
 
 
 def list_transfers(session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int,
-                   sort: str | None = None, to_warehouse: str | None = None) -> tuple[list[TransferOrder], int]:
-    """Transfer orders, newest first or as `sort` asks: of a state, to or from a warehouse, or coming to one."""
+                   sort: str | None = None, to_warehouse: str | None = None, awaiting: Actor | None = None) -> tuple[list[TransferOrder], int]:
+    """Transfer orders, newest first or as `sort` asks: of a state, to or from a warehouse, or coming to one; with `awaiting`,
+    only the pending ones waiting at a level that user may sign (oldest first without a sort)."""
     query = select(TransferOrder)
     if status:
         query = query.where(TransferOrder.status == status)
@@ -268,11 +357,20 @@ def list_transfers(session: Session, *, status: str | None, warehouse: str | Non
         query = query.where((TransferOrder.from_warehouse_id == wh.id) | (TransferOrder.to_warehouse_id == wh.id))
     if to_warehouse:
         query = query.where(TransferOrder.to_warehouse_id == get_warehouse(session, to_warehouse, "to_warehouse").id)
+    if awaiting is not None:
+        if not awaiting.can("transfers.approve"):
+            return [], 0
+        ordered = sorted_by(query.where(TransferOrder.status == "pending"), sort, transfer_sort(), default=(TransferOrder.id,),
+                            tiebreak=TransferOrder.id)
+        rows = [order for order in session.scalars(ordered) if may_decide(session, awaiting, order)]
+        return rows[offset : offset + limit], len(rows)
     return page(session, query, TransferOrder, limit, offset, sort=sort, fields=transfer_sort())
 
 
 def touch_note(session: Session, actor: Actor, number: str, *, version: int | None, note: str | None = None,
                needed_by: dt.date | None = None) -> TransferOrder:
+    """Change a transfer order's note or date needed where its state allows; a change while it waits for approval voids the
+    approvals given, and the rules decide afresh who approves it."""
     actor.require("transfers.request")
     order = get_transfer(session, number, lock=True)
     check_signed_version(order, version, "Transfer order", "调拨单")
@@ -282,7 +380,18 @@ def touch_note(session: Session, actor: Actor, number: str, *, version: int | No
         order.note = note
     if needed_by is not None:
         order.needed_by = needed_by
-    if fields:
+    if not fields:
+        return order
+    voided = 0
+    if order.status == "pending":
+        voided = approvals.void(session, "transfer_order", order.id)
+        order.approval_roles = approvals.levels_for(session, "transfer_order", transfer_facts(session, order))
+    if order.status == "pending" and not order.approval_roles:
+        transition(order, "release")
+    else:
         touch(order)
-        record(session, actor, "transfer.update", "transfer", number, fields=sorted(fields))
+    session.flush()
+    record(session, actor, "transfer.update", "transfer", number, fields=sorted(fields), voided_approvals=voided or None)
+    if voided:
+        _notify_next_approver(session, order)
     return order

@@ -26,6 +26,7 @@ class Topic:
 
 TOPICS: dict[str, Topic] = {
     "requisition": Topic("requisition", "请购单", "Requisition", "/api/v1/requisitions/{id}"),
+    "purchase_plan": Topic("purchase_plan", "采购计划", "Purchase plan", "/api/v1/purchase-plans/{id}"),
     "po": Topic("purchase_order", "采购订单", "Purchase order", "/api/v1/purchase-orders/{id}"),
     "receipt": Topic("receipt", "收货单", "Goods receipt", "/api/v1/receipts/{id}"),
     "putaway_task": Topic("putaway_task", "上架任务", "Put-away task", "/api/v1/putaway-tasks/{id}"),
@@ -80,6 +81,10 @@ EVENTS: dict[str, EventType] = _events(
     ("requisition.submit", "requisition", "requisition.submitted", "请购单已提交审批", "A requisition was submitted for approval"),
     ("requisition.approve", "requisition", "requisition.approved", "请购单已审批通过", "A requisition was approved"),
     ("requisition.reject", "requisition", "requisition.rejected", "请购单已驳回", "A requisition was rejected"),
+    ("purchase_plan.create", "purchase_plan", "purchase_plan.created", "采购计划已生成", "A purchase plan was made"),
+    ("purchase_plan.update", "purchase_plan", "purchase_plan.updated", "采购计划已修改", "A purchase plan's lines were changed"),
+    ("purchase_plan.convert", "purchase_plan", "purchase_plan.converted", "采购计划已转为请购单", "A purchase plan was converted into requisitions"),
+    ("purchase_plan.discard", "purchase_plan", "purchase_plan.discarded", "采购计划已作废", "A purchase plan was discarded"),
     ("po.create", "po", "purchase_order.created", "采购订单已创建", "A purchase order was created"),
     ("po.update", "po", "purchase_order.updated", "采购订单已修改", "A purchase order was changed"),
     ("po.submit", "po", "purchase_order.submitted", "采购订单已提交审批", "A purchase order was submitted for approval"),

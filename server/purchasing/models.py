@@ -50,6 +50,7 @@ class Requisition(_Document, Base):
     source: Mapped[str] = mapped_column(String(16), default="manual")
     needed_by: Mapped[dt.date | None] = mapped_column(Date)
     po_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"))
+    approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # the levels the approval rules asked for, in order
 
     lines: Mapped[list[RequisitionLine]] = relationship(cascade="all, delete-orphan", order_by="RequisitionLine.line_no")
 

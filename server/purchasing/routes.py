@@ -14,12 +14,15 @@ from server.api import get, patch, post, put, run_idempotent
 from server.auth.permissions import Actor
 from server.auth.visibility import visible_snapshot
 from server.db import Database
+from server.documents import approvals
+from server.documents.models import ApprovalRule
 from server.documents.services import changes_between, snapshot_of
 from server.errors import Conflict, NotFound
 from server.purchasing import reorder, services
 from server.purchasing.history import describe_change
 from server.purchasing.schemas import (
     ApplyDebitNote,
+    ApprovalKind,
     ApprovalRuleOut,
     ApprovalRules,
     BillCreate,
@@ -56,6 +59,7 @@ from server.purchasing.schemas import (
     RequisitionOrder,
     RequisitionOut,
     RequisitionPage,
+    RequisitionUpdate,
     Signed,
 )
 from server.purchasing.views import bill_out, po_out, purchase_return_out, putaway_out, receipt_out, requisition_out
@@ -122,11 +126,23 @@ class RequisitionController(Controller):
 
         return run_idempotent(db, actor, request, data, action, RequisitionOut)
 
+    @patch("/{number:str}", summary="Change a requisition / 修改请购单")
+    def update_requisition(
+        self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[RequisitionUpdate]
+    ) -> RequisitionOut:
+        """Changes a requisition, signing the version you saw: anything while it waits for approval (the approvals given are void,
+        and the approval rules decide afresh who approves it), once open only its supplier, date needed and note."""
+        return db.run_write(lambda s: requisition_out(s, actor, services.update_requisition(
+            s, actor, number, version=data.version, note=data.note, supplier=data.supplier, needed_by=data.needed_by,
+            lines=[services.LineIn(sku=line.sku, qty=line.qty) for line in data.lines] if data.lines is not None else None,
+        )))
+
     @post("/{number:str}/approve", status_code=200, summary="Approve the version you saw / 审批通过请购单")
     def approve_requisition(
         self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[Signed]
     ) -> RequisitionOut:
-        """Approves a pending requisition, signing the version you saw; it is then open for a purchaser to order."""
+        """Gives one level of approval to a pending requisition, signing the version you saw; after the last level it is open for
+        a purchaser to order."""
         return db.run_write(lambda s: requisition_out(s, actor, services.approve_requisition(s, actor, number, version=data.version, comment=data.comment)))
 
     @post("/{number:str}/reject", status_code=200, summary="Reject with a comment / 驳回请购单")
@@ -198,23 +214,40 @@ class ReorderController(Controller):
         return db.run_write(action)
 
 
+def _rules_out(session: Session, rows: list[ApprovalRule]) -> list[ApprovalRuleOut]:
+    categories, warehouses = approvals.scope_codes(session, rows)
+    return [
+        ApprovalRuleOut(above=fmt(r.above) or "0", up_to=fmt(r.up_to), levels=list(r.levels), kind=r.doc_type, priority=r.priority,
+                        category=categories.get(r.category_id) if r.category_id else None,
+                        warehouse=warehouses.get(r.warehouse_id) if r.warehouse_id else None)
+        for r in rows
+    ]
+
+
 class ApprovalRuleController(Controller):
     path = "/api/v1/approval-rules"
     tags = ["purchasing"]
 
-    @get("/", summary="Purchase approval rules / 采购审批规则")
-    def list_rules(self, db: NamedDependency[Database]) -> list[ApprovalRuleOut]:
-        """The approval bands: for a purchase order's total, which roles must approve it, in order."""
+    @get("/", summary="Approval rules / 审批规则")
+    def list_rules(self, db: NamedDependency[Database], kind: FromQuery[ApprovalKind] = "purchase_order") -> list[ApprovalRuleOut]:
+        """A kind's approval rules (purchase orders', requisitions' or transfer orders'), the first tried first: the first a
+        document matches — its amount in the band, an item of the category on a line, of the warehouse — says which roles
+        approve it, in order; a document no rule matches needs no approval."""
         with db.read() as session:
-            return [ApprovalRuleOut(above=fmt(r.above) or "0", up_to=fmt(r.up_to), levels=list(r.levels)) for r in services.approval_rules(session)]
+            return _rules_out(session, services.approval_rules(session, kind))
 
-    @put("/", summary="Replace the approval rules / 修改审批规则")
+    @put("/", summary="Replace a kind's approval rules / 修改审批规则")
     def replace_rules(self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ApprovalRules]) -> list[ApprovalRuleOut]:
-        """Replaces the approval bands; together they must cover every amount from 0 up."""
+        """Replaces a kind's approval rules, tried in the order given. Bands of the same category and warehouse may not overlap;
+        the bands for every document follow each other with no gap up to no limit; a rule the ones before it always pre-empt
+        is refused."""
 
         def action(session: Session) -> list[ApprovalRuleOut]:
-            rows = services.replace_approval_rules(session, actor, [(r.above, r.up_to, list(r.levels)) for r in data.rules])
-            return [ApprovalRuleOut(above=fmt(r.above) or "0", up_to=fmt(r.up_to), levels=list(r.levels)) for r in rows]
+            rows = services.replace_approval_rules(session, actor, [
+                approvals.RuleIn(above=r.above, up_to=r.up_to, levels=list(r.levels), category=r.category, warehouse=r.warehouse)
+                for r in data.rules
+            ], kind=data.kind)
+            return _rules_out(session, rows)
 
         return db.run_write(action)
 

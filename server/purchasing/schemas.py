@@ -15,7 +15,6 @@ from server.schemas import Amount, Code, DecimalStr, ExchangeRateValue, Out, Per
 Lines = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Comment = Annotated[str, lines(500)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
-ApproverRole = Literal["approver", "director", "admin"]
 
 
 UnitName = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
@@ -44,6 +43,16 @@ class RequisitionCreate(Struct):
     supplier: Code | None = None
     needed_by: dt.date | None = None
     note: Text = ""
+
+
+class RequisitionUpdate(Struct):
+    """Change a requisition: anything while it waits for approval (which then starts again), else what ordering it needs."""
+
+    version: Version
+    lines: Annotated[list[RequisitionLineCreate], msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    supplier: Code | None = None
+    needed_by: dt.date | None = None
+    note: Text | None = None
 
 
 class RequisitionOrder(Struct):
@@ -86,8 +95,11 @@ class RequisitionOut(Out):
     lines: list[RequisitionLineOut]
     created_at: dt.datetime
     requested_by: str  # the username of whoever raised it ("system" for the reorder check run by no one)
-    approvals: list[ApprovalOut]  # the approver's decision on a requisition that waited for one (level 1)
+    approvals: list[ApprovalOut]  # the approvers' decisions on a requisition that waited for them, level by level
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
+    approval_roles: list[str] = msgspec.field(default_factory=list)  # the levels the approval rules asked for, in order
+    # What the approval rules judge it by, in yuan: each line at the item's last purchase price, else its average cost (prices.read)
+    estimated_value: DecimalStr | None = None
 
 
 class RequisitionPage(Out):
@@ -389,20 +401,36 @@ class BillPage(Out):
     total: int
 
 
+ApprovalKind = Literal["purchase_order", "requisition", "transfer_order"]
+RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+
+
 class ApprovalRuleIn(Struct):
+    """Documents whose amount in yuan is in (above, up_to] — and, when named, with an item of `category` on a line, of
+    `warehouse` — need one approval per role in `levels`, in order."""
+
     above: Amount
-    up_to: Amount | None
-    levels: Annotated[list[ApproverRole], msgspec.Meta(min_length=1, max_length=5)]
+    up_to: Amount | None = None  # none: no upper limit
+    levels: Annotated[list[RoleName], msgspec.Meta(min_length=1, max_length=5)] = []
+    category: Code | None = None
+    warehouse: Code | None = None
 
 
 class ApprovalRules(Struct):
-    rules: Annotated[list[ApprovalRuleIn], msgspec.Meta(min_length=1, max_length=20)]
+    """A kind's rules, the first tried first: the first a document matches decides; none matching, it needs no approval."""
+
+    rules: Annotated[list[ApprovalRuleIn], msgspec.Meta(max_length=50)]
+    kind: ApprovalKind = "purchase_order"
 
 
 class ApprovalRuleOut(Out):
     above: DecimalStr
     up_to: DecimalStr | None
     levels: list[str]
+    kind: str = "purchase_order"
+    priority: int = 0  # 1 is tried first
+    category: str | None = None
+    warehouse: str | None = None
 
 
 class ReorderRuleIn(Struct):

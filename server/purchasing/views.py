@@ -48,11 +48,11 @@ def _items(session: Session, ids: set[int]) -> dict[int, Item]:
     return {row.id: row for row in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
 
 
-def requisition_actions(actor: Actor, req: Requisition) -> list[str]:
-    """What `actor` may do to the requisition now; approving and rejecting only for one who may decide on it (not its requester,
-    and in its warehouse)."""
+def requisition_actions(session: Session, actor: Actor, req: Requisition) -> list[str]:
+    """What `actor` may do to the requisition now; approving and rejecting only when the level it waits at is theirs to sign
+    (not its requester's, in its warehouse)."""
     actions = flows.REQUISITION.actions_for(req.status, actor)
-    if "approve" in actions and not services.may_decide_requisition(actor, req):
+    if "approve" in actions and not services.may_decide_requisition(session, actor, req):
         actions = [a for a in actions if a not in ("approve", "reject")]
     return actions
 
@@ -68,8 +68,8 @@ def requisition_out(session: Session, actor: Actor, req: Requisition) -> Requisi
     items = _items(session, {line.item_id for line in req.lines})
     po = session.scalar(select(PurchaseOrder.number).where(PurchaseOrder.id == req.po_id)) if req.po_id else None
     requester = session.scalar(select(User.username).where(User.id == req.created_by)) if req.created_by else None
-    return RequisitionOut(
-        number=req.number, status=req.status, actions=requisition_actions(actor, req), source=req.source,
+    return visible(actor, RequisitionOut(
+        number=req.number, status=req.status, actions=requisition_actions(session, actor, req), source=req.source,
         warehouse=_codes(session, Location, {req.warehouse_id})[req.warehouse_id],
         supplier=_codes(session, Partner, {req.supplier_id}).get(req.supplier_id) if req.supplier_id else None,
         needed_by=req.needed_by, note=req.note, po=po, version=req.version, created_at=req.created_at,
@@ -79,7 +79,9 @@ def requisition_out(session: Session, actor: Actor, req: Requisition) -> Requisi
                                unit=items[line.item_id].unit, qty=fmt(line.qty) or "0")
             for line in req.lines
         ],
-    )
+        approval_roles=list(req.approval_roles or []),
+        estimated_value=fmt(services.requisition_facts(session, req).amount) or "0",
+    ))
 
 
 def po_actions(session: Session, actor: Actor, po: PurchaseOrder) -> list[str]:

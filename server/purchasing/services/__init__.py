@@ -14,7 +14,6 @@ from server.purchasing.services.approval_rules import (
     approval_rules,
     ensure_approval_rules,
     replace_approval_rules,
-    roles_for_amount,
 )
 from server.purchasing.services.bills import (
     BILL_PRICE_TOLERANCE,
@@ -75,10 +74,13 @@ from server.purchasing.services.requisitions import (
     approve_requisition,
     cancel_requisition,
     create_requisition,
+    estimated_value,
     may_decide_requisition,
     order_requisition,
     reject_requisition,
     requisition_approvals,
+    requisition_facts,
+    update_requisition,
 )
 from server.purchasing.services.returns import (
     PurchaseReturnLineIn,
@@ -104,9 +106,11 @@ __all__ = [
     "ensure_approval_rules",
     "approval_rules",
     "replace_approval_rules",
-    "roles_for_amount",
     "create_requisition",
     "may_decide_requisition",
+    "estimated_value",
+    "requisition_facts",
+    "update_requisition",
     "approve_requisition",
     "reject_requisition",
     "requisition_approvals",

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.permissions import Actor
+from server.documents import approvals
 from server.documents.services import page
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.purchasing.models import Bill, PurchaseOrder, PurchaseReturn, Receipt, Requisition
-from server.purchasing.services.orders import _valid_approvals
 from server.sorting import looked_up, sorted_by
 
 
@@ -80,8 +80,8 @@ def list_requisitions(
     session: Session, *, status: str | None, warehouse: str | None, limit: int, offset: int, supplier: str | None = None, sort: str | None = None,
     awaiting: Actor | None = None,
 ) -> tuple[list[Requisition], int]:
-    """Requisitions, newest first or as `sort` asks; with `awaiting`, only the pending ones that user may decide on
-    (see `may_decide_requisition`), oldest first without a sort."""
+    """Requisitions, newest first or as `sort` asks; with `awaiting`, only the pending ones waiting at a level that user may
+    sign (see `may_decide_requisition`), oldest first without a sort."""
     query = select(Requisition)
     if status:
         query = query.where(Requisition.status == status)
@@ -91,14 +91,14 @@ def list_requisitions(
         query = query.where(Requisition.supplier_id == _partner_id(supplier))
     if awaiting is None:
         return page(session, query, Requisition, limit, offset, sort=sort, fields=requisition_sort())
-    query = query.where(Requisition.status == "pending", true() if awaiting.can("purchase.approve") else false())
-    if awaiting.user_id is not None:
-        query = query.where(or_(Requisition.created_by.is_(None), Requisition.created_by != awaiting.user_id))
+    if not awaiting.can("purchase.approve"):
+        return [], 0
+    query = query.where(Requisition.status == "pending")
     if awaiting.warehouse_ids:
         query = query.where(Requisition.warehouse_id.in_(awaiting.warehouse_ids))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     ordered = sorted_by(query, sort, requisition_sort(), default=(Requisition.id,), tiebreak=Requisition.id)
-    return list(session.scalars(ordered.limit(limit).offset(offset))), total
+    rows = [req for req in session.scalars(ordered) if approvals.may_approve_next(session, awaiting, "requisition", req, [req.warehouse_id])]
+    return rows[offset : offset + limit], len(rows)
 
 
 def list_pos(
@@ -123,13 +123,8 @@ def list_pos(
 
 
 def may_approve_next(session: Session, actor: Actor, po: PurchaseOrder) -> bool:
-    given = _valid_approvals(session, po)
-    if po.created_by == actor.user_id or any(a.user_id == actor.user_id for a in given) or len(given) >= len(po.approval_roles):
-        return False
-    if not actor.may_use_warehouse(po.warehouse_id):
-        return False
-    role = po.approval_roles[len(given)]
-    return role in actor.roles or "admin" in actor.roles
+    """Whether the level a pending order waits at is `actor`'s to sign (see `server.documents.approvals.may_approve_next`)."""
+    return approvals.may_approve_next(session, actor, "purchase_order", po, [po.warehouse_id])
 
 
 def list_receipts(

@@ -16,19 +16,18 @@ from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item
 from server.dates import local_today
-from server.documents import flows
+from server.documents import approvals, flows
 from server.documents.flows import transition
 from server.documents.lines import LINE_FIELDS, PRICE_PLACES, LineIn, base_price, line_amounts, line_discount, order_lines, replace_lines
 from server.documents.models import Approval
 from server.documents.services import next_number, save_version, stale_version, touch
-from server.errors import Conflict, Forbidden, InvalidInput
+from server.errors import Conflict, InvalidInput
 from server.finance.currency import in_yuan, known_currency, rate_on
 from server.inventory.models import Valuation
 from server.locations.models import Location
 from server.partners.models import Partner
 from server.partners.services import partner_reference, price_for
 from server.purchasing.models import PurchaseOrder, PurchaseOrderLine, Requisition, RequisitionLine
-from server.purchasing.services.approval_rules import roles_for_amount
 from server.purchasing.services.common import (
     _about_supplier,
     _notify,
@@ -190,9 +189,14 @@ def update_po(
         return po
     voided = 0
     if po.status == "pending":
+        # A changed order is approved afresh, by the rules for what it is now: none may ask for no approval at all.
         voided = _void_approvals(session, po)
-        po.approval_roles = roles_for_amount(session, po.total_cny)
-    touch(po)
+        po.approval_roles = approvals.levels_for(session, "purchase_order", po_facts(po))
+    if po.status == "pending" and not po.approval_roles:
+        transition(po, "release")
+        po.approved_at = utcnow()
+    else:
+        touch(po)
     _save(session, actor, po)
     record(session, actor, "po.update", "po", number, fields=sorted(fields), version=po.version, voided_approvals=voided)
     if voided:
@@ -200,30 +204,27 @@ def update_po(
     return po
 
 
+def po_facts(po: PurchaseOrder) -> approvals.Facts:
+    """What the approval rules judge an order by: its total in yuan (VAT included), its warehouse and its items."""
+    return approvals.Facts(po.total_cny, frozenset({po.warehouse_id}), frozenset(line.item_id for line in po.lines))
+
+
 def _void_approvals(session: Session, po: PurchaseOrder) -> int:
-    rows = list(session.scalars(select(Approval).where(Approval.doc_type == "po", Approval.doc_id == po.id, Approval.void.is_(False))))
-    for row in rows:
-        row.void = True
-    return len(rows)
+    return approvals.void(session, "purchase_order", po.id)
 
 
 def _valid_approvals(session: Session, po: PurchaseOrder) -> list[Approval]:
-    return list(
-        session.scalars(
-            select(Approval)
-            .where(Approval.doc_type == "po", Approval.doc_id == po.id, Approval.void.is_(False), Approval.decision == "approved")
-            .order_by(Approval.level)
-        )
-    )
+    return approvals.given(session, "purchase_order", po.id)
 
 
 def submit_po(session: Session, actor: Actor, number: str, *, version: int | None = None) -> PurchaseOrder:
-    """Send for approval: the rules for its total decide how many approvals, by which roles."""
+    """Send for approval: the first approval rule its total (and its items' categories, its warehouse) match decides how
+    many approvals, by which roles; none matching, it is approved at once."""
     actor.require("purchase.write")
     po = get_po(session, number, lock=True)
     _check_signed(session, po, version)
     flows.PURCHASE_ORDER.check(number, po.status, "submit")
-    po.approval_roles = roles_for_amount(session, po.total_cny)
+    po.approval_roles = approvals.levels_for(session, "purchase_order", po_facts(po))
     transition(po, "submit" if po.approval_roles else "release")
     if not po.approval_roles:
         po.approved_at = utcnow()
@@ -247,32 +248,8 @@ def approve_po(session: Session, actor: Actor, number: str, *, version: int, com
     po = get_po(session, number, lock=True)
     flows.PURCHASE_ORDER.check(number, po.status, "approve")
     _check_signed(session, po, version)
-    if po.created_by is not None and po.created_by == actor.user_id:
-        raise Forbidden(
-            f"You created purchase order {number}; someone else must approve it.",
-            f"采购订单 {number} 是您创建的，须由他人审批。",
-            code="own_document",
-        )
-    given = _valid_approvals(session, po)
-    if any(a.user_id == actor.user_id for a in given):
-        raise Conflict(
-            f"You already approved purchase order {number}; the next level needs another approver.",
-            f"您已审批过采购订单 {number}，下一级需由其他人审批。",
-            code="already_approved_by_you",
-        )
-    level = len(given) + 1
-    role = po.approval_roles[level - 1]
-    if role not in actor.roles and "admin" not in actor.roles:
-        zh_role = {"approver": "审批人", "director": "总监"}.get(role, role)
-        raise Forbidden(
-            f"Level {level} of purchase order {number} must be approved by a {role}.",
-            f"采购订单 {number} 的第 {level} 级须由{zh_role}审批。",
-            code="wrong_approver_role",
-            level=level,
-            role=role,
-        )
-    _require_warehouse(actor, session.get_one(Location, po.warehouse_id))
-    session.add(Approval(doc_type="po", doc_id=po.id, level=level, role=role, version=version, decision="approved", comment=comment, user_id=actor.user_id))
+    level = approvals.sign(session, actor, "purchase_order", po, version=version, comment=comment,
+                           warehouses=[session.get_one(Location, po.warehouse_id)])
     transition(po, "approve" if level == len(po.approval_roles) else "sign")
     if po.status == "approved":
         po.approved_at = utcnow()
@@ -287,17 +264,12 @@ def approve_po(session: Session, actor: Actor, number: str, *, version: int, com
 
 def reject_po(session: Session, actor: Actor, number: str, *, version: int, comment: str) -> PurchaseOrder:
     actor.require("purchase.approve")
-    if not comment.strip():
-        raise InvalidInput("Say why the order is rejected.", "请填写驳回原因。", code="comment_required")
+    approvals.require_comment("purchase_order", comment)
     po = get_po(session, number, lock=True)
     flows.PURCHASE_ORDER.check(number, po.status, "reject")
     _check_signed(session, po, version)
-    if po.created_by is not None and po.created_by == actor.user_id:
-        raise Forbidden(f"You created purchase order {number}; someone else must decide on it.", f"采购订单 {number} 是您创建的，须由他人审批。", code="own_document")
-    _require_warehouse(actor, session.get_one(Location, po.warehouse_id))
-    level = len(_valid_approvals(session, po)) + 1
-    role = po.approval_roles[level - 1] if level <= len(po.approval_roles) else "approver"
-    session.add(Approval(doc_type="po", doc_id=po.id, level=level, role=role, version=version, decision="rejected", comment=comment, user_id=actor.user_id))
+    level = approvals.refuse(session, actor, "purchase_order", po, version=version, comment=comment,
+                             warehouses=[session.get_one(Location, po.warehouse_id)])
     transition(po, "reject")
     _save(session, actor, po)
     record(session, actor, "po.reject", "po", number, level=level, signed_version=version, comment=comment)
@@ -352,18 +324,11 @@ def approvals_of(session: Session, po: PurchaseOrder) -> list[tuple[Approval, st
 
 
 def _notify_next_approver(session: Session, po: PurchaseOrder) -> None:
-    if po.status != "pending":
-        return
-    level = len(_valid_approvals(session, po)) + 1
-    role = po.approval_roles[level - 1]
     supplier = session.scalar(select(Partner.name_zh).where(Partner.id == po.supplier_id)) or ""
-    _notify(
-        session, roles=[role], warehouse_id=po.warehouse_id, exclude_users=[po.created_by, *(a.user_id for a in _valid_approvals(session, po))],
-        kind="approval.pending",
+    approvals.tell_next_approvers(
+        session, "purchase_order", po, warehouse_ids=[po.warehouse_id],
         title_zh=f"待审批：采购订单 {po.number}", title_en=f"To approve: purchase order {po.number}",
-        body_zh=f"{supplier} 金额 {fmt(po.total)} {po.currency}，第 {level}/{len(po.approval_roles)} 级",
-        body_en=f"{supplier} total {fmt(po.total)} {po.currency}, level {level} of {len(po.approval_roles)}",
-        ref_type="po", ref_id=po.number,
+        body_zh=f"{supplier} 金额 {fmt(po.total)} {po.currency}", body_en=f"{supplier} total {fmt(po.total)} {po.currency}",
     )
 
 
