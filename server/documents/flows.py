@@ -43,6 +43,8 @@ STATE_NAMES = {
     "short": ("少拣", "picked short"),
     "active": ("生效中", "in force"),
     "in_progress": ("处理中", "in progress"),
+    "converted": ("已转请购单", "converted into requisitions"),
+    "discarded": ("已作废", "discarded"),
     "resolved": ("已解决", "resolved"),
 }
 
@@ -86,6 +88,8 @@ ACTION_NAMES = {
     "resolve": ("解决", "resolve"),
     "replace": ("换货", "ship a replacement"),
     "refund": ("退款", "refund"),
+    "convert": ("转为请购单", "convert into requisitions"),
+    "discard": ("作废", "discard"),
 }
 
 
@@ -388,6 +392,14 @@ PICK_TASK = Flow(
 )
 
 # Each flow by the table its documents are kept in: `transition` finds a document's flow by it.
+# A purchase plan (采购计划): the purchaser changes a draft, then converts it into requisitions or discards it.
+PURCHASE_PLAN = Flow(
+    "采购计划", "Purchase plan",
+    {"convert": {"draft": "converted"}, "discard": {"draft": "discarded"}, "edit": {"draft": "draft"}},
+    {"draft": frozenset({"lines", "note"})},
+    {"edit": ("edit", "purchase.write"), "convert": ("convert", "purchase.write"), "discard": ("discard", "purchase.write")},
+)
+
 FLOWS = {
     "requisitions": REQUISITION, "purchase_orders": PURCHASE_ORDER, "receipts": RECEIPT, "putaway_tasks": PUTAWAY_TASK, "bills": BILL,
     "purchase_returns": PURCHASE_RETURN,
@@ -395,6 +407,7 @@ FLOWS = {
     "quotes": QUOTE, "sales_orders": SALES_ORDER, "sales_contracts": SALES_CONTRACT, "invoices": INVOICE, "returns": RETURN, "stocktakes": COUNT, "waves": WAVE,
     "pick_tasks": PICK_TASK,
     "service_tickets": SERVICE_TICKET,
+    "purchase_plans": PURCHASE_PLAN,
 }
 
 

@@ -147,7 +147,7 @@ def fan_out(db: Database, *, broker: bool, limit: int = FAN_OUT_BATCH) -> int:
     with db.write() as work:
         events = work.execute(
             select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.aggregate_type, OutboxEvent.aggregate_id, OutboxEvent.occurred_at)
-            .where(OutboxEvent.fanned_out.is_(False)).order_by(OutboxEvent.id).limit(limit)
+            .where(~OutboxEvent.fanned_out).order_by(OutboxEvent.id).limit(limit)  # the partial index of new events
         ).all()
         if not events:
             return 0

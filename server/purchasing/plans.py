@@ -42,9 +42,11 @@ from server.base import utcnow
 from server.catalog.models import Item
 from server.catalog.services import find_item, unknown_sku
 from server.dates import local_today
+from server.documents import flows
+from server.documents.flows import transition
 from server.documents.lines import LineIn
 from server.documents.services import check_signed_version, next_number, page, touch
-from server.errors import Conflict, InvalidInput, NotFound
+from server.errors import InvalidInput, NotFound
 from server.locations.models import Location
 from server.locations.services import get_warehouse
 from server.partners.models import Partner
@@ -79,29 +81,9 @@ MAX_HORIZON: dict[str, int] = {"week": 52, "month": 12}  # a plan: periods an or
 MAX_FORECAST: dict[str, int] = {"week": 104, "month": 36}
 DEFAULT_FORECAST: dict[str, int] = {"week": 12, "month": 6}
 
-# A plan's states and what may be done in each (one table, as server.documents.flows writes them for the documents).
-TRANSITIONS: dict[str, dict[str, str]] = {"convert": {"draft": "converted"}, "discard": {"draft": "discarded"}, "edit": {"draft": "draft"}}
-STATE_NAMES = {"draft": ("草稿", "a draft"), "converted": ("已转请购单", "converted into requisitions"), "discarded": ("已作废", "discarded")}
-ACTION_NAMES = {"convert": ("转为请购单", "be converted into requisitions"), "discard": ("作废", "be discarded"), "edit": ("修改", "be changed")}
-
-
-def _check(plan: PurchasePlan, action: str) -> str:
-    """The state `action` takes the plan to, or a Conflict naming its state."""
-    to = TRANSITIONS[action].get(plan.status)
-    if to is None:
-        zh_state, en_state = STATE_NAMES.get(plan.status, (plan.status, plan.status))
-        zh_action, en_action = ACTION_NAMES[action]
-        raise Conflict(
-            f"Purchase plan {plan.number} is {en_state}; it can no longer {en_action}.",
-            f"采购计划 {plan.number} 当前为“{zh_state}”，不能再{zh_action}。",
-            code="wrong_state", state=plan.status, action=action,
-        )
-    return to
-
-
-def _transition(plan: PurchasePlan, action: str) -> None:
-    plan.status = _check(plan, action)
-    touch(plan)
+def _check(plan: PurchasePlan, action: str) -> None:
+    """Refuse (409 `wrong_state`, naming the plan's state) what the plan's state does not allow."""
+    flows.PURCHASE_PLAN.check(plan.number, plan.status, action)
 
 
 def plan_actions(actor: Actor, plan: PurchasePlan) -> list[str]:
@@ -460,7 +442,7 @@ def convert_plan(session: Session, actor: Actor, number: str, *, version: int | 
         for line in lines:
             line.requisition_id = req.id
         made.append(req.number)
-    _transition(plan, "convert")
+    transition(plan, "convert")
     plan.converted_at = utcnow()
     session.flush()
     record(session, actor, "purchase_plan.convert", "purchase_plan", number, requisitions=made, lines=len(chosen))
@@ -470,7 +452,7 @@ def convert_plan(session: Session, actor: Actor, number: str, *, version: int | 
 def discard_plan(session: Session, actor: Actor, number: str, *, version: int | None = None, reason: str = "") -> PurchasePlan:
     """A draft not to be bought from: it stays, discarded, for the record."""
     plan = _locked_draft(session, actor, number, version, "discard")
-    _transition(plan, "discard")
+    transition(plan, "discard")
     session.flush()
     record(session, actor, "purchase_plan.discard", "purchase_plan", number, reason=reason)
     return plan

@@ -27,12 +27,11 @@ def upgrade() -> None:
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
     sa.Column('fanned_out', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_events_event_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_events_new', ['fanned_out', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_events_type'), ['type'], unique=False)
+        batch_op.create_index('ix_outbox_events_new', ['id'], unique=False, sqlite_where=sa.text('fanned_out = 0'),
+                              postgresql_where=sa.text('NOT fanned_out'))
 
     op.create_table('webhooks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -89,6 +88,5 @@ def downgrade() -> None:
     op.drop_table('outbox_deliveries')
     op.drop_table('webhooks')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_events_type'))
-        batch_op.drop_index('ix_outbox_events_new')
+        batch_op.drop_index('ix_outbox_events_new', sqlite_where=sa.text('fanned_out = 0'), postgresql_where=sa.text('NOT fanned_out'))
     op.drop_table('outbox_events')
