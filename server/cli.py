@@ -127,7 +127,7 @@ UVICORN_OPTIONS: UvicornOptions = {"timeout_keep_alive": 75, "ws_per_message_def
 @click.option("--demo", is_flag=True, help="Load the demo company first / 先加载演示公司")
 @click.option("--scheduler/--no-scheduler", default=None, help="Run scheduled jobs (default on; env CANGKU_SCHEDULER) / 运行定时任务")
 @click.option("--dispatcher/--no-dispatcher", default=None,
-              help="Deliver events to webhooks and RabbitMQ (default on; env CANGKU_DISPATCHER) / 投递事件到 Webhook 和 RabbitMQ")
+              help="Deliver events to webhooks and RabbitMQ (default on; env CANGKU_DISPATCHER) / 投递事件到推送地址和 RabbitMQ")
 def serve(settings: Settings, host: str | None, port: int | None, workers: int, migrate_first: bool | None, demo: bool,
           scheduler: bool | None, dispatcher: bool | None) -> None:
     """Start the server (SQLite: migrated first; PostgreSQL: refused when its schema is behind or ahead of this version)

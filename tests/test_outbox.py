@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -195,8 +196,8 @@ def test_a_paused_webhook_keeps_its_events_until_it_is_switched_back_on(client, 
     assert client.patch(f"/api/v1/webhooks/{hook}", json={"active": True}, headers=admin).status_code == 200
     receive(world, "PEN", 3)
     dispatch(world, settings)
-    # Paused, it was not subscribed: the event of that time is not its. The one after is.
-    assert [e["data"]["qty"] for e in receiver.events()] == ["1", "3"]
+    # What happened while it was paused waited for it, and comes first, in order.
+    assert [e["data"]["qty"] for e in receiver.events()] == ["1", "2", "3"]
 
 
 # In order, retried, dead, replayed -----------------------------------------------------------------------------------
@@ -226,6 +227,32 @@ def test_an_aggregates_events_stay_in_order_while_one_of_them_is_retried(client,
         # RICE did not wait for PEN: both of its events went before the PEN's retry.
         order = [(e["aggregate"]["id"], e["data"]["qty"]) for e in endpoint.events()]
         assert order.index(("RICE", "2")) < len(order) - 1 - order[::-1].index(("PEN", "1"))
+    finally:
+        endpoint.close()
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_cut_off_and_tried_again(client, world, admin, settings):
+    slow = threading.Event()
+    slow.set()
+
+    def answer(_) -> int:  # type: ignore[no-untyped-def]
+        if slow.is_set():
+            time.sleep(2)
+        return 200
+
+    endpoint = Receiver(answer)
+    try:
+        register(client, admin, endpoint.url, ["stock.moved"])
+        receive(world, "PEN", 1)
+        quick = Settings(**{**settings.__dict__, "webhook_timeout_seconds": 0.5})
+        started = time.monotonic()
+        dispatch(world, quick, until=lambda: any(d.attempts for d in deliveries(world)))
+        assert time.monotonic() - started < 2  # the round did not wait for the answer
+        [waiting] = deliveries(world)
+        assert (waiting.status, waiting.last_error) == ("pending", "No answer within 0.5 s.")
+        slow.clear()
+        dispatch(world, quick, until=lambda: deliveries(world)[0].status == "delivered")
+        assert deliveries(world)[0].attempts == 2
     finally:
         endpoint.close()
 

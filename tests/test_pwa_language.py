@@ -65,6 +65,7 @@ def screens(numbers: dict[str, str]) -> list[tuple[str, str]]:
         ("#/office/reports", "#report-list li[data-report=stock_balance]"),
         ("#/office/users", "#user-list tr[data-user=lead]"),
         ("#/office/printers", "#printer-list tr[data-printer]"),
+        ("#/office/webhooks", "#webhook-list"),
     ]
 
 
@@ -134,7 +135,7 @@ def test_an_english_browser_signs_in_to_english_on_every_screen_header_included(
 # warehouses write in Latin letters.
 DATA_CODES = {"PEN", "MILK", "PHONE", "RICE", "WH1", "WH2", "Z1", "B1", "B2", "B3", "QC", "W2-B1", "WH1-DOCK", "WH1-OUT", "WH1-RET",
               "SUP1", "CUS1", "pcs", "box", "kg", "carton", "CNY", "Dock", "E:SIMSUN.TTF"}
-TERMS = {"SKU", "GTIN", "SSCC", "GS1", "PDF", "CSV", "Excel", "A4", "IP", "dpi", "mm"}
+TERMS = {"SKU", "GTIN", "SSCC", "GS1", "PDF", "CSV", "Excel", "A4", "IP", "dpi", "mm", "HTTPS"}
 DOCUMENT_NUMBER = re.compile(r"^[A-Z]{2,4}-\d{4}-\d{5}$")
 VERSION = re.compile(r"^v\d+$")
 

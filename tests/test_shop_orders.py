@@ -119,12 +119,19 @@ def test_an_order_short_of_stock_is_taken_as_a_draft_and_the_salespeople_are_tol
     ({"lines": [{"sku": "PEN", "qty": "-1", "unit_price": "3"}]}, 422, "invalid"),
     ({"order_id": "T 1"}, 400, "invalid_request"),
     ({"lines": []}, 400, "invalid_request"),
+    ({"ordered_at": "2026-12-04T09:30:00"}, 400, "invalid_request"),  # a time without its zone is no moment
 ])
 def test_a_bad_shop_order_is_refused_and_writes_nothing(client, db, shop, changes, status, code):
     response = client.post("/api/v1/shop-orders", json=order(**changes), headers=shop)
     assert response.status_code == status, response.text
     assert response.json()["error"] == code
     assert orders_of(db) == 0
+
+
+def test_a_long_buyer_note_is_kept_as_far_as_an_order_note_goes(client, db, shop):
+    response = client.post("/api/v1/shop-orders", json=order("T-NOTE", note="请在工作日送货。" * 62), headers=shop)
+    assert response.status_code == 201, response.text
+    assert len(response.json()["order"]["note"]) == 500 and response.json()["order"]["note"].startswith("TMALL-01 T-NOTE · ")
 
 
 def test_an_unknown_shop_order_is_not_found(client, shop):

@@ -22,8 +22,8 @@ from server.work import CommitStep, UnfinishedWork, Work, publish_after_commit
 from sync.feed import Cursor, changes_after
 
 
-def test_the_commit_steps_are_the_reorder_check_then_the_change_feed_then_the_audit_chain():
-    assert [step.name for step in COMMIT_STEPS] == ["reorder check", "change feed", "audit chain"]
+def test_the_commit_steps_are_the_reorder_check_the_change_feed_the_outbox_then_the_audit_chain():
+    assert [step.name for step in COMMIT_STEPS] == ["reorder check", "change feed", "outbox", "audit chain"]
 
 
 def test_a_write_runs_the_steps_in_their_order_and_a_requisition_raised_by_the_reorder_check_is_in_the_feed_and_the_chain(world):
@@ -38,17 +38,17 @@ def test_a_write_runs_the_steps_in_their_order_and_a_requisition_raised_by_the_r
             move(work, SYSTEM, sku="PEN", qty=12, source="SUPPLIER", target="B1", unit_cost=1)
             create_partner(work, SYSTEM, PartnerCreate(code="SUP1", kind="supplier", name_en="Supplier"))
             set_rule(work, SYSTEM, sku="PEN", warehouse="WH1", min_qty="10", reorder_qty="50", supplier="SUP1")
-        assert ran == ["reorder check", "change feed", "audit chain"]
+        assert ran == ["reorder check", "change feed", "outbox", "audit chain"]
         ran.clear()
         with db.write() as work:
             move(work, SYSTEM, sku="PEN", qty=5, source="B1", target="CUSTOMER")  # 7 left: under the reorder point
-        assert ran == ["reorder check", "change feed", "audit chain"]
+        assert ran == ["reorder check", "change feed", "outbox", "audit chain"]
         with db.read() as session:
             requisition = session.scalar(select(Requisition))
             assert requisition is not None
             # The reorder check ran before the audit chain: the requisition it raised was chained with the move.
-            actions = [entry.action for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2))]
-            assert sorted(actions) == ["requisition.create", "stock.move"]
+            actions = [entry.action for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(3))]
+            assert sorted(actions) == ["requisition.create", "stock.below_reorder_point", "stock.move"]
             page = changes_after(session, ["wh:WH1"], Cursor(), 100)
             assert [json.loads(c.data)["qty"] for c in page.changes if c.kind == "balance"][-1] == "7"
     finally:

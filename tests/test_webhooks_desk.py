@@ -57,13 +57,13 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
     receiver = Receiver(lambda _: 200 if working.is_set() else 500)
     add_user(db, "clerk", ["admin"])
     worker = as_role("warehouse")
-    guide = Guide("admin", lang, "webhooks", "把业务事件推送到其他系统（Webhook）", "Sending business events to another system (webhooks)")
+    guide = Guide("admin", lang, "webhooks", "把业务事件推送到其他系统", "Sending business events to another system (webhooks)")
     context, page = open_office(browser, live_server)
     try:
         use_language(page, lang)
         open_section(page, "webhooks")
         page.locator("#webhook-list").wait_for()
-        assert page.locator("#webhook-list").inner_text() in ("No webhooks yet", "还没有 Webhook")
+        assert page.locator("#webhook-list").inner_text() in ("No webhooks yet", "还没有推送地址")
         form = page.locator("#webhook-form")
         form.locator("input[name=url]").fill(receiver.url)
         form.locator("input[name=description]").fill("Shop stock sync")
@@ -72,7 +72,7 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         form.locator("[data-field=form-error]").wait_for()
         form.locator("details[data-topic=stock] summary").click()
         form.locator("input[name=event_type][value='stock.*']").check()
-        guide.step(page, "在“系统管理 › Webhook”中填写接收地址，选择要推送的事件（例如全部库存事件），然后保存。",
+        guide.step(page, "在“系统管理 › 事件推送”中填写接收地址，选择要推送的事件（例如全部库存事件），然后保存。",
                    "In Administration › Webhooks, enter the receiver's address, choose the events it wants (here every stock event) and save.",
                    full_page=True)
         form.locator("[data-action=save]").click()
@@ -117,6 +117,18 @@ def test_an_admin_registers_a_webhook_tests_it_and_sends_dead_deliveries_again(b
         assert page.locator("#delivery-list tr[data-status=dead]").count() == 0
         guide.step(page, "接收端恢复后，点“重新发送全部失败投递”，事件按原顺序送达。",
                    "Once it works again, send all dead deliveries again: they arrive, in their order.")
+
+        # A new secret: the old one stops working at once.
+        page.locator("[data-action=rotate]").click()
+        page.locator("dialog [data-action=yes]").click()
+        page.locator("#webhook-secret [data-field=secret]").wait_for()
+        rotated = page.locator("#webhook-secret [data-field=secret]").inner_text()
+        assert rotated.startswith("whsec_") and rotated != shown
+        page.locator("[data-action=ping]").click()
+        wait_until(lambda: len(receiver.received) == 6)
+        assert signing.verify(rotated, receiver.received[5].headers[signing.HEADER], receiver.received[5].body)
+        assert not signing.verify(shown, receiver.received[5].headers[signing.HEADER], receiver.received[5].body)
+        shown = rotated
 
         # The secret is not shown again.
         page.reload()

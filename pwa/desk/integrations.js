@@ -7,12 +7,12 @@ import { h, say, showing } from "../ui.js";
 import { back, deskTexts, enc, facts, fail, grid, link, load, may, num, put, recordForm, row, when } from "../desk.js";
 
 const { t } = deskTexts({
-  webhooks: ["Webhook", "Webhooks"],
-  "webhook list": ["业务事件（单据状态变化、库存移动、收付款……）在发生时推送到这些 HTTPS 地址，每个请求都用该 Webhook 的密钥签名。",
+  webhooks: ["事件推送", "Webhooks"],
+  "webhook list": ["业务事件（单据状态变化、库存移动、收付款……）在发生时推送到这些 HTTPS 地址，每个请求都用该地址的密钥签名。",
     "Business events (documents changing state, stock moving, payments…) are sent to these HTTPS addresses as they happen, each request signed with the webhook's secret."],
-  "no webhooks": ["还没有 Webhook", "No webhooks yet"],
-  "new webhook": ["注册 Webhook", "Register a webhook"],
-  url: ["接收地址（URL）", "Endpoint URL"],
+  "no webhooks": ["还没有推送地址", "No webhooks yet"],
+  "new webhook": ["添加推送地址", "Register a webhook"],
+  url: ["接收地址", "Endpoint URL"],
   description: ["说明", "Description"],
   "event types": ["事件类型", "Event types"],
   "all events": ["全部事件", "All events"],
@@ -37,7 +37,7 @@ const { t } = deskTexts({
   rotate: ["更换密钥", "Rotate the secret"],
   "rotate sure": ["更换后旧密钥立即失效，接收端需要换用新密钥。继续吗？", "The old secret stops working at once; the receiver must use the new one. Go on?"],
   remove: ["删除", "Delete"],
-  "remove sure": ["删除此 Webhook 及其全部投递记录？", "Delete this webhook and all its deliveries?"],
+  "remove sure": ["删除此推送地址 及其全部投递记录？", "Delete this webhook and all its deliveries?"],
   "replay dead": ["重新发送全部失败投递", "Send all dead deliveries again"],
   "replay since": ["重新发送此时刻以来的事件", "Send again everything since"],
   replay: ["重新发送", "Send again"],
@@ -117,6 +117,7 @@ const chosenTypes = (form) => [...form.querySelectorAll("input[name=event_type]:
 
 async function webhooks(here, panel, id) {
   if (id) return webhook(here, panel, id);
+  shownSecret = null;
   const answer = await load(here, panel, Promise.all([sync.api(hooksPath), sync.api(`${hooksPath}/event-types`)]));
   if (!answer) return;
   const [{ items }, { items: types }] = answer;
@@ -124,7 +125,7 @@ async function webhooks(here, panel, id) {
   const form = recordForm({
     id: "webhook-form", title: t("new webhook"),
     fields: [
-      { name: "url", label: t("url"), required: true, maxlength: 2000, placeholder: "https://", spellcheck: "false", autocapitalize: "off", type: "url" },
+      { name: "url", label: t("url"), required: true, maxlength: 2000, spellcheck: "false", autocapitalize: "off", type: "url" },
       { name: "description", label: t("description"), maxlength: 200 },
       picker,
     ],
@@ -155,7 +156,7 @@ async function webhooks(here, panel, id) {
     form);
 }
 
-// A secret just made or rotated, shown on the webhook's page until the person leaves it.
+// A secret just made or rotated, shown on the webhook's page until the person goes back to the list.
 let shownSecret = null;
 
 async function webhook(here, panel, id) {
@@ -163,7 +164,6 @@ async function webhook(here, panel, id) {
     sync.api(`${hooksPath}/event-types`)])) || [null, {}];
   if (!hook) return;
   const secret = shownSecret && String(shownSecret.id) === String(hook.id) ? shownSecret.secret : null;
-  shownSecret = null;
   const again = () => webhook(here, panel, id);
   const act = async (event, run, done) => {
     const button = event.currentTarget;
@@ -186,8 +186,9 @@ async function webhook(here, panel, id) {
     button(hook.active ? "pause" : "resume", hook.active ? t("pause") : t("resume"), (event) => act(event,
       () => sync.api(`${hooksPath}/${hook.id}`, { method: "PATCH", body: { active: !hook.active, version: hook.version } }), again)),
     button("rotate", t("rotate"), async (event) => {
+      const clicked = { currentTarget: event.currentTarget };  // gone from the event once the dialog has been answered
       if (!(await sure(t("rotate sure")))) return;
-      await act(event, () => sync.api(`${hooksPath}/${hook.id}/secret`, { method: "POST" }), async (made) => {
+      await act(clicked, () => sync.api(`${hooksPath}/${hook.id}/secret`, { method: "POST" }), async (made) => {
         shownSecret = { id: hook.id, secret: made.secret };
         await again();
       });
@@ -198,8 +199,9 @@ async function webhook(here, panel, id) {
         await again();
       })) : null,
     button("remove", t("remove"), async (event) => {
+      const clicked = { currentTarget: event.currentTarget };
       if (!(await sure(t("remove sure")))) return;
-      await act(event, () => sync.api(`${hooksPath}/${hook.id}`, { method: "DELETE" }), () => { location.hash = "#/office/webhooks"; });
+      await act(clicked, () => sync.api(`${hooksPath}/${hook.id}`, { method: "DELETE" }), () => { location.hash = "#/office/webhooks"; });
     }));
 
   const since = h("input", { type: "datetime-local", name: "since", required: true });

@@ -114,7 +114,7 @@ PERMISSION_NAMES = {
     "settings.write": ("修改系统设置", "change settings"),
     "labels.print": ("打印标签", "print labels"),
     "jobs.run": ("运行定时任务", "run scheduled jobs"),
-    "integrations.manage": ("管理系统集成（Webhook）", "manage integrations (webhooks)"),
+    "integrations.manage": ("管理事件推送", "manage integrations (webhooks)"),
     "masterdata.import": ("导入主数据", "import master data"),
     "reports.read": ("查看报表", "read reports"),
 }

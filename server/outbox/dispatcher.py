@@ -31,14 +31,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import anyio.to_thread
 import httpx
 import msgspec
 from litestar import Litestar
-from sqlalchemy import and_, exists, false, insert, or_, select, true, update
+from sqlalchemy import Table, and_, bindparam, exists, false, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -60,6 +60,7 @@ log = logging.getLogger("cangku.outbox")
 FAN_OUT_BATCH = 1000
 SEND_BATCH = 500
 ERROR_MAX = 500
+ANSWER_READ = 4096  # of an answer, at most this much is read (a failure's reason shows its start)
 USER_AGENT = f"Cangku-Webhooks/{version('cangku')}"
 _PATHS = {topic.name: topic.path for topic in TOPICS.values() if topic.path}
 
@@ -151,8 +152,9 @@ def fan_out(db: Database, *, broker: bool, limit: int = FAN_OUT_BATCH) -> int:
         ).all()
         if not events:
             return 0
-        # A webhook gets the events written since it was registered (older ones only when an administrator replays them).
-        hooks = list(work.execute(select(Webhook.id, Webhook.event_types, Webhook.created_at).where(Webhook.active.is_(True))))
+        # A webhook gets the events written since it was registered (older ones only when an administrator replays them);
+        # a paused one too: they wait until it is switched on again.
+        hooks = list(work.execute(select(Webhook.id, Webhook.event_types, Webhook.created_at)))
         now = utcnow()
         rows: list[dict[str, Any]] = []
         for event_id, event_type, aggregate_type, aggregate_id, occurred_at in events:
@@ -214,7 +216,7 @@ def record_outcomes(db: Database, outcomes: list[Outcome], settings: Settings) -
         attempts = outcome.job.attempts + 1
         said = "delivered" if outcome.delivered else "dead" if attempts >= settings.webhook_max_attempts else "failed"
         OUTBOX_DELIVERIES.labels(outcome.job.sink, said).inc()
-        row: dict[str, Any] = {"id": outcome.job.delivery_id, "attempts": attempts, "last_attempt_at": now, "answer_code": outcome.status}
+        row: dict[str, Any] = {"delivery": outcome.job.delivery_id, "attempts": attempts, "last_attempt_at": now, "answer_code": outcome.status}
         if outcome.delivered:
             row.update(status="delivered", delivered_at=now, last_error=None)
         elif attempts >= settings.webhook_max_attempts:
@@ -223,24 +225,28 @@ def record_outcomes(db: Database, outcomes: list[Outcome], settings: Settings) -
         else:
             row.update(last_error=outcome.error, next_attempt_at=now + dt.timedelta(seconds=retry_delay(attempts, settings)))
         rows.append(row)
+    table = cast(Table, Delivery.__table__)
     with db.write() as work:
-        # Grouped by the columns each row sets: an executemany needs one shape.
+        # Grouped by the columns each row sets: an executemany needs one shape. Only a delivery still pending is written:
+        # one replayed, or deleted with its webhook, while the round ran is left as it is now.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             shapes.setdefault(tuple(sorted(row)), []).append(row)
-        for group in shapes.values():
-            work.execute(update(Delivery), group)
+        for columns, group in shapes.items():
+            statement = (update(table).where(table.c.id == bindparam("delivery"), table.c.status == "pending")
+                         .values({column: bindparam(column) for column in columns if column != "delivery"}))
+            work.execute(statement, group)
         for webhook_id, count in dead.items():
             _tell_admins(work, webhook_id, count)
     return sum(dead.values())
 
 
 def _tell_admins(work: Any, webhook_id: int | None, count: int) -> None:
-    where_en, where_zh = (f"webhook {webhook_id}", f"Webhook {webhook_id}") if webhook_id is not None else ("RabbitMQ", "RabbitMQ")
+    where_en, where_zh = (f"webhook {webhook_id}", f"推送地址 {webhook_id}") if webhook_id is not None else ("RabbitMQ", "RabbitMQ")
     notify(
         work, roles=["admin"], kind="outbox.dead",
         title_zh=f"{where_zh} 有 {count} 个事件投递失败", title_en=f"{count} event(s) could not be delivered to {where_en}",
-        body_zh="已达到最大重试次数，事件已移入失败队列。修复接收端后，可在“系统管理 › Webhook”中重新发送。",
+        body_zh="已达到最大重试次数，事件已移入失败队列。修复接收端后，可在“系统管理 › 事件推送”中重新发送。",
         body_en="They failed every retry and were set aside (dead letter). Once the receiver works, send them again from "
                 "Administration › Webhooks.",
         ref_type="webhook" if webhook_id is not None else None, ref_id=webhook_id,
@@ -255,18 +261,35 @@ def _clip(text: str) -> str:
 
 
 class WebhookSender:
-    """POSTs events to webhooks: to an address checked against the policy just before, signed, within the timeout."""
+    """POSTs events to webhooks: to an address checked against the policy just before, signed, each request done within
+    the timeout (a receiver that trickles its answer is cut off) and no more than the start of its answer read."""
 
     def __init__(self, policy: AddressPolicy, timeout: float) -> None:
         self.policy = policy
         self.timeout = timeout
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
-                                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        # One client (connection pool) per host name: a pooled TLS connection is found by address and port, so two names
+        # on one address must not share one, or a request would go over a connection whose certificate was another's.
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        if host not in self.clients:
+            self.clients[host] = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False,
+                                                   limits=httpx.Limits(max_connections=16, max_keepalive_connections=8))
+        return self.clients[host]
 
     async def close(self) -> None:
-        await self.client.aclose()
+        clients, self.clients = self.clients, {}
+        for client in clients.values():
+            await client.aclose()
 
     async def send(self, job: Job) -> Outcome:
+        try:
+            return await self._send(job)
+        except Exception as error:  # noqa: BLE001 - whatever went wrong with this request is this delivery's failure, not the round's
+            log.warning("webhook delivery %s failed: %r", job.delivery_id, error)
+            return Outcome(job, False, error=_clip(f"Could not deliver: {error or type(error).__name__}"))
+
+    async def _send(self, job: Job) -> Outcome:
         assert job.url is not None and job.secret is not None
         try:
             target = parse_url(job.url)
@@ -274,13 +297,14 @@ class WebhookSender:
             address = check_addresses(target, found, self.policy, job.url)[0]
         except InvalidInput as refused:
             return Outcome(job, False, error=_clip(refused.en))
-        except OSError:
+        except (OSError, UnicodeError):
             return Outcome(job, False, error=f"The host name {job.url[:200]} cannot be found.")
         body = body_of(job)
         literal = f"[{address}]" if ":" in address else address
         default_port = 443 if target.scheme == "https" else 80
+        name = target.host.encode("idna").decode("ascii")  # an internationalised domain name as the wire spells it
         headers = {
-            "Host": target.host if target.port == default_port else f"{target.host}:{target.port}",
+            "Host": name if target.port == default_port else f"{name}:{target.port}",
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "Cangku-Event-Id": job.event_id,
@@ -289,17 +313,27 @@ class WebhookSender:
             "Cangku-Attempt": str(job.attempts + 1),
             signing.HEADER: signing.sign(job.secret, body),
         }
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" and not _is_address(target.host) else {}
+        extensions = {"sni_hostname": name} if target.scheme == "https" and not _is_address(target.host) else {}
         try:
-            response = await self.client.post(f"{target.scheme}://{literal}:{target.port}{target.path}", content=body, headers=headers,
-                                              extensions=extensions)
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self.timeout):
+                request = self._client(name).build_request("POST", f"{target.scheme}://{literal}:{target.port}{target.path}", content=body,
+                                                           headers=headers, extensions=extensions)
+                response = await self._client(name).send(request, stream=True)
+                try:
+                    answer = b""
+                    async for chunk in response.aiter_bytes():
+                        answer += chunk
+                        if len(answer) >= ANSWER_READ:
+                            break
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException):
             return Outcome(job, False, error=f"No answer within {self.timeout:g} s.")
         except httpx.HTTPError as error:
             return Outcome(job, False, error=_clip(f"Could not deliver: {error or type(error).__name__}"))
         if 200 <= response.status_code < 300:
             return Outcome(job, True, status=response.status_code)
-        text = response.text.strip().replace("\n", " ")
+        text = answer[:ANSWER_READ].decode("utf-8", "replace").strip().replace("\n", " ")
         return Outcome(job, False, status=response.status_code, error=_clip(f"HTTP {response.status_code}" + (f": {text}" if text else "")))
 
 
@@ -424,9 +458,22 @@ class Dispatcher:
         jobs = await anyio.to_thread.run_sync(lambda: due_jobs(self.db, broker=broker, resting=hooks))
         if not jobs:
             return fanned > 0
-        outcomes = await self._send(jobs)
+        renewing = asyncio.create_task(self._keep_lease())  # a round may outlast the lease: slow receivers, long chains
+        try:
+            outcomes = await self._send(jobs)
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
         await anyio.to_thread.run_sync(record_outcomes, self.db, outcomes, self.settings)
         return bool(outcomes) or fanned > 0
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.dispatcher_lease_seconds / 3)
+            try:
+                await anyio.to_thread.run_sync(take_lease, self.db, self.holder, self.settings.dispatcher_lease_seconds)
+            except Exception:  # noqa: BLE001 - the database away: the round's outcomes wait for it anyway
+                log.warning("dispatcher lease not renewed", exc_info=True)
 
     async def _send(self, jobs: list[Job]) -> list[Outcome]:
         """Each aggregate's jobs in order, stopping at its first failure; the aggregates side by side."""

@@ -21,6 +21,11 @@ _SQL = statements(
     insert="INSERT INTO outbox_events (event_id, type, aggregate_type, aggregate_id, occurred_at, actor, data, fanned_out) "
            "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
 )
+# PostgreSQL: the events of one aggregate are numbered in the order their transactions commit. Two transactions writing
+# about one aggregate without sharing a locked row (moves of one item in two bins) would otherwise take their ids in one
+# order and commit in the other; each takes its aggregates' locks (in a fixed order: no deadlock) before its ids, and
+# holds them until it ends. (SQLite has one writer at a time.)
+_LOCK_AGGREGATES = ("SELECT pg_advisory_xact_lock(7243, hashtext(a)) FROM (SELECT a FROM unnest(%s::text[]) AS a ORDER BY a) AS ordered")
 # Said on every event's data: wakes the dispatcher of this process once the transaction has committed.
 EVENTS_WRITTEN = "outbox.events_written"
 
@@ -64,6 +69,8 @@ def write_events(work: Work) -> None:
     if not rows:
         return
     cursor = driver_cursor(work)
+    if not dialect.sqlite:
+        cursor.execute(_LOCK_AGGREGATES, (sorted({f"{row[2]}:{row[3]}" for row in rows}),))
     sql = _SQL[dialect.name]["insert"]
     if len(rows) == 1:
         cursor.execute(sql, rows[0])

@@ -39,7 +39,7 @@ class WebhookController(Controller):
     path = "/api/v1/webhooks"
     tags = ["integrations"]
 
-    @get("/", summary="Webhooks / Webhook 列表")
+    @get("/", summary="Webhooks / 推送地址列表")
     def list_webhooks(self, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> WebhookList:
         """The registered webhooks with their deliveries counted (waiting, dead, delivered) and the last error."""
         with db.read() as session:
@@ -51,32 +51,34 @@ class WebhookController(Controller):
         actor.require(services.PERMISSION)
         return EventTypeList(items=services.event_types())
 
-    @post("/", summary="Register a webhook / 注册 Webhook")
+    @post("/", summary="Register a webhook / 添加推送地址")
     def create_webhook(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
                        data: JSONBody[WebhookCreate]) -> Response[WebhookSecretOut]:
         """Registers an HTTPS endpoint for the event types given. The answer holds the signing secret, shown only this once."""
         policy = _policy(request)
+        services.check_url(actor, data.url, policy)
 
         def create(session: Any) -> WebhookSecretOut:
-            hook, secret = services.create_webhook(session, actor, data, policy)
+            hook, secret = services.create_webhook(session, actor, data, policy, checked=True)
             return WebhookSecretOut(webhook=services.webhook_outs(session, [hook])[0], secret=secret)
 
         return Response(db.run_write(create), status_code=201)
 
-    @get("/{webhook_id:int}", summary="One webhook / Webhook 详情")
+    @get("/{webhook_id:int}", summary="One webhook / 推送地址详情")
     def get_webhook(self, db: NamedDependency[Database], actor: NamedDependency[Actor], webhook_id: FromPath[RowId]) -> WebhookOut:
         """The webhook (never its secret) with its deliveries counted."""
         with db.read() as session:
             return services.webhook_outs(session, [services.get_webhook(session, actor, webhook_id)])[0]
 
-    @patch("/{webhook_id:int}", summary="Change a webhook / 修改 Webhook")
+    @patch("/{webhook_id:int}", summary="Change a webhook / 修改推送地址")
     def update_webhook(self, request: Request[Any, Any, Any], db: NamedDependency[Database], actor: NamedDependency[Actor],
                        webhook_id: FromPath[RowId], data: JSONBody[WebhookUpdate]) -> WebhookOut:
         """Changes the URL, the event types or the description, or pauses it (`active`: false; its deliveries wait)."""
         policy = _policy(request)
-        return db.run_write(lambda s: services.webhook_outs(s, [services.update_webhook(s, actor, webhook_id, data, policy)])[0])
+        services.check_url(actor, data.url, policy)
+        return db.run_write(lambda s: services.webhook_outs(s, [services.update_webhook(s, actor, webhook_id, data, policy, checked=True)])[0])
 
-    @delete("/{webhook_id:int}", status_code=204, summary="Delete a webhook / 删除 Webhook")
+    @delete("/{webhook_id:int}", status_code=204, summary="Delete a webhook / 删除推送地址")
     def delete_webhook(self, db: NamedDependency[Database], actor: NamedDependency[Actor], webhook_id: FromPath[RowId]) -> None:
         """Deletes the webhook and its deliveries."""
         db.run_write(lambda s: services.delete_webhook(s, actor, webhook_id))

@@ -60,12 +60,12 @@ def parse_url(url: str) -> Target:
         raise _refused(f"{url[:200]} is not a URL.", f"{url[:200]} 不是有效的网址。", code="webhook_url_invalid", url=url) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise _refused("A webhook's address is an https:// URL, e.g. https://shop.example.com/hooks/cangku.",
-                       "Webhook 地址须为 https:// 网址，例如 https://shop.example.com/hooks/cangku。", code="webhook_url_invalid", url=url)
+                       "推送地址须为 https:// 网址，例如 https://shop.example.com/hooks/cangku。", code="webhook_url_invalid", url=url)
     if parts.username is not None or parts.password is not None:
         raise _refused("Leave credentials out of the webhook's URL: each request is signed with the webhook's secret instead.",
-                       "Webhook 网址中不能包含用户名或密码：每个请求都以 Webhook 的密钥签名。", code="webhook_url_invalid", url=url)
+                       "推送地址中不能包含用户名或密码：每个请求都以 推送地址的密钥签名。", code="webhook_url_invalid", url=url)
     if any(ch.isspace() for ch in url):
-        raise _refused("A webhook's URL has no spaces.", "Webhook 网址不能包含空格。", code="webhook_url_invalid", url=url)
+        raise _refused("A webhook's URL has no spaces.", "推送地址不能包含空格。", code="webhook_url_invalid", url=url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path)
 
@@ -81,7 +81,7 @@ def check_addresses(target: Target, found: Iterable[tuple[Any, ...]], policy: Ad
     where = f"{target.host}:{target.port}"
     if target.port in policy.service_ports:
         raise _refused(f"Port {target.port} is one of this server's own services (its web, database or Redis port), not a webhook's.",
-                       f"端口 {target.port} 是本服务器自身服务（网页、数据库或 Redis）的端口，不能作为 Webhook 地址。",
+                       f"端口 {target.port} 是本服务器自身服务（网页、数据库或 Redis）的端口，不能作为 推送地址。",
                        code="webhook_port_refused", url=url)
     addresses: list[str] = []
     for family, _, _, _, sockaddr in found:
@@ -98,16 +98,16 @@ def check_addresses(target: Target, found: Iterable[tuple[Any, ...]], policy: Ad
                 raise _refused(
                     f"{where} is this server or a link-local address. A webhook receiver on this machine needs the setting "
                     "CANGKU_ALLOW_LOCAL_PRINTERS=1 (the one that allows local label printers).",
-                    f"{where} 是本服务器自身或链路本地地址。若 Webhook 接收端在本机，需要将服务器设置 CANGKU_ALLOW_LOCAL_PRINTERS 设为 1"
+                    f"{where} 是本服务器自身或链路本地地址。若 接收端在本机，需要将服务器设置 CANGKU_ALLOW_LOCAL_PRINTERS 设为 1"
                     "（与允许本地标签打印机的设置相同）。", code="webhook_address_local", url=url)
         elif target.scheme != "https":
             raise _refused("A webhook's address is an https:// URL: events carry business data, which must not cross the network "
-                           "unencrypted.", "Webhook 地址须为 https:// 网址：事件含有业务数据，不能在网络上明文传输。",
+                           "unencrypted.", "推送地址须为 https:// 网址：事件含有业务数据，不能在网络上明文传输。",
                            code="webhook_https_required", url=url)
         addresses.append(text)
     if not addresses:
         raise _refused(f"The webhook's host name {target.host} cannot be found; check its spelling.",
-                       f"找不到 Webhook 的主机名 {target.host}；请检查拼写。", code="webhook_host_unknown", url=url)
+                       f"找不到 推送地址的主机名 {target.host}；请检查拼写。", code="webhook_host_unknown", url=url)
     return addresses
 
 
@@ -117,7 +117,7 @@ def resolve(target: Target, policy: AddressPolicy, url: str) -> list[str]:
         found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise _refused(f"The webhook's host name {target.host} cannot be found; check its spelling.",
-                       f"找不到 Webhook 的主机名 {target.host}；请检查拼写。", code="webhook_host_unknown", url=url) from None
+                       f"找不到 推送地址的主机名 {target.host}；请检查拼写。", code="webhook_host_unknown", url=url) from None
     return check_addresses(target, found, policy, url)
 
 
@@ -143,15 +143,25 @@ def get_webhook(session: Session, actor: Actor, webhook_id: int) -> Webhook:
     actor.require(PERMISSION)
     hook = session.get(Webhook, webhook_id)
     if hook is None:
-        raise NotFound(f"No webhook {webhook_id}.", f"没有编号为 {webhook_id} 的 Webhook。", code="webhook_not_found", webhook=webhook_id)
+        raise NotFound(f"No webhook {webhook_id}.", f"没有编号为 {webhook_id} 的推送地址。", code="webhook_not_found", webhook=webhook_id)
     return hook
 
 
-def create_webhook(session: Session, actor: Actor, data: WebhookCreate, policy: AddressPolicy) -> tuple[Webhook, str]:
-    """A new webhook and its secret (shown this once). It receives the events written from now on."""
+def check_url(actor: Actor, url: str | None, policy: AddressPolicy) -> None:
+    """Refuse (422) a webhook URL no event could go to, looking its host up in DNS: done before the write's transaction
+    begins (the routes), so no writer waits for a name server. The address is checked again before every request."""
+    actor.require(PERMISSION)
+    if url is not None:
+        resolve(parse_url(url), policy, url)
+
+
+def create_webhook(session: Session, actor: Actor, data: WebhookCreate, policy: AddressPolicy, *, checked: bool = False) -> tuple[Webhook, str]:
+    """A new webhook and its secret (shown this once). It receives the events written from now on. `checked`: its URL
+    was (`check_url`)."""
     actor.require(PERMISSION)
     patterns = _check_patterns(data.event_types)
-    resolve(parse_url(data.url), policy, data.url)
+    if not checked:
+        check_url(actor, data.url, policy)
     secret = new_secret()
     hook = Webhook(url=data.url, description=data.description, event_types=patterns, secret=secret, active=True, created_by=actor.user_id)
     session.add(hook)
@@ -160,12 +170,14 @@ def create_webhook(session: Session, actor: Actor, data: WebhookCreate, policy: 
     return hook, secret
 
 
-def update_webhook(session: Session, actor: Actor, webhook_id: int, data: WebhookUpdate, policy: AddressPolicy) -> Webhook:
+def update_webhook(session: Session, actor: Actor, webhook_id: int, data: WebhookUpdate, policy: AddressPolicy, *,
+                   checked: bool = False) -> Webhook:
     hook = get_webhook(session, actor, webhook_id)
     check_version("Webhook", "Webhook", str(webhook_id), hook.version, data.version)
     changed: dict[str, Any] = {}
     if data.url is not None and data.url != hook.url:
-        resolve(parse_url(data.url), policy, data.url)
+        if not checked:
+            check_url(actor, data.url, policy)
         changed["url"] = data.url
     if data.event_types is not None:
         patterns = _check_patterns(data.event_types)
@@ -210,7 +222,7 @@ def ping(session: Session, actor: Actor, webhook_id: int) -> Delivery:
     hook = get_webhook(session, actor, webhook_id)
     now = utcnow()
     event = OutboxEvent(event_id=str(uuid.uuid4()), type=PING.type, aggregate_type="webhook", aggregate_id=str(hook.id), occurred_at=now,
-                        actor=actor.username or "", data='{"message":"Cangku webhook test / 仓库 Webhook 测试"}', fanned_out=True)
+                        actor=actor.username or "", data='{"message":"Cangku webhook test / 仓库事件推送测试"}', fanned_out=True)
     session.add(event)
     session.flush()
     delivery = Delivery(event_id=event.id, sink="webhook", webhook_id=hook.id, aggregate=f"webhook:{hook.id}", status="pending",
@@ -294,7 +306,7 @@ def replay_delivery(session: Session, actor: Actor, webhook_id: int, delivery_id
     get_webhook(session, actor, webhook_id)
     delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id, Delivery.webhook_id == webhook_id))
     if delivery is None:
-        raise NotFound(f"Webhook {webhook_id} has no delivery {delivery_id}.", f"Webhook {webhook_id} 没有编号为 {delivery_id} 的投递。",
+        raise NotFound(f"Webhook {webhook_id} has no delivery {delivery_id}.", f"推送地址 {webhook_id} 没有编号为 {delivery_id} 的投递。",
                        code="delivery_not_found", delivery=delivery_id)
     if delivery.status != "pending":
         _send_again(session, Delivery.id == delivery.id)

@@ -43,7 +43,7 @@ class ShopOrderIn(Struct):
     customer: Code
     warehouse: Code
     lines: Annotated[list[ShopLine], msgspec.Meta(min_length=1, max_length=1000)]
-    ordered_at: dt.datetime | None = None
+    ordered_at: Annotated[dt.datetime, msgspec.Meta(tz=True)] | None = None  # with its time zone: "2026-12-04T09:30:00+08:00"
     buyer: Buyer | None = None
     note: Text = ""
     currency: Currency | None = None  # by default the customer's

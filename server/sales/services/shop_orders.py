@@ -25,6 +25,8 @@ from server.sales.models import SalesOrder
 from server.sales.services.orders import confirm_so, create_so
 from server.sales.shop_schemas import ShopOrderIn
 
+NOTE_MAX = 500  # a sales order's note
+
 
 @dataclasses.dataclass(frozen=True)
 class Taken:
@@ -68,7 +70,7 @@ def receive_shop_order(session: Session, actor: Actor, data: ShopOrderIn) -> Tak
         return Taken(existing, False)
     buyer = data.buyer
     ship_to = "\n".join(part for part in (" ".join(p for p in (buyer.name, buyer.phone) if p), buyer.address) if part) if buyer else ""
-    note = f"{data.shop} {data.order_id}" + (f" · {data.note}" if data.note else "")
+    note = (f"{data.shop} {data.order_id}" + (f" · {data.note}" if data.note else ""))[:NOTE_MAX]
     so = create_so(
         session, actor, customer=data.customer, warehouse=data.warehouse, ship_to=ship_to, note=note, currency=data.currency,
         discount=data.discount, lines=[LineIn(sku=line.sku, qty=line.qty, unit_price=line.unit_price, vat_rate=line.vat_rate, unit=line.unit,
