@@ -23,9 +23,11 @@ _SQL = statements(
 )
 # PostgreSQL: the events of one aggregate are numbered in the order their transactions commit. Two transactions writing
 # about one aggregate without sharing a locked row (moves of one item in two bins) would otherwise take their ids in one
-# order and commit in the other; each takes its aggregates' locks (in a fixed order: no deadlock) before its ids, and
-# holds them until it ends. (SQLite has one writer at a time.)
-_LOCK_AGGREGATES = ("SELECT pg_advisory_xact_lock(7243, hashtext(a)) FROM (SELECT a FROM unnest(%s::text[]) AS a ORDER BY a) AS ordered")
+# order and commit in the other; each takes, before its ids, the locks of its aggregates' buckets (an aggregate hashed
+# into one of 64: a receipt of thousands of items takes at most 64 locks, within PostgreSQL's lock table), in a fixed
+# order so no two wait for each other, and holds them until it ends. (SQLite has one writer at a time.)
+_LOCK_AGGREGATES = ("SELECT pg_advisory_xact_lock(7243, bucket) FROM "
+                    "(SELECT DISTINCT hashtext(a) & 63 AS bucket FROM unnest(%s::text[]) AS a ORDER BY bucket) AS ordered")
 # Said on every event's data: wakes the dispatcher of this process once the transaction has committed.
 EVENTS_WRITTEN = "outbox.events_written"
 
