@@ -43,7 +43,7 @@ from server.locations.services import create_location  # noqa: E402
 from server.migrate import prepare  # noqa: E402
 from server.outbox import webhooks  # noqa: E402
 from server.outbox.dispatcher import Dispatcher, release_lease  # noqa: E402
-from server.outbox.models import Delivery, OutboxEvent  # noqa: E402
+from server.outbox.models import Delivery, OutboxEvent, Webhook  # noqa: E402
 from server.outbox.schemas import WebhookCreate  # noqa: E402
 from server.printing.services import address_policy  # noqa: E402
 from server.settings import Settings  # noqa: E402
@@ -165,8 +165,6 @@ def dispatch(url: str, tmp: Path, skus: list[str], events: int, amqp: str | None
             with db.write() as s:
                 s.query(Delivery).delete()
                 s.query(OutboxEvent).update({"fanned_out": False})
-                from server.outbox.models import Webhook
-
                 s.query(Webhook).update({"active": False})
             total = db.run_write(lambda s: s.scalar(select(func.count()).select_from(OutboxEvent)) or 0)
             seconds = asyncio.run(deliver_all(db, broker, total))
