@@ -8,7 +8,7 @@ import {
   back, by, cell, deskTexts, documentActions, enc, facts, formField, grid, history, link, load, may, named, num, pagedList, put, recordForm, row,
   when, zone,
 } from "../desk.js";
-import { unitChoices, unitText } from "./units.js";
+import { offerUnits as offerUnitsOf, unitChoices, unitText } from "./units.js";
 
 // Door names read from the desk's own table (documentActions reads "action <door>" there).
 deskTexts({ "action activate": ["生效", "Put into force"] });
@@ -87,17 +87,7 @@ async function contracts(here, panel, number) {
 function contractLines(initial, items) {
   const body = h("tbody");
   const unitsOf = unitChoices(items);
-  const offerUnits = async (tr) => {
-    const select = tr.querySelector("[data-field=unit]");
-    const sku = tr.querySelector("[data-field=sku]").value.trim();
-    if (!sku) return;
-    const units = await unitsOf(sku);
-    if (!units || tr.querySelector("[data-field=sku]").value.trim() !== sku) return;
-    const chosen = select.value;
-    select.replaceChildren(h("option", { value: "" }, units.unit),
-      ...units.packs.map((p) => h("option", { value: p.name }, unitText(p.name, p.factor, units.unit))));
-    select.value = units.packs.some((p) => p.name === chosen) ? chosen : "";
-  };
+  const offerUnits = (tr) => offerUnitsOf(unitsOf, tr.querySelector("[data-field=unit]"), tr.querySelector("[data-field=sku]"));
   const renumber = () => [...body.rows].forEach((tr, i) => {
     tr.dataset.row = String(i + 1);
     tr.cells[0].textContent = String(i + 1);

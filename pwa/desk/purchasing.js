@@ -10,7 +10,7 @@ import {
 } from "../desk.js";
 import { printLink } from "./print.js";
 import { emailPanel } from "./email.js";
-import { discounted, figure, inPacks, inUnit, qtyCell, unitChoices, unitText } from "./units.js";
+import { discounted, figure, inPacks, inUnit, offerUnits as offerUnitsOf, qtyCell, unitChoices, unitText } from "./units.js";
 import { withSupplierScores } from "./supplier_scores.js";
 import { approvalTrail, restartsApproval } from "./approvals.js";
 
@@ -182,18 +182,7 @@ function toolbar(...buttons) {
 function lineEditor({ id, columns, rows = [], addable = true, fixed = null }) {
   const body = h("tbody");
   const unitsOf = unitChoices();
-  /** Offer the units of the row's item once its SKU is known, keeping the one chosen when the item has it. */
-  const offerUnits = async (tr) => {
-    const select = tr.querySelector("select[data-units]");
-    const sku = tr.querySelector("[data-name=sku]")?.value.trim();
-    if (!select || !sku) return;
-    const units = await unitsOf(sku);
-    if (!units || tr.querySelector("[data-name=sku]").value.trim() !== sku) return;
-    const chosen = select.value;
-    select.replaceChildren(h("option", { value: "" }, units.unit),
-      ...units.packs.map((p) => h("option", { value: p.name }, unitText(p.name, p.factor, units.unit))));
-    select.value = units.packs.some((p) => p.name === chosen) ? chosen : "";
-  };
+  const offerUnits = (tr) => offerUnitsOf(unitsOf, tr.querySelector("select[data-units]"), tr.querySelector("[data-name=sku]"));
   const control = (c, values) => {
     if (c.shown) return c.shown(values);
     const attrs = { "data-name": c.name, "data-label": c.label };

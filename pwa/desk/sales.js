@@ -9,7 +9,7 @@ import {
 } from "../desk.js";
 import { printLink } from "./print.js";
 import { emailPanel } from "./email.js";
-import { discounted, inPacks, qtyCell, unitChoices, unitText } from "./units.js";
+import { discounted, inPacks, offerUnits as offerUnitsOf, qtyCell, unitChoices, unitText } from "./units.js";
 import { contractFacts, contractField, contractPriceHint, contractWarnings, watchContracts } from "./contracts.js";
 
 const { t, known, stateOptions } = deskTexts({
@@ -141,18 +141,7 @@ const warehouseField = (warehouses, value) => formField({ name: "warehouse", lab
 function lineEditor(initial, customer, items = [], contract = () => "") {
   const body = h("tbody");
   const unitsOf = unitChoices(items);
-  /** Offer the units of the row's item once its SKU is known, keeping the one chosen when the item has it. */
-  const offerUnits = async (tr) => {
-    const select = tr.querySelector("[data-field=unit]");
-    const sku = tr.querySelector("[data-field=sku]").value.trim();
-    if (!sku) return;
-    const units = await unitsOf(sku);
-    if (!units || tr.querySelector("[data-field=sku]").value.trim() !== sku) return;
-    const chosen = select.value;
-    select.replaceChildren(h("option", { value: "" }, units.unit),
-      ...units.packs.map((p) => h("option", { value: p.name }, unitText(p.name, p.factor, units.unit))));
-    select.value = units.packs.some((p) => p.name === chosen) ? chosen : "";
-  };
+  const offerUnits = (tr) => offerUnitsOf(unitsOf, tr.querySelector("[data-field=unit]"), tr.querySelector("[data-field=sku]"));
   const renumber = () => [...body.rows].forEach((tr, i) => {
     tr.dataset.row = String(i + 1);
     tr.cells[0].textContent = String(i + 1);

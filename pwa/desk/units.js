@@ -33,6 +33,19 @@ export function unitChoices(items = []) {
   };
 }
 
+/** Offer in `select` the units of the item `skuInput` names, once they are known (`unitsOf`: a unitChoices()), keeping the
+ *  one chosen when the item has it; nothing if the SKU changed meanwhile. */
+export async function offerUnits(unitsOf, select, skuInput) {
+  const sku = skuInput?.value.trim();
+  if (!select || !sku) return;
+  const units = await unitsOf(sku);
+  if (!units || skuInput.value.trim() !== sku) return;
+  const chosen = select.value;
+  select.replaceChildren(h("option", { value: "" }, units.unit),
+    ...units.packs.map((p) => h("option", { value: p.name }, unitText(p.name, p.factor, units.unit))));
+  select.value = units.packs.some((p) => p.name === chosen) ? chosen : "";
+}
+
 /** Whether a document's lines count anything in packs: then each line names its unit. */
 export const inPacks = (lines) => lines.some((l) => Number(l.unit_factor || 1) !== 1);
 

@@ -354,10 +354,3 @@ def event_types() -> list[EventTypeOut]:
                      zh=event.zh, en=event.en)
         for event in EVENTS.values()
     ]
-
-
-def deliveries_summary(session: Session) -> dict[str, int]:
-    """Deliveries by status, over every endpoint and the broker (for /metrics and the desk)."""
-    rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-    return {status: count for status, count in rows}
-
