@@ -290,7 +290,8 @@ def test_a_delivery_that_keeps_failing_dies_tells_the_admins_and_is_replayed_onc
         assert told and "webhook" in told[0].title_en
         listed = client.get(f"/api/v1/webhooks/{hook}/deliveries?status=dead", headers=admin).json()
         assert listed["total"] == 1 and listed["items"][0]["last_error"] == "HTTP 500"
-        assert client.get(f"/api/v1/webhooks/{hook}", headers=admin).json()["dead"] == 1
+        shown = client.get(f"/api/v1/webhooks/{hook}", headers=admin).json()
+        assert (shown["dead"], shown["last_error"]) == (1, "HTTP 500")
 
         working.set()
         replayed = client.post(f"/api/v1/webhooks/{hook}/replay", json={"dead": True}, headers=admin)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from labels.printers import AddressPolicy, address_refusal
@@ -248,17 +248,18 @@ def webhook_outs(session: Session, hooks: list[Webhook]) -> list[WebhookOut]:
             counts[hook_id][status] = count
             if status == "delivered":
                 last[hook_id] = latest
-    errors: dict[int, str | None] = {}
-    for hook_id in ids:
-        errors[hook_id] = session.scalar(
-            select(Delivery.last_error).where(Delivery.webhook_id == hook_id, Delivery.last_error.is_not(None), Delivery.status != "delivered")
-            .order_by(Delivery.last_attempt_at.desc()).limit(1)
-        )
+    # Each webhook's latest error among the deliveries not delivered, in one query.
+    failing = (Delivery.webhook_id.in_(ids), Delivery.last_error.is_not(None), Delivery.status != "delivered")
+    newest = select(Delivery.webhook_id, func.max(Delivery.last_attempt_at).label("at")).where(*failing).group_by(Delivery.webhook_id).subquery()
+    errors: dict[int | None, str | None] = dict(session.execute(
+        select(Delivery.webhook_id, Delivery.last_error).where(*failing)
+        .join(newest, and_(Delivery.webhook_id == newest.c.webhook_id, Delivery.last_attempt_at == newest.c.at))
+    ).tuples().all()) if ids else {}
     return [
         WebhookOut(
             id=hook.id, url=hook.url, description=hook.description, event_types=list(hook.event_types), active=hook.active,
             created_at=hook.created_at, version=hook.version, pending=counts[hook.id].get("pending", 0), dead=counts[hook.id].get("dead", 0),
-            delivered=counts[hook.id].get("delivered", 0), last_delivered_at=last.get(hook.id), last_error=errors[hook.id],
+            delivered=counts[hook.id].get("delivered", 0), last_delivered_at=last.get(hook.id), last_error=errors.get(hook.id),
         )
         for hook in hooks
     ]
