@@ -64,6 +64,8 @@ def test_someone_traces_a_lot_to_its_customers_and_back_to_its_supplier(browser,
 
         # A phone by its serial number: its supplier and the customer it went to.
         trace(page, serial="SN-1")
+        page.wait_for_function("() => location.hash === '#/office/trace/serial/SN-1'")
+        page.locator(".facts [data-field=location] dd", has_text="CUSTOMER").wait_for()
         page.locator("#trace-to tr[data-partner=CUS2]").wait_for()
         assert cells(page, "#trace-from tbody tr")[0][3] == "SUP1 · Supplier One"
         assert page.locator(".facts [data-field=location] dd").inner_text() == "CUSTOMER"

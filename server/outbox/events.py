@@ -23,11 +23,16 @@ _SQL = statements(
 )
 # PostgreSQL: the events of one aggregate are numbered in the order their transactions commit. Two transactions writing
 # about one aggregate without sharing a locked row (moves of one item in two bins) would otherwise take their ids in one
-# order and commit in the other; each takes, before its ids, the locks of its aggregates' buckets (an aggregate hashed
-# into one of 64: a receipt of thousands of items takes at most 64 locks, within PostgreSQL's lock table), in a fixed
-# order so no two wait for each other, and holds them until it ends. (SQLite has one writer at a time.)
-_LOCK_AGGREGATES = ("SELECT pg_advisory_xact_lock(7243, bucket) FROM "
-                    "(SELECT DISTINCT hashtext(a) & 63 AS bucket FROM unnest(%s::text[]) AS a ORDER BY bucket) AS ordered")
+# order and commit in the other; each takes, before its ids, a lock per aggregate and holds it until it ends, so those
+# two take turns and transactions about other aggregates do not wait. A transaction about more aggregates than
+# PostgreSQL's lock table is sized for per transaction (a receipt of thousands of items) takes the one lock all the
+# others share instead, and has its turn alone. Locks are taken shared one first, then in a fixed order, so no two wait
+# for each other. (SQLite has one writer at a time.)
+_MANY_AGGREGATES = 64
+_SHARE_ALL = "SELECT pg_advisory_xact_lock_shared(7244, 0)"
+_LOCK_ALL = "SELECT pg_advisory_xact_lock(7244, 0)"
+_LOCK_EACH = ("SELECT pg_advisory_xact_lock(7243, key) FROM "
+              "(SELECT DISTINCT hashtext(a) AS key FROM unnest(%s::text[]) AS a ORDER BY key) AS ordered")
 # Said on every event's data: wakes the dispatcher of this process once the transaction has committed.
 EVENTS_WRITTEN = "outbox.events_written"
 
@@ -72,10 +77,20 @@ def write_events(work: Work) -> None:
         return
     cursor = driver_cursor(work)
     if not dialect.sqlite:
-        cursor.execute(_LOCK_AGGREGATES, (sorted({f"{row[2]}:{row[3]}" for row in rows}),))
+        _take_turn(cursor, {f"{row[2]}:{row[3]}" for row in rows})
     sql = _SQL[dialect.name]["insert"]
     if len(rows) == 1:
         cursor.execute(sql, rows[0])
     else:
         cursor.executemany(sql, rows)
     publish_after_commit(work, EVENTS_WRITTEN)
+
+
+def _take_turn(cursor: Any, aggregates: set[str]) -> None:
+    """PostgreSQL: the locks that put this transaction's events after those of any transaction before it about the same
+    aggregates (see _MANY_AGGREGATES)."""
+    if len(aggregates) > _MANY_AGGREGATES:
+        cursor.execute(_LOCK_ALL)
+        return
+    cursor.execute(_SHARE_ALL)
+    cursor.execute(_LOCK_EACH, (sorted(aggregates),))
