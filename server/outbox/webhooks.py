@@ -254,7 +254,7 @@ def webhook_outs(session: Session, hooks: list[Webhook]) -> list[WebhookOut]:
     errors: dict[int | None, str | None] = dict(session.execute(
         select(Delivery.webhook_id, Delivery.last_error).where(*failing)
         .join(newest, and_(Delivery.webhook_id == newest.c.webhook_id, Delivery.last_attempt_at == newest.c.at))
-    ).tuples().all()) if ids else {}
+    ).all()) if ids else {}
     return [
         WebhookOut(
             id=hook.id, url=hook.url, description=hook.description, event_types=list(hook.event_types), active=hook.active,

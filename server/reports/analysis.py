@@ -126,7 +126,7 @@ def stock_turnover(session: Session, actor: Actor, params: TurnoverParams) -> li
     names = {i: (sku, zh, en, unit) for i, sku, zh, en, unit in session.execute(
         select(Item.id, Item.sku, Item.name_zh, Item.name_en, Item.unit).where(Item.id.in_(items)))}
     categories = category_names(session)
-    category_of = dict(session.execute(select(Item.id, Item.category_id).where(Item.id.in_(items))).tuples().all())
+    category_of = dict(session.execute(select(Item.id, Item.category_id).where(Item.id.in_(items))).all())
     costs = actor.can(COSTS)
     rows = []
     for item in items:
@@ -213,7 +213,7 @@ def sales_analysis(session: Session, actor: Actor, params: SalesAnalysisParams) 
     customer_id = find_partner(session, params.customer, "customer").id if params.customer else None
     item_id = find_item(session, params.sku).id if params.sku else None
     categories = category_names(session)
-    category_of: dict[int, int | None] = dict(session.execute(select(Item.id, Item.category_id).where(Item.category_id.is_not(None))).tuples().all())
+    category_of: dict[int, int | None] = dict(session.execute(select(Item.id, Item.category_id).where(Item.category_id.is_not(None))).all())
 
     def key(item: int, customer: int | None, seller: int | None) -> int | None:
         if params.group_by == "category":
