@@ -321,8 +321,21 @@ def test_an_admin_sends_everything_since_a_moment_again(client, world, admin, se
     assert [e["data"]["qty"] for e in receiver.events()] == ["1", "2", "2", "1", "2"]
 
 
+def test_a_new_webhook_gets_an_event_recorded_just_before_it_whose_transaction_committed_after(client, world, admin, settings, receiver):
+    """The move is stamped when it is made; if its transaction ends after the webhook was registered, the webhook still
+    gets it (here: stamped a minute before the registration, not yet handed out)."""
+    receive(world, "PEN", 4)
+    with world.write() as work:
+        for event in work.scalars(select(OutboxEvent)):
+            event.occurred_at -= dt.timedelta(minutes=1)
+    register(client, admin, receiver.url, ["stock.moved"])
+    dispatch(world, settings)
+    assert [e["data"]["qty"] for e in receiver.events()] == ["4"]
+
+
 def test_a_new_webhook_can_be_sent_the_events_from_before_it_existed(client, world, admin, settings, receiver):
     receive(world, "PEN", 7)
+    dispatch(world, settings)  # handed out while no webhook wanted it
     made = register(client, admin, receiver.url, ["stock.moved"])
     dispatch(world, settings)
     assert receiver.received == []

@@ -59,6 +59,9 @@ from server.settings import Settings
 log = logging.getLogger("cangku.outbox")
 FAN_OUT_BATCH = 1000
 SEND_BATCH = 500
+# A new webhook also gets the events of this long before it was registered that were not yet handed out: longer than any
+# business transaction lasts, so none committed after the registration is missed.
+REGISTERED_GRACE = dt.timedelta(minutes=5)
 ERROR_MAX = 500
 ANSWER_READ = 4096  # of an answer, at most this much is read (a failure's reason shows its start)
 USER_AGENT = f"Cangku-Webhooks/{version('cangku')}"
@@ -153,8 +156,10 @@ def fan_out(db: Database, *, broker: bool, limit: int = FAN_OUT_BATCH) -> int:
         if not events:
             return 0
         # A webhook gets the events written since it was registered (older ones only when an administrator replays them);
-        # a paused one too: they wait until it is switched on again.
-        hooks = list(work.execute(select(Webhook.id, Webhook.event_types, Webhook.created_at)))
+        # a paused one too: they wait until it is switched on again. "Since" reaches back REGISTERED_GRACE: an event is
+        # stamped when its action happens, and its transaction may commit only after the webhook was registered.
+        hooks = [(hook_id, patterns, created - REGISTERED_GRACE)
+                 for hook_id, patterns, created in work.execute(select(Webhook.id, Webhook.event_types, Webhook.created_at))]
         now = utcnow()
         rows: list[dict[str, Any]] = []
         for event_id, event_type, aggregate_type, aggregate_id, occurred_at in events:
