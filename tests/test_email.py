@@ -173,6 +173,45 @@ def test_a_customers_statement_for_a_period_is_emailed_and_recorded_on_the_custo
     assert [(e["target_type"], e["target_id"], e["details"]["period_from"]) for e in audited] == [("partner", "CUS1", period["from"])]
 
 
+def test_a_shipped_orders_delivery_note_goes_to_the_customer_and_is_recorded_on_the_order(client, world, as_role, smtp):
+    customer_and_areas(Api(client, as_role("admin")))
+    post_move(client, as_role("warehouse"), "PEN", 3, "SUPPLIER", "B1", unit_cost="1")
+    number, _ = shipped_to_cus1(client, as_role, [("PEN", "3", "5")])
+    Api(client, as_role("admin")).patch("/api/v1/partners/CUS1", {"email": "receiving@cus1.example"})
+    sales = Api(client, as_role("sales"))
+
+    draft = sales.get(f"/api/v1/documents/delivery_note/{number}/email", language="zh")
+    assert draft["to"] == ["receiving@cus1.example"] and draft["subject"] == f"送货单 {number} - 仓库示范贸易有限公司"
+    sent = sales.post(f"/api/v1/documents/delivery_note/{number}/email", {"message": "请签收后回传。", "language": "zh"}, expect=201)
+    assert (sent["kind"], sent["number"], sent["outcome"], sent["to"]) == ("delivery_note", number, "sent", ["receiving@cus1.example"])
+    assert sent["attachment"] == f"{number}-delivery-note.pdf"
+
+    recipients, message = smtp.only()
+    assert recipients == ["receiving@cus1.example"] and message["Subject"] == draft["subject"]
+    assert f"附件是我司的送货单 {number}" in body_of(message) and "请签收后回传。" in body_of(message)
+    name, [page] = attached(message)
+    printed = client.get(f"/api/v1/sales-orders/{number}/delivery-note.pdf", headers=sales.headers, params={"lang": "zh"})
+    assert name == printed.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert "送货单" in page and number in page and "客户一" in page and "收货人签收" in page  # the PDF the print link opens
+    assert sales.get(f"/api/v1/documents/delivery_note/{number}/emails")["items"] == [sent]
+    assert history_actions(sales, "so", number)[-1] == ("document.email", "send by e-mail", "发送邮件")
+
+
+def test_a_delivery_note_is_not_sent_before_its_order_ships_nor_by_who_may_not_see_prices(client, world, as_role, smtp):
+    customer_and_areas(Api(client, as_role("admin")))
+    sales = Api(client, as_role("sales"))
+    order = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1", "unit_price": "5"}]},
+                       expect=201)
+    refused = sales.post(f"/api/v1/documents/delivery_note/{order['number']}/email", {"to": ["a@cus1.example"]}, expect=409)
+    assert refused["error"] == "wrong_state" and "发货后才能发送送货单" in refused["details"]["message_zh"]
+    assert "once it has shipped" in refused["details"]["message_en"]
+    missing = sales.post("/api/v1/documents/delivery_note/SO-1999-00001/email", {"to": ["a@cus1.example"]}, expect=404)
+    assert missing["error"] == "not_found"
+    forbidden = client.post(f"/api/v1/documents/delivery_note/{order['number']}/email", headers=as_role("warehouse"), json={"to": ["a@cus1.example"]})
+    assert forbidden.status_code == 403
+    assert smtp.received == [] and sales.get(f"/api/v1/documents/delivery_note/{order['number']}/emails")["total"] == 0
+
+
 def test_sending_again_with_the_same_idempotency_key_sends_nothing_more(client, world, as_role, smtp):
     number = invoiced_cus1(client, as_role)
     finance = as_role("finance")
@@ -235,7 +274,7 @@ def test_a_purchase_order_not_yet_approved_is_not_sent(client, world, as_role, s
     missing = purchaser.post("/api/v1/documents/purchase_order/PO-1999-00001/email", {"to": ["orders@sup1.example"]}, expect=404)
     assert missing["error"] == "not_found"
     unknown = purchaser.post(f"/api/v1/documents/receipt/{number}/email", {"to": ["orders@sup1.example"]}, expect=404)
-    assert unknown["error"] == "unknown_kind" and unknown["details"]["kinds"] == ["purchase_order", "invoice", "statement"]
+    assert unknown["error"] == "unknown_kind" and unknown["details"]["kinds"] == ["purchase_order", "invoice", "delivery_note", "statement"]
     assert smtp.received == []
 
 
@@ -370,6 +409,35 @@ def test_at_the_desk_a_clerk_emails_an_invoice_and_sees_it_listed_as_sent(browse
         assert recipients == ["ap@cus1.example", "boss@cangku.example"] and "Payment within 15 days, please." in body_of(message)
         assert attached(message)[0] == f"{number}.pdf"
         assert page.locator("dialog[open]").count() == 0
+        nothing_overflows(page)
+        no_text_missing(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_at_the_desk_a_salesperson_emails_a_shipped_orders_delivery_note_from_the_order(browser, client, live_server, world, as_role, db, smtp):
+    customer_and_areas(Api(client, as_role("admin")))
+    post_move(client, as_role("warehouse"), "PEN", 3, "SUPPLIER", "B1", unit_cost="1")
+    number, _ = shipped_to_cus1(client, as_role, [("PEN", "3", "5")])
+    Api(client, as_role("admin")).patch("/api/v1/partners/CUS1", {"email": "receiving@cus1.example"})
+    add_user(db, "sally", ["sales"])
+    context, page = open_desk(browser, live_server, "sally")
+    try:
+        page.evaluate(f"location.hash = '#/office/sales-orders/{number}'")
+        page.get_by_role("button", name="E-mail").click()
+        dialog = page.get_by_role("dialog", name="E-mail")
+        dialog.get_by_label("To").wait_for()
+        page.wait_for_function("() => document.querySelector('dialog [name=to]')?.value")
+        assert dialog.get_by_label("To").input_value() == "receiving@cus1.example"
+        assert dialog.get_by_label("Subject").input_value() == f"Delivery note {number} from Cangku Demo Trading Co., Ltd."
+        dialog.get_by_role("button", name="Send").click()
+        sent = page.locator("#document-emails tr[data-outcome=sent]")
+        sent.wait_for()
+        assert "receiving@cus1.example" in sent.inner_text() and "sally" in sent.inner_text()
+        assert page.get_by_text("Sent by e-mail").count() == 1
+        assert attached(smtp.only()[1])[0] == f"{number}-delivery-note.pdf"
         nothing_overflows(page)
         no_text_missing(page)
     finally:

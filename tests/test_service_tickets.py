@@ -6,6 +6,7 @@ sound. The API story on SQLite and PostgreSQL, the refusals, then a clerk doing 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -284,6 +285,106 @@ def test_sales_keep_tickets_the_warehouse_receives_their_returns_and_everyone_ma
     assert client.get(f"{TICKETS}/SV-1999-00001", headers=sales.headers).status_code == 404
 
 
+def pens_shipped(client, shop, as_role, qty: str = "10", customer: str = "CUS1") -> str:  # type: ignore[no-untyped-def]
+    """`qty` plain pens (tracked by neither serial nor lot) shipped to the customer at 2 each: the delivery's number."""
+    assert post_move(client, as_role("warehouse"), "PEN", int(qty), "SUPPLIER", "B1", unit_cost="1").status_code == 201
+    return sell(shop, customer, "PEN", qty, "2")
+
+
+def test_one_of_ten_plain_pens_is_refunded_and_another_two_replaced_from_the_delivery_note(client, shop, as_role, db):
+    sales, warehouse, finance = shop["sales"], shop["warehouse"], shop["finance"]
+    order = pens_shipped(client, shop, as_role)
+    billed = invoice(shop, order)
+
+    # The customer names the delivery note and the item: it finds the sale, the invoice and the warranty from the ship day.
+    sold = sales.get(f"{TICKETS}/lookup", sku="PEN", order=order)
+    today = local_today()
+    assert (sold["customer"], sold["order"], sold["order_line"], sold["invoice"], sold["serial"], sold["lot"], sold["qty"]) == (
+        "CUS1", order, 1, billed["number"], None, None, "10")
+    assert (sold["shipped_on"], sold["warranty_until"], sold["in_warranty"]) == (today.isoformat(), (today + dt.timedelta(days=365)).isoformat(), True)
+    ticket = sales.post(TICKETS, {"customer": "CUS1", "sku": "PEN", "order": order, "qty": "1", "problem": "clip broken", "resolution": "refund"},
+                        expect=201)
+    assert (ticket["sku"], ticket["serial"], ticket["lot"], ticket["qty"], ticket["order"], ticket["invoice"], ticket["in_warranty"]) == (
+        "PEN", None, None, "1", order, billed["number"], True)
+    assert ticket["shipped_on"] == today.isoformat() and ticket["warranty_until"] == (today + dt.timedelta(days=365)).isoformat()
+    # The one on the open ticket is claimed already: nine are left to claim, and ten are refused.
+    assert sales.get(f"{TICKETS}/lookup", sku="PEN", order=order)["qty"] == "9"
+    too_many = sales.post(TICKETS, {"customer": "CUS1", "sku": "PEN", "order": order, "qty": "10", "problem": "all dry"}, expect=422)
+    assert (too_many["error"], too_many["details"]["field"], too_many["details"]["held"]) == ("not_sold", "qty", "9")
+    assert "9" in too_many["message"] and order in too_many["message"]
+
+    # Refund: the pen comes back on a return; its receipt's credit note is the refund.
+    ticket = step(sales, ticket, "create-return")
+    rma = ticket["customer_return"]["number"]
+    returned = warehouse.get(f"/api/v1/returns/{rma}")
+    assert (returned["order"], returned["lines"][0]["sku"], returned["lines"][0]["qty"], returned["lines"][0]["lot"]) == (order, "PEN", "1", None)
+    credit = warehouse.post(f"/api/v1/returns/{rma}/receive")["credit_note"]
+    assert warehouse.stock("PEN", "WH1-RET") == ("1", "0")
+    ticket = step(sales, sales.get(f"{TICKETS}/{ticket['number']}"), "refund")
+    assert ticket["credit_note"]["number"] == credit
+    ticket = step(sales, ticket, "resolve")
+    assert (ticket["status"], ticket["resolution"]) == ("resolved", "refund")
+    assert finance.get(f"/api/v1/invoices/{credit}")["credits"] == billed["number"]
+    # The returned pen counts once: nine are still with the customer.
+    assert sales.get(f"{TICKETS}/lookup", sku="PEN", order=order)["qty"] == "9"
+
+    # Replacement: two more come back, and two new ones ship on a new order at the price they were sold at.
+    assert post_move(client, as_role("warehouse"), "PEN", 2, "SUPPLIER", "B1", unit_cost="1").status_code == 201
+    second = sales.post(TICKETS, {"customer": "CUS1", "sku": "PEN", "order": order, "qty": "2", "problem": "no ink", "resolution": "replacement"},
+                        expect=201)
+    second = step(sales, second, "create-return")
+    warehouse.post(f"/api/v1/returns/{second['customer_return']['number']}/receive")
+    second = step(sales, sales.get(f"{TICKETS}/{second['number']}"), "replace")
+    made = sales.get(f"/api/v1/sales-orders/{second['replacement']['number']}")
+    assert (made["status"], made["customer"], [(line["sku"], line["qty"], line["unit_price"]) for line in made["lines"]]) == (
+        "confirmed", "CUS1", [("PEN", "2", "2")])
+    ship(shop, made["number"])
+    second = step(sales, sales.get(f"{TICKETS}/{second['number']}"), "resolve")
+    assert (second["status"], second["resolution"]) == ("resolved", "replacement")
+    assert sales.get(f"{TICKETS}/lookup", sku="PEN", order=order)["qty"] == "7"
+    assert [t["number"] for t in sales.get(TICKETS, order=order, sort="number")["items"]] == [ticket["number"], second["number"]]
+    books_are_sound(finance, db)
+
+
+def test_a_delivery_ticket_is_refused_for_another_customer_an_item_not_on_it_or_goods_with_a_serial_or_lot(client, shop, as_role):
+    sales = shop["sales"]
+    order = pens_shipped(client, shop, as_role, qty="3")
+    milk = sell(shop, "CUS1", "MILK", "1", "20")
+
+    def refused(body: dict[str, Any], status: int = 422, lang: str = "en") -> dict[str, Any]:
+        response = client.post(TICKETS, json={"problem": "broken", "customer": "CUS1", "sku": "PEN", "order": order, **body},
+                               headers={**sales.headers, "Accept-Language": lang})
+        assert response.status_code == status, response.text
+        return response.json()
+
+    elsewhere = refused({"customer": "CUS2"})
+    assert (elsewhere["error"], elsewhere["details"]["field"], elsewhere["details"]["sold_to"]) == ("sold_to_another_customer", "customer", "CUS1")
+    assert elsewhere["message"] == f"Delivery {order} went to CUS1 (Customer One), not to CUS2."
+    assert refused({"customer": "CUS2"}, lang="zh")["message"] == f"送货单 {order} 的收货客户是 CUS1（客户一），不是 CUS2。"
+    not_on_it = refused({"order": milk})
+    assert (not_on_it["error"], not_on_it["details"]["field"]) == ("not_sold", "sku") and f"Delivery {milk} carried no PEN." == not_on_it["message"]
+    assert refused({"order": milk}, lang="zh")["message"] == f"送货单 {milk} 中没有 PEN。"
+    by_lot = refused({"sku": "MILK", "order": milk})
+    assert (by_lot["error"], by_lot["details"]["field"]) == ("serial_or_lot", "lot")
+    assert refused({"sku": "PHONE"})["details"]["field"] == "serial"
+    unknown = refused({"order": "SO-1999-00001"})
+    assert (unknown["error"], unknown["details"]["field"]) == ("unknown_reference", "order") and "No delivery note SO-1999-00001" in unknown["message"]
+    assert refused({"sku": "NOPE"})["error"] == "unknown_reference"
+    assert refused({"qty": "4"})["details"]["field"] == "qty"
+    assert refused({"qty": "0"})["details"]["field"] == "qty"
+    draft = sales.post("/api/v1/sales-orders", {"customer": "CUS1", "warehouse": "WH1", "lines": [{"sku": "PEN", "qty": "1", "unit_price": "2"}]},
+                       expect=201)
+    unshipped = refused({"order": draft["number"]})
+    assert (unshipped["error"], unshipped["details"]["field"]) == ("not_sold", "order") and "has not shipped" in unshipped["message"]
+    assert sales.get(f"{TICKETS}/lookup", expect=422, sku="PEN", order=draft["number"])["error"] == "not_sold"
+    assert sales.get(TICKETS)["total"] == 0  # nothing was written
+    # All three claimed on open tickets: a fourth is refused until one is cancelled.
+    first = sales.post(TICKETS, {"customer": "CUS1", "sku": "PEN", "order": order, "qty": "3", "problem": "dry"}, expect=201)
+    assert refused({"qty": "1"})["details"]["held"] == "0"
+    step(sales, first, "cancel", reason="found ink")
+    assert sales.post(TICKETS, {"customer": "CUS1", "sku": "PEN", "order": order, "problem": "dry"}, expect=201)["qty"] == "1"
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_clerk_opens_a_ticket_from_a_scanned_serial_and_refunds_it_through_a_return(browser, client, live_server, shop, db):
@@ -350,3 +451,47 @@ def test_a_clerk_opens_a_ticket_from_a_scanned_serial_and_refunds_it_through_a_r
     assert (ticket["status"], ticket["resolution"], ticket["resolution_note"]) == ("closed", "refund", "Credited in full")
     assert finance.get(f"/api/v1/invoices/{billed['number']}")["open"] == "0"
     books_are_sound(finance, db)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_clerk_opens_a_ticket_for_plain_pens_from_the_delivery_note_number_and_the_item(browser, client, live_server, shop, as_role, db):
+    from tests.test_desk_sales import at_desk
+    from tests.test_office import use_language
+
+    sales = shop["sales"]
+    order = pens_shipped(client, shop, as_role)
+    add_user(db, "sally", ["sales"])
+    context, page = at_desk(browser, live_server, "sally", "service-tickets")
+    try:
+        use_language(page, "zh")
+        page.get_by_role("link", name="新建售后服务单").click()
+        page.locator("#ticket-form [name=sku]").fill("PEN")
+        page.get_by_role("textbox", name=re.compile("^送货单号")).fill(order)
+        page.get_by_role("textbox", name=re.compile("^送货单号")).press("Tab")
+        page.locator("#sold-unit[data-order]").wait_for()
+        assert page.locator("#sold-unit [data-field=customer] dd").inner_text() == "CUS1 客户一"
+        assert page.locator("#sold-unit [data-field=qty] dt").inner_text() == "未退回、未登记售后"
+        assert page.locator("#sold-unit [data-field=qty] dd").inner_text() == "10 pcs"
+        assert page.get_by_label("客户", exact=True).input_value() == "CUS1"
+        assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+        use_language(page, "en")
+        page.get_by_role("textbox", name=re.compile("^Delivery note number")).wait_for()
+        page.locator("#ticket-form [name=sku]").fill("PEN")
+        page.get_by_role("textbox", name=re.compile("^Delivery note number")).fill(order)
+        page.get_by_role("textbox", name=re.compile("^Delivery note number")).press("Tab")
+        page.locator("#sold-unit[data-order]").wait_for()
+        assert page.locator("#sold-unit [data-field=qty] dt").inner_text() == "Not returned or claimed yet"
+        page.get_by_label("Quantity").fill("2")
+        page.get_by_label("Problem").fill("Two pens leak")
+        page.get_by_role("button", name="Open the ticket").click()
+        page.locator("#ticket-facts").wait_for()
+        number = page.locator("#app h3").inner_text().split(" · ")[0]
+        assert page.locator("#ticket-facts [data-field=goods] dt").inner_text() == "Quantity"
+        assert page.locator("#ticket-facts [data-field=goods] dd").inner_text() == "2 pcs"
+        assert page.locator("#ticket-facts [data-field=order] dd").inner_text() == order
+        assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+    finally:
+        context.close()
+    ticket = sales.get(f"{TICKETS}/{number}")
+    assert (ticket["sku"], ticket["qty"], ticket["order"], ticket["serial"], ticket["lot"], ticket["customer"]) == ("PEN", "2", order, None, None, "CUS1")

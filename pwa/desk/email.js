@@ -41,6 +41,7 @@ const { t } = deskTexts({
 const KINDS = {
   purchase_order: { permission: "prices.read", states: ["approved", "partially_received", "received", "closed"] },
   invoice: { permission: "prices.read", states: ["posted", "partially_paid", "paid"] },
+  delivery_note: { permission: "prices.read", states: ["shipped", "invoiced", "closed"] },
   statement: { permission: "finance.read", states: null },
 };
 
@@ -66,9 +67,10 @@ export function addresses(text) {
 }
 
 /**
- * The e-mail button of a document's page and the list of what was sent of it: `kind` is purchase_order, invoice or
- * statement; `number` the document's number (a statement's partner code); `status` the document's (it goes out only in
- * some); `params` what its PDF takes besides (a statement's side, from, to, currency).
+ * The e-mail button of a document's page and the list of what was sent of it: `kind` is purchase_order, invoice,
+ * delivery_note (a shipped sales order's) or statement; `number` the document's number (a statement's partner code);
+ * `status` the document's (it goes out only in some); `params` what its PDF takes besides (a statement's side, from, to,
+ * currency).
  */
 export function emailPanel(kind, number, { status = null, params = {} } = {}) {
   const rule = KINDS[kind];

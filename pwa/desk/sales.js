@@ -431,6 +431,7 @@ async function salesOrder(here, panel, number) {
     documentActions(so, { path, ask: { "credit-release": "reason", cancel: "reason" }, run: { confirm, invoice, edit }, done: redraw }),
     returnable ? h("p", {}, h("a", { href: `#/office/returns/new/${enc(so.number)}`, "data-action": "new-return" }, t("new return"))) : null,
     SHIPPED_STATES.includes(so.status) ? printLink(`${path}/delivery-note.pdf`, t("print delivery note")) : null,
+    SHIPPED_STATES.includes(so.status) ? emailPanel("delivery_note", so.number, { status: so.status }) : null,
     belowCost,
     contractWarnings(so),
     notice,

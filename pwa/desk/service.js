@@ -1,5 +1,6 @@
 // After-sales service in the back office (售后服务): tickets about goods a customer was sold, opened from a scanned serial
-// number (or a lot) that fills in the customer, order, invoice and warranty; worked on, resolved by a repair, a replacement
+// number (or a lot, or — goods tracked by neither — the item and its delivery note's number) that fills in the customer,
+// order, invoice and warranty; worked on, resolved by a repair, a replacement
 // or a refund — with the return, replacement order and credit note that takes — and closed.
 
 import * as sync from "../sync.js";
@@ -25,7 +26,11 @@ const { t, known, stateOptions } = deskTexts({
   "open ticket": ["创建服务单", "Open the ticket"],
   "edit ticket": ["修改售后服务单", "Change the ticket"],
   serial: ["序列号", "Serial number"],
-  "serial hint": ["扫描或输入序列号；批次商品请填写商品、批次和客户", "Scan or type the serial number; for goods by lot, give the item, lot and customer"],
+  "serial hint": ["扫描或输入序列号；批次商品请填写商品、批次和客户；无序列号和批次的商品请填写商品和送货单号",
+    "Scan or type the serial number; for goods by lot, give the item, lot and customer; for other goods, the item and the delivery note number"],
+  "delivery note": ["送货单号", "Delivery note number"],
+  "delivery note hint": ["即发货的销售订单号，如 SO-2026-00001", "The number of the sales order the goods shipped on, like SO-2026-00001"],
+  "claimable": ["未退回、未登记售后", "Not returned or claimed yet"],
   "serial or lot": ["序列号 / 批次", "Serial / lot"],
   item: ["商品", "Item"],
   customer: ["客户", "Customer"],
@@ -99,8 +104,8 @@ const api = sync.api;
 const redraw = () => go(location.hash);
 const resolutionText = (value) => (value ? known("resolution", value) : "—");
 const warrantyText = (x) => `${t(x.in_warranty ? "in warranty until" : "out of warranty since")} ${x.warranty_until}`;
-/** The goods a ticket is about: its serial number, or its lot and quantity. */
-const goods = (x) => (x.serial ? x.serial : x.lot ? `${t("lot")} ${x.lot} × ${x.qty} ${x.unit}` : "");
+/** The goods a ticket is about: its serial number, its lot and quantity, or (goods tracked by neither) the quantity. */
+const goods = (x) => (x.serial ? x.serial : x.lot ? `${t("lot")} ${x.lot} × ${x.qty} ${x.unit}` : `× ${x.qty} ${x.unit}`);
 /** A sales document's number, as a link to it for those who may open it (an invoice needs prices.read). */
 const invoiceLink = (number) => (number ? (may("prices.read") ? link("invoices", number) : number) : t("not invoiced"));
 
@@ -132,8 +137,9 @@ function soldPanel(sold) {
     h("h4", {}, t("sold unit")),
     facts([
       [t("item"), `${sold.sku} ${named(sold)}`, { "data-field": "item" }],
-      sold.serial ? [t("serial"), sold.serial, { "data-field": "serial" }] : [t("with the customer"), `${t("lot")} ${sold.lot} × ${sold.qty} ${sold.unit}`,
-        { "data-field": "lot" }],
+      sold.serial ? [t("serial"), sold.serial, { "data-field": "serial" }]
+        : sold.lot ? [t("with the customer"), `${t("lot")} ${sold.lot} × ${sold.qty} ${sold.unit}`, { "data-field": "lot" }]
+          : [t("claimable"), `${sold.qty} ${sold.unit}`, { "data-field": "qty" }],
       [t("customer"), `${sold.customer} ${named({ name_zh: sold.customer_name_zh, name_en: sold.customer_name_en })}`, { "data-field": "customer" }],
       [t("sales order"), link("sales-orders", sold.order), { "data-field": "order" }],
       [t("invoice"), invoiceLink(sold.invoice), { "data-field": "invoice" }],
@@ -144,8 +150,8 @@ function soldPanel(sold) {
   ];
 }
 
-/** A new ticket: the clerk scans or types the serial number (or the item, lot and customer), sees what was sold to whom and
- *  whether it is in warranty, and writes down the problem. */
+/** A new ticket: the clerk scans or types the serial number (or the item, lot and customer; or the item and the delivery
+ *  note's number), sees what was sold to whom and whether it is in warranty, and writes down the problem. */
 async function ticketForm(here, panel) {
   const customers = await load(here, panel, api("/api/v1/partners", { params: { kind: "customer", limit: 500 } }));
   if (!customers) return;
@@ -154,7 +160,9 @@ async function ticketForm(here, panel) {
   const lookUp = async () => {
     const value = (name) => form.querySelector(`[name=${name}]`).value.trim();
     const params = value("serial") ? { serial: value("serial"), ...(value("sku") ? { sku: value("sku") } : {}) }
-      : value("lot") && value("sku") && value("customer") ? { sku: value("sku"), lot: value("lot"), customer: value("customer") } : null;
+      : value("lot") && value("sku") && value("customer") ? { sku: value("sku"), lot: value("lot"), customer: value("customer") }
+        : !value("lot") && value("sku") && value("order")
+          ? { sku: value("sku"), order: value("order"), ...(value("customer") ? { customer: value("customer") } : {}) } : null;
     const key = JSON.stringify(params);
     if (!params || key === asked) return;
     asked = key;
@@ -186,7 +194,7 @@ async function ticketForm(here, panel) {
       formField({ name: "lot", label: t("lot"), onchange: lookUp }),
       formField({ name: "qty", label: t("qty"), inputmode: "decimal" }),
       formField({ name: "customer", label: t("customer"), required: true, list: "ticket-customers", onchange: lookUp }),
-      formField({ name: "order", label: t("sales order") }),
+      formField({ name: "order", label: t("delivery note"), autocomplete: "off", hint: t("delivery note hint"), onchange: lookUp }),
       formField({ name: "problem", label: t("problem"), type: "textarea", required: true }),
       formField({ name: "resolution", label: t("resolution in view"), options: [["", t("not decided")], ...RESOLUTIONS.map((r) => [r, known("resolution", r)])] }),
       formField({ name: "warranty_days", label: t("warranty days"), type: "number", min: 0, max: 36500, hint: t("warranty default") }),
@@ -319,7 +327,8 @@ async function ticket(here, panel, number) {
       [t("status"), known("state", x.status), { "data-field": "status" }],
       [t("customer"), h("span", {}, link("partners", x.customer), " ", named({ name_zh: x.customer_name_zh, name_en: x.customer_name_en })), { "data-field": "customer" }],
       [t("item"), h("span", {}, link("items", x.sku), " ", named(x)), { "data-field": "item" }],
-      [x.serial ? t("serial") : t("lot"), x.serial ? link("trace", x.serial) : `${x.lot} × ${x.qty} ${x.unit}`, { "data-field": "goods" }],
+      [x.serial ? t("serial") : x.lot ? t("lot") : t("qty"), x.serial ? link("trace", x.serial) : x.lot ? `${x.lot} × ${x.qty} ${x.unit}` : `${x.qty} ${x.unit}`,
+        { "data-field": "goods" }],
       [t("sales order"), link("sales-orders", x.order), { "data-field": "order" }],
       [t("invoice"), invoiceLink(x.invoice), { "data-field": "invoice" }],
       [t("shipped on"), x.shipped_on, { "data-field": "shipped" }],

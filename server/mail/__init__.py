@@ -1,1 +1,1 @@
-"""Documents sent by e-mail: a purchase order to its supplier, an invoice or a statement to its customer."""
+"""Documents sent by e-mail: a purchase order to its supplier, an invoice, a delivery note or a statement to its customer."""

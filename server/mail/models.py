@@ -11,7 +11,7 @@ from server.base import Base, UTCDateTime, utcnow
 
 
 class DocumentEmail(Base):
-    """One e-mail of a document (a purchase order, an invoice, a partner's statement) with its PDF attached."""
+    """One e-mail of a document (a purchase order, an invoice, a delivery note, a partner's statement) with its PDF attached."""
 
     __tablename__ = "document_emails"
     __table_args__ = (
@@ -20,7 +20,7 @@ class DocumentEmail(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # purchase_order, invoice, statement
+    kind: Mapped[str] = mapped_column(String(32))  # purchase_order, invoice, delivery_note, statement
     number: Mapped[str] = mapped_column(String(64))  # the document's number; a statement's partner code
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     period_from: Mapped[dt.date | None] = mapped_column(Date)  # a statement's period

@@ -1,6 +1,6 @@
 """E-mailing a document's PDF: the e-mail it would go with, sending it, and the e-mails sent of it.
 
-A document is named as printed documents are (purchase_order, invoice, statement) and by its number; a statement by its
+A document is named as printed documents are (purchase_order, invoice, delivery_note, statement) and by its number; a statement by its
 partner's code, with the period, side and currency its PDF takes (`from`, `to`, `side`, `currency`).
 """
 

@@ -1,10 +1,10 @@
 """Sending a document's PDF by e-mail — a purchase order to its supplier, an invoice or credit note to its customer, a
-statement to its partner — and the record of each e-mail: what went to whom, by whom, when, and whether the mail server
+shipped order's delivery note to its customer, a statement to its partner — and the record of each e-mail: what went to whom, by whom, when, and whether the mail server
 took it.
 
 One business action, in steps: the permission that lets the sender print the document as the partner reads it (with its
 prices), the addresses and subject checked as typed, the mail server set up, the document read (it must be one that goes
-out: an approved order, a posted invoice), its PDF drawn in a report worker exactly as the person would download it, the
+out: an approved order, a posted invoice, a shipped order's delivery note), its PDF drawn in a report worker exactly as the person would download it, the
 e-mail handed to the mail server outside any transaction, then one write: the record and its audit entry. An attempt the
 mail server refused is recorded too (outcome `failed`, with its reason), and answered 502 `email_not_sent`.
 """
@@ -41,13 +41,14 @@ from server.purchasing.services import get_po
 from server.reports.documents import find_partner
 from server.reports.statement import StatementParams, partner_statement
 from server.reports.worker import Rendered, render_in_worker
-from server.sales.services import get_invoice
+from server.sales.services import get_invoice, get_so
 from server.settings import Settings
 
 # The states in which a document goes out: a purchase order once approved (sending one before would go round its
 # approval), an invoice once posted (a draft is not issued yet, a cancelled one never was).
 PO_SENT_IN = ("approved", "partially_received", "received", "closed")
 INVOICE_SENT_IN = ("posted", "partially_paid", "paid")
+DELIVERY_SENT_IN = ("shipped", "invoiced", "closed")  # a delivery note exists once its order has shipped
 T = TypeVar("T")
 
 
@@ -61,6 +62,7 @@ class EmailKind:
 KINDS: dict[str, EmailKind] = {
     "purchase_order": EmailKind("prices.read", "po"),
     "invoice": EmailKind("prices.read", "invoice"),
+    "delivery_note": EmailKind("prices.read", "so"),
     "statement": EmailKind("finance.read", "partner"),
 }
 
@@ -113,6 +115,12 @@ def addressed(session: Session, kind: str, number: str, statement: StatementPara
             raise _refuse_state("Invoice", "发票", invoice.number, invoice.status, "an invoice is sent once posted.", "发票过账后才能发送。")
         zh, en = ("红字发票（贷项通知单）", "Credit note") if invoice.kind == "credit_note" else ("销售发票", "Invoice")
         return Addressed(kind, invoice.number, session.get_one(Partner, invoice.customer_id), zh, en, invoice.number)
+    if kind == "delivery_note":
+        order = get_so(session, number)
+        if order.shipped_at is None or order.status not in DELIVERY_SENT_IN:
+            raise _refuse_state("Sales order", "销售订单", order.number, order.status, "its delivery note is sent once it has shipped.",
+                                "发货后才能发送送货单。")
+        return Addressed(kind, order.number, session.get_one(Partner, order.customer_id), "送货单", "Delivery note", order.number)
     params = statement or StatementParams(partner=number)
     params.check()
     found = partner_statement(session, params, side)
@@ -273,6 +281,8 @@ def emails_of(session: Session, kind: str, number: str, limit: int, offset: int)
         number = get_po(session, number).number
     elif kind == "invoice":
         number = get_invoice(session, number).number
+    elif kind == "delivery_note":
+        number = get_so(session, number).number
     else:
         number = find_partner(session, number, "partner").code
     on_it = (DocumentEmail.kind == kind, DocumentEmail.number == number)

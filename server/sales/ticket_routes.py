@@ -1,5 +1,6 @@
-"""After-sales service tickets (售后服务单): reported from a sold serial number or lot, worked on, resolved by a repair, a
-replacement or a refund (with the customer return, replacement order and credit note that takes), closed."""
+"""After-sales service tickets (售后服务单): reported from a sold serial number or lot (or an untracked item on a delivery
+note), worked on, resolved by a repair, a replacement or a refund (with the customer return, replacement order and credit
+note that takes), closed."""
 
 from __future__ import annotations
 
@@ -115,7 +116,8 @@ class ServiceTicketController(Controller):
         sku: str | None = Parameter(default=None, max_length=64), lot: str | None = Parameter(default=None, max_length=64),
         customer: str | None = Parameter(default=None, max_length=64), order: str | None = Parameter(default=None, max_length=64),
     ) -> SoldOut:
-        """For the ticket form: a serial number out with a customer (or `sku`, `lot` and `customer`), answered with the item, the
+        """For the ticket form: a serial number out with a customer (or `sku`, `lot` and `customer`; or, for goods tracked by
+        neither, `sku` and the delivery note's number as `order`), answered with the item, the
         customer, the order and invoice it went out on, the day it shipped and whether it is in warranty today. Goods in stock,
         never shipped, or (with `customer`) sold to someone else are refused, saying where they are or whom they went to."""
         with db.read() as session:
@@ -132,7 +134,8 @@ class ServiceTicketController(Controller):
     def create_ticket(
         self, request: Request[Actor, str, Any], db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[TicketCreate]
     ) -> Response[TicketOut]:
-        """Opens a ticket about goods the customer was sold, found by serial number (or lot) in the ledger's trace."""
+        """Opens a ticket about goods the customer was sold, found by serial number (or lot) in the ledger's trace, or — goods
+        tracked by neither — by the delivery note (`order`) and `sku`, for no more than shipped less returned or already claimed."""
         return run_idempotent(db, actor, request, data, lambda s: ticket_out(s, actor, tickets.create_ticket(
             s, actor, customer=data.customer, problem=data.problem, serial=data.serial, sku=data.sku, lot=data.lot, qty=data.qty, order=data.order,
             resolution=data.resolution, warranty_days=data.warranty_days, assigned_to=data.assigned_to, note=data.note)), TicketOut)

@@ -18,7 +18,8 @@ Assignee = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^([A-Za-z0-9][A-
 
 class TicketCreate(Struct):
     """A customer's report about goods they were sold: a serial number (`sku` only when several items have one so numbered),
-    or `sku` and `lot` with `qty` (1 unless given) and, when they had the lot on several orders, the `order`."""
+    or `sku` and `lot` with `qty` (1 unless given) and, when they had the lot on several orders, the `order`; goods tracked
+    by neither: `sku`, the delivery note's number as `order`, and `qty`."""
 
     customer: Code
     problem: Problem

@@ -1,6 +1,7 @@
 """After-sales service tickets (售后服务单): a customer reports a fault in goods they were sold, named by serial number (or
-by lot); the ticket finds the sale it goes back to in the ledger's trace (the order and line it shipped on, the invoice
-that billed it, the day it left), judges the warranty from that day, and keeps what is done about it.
+by lot), or — for goods tracked by neither — by the delivery note they came on and the item; the ticket finds the sale it
+goes back to (in the ledger's trace, or on the delivery: the order and line it shipped on, the invoice that billed it, the
+day it left), judges the warranty from that day, and keeps what is done about it.
 
 How a ticket is resolved:
 
@@ -23,7 +24,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -113,15 +114,18 @@ def find_sold(
     order: str | None = None,
 ) -> Sold:
     """The sale behind goods a customer has: a serial number (of `sku` when several items have one so numbered) that is out
-    with a customer now, or some of lot `lot` of `sku` still with `customer` (from `order`, or their latest order of it).
-    Goods in stock, never shipped, or shipped to someone else are refused, saying where they are or whom they went to."""
+    with a customer now, some of lot `lot` of `sku` still with `customer` (from `order`, or their latest order of it), or
+    — goods tracked by neither — `sku` on delivery `order` (the shipped sales order whose delivery note it is). Goods in
+    stock, never shipped, or shipped to someone else are refused, saying where they are or whom they went to."""
     asked = _customer(session, customer)
     if serial:
         return _sold_serial(session, serial, sku, asked, order)
     if lot:
         return _sold_lot(session, sku, lot, asked, order)
-    raise InvalidInput("Give the serial number, or the item and lot, the customer is reporting.", "请填写客户反馈的序列号，或商品及批次。",
-                       code="serial_or_lot", field="serial")
+    if sku and order:
+        return _sold_on_delivery(session, sku, order, asked)
+    raise InvalidInput("Give the serial number, the item and lot, or the item and the delivery note's number the customer is reporting.",
+                       "请填写客户反馈的序列号、商品及批次，或商品及送货单号。", code="serial_or_lot", field="serial")
 
 
 def _sold_serial(session: Session, serial: str, sku: str | None, asked: Partner | None, order: str | None) -> Sold:
@@ -203,6 +207,53 @@ def _sold_lot(session: Session, sku: str | None, code: str, asked: Partner | Non
     return Sold(item=item, serial=None, lot=lot_row, qty=qty, customer=asked, order=so, line=line, invoice=_invoice_of(session, line), shipped_at=at)
 
 
+def _sold_on_delivery(session: Session, sku: str, number: str, asked: Partner | None) -> Sold:
+    """Goods tracked by neither serial nor lot, by the delivery they came on: the shipped order `number`, its line of `sku`,
+    and how many of them the customer still has that no return or open ticket already claims."""
+    item = session.scalar(select(Item).where(Item.sku == sku))
+    if item is None:
+        raise UnknownReference(f"No item {sku}.", f"没有商品 {sku}。", field="sku", sku=sku)
+    if item.tracking == "serial":
+        raise InvalidInput(f"{item.sku} is serial-numbered: give the serial number of the unit.", f"{item.sku} 按序列号管理，请填写该件的序列号。",
+                           code="serial_or_lot", field="serial")
+    if item.tracking == "lot":
+        raise InvalidInput(f"{item.sku} is tracked by lot: give the lot the customer has.", f"{item.sku} 按批次管理，请填写客户所持商品的批次。",
+                           code="serial_or_lot", field="lot")
+    so = session.scalar(select(SalesOrder).where(SalesOrder.number == number))
+    if so is None:
+        raise UnknownReference(f"No delivery note {number}: give the number of the sales order the goods shipped on.",
+                               f"没有送货单 {number}：请填写发货的销售订单号。", field="order", order=number)
+    if so.shipped_at is None or so.status not in SHIPPED:
+        raise InvalidInput(f"Sales order {so.number} has not shipped: it has no delivery to report goods of.",
+                           f"销售订单 {so.number} 尚未发货，没有可报修的送货。", code="not_sold", field="order", order=so.number)
+    sold_to = session.get_one(Partner, so.customer_id)
+    if asked is not None and sold_to.id != asked.id:
+        raise InvalidInput(
+            f"Delivery {so.number} went to {sold_to.code} ({sold_to.name_en or sold_to.name_zh}), not to {asked.code}.",
+            f"送货单 {so.number} 的收货客户是 {sold_to.code}（{sold_to.name_zh or sold_to.name_en}），不是 {asked.code}。",
+            code="sold_to_another_customer", field="customer", customer=asked.code, sold_to=sold_to.code, order=so.number,
+        )
+    lines = [line for line in so.lines if line.item_id == item.id and line.shipped_qty > 0]
+    if not lines:
+        raise InvalidInput(f"Delivery {so.number} carried no {item.sku}.", f"送货单 {so.number} 中没有 {item.sku}。", code="not_sold", field="sku",
+                           order=so.number, sku=item.sku)
+    held = [(line, unclaimed(session, line)) for line in lines]
+    line, qty = next(((line, qty) for line, qty in held if qty > 0), held[0])
+    return Sold(item=item, serial=None, lot=None, qty=qty, customer=sold_to, order=so, line=line, invoice=_invoice_of(session, line),
+                shipped_at=so.shipped_at)
+
+
+def unclaimed(session: Session, line: SalesOrderLine) -> Decimal:
+    """What of an order line's untracked goods the customer still has that no return takes back and no open ticket (not
+    yet on a return) is about already."""
+    claimed = session.scalar(
+        select(func.sum(ServiceTicket.qty)).where(
+            ServiceTicket.so_line_id == line.id, ServiceTicket.serial.is_(None), ServiceTicket.lot_id.is_(None),
+            ServiceTicket.return_id.is_(None), ServiceTicket.status.in_(OPEN_STATES))
+    ) or Decimal(0)
+    return max(line.shipped_qty - line.returned_qty - claimed, Decimal(0))
+
+
 def _line_of(session: Session, so: SalesOrder, item: Item, carried: Any) -> SalesOrderLine:
     """The order's line the goods went out on: the only line of the item, or the one whose picks carried them."""
     lines = [line for line in so.lines if line.item_id == item.id]
@@ -269,8 +320,9 @@ def create_ticket(
     qty: object | None = None, order: str | None = None, resolution: str | None = None, warranty_days: int | None = None,
     assigned_to: str | None = None, note: str = "",
 ) -> ServiceTicket:
-    """A ticket about goods `customer` was sold: a serial number (one unit), or `qty` of a lot (1 unless given, no more than
-    they still have). Its order, line, invoice and ship day come from the trace; its warranty runs `warranty_days` (the
+    """A ticket about goods `customer` was sold: a serial number (one unit), `qty` of a lot (1 unless given, no more than
+    they still have), or `qty` of untracked `sku` on delivery `order` (no more than shipped less what was returned or is on
+    open tickets). Its order, line, invoice and ship day come from the trace; its warranty runs `warranty_days` (the
     setting unless given) from the ship day and is judged on the day it is reported, today."""
     actor.require("service.write")
     if not problem.strip():
@@ -284,6 +336,20 @@ def create_ticket(
         if already:
             raise Conflict(f"Serial {sold.serial} already has ticket {already} open; add to it instead.",
                            f"序列号 {sold.serial} 已有未关闭的售后服务单 {already}，请在该单中处理。", code="open_ticket", ticket=already)
+    elif sold.lot is None:
+        # Goods by the delivery they came on: the line is locked, so two tickets at once cannot both claim its last units.
+        line = session.scalars(select(SalesOrderLine).where(SalesOrderLine.id == sold.line.id).with_for_update()
+                               .execution_options(populate_existing=True)).one()
+        amount = positive_qty(qty if qty is not None else 1, decimals=sold.item.unit_decimals, unit=sold.item.unit)
+        left = unclaimed(session, line)
+        if amount > left:
+            raise InvalidInput(
+                f"{sold.customer.code} has {fmt(left)} {sold.item.unit} of {sold.item.sku} from delivery {sold.order.number} not returned or on an "
+                f"open ticket already ({fmt(line.shipped_qty)} shipped); a ticket cannot be about {fmt(amount)}.",
+                f"{sold.customer.code} 在送货单 {sold.order.number} 中的 {sold.item.sku} 未退回且未登记售后的只有 {fmt(left)} {sold.item.unit}"
+                f"（发货 {fmt(line.shipped_qty)}），不能登记 {fmt(amount)}。",
+                code="not_sold", field="qty", held=fmt(left), shipped=fmt(line.shipped_qty),
+            )
     else:
         amount = positive_qty(qty if qty is not None else 1, decimals=sold.item.unit_decimals, unit=sold.item.unit)
         if amount > sold.qty:
