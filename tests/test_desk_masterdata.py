@@ -12,7 +12,7 @@ from labels.gs1 import with_check_digit
 from tests.desk import open_desk
 from tests.helpers import PEN_EACH, add_user, post_move
 from tests.stories import Api
-from tests.test_office import open_section
+from tests.test_office import open_section, use_language
 
 TEA_EACH = with_check_digit("690123499001")
 TEA_CARTON = with_check_digit("1690123499001")
@@ -321,6 +321,56 @@ def test_in_chinese_a_barcode_with_a_wrong_check_digit_is_told_at_its_field_and_
     finally:
         context.close()
     assert [b["code"] for b in staff.get("/api/v1/items/RICE")["barcodes"]] == [TEA_EACH]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_item_list_shows_sorts_and_filters_by_category_and_the_item_form_keeps_a_minimum_order_quantity(browser, client, live_server, staff):
+    staff.post("/api/v1/categories", {"code": "DRINK", "name_zh": "饮料", "name_en": "Drinks"}, expect=201)
+    staff.patch("/api/v1/items/MILK", {"category": "DRINK"})
+    context, page = open_desk(browser, live_server, "buyer")
+    try:
+        open_section(page, "items")
+        milk = page.locator("#office-body tr[data-sku=MILK]")
+        milk.wait_for()
+        assert page.locator("#office-body th").nth(2).inner_text() == "Category"
+        assert milk.locator("td").nth(2).inner_text() == "DRINK"
+        assert milk.locator("[data-field=category]").get_attribute("title") == "Drinks"
+        assert page.locator("#office-body tr[data-sku=PEN] td").nth(2).inner_text() == ""
+        page.locator("#office-body [data-sort=category]").click()
+        page.wait_for_function("() => document.querySelector('#office-body tbody tr')?.dataset.sku === 'MILK'")
+        page.locator("#office-body [data-sort=category]").click()  # descending: the items without one still come last
+        page.locator("#office-body [data-sort=category]", has_text="▼").wait_for()
+        page.wait_for_function("() => document.querySelector('#office-body tbody tr')?.dataset.sku === 'MILK'")
+        page.locator("form.filters select[name=category]").select_option("DRINK")
+        page.wait_for_function("() => [...document.querySelectorAll('#office-body tbody tr')].map((tr) => tr.dataset.sku).join() === 'MILK'")
+
+        visit(page, "#/office/items/PEN", "#item-barcodes")
+        assert page.locator(".facts [data-field=moq] dd").inner_text() == "—"
+        page.locator("#office-body [data-action=edit]").click()
+        form = page.locator("#item-form")
+        form.wait_for()
+        form.get_by_label("Minimum order qty").fill("24")
+        form.get_by_label("English name").press("Enter")
+        page.locator(".facts [data-field=version] dd", has_text="2").wait_for()
+        assert page.locator(".facts [data-field=moq] dd").inner_text() == "24"
+
+        use_language(page, "zh")
+        page.locator(".facts [data-field=moq] dt", has_text="最小起订量").wait_for()
+        page.locator("#office-body [data-action=edit]").click()
+        form = page.locator("#item-form")
+        form.wait_for()
+        assert form.get_by_label("最小起订量").input_value() == "24"
+        form.get_by_label("最小起订量").fill("")  # emptied: no minimum
+        form.get_by_label("中文名称").press("Enter")
+        page.locator(".facts [data-field=version] dd", has_text="3").wait_for()
+        assert page.locator(".facts [data-field=moq] dd").inner_text() == "—"
+        visit(page, "#/office/items", "#office-body tr[data-sku=MILK]")
+        assert page.locator("#office-body th").nth(2).inner_text().startswith("商品分类")
+        assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+    finally:
+        context.close()
+    assert staff.get("/api/v1/items/PEN")["min_order_qty"] is None
 
 
 # Through the API --------------------------------------------------------------------------------

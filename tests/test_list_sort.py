@@ -16,7 +16,7 @@ from tests.stories import Api, customer_and_areas, supplier_and_dock
 
 # Each list the desk pages through, the query that shows all its rows, and the fields it may be sorted by (the desk's contract).
 LISTS: dict[str, tuple[dict[str, str], list[str]]] = {
-    "/api/v1/items": ({}, ["sku", "name_zh", "name_en", "unit", "tracking", "shelf_life_days", "reorder_point", "active", "updated_at"]),
+    "/api/v1/items": ({}, ["sku", "name_zh", "name_en", "unit", "tracking", "shelf_life_days", "reorder_point", "active", "updated_at", "category"]),
     "/api/v1/partners": ({}, ["code", "kind", "name_zh", "name_en", "contact", "phone", "payment_terms_days", "credit_limit", "currency", "active"]),
     "/api/v1/stock/balances": ({}, ["sku", "location", "warehouse", "lot", "expiry", "qty", "reserved", "available", "quarantine"]),
     "/api/v1/requisitions": ({}, ["number", "status", "source", "warehouse", "supplier", "needed_by", "po", "created_at"]),

@@ -118,6 +118,23 @@ def test_safety_stock_and_the_quantity_needed_are_exact_decimals():
     assert quantity_needed(forecast_qty=D(5), open_demand=D(0), held=D(0), available=D(9), on_order=D(0), safety=D(1), pack=D(12), decimals=0).proposed == 0
 
 
+def test_a_need_below_the_minimum_order_quantity_is_raised_to_it_then_rounded_to_packs():
+    def needed(short: str, moq: str | None, pack: str | None = None, decimals: int = 0):  # type: ignore[no-untyped-def]
+        return quantity_needed(forecast_qty=D(short), open_demand=D(0), held=D(0), available=D(0), on_order=D(0), safety=D(0),
+                               pack=D(pack) if pack else None, decimals=decimals, moq=D(moq) if moq else None)
+
+    raised = needed("3", "20")
+    assert (raised.need, raised.proposed, raised.raised_to_moq) == (D(3), D(20), True)
+    in_cartons = needed("3", "13", pack="12")  # at least 13, in whole cartons of 12: two cartons
+    assert (in_cartons.need, in_cartons.proposed, in_cartons.raised_to_moq) == (D(3), D(24), True)
+    above = needed("30", "20")
+    assert (above.proposed, above.raised_to_moq) == (D(30), False)
+    weighed = needed("0.4", "2.5", decimals=3)
+    assert (weighed.proposed, weighed.raised_to_moq) == (D("2.5"), True)
+    nothing = needed("0", "20")  # nothing needed: the minimum does not make a purchase
+    assert (nothing.need, nothing.proposed, nothing.raised_to_moq) == (D(0), D(0), False)
+
+
 # Through the API -----------------------------------------------------------------------------------------------------
 
 
@@ -367,6 +384,69 @@ def test_purchasing_roles_read_plans_and_forecasts_and_only_buyers_change_them(c
     assert client.post(f"{PLANS}/{plan['number']}/discard", json={}, headers=kept).status_code == 403
 
 
+def test_a_purchaser_kept_to_one_warehouse_sees_only_its_plans_and_forecasts(client, people, world, as_role):
+    wh1 = people["purchaser"].post(PLANS, {"warehouse": "WH1"}, expect=201)
+    kept = as_role("purchaser", ("WH2",))
+    wh2 = Api(client, kept).post(PLANS, {"warehouse": "WH2"}, expect=201)
+    listed = Api(client, kept).get(PLANS)
+    assert ([p["number"] for p in listed["items"]], listed["total"]) == ([wh2["number"]], 1)
+    assert Api(client, kept).get(PLANS, warehouse="WH1") == {"items": [], "total": 0}
+    everyone = people["purchaser"].get(PLANS)  # a purchaser of every warehouse sees both
+    assert {p["number"] for p in everyone["items"]} == {wh1["number"], wh2["number"]} and everyone["total"] == 2
+    foreign = client.get(f"{PLANS}/{wh1['number']}", headers=kept)
+    assert (foreign.status_code, foreign.json()["error"]) == (403, "warehouse_not_allowed")
+    assert "WH1" in foreign.json()["message"] and "WH1" in foreign.json()["details"]["message_zh"]
+    assert client.get(f"{PLANS}/{wh2['number']}", headers=kept).status_code == 200
+    forecast_there = client.get(FORECASTS, params={"sku": "PEN", "warehouse": "WH1"}, headers=kept)
+    assert (forecast_there.status_code, forecast_there.json()["error"]) == (403, "warehouse_not_allowed")
+    assert client.get(FORECASTS, params={"sku": "PEN", "warehouse": "WH2"}, headers=kept).status_code == 200
+
+
+def test_an_item_keeps_its_minimum_order_quantity_and_a_plan_proposes_no_less(client, people, world):
+    admin, purchaser = people["admin"], people["purchaser"]
+    constructed(people, world)
+    assert admin.patch("/api/v1/items/RICE", {"min_order_qty": "10"})["min_order_qty"] == "10"
+    assert admin.get("/api/v1/items/RICE")["min_order_qty"] == "10"
+    assert admin.patch("/api/v1/items/PEN", {"min_order_qty": "13"})["min_order_qty"] == "13"
+    negative = client.patch("/api/v1/items/PEN", json={"min_order_qty": "-1"}, headers=admin.headers)
+    assert negative.status_code in (400, 422) and negative.json()["message"]
+    assert admin.get("/api/v1/items/PEN")["min_order_qty"] == "13"
+    made = admin.post("/api/v1/items", {"sku": "TEA-1", "unit": "box", "min_order_qty": "24"}, expect=201)
+    assert made["min_order_qty"] == "24" and admin.get("/api/v1/items/MILK")["min_order_qty"] is None
+
+    plan = purchaser.post(PLANS, {"warehouse": "WH1", "horizon": 1}, expect=201)
+    lines = {line["sku"]: line for line in plan["lines"]}
+    # RICE is short 6.425 kg: the supplier sells 10 at least. PEN is short 3: at least 13, in cartons of 12, is 24.
+    assert {f: lines["RICE"][f] for f in ("need", "min_order_qty", "raised_to_moq", "proposed_qty", "qty")} == {
+        "need": "6.425", "min_order_qty": "10", "raised_to_moq": True, "proposed_qty": "10", "qty": "10"}
+    assert {f: lines["PEN"][f] for f in ("need", "min_order_qty", "raised_to_moq", "proposed_qty", "pack_qty")} == {
+        "need": "3", "min_order_qty": "13", "raised_to_moq": True, "proposed_qty": "24", "pack_qty": "12"}
+    assert purchaser.get(f"{PLANS}/{plan['number']}")["lines"] == plan["lines"]
+    # A need above the minimum is proposed as it is; an item needing nothing is not bought for its minimum.
+    admin.patch("/api/v1/items/RICE", {"min_order_qty": "5"})
+    rice = purchaser.post(PLANS, {"warehouse": "WH1", "horizon": 1, "skus": ["RICE"]}, expect=201)["lines"][0]
+    assert (rice["proposed_qty"], rice["min_order_qty"], rice["raised_to_moq"]) == ("6.425", "5", False)
+    purchaser.post("/api/v1/requisitions", {"warehouse": "WH1", "lines": [{"sku": "RICE", "qty": "20"}]}, expect=201)
+    covered = purchaser.post(PLANS, {"warehouse": "WH1", "horizon": 1, "skus": ["RICE"]}, expect=201)["lines"][0]
+    assert (covered["need"], covered["proposed_qty"], covered["raised_to_moq"], covered["selected"]) == ("0", "0", False, False)
+    # Cleared, the minimum is gone.
+    assert admin.patch("/api/v1/items/RICE", {"min_order_qty": None})["min_order_qty"] is None
+
+
+def test_items_imported_with_a_minimum_order_quantity_column_keep_it(client, world, as_role):
+    from tests.test_import import table_file, upload
+
+    admin = as_role("admin")
+    rows = [["商品编码", "中文名称", "单位", "最小起订量"], ["TEA-1", "绿茶", "箱", "20"], ["CUP-1", "保温杯", "个", ""]]
+    imported = upload(client, admin, "items", table_file("csv", rows), dry_run=False)
+    assert imported.status_code == 200 and imported.json()["created"] == 2, imported.text
+    assert client.get("/api/v1/items/TEA-1", headers=admin).json()["min_order_qty"] == "20"
+    assert client.get("/api/v1/items/CUP-1", headers=admin).json()["min_order_qty"] is None
+    moq = upload(client, admin, "items", table_file("csv", [["sku", "MOQ"], ["TEA-2", "6"]]), dry_run=False)
+    assert moq.status_code == 200, moq.text
+    assert client.get("/api/v1/items/TEA-2", headers=admin).json()["min_order_qty"] == "6"
+
+
 def test_an_item_keeps_its_lead_time_and_an_observed_one_comes_from_its_orders(client, people, world, db):
     admin, purchaser = people["admin"], people["purchaser"]
     assert admin.patch("/api/v1/items/RICE", {"lead_time_days": 21})["lead_time_days"] == 21
@@ -446,3 +526,31 @@ def test_a_purchaser_makes_a_plan_changes_a_quantity_and_converts_it_at_the_desk
     requisitions = [people["purchaser"].get(f"/api/v1/requisitions/{r}") for r in plan["requisitions"]]
     assert sorted((r["supplier"], [(entry["sku"], entry["qty"]) for entry in r["lines"]]) for r in requisitions) == [
         ("SUP1", [("PEN", "24")]), ("SUP2", [("RICE", "6.425")])]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_line_raised_to_the_minimum_order_quantity_is_marked_on_the_desk_in_both_languages(browser, client, live_server, people, world, db):
+    constructed(people, world)
+    people["admin"].patch("/api/v1/items/RICE", {"min_order_qty": "10"})
+    number = people["purchaser"].post(PLANS, {"warehouse": "WH1", "horizon": 1}, expect=201)["number"]
+    add_user(db, "buyer", ["purchaser"], ["WH1"])
+    for lang, mark, hint, moq in (("en", "raised to the minimum order", "The need is below the minimum order quantity 10", "Minimum order qty"),
+                                  ("zh", "已提至起订量", "缺口低于最小起订量 10", "最小起订量")):
+        context, page = open_desk(browser, live_server, "buyer", lang=lang)
+        try:
+            page.evaluate(f"location.hash = '#/office/purchase-plan/{number}'")
+            rice = page.locator("#plan-lines tr[data-sku=RICE]")
+            rice.wait_for()
+            proposed = rice.locator("[data-field=proposed]")
+            assert proposed.inner_text().split("\n") == ["10", mark], lang
+            assert proposed.get_attribute("title").startswith(hint), lang
+            assert rice.locator("input[name=qty]").input_value() == "10"
+            assert page.locator("#plan-lines tr[data-sku=PEN] [data-field=moq-raised]").count() == 0  # PEN has no minimum
+            rice.locator("[data-action=details]").click()
+            facts = page.locator("#plan-detail [data-field=moq]")
+            facts.wait_for()
+            assert facts.locator("dt").inner_text() == moq and facts.locator("dd").inner_text() == "10"
+            assert page.evaluate("[...globalThis.cangkuMissingText]") == []
+        finally:
+            context.close()

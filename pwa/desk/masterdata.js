@@ -15,6 +15,8 @@ const { t, known } = deskTexts({
   "new item": ["新建商品", "New item"],
   "max stock": ["库存上限", "Maximum stock"],
   "lead time": ["采购提前期（天）", "Lead time (days)"],
+  moq: ["最小起订量", "Minimum order qty"],
+  "moq hint": ["采购计划的建议数量不低于此数；留空表示不限", "Purchase plans propose no less than this; leave empty for none"],
   "edit item": ["修改商品", "Change item"],
   "new partner": ["新建往来单位", "New partner"],
   "edit partner": ["修改往来单位", "Change partner"],
@@ -117,17 +119,23 @@ const ticked = (form, name) => [...form.querySelectorAll(`input[name="${name}"]:
 async function items(here, panel, sku, then) {
   if (sku === NEW) return itemForm(here, panel, null);
   if (sku) return item(here, panel, sku, then);
+  const categories = await sync.api("/api/v1/categories", { params: { limit: 500 } }).catch(() => null);
+  if (!showing(here)) return;
+  const categoryNames = new Map((categories?.items || []).map((c) => [c.code, named(c) || c.code]));
   put(panel,
     may("catalog.write") ? newLink("items", t("new item")) : null,
     pagedList(here, {
       key: "items",
       filters: [{ name: "search", label: t("search"), type: "search" },
+        { name: "category", label: t("category"), options: [["", t("all")], ...[...categoryNames].map(([code, name]) => [code, `${code} · ${name}`])] },
         { name: "active", label: t("status"), options: [["", t("all")], ["true", t("active")], ["false", t("inactive")]] }],
-      columns: [by("sku", t("sku")), by(language() === "zh" ? "name_zh" : "name_en", t("name")), by("unit", t("unit")), by("tracking", t("tracking")),
-        by("active", t("status"))],
+      columns: [by("sku", t("sku")), by(language() === "zh" ? "name_zh" : "name_en", t("name")), by("category", t("category")), by("unit", t("unit")),
+        by("tracking", t("tracking")), by("active", t("status"))],
       fetchPage: (params) => sync.api("/api/v1/items", { params }),
       draw: (it) => row({ "data-sku": it.sku },
-        [link("items", it.sku), named(it), it.unit, known("tracking", it.tracking), active(it)]),
+        [link("items", it.sku), named(it),
+          it.category ? h("span", { "data-field": "category", title: categoryNames.get(it.category) || null }, link("categories", it.category)) : "",
+          it.unit, known("tracking", it.tracking), active(it)]),
     }));
 }
 
@@ -157,6 +165,7 @@ function itemFields(found, categories) {
     { name: "reorder_qty", label: t("reorder qty"), inputmode: "decimal", value: value("reorder_qty") },
     { name: "max_stock", label: t("max stock"), inputmode: "decimal", value: value("max_stock") },
     { name: "lead_time_days", label: t("lead time"), type: "number", min: 0, max: 36500, value: value("lead_time_days") },
+    { name: "min_order_qty", label: t("moq"), inputmode: "decimal", value: value("min_order_qty"), hint: t("moq hint") },
     { name: "vat_rate", label: t("vat"), value: value("vat_rate", "13"), options: VAT_RATES.map((v) => [v, `${v}%`]) },
     { name: "category", label: t("category"), value: value("category"), options: categories },
     found ? { name: "active", label: t("active"), type: "checkbox", value: found.active } : null,
@@ -172,7 +181,7 @@ async function itemForm(here, panel, found) {
     fields: itemFields(found, categories),
     submit: (values) => {
       numbers(values, ["unit_decimals", "shelf_life_days", "lead_time_days"]);
-      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "lead_time_days", "category"]);
+      cleared(values, found, ["shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "lead_time_days", "min_order_qty", "category"]);
       return found
         ? sync.api(`/api/v1/items/${enc(found.sku)}`, { method: "PATCH", body: { ...values, version: found.version } })
         : sync.api("/api/v1/items", { method: "POST", body: values });
@@ -240,6 +249,7 @@ async function item(here, panel, sku, then, reloaded = false) {
       [t("decimals"), found.unit_decimals], [t("tracking"), known("tracking", found.tracking), { "data-field": "tracking" }],
       [t("shelf life"), found.shelf_life_days], [t("reorder point"), found.reorder_point], [t("reorder qty"), found.reorder_qty],
       [t("max stock"), found.max_stock], [t("lead time"), found.lead_time_days, { "data-field": "lead-time" }],
+      [t("moq"), found.min_order_qty, { "data-field": "moq" }],
       [t("vat"), found.vat_rate],
       [t("category"), found.category ? link("categories", found.category) : t("no category"), { "data-field": "category" }], [t("status"), active(found), { "data-field": "status" }], [t("version"), found.version, { "data-field": "version" }]]),
     editing,

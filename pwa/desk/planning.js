@@ -54,6 +54,9 @@ const { t, known, stateOptions } = deskTexts({
   need: ["缺口", "Need"],
   pack: ["整包", "Pack"],
   proposed: ["建议数量", "Proposed"],
+  moq: ["最小起订量", "Minimum order qty"],
+  "raised to moq": ["已提至起订量", "raised to the minimum order"],
+  "raised to moq hint": ["缺口低于最小起订量 {moq}，建议数量已提至起订量", "The need is below the minimum order quantity {moq}: the proposal was raised to it"],
   "qty to buy": ["采购数量", "Qty to buy"],
   supplier: ["供应商", "Supplier"],
   requisition: ["请购单", "Requisition"],
@@ -71,8 +74,8 @@ const { t, known, stateOptions } = deskTexts({
   discarded: ["计划已作废", "The plan was discarded"],
   "only to buy": ["只显示待采购的行", "Only lines to buy"],
   "no lines": ["这个仓库没有可计划的商品（没有销售、未发订单或再订货规则）。", "Nothing to plan in this warehouse: no sales, open orders or reorder rules."],
-  "formula": ["缺口 = max(预测, 未发订单) − 已预留 + 安全库存 − 可用量 − 在途；建议数量按整包（或单位）向上取整。",
-    "Need = max(forecast, open orders) − held + safety stock − available − on order; the proposal rounds it up to whole packs (or the unit)."],
+  "formula": ["缺口 = max(预测, 未发订单) − 已预留 + 安全库存 − 可用量 − 在途；有缺口时建议数量不低于最小起订量，再按整包（或单位）向上取整。",
+    "Need = max(forecast, open orders) − held + safety stock − available − on order; when there is a need, the proposal is at least the minimum order quantity, then rounded up to whole packs (or the unit)."],
   "safety formula": ["安全库存 = z(服务水平) × 预测误差 × √(覆盖天数 ÷ 每期天数)。", "Safety stock = z(service level) × forecast error × √(days covered ÷ days a period)."],
   "chart history": ["历史销量与预测", "Sales history and forecast"],
   "legend history": ["实线：每期净销量（发货减退货）", "Solid: net sales per period (shipped less returned)"],
@@ -93,6 +96,13 @@ const sized = (input, width) => {
   input.style.width = width;
   input.style.minWidth = width;
   return input;
+};
+
+/** The proposal, with a mark when the need was below the item's minimum order quantity and the proposal was raised to it. */
+const proposedCell = (line) => {
+  const hints = [line.pack_qty ? `${t("pack")} ${line.pack_qty}` : null, line.raised_to_moq ? t("raised to moq hint").replace("{moq}", line.min_order_qty) : null];
+  return h("td", { class: "num", "data-field": "proposed", title: hints.filter(Boolean).join(" · ") || null }, line.proposed_qty,
+    line.raised_to_moq ? h("small", { class: "muted", "data-field": "moq-raised" }, h("br"), t("raised to moq")) : null);
 };
 
 async function plans(here, panel, number) {
@@ -201,7 +211,7 @@ async function plan(here, panel, number) {
         h("button", { type: "button", "data-action": "details", "aria-label": `${t("details of")} ${line.sku}`, "aria-expanded": "false",
           onclick: (event) => openLine(line, event.currentTarget) }, t("details"))),
       cell("forecast", line.forecast), cell("open-demand", line.open_demand), cell("available", line.available), cell("on-order", line.on_order),
-      cell("safety", line.safety_stock), lead, cell("proposed", line.proposed_qty, { title: line.pack_qty ? `${t("pack")} ${line.pack_qty}` : null }),
+      cell("safety", line.safety_stock), lead, proposedCell(line),
       editable
         ? h("td", {}, sized(h("input", { name: "qty", value: line.qty, inputmode: "decimal", "aria-label": `${t("qty to buy")} ${line.sku}` }), "5rem"))
         : cell("qty", line.qty),
@@ -228,7 +238,8 @@ async function plan(here, panel, number) {
         [t("accuracy"), line.mae === null ? null : `${t("mae")} ${line.mae}${line.mape === null ? "" : ` · ${t("mape")} ${line.mape}%`}`],
         [t("forecast"), line.forecast], [t("open demand"), line.open_demand], [t("held"), line.held], [t("available"), line.available],
         [t("on order"), line.on_order], [t("safety"), line.safety_stock], [t("lead time"), `${line.lead_time_days} · ${known("lead", line.lead_time_source)}`],
-        [t("need"), line.need], [t("pack"), line.pack_qty], [t("proposed"), line.proposed_qty]]),
+        [t("need"), line.need], [t("moq"), line.min_order_qty, { "data-field": "moq" }], [t("pack"), line.pack_qty],
+        [t("proposed"), line.raised_to_moq ? `${line.proposed_qty} · ${t("raised to moq")}` : line.proposed_qty]]),
       h("p", { class: "muted" }, t("formula")), h("p", { class: "muted" }, t("safety formula")),
       chart);
     let answer;

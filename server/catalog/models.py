@@ -45,6 +45,7 @@ class Item(Base):
     reorder_qty: Mapped[Decimal | None] = mapped_column(Qty())
     max_stock: Mapped[Decimal | None] = mapped_column(Qty())  # more on hand in a warehouse is overstock (库存上限)
     lead_time_days: Mapped[int | None] = mapped_column(Integer)  # from ordering to the goods arriving (采购提前期); purchase plans
+    min_order_qty: Mapped[Decimal | None] = mapped_column(Qty())  # the least a supplier sells at once (最小起订量); purchase plans
     vat_rate: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(13))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

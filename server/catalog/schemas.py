@@ -90,11 +90,12 @@ class ItemCreate(Struct):
     category: Code | None = None  # the code of an active category
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] = []
     lead_time_days: Days | None = None  # from ordering to the goods arriving (purchase plans)
+    min_order_qty: Quantity | None = None  # the least a supplier sells at once (purchase plans propose no less)
 
 
 class ItemUpdate(Struct):
     """Fields left out stay as they are; `null` clears those that may be empty (shelf life, reorder point and quantity,
-    maximum stock, category, lead time)."""
+    maximum stock, category, lead time, minimum order quantity)."""
 
     version: int | None = None
     name_zh: Name | None = None
@@ -111,6 +112,7 @@ class ItemUpdate(Struct):
     active: bool | None = None
     barcodes: Annotated[list[BarcodeIn], msgspec.Meta(max_length=50)] | None = None
     lead_time_days: Days | None | msgspec.UnsetType = msgspec.UNSET
+    min_order_qty: Quantity | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class BarcodeOut(Out):
@@ -143,6 +145,7 @@ class ItemOut(Out):
     barcodes: list[BarcodeOut]
     updated_at: dt.datetime
     lead_time_days: int | None = None  # days from ordering to the goods arriving; none: purchase plans go by past orders
+    min_order_qty: DecimalStr | None = None  # the least a supplier sells at once (最小起订量)
 
     @classmethod
     def of(cls, row: ItemRow) -> ItemOut:
@@ -165,6 +168,7 @@ class ItemOut(Out):
             barcodes=[BarcodeOut.of(b) for b in row.barcodes],
             updated_at=row.updated_at,
             lead_time_days=row.lead_time_days,
+            min_order_qty=fmt(row.min_order_qty),
         )
 
 

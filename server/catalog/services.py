@@ -29,7 +29,7 @@ from server.catalog.schemas import (
 from server.errors import Conflict, InvalidInput, NotFound, UnknownReference, check_version
 from server.quantities import optional_non_negative, positive_qty
 from server.schemas import fmt, given
-from server.sorting import sorted_by
+from server.sorting import looked_up, sorted_by
 
 # Built once: the scan and move paths look these up on every request.
 _ITEM_BY_SKU = select(Item).where(Item.sku == bindparam("sku"))
@@ -173,6 +173,7 @@ def item_sort() -> dict[str, Any]:
     return {
         "sku": Item.sku, "name_zh": Item.name_zh, "name_en": Item.name_en, "unit": Item.unit, "tracking": Item.tracking,
         "shelf_life_days": Item.shelf_life_days, "reorder_point": Item.reorder_point, "active": Item.active, "updated_at": Item.updated_at,
+        "category": looked_up(Category.code, Category.id == Item.category_id),
     }
 
 
@@ -254,6 +255,7 @@ def _check_reorder(data: ItemCreate | ItemUpdate, item: Item | None = None) -> N
     optional_non_negative(given(data.reorder_point), "reorder_point")
     optional_non_negative(given(data.reorder_qty), "reorder_qty")
     optional_non_negative(given(data.max_stock), "max_stock")
+    optional_non_negative(given(data.min_order_qty), "min_order_qty")
     point = data.reorder_point if data.reorder_point is not msgspec.UNSET else (item.reorder_point if item else None)
     ceiling = data.max_stock if data.max_stock is not msgspec.UNSET else (item.max_stock if item else None)
     if point is not None and ceiling is not None and ceiling < point:
@@ -280,6 +282,7 @@ def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
         reorder_qty=data.reorder_qty,
         max_stock=data.max_stock,
         lead_time_days=data.lead_time_days,
+        min_order_qty=data.min_order_qty,
         vat_rate=Decimal(data.vat_rate),
         category=category_for_item(session, data.category) if data.category else None,
     )
@@ -317,7 +320,7 @@ def update_item(session: Session, actor: Actor, sku: str, data: ItemUpdate) -> I
     if data.category is not msgspec.UNSET and data.category != in_category:  # null takes the item out of its category
         item.category = category_for_item(session, data.category) if data.category is not None else None
         changed["category"] = data.category
-    for field in ("shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "lead_time_days"):  # null clears them
+    for field in ("shelf_life_days", "reorder_point", "reorder_qty", "max_stock", "lead_time_days", "min_order_qty"):  # null clears them
         value = getattr(data, field)
         if value is not msgspec.UNSET and value != getattr(item, field):
             changed[field] = None if value is None else str(value)

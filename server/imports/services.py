@@ -9,7 +9,7 @@ same defaults as the API.
 categories code/编码 (required), name_zh/中文名称, name_en/英文名称.
 items      sku/商品编码 (required), name_zh/中文名称 (名称), name_en/英文名称, unit/单位,
            unit_decimals/小数位数, tracking/追踪方式 (none lot serial, 无 批次 序列号),
-           shelf_life_days/保质期天数, reorder_point/再订货点, reorder_qty/再订货量,
+           shelf_life_days/保质期天数, reorder_point/再订货点, reorder_qty/再订货量, min_order_qty/最小起订量,
            barcodes/条码: several separated by `;` or `|`, each `code`, `code:pack_qty`
            (a carton: `16901234000013:12`) or `code:pack_qty:pack_name`; category/商品分类: the
            code of a category (imported first, or made at the desk).
@@ -113,6 +113,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("shelf_life_days", "保质期天数", ("保质期", "保质期(天)")),
         Column("reorder_point", "再订货点", ("补货点",)),
         Column("reorder_qty", "再订货量", ("补货量",)),
+        Column("min_order_qty", "最小起订量", ("起订量", "最小订货量", "moq")),
         Column("barcodes", "条码", ("条形码", "barcode")),
         Column("category", "商品分类", ("分类", "分类编码", "类别", "商品类别")),
     ),

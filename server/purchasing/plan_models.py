@@ -60,7 +60,9 @@ class PurchasePlanLine(Base):
     safety_stock: Mapped[Decimal] = mapped_column(Qty())
     need: Mapped[Decimal] = mapped_column(Qty())  # before rounding; 0 when nothing is needed
     pack_qty: Mapped[Decimal | None] = mapped_column(Qty())  # bought in whole packs of this many
-    proposed_qty: Mapped[Decimal] = mapped_column(Qty())  # the need rounded up to the unit or pack
+    proposed_qty: Mapped[Decimal] = mapped_column(Qty())  # the need (at least the minimum order) rounded up to the unit or pack
+    min_order_qty: Mapped[Decimal | None] = mapped_column(Qty())  # the item's minimum order quantity when the plan was made
+    raised_to_moq: Mapped[bool] = mapped_column(Boolean, default=False)  # the need was below it, so the proposal was raised to it
     qty: Mapped[Decimal] = mapped_column(Qty())  # what the purchaser will buy (the proposal until changed)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
     selected: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -75,6 +75,7 @@ def plan_out(session: Session, actor: Actor, plan: PurchasePlan) -> PlanOut:
                 on_order=_f(line.on_order), safety_stock=_f(line.safety_stock), need=_f(line.need), pack_qty=fmt(line.pack_qty),
                 proposed_qty=_f(line.proposed_qty), qty=_f(line.qty), supplier=codes.get(line.supplier_id) if line.supplier_id else None,
                 selected=line.selected, requisition=requisitions.get(line.requisition_id) if line.requisition_id else None,
+                min_order_qty=fmt(line.min_order_qty), raised_to_moq=line.raised_to_moq,
             )
             for line in plan.lines
         ],

@@ -96,11 +96,13 @@ class PlanLineOut(Out):
     safety_stock: DecimalStr
     need: DecimalStr  # max(forecast, open orders) − held + safety − available − on order, never below 0
     pack_qty: DecimalStr | None  # bought in whole packs of this many
-    proposed_qty: DecimalStr
+    proposed_qty: DecimalStr  # the need, at least the minimum order quantity, rounded up to the pack or unit
     qty: DecimalStr  # what will be bought
     supplier: str | None
     selected: bool
     requisition: str | None  # once converted
+    min_order_qty: DecimalStr | None = None  # the item's minimum order quantity when the plan was made
+    raised_to_moq: bool = False  # the need was below it: the proposal was raised to it
 
 
 class PlanOut(Out):

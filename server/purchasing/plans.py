@@ -14,15 +14,17 @@ or point), with L its lead time in days and the plan's horizon the periods an or
   per period, z the standard normal quantile of the plan's service level (95 % → 1.6449). A formula, not a setting: it
   grows with how wrong the forecast has been and how long the stock must last. No forecast, no safety stock.
 - need = max(F, C) − H + S − A − O (the held part of the orders is in neither A nor the need twice), never below 0;
-  proposed: the need rounded up to whole packs of the item's smallest pack of more than one unit (a carton), if it has
-  one, else to its unit.
+  proposed: the need, raised to the item's minimum order quantity (最小起订量, `min_order_qty`) when it is below it (the
+  line says so), rounded up to whole packs of the item's smallest pack of more than one unit (a carton), if it has one,
+  else to its unit. Nothing needed, nothing proposed: the minimum only applies to an item that needs ordering at all.
 - lead time: the item's own (`lead_time_days`), else the mean days from approval to arrival of its latest orders for the
   warehouse, else DEFAULT_LEAD_TIME_DAYS. Supplier: its reorder rule's there, else the one it was last ordered from.
 
 Computing reads only (fitting a few hundred models takes seconds: it must not hold the write lock meanwhile); saving the
 plan is the short write. A draft's lines may be changed (quantity, supplier, selected); converting makes one requisition
 (source `plan`) per supplier of the selected lines with a quantity — those without a supplier together in one, for the
-purchaser to choose — and links each line to its requisition. A converted or discarded plan changes no more.
+purchaser to choose — and links each line to its requisition. A converted or discarded plan changes no more. A user
+limited to some warehouses sees, makes and changes only their plans, and sees only their forecasts.
 """
 
 from __future__ import annotations
@@ -112,18 +114,22 @@ def safety_stock(error: Decimal | None, service_level: Decimal, days: int, perio
 @dataclasses.dataclass(frozen=True)
 class Need:
     need: Decimal  # what is short, never below 0
-    proposed: Decimal  # rounded up to the unit or the pack
+    proposed: Decimal  # at least the minimum order, rounded up to the unit or the pack
+    raised_to_moq: bool = False  # the need was below the minimum order quantity
 
 
 def quantity_needed(*, forecast_qty: Decimal, open_demand: Decimal, held: Decimal, available: Decimal, on_order: Decimal,
-                    safety: Decimal, pack: Decimal | None, decimals: int) -> Need:
-    """max(F, C) − H + S − A − O, never below 0, rounded up to whole packs (or to the unit)."""
+                    safety: Decimal, pack: Decimal | None, decimals: int, moq: Decimal | None = None) -> Need:
+    """max(F, C) − H + S − A − O, never below 0; when above 0, at least the minimum order quantity; rounded up to whole
+    packs (or to the unit)."""
     short = max(forecast_qty, open_demand) - held + safety - available - on_order
     if short <= 0:
         return Need(ZERO, ZERO)
+    raised = moq is not None and short < moq
+    wanted = moq if raised and moq is not None else short
     if pack is not None and pack > 0:
-        return Need(short, (short / pack).to_integral_value(rounding=ROUND_CEILING) * pack)
-    return Need(short, short.quantize(unit_places(decimals), rounding=ROUND_CEILING))
+        return Need(short, (wanted / pack).to_integral_value(rounding=ROUND_CEILING) * pack, raised)
+    return Need(short, wanted.quantize(unit_places(decimals), rounding=ROUND_CEILING), raised)
 
 
 def months_later(day: dt.date, n: int) -> dt.date:
@@ -233,6 +239,7 @@ class LineDraft:
     pack_qty: Decimal | None
     need: Need
     supplier_id: int | None
+    min_order_qty: Decimal | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,8 +297,9 @@ def compute_plan(
         safety = safety_stock(made.error, level, (until - day).days, period, item.unit_decimals)
         stock, coming, pack = available_in(session, item.id, wh.id), on_order(session, item.id, wh.id), packs.get(item.id)
         need = quantity_needed(forecast_qty=expected, open_demand=owed, held=held, available=stock, on_order=coming, safety=safety,
-                               pack=pack, decimals=item.unit_decimals)
-        lines.append(LineDraft(item.id, item.sku, made, lead, source, expected, owed, held, stock, coming, safety, pack, need, suppliers.get(item.id)))
+                               pack=pack, decimals=item.unit_decimals, moq=item.min_order_qty)
+        lines.append(LineDraft(item.id, item.sku, made, lead, source, expected, owed, held, stock, coming, safety, pack, need, suppliers.get(item.id),
+                               item.min_order_qty))
     lines.sort(key=lambda line: (line.need.proposed == 0, line.sku))  # what to buy first
     return PlanDraft(wh.id, wh.code, period, review, level, day, note, lines)
 
@@ -314,7 +322,7 @@ def create_plan(session: Session, actor: Actor, draft: PlanDraft) -> PurchasePla
             mape=made.mape, lead_time_days=line.lead_time_days, lead_time_source=line.lead_time_source, forecast_qty=line.forecast_qty,
             open_demand=line.open_demand, held=line.held, available=line.available, on_order=line.on_order, safety_stock=line.safety_stock,
             need=line.need.need, pack_qty=line.pack_qty, proposed_qty=line.need.proposed, qty=line.need.proposed, supplier_id=line.supplier_id,
-            selected=line.need.proposed > 0,
+            selected=line.need.proposed > 0, min_order_qty=line.min_order_qty, raised_to_moq=line.need.raised_to_moq,
         ))
     session.add(plan)
     session.flush()
@@ -332,15 +340,20 @@ def get_plan(session: Session, number: str, *, lock: bool = False) -> PurchasePl
 
 
 def read_plan(session: Session, actor: Actor, number: str) -> PurchasePlan:
+    """One plan; a plan of a warehouse the user does not work in is refused (403 `warehouse_not_allowed`)."""
     actor.require(READ)
-    return get_plan(session, number)
+    plan = get_plan(session, number)
+    _require_warehouse(actor, session.get_one(Location, plan.warehouse_id))
+    return plan
 
 
 def list_plans(session: Session, actor: Actor, *, status: str | None = None, warehouse: str | None = None, limit: int = 50,
                offset: int = 0) -> tuple[list[PurchasePlan], int]:
-    """Plans, newest first, narrowed by state and warehouse."""
+    """Plans of the warehouses the user works in, newest first, narrowed by state and warehouse."""
     actor.require(READ)
     query = select(PurchasePlan)
+    if actor.warehouse_ids:  # a user limited to some warehouses sees only their plans
+        query = query.where(PurchasePlan.warehouse_id.in_(actor.warehouse_ids))
     if status:
         query = query.where(PurchasePlan.status == status)
     if warehouse:
