@@ -397,6 +397,9 @@ def test_a_purchaser_kept_to_one_warehouse_sees_only_its_plans_and_forecasts(cli
     assert (foreign.status_code, foreign.json()["error"]) == (403, "warehouse_not_allowed")
     assert "WH1" in foreign.json()["message"] and "WH1" in foreign.json()["details"]["message_zh"]
     assert client.get(f"{PLANS}/{wh2['number']}", headers=kept).status_code == 200
+    history = client.get(f"/api/v1/history/purchase_plan/{wh1['number']}", headers=kept)  # nor what was done to it
+    assert (history.status_code, history.json()["error"]) == (403, "warehouse_not_allowed")
+    assert client.get(f"/api/v1/history/purchase_plan/{wh2['number']}", headers=kept).json()["total"] >= 1
     forecast_there = client.get(FORECASTS, params={"sku": "PEN", "warehouse": "WH1"}, headers=kept)
     assert (forecast_there.status_code, forecast_there.json()["error"]) == (403, "warehouse_not_allowed")
     assert client.get(FORECASTS, params={"sku": "PEN", "warehouse": "WH2"}, headers=kept).status_code == 200

@@ -16,7 +16,7 @@ from server.documents.flows import ACTION_NAMES
 from server.errors import NotFound
 from server.finance.payments import get_payment
 from server.inventory.transfers import get_transfer
-from server.purchasing.plans import get_plan
+from server.purchasing.plans import get_plan, read_plan
 from server.purchasing.services import get_bill, get_po, get_purchase_return, get_receipt, get_requisition
 from server.sales.services import get_contract, get_invoice, get_quote, get_return, get_so, get_wave
 from server.sales.services.tickets import get_ticket
@@ -31,6 +31,9 @@ class DocumentKind:
     target_type: str  # what the services record it as (`record(session, actor, action, target_type, number)`)
     permission: str | None  # what its own GET /{number} route requires; None: every signed-in user reads it
     find: Callable[[Session, str], object]  # its get function, raising NotFound for a number that is not there
+    # For a document its route shows only to some of those with the permission (a plan: to those of its warehouse), the
+    # route's own read, refusing everyone else the same way.
+    read: Callable[[Session, Actor, str], object] | None = None
 
 
 # The kinds a history is kept for, by the name the API takes. Each permission is exactly its document route's guard:
@@ -50,7 +53,7 @@ KINDS: dict[str, DocumentKind] = {
     "transfer": DocumentKind("transfer", None, get_transfer),
     "wave": DocumentKind("wave", None, get_wave),
     "sales_contract": DocumentKind("sales_contract", "prices.read", get_contract),
-    "purchase_plan": DocumentKind("purchase_plan", "purchase.plan", get_plan),
+    "purchase_plan": DocumentKind("purchase_plan", "purchase.plan", get_plan, read_plan),
     "service_ticket": DocumentKind("service_ticket", None, get_ticket),
 }
 
@@ -123,7 +126,10 @@ def document_history(
     document = document_kind(kind)
     if document.permission is not None:
         actor.require(document.permission)
-    document.find(session, number)
+    if document.read is not None:
+        document.read(session, actor, number)
+    else:
+        document.find(session, number)
     on_it = (AuditEntry.target_type == document.target_type, AuditEntry.target_id == number)
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(*on_it)) or 0
     # An entry committed a moment ago may not be sealed into the chain yet (PostgreSQL): it comes after the sealed ones,
