@@ -80,6 +80,10 @@ def test_a_purchaser_orders_what_the_reorder_check_suggests_and_an_approver_appr
         po = page.locator("#app h3").inner_text().split(" · ")[0]
         assert page.locator("#po-lines tr[data-sku=PEN] td").nth(3).inner_text() == "50"
         status_shows(page, "Draft")
+        page.locator("[data-field=actions] button[data-action=edit]").click()
+        page.locator("#po-edit").get_by_label("Expected date").fill("2027-02-01")
+        page.locator("#po-edit button[data-action=save]").click()
+        page.locator("[data-field=expected_date]", has_text="2027-02-01").wait_for()
         page.get_by_role("button", name="Submit for approval").click()
         status_shows(page, "Pending approval")
         assert page.locator("[data-field=actions] [data-action=approve]").count() == 0  # a purchaser does not approve
@@ -92,6 +96,18 @@ def test_a_purchaser_orders_what_the_reorder_check_suggests_and_an_approver_appr
         other.get_by_role("button", name="Approve").click()
         status_shows(other, "Approved")
         other.locator("#po-approvals tr[data-approval='1']", has_text="boss").wait_for()
+        assert other.locator("[data-field=promised_date]").count() == 0  # promised as expected: the date shows once
+
+        # The supplier will be late: the purchaser moves the expected date. What the supplier promised stays beside it.
+        visit(page, "#/office/purchase-orders", f"a[href='#/office/purchase-orders/{po}']")  # the list, then the order as it is now
+        visit(page, f"#/office/purchase-orders/{po}", "#po-lines")
+        status_shows(page, "Approved")
+        page.locator("[data-field=actions] button[data-action=edit]").click()
+        page.locator("#po-edit").get_by_label("Expected date").fill("2027-02-15")
+        page.locator("#po-edit button[data-action=save]").click()
+        page.locator("[data-field=expected_date]", has_text="2027-02-15").wait_for()
+        promised = page.locator("[data-field=promised_date]")
+        assert promised.locator("dt").inner_text() == "Promised by the supplier" and promised.locator("dd").inner_text() == "2027-02-01"
         no_text_missing(page)
         no_text_missing(other)
     finally:
@@ -100,6 +116,7 @@ def test_a_purchaser_orders_what_the_reorder_check_suggests_and_an_approver_appr
             boss.close()
     order = purchasing["admin"].get(f"/api/v1/purchase-orders/{po}")
     assert order["status"] == "approved" and [(line["sku"], line["qty"]) for line in order["lines"]] == [("PEN", "50")]
+    assert (order["expected_date"], order["promised_date"]) == ("2027-02-15", "2027-02-01")
     assert [(a["user"], a["decision"]) for a in order["approvals"]] == [("boss", "approved")]
     requisition = purchasing["admin"].get(f"/api/v1/requisitions/{number}")
     assert (requisition["status"], requisition["po"]) == ("ordered", po)

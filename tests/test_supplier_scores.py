@@ -29,10 +29,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import update
 
+from server.base import UTCDateTime
 from server.inventory.models import Move
+from server.migrate import upgrade
+from server.purchasing.models import PurchaseOrder
 from server.reports.scorecard import Tally, months_back, period_of, weighted_score, year_before
+from server.wiring import open_database
 from tests.desk import open_desk
 from tests.helpers import add_user
 from tests.stories import Api, supplier_and_dock
@@ -262,6 +267,73 @@ def test_a_month_boundary_is_the_local_midnight_of_the_reports_time_zone(client,
     assert shanghai[("SUP2", "2025-02")]["on_time_pct"] == D(0) and shanghai[("SUP2", "2025-02")]["average_days_late"] == D(1)
     utc = rows_of(report(client, history.purchaser.headers, "supplier_scorecard", supplier="SUP2", tz="UTC", **YEAR).json())
     assert utc[("SUP2", "2025-01")]["on_time_pct"] == D(100) and ("SUP2", "2025-02") not in utc
+
+
+def test_a_late_delivery_stays_late_when_the_expected_date_is_moved_after_the_order_went_out(client, buying, db):
+    b = buying
+    po = b.purchaser.post("/api/v1/purchase-orders", {"supplier": "SUP2", "warehouse": "WH1", "expected_date": "2025-03-01",
+                                                      "lines": [{"sku": "RICE", "qty": "10", "unit_price": "4"}]}, expect=201)
+    number, path = po["number"], f"/api/v1/purchase-orders/{po['number']}"
+    assert (po["expected_date"], po["promised_date"]) == ("2025-03-01", None)  # a draft promises nothing yet
+    po = b.purchaser.patch(path, {"version": po["version"], "expected_date": "2025-03-05"})
+    po = b.purchaser.post(f"{path}/submit", {"version": po["version"]})
+    if po["status"] == "pending":
+        po = b.approver.post(f"{path}/approve", {"version": po["version"]})
+    assert (po["status"], po["expected_date"], po["promised_date"]) == ("approved", "2025-03-05", "2025-03-05")
+
+    # The delivery will be late: the expected date is moved past it. The promise stays.
+    po = b.purchaser.patch(path, {"version": po["version"], "expected_date": "2025-03-20"})
+    assert (po["expected_date"], po["promised_date"]) == ("2025-03-20", "2025-03-05")
+    b.receive(number, [("RICE", "10", "0")], "2025-03-10")
+    assert b.purchaser.get(path)["promised_date"] == "2025-03-05"
+    march = rows_of(report(client, b.purchaser.headers, "supplier_scorecard", supplier="SUP2", **YEAR).json())[("SUP2", "2025-03")]
+    assert (march["dated_lines"], march["on_time_lines"], march["on_time_pct"], march["average_days_late"]) == (1, 0, D(0), D(5))
+
+    # An order that went out before promises were kept is judged by its expected date.
+    with db.write() as session:
+        session.execute(update(PurchaseOrder).where(PurchaseOrder.number == number).values(promised_date=None))
+    march = rows_of(report(client, b.purchaser.headers, "supplier_scorecard", supplier="SUP2", **YEAR).json())[("SUP2", "2025-03")]
+    assert (march["on_time_lines"], march["on_time_pct"], march["average_days_late"]) == (1, D(100), None)
+
+
+@pytest.fixture
+def scratch(backend, tmp_path, backends):  # type: ignore[no-untyped-def]
+    with backends.scratch(backend, tmp_path, "promised") as url:
+        database = open_database(url)
+        yield database
+        database.dispose()
+
+
+def test_orders_already_gone_out_take_their_expected_date_as_the_promise_and_drafts_none(scratch):
+    upgrade(scratch.engine, "0033-1")
+    now = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+
+    def stamps() -> tuple[sa.ColumnClause, sa.ColumnClause]:
+        return sa.column("created_at", UTCDateTime()), sa.column("updated_at", UTCDateTime())
+
+    locations = sa.table("locations", *(sa.column(c) for c in ("id", "code", "name_zh", "name_en", "kind", "quarantine", "active", "version")),
+                         *stamps())
+    partners = sa.table("partners", *(sa.column(c) for c in ("id", "code", "kind", "name_zh", "name_en", "contact", "phone", "email", "tax_id",
+                                                             "address", "payment_terms_days", "active", "version")), stamps()[0])
+    orders = sa.table("purchase_orders", *(sa.column(c) for c in ("id", "number", "status", "version", "note", "supplier_id", "warehouse_id",
+                                                                  "currency", "subtotal", "tax", "total")),
+                      sa.column("approval_roles", sa.JSON()), sa.column("expected_date", sa.Date()), *stamps())
+    with scratch.engine.begin() as connection:
+        connection.execute(locations.insert(), [{"id": 1, "code": "WH1", "name_zh": "", "name_en": "", "kind": "warehouse", "quarantine": False,
+                                                 "active": True, "version": 1, "created_at": now, "updated_at": now}])
+        connection.execute(partners.insert(), [{"id": 1, "code": "SUP1", "kind": "supplier", "name_zh": "", "name_en": "", "contact": "", "phone": "",
+                                                "email": "", "tax_id": "", "address": "", "payment_terms_days": 30, "active": True, "version": 1,
+                                                "created_at": now}])
+        connection.execute(orders.insert(), [
+            {"id": n, "number": f"PO-{n}", "status": status, "version": 1, "note": "", "supplier_id": 1, "warehouse_id": 1, "currency": "CNY",
+             "subtotal": 0, "tax": 0, "total": 0, "approval_roles": [], "expected_date": expected, "created_at": now, "updated_at": now}
+            for n, status, expected in ((1, "draft", dt.date(2026, 2, 1)), (2, "approved", dt.date(2026, 2, 2)), (3, "received", dt.date(2026, 2, 3)),
+                                        (4, "approved", None))])
+    upgrade(scratch.engine, "0033")
+    with scratch.engine.connect() as connection:
+        promised = connection.execute(sa.text("SELECT number, promised_date FROM purchase_orders ORDER BY id")).all()
+    assert [(number, None if day is None else str(day)) for number, day in promised] == [
+        ("PO-1", None), ("PO-2", "2026-02-02"), ("PO-3", "2026-02-03"), ("PO-4", None)]
 
 
 def test_without_prices_read_the_scorecard_keeps_the_delivery_figures_and_drops_the_money(client, history, as_role):

@@ -61,6 +61,7 @@ const { t, known, stateOptions } = deskTexts({
   "edit po": ["修改采购订单", "Change the purchase order"],
   "awaiting me": ["待我审批", "Awaiting my approval"],
   "expected date": ["预计到货日期", "Expected date"],
+  promised: ["供应商承诺交期", "Promised by the supplier"],
   create: ["创建", "Create"],
   "no changes": ["这个版本没有可读的修改。", "Nothing a person decides on changed in this version."],
   "enter bill": ["登记供应商发票", "Enter a bill"],
@@ -629,6 +630,8 @@ async function purchaseOrder(here, panel, number) {
       [t("warehouse"), po.warehouse], [t("currency"), po.currency, { "data-field": "currency" }], ...inYuan(po),
       discounted(po.discount) ? [t("order discount"), po.discount, { "data-field": "discount" }] : null,
       [t("expected"), po.expected_date, { "data-field": "expected_date" }],
+      // The date the order went out with: on-time delivery is judged by it, so it shows when the expected date has moved.
+      po.promised_date && po.promised_date !== po.expected_date ? [t("promised"), po.promised_date, { "data-field": "promised_date" }] : null,
       [t("note"), po.note, { "data-field": "note" }],
       [t("version"), po.version, { "data-field": "version" }], [t("approval roles"), po.approval_roles.map((r) => known("role", r)).join(" → ")],
       [t("created by"), po.created_by], [t("created"), when(po.created_at)]]),

@@ -7,7 +7,7 @@ import {
   amount, askText, back, deskTexts, documentActions, enc, facts, fail, formField, grid, kept, link, load, may, named, num, pagedList, put,
   recordForm, row, when, history, by, control, valuesOf,
 } from "../desk.js";
-import { approvalTrail } from "./approvals.js";
+import { approvalTrail, restartsApproval } from "./approvals.js";
 
 const { t, known } = deskTexts({
   transfers: ["调拨单", "Transfers"],
@@ -29,6 +29,10 @@ const { t, known } = deskTexts({
   "qty received": ["实收数量", "Qty received"],
   "why short": ["少收原因", "Why less arrived"],
   "add transfer line": ["添加一行", "Add a line"],
+  "remove transfer line": ["删除行", "Remove line"],
+  "edit transfer": ["修改调拨单", "Change the transfer"],
+  "approved edit": ["已审批后修改行：已给出的审批作废，按审批规则重新审批。",
+    "Changing the lines once approved voids the approvals given: it is approved afresh, as the rules say."],
   "approved by": ["审批人", "Approved by"],
   "state draft": ["草稿", "Draft"],
   "state pending": ["待审批", "Pending approval"],
@@ -545,17 +549,35 @@ async function transfers(here, panel, number) {
     }));
 }
 
+/** A transfer's lines as a table of SKU and quantity inputs, with a row to add and a button to take a row away; `read`
+ *  gives the filled rows in order (a row left empty is no line). */
+function transferLines(id, start = []) {
+  const rows = h("tbody", {});
+  let made = 0;
+  const addRow = (line = { sku: "", qty: "" }) => {
+    made += 1;
+    const n = made;
+    const tr = h("tr", { "data-row": n },
+      h("td", {}, h("input", { name: `sku-${n}`, value: line.sku, autocomplete: "off", size: 14, "aria-label": `${t("sku")} ${n}` })),
+      h("td", {}, h("input", { name: `qty-${n}`, value: line.qty, inputmode: "decimal", size: 8, autocomplete: "off", "aria-label": `${t("qty")} ${n}` })),
+      h("td", {}, h("button", { type: "button", "data-action": "remove-line", "aria-label": `${t("remove transfer line")} ${n}`,
+        onclick: () => tr.remove() }, t("remove transfer line"))));
+    rows.append(tr);
+  };
+  for (const line of start) addRow(line);
+  return {
+    element: [h("table", { id }, h("thead", {}, h("tr", {}, h("th", {}, t("sku")), h("th", {}, t("qty")), h("th", {}, ""))), rows),
+      h("p", {}, h("button", { type: "button", "data-action": "add-line", onclick: () => addRow() }, t("add transfer line")))],
+    read: (values) => [...rows.children].map((tr) => ({ sku: (values[`sku-${tr.dataset.row}`] || "").trim(), qty: (values[`qty-${tr.dataset.row}`] || "").trim() }))
+      .filter((l) => l.sku || l.qty),
+  };
+}
+
 async function newTransfer(here, panel) {
   const houses = await load(here, panel, sync.api("/api/v1/locations", { params: { kind: "warehouse", limit: 100 } }));
   if (!houses) return;
   const options = houses.items.map((w) => [w.code, `${w.code} ${named(w)}`]);
-  const rows = h("tbody", {});
-  const addRow = () => {
-    const n = rows.children.length + 1;
-    rows.append(h("tr", {}, h("td", {}, h("input", { name: `sku-${n}`, autocomplete: "off", size: 14, "aria-label": `${t("sku")} ${n}` })),
-      h("td", {}, h("input", { name: `qty-${n}`, inputmode: "decimal", size: 8, autocomplete: "off", "aria-label": `${t("qty")} ${n}` }))));
-  };
-  for (let i = 0; i < 3; i += 1) addRow();
+  const lines = transferLines("transfer-lines", Array.from({ length: 3 }, () => ({ sku: "", qty: "" })));
   const form = recordForm({
     id: "transfer-form", title: t("new transfer"), label: t("create transfer"),
     fields: [
@@ -563,15 +585,10 @@ async function newTransfer(here, panel) {
       { name: "to_warehouse", label: t("to warehouse"), options, value: options[1]?.[0], required: true },
       { name: "needed_by", label: t("needed by"), type: "date" },
       { name: "note", label: t("note"), type: "textarea" },
-      h("table", { id: "transfer-lines" }, h("thead", {}, h("tr", {}, h("th", {}, t("sku")), h("th", {}, t("qty")))), rows),
-      h("p", {}, h("button", { type: "button", "data-action": "add-line", onclick: addRow }, t("add transfer line"))),
+      ...lines.element,
     ],
-    submit: (values) => {
-      const lines = [...rows.children].map((_, i) => ({ sku: (values[`sku-${i + 1}`] || "").trim(), qty: (values[`qty-${i + 1}`] || "").trim() }))
-        .filter((l) => l.sku || l.qty);
-      return sync.api("/api/v1/transfers", { method: "POST", body: { from_warehouse: values.from_warehouse, to_warehouse: values.to_warehouse, lines,
-        ...(values.needed_by ? { needed_by: values.needed_by } : {}), ...(values.note ? { note: values.note } : {}) } });
-    },
+    submit: (values) => sync.api("/api/v1/transfers", { method: "POST", body: { from_warehouse: values.from_warehouse, to_warehouse: values.to_warehouse,
+      lines: lines.read(values), ...(values.needed_by ? { needed_by: values.needed_by } : {}), ...(values.note ? { note: values.note } : {}) } }),
     saved: (order) => {
       say("ok", `${order.number} · ${t("saved")}`);
       go(`#/office/transfers/${enc(order.number)}`);
@@ -581,11 +598,41 @@ async function newTransfer(here, panel) {
   form.querySelector("[name=sku-1]")?.focus();
 }
 
+/** Change a transfer not yet shipped: its lines, its note, as a draft the date needed by. Only what changed is sent; a
+ *  change waiting for approval, or of the lines once approved, is approved afresh (said above the form). */
+function transferEditForm(order, saved, cancel) {
+  const key = (l) => `${l.sku}|${Number(l.qty)}`;
+  const start = order.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
+  const lines = transferLines("transfer-edit-lines", start);
+  const draft = order.status === "draft";
+  return recordForm({
+    id: "transfer-edit", title: t("edit transfer"),
+    fields: [
+      order.status === "pending" ? restartsApproval() : null,
+      order.status === "approved" ? h("p", { class: "muted", "data-field": "restarts-approval" }, t("approved edit")) : null,
+      draft ? { name: "needed_by", label: t("needed by"), type: "date", value: order.needed_by || "" } : null,
+      { name: "note", label: t("note"), type: "textarea", value: order.note },
+      ...lines.element,
+    ].filter(Boolean),
+    submit: (values) => {
+      const body = { version: order.version };
+      const now = lines.read(values);
+      if (now.map(key).join("\n") !== start.map(key).join("\n")) body.lines = now;
+      if ((values.note || "") !== order.note) body.note = values.note || "";
+      if (draft && values.needed_by && values.needed_by !== (order.needed_by || "")) body.needed_by = values.needed_by;
+      return sync.api(`/api/v1/transfers/${enc(order.number)}`, { method: "PATCH", body });
+    },
+    saved,
+    cancel,
+  });
+}
+
 async function transferOrder(here, panel, number) {
   const order = await load(here, panel, sync.api(`/api/v1/transfers/${enc(number)}`));
   if (!order) return;
   const path = `/api/v1/transfers/${enc(order.number)}`;
   const again = () => transferOrder(here, panel, number);
+  const editing = h("div", { id: "transfer-editing" });
   const shipping = order.actions.includes("ship");
   const receiving = order.actions.includes("receive");
   const place = shipping ? order.from_warehouse : order.to_warehouse;
@@ -620,7 +667,14 @@ async function transferOrder(here, panel, number) {
       [t("to warehouse"), order.to_warehouse], [t("needed by"), order.needed_by], [t("note"), order.note], [t("created by"), order.created_by],
       [t("approved by"), order.approved_by], [t("created"), when(order.created_at)], [t("version"), order.version]]),
     approvalTrail(order, "transfer-approvals"),
-    documentActions(order, { path, ask: { reject: "comment" }, skip: ["ship", "receive"], done: again }),
+    documentActions(order, { path, ask: { reject: "comment" }, skip: ["ship", "receive"], done: again, run: { edit: () => {
+      put(editing, transferEditForm(order, async (saved) => {
+        say("ok", `${saved.number} v${saved.version} · ${known("state", saved.status)}`);
+        await again();
+      }, () => put(editing)));
+      editing.querySelector("input, textarea")?.focus();
+    } } }),
+    editing,
     h("h4", {}, t("lines")),
     grid([num(t("line")), t("sku"), t("name"), t("lot"), num(t("asked")), num(t("shipped")), num(t("received")), num(t("short")), t("ship from"),
       t("receive into"), t("difference note")],

@@ -259,7 +259,8 @@ PURCHASE_RETURN = Flow(
 )
 
 # A transfer order is asked for (draft, then pending), approved level by level as the approval rules ask (or at once
-# when none does), shipped into TRANSIT and received at the other end.
+# when none does), shipped into TRANSIT and received at the other end. Its lines change until it is shipped: a change
+# while it waits for approval, or once approved, voids the approvals given and it is approved afresh.
 TRANSFER = Flow(
     "调拨单", "Transfer order",
     {
@@ -269,14 +270,15 @@ TRANSFER = Flow(
         "approve": {"pending": "approved"},  # the last level given
         "reject": {"pending": "rejected"},
         "revise": {"rejected": "draft"},
+        "edit": {"approved": "pending"},  # its lines changed after approval, and the rules ask approval of what it now is
         "ship": {"approved": "shipped"},
         "receive": {"shipped": "received"},
         "cancel": {"draft": "cancelled", "pending": "cancelled", "rejected": "cancelled", "approved": "cancelled"},
     },
-    {"draft": frozenset({"note", "needed_by"}), "pending": frozenset({"note"}), "approved": frozenset({"note"})},
+    {"draft": frozenset({"note", "needed_by", "lines"}), "pending": frozenset({"note", "lines"}), "approved": frozenset({"note", "lines"})},
     {"submit": ("submit", "transfers.request"), "approve": ("approve", "transfers.approve"), "reject": ("reject", "transfers.approve"),
      "revise": ("revise", "transfers.request"), "ship": ("ship", "stock.move"), "receive": ("receive", "stock.move"),
-     "cancel": ("cancel", "transfers.request")},
+     "edit": ("edit", "transfers.request"), "cancel": ("cancel", "transfers.request")},
 )
 
 QUOTE = Flow(

@@ -116,6 +116,7 @@ class TransferUpdate(Struct):
     version: Annotated[int, msgspec.Meta(ge=1)] | None = None
     note: Text | None = None
     needed_by: dt.date | None = None
+    lines: Annotated[list[TransferLineCreate], msgspec.Meta(min_length=1, max_length=1000)] | None = None  # all of them, as they are to be
 
 
 class TransferDecision(Struct):

@@ -103,11 +103,13 @@ class TransferController(Controller):
             s, actor, from_warehouse=data.from_warehouse, to_warehouse=data.to_warehouse, lines=lines, needed_by=data.needed_by, note=data.note)),
             TransferOut)
 
-    @patch("/{number:str}", summary="Change the note or date / 修改调拨单")
+    @patch("/{number:str}", summary="Change a transfer order / 修改调拨单")
     def update_transfer(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferUpdate]) -> TransferOut:
-        """Changes the note (and, as a draft, the date needed by)."""
-        return db.run_write(lambda s: transfer_out(s, actor, transfers.touch_note(s, actor, number, version=data.version, note=data.note,
-                                                                                needed_by=data.needed_by)))
+        """Changes the note, as a draft the date needed by, and until it is shipped the lines (all of them, as they are to be);
+        a change waiting for approval, or of the lines once approved, is approved afresh. After shipping: 409."""
+        lines = [transfers.TransferLineIn(sku=line.sku, qty=line.qty) for line in data.lines] if data.lines is not None else None
+        return db.run_write(lambda s: transfer_out(s, actor, transfers.update_transfer(s, actor, number, version=data.version, note=data.note,
+                                                                                     needed_by=data.needed_by, lines=lines)))
 
     @post("/{number:str}/submit", status_code=200, summary="Submit for approval / 提交审批")
     def submit(self, db: NamedDependency[Database], actor: NamedDependency[Actor], number: DocNumber, data: JSONBody[TransferDecision]) -> TransferOut:

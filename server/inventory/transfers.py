@@ -4,7 +4,8 @@ Asked for (draft, submitted), approved level by level by those the approval rule
 (not the one who asked; none named, it is approved as it is submitted), shipped by the sending warehouse — each line from a location there into TRANSIT, at the moving-average cost, so the goods sit in
 goods in transit (1402) — and received by the other, into a location there at what they left at. Less arriving than
 was shipped is a difference: recorded on the line with its reason, written off from transit as a loss pending
-approval (1901), like a stocktake loss.
+approval (1901), like a stocktake loss. Until it is shipped its lines may change; a change once submitted is approved
+afresh, as the rules say for what it now asks for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from server.catalog.models import Item, Lot
 from server.catalog.services import item_for_move
 from server.documents import approvals, flows
 from server.documents.flows import transition
+from server.documents.lines import at_line, replace_lines
 from server.documents.models import Approval
 from server.documents.services import check_signed_version, get_document, next_number, page, touch
 from server.errors import Conflict, InvalidInput
@@ -86,18 +88,23 @@ def create_transfer(
     if source.id == target.id:
         raise InvalidInput("A transfer goes between two different warehouses.", "调拨须在两个不同的仓库之间进行。", code="same_location",
                            field="to_warehouse")
-    if not lines:
-        raise InvalidInput("A transfer order needs at least one line.", "调拨单至少需要一行。", code="no_lines")
     order = TransferOrder(number=next_number(session, "TO"), status="draft", from_warehouse_id=source.id, to_warehouse_id=target.id,
-                          needed_by=needed_by, note=note, created_by=actor.user_id)
-    for n, entry in enumerate(lines, 1):
-        item = item_for_move(session, entry.sku)
-        qty = positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)
-        order.lines.append(TransferLine(line_no=n, item_id=item.id, qty=qty))
+                          needed_by=needed_by, note=note, created_by=actor.user_id, lines=_transfer_lines(session, lines))
     session.add(order)
     session.flush()
     record(session, actor, "transfer.create", "transfer", order.number, from_=from_warehouse, to=to_warehouse, lines=len(lines))
     return order
+
+
+def _transfer_lines(session: Session, lines: Sequence[TransferLineIn]) -> list[TransferLine]:
+    if not lines:
+        raise InvalidInput("A transfer order needs at least one line.", "调拨单至少需要一行。", code="no_lines")
+    made = []
+    for n, entry in enumerate(lines, 1):
+        with at_line(n - 1):
+            item = item_for_move(session, entry.sku)
+            made.append(TransferLine(line_no=n, item_id=item.id, qty=positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)))
+    return made
 
 
 def transfer_value(session: Session, order: TransferOrder) -> Decimal:
@@ -367,31 +374,41 @@ def list_transfers(session: Session, *, status: str | None, warehouse: str | Non
     return page(session, query, TransferOrder, limit, offset, sort=sort, fields=transfer_sort())
 
 
-def touch_note(session: Session, actor: Actor, number: str, *, version: int | None, note: str | None = None,
-               needed_by: dt.date | None = None) -> TransferOrder:
-    """Change a transfer order's note or date needed where its state allows; a change while it waits for approval voids the
-    approvals given, and the rules decide afresh who approves it."""
+def update_transfer(
+    session: Session, actor: Actor, number: str, *, version: int | None, note: str | None = None, needed_by: dt.date | None = None,
+    lines: Sequence[TransferLineIn] | None = None,
+) -> TransferOrder:
+    """Change a transfer order where its state allows: the note; as a draft, the date needed by; until it is shipped, its
+    lines (added, removed, quantities changed). A change while it waits for approval, or a change of the lines once it is
+    approved, voids the approvals given, and the rules decide afresh who approves what it now asks for."""
     actor.require("transfers.request")
     order = get_transfer(session, number, lock=True)
     check_signed_version(order, version, "Transfer order", "调拨单")
-    fields = {f for f, v in (("note", note), ("needed_by", needed_by)) if v is not None}
+    fields = {f for f, v in (("note", note), ("needed_by", needed_by), ("lines", lines)) if v is not None}
     flows.TRANSFER.require_editable(number, order.status, fields)
     if note is not None:
         order.note = note
     if needed_by is not None:
         order.needed_by = needed_by
+    if lines is not None:
+        replace_lines(order.lines, _transfer_lines(session, lines), ("item_id", "qty"))
     if not fields:
         return order
-    voided = 0
-    if order.status == "pending":
+    session.flush()
+    was, voided = order.status, 0
+    if was == "pending" or (was == "approved" and lines is not None):
         voided = approvals.void(session, "transfer_order", order.id)
         order.approval_roles = approvals.levels_for(session, "transfer_order", transfer_facts(session, order))
-    if order.status == "pending" and not order.approval_roles:
+        order.approved_by = None
+    if was == "pending" and not order.approval_roles:
         transition(order, "release")
+    elif was == "approved" and order.approval_roles and lines is not None:
+        transition(order, "edit")
     else:
         touch(order)
     session.flush()
-    record(session, actor, "transfer.update", "transfer", number, fields=sorted(fields), voided_approvals=voided or None)
-    if voided:
+    record(session, actor, "transfer.update", "transfer", number, fields=sorted(fields), version=order.version, voided_approvals=voided or None,
+           levels=order.approval_roles if order.status == "pending" else None)
+    if order.status == "pending" and (voided or was != "pending"):
         _notify_next_approver(session, order)
     return order

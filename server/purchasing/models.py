@@ -80,6 +80,9 @@ class PurchaseOrder(_Document, Base):
     discount: Mapped[Decimal] = mapped_column(FixedDecimal(2), default=Decimal(0))  # per cent off every line (整单折扣)
     approval_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The expected date when the order went out to the supplier (approved): what the supplier promised, which on-time
+    # delivery is judged by; moving the expected date later does not move it.
+    promised_date: Mapped[dt.date | None] = mapped_column(Date)
 
     lines: Mapped[list[PurchaseOrderLine]] = relationship(cascade="all, delete-orphan", order_by="PurchaseOrderLine.line_no")
 

@@ -185,6 +185,7 @@ class POOut(Out):
     created_at: dt.datetime
     actions: list[str] = msgspec.field(default_factory=list)  # what this user may do to it now (flows.py doors)
     discount: DecimalStr | None = None  # per cent off every line
+    promised_date: dt.date | None = None  # the expected date when the order went out (approved): on time is judged by it
 
 
 class POPage(Out):

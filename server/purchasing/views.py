@@ -118,7 +118,7 @@ def po_out(session: Session, actor: Actor, po: PurchaseOrder) -> POOut:
         subtotal=fmt(po.subtotal), tax=fmt(po.tax), total=fmt(po.total), total_cny=fmt(po.total_cny), discount=fmt(po.discount) or "0",
         approval_roles=list(po.approval_roles or []),
         approvals=_approvals_out(services.approvals_of(session, po)),
-        lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at,
+        lines=[line_out(line) for line in po.lines], created_by=creator, created_at=po.created_at, promised_date=po.promised_date,
     ))
 
 

@@ -3,9 +3,11 @@
 What each figure means (periods are local calendar days in the report's time zone):
 
 - On time (准时交货率): the receipt lines that arrived in the period — a receipt line arrives with the stock move that
-  last counted goods onto it — and whose order had an expected date, arrived on or before that date. Lines of orders
-  without an expected date count as deliveries but not for this figure (nothing was promised). Days late: the mean, over
-  the late lines, of the days between the expected date and the arrival.
+  last counted goods onto it — and whose order had a promised date, arrived on or before that date. The promised date is
+  the order's expected date when it went out to the supplier (was approved); moving the expected date later does not
+  move it, so a late delivery stays late. An order without one (approved before the promise was kept) is judged by its
+  expected date. Lines of orders with neither count as deliveries but not for this figure (nothing was promised). Days
+  late: the mean, over the late lines, of the days between the promised date and the arrival.
 - Quantity accuracy (数量准确率): the lines of orders that are finished (received in full, or closed as nothing more will
   come), in the period of the order's last delivery. Each line scores 1 − |delivered − ordered| ÷ ordered, never below 0,
   where delivered is what was received less what inspection rejected (rejected goods are the supplier's to replace, so a
@@ -78,7 +80,7 @@ class Tally:
     receipts: set[int] = dataclasses.field(default_factory=set)  # deliveries
     last_delivery: dt.date | None = None
     received_lines: int = 0
-    dated_lines: int = 0  # of them, of orders with an expected date
+    dated_lines: int = 0  # of them, of orders with a promised date
     on_time_lines: int = 0
     days_late: int = 0  # summed over the late lines
     finished_lines: int = 0  # lines of finished orders
@@ -91,17 +93,17 @@ class Tally:
     ordered_amount: Decimal = ZERO  # in yuan: what the billed quantities come to at the order's price
     billed_amount: Decimal = ZERO  # in yuan: what they were billed at
 
-    def arrived(self, receipt: int, order: int, day: dt.date, expected: dt.date | None) -> None:
+    def arrived(self, receipt: int, order: int, day: dt.date, promised: dt.date | None) -> None:
         self.orders.add(order)
         self.receipts.add(receipt)
         self.last_delivery = max(day, self.last_delivery or day)
         self.received_lines += 1
-        if expected is not None:
+        if promised is not None:
             self.dated_lines += 1
-            if day <= expected:
+            if day <= promised:
                 self.on_time_lines += 1
             else:
-                self.days_late += (day - expected).days
+                self.days_late += (day - promised).days
 
     def inspected(self, received: Decimal, rejected: Decimal) -> None:
         self.inspected_lines += 1
@@ -236,7 +238,7 @@ def tally(
 
     arrivals = (
         select(ReceiptLine.receipt_id, ReceiptLine.qty, ReceiptLine.rejected_qty, ReceiptLine.qc_status, Receipt.po_id, PurchaseOrder.supplier_id,
-               PurchaseOrder.expected_date, Move.created_at)
+               func.coalesce(PurchaseOrder.promised_date, PurchaseOrder.expected_date), Move.created_at)
         .join(Receipt, ReceiptLine.receipt_id == Receipt.id)
         .join(PurchaseOrder, Receipt.po_id == PurchaseOrder.id)
         .join(Move, Move.id == ReceiptLine.move_id)
@@ -244,10 +246,10 @@ def tally(
                *only(PurchaseOrder.supplier_id, ReceiptLine.item_id))
         .order_by(ReceiptLine.id)
     )
-    for receipt, qty, rejected, qc_status, order, supplier, expected, at in session.execute(arrivals):
+    for receipt, qty, rejected, qc_status, order, supplier, promised, at in session.execute(arrivals):
         day = at.astimezone(zone).date()
         line = of(supplier, day)
-        line.arrived(receipt, order, day, expected)
+        line.arrived(receipt, order, day, promised)
         if qc_status != "pending":
             line.inspected(qty, rejected)
 
@@ -366,7 +368,7 @@ SUPPLIER_SCORECARD = Report(
         Column("orders", "订单数", "Orders", "int", total=True),
         Column("deliveries", "到货次数", "Deliveries", "int", total=True),
         Column("received_lines", "到货行数", "Lines received", "int", total=True),
-        Column("dated_lines", "有交期的行数", "Lines with an expected date", "int", total=True),
+        Column("dated_lines", "有承诺交期的行数", "Lines with a promised date", "int", total=True),
         Column("on_time_lines", "准时行数", "Lines on time", "int", total=True),
         Column("on_time_pct", "准时交货率 %", "On time %", "qty"),
         Column("average_days_late", "平均延迟天数", "Average days late", "qty"),

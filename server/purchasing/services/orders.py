@@ -194,7 +194,7 @@ def update_po(
         po.approval_roles = approvals.levels_for(session, "purchase_order", po_facts(po))
     if po.status == "pending" and not po.approval_roles:
         transition(po, "release")
-        po.approved_at = utcnow()
+        _goes_out(po)
     else:
         touch(po)
     _save(session, actor, po)
@@ -227,11 +227,19 @@ def submit_po(session: Session, actor: Actor, number: str, *, version: int | Non
     po.approval_roles = approvals.levels_for(session, "purchase_order", po_facts(po))
     transition(po, "submit" if po.approval_roles else "release")
     if not po.approval_roles:
-        po.approved_at = utcnow()
+        _goes_out(po)
     _save(session, actor, po)
     record(session, actor, "po.submit", "po", number, total=fmt(po.total), levels=po.approval_roles, version=po.version)
     _notify_next_approver(session, po)
     return po
+
+
+def _goes_out(po: PurchaseOrder) -> None:
+    """Approved, the order goes out to the supplier: the expected date is now what the supplier promised. An order approved
+    again before anything arrived makes a new promise; once goods came, the promise they were judged by stays."""
+    po.approved_at = utcnow()
+    if not any(line.received_qty > 0 for line in po.lines):
+        po.promised_date = po.expected_date
 
 
 def _check_signed(session: Session, po: PurchaseOrder, version: int | None) -> None:
@@ -252,7 +260,7 @@ def approve_po(session: Session, actor: Actor, number: str, *, version: int, com
                            warehouses=[session.get_one(Location, po.warehouse_id)])
     transition(po, "approve" if level == len(po.approval_roles) else "sign")
     if po.status == "approved":
-        po.approved_at = utcnow()
+        _goes_out(po)
     _save(session, actor, po)
     record(session, actor, "po.approve", "po", number, level=level, of=len(po.approval_roles), signed_version=version, comment=comment)
     if po.status == "pending":
