@@ -144,7 +144,7 @@ def test_the_item_list_shows_the_catalog_and_a_search_narrows_it(browser, client
         page.locator("input[name=search]").fill("pen")
         page.get_by_role("button", name="Find").click()
         page.wait_for_function("() => document.querySelectorAll('#office-body tbody tr').length === 1")
-        assert cells(page, "#office-body tbody tr") == [["PEN", "Gel pen", "pcs", "None", "Active"]]
+        assert cells(page, "#office-body tbody tr") == [["PEN", "Gel pen", "", "pcs", "None", "Active"]]  # no category
         page.locator("input[name=search]").fill(PEN_EACH)  # a scanned barcode finds its item too
         page.locator("input[name=search]").press("Enter")
         page.wait_for_function("() => document.querySelector('[data-field=range]').textContent === '1–1 / 1'")
