@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from server.quantities import as_decimal, decimal_places, optional_non_negative,
 from server.schemas import fmt
 
 PRICE_PLACES = Decimal("0.000001")
+Made = TypeVar("Made")
 LINE_FIELDS = ("item_id", "qty", "uom", "uom_factor", "unit_price", "discount", "vat_rate")  # what an edit of an order's line changes
 
 
@@ -181,3 +182,16 @@ def replace_lines(current: list[Any], new: list[Any], fields: Sequence[str]) -> 
                 setattr(kept, field, getattr(line, field))
     for gone in old.values():
         current.remove(gone)
+
+
+def item_qty_lines(session: Session, lines: Sequence[Any], make: Callable[..., Made], none: InvalidInput) -> list[Made]:
+    """Lines of an item and a quantity (a requisition's, a transfer's), numbered from 1, each made by `make(line_no=,
+    item_id=, qty=)`; a refusal names the line it is on, and no lines at all is refused with `none`."""
+    if not lines:
+        raise none
+    made = []
+    for n, line in enumerate(lines, 1):
+        with at_line(n - 1):
+            item = item_for_move(session, line.sku)
+            made.append(make(line_no=n, item_id=item.id, qty=positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)))
+    return made

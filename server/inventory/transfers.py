@@ -23,10 +23,9 @@ from server.audit.services import record
 from server.auth.permissions import Actor
 from server.base import utcnow
 from server.catalog.models import Item, Lot
-from server.catalog.services import item_for_move
 from server.documents import approvals, flows
 from server.documents.flows import transition
-from server.documents.lines import at_line, replace_lines
+from server.documents.lines import item_qty_lines, replace_lines
 from server.documents.models import Approval
 from server.documents.services import check_signed_version, get_document, next_number, page, touch
 from server.errors import Conflict, InvalidInput
@@ -97,14 +96,8 @@ def create_transfer(
 
 
 def _transfer_lines(session: Session, lines: Sequence[TransferLineIn]) -> list[TransferLine]:
-    if not lines:
-        raise InvalidInput("A transfer order needs at least one line.", "调拨单至少需要一行。", code="no_lines")
-    made = []
-    for n, entry in enumerate(lines, 1):
-        with at_line(n - 1):
-            item = item_for_move(session, entry.sku)
-            made.append(TransferLine(line_no=n, item_id=item.id, qty=positive_qty(entry.qty, decimals=item.unit_decimals, unit=item.unit)))
-    return made
+    return item_qty_lines(session, lines, TransferLine,
+                          InvalidInput("A transfer order needs at least one line.", "调拨单至少需要一行。", code="no_lines"))
 
 
 def transfer_value(session: Session, order: TransferOrder) -> Decimal:

@@ -13,10 +13,9 @@ from server.audit.services import record
 from server.auth.models import User
 from server.auth.permissions import Actor
 from server.catalog.models import Item
-from server.catalog.services import item_for_move
 from server.documents import approvals, flows
 from server.documents.flows import transition
-from server.documents.lines import LineIn, at_line, base_price
+from server.documents.lines import LineIn, base_price, item_qty_lines
 from server.documents.models import Approval
 from server.documents.services import check_signed_version, next_number, touch
 from server.errors import InvalidInput
@@ -27,7 +26,6 @@ from server.partners.services import partner_reference
 from server.purchasing.models import PurchaseOrder, PurchaseOrderLine, Requisition, RequisitionLine
 from server.purchasing.services.common import _about_supplier, _notify, _require_warehouse, _warehouse, decisions_on, get_requisition
 from server.purchasing.services.orders import create_po
-from server.quantities import positive_qty
 from server.schemas import fmt
 
 
@@ -64,14 +62,8 @@ def requisition_facts(session: Session, req: Requisition) -> approvals.Facts:
 
 
 def _requisition_lines(session: Session, lines: Sequence[LineIn]) -> list[RequisitionLine]:
-    if not lines:
-        raise InvalidInput("A requisition needs at least one line.", "请购单至少需要一行。", code="no_lines")
-    made = []
-    for n, line in enumerate(lines, 1):
-        with at_line(n - 1):
-            item = item_for_move(session, line.sku)
-            made.append(RequisitionLine(line_no=n, item_id=item.id, qty=positive_qty(line.qty, decimals=item.unit_decimals, unit=item.unit)))
-    return made
+    return item_qty_lines(session, lines, RequisitionLine,
+                          InvalidInput("A requisition needs at least one line.", "请购单至少需要一行。", code="no_lines"))
 
 
 def create_requisition(
